@@ -1,0 +1,1 @@
+# kernels.mk — build fragment for kernels (see Makefile.am)

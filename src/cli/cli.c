@@ -1,0 +1,56 @@
+/* cli.c — subcommand dispatch, top-level --help and --version. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+typedef struct CliCommand {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} CliCommand;
+
+/* One line per subcommand; each lives in its own src/cli/NAME.c. */
+static const CliCommand cli_commands[] = {
+    { "run", cli_run, "send one prompt to several models at once, print the replies" },
+    { "models", cli_models, "list configured models, which are usable now, and why not" },
+    { NULL, NULL, NULL },
+};
+
+static void cli_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus [-m SPEC]...            open the workbench (split-pane TUI)\n"
+            "       versus COMMAND [OPTIONS] ...\n\n"
+            "Compare a local model and closed APIs side by side on the same prompt.\n\n"
+            "Commands:\n");
+    for (const CliCommand *c = cli_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nModel specs: openai:MODEL  anthropic:MODEL  gemini:MODEL  ollama:MODEL\n"
+            "             openai-compat:MODEL@URL  local:PATH.gguf  local:hf://OWNER/REPO/FILE.gguf\n\n"
+            "Run 'versus COMMAND --help' for a command's options, 'man versus' for everything.\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                      strcmp(argv[1], "help") == 0)) {
+        cli_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+        printf("versus %s\n", PACKAGE_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (argc >= 2 && argv[1][0] != '-') {
+        for (const CliCommand *c = cli_commands; c->name; c++)
+            if (strcmp(argv[1], c->name) == 0)
+                return c->fn(argc - 1, argv + 1);
+        fprintf(stderr, "versus: unknown command '%s'; run 'versus --help' for the list\n", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_tui(argc, argv);
+}

@@ -1,0 +1,20 @@
+/* cli.h — the subcommands of versus. Each cli_* function takes the argv that
+ * follows the subcommand name (argv[0] is the subcommand) and returns the
+ * process exit code. */
+#ifndef VERSUS_CLI_H
+#define VERSUS_CLI_H
+
+/* Exit codes shared by every subcommand. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_MODEL_FAILED = 1, /* the command ran, but some model (or assertion, or case) failed */
+    CLI_EXIT_USAGE = 2,        /* bad arguments, bad config: nothing was sent */
+    CLI_EXIT_CANCELLED = 130,  /* interrupted by the user */
+};
+
+int cli_main(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_models(int argc, char **argv);
+int cli_tui(int argc, char **argv);
+
+#endif

@@ -1,0 +1,20 @@
+# core.mk — the core (buffers, events, replies, config, run fan-out), the HTTP
+# layer, and the command-line subcommands.
+libversus_a_SOURCES += \
+	src/core/buf.c src/core/buf.h \
+	src/core/clock.c src/core/clock.h \
+	src/core/stream.c src/core/stream.h \
+	src/core/request.c src/core/request.h \
+	src/core/reply.c src/core/reply.h \
+	src/providers/provider.h src/providers/local.h
+
+check_PROGRAMS += tests/test_core
+TESTS += tests/test_core
+tests_test_core_SOURCES = tests/test_core.c
+tests_test_core_CFLAGS = $(TEST_CFLAGS)
+tests_test_core_LDADD = $(TEST_LIBS)
+
+libversus_a_SOURCES += \
+	src/cli/cli.c src/cli/cli.h \
+	src/cli/run.c \
+	src/cli/tui.c

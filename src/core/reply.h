@@ -1,0 +1,108 @@
+/* reply.h — one model's answer to one round, as it accumulates.
+ *
+ * A Reply is fed StreamEvents (reply_apply_event) and owns everything the
+ * headless printer, the TUI panes and the session store read: text, usage,
+ * status, error, metrics, local-engine extras and the optional raw recording
+ * of the bytes received. It does no I/O. */
+#ifndef VERSUS_REPLY_H
+#define VERSUS_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/stream.h"
+
+typedef enum ReplyStatus {
+    REPLY_WAITING,   /* request sent (or queued), nothing received yet */
+    REPLY_STREAMING, /* first text arrived, more may come */
+    REPLY_OK,        /* finished normally */
+    REPLY_ERROR,     /* failed; error_* says why, text keeps what arrived */
+    REPLY_CANCELLED, /* stopped by the user (Esc, Ctrl-C) */
+} ReplyStatus;
+
+typedef struct ReplyMetrics {
+    double t_start_ms;          /* clock_now_ms() when the request was started */
+    double t_first_ms;          /* first DELTA/REASONING, or < 0 */
+    double t_last_ms;           /* latest DELTA/REASONING, or < 0 */
+    double t_end_ms;            /* when the reply ended, or < 0 */
+    double ttft_ms;             /* time to first token, or < 0 when none came */
+    double total_ms;            /* request start to end, or < 0 while running */
+    double output_tokens_per_s; /* (tokens - 1) / (t_last - t_first), or < 0 */
+    double cost_usd;            /* from usage and the price table; NAN = unknown */
+    long delta_count;           /* DELTA+REASONING events seen (a token estimate) */
+    /* server-reported speed (llama-server timings, Ollama stats; local engine) */
+    double prompt_tokens_per_s; /* or < 0 */
+    double server_output_tokens_per_s; /* or < 0 */
+    /* local engine */
+    double load_ms;             /* model load time, or < 0 */
+    double rss_mib;             /* resident memory after generation, or < 0 */
+} ReplyMetrics;
+
+/* One piece of raw bytes as it arrived from the network. */
+typedef struct ReplyChunk {
+    double t_ms;   /* ms after t_start_ms */
+    size_t offset; /* into ReplyRecording.bytes */
+    size_t len;
+} ReplyChunk;
+
+typedef struct ReplyRecording {
+    bool enabled;
+    int http_status;
+    Buf bytes;          /* every body byte received, in order */
+    ReplyChunk *chunks; /* (n_chunks) */
+    size_t n_chunks, cap_chunks;
+} ReplyRecording;
+
+typedef struct Reply {
+    char *spec;     /* as the user gave it, e.g. "openai:gpt-4o-mini" */
+    char *provider; /* "openai", "anthropic", "gemini", "ollama", "openai-compat", "local" */
+    char *model;    /* the model name sent to the provider */
+    ReplyStatus status;
+    Buf text;      /* visible reply so far */
+    Buf reasoning; /* thinking text, when the provider streams it */
+    char finish_reason[32]; /* "" when none was reported */
+    bool incomplete;        /* ended without the provider's end marker */
+    bool saw_done;          /* the provider's end marker was seen */
+    /* error (status == REPLY_ERROR) */
+    int http_status;     /* 0 when no HTTP status applies */
+    char *error_type;    /* provider's type/code, or our own ("connection", "timeout", ...) */
+    char *error_message; /* a sentence a user can act on */
+    Usage usage;
+    ReplyMetrics metrics;
+    int attempts; /* HTTP attempts made (retries + 1) */
+    /* local engine extras (n_* == 0 otherwise) */
+    int *token_ids;        /* (n_token_ids) generated ids */
+    size_t n_token_ids, cap_token_ids;
+    int *prompt_token_ids; /* (n_prompt_token_ids) */
+    size_t n_prompt_token_ids;
+    char backend[16];      /* "cpu" | "cuda" | "" */
+    ReplyRecording recording;
+} Reply;
+
+/* A new Reply in REPLY_WAITING; strings are copied. NULL when out of memory. */
+Reply *reply_new(const char *spec, const char *provider, const char *model);
+void reply_free(Reply *r);
+/* Marks the request as started now (resets metrics and text). */
+void reply_start(Reply *r, double now_ms);
+/* Folds one event into the reply at time now_ms. */
+void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms);
+/* Ends the reply: REPLY_OK unless an error/cancel was recorded; computes the
+ * final metrics. Calling it twice is harmless. */
+void reply_finish(Reply *r, double now_ms);
+/* Records a failure (keeps any partial text, marks it incomplete when text came). */
+void reply_fail(Reply *r, int http_status, const char *type, const char *message, double now_ms);
+/* Marks the reply cancelled (keeps partial text). */
+void reply_cancel(Reply *r, double now_ms);
+/* Appends raw bytes to the recording when it is enabled. */
+void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
+/* Output tokens: usage when reported, else the number of deltas seen. */
+long reply_output_tokens(const Reply *r);
+/* True once the reply will change no more (ok, error, cancelled). */
+bool reply_is_final(const Reply *r);
+/* "waiting" | "streaming" | "ok" | "error" | "cancelled" */
+const char *reply_status_name(ReplyStatus s);
+/* Live tokens/s at now_ms while streaming (same formula as the final one). */
+double reply_live_tokens_per_s(const Reply *r, double now_ms);
+
+#endif

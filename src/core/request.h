@@ -1,0 +1,46 @@
+/* request.h — what one round asks of every model: messages and parameters.
+ *
+ * A Request is built once per round and shared read-only by every provider;
+ * each provider translates it to its own wire format. Unset parameters are
+ * left to the provider's default and not sent at all. */
+#ifndef VERSUS_REQUEST_H
+#define VERSUS_REQUEST_H
+
+#include <stdbool.h>
+
+#define PARAM_UNSET_INT (-1L)
+
+typedef struct Params {
+    long max_tokens;      /* output cap, or PARAM_UNSET_INT */
+    double temperature;   /* or NAN when unset */
+    double top_p;         /* or NAN */
+    long top_k;           /* or PARAM_UNSET_INT (local engine, Ollama, Gemini) */
+    double min_p;         /* or NAN (local engine) */
+    double repeat_penalty;/* or NAN (local engine) */
+    long seed;            /* or PARAM_UNSET_INT (the seed 0..LONG_MAX) */
+    bool seed_set;        /* seed holds a value */
+    double timeout_s;     /* per-request limit on the whole stream; <= 0 means none */
+    long context_length;  /* local engine KV cache, or PARAM_UNSET_INT */
+    bool raw;             /* local engine: send the prompt untouched, no chat template */
+} Params;
+
+typedef enum Sensitivity {
+    SENSITIVITY_PUBLIC,
+    SENSITIVITY_INTERNAL,
+    SENSITIVITY_RESTRICTED,
+} Sensitivity;
+
+typedef struct Request {
+    const char *system; /* system prompt, or NULL */
+    const char *prompt; /* the user's message, UTF-8 */
+    Params params;
+    Sensitivity sensitivity;
+} Request;
+
+/* Parameters with everything unset. */
+Params params_default(void);
+/* "public" | "internal" | "restricted"; returns 0 or -1 for an unknown name. */
+int sensitivity_parse(const char *name, Sensitivity *out);
+const char *sensitivity_name(Sensitivity s);
+
+#endif

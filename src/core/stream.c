@@ -1,0 +1,61 @@
+/* stream.c — helpers to build and emit StreamEvents (see stream.h). */
+#include "core/stream.h"
+
+Usage usage_unknown(void)
+{
+    return (Usage){ .input_tokens = -1, .output_tokens = -1, .reasoning_tokens = -1,
+                    .cached_input_tokens = -1, .cache_write_tokens = -1,
+                    .reported_cost_usd = -1.0 };
+}
+
+StreamEvent stream_event_init(StreamEventKind kind)
+{
+    return (StreamEvent){ .kind = kind, .token_id = -1, .usage = usage_unknown(),
+                          .server_prompt_tokens_per_s = -1.0, .server_output_tokens_per_s = -1.0,
+                          .server_prompt_tokens = -1, .server_output_tokens = -1 };
+}
+
+static void emit(const StreamSink *sink, const StreamEvent *ev)
+{
+    if (sink && sink->emit)
+        sink->emit(sink->user, ev);
+}
+
+void stream_emit_text(const StreamSink *sink, StreamEventKind kind, const char *text, size_t len)
+{
+    if (len == 0)
+        return;
+    StreamEvent ev = stream_event_init(kind);
+    ev.text = text;
+    ev.len = len;
+    emit(sink, &ev);
+}
+
+void stream_emit_usage(const StreamSink *sink, Usage usage)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_USAGE);
+    ev.usage = usage;
+    emit(sink, &ev);
+}
+
+void stream_emit_finish(const StreamSink *sink, const char *finish_reason)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_FINISH);
+    ev.finish_reason = finish_reason;
+    emit(sink, &ev);
+}
+
+void stream_emit_error(const StreamSink *sink, int http_status, const char *type, const char *message)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_ERROR);
+    ev.http_status = http_status;
+    ev.error_type = type;
+    ev.error_message = message;
+    emit(sink, &ev);
+}
+
+void stream_emit_done(const StreamSink *sink)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_DONE);
+    emit(sink, &ev);
+}

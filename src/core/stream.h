@@ -1,0 +1,71 @@
+/* stream.h — the StreamEvent: the one vocabulary every model speaks.
+ *
+ * Each provider (HTTP APIs through their decoders, the local engine through its
+ * token pipe) turns what it receives into StreamEvents and hands them to a
+ * StreamSink. Everything downstream — metrics, the TUI panes, the headless
+ * printer, sessions — sees only these events and never knows which provider
+ * produced them. Events carry borrowed pointers valid only during the call. */
+#ifndef VERSUS_STREAM_H
+#define VERSUS_STREAM_H
+
+#include <stddef.h>
+
+/* Token counts as the provider reports them; -1 means "not reported". */
+typedef struct Usage {
+    long input_tokens;        /* prompt tokens, cached ones included */
+    long output_tokens;       /* completion tokens, reasoning included */
+    long reasoning_tokens;    /* part of output_tokens spent thinking */
+    long cached_input_tokens; /* part of input_tokens read from a cache */
+    long cache_write_tokens;  /* Anthropic cache_creation_input_tokens */
+    double reported_cost_usd; /* cost the provider states itself (OpenRouter), or < 0 */
+} Usage;
+
+/* A Usage with every field "not reported". */
+Usage usage_unknown(void);
+
+typedef enum StreamEventKind {
+    STREAM_EVENT_DELTA,     /* text: the next piece of the visible reply */
+    STREAM_EVENT_REASONING, /* text: the next piece of thinking, kept apart */
+    STREAM_EVENT_USAGE,     /* usage: fields >= 0 replace what was known */
+    STREAM_EVENT_TIMINGS,   /* server-side speed (llama-server timings, Ollama stats) */
+    STREAM_EVENT_FINISH,    /* finish_reason: "stop", "length", ... as the provider says */
+    STREAM_EVENT_ERROR,     /* error inside an otherwise healthy stream */
+    STREAM_EVENT_DONE,      /* the provider's own end-of-stream marker was seen */
+} StreamEventKind;
+
+typedef struct StreamEvent {
+    StreamEventKind kind;
+    const char *text; /* DELTA, REASONING: UTF-8 bytes, not NUL-terminated */
+    size_t len;       /* bytes of text */
+    int token_id;     /* DELTA from the local engine: the token's id; else -1 */
+    Usage usage;      /* USAGE */
+    const char *finish_reason; /* FINISH */
+    /* ERROR: */
+    int http_status;           /* status the error came with (0 inside a 200 stream) */
+    const char *error_type;    /* provider's type/code string, or NULL */
+    const char *error_message; /* provider's own message, or NULL */
+    /* TIMINGS (each < 0 when not reported): */
+    double server_prompt_tokens_per_s;
+    double server_output_tokens_per_s;
+    long server_prompt_tokens;
+    long server_output_tokens;
+} StreamEvent;
+
+typedef void (*StreamEmitFn)(void *user, const StreamEvent *ev);
+
+/* Where decoders deliver their events. */
+typedef struct StreamSink {
+    StreamEmitFn emit;
+    void *user;
+} StreamSink;
+
+/* Convenience constructors for emitting; they fill the rest with "unset". */
+void stream_emit_text(const StreamSink *sink, StreamEventKind kind, const char *text, size_t len);
+void stream_emit_usage(const StreamSink *sink, Usage usage);
+void stream_emit_finish(const StreamSink *sink, const char *finish_reason);
+void stream_emit_error(const StreamSink *sink, int http_status, const char *type, const char *message);
+void stream_emit_done(const StreamSink *sink);
+/* An event of the given kind with every field "unset". */
+StreamEvent stream_event_init(StreamEventKind kind);
+
+#endif

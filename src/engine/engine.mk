@@ -1,0 +1,1 @@
+# engine.mk — build fragment for src/engine (see Makefile.am)

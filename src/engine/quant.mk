@@ -1,0 +1,1 @@
+# quant.mk — build fragment for src/engine (see Makefile.am)

@@ -1,0 +1,1 @@
+# tokenizer.mk — build fragment for src/engine (see Makefile.am)

@@ -1,0 +1,1 @@
+# gpu.mk — build fragment for src/gpu (see Makefile.am)

@@ -1,0 +1,1 @@
+# providers.mk — build fragment for src/providers (see Makefile.am)

@@ -1,0 +1,1 @@
+# store.mk — build fragment for src/store (see Makefile.am)

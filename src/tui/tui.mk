@@ -1,0 +1,1 @@
+# tui.mk — build fragment for src/tui (see Makefile.am)

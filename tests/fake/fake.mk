@@ -1,0 +1,1 @@
+# fake.mk — build fragment for tests/fake (see Makefile.am)

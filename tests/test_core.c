@@ -1,0 +1,67 @@
+/* test_core.c — Buf and Reply: the accumulators every later module leans on. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/reply.h"
+
+Test(buf, printf_and_append_grow_past_initial_capacity)
+{
+    Buf b = { 0 };
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(buf_printf(&b, "%d,", i), 0);
+    cr_assert(strncmp(buf_str(&b), "0,1,2,", 6) == 0);
+    cr_assert_eq(b.len, strlen(b.data));
+    buf_free(&b);
+    cr_assert_str_eq(buf_str(&b), "");
+}
+
+Test(reply, deltas_usage_and_finish_give_metrics)
+{
+    Reply *r = reply_new("openai:gpt-4o-mini", "openai", "gpt-4o-mini");
+    reply_start(r, 1000.0);
+    StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+    ev.text = "Hel";
+    ev.len = 3;
+    reply_apply_event(r, &ev, 1250.0);
+    ev.text = "lo";
+    ev.len = 2;
+    reply_apply_event(r, &ev, 1750.0);
+    Usage u = usage_unknown();
+    u.input_tokens = 10;
+    u.output_tokens = 3;
+    stream_emit_usage(&(StreamSink){ 0 }, u); /* a sink without emit is a no-op */
+    StreamEvent ue = stream_event_init(STREAM_EVENT_USAGE);
+    ue.usage = u;
+    reply_apply_event(r, &ue, 1800.0);
+    reply_finish(r, 2000.0);
+    cr_assert_str_eq(buf_str(&r->text), "Hello");
+    cr_assert_eq(r->status, REPLY_OK);
+    cr_assert_float_eq(r->metrics.ttft_ms, 250.0, 1e-9);
+    cr_assert_float_eq(r->metrics.total_ms, 1000.0, 1e-9);
+    /* 3 tokens, 2 intervals over 500 ms */
+    cr_assert_float_eq(r->metrics.output_tokens_per_s, 4.0, 1e-9);
+    cr_assert_eq(r->usage.input_tokens, 10);
+    reply_free(r);
+}
+
+Test(reply, error_keeps_partial_text_and_marks_it_incomplete)
+{
+    Reply *r = reply_new("anthropic:x", "anthropic", "x");
+    reply_start(r, 0);
+    StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+    ev.text = "partial";
+    ev.len = 7;
+    reply_apply_event(r, &ev, 10);
+    StreamEvent er = stream_event_init(STREAM_EVENT_ERROR);
+    er.error_type = "overloaded_error";
+    er.error_message = "Overloaded";
+    reply_apply_event(r, &er, 20);
+    reply_finish(r, 30); /* must not turn the error into ok */
+    cr_assert_eq(r->status, REPLY_ERROR);
+    cr_assert(r->incomplete);
+    cr_assert_str_eq(buf_str(&r->text), "partial");
+    cr_assert_str_eq(r->error_type, "overloaded_error");
+    reply_free(r);
+}
