@@ -6,6 +6,8 @@ libversus_a_SOURCES += \
 	src/core/stream.c src/core/stream.h \
 	src/core/request.c src/core/request.h \
 	src/core/reply.c src/core/reply.h \
+	src/core/xdg.c src/core/xdg.h \
+	src/core/run.h src/core/config.h src/engine/gguf.h \
 	src/providers/provider.h src/providers/local.h
 
 check_PROGRAMS += tests/test_core
