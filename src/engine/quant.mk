@@ -1,1 +1,8 @@
-# quant.mk — build fragment for src/engine (see Makefile.am)
+# quant.mk — CPU numerics of the built-in engine: ggml block formats, dot
+# kernels (portable + AVX2), matrix products, the thread pool, the GGUF writer
+# and the tools that measure or generate models (see Makefile.am).
+libversus_a_SOURCES += \
+	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
+	src/engine/quant_dot.c src/engine/quant_avx2.c \
+	src/engine/matmul.c src/engine/matmul.h \
+	src/engine/threadpool.c src/engine/threadpool.h

@@ -1,0 +1,710 @@
+/* quant.c — ggml block formats: the type table, fp16/bf16 conversion,
+ * dequantization and reference quantization of rows, and activation
+ * quantization. Plain C, deterministic. The dot products live in quant_dot.c
+ * (portable) and quant_avx2.c (AVX2+FMA). */
+#include "engine/quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/quant_impl.h"
+
+/* ---- half precision ---- */
+
+static inline uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static inline float bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+float quant_fp16_to_fp32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31;
+    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    if (exp == 0) {
+        float v = (float)mant * 5.9604644775390625e-8f; /* 2^-24, exact */
+        return sign ? -v : v;
+    }
+    if (exp == 31)
+        return bits_f32(sign | 0x7f800000u | (mant << 13));
+    return bits_f32(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+uint16_t quant_fp32_to_fp16(float f)
+{
+    uint32_t x = f32_bits(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t a = x & 0x7fffffffu;
+    if (a > 0x7f800000u) /* NaN: keep it quiet and non-zero */
+        return (uint16_t)(sign | 0x7e00 | ((a >> 13) & 0x3ff));
+    if (a >= 0x477ff000u) /* rounds to or beyond infinity */
+        return (uint16_t)(sign | 0x7c00);
+    if (a < 0x38800000u) { /* below the smallest normal: subnormal or zero */
+        float v = bits_f32(a) * 16777216.0f; /* exact scaling by 2^24 */
+        return (uint16_t)(sign | (uint16_t)nearbyintf(v));
+    }
+    return (uint16_t)(sign | (((a + 0xfffu + ((a >> 13) & 1u)) >> 13) - (112u << 10)));
+}
+
+float quant_bf16_to_fp32(uint16_t h)
+{
+    return bits_f32((uint32_t)h << 16);
+}
+
+uint16_t quant_fp32_to_bf16(float f)
+{
+    uint32_t x = f32_bits(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 0x40);
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+#define FP16(x) quant_fp16_to_fp32(x)
+
+/* ---- the type table ---- */
+
+typedef struct TypeInfo {
+    const char *name;
+    int block;     /* elements per block */
+    size_t bytes;  /* bytes per block */
+} TypeInfo;
+
+static const TypeInfo TYPES[] = {
+    [GGML_TYPE_F32] = { "F32", 1, 4 },
+    [GGML_TYPE_F16] = { "F16", 1, 2 },
+    [GGML_TYPE_BF16] = { "BF16", 1, 2 },
+    [GGML_TYPE_Q4_0] = { "Q4_0", QK4_0, sizeof(BlockQ4_0) },
+    [GGML_TYPE_Q4_1] = { "Q4_1", QK4_1, sizeof(BlockQ4_1) },
+    [GGML_TYPE_Q5_0] = { "Q5_0", QK5_0, sizeof(BlockQ5_0) },
+    [GGML_TYPE_Q5_1] = { "Q5_1", QK5_1, sizeof(BlockQ5_1) },
+    [GGML_TYPE_Q8_0] = { "Q8_0", QK8_0, sizeof(BlockQ8_0) },
+    [GGML_TYPE_Q4_K] = { "Q4_K", QK_K, sizeof(BlockQ4_K) },
+    [GGML_TYPE_Q5_K] = { "Q5_K", QK_K, sizeof(BlockQ5_K) },
+    [GGML_TYPE_Q6_K] = { "Q6_K", QK_K, sizeof(BlockQ6_K) },
+};
+#define N_TYPES ((int)(sizeof(TYPES) / sizeof(TYPES[0])))
+
+static const TypeInfo *type_info(GgmlType t)
+{
+    if ((int)t < 0 || (int)t >= N_TYPES || !TYPES[t].name)
+        return NULL;
+    return &TYPES[t];
+}
+
+bool quant_type_supported(GgmlType t)
+{
+    return type_info(t) != NULL;
+}
+
+int quant_block_size(GgmlType t)
+{
+    const TypeInfo *ti = type_info(t);
+    return ti ? ti->block : 0;
+}
+
+size_t quant_block_bytes(GgmlType t)
+{
+    const TypeInfo *ti = type_info(t);
+    return ti ? ti->bytes : 0;
+}
+
+size_t quant_row_size(GgmlType t, int64_t n)
+{
+    const TypeInfo *ti = type_info(t);
+    if (!ti || n < 0 || n % ti->block)
+        return 0;
+    return (size_t)(n / ti->block) * ti->bytes;
+}
+
+const char *quant_type_name(GgmlType t)
+{
+    /* every ggml type a GGUF file may name, supported here or not, so that an
+     * error can say which type it met */
+    static const char *const NAMES[] = {
+        [GGML_TYPE_Q8_1] = "Q8_1", [GGML_TYPE_Q2_K] = "Q2_K", [GGML_TYPE_Q3_K] = "Q3_K",
+        [GGML_TYPE_Q8_K] = "Q8_K", [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
+        [19] = "IQ1_S", [20] = "IQ4_NL", [21] = "IQ3_S", [22] = "IQ2_S", [23] = "IQ4_XS",
+        [24] = "I8", [25] = "I16", [26] = "I32", [27] = "I64", [28] = "F64", [29] = "IQ1_M",
+    };
+    const TypeInfo *ti = type_info(t);
+    if (ti)
+        return ti->name;
+    if ((int)t >= 0 && (int)t < (int)(sizeof NAMES / sizeof NAMES[0]) && NAMES[t])
+        return NAMES[t];
+    return "unknown";
+}
+
+/* ---- small helpers shared by the quantizers ---- */
+
+static inline int nearest_int(float f)
+{
+    return (int)lrintf(f);
+}
+
+static inline int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The element of largest magnitude, with its sign. */
+static float signed_absmax(const float *x, int n)
+{
+    float amax = 0.0f, max = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > amax) {
+            amax = a;
+            max = x[i];
+        }
+    }
+    return max;
+}
+
+/* 6-bit scale and min of sub-block j from a packed K_SCALE_SIZE array. */
+void quant_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
+{
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+static void k4_pack_scales(const uint8_t ls[8], const uint8_t lm[8], uint8_t *q)
+{
+    memset(q, 0, K_SCALE_SIZE);
+    for (int j = 0; j < 8; j++) {
+        if (j < 4) {
+            q[j] = ls[j];
+            q[j + 4] = lm[j];
+        } else {
+            q[j + 4] = (uint8_t)((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+            q[j - 4] |= (uint8_t)((ls[j] >> 4) << 6);
+            q[j] |= (uint8_t)((lm[j] >> 4) << 6);
+        }
+    }
+}
+
+/* ---- dequantization ---- */
+
+static void deq_q4_0(const BlockQ4_0 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK4_0) {
+        float d = FP16(b[i].d);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)((b[i].qs[j] & 0xF) - 8) * d;
+            y[j + 16] = (float)((b[i].qs[j] >> 4) - 8) * d;
+        }
+    }
+}
+
+static void deq_q4_1(const BlockQ4_1 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK4_1) {
+        float d = FP16(b[i].d), m = FP16(b[i].m);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)(b[i].qs[j] & 0xF) * d + m;
+            y[j + 16] = (float)(b[i].qs[j] >> 4) * d + m;
+        }
+    }
+}
+
+static inline uint32_t load_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void deq_q5_0(const BlockQ5_0 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK5_0) {
+        float d = FP16(b[i].d);
+        uint32_t qh = load_u32le(b[i].qh);
+        for (int j = 0; j < 16; j++) {
+            int lo = (b[i].qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
+            int hi = (b[i].qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+            y[j] = (float)(lo - 16) * d;
+            y[j + 16] = (float)(hi - 16) * d;
+        }
+    }
+}
+
+static void deq_q5_1(const BlockQ5_1 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK5_1) {
+        float d = FP16(b[i].d), m = FP16(b[i].m);
+        uint32_t qh = load_u32le(b[i].qh);
+        for (int j = 0; j < 16; j++) {
+            int lo = (b[i].qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
+            int hi = (b[i].qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+            y[j] = (float)lo * d + m;
+            y[j + 16] = (float)hi * d + m;
+        }
+    }
+}
+
+static void deq_q8_0(const BlockQ8_0 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK8_0) {
+        float d = FP16(b[i].d);
+        for (int j = 0; j < QK8_0; j++)
+            y[j] = (float)b[i].qs[j] * d;
+    }
+}
+
+static void deq_q4_k(const BlockQ4_K *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++) {
+        float d = FP16(b[i].d), dmin = FP16(b[i].dmin);
+        const uint8_t *q = b[i].qs;
+        for (int c = 0; c < 4; c++, q += 32) {
+            uint8_t s1, m1, s2, m2;
+            quant_k4_scale_min(2 * c, b[i].scales, &s1, &m1);
+            quant_k4_scale_min(2 * c + 1, b[i].scales, &s2, &m2);
+            float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            for (int l = 0; l < 32; l++)
+                *y++ = d1 * (float)(q[l] & 0xF) - o1;
+            for (int l = 0; l < 32; l++)
+                *y++ = d2 * (float)(q[l] >> 4) - o2;
+        }
+    }
+}
+
+static void deq_q5_k(const BlockQ5_K *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++) {
+        float d = FP16(b[i].d), dmin = FP16(b[i].dmin);
+        const uint8_t *q = b[i].qs, *qh = b[i].qh;
+        for (int c = 0; c < 4; c++, q += 32) {
+            uint8_t s1, m1, s2, m2;
+            quant_k4_scale_min(2 * c, b[i].scales, &s1, &m1);
+            quant_k4_scale_min(2 * c + 1, b[i].scales, &s2, &m2);
+            float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            uint8_t u1 = (uint8_t)(1u << (2 * c)), u2 = (uint8_t)(2u << (2 * c));
+            for (int l = 0; l < 32; l++)
+                *y++ = d1 * (float)((q[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - o1;
+            for (int l = 0; l < 32; l++)
+                *y++ = d2 * (float)((q[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - o2;
+        }
+    }
+}
+
+static void deq_q6_k(const BlockQ6_K *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++) {
+        float d = FP16(b[i].d);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            const int8_t *sc = b[i].scales + 8 * h;
+            float *yy = y + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int q1 = ((ql[l] & 0xF) | ((qh[l] >> 0) & 3) << 4) - 32;
+                int q2 = ((ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4) - 32;
+                int q3 = ((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32;
+                int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32;
+                yy[l] = d * (float)sc[is + 0] * (float)q1;
+                yy[l + 32] = d * (float)sc[is + 2] * (float)q2;
+                yy[l + 64] = d * (float)sc[is + 4] * (float)q3;
+                yy[l + 96] = d * (float)sc[is + 6] * (float)q4;
+            }
+        }
+        y += QK_K;
+    }
+}
+
+int quant_dequantize_row(GgmlType t, const void *src, float *dst, int64_t n)
+{
+    const TypeInfo *ti = type_info(t);
+    if (!ti || n < 0 || n % ti->block)
+        return -1;
+    int64_t nb = n / ti->block;
+    switch (t) {
+    case GGML_TYPE_F32:
+        memcpy(dst, src, (size_t)n * 4);
+        break;
+    case GGML_TYPE_F16: {
+        const uint16_t *h = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = quant_fp16_to_fp32(h[i]);
+        break;
+    }
+    case GGML_TYPE_BF16: {
+        const uint16_t *h = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = quant_bf16_to_fp32(h[i]);
+        break;
+    }
+    case GGML_TYPE_Q4_0: deq_q4_0(src, dst, nb); break;
+    case GGML_TYPE_Q4_1: deq_q4_1(src, dst, nb); break;
+    case GGML_TYPE_Q5_0: deq_q5_0(src, dst, nb); break;
+    case GGML_TYPE_Q5_1: deq_q5_1(src, dst, nb); break;
+    case GGML_TYPE_Q8_0: deq_q8_0(src, dst, nb); break;
+    case GGML_TYPE_Q4_K: deq_q4_k(src, dst, nb); break;
+    case GGML_TYPE_Q5_K: deq_q5_k(src, dst, nb); break;
+    case GGML_TYPE_Q6_K: deq_q6_k(src, dst, nb); break;
+    default: return -1;
+    }
+    return 0;
+}
+
+int quant_get_row(GgmlType t, const void *data, int64_t row, int64_t cols, float *dst)
+{
+    size_t rs = quant_row_size(t, cols);
+    if (rs == 0 || row < 0)
+        return -1;
+    return quant_dequantize_row(t, (const uint8_t *)data + (size_t)row * rs, dst, cols);
+}
+
+/* ---- reference quantization ---- */
+
+static void q_q4_0(const float *x, BlockQ4_0 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK4_0) {
+        float max = signed_absmax(x, QK4_0);
+        float d = max / -8.0f;
+        b[i].d = quant_fp32_to_fp16(d);
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        for (int j = 0; j < 16; j++) {
+            int lo = clampi((int)(x[j] * id + 8.5f), 0, 15);
+            int hi = clampi((int)(x[j + 16] * id + 8.5f), 0, 15);
+            b[i].qs[j] = (uint8_t)(lo | hi << 4);
+        }
+    }
+}
+
+static void min_max(const float *x, int n, float *mn, float *mx)
+{
+    float lo = x[0], hi = x[0];
+    for (int j = 1; j < n; j++) {
+        if (x[j] < lo) lo = x[j];
+        if (x[j] > hi) hi = x[j];
+    }
+    *mn = lo;
+    *mx = hi;
+}
+
+static void q_q4_1(const float *x, BlockQ4_1 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK4_1) {
+        float mn, mx;
+        min_max(x, QK4_1, &mn, &mx);
+        float d = (mx - mn) / 15.0f;
+        b[i].d = quant_fp32_to_fp16(d);
+        b[i].m = quant_fp32_to_fp16(mn);
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        for (int j = 0; j < 16; j++) {
+            int lo = clampi((int)((x[j] - mn) * id + 0.5f), 0, 15);
+            int hi = clampi((int)((x[j + 16] - mn) * id + 0.5f), 0, 15);
+            b[i].qs[j] = (uint8_t)(lo | hi << 4);
+        }
+    }
+}
+
+static void q_q5_0(const float *x, BlockQ5_0 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK5_0) {
+        float max = signed_absmax(x, QK5_0);
+        float d = max / -16.0f;
+        b[i].d = quant_fp32_to_fp16(d);
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = clampi((int)(x[j] * id + 16.5f), 0, 31);
+            int hi = clampi((int)(x[j + 16] * id + 16.5f), 0, 31);
+            b[i].qs[j] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
+            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
+        }
+        for (int k = 0; k < 4; k++)
+            b[i].qh[k] = (uint8_t)(qh >> (8 * k));
+    }
+}
+
+static void q_q5_1(const float *x, BlockQ5_1 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK5_1) {
+        float mn, mx;
+        min_max(x, QK5_1, &mn, &mx);
+        float d = (mx - mn) / 31.0f;
+        b[i].d = quant_fp32_to_fp16(d);
+        b[i].m = quant_fp32_to_fp16(mn);
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = clampi((int)((x[j] - mn) * id + 0.5f), 0, 31);
+            int hi = clampi((int)((x[j + 16] - mn) * id + 0.5f), 0, 31);
+            b[i].qs[j] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
+            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
+        }
+        for (int k = 0; k < 4; k++)
+            b[i].qh[k] = (uint8_t)(qh >> (8 * k));
+    }
+}
+
+static void q_q8_0(const float *x, BlockQ8_0 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK8_0) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        float d = amax / 127.0f;
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = quant_fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; j++)
+            b[i].qs[j] = (int8_t)clampi(nearest_int(x[j] * id), -127, 127);
+    }
+}
+
+/* Asymmetric fit of n values to levels 0..nmax: x ~ scale*q - min, min >= 0.
+ * Starts from the min/max range, then tries a few narrower ranges and keeps
+ * the one with the smallest squared error. */
+static void fit_scale_min(const float *x, int n, int nmax, float *scale, float *min)
+{
+    float lo, hi;
+    min_max(x, n, &lo, &hi);
+    if (lo > 0.0f)
+        lo = 0.0f;
+    if (hi <= lo) {
+        *scale = 0.0f;
+        *min = -lo;
+        return;
+    }
+    float best_err = INFINITY, best_s = 0.0f, best_m = 0.0f;
+    for (int step = 0; step <= 8; step++) {
+        /* shrink the range symmetrically by up to ~8%: clipping the extreme
+         * values often lowers the total error */
+        float shrink = 1.0f - 0.01f * (float)step;
+        float mid = 0.5f * (lo + hi), half = 0.5f * (hi - lo) * shrink;
+        float l = mid - half, h = mid + half;
+        if (l > 0.0f)
+            l = 0.0f;
+        float s = (h - l) / (float)nmax, is = 1.0f / s;
+        float err = 0.0f;
+        for (int j = 0; j < n; j++) {
+            int q = clampi(nearest_int((x[j] - l) * is), 0, nmax);
+            float e = s * (float)q + l - x[j];
+            err += e * e;
+        }
+        if (err < best_err) {
+            best_err = err;
+            best_s = s;
+            best_m = -l;
+        }
+    }
+    *scale = best_s;
+    *min = best_m;
+}
+
+/* Shared by Q4_K and Q5_K: per-sub-block 6-bit scales/mins and the levels. */
+static void k_quantize_block(const float *x, int nmax, uint16_t *d_out, uint16_t *dmin_out,
+                             uint8_t *scales, uint8_t L[QK_K])
+{
+    float sc[8], mn[8], max_sc = 0.0f, max_mn = 0.0f;
+    for (int j = 0; j < 8; j++) {
+        fit_scale_min(x + 32 * j, 32, nmax, &sc[j], &mn[j]);
+        max_sc = fmaxf(max_sc, sc[j]);
+        max_mn = fmaxf(max_mn, mn[j]);
+    }
+    float inv_sc = max_sc > 0.0f ? 63.0f / max_sc : 0.0f;
+    float inv_mn = max_mn > 0.0f ? 63.0f / max_mn : 0.0f;
+    uint8_t ls[8], lm[8];
+    for (int j = 0; j < 8; j++) {
+        ls[j] = (uint8_t)clampi(nearest_int(inv_sc * sc[j]), 0, 63);
+        lm[j] = (uint8_t)clampi(nearest_int(inv_mn * mn[j]), 0, 63);
+    }
+    *d_out = quant_fp32_to_fp16(max_sc / 63.0f);
+    *dmin_out = quant_fp32_to_fp16(max_mn / 63.0f);
+    k4_pack_scales(ls, lm, scales);
+    float d = FP16(*d_out), dmin = FP16(*dmin_out);
+    for (int j = 0; j < 8; j++) {
+        float dl = d * ls[j], ml = dmin * lm[j];
+        for (int l = 0; l < 32; l++) {
+            int q = dl != 0.0f ? nearest_int((x[32 * j + l] + ml) / dl) : 0;
+            L[32 * j + l] = (uint8_t)clampi(q, 0, nmax);
+        }
+    }
+}
+
+static void q_q4_k(const float *x, BlockQ4_K *b, int64_t nb)
+{
+    uint8_t L[QK_K];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        k_quantize_block(x, 15, &b[i].d, &b[i].dmin, b[i].scales, L);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++)
+                b[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | L[64 * c + 32 + l] << 4);
+    }
+}
+
+static void q_q5_k(const float *x, BlockQ5_K *b, int64_t nb)
+{
+    uint8_t L[QK_K];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        k_quantize_block(x, 31, &b[i].d, &b[i].dmin, b[i].scales, L);
+        memset(b[i].qh, 0, sizeof b[i].qh);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++) {
+                int lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+                b[i].qs[32 * c + l] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
+                b[i].qh[l] |= (uint8_t)((lo >> 4) << (2 * c) | (hi >> 4) << (2 * c + 1));
+            }
+    }
+}
+
+static void q_q6_k(const float *x, BlockQ6_K *b, int64_t nb)
+{
+    uint8_t L[QK_K];
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float sc[16], max_sc = 0.0f, amax_sc = 0.0f;
+        for (int j = 0; j < 16; j++) {
+            sc[j] = signed_absmax(x + 16 * j, 16) / -32.0f;
+            if (fabsf(sc[j]) > amax_sc) {
+                amax_sc = fabsf(sc[j]);
+                max_sc = sc[j];
+            }
+        }
+        float iscale = max_sc != 0.0f ? -128.0f / max_sc : 0.0f;
+        b[i].d = quant_fp32_to_fp16(iscale != 0.0f ? 1.0f / iscale : 0.0f);
+        float d = FP16(b[i].d);
+        for (int j = 0; j < 16; j++) {
+            int s = clampi(nearest_int(iscale * sc[j]), -128, 127);
+            b[i].scales[j] = (int8_t)s;
+            float dl = d * (float)s;
+            for (int l = 0; l < 16; l++) {
+                int q = dl != 0.0f ? nearest_int(x[16 * j + l] / dl) : 0;
+                L[16 * j + l] = (uint8_t)(clampi(q, -32, 31) + 32);
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            const uint8_t *LL = L + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int q1 = LL[l], q2 = LL[l + 32], q3 = LL[l + 64], q4 = LL[l + 96];
+                ql[l] = (uint8_t)((q1 & 0xF) | (q3 & 0xF) << 4);
+                ql[l + 32] = (uint8_t)((q2 & 0xF) | (q4 & 0xF) << 4);
+                qh[l] = (uint8_t)((q1 >> 4) | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6);
+            }
+        }
+    }
+}
+
+int quant_quantize_row(GgmlType t, const float *src, void *dst, int64_t n)
+{
+    const TypeInfo *ti = type_info(t);
+    if (!ti || n < 0 || n % ti->block)
+        return -1;
+    int64_t nb = n / ti->block;
+    switch (t) {
+    case GGML_TYPE_F32:
+        memcpy(dst, src, (size_t)n * 4);
+        break;
+    case GGML_TYPE_F16: {
+        uint16_t *h = dst;
+        for (int64_t i = 0; i < n; i++)
+            h[i] = quant_fp32_to_fp16(src[i]);
+        break;
+    }
+    case GGML_TYPE_BF16: {
+        uint16_t *h = dst;
+        for (int64_t i = 0; i < n; i++)
+            h[i] = quant_fp32_to_bf16(src[i]);
+        break;
+    }
+    case GGML_TYPE_Q4_0: q_q4_0(src, dst, nb); break;
+    case GGML_TYPE_Q4_1: q_q4_1(src, dst, nb); break;
+    case GGML_TYPE_Q5_0: q_q5_0(src, dst, nb); break;
+    case GGML_TYPE_Q5_1: q_q5_1(src, dst, nb); break;
+    case GGML_TYPE_Q8_0: q_q8_0(src, dst, nb); break;
+    case GGML_TYPE_Q4_K: q_q4_k(src, dst, nb); break;
+    case GGML_TYPE_Q5_K: q_q5_k(src, dst, nb); break;
+    case GGML_TYPE_Q6_K: q_q6_k(src, dst, nb); break;
+    default: return -1;
+    }
+    return 0;
+}
+
+/* ---- activations ---- */
+
+QuantActType quant_act_type(GgmlType t)
+{
+    switch (t) {
+    case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0:
+    case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
+        return QUANT_ACT_Q8A;
+    case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
+        return QUANT_ACT_Q8K;
+    default:
+        return QUANT_ACT_F32;
+    }
+}
+
+size_t quant_act_row_size(QuantActType a, int64_t n)
+{
+    switch (a) {
+    case QUANT_ACT_Q8A: return (size_t)(n / 32) * sizeof(QuantQ8A);
+    case QUANT_ACT_Q8K: return (size_t)(n / QK_K) * sizeof(BlockQ8_K);
+    default: return (size_t)n * sizeof(float);
+    }
+}
+
+void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int q = clampi(nearest_int(x[j] * id), -127, 127);
+            b[i].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        b[i].d = d;
+        b[i].s = d * (float)sum;
+    }
+}
+
+void quant_act_q8k_ref(const float *x, BlockQ8_K *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK_K) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK_K; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        for (int j = 0; j < QK_K; j++)
+            b[i].qs[j] = (int8_t)clampi(nearest_int(x[j] * id), -127, 127);
+        for (int g = 0; g < QK_K / 16; g++) {
+            int s = 0;
+            for (int l = 0; l < 16; l++)
+                s += b[i].qs[16 * g + l];
+            b[i].bsums[g] = (int16_t)s;
+        }
+        b[i].d = d;
+    }
+}
+
+void quant_act_quantize(QuantActType a, const float *src, void *dst, int64_t n)
+{
+    switch (a) {
+    case QUANT_ACT_Q8A:
+        quant_act_q8a(src, dst, n / 32);
+        break;
+    case QUANT_ACT_Q8K:
+        quant_act_q8k(src, dst, n / QK_K);
+        break;
+    default:
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        break;
+    }
+}

@@ -1,0 +1,312 @@
+/* quant_dot.c — portable dot products of one weight row (any supported ggml
+ * type) against up to four activation rows, and the run-time choice between
+ * these and the SIMD kernels (quant_avx2.c). The integer parts are exact; only
+ * the float accumulation order differs from the SIMD kernels. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/quant.h"
+#include "engine/quant_impl.h"
+
+#define FP16(x) quant_fp16_to_fp32(x)
+
+static inline uint32_t load_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const float *a = w;
+    for (int j = 0; j < nx; j++) {
+        const float *b = (const float *)((const char *)x + j * xs);
+        float acc[4] = { 0 };
+        int64_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int k = 0; k < 4; k++)
+                acc[k] += a[i + k] * b[i + k];
+        for (; i < n; i++)
+            acc[0] += a[i] * b[i];
+        out[j] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+}
+
+static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const uint16_t *a = w;
+    for (int j = 0; j < nx; j++) {
+        const float *b = (const float *)((const char *)x + j * xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < n; i++)
+            acc += quant_fp16_to_fp32(a[i]) * b[i];
+        out[j] = acc;
+    }
+}
+
+static void dot_bf16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const uint16_t *a = w;
+    for (int j = 0; j < nx; j++) {
+        const float *b = (const float *)((const char *)x + j * xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < n; i++)
+            acc += quant_bf16_to_fp32(a[i]) * b[i];
+        out[j] = acc;
+    }
+}
+
+#define XROW(T, x, j, xs) ((const T *)((const char *)(x) + (size_t)(j) * (xs)))
+
+static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ4_0 *b = w;
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int s = 0;
+            for (int l = 0; l < 16; l++)
+                s += ((b[i].qs[l] & 0xF) - 8) * y[i].qs[l] + ((b[i].qs[l] >> 4) - 8) * y[i].qs[l + 16];
+            acc += FP16(b[i].d) * y[i].d * (float)s;
+        }
+        out[j] = acc;
+    }
+}
+
+static void dot_q4_1(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ4_1 *b = w;
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int s = 0;
+            for (int l = 0; l < 16; l++)
+                s += (b[i].qs[l] & 0xF) * y[i].qs[l] + (b[i].qs[l] >> 4) * y[i].qs[l + 16];
+            acc += FP16(b[i].d) * y[i].d * (float)s + FP16(b[i].m) * y[i].s;
+        }
+        out[j] = acc;
+    }
+}
+
+static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ5_0 *b = w;
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            uint32_t qh = load_u32le(b[i].qh);
+            int s = 0;
+            for (int l = 0; l < 16; l++) {
+                int lo = ((b[i].qs[l] & 0xF) | (int)((qh >> l) & 1) << 4) - 16;
+                int hi = ((b[i].qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4) - 16;
+                s += lo * y[i].qs[l] + hi * y[i].qs[l + 16];
+            }
+            acc += FP16(b[i].d) * y[i].d * (float)s;
+        }
+        out[j] = acc;
+    }
+}
+
+static void dot_q5_1(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ5_1 *b = w;
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            uint32_t qh = load_u32le(b[i].qh);
+            int s = 0;
+            for (int l = 0; l < 16; l++) {
+                int lo = (b[i].qs[l] & 0xF) | (int)((qh >> l) & 1) << 4;
+                int hi = (b[i].qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4;
+                s += lo * y[i].qs[l] + hi * y[i].qs[l + 16];
+            }
+            acc += FP16(b[i].d) * y[i].d * (float)s + FP16(b[i].m) * y[i].s;
+        }
+        out[j] = acc;
+    }
+}
+
+static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ8_0 *b = w;
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int s = 0;
+            for (int l = 0; l < 32; l++)
+                s += b[i].qs[l] * y[i].qs[l];
+            acc += FP16(b[i].d) * y[i].d * (float)s;
+        }
+        out[j] = acc;
+    }
+}
+
+/* Q4_K / Q5_K: sum_s sc[s]*dot(q_s, y_s) * d - dmin * sum_s m[s]*sum(y_s). */
+static void dot_q45_k(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out,
+                      bool five)
+{
+    int64_t nb = n / QK_K;
+    for (int j = 0; j < nx; j++) {
+        const BlockQ8_K *y = XROW(BlockQ8_K, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *scales, *qs, *qh = NULL;
+            uint16_t dh, dminh;
+            if (five) {
+                const BlockQ5_K *b = (const BlockQ5_K *)w + i;
+                scales = b->scales, qs = b->qs, qh = b->qh, dh = b->d, dminh = b->dmin;
+            } else {
+                const BlockQ4_K *b = (const BlockQ4_K *)w + i;
+                scales = b->scales, qs = b->qs, dh = b->d, dminh = b->dmin;
+            }
+            int sum_q = 0, sum_m = 0;
+            for (int s = 0; s < 8; s++) {
+                uint8_t sc, m;
+                quant_k4_scale_min(s, scales, &sc, &m);
+                const uint8_t *q = qs + 32 * (s / 2);
+                const int8_t *yq = y[i].qs + 32 * s;
+                int shift = (s & 1) * 4, dot = 0;
+                uint8_t hbit = (uint8_t)(1u << s);
+                for (int l = 0; l < 32; l++) {
+                    int v = (q[l] >> shift) & 0xF;
+                    if (qh && (qh[l] & hbit))
+                        v += 16;
+                    dot += v * yq[l];
+                }
+                sum_q += sc * dot;
+                sum_m += m * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
+            }
+            acc += y[i].d * (FP16(dh) * (float)sum_q - FP16(dminh) * (float)sum_m);
+        }
+        out[j] = acc;
+    }
+}
+
+static void dot_q4_k(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    dot_q45_k(n, w, x, xs, nx, out, false);
+}
+
+static void dot_q5_k(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    dot_q45_k(n, w, x, xs, nx, out, true);
+}
+
+static void dot_q6_k(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    const BlockQ6_K *b = w;
+    int64_t nb = n / QK_K;
+    for (int j = 0; j < nx; j++) {
+        const BlockQ8_K *y = XROW(BlockQ8_K, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int sum = 0;
+            for (int h = 0; h < 2; h++) {
+                const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+                const int8_t *yq = y[i].qs + 128 * h, *sc = b[i].scales + 8 * h;
+                int part[8] = { 0 };
+                for (int l = 0; l < 32; l++) {
+                    int is = l / 16;
+                    int q1 = ((ql[l] & 0xF) | ((qh[l] >> 0) & 3) << 4) - 32;
+                    int q2 = ((ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4) - 32;
+                    int q3 = ((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32;
+                    int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32;
+                    part[is + 0] += q1 * yq[l];
+                    part[is + 2] += q2 * yq[l + 32];
+                    part[is + 4] += q3 * yq[l + 64];
+                    part[is + 6] += q4 * yq[l + 96];
+                }
+                for (int k = 0; k < 8; k++)
+                    sum += sc[k] * part[k];
+            }
+            acc += FP16(b[i].d) * y[i].d * (float)sum;
+        }
+        out[j] = acc;
+    }
+}
+
+const QuantKernels quant_kernels_ref = {
+    .dot = {
+        [GGML_TYPE_F32] = dot_f32, [GGML_TYPE_F16] = dot_f16, [GGML_TYPE_BF16] = dot_bf16,
+        [GGML_TYPE_Q4_0] = dot_q4_0, [GGML_TYPE_Q4_1] = dot_q4_1,
+        [GGML_TYPE_Q5_0] = dot_q5_0, [GGML_TYPE_Q5_1] = dot_q5_1,
+        [GGML_TYPE_Q8_0] = dot_q8_0, [GGML_TYPE_Q4_K] = dot_q4_k,
+        [GGML_TYPE_Q5_K] = dot_q5_k, [GGML_TYPE_Q6_K] = dot_q6_k,
+    },
+    .act_q8a = quant_act_q8a_ref,
+    .act_q8k = quant_act_q8k_ref,
+};
+
+/* ---- run-time selection ---- */
+
+/* 0 = not decided yet, 1 = off, 2 = on */
+static atomic_int simd_state;
+
+static bool cpu_has_simd(void)
+{
+#ifdef QUANT_HAVE_AVX2_FILE
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+#else
+    return false;
+#endif
+}
+
+static const QuantKernels *kernels(void)
+{
+    int s = atomic_load_explicit(&simd_state, memory_order_relaxed);
+    if (s == 0) {
+        const char *env = getenv("VERSUS_NO_SIMD");
+        bool off = env && *env && strcmp(env, "0") != 0;
+        s = (!off && cpu_has_simd()) ? 2 : 1;
+        atomic_store(&simd_state, s);
+    }
+#ifdef QUANT_HAVE_AVX2_FILE
+    if (s == 2)
+        return &quant_kernels_avx2;
+#endif
+    return &quant_kernels_ref;
+}
+
+bool quant_set_simd(bool on)
+{
+    bool was = quant_simd_active();
+    atomic_store(&simd_state, (on && cpu_has_simd()) ? 2 : 1);
+    return was;
+}
+
+bool quant_simd_active(void)
+{
+    return kernels() != &quant_kernels_ref;
+}
+
+QuantDotFn quant_dot_fn(GgmlType t)
+{
+    if (!quant_type_supported(t) || (int)t >= 31)
+        return NULL;
+    QuantDotFn f = kernels()->dot[t];
+    return f ? f : quant_kernels_ref.dot[t];
+}
+
+void quant_act_q8a(const float *x, QuantQ8A *b, int64_t nb)
+{
+    const QuantKernels *k = kernels();
+    (k->act_q8a ? k->act_q8a : quant_act_q8a_ref)(x, b, nb);
+}
+
+void quant_act_q8k(const float *x, BlockQ8_K *b, int64_t nb)
+{
+    const QuantKernels *k = kernels();
+    (k->act_q8k ? k->act_q8k : quant_act_q8k_ref)(x, b, nb);
+}
