@@ -6,3 +6,12 @@ libversus_a_SOURCES += \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
 	src/engine/matmul.c src/engine/matmul.h \
 	src/engine/threadpool.c src/engine/threadpool.h
+
+check_PROGRAMS += tests/test_quant tests/test_matmul
+TESTS += tests/test_quant tests/test_matmul
+tests_test_quant_SOURCES = tests/test_quant.c
+tests_test_quant_CFLAGS = $(TEST_CFLAGS)
+tests_test_quant_LDADD = $(TEST_LIBS)
+tests_test_matmul_SOURCES = tests/test_matmul.c
+tests_test_matmul_CFLAGS = $(TEST_CFLAGS)
+tests_test_matmul_LDADD = $(TEST_LIBS)

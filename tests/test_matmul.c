@@ -1,0 +1,210 @@
+/* test_matmul.c — matmul() against a double-precision reference on the
+ * dequantized weights, for every type and awkward shapes (batch 1, 3, 17, odd
+ * row counts); SIMD vs portable; threaded vs single-threaded (bit-exact); and
+ * the errors for unsupported types and bad shapes. Also the thread pool. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/matmul.h"
+#include "engine/quant.h"
+#include "engine/threadpool.h"
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static float rnd_uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((double)(rng_state >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
+}
+
+static const GgmlType ALL_TYPES[] = {
+    GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
+    GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q8_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
+    GGML_TYPE_Q6_K,
+};
+#define N_ALL ((int)(sizeof ALL_TYPES / sizeof ALL_TYPES[0]))
+
+typedef struct Case {
+    int64_t rows, cols, batch;
+} Case;
+
+static const Case CASES[] = {
+    { 1, 256, 1 }, { 7, 512, 3 }, { 33, 768, 17 }, { 129, 256, 1 }, { 5, 1024, 4 }, { 64, 512, 5 },
+};
+
+typedef struct Fixture {
+    GgmlType t;
+    int64_t rows, cols, batch;
+    uint8_t *wq;  /* quantized weights */
+    float *wd;    /* the same weights dequantized */
+    float *x;
+} Fixture;
+
+static void fixture_make(Fixture *f, GgmlType t, Case c)
+{
+    f->t = t;
+    f->rows = c.rows;
+    f->cols = c.cols;
+    f->batch = c.batch;
+    size_t rs = quant_row_size(t, c.cols);
+    cr_assert_neq(rs, 0);
+    f->wq = malloc(rs * (size_t)c.rows);
+    f->wd = malloc(sizeof(float) * (size_t)(c.rows * c.cols));
+    f->x = malloc(sizeof(float) * (size_t)(c.batch * c.cols));
+    float *row = malloc(sizeof(float) * (size_t)c.cols);
+    for (int64_t r = 0; r < c.rows; r++) {
+        for (int64_t i = 0; i < c.cols; i++)
+            row[i] = rnd_uniform();
+        cr_assert_eq(quant_quantize_row(t, row, f->wq + r * rs, c.cols), 0);
+        cr_assert_eq(quant_dequantize_row(t, f->wq + r * rs, f->wd + r * c.cols, c.cols), 0);
+    }
+    for (int64_t i = 0; i < c.batch * c.cols; i++)
+        f->x[i] = rnd_uniform() * 2.0f;
+    free(row);
+}
+
+static void fixture_free(Fixture *f)
+{
+    free(f->wq);
+    free(f->wd);
+    free(f->x);
+}
+
+static float *run_matmul(const Fixture *f, ThreadPool *pool)
+{
+    float *y = malloc(sizeof(float) * (size_t)(f->batch * f->rows));
+    char err[256] = "";
+    int rc = matmul(pool, f->t, f->wq, f->rows, f->cols, f->x, f->batch, y, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s: %s", quant_type_name(f->t), err);
+    return y;
+}
+
+/* Worst |y - ref| / (|w| |x|) over all outputs. Normalising by the norms makes
+ * the bound independent of shape: activations quantized to 8 bits (blocks of
+ * 32 or 256, step amax/127) perturb x by at most ~0.7% of |x|, so quantized
+ * types must stay under 1e-2; float types only differ by summation order. */
+static double worst_error(const Fixture *f, const float *y)
+{
+    double worst = 0;
+    for (int64_t b = 0; b < f->batch; b++)
+        for (int64_t r = 0; r < f->rows; r++) {
+            double ref = 0, nw = 0, nx = 0;
+            for (int64_t c = 0; c < f->cols; c++) {
+                double w = f->wd[r * f->cols + c], x = f->x[b * f->cols + c];
+                ref += w * x;
+                nw += w * w;
+                nx += x * x;
+            }
+            double e = fabs(y[b * f->rows + r] - ref) / (sqrt(nw * nx) + 1e-30);
+            if (e > worst)
+                worst = e;
+        }
+    return worst;
+}
+
+static double tolerance(GgmlType t)
+{
+    return quant_act_type(t) == QUANT_ACT_F32 ? 1e-5 : 1e-2;
+}
+
+Test(matmul, matches_double_reference_for_every_type_and_shape)
+{
+    ThreadPool *pool = threadpool_new(2);
+    for (int k = 0; k < N_ALL; k++)
+        for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+            if (CASES[c].cols % quant_block_size(ALL_TYPES[k]))
+                continue;
+            Fixture f;
+            fixture_make(&f, ALL_TYPES[k], CASES[c]);
+            float *y = run_matmul(&f, pool);
+            double e = worst_error(&f, y);
+            cr_expect(e <= tolerance(f.t), "%s rows=%lld cols=%lld batch=%lld: error %g",
+                      quant_type_name(f.t), (long long)f.rows, (long long)f.cols,
+                      (long long)f.batch, e);
+            free(y);
+            fixture_free(&f);
+        }
+    threadpool_free(pool);
+}
+
+Test(matmul, threaded_and_single_threaded_agree_exactly)
+{
+    ThreadPool *p3 = threadpool_new(3);
+    for (int k = 0; k < N_ALL; k++) {
+        Fixture f;
+        fixture_make(&f, ALL_TYPES[k], (Case){ 77, 512, 17 });
+        float *a = run_matmul(&f, NULL), *b = run_matmul(&f, p3);
+        cr_expect_eq(memcmp(a, b, sizeof(float) * (size_t)(f.rows * f.batch)), 0,
+                     "%s differs between 1 and 3 threads", quant_type_name(f.t));
+        free(a);
+        free(b);
+        fixture_free(&f);
+    }
+    threadpool_free(p3);
+}
+
+Test(matmul, simd_and_portable_paths_agree)
+{
+    for (int k = 0; k < N_ALL; k++) {
+        Fixture f;
+        fixture_make(&f, ALL_TYPES[k], (Case){ 19, 768, 6 });
+        bool had = quant_set_simd(true);
+        float *a = run_matmul(&f, NULL);
+        quant_set_simd(false);
+        float *b = run_matmul(&f, NULL);
+        quant_set_simd(had);
+        for (int64_t i = 0; i < f.rows * f.batch; i++)
+            cr_expect_float_eq(a[i], b[i], 1e-4f * (1.0f + fabsf(b[i])), "%s output %lld",
+                               quant_type_name(f.t), (long long)i);
+        free(a);
+        free(b);
+        fixture_free(&f);
+    }
+}
+
+Test(matmul, unsupported_type_and_bad_shapes_give_clear_errors)
+{
+    float x[512] = { 0 }, y[8];
+    uint8_t w[4096] = { 0 };
+    char err[256] = "";
+    cr_assert_eq(matmul(NULL, GGML_TYPE_Q2_K, w, 1, 256, x, 1, y, err, sizeof err), -1);
+    cr_assert(strstr(err, "Q2_K"), "error names the type: %s", err);
+    err[0] = 0;
+    cr_assert_eq(matmul(NULL, GGML_TYPE_Q4_K, w, 1, 100, x, 1, y, err, sizeof err), -1);
+    cr_assert(strstr(err, "256"), "error says the block size: %s", err);
+    cr_assert_eq(matmul(NULL, GGML_TYPE_Q8_0, w, -1, 32, x, 1, y, err, sizeof err), -1);
+    cr_assert_eq(matmul(NULL, GGML_TYPE_Q8_0, w, 0, 32, x, 1, y, err, sizeof err), 0,
+                 "an empty product is fine");
+}
+
+static void count_job(void *arg, int idx, int n)
+{
+    atomic_int *hits = arg;
+    cr_assert(idx >= 0 && idx < n);
+    atomic_fetch_add(&hits[idx], 1);
+}
+
+Test(threadpool, every_slice_runs_once_per_job_many_times_over)
+{
+    ThreadPool *p = threadpool_new(4);
+    cr_assert_eq(threadpool_size(p), 4);
+    atomic_int hits[4];
+    for (int i = 0; i < 4; i++)
+        atomic_init(&hits[i], 0);
+    for (int r = 0; r < 2000; r++)
+        threadpool_run(p, count_job, hits);
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(atomic_load(&hits[i]), 2000, "slice %d ran %d times", i,
+                     atomic_load(&hits[i]));
+    threadpool_free(p);
+    atomic_int one[1];
+    atomic_init(&one[0], 0);
+    threadpool_run(NULL, count_job, one);
+    cr_assert_eq(atomic_load(&one[0]), 1);
+    cr_assert_eq(threadpool_size(NULL), 1);
+}
