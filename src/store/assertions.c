@@ -1,0 +1,293 @@
+/* assertions.c — parsing and checking case assertions (see assertions.h). */
+#include "store/assertions.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/jsonio.h"
+#include "store/schema_lite.h"
+
+static const char *const assert_names[ASSERT_KIND_COUNT] = {
+    [ASSERT_CONTAINS] = "contains",
+    [ASSERT_NOT_CONTAINS] = "not-contains",
+    [ASSERT_REGEX] = "regex",
+    [ASSERT_EQUALS] = "equals",
+    [ASSERT_IS_JSON] = "is-json",
+    [ASSERT_MAX_OUTPUT_TOKENS] = "max-output-tokens",
+    [ASSERT_MAX_COST] = "max-cost",
+    [ASSERT_MAX_TTFT_MS] = "max-ttft-ms",
+    [ASSERT_MAX_TOTAL_MS] = "max-total-ms",
+};
+
+static bool kind_is_text(AssertKind k) { return k <= ASSERT_EQUALS; }
+static bool kind_is_limit(AssertKind k) { return k >= ASSERT_MAX_OUTPUT_TOKENS && k < ASSERT_KIND_COUNT; }
+
+const char *assertion_kind_name(AssertKind k)
+{
+    return (unsigned)k < ASSERT_KIND_COUNT ? assert_names[k] : "?";
+}
+
+int assertion_kind_parse(const char *name, AssertKind *out)
+{
+    for (int i = 0; i < ASSERT_KIND_COUNT; i++)
+        if (name && strcmp(name, assert_names[i]) == 0) {
+            *out = (AssertKind)i;
+            return 0;
+        }
+    return -1;
+}
+
+void assertion_free(Assertion *a)
+{
+    if (!a)
+        return;
+    free(a->value);
+    free(a->model);
+    a->value = a->model = NULL;
+}
+
+int assertion_copy(Assertion *dst, const Assertion *src)
+{
+    *dst = *src;
+    dst->value = src->value ? strdup(src->value) : NULL;
+    dst->model = src->model ? strdup(src->model) : NULL;
+    if ((src->value && !dst->value) || (src->model && !dst->model)) {
+        assertion_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks what a complete assertion must hold; 0 or -1 with err. */
+static int validate(const Assertion *a, char *err, size_t errlen)
+{
+    if (kind_is_text(a->kind) && !a->value) {
+        snprintf(err, errlen, "assertion %s needs a value", assertion_kind_name(a->kind));
+        return -1;
+    }
+    if (a->kind == ASSERT_REGEX) {
+        regex_t re;
+        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char msg[128];
+            regerror(rc, &re, msg, sizeof msg);
+            snprintf(err, errlen, "regex \"%s\" does not compile: %s", a->value, msg);
+            return -1;
+        }
+        regfree(&re);
+    }
+    if (a->kind == ASSERT_IS_JSON && a->value) {
+        cJSON *s = cJSON_Parse(a->value);
+        bool ok = s && (cJSON_IsObject(s) || cJSON_IsBool(s));
+        cJSON_Delete(s);
+        if (!ok) {
+            snprintf(err, errlen, "is-json schema must be a JSON object");
+            return -1;
+        }
+    }
+    if (kind_is_limit(a->kind) && (!isfinite(a->limit) || a->limit < 0)) {
+        snprintf(err, errlen, "assertion %s needs a number >= 0", assertion_kind_name(a->kind));
+        return -1;
+    }
+    return 0;
+}
+
+int assertion_from_json(const cJSON *obj, Assertion *out, char *err, size_t errlen)
+{
+    *out = (Assertion){ .limit = NAN };
+    if (!cJSON_IsObject(obj)) {
+        snprintf(err, errlen, "an assertion must be a JSON object");
+        return -1;
+    }
+    const char *type = jsonio_str(obj, "type");
+    if (!type || assertion_kind_parse(type, &out->kind) < 0) {
+        snprintf(err, errlen, "unknown assertion type \"%s\"", type ? type : "(none)");
+        return -1;
+    }
+    if (kind_is_text(out->kind)) {
+        out->value = jsonio_dup(obj, "value");
+    } else if (out->kind == ASSERT_IS_JSON) {
+        const cJSON *schema = cJSON_GetObjectItemCaseSensitive(obj, "schema");
+        if (schema && !cJSON_IsNull(schema)) {
+            out->value = cJSON_PrintUnformatted(schema);
+            if (!out->value) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+    } else {
+        out->limit = jsonio_num(obj, "value", NAN);
+    }
+    out->model = jsonio_dup(obj, "model");
+    if (validate(out, err, errlen) < 0) {
+        assertion_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *assertion_to_json(const Assertion *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = jsonio_add_str(o, "type", assertion_kind_name(a->kind));
+    if (kind_is_text(a->kind)) {
+        bad |= jsonio_add_str(o, "value", a->value);
+    } else if (a->kind == ASSERT_IS_JSON) {
+        if (a->value) {
+            cJSON *s = cJSON_Parse(a->value);
+            if (s)
+                cJSON_AddItemToObject(o, "schema", s);
+            else
+                bad = -1;
+        }
+    } else {
+        bad |= jsonio_add_num(o, "value", a->limit);
+    }
+    if (a->model)
+        bad |= jsonio_add_str(o, "model", a->model);
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int assertion_from_arg(const char *arg, Assertion *out, char *err, size_t errlen)
+{
+    *out = (Assertion){ .limit = NAN };
+    const char *colon = strchr(arg, ':');
+    size_t nl = colon ? (size_t)(colon - arg) : strlen(arg);
+    char name[32];
+    if (nl >= sizeof name) {
+        snprintf(err, errlen, "unknown assertion \"%s\" (expected TYPE:VALUE)", arg);
+        return -1;
+    }
+    memcpy(name, arg, nl);
+    name[nl] = '\0';
+    if (assertion_kind_parse(name, &out->kind) < 0) {
+        snprintf(err, errlen, "unknown assertion type \"%s\"", name);
+        return -1;
+    }
+    const char *val = colon ? colon + 1 : NULL;
+    if (kind_is_limit(out->kind)) {
+        char *end;
+        out->limit = val ? strtod(val, &end) : NAN;
+        if (!val || end == val || *end) {
+            snprintf(err, errlen, "assertion %s needs a number, as in %s:100", name, name);
+            return -1;
+        }
+    } else if (val && *val) {
+        out->value = strdup(val);
+        if (!out->value) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    } else if (out->kind != ASSERT_IS_JSON) {
+        snprintf(err, errlen, "assertion %s needs a value, as in %s:TEXT", name, name);
+        return -1;
+    }
+    if (validate(out, err, errlen) < 0) {
+        assertion_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+static bool name_matches(const char *want, const Reply *r)
+{
+    if (strcmp(want, r->spec) == 0 || strcmp(want, r->model) == 0)
+        return true;
+    size_t pl = strlen(r->provider);
+    return strncmp(want, r->provider, pl) == 0 && want[pl] == ':' && strcmp(want + pl + 1, r->model) == 0;
+}
+
+bool assertion_applies_to(const Assertion *a, const Reply *r)
+{
+    return !a->model || name_matches(a->model, r);
+}
+
+static int check_limit(const char *what, double got, double limit, const char *unit, char *why, size_t whylen)
+{
+    if (!isfinite(got) || got < 0) {
+        snprintf(why, whylen, "%s is unknown", what);
+        return -1;
+    }
+    if (got <= limit)
+        return 1;
+    snprintf(why, whylen, "%s %.6g%s exceeds %.6g%s", what, got, unit, limit, unit);
+    return 0;
+}
+
+int assertion_check(const Assertion *a, const Reply *r, char *why, size_t whylen)
+{
+    const char *text = buf_str(&r->text);
+    if (whylen)
+        why[0] = '\0';
+    switch (a->kind) {
+    case ASSERT_CONTAINS:
+        if (strstr(text, a->value))
+            return 1;
+        snprintf(why, whylen, "text does not contain \"%.80s\"", a->value);
+        return 0;
+    case ASSERT_NOT_CONTAINS:
+        if (!strstr(text, a->value))
+            return 1;
+        snprintf(why, whylen, "text contains \"%.80s\"", a->value);
+        return 0;
+    case ASSERT_EQUALS:
+        if (strcmp(text, a->value) == 0)
+            return 1;
+        snprintf(why, whylen, "text differs from the expected %zu bytes", strlen(a->value));
+        return 0;
+    case ASSERT_REGEX: {
+        regex_t re;
+        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            snprintf(why, whylen, "regex \"%.80s\" does not compile", a->value);
+            return -1;
+        }
+        rc = regexec(&re, text, 0, NULL, 0);
+        regfree(&re);
+        if (rc == 0)
+            return 1;
+        snprintf(why, whylen, "text does not match /%.80s/", a->value);
+        return 0;
+    }
+    case ASSERT_IS_JSON: {
+        cJSON *doc = cJSON_ParseWithLength(text, r->text.len);
+        if (!doc) {
+            snprintf(why, whylen, "text is not valid JSON");
+            return 0;
+        }
+        int rc = 1;
+        if (a->value) {
+            cJSON *schema = cJSON_Parse(a->value);
+            rc = schema ? schema_lite_validate(schema, doc, why, whylen) : -1;
+            if (!schema)
+                snprintf(why, whylen, "the assertion's schema is not valid JSON");
+            cJSON_Delete(schema);
+        }
+        cJSON_Delete(doc);
+        return rc;
+    }
+    case ASSERT_MAX_OUTPUT_TOKENS: {
+        long n = reply_output_tokens(r);
+        return check_limit("output tokens", n >= 0 ? (double)n : NAN, a->limit, "", why, whylen);
+    }
+    case ASSERT_MAX_COST:
+        return check_limit("cost", r->metrics.cost_usd, a->limit, " USD", why, whylen);
+    case ASSERT_MAX_TTFT_MS:
+        return check_limit("time to first token", r->metrics.ttft_ms, a->limit, " ms", why, whylen);
+    case ASSERT_MAX_TOTAL_MS:
+        return check_limit("total time", r->metrics.total_ms, a->limit, " ms", why, whylen);
+    case ASSERT_KIND_COUNT:
+        break;
+    }
+    snprintf(why, whylen, "unknown assertion");
+    return -1;
+}

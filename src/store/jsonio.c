@@ -1,0 +1,200 @@
+/* jsonio.c — typed cJSON getters/setters and file reading (see jsonio.h). */
+#include "store/jsonio.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t utf8_valid_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced. */
+static char *utf8_clean(const char *s, size_t n)
+{
+    Buf b = { 0 };
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    if (buf_append(&b, "", 0) < 0)
+        return NULL;
+    while (i < n) {
+        size_t l = u[i] ? utf8_valid_len(u + i, n - i) : 0;
+        int rc = l ? buf_append(&b, s + i, l) : buf_puts(&b, "\xEF\xBF\xBD");
+        if (rc < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        i += l ? l : 1;
+    }
+    return buf_steal(&b);
+}
+
+cJSON *jsonio_make_str(const char *s, size_t n)
+{
+    char *clean = utf8_clean(s, n);
+    if (!clean)
+        return NULL;
+    cJSON *item = cJSON_CreateString(clean);
+    free(clean);
+    return item;
+}
+
+int jsonio_add_strn(cJSON *obj, const char *key, const char *s, size_t n)
+{
+    cJSON *item = s ? jsonio_make_str(s, n) : cJSON_CreateNull();
+    if (!item)
+        return -1;
+    cJSON_AddItemToObject(obj, key, item);
+    return 0;
+}
+
+int jsonio_add_str(cJSON *obj, const char *key, const char *s)
+{
+    return jsonio_add_strn(obj, key, s, s ? strlen(s) : 0);
+}
+
+int jsonio_add_num(cJSON *obj, const char *key, double v)
+{
+    cJSON *item = isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!item)
+        return -1;
+    cJSON_AddItemToObject(obj, key, item);
+    return 0;
+}
+
+const char *jsonio_str(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+char *jsonio_dup(const cJSON *obj, const char *key)
+{
+    const char *s = jsonio_str(obj, key);
+    return s ? strdup(s) : NULL;
+}
+
+double jsonio_num(const cJSON *obj, const char *key, double dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : dflt;
+}
+
+long jsonio_long(const cJSON *obj, const char *key, long dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(it))
+        return dflt;
+    double v = it->valuedouble;
+    if (!isfinite(v) || v != floor(v) || v < (double)LONG_MIN || v > (double)LONG_MAX)
+        return dflt;
+    return (long)v;
+}
+
+bool jsonio_bool(const cJSON *obj, const char *key, bool dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsBool(it) ? cJSON_IsTrue(it) : dflt;
+}
+
+char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    Buf b = { 0 };
+    char chunk[65536];
+    size_t n;
+    int bad = buf_append(&b, "", 0);
+    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > max_bytes) {
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
+            bad = 1;
+        } else if (buf_append(&b, chunk, n) < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            bad = 1;
+        }
+    }
+    if (!bad && ferror(f)) {
+        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        bad = 1;
+    }
+    fclose(f);
+    if (bad) {
+        buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return buf_steal(&b);
+}
+
+cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        snprintf(err, errlen, "not valid JSON (near byte %zu)", off);
+        return NULL;
+    }
+    /* Only whitespace may follow the document. */
+    while (end && (size_t)(end - text) < len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (end && (size_t)(end - text) < len) {
+        snprintf(err, errlen, "trailing data after the JSON document (byte %zu)", (size_t)(end - text));
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int jsonio_quote(Buf *b, const char *s)
+{
+    cJSON *item = jsonio_make_str(s ? s : "", s ? strlen(s) : 0);
+    if (!item)
+        return -1;
+    char *txt = cJSON_PrintUnformatted(item);
+    cJSON_Delete(item);
+    if (!txt)
+        return -1;
+    int rc = buf_puts(b, txt);
+    free(txt);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* jsonio.h — small helpers over cJSON for the store's files.
+ *
+ * Typed getters that never crash on hostile documents (missing keys, wrong
+ * types), setters that write NaN as null and replace invalid UTF-8 with
+ * U+FFFD so every file versus writes is valid JSON, and whole-file reading.
+ * Not a JSON parser: cJSON does that. */
+#ifndef VERSUS_JSONIO_H
+#define VERSUS_JSONIO_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Adds key: string (n bytes, invalid UTF-8 replaced), or null when s is NULL.
+ * Returns 0, or -1 when memory runs out. */
+int jsonio_add_strn(cJSON *obj, const char *key, const char *s, size_t n);
+int jsonio_add_str(cJSON *obj, const char *key, const char *s);
+/* Adds key: number, or null when v is NaN or infinite. */
+int jsonio_add_num(cJSON *obj, const char *key, double v);
+/* A cJSON string item holding s with invalid UTF-8 replaced; NULL on OOM. */
+cJSON *jsonio_make_str(const char *s, size_t n);
+
+/* The string at key, or NULL when it is missing or not a string. */
+const char *jsonio_str(const cJSON *obj, const char *key);
+/* A malloc'ed copy of the string at key, or NULL when missing. */
+char *jsonio_dup(const cJSON *obj, const char *key);
+/* The number at key, or dflt when missing, null or not a number. */
+double jsonio_num(const cJSON *obj, const char *key, double dflt);
+/* The number at key as a long (must be integral and in range), or dflt. */
+long jsonio_long(const cJSON *obj, const char *key, long dflt);
+bool jsonio_bool(const cJSON *obj, const char *key, bool dflt);
+
+/* Reads a whole file (NUL-terminated, *len bytes). NULL with err on failure
+ * or when the file is larger than max_bytes. */
+char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen);
+/* Parses a whole JSON document; NULL with err (including the byte offset). */
+cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen);
+
+/* Appends s to b as a JSON string literal (quotes included). 0 or -1. */
+struct Buf;
+int jsonio_quote(struct Buf *b, const char *s);
+
+#endif

@@ -1,0 +1,402 @@
+/* reply_json.c — Reply and Params to and from JSON (see reply_json.h). */
+#include "store/reply_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/base64.h"
+#include "store/jsonio.h"
+
+static int add_long_or_null(cJSON *o, const char *key, long v)
+{
+    return jsonio_add_num(o, key, v >= 0 ? (double)v : NAN);
+}
+
+/* ms-valued metrics are unknown when negative */
+static int add_ms(cJSON *o, const char *key, double v)
+{
+    return jsonio_add_num(o, key, v >= 0 ? v : NAN);
+}
+
+static cJSON *usage_encode(const Usage *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = add_long_or_null(o, "input_tokens", u->input_tokens);
+    bad |= add_long_or_null(o, "output_tokens", u->output_tokens);
+    bad |= add_long_or_null(o, "reasoning_tokens", u->reasoning_tokens);
+    bad |= add_long_or_null(o, "cached_input_tokens", u->cached_input_tokens);
+    bad |= add_long_or_null(o, "cache_write_tokens", u->cache_write_tokens);
+    bad |= jsonio_add_num(o, "reported_cost_usd", u->reported_cost_usd >= 0 ? u->reported_cost_usd : NAN);
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static Usage usage_decode(const cJSON *o)
+{
+    Usage u = usage_unknown();
+    if (!cJSON_IsObject(o))
+        return u;
+    u.input_tokens = jsonio_long(o, "input_tokens", -1);
+    u.output_tokens = jsonio_long(o, "output_tokens", -1);
+    u.reasoning_tokens = jsonio_long(o, "reasoning_tokens", -1);
+    u.cached_input_tokens = jsonio_long(o, "cached_input_tokens", -1);
+    u.cache_write_tokens = jsonio_long(o, "cache_write_tokens", -1);
+    u.reported_cost_usd = jsonio_num(o, "reported_cost_usd", -1);
+    return u;
+}
+
+static cJSON *metrics_encode(const ReplyMetrics *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = add_ms(o, "ttft_ms", m->ttft_ms);
+    bad |= add_ms(o, "total_ms", m->total_ms);
+    bad |= add_ms(o, "output_tokens_per_s", m->output_tokens_per_s);
+    bad |= jsonio_add_num(o, "cost_usd", m->cost_usd);
+    bad |= jsonio_add_num(o, "delta_count", (double)m->delta_count);
+    bad |= add_ms(o, "prompt_tokens_per_s", m->prompt_tokens_per_s);
+    bad |= add_ms(o, "server_output_tokens_per_s", m->server_output_tokens_per_s);
+    bad |= add_ms(o, "load_ms", m->load_ms);
+    bad |= add_ms(o, "rss_mib", m->rss_mib);
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void metrics_decode(const cJSON *o, ReplyMetrics *m)
+{
+    /* Times are stored relative to the request start (t_start_ms = 0). */
+    m->t_start_ms = 0;
+    m->ttft_ms = jsonio_num(o, "ttft_ms", -1);
+    m->total_ms = jsonio_num(o, "total_ms", -1);
+    m->output_tokens_per_s = jsonio_num(o, "output_tokens_per_s", -1);
+    m->cost_usd = jsonio_num(o, "cost_usd", NAN);
+    m->delta_count = jsonio_long(o, "delta_count", 0);
+    m->prompt_tokens_per_s = jsonio_num(o, "prompt_tokens_per_s", -1);
+    m->server_output_tokens_per_s = jsonio_num(o, "server_output_tokens_per_s", -1);
+    m->load_ms = jsonio_num(o, "load_ms", -1);
+    m->rss_mib = jsonio_num(o, "rss_mib", -1);
+    m->t_first_ms = m->ttft_ms;
+    m->t_end_ms = m->total_ms;
+    m->t_last_ms = -1;
+}
+
+static cJSON *recording_encode(const ReplyRecording *rec)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *chunks = cJSON_CreateArray();
+    char *b64 = base64_encode(rec->bytes.data ? rec->bytes.data : "", rec->bytes.len);
+    if (!o || !chunks || !b64)
+        goto oom;
+    cJSON_AddItemToObject(o, "chunks", chunks);
+    if (jsonio_add_num(o, "http_status", rec->http_status) || jsonio_add_str(o, "encoding", "base64") ||
+        jsonio_add_str(o, "bytes", b64))
+        goto oom;
+    for (size_t i = 0; i < rec->n_chunks; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON *t = cJSON_CreateNumber(rec->chunks[i].t_ms);
+        cJSON *l = cJSON_CreateNumber((double)rec->chunks[i].len);
+        if (!pair || !t || !l) {
+            cJSON_Delete(pair);
+            cJSON_Delete(t);
+            cJSON_Delete(l);
+            goto oom;
+        }
+        cJSON_AddItemToArray(pair, t);
+        cJSON_AddItemToArray(pair, l);
+        cJSON_AddItemToArray(chunks, pair);
+    }
+    free(b64);
+    return o;
+oom:
+    free(b64);
+    if (!o)
+        cJSON_Delete(chunks);
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static int recording_decode(const cJSON *o, ReplyRecording *rec, char *err, size_t errlen)
+{
+    const char *enc = jsonio_str(o, "encoding");
+    const char *bytes = jsonio_str(o, "bytes");
+    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(o, "chunks");
+    if (!bytes || !cJSON_IsArray(chunks)) {
+        snprintf(err, errlen, "recording needs \"bytes\" and \"chunks\"");
+        return -1;
+    }
+    size_t n = 0;
+    char *raw;
+    if (!enc || strcmp(enc, "base64") == 0) {
+        raw = base64_decode(bytes, &n);
+        if (!raw) {
+            snprintf(err, errlen, "recording bytes are not valid base64");
+            return -1;
+        }
+    } else if (strcmp(enc, "text") == 0) {
+        n = strlen(bytes);
+        raw = strdup(bytes);
+        if (!raw) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen, "recording encoding \"%s\" is not base64 or text", enc);
+        return -1;
+    }
+    rec->enabled = true;
+    rec->http_status = (int)jsonio_long(o, "http_status", 0);
+    int rc = buf_append(&rec->bytes, raw, n);
+    free(raw);
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t count = (size_t)cJSON_GetArraySize(chunks), off = 0;
+    rec->chunks = count ? calloc(count, sizeof *rec->chunks) : NULL;
+    if (count && !rec->chunks) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rec->cap_chunks = count;
+    const cJSON *pair;
+    cJSON_ArrayForEach(pair, chunks) {
+        const cJSON *t = cJSON_GetArrayItem(pair, 0), *l = cJSON_GetArrayItem(pair, 1);
+        if (!cJSON_IsArray(pair) || !cJSON_IsNumber(t) || !cJSON_IsNumber(l) || l->valuedouble < 0 ||
+            l->valuedouble != floor(l->valuedouble) || l->valuedouble > (double)(n - off) ||
+            !isfinite(t->valuedouble)) {
+            snprintf(err, errlen, "recording chunk %zu is not [t_ms, len] within the bytes", rec->n_chunks);
+            return -1;
+        }
+        size_t len = (size_t)l->valuedouble;
+        rec->chunks[rec->n_chunks++] = (ReplyChunk){ .t_ms = t->valuedouble, .offset = off, .len = len };
+        off += len;
+    }
+    if (off != n) {
+        snprintf(err, errlen, "recording chunks cover %zu of %zu bytes", off, n);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *reply_json_encode(const Reply *r, double vram_mib, bool with_recording)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = jsonio_add_str(o, "spec", r->spec);
+    bad |= jsonio_add_str(o, "provider", r->provider);
+    bad |= jsonio_add_str(o, "model", r->model);
+    bad |= jsonio_add_str(o, "status", reply_status_name(r->status));
+    bad |= jsonio_add_strn(o, "text", buf_str(&r->text), r->text.len);
+    if (r->reasoning.len)
+        bad |= jsonio_add_strn(o, "reasoning", buf_str(&r->reasoning), r->reasoning.len);
+    bad |= jsonio_add_str(o, "finish_reason", r->finish_reason[0] ? r->finish_reason : NULL);
+    bad |= !cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
+    bad |= !cJSON_AddBoolToObject(o, "saw_done", r->saw_done);
+    bad |= jsonio_add_num(o, "attempts", r->attempts);
+    if (r->backend[0])
+        bad |= jsonio_add_str(o, "backend", r->backend);
+    if (r->status == REPLY_ERROR || r->error_type || r->error_message) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        bad |= !e;
+        if (e) {
+            bad |= jsonio_add_num(e, "http_status", r->http_status);
+            bad |= jsonio_add_str(e, "type", r->error_type);
+            bad |= jsonio_add_str(e, "message", r->error_message);
+        }
+    } else {
+        bad |= !cJSON_AddNullToObject(o, "error");
+    }
+    cJSON *u = usage_encode(&r->usage), *m = metrics_encode(&r->metrics);
+    if (u)
+        cJSON_AddItemToObject(o, "usage", u);
+    if (m)
+        cJSON_AddItemToObject(o, "metrics", m);
+    bad |= !u || !m;
+    bad |= jsonio_add_num(o, "vram_mib", vram_mib >= 0 ? vram_mib : NAN);
+    if (with_recording && r->recording.enabled) {
+        cJSON *rec = recording_encode(&r->recording);
+        if (rec)
+            cJSON_AddItemToObject(o, "recording", rec);
+        bad |= !rec;
+    }
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int status_parse(const char *s, ReplyStatus *out)
+{
+    for (int i = REPLY_WAITING; i <= REPLY_CANCELLED; i++)
+        if (strcmp(s, reply_status_name((ReplyStatus)i)) == 0) {
+            *out = (ReplyStatus)i;
+            return 0;
+        }
+    return -1;
+}
+
+Reply *reply_json_decode(const cJSON *o, double *vram_mib, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(o)) {
+        snprintf(err, errlen, "a candidate must be a JSON object");
+        return NULL;
+    }
+    const char *spec = jsonio_str(o, "spec"), *provider = jsonio_str(o, "provider");
+    const char *model = jsonio_str(o, "model");
+    if (!spec && !model) {
+        snprintf(err, errlen, "a candidate needs \"spec\" or \"model\"");
+        return NULL;
+    }
+    Reply *r = reply_new(spec ? spec : model, provider ? provider : "", model ? model : spec);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->attempts = (int)jsonio_long(o, "attempts", 1);
+    const char *status = jsonio_str(o, "status");
+    r->status = REPLY_OK;
+    if (status && status_parse(status, &r->status) < 0) {
+        snprintf(err, errlen, "unknown reply status \"%s\"", status);
+        goto fail;
+    }
+    const char *text = jsonio_str(o, "text"), *reasoning = jsonio_str(o, "reasoning");
+    if ((text && buf_puts(&r->text, text) < 0) || (reasoning && buf_puts(&r->reasoning, reasoning) < 0)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    const char *fr = jsonio_str(o, "finish_reason");
+    snprintf(r->finish_reason, sizeof r->finish_reason, "%s", fr ? fr : "");
+    r->incomplete = jsonio_bool(o, "incomplete", false);
+    r->saw_done = jsonio_bool(o, "saw_done", false);
+    const char *backend = jsonio_str(o, "backend");
+    snprintf(r->backend, sizeof r->backend, "%s", backend ? backend : "");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    if (cJSON_IsObject(e)) {
+        r->http_status = (int)jsonio_long(e, "http_status", 0);
+        r->error_type = jsonio_dup(e, "type");
+        r->error_message = jsonio_dup(e, "message");
+    }
+    r->usage = usage_decode(cJSON_GetObjectItemCaseSensitive(o, "usage"));
+    metrics_decode(cJSON_GetObjectItemCaseSensitive(o, "metrics"), &r->metrics);
+    if (vram_mib)
+        *vram_mib = jsonio_num(o, "vram_mib", -1);
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(o, "recording");
+    if (rec && !cJSON_IsNull(rec)) {
+        if (!cJSON_IsObject(rec)) {
+            snprintf(err, errlen, "\"recording\" must be an object");
+            goto fail;
+        }
+        if (recording_decode(rec, &r->recording, err, errlen) < 0)
+            goto fail;
+    }
+    return r;
+fail:
+    reply_free(r);
+    return NULL;
+}
+
+Reply *reply_json_clone(const Reply *r)
+{
+    Reply *c = reply_new(r->spec, r->provider, r->model);
+    if (!c)
+        return NULL;
+    c->status = r->status;
+    c->attempts = r->attempts;
+    memcpy(c->finish_reason, r->finish_reason, sizeof c->finish_reason);
+    memcpy(c->backend, r->backend, sizeof c->backend);
+    c->incomplete = r->incomplete;
+    c->saw_done = r->saw_done;
+    c->http_status = r->http_status;
+    c->usage = r->usage;
+    c->metrics = r->metrics;
+    int bad = buf_append(&c->text, buf_str(&r->text), r->text.len);
+    bad |= buf_append(&c->reasoning, buf_str(&r->reasoning), r->reasoning.len);
+    c->error_type = r->error_type ? strdup(r->error_type) : NULL;
+    c->error_message = r->error_message ? strdup(r->error_message) : NULL;
+    bad |= (r->error_type && !c->error_type) || (r->error_message && !c->error_message);
+    if (r->n_token_ids) {
+        c->token_ids = malloc(r->n_token_ids * sizeof *c->token_ids);
+        bad |= !c->token_ids;
+        if (c->token_ids) {
+            memcpy(c->token_ids, r->token_ids, r->n_token_ids * sizeof *c->token_ids);
+            c->n_token_ids = c->cap_token_ids = r->n_token_ids;
+        }
+    }
+    const ReplyRecording *rec = &r->recording;
+    c->recording.enabled = rec->enabled;
+    c->recording.http_status = rec->http_status;
+    if (rec->enabled) {
+        bad |= buf_append(&c->recording.bytes, buf_str(&rec->bytes), rec->bytes.len);
+        if (rec->n_chunks) {
+            c->recording.chunks = malloc(rec->n_chunks * sizeof *rec->chunks);
+            bad |= !c->recording.chunks;
+            if (c->recording.chunks) {
+                memcpy(c->recording.chunks, rec->chunks, rec->n_chunks * sizeof *rec->chunks);
+                c->recording.n_chunks = c->recording.cap_chunks = rec->n_chunks;
+            }
+        }
+    }
+    if (bad) {
+        reply_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+cJSON *reply_json_params_encode(const Params *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    if (p->max_tokens != PARAM_UNSET_INT) bad |= jsonio_add_num(o, "max_tokens", (double)p->max_tokens);
+    if (!isnan(p->temperature)) bad |= jsonio_add_num(o, "temperature", p->temperature);
+    if (!isnan(p->top_p)) bad |= jsonio_add_num(o, "top_p", p->top_p);
+    if (p->top_k != PARAM_UNSET_INT) bad |= jsonio_add_num(o, "top_k", (double)p->top_k);
+    if (!isnan(p->min_p)) bad |= jsonio_add_num(o, "min_p", p->min_p);
+    if (!isnan(p->repeat_penalty)) bad |= jsonio_add_num(o, "repeat_penalty", p->repeat_penalty);
+    if (p->seed_set) bad |= jsonio_add_num(o, "seed", (double)p->seed);
+    if (p->timeout_s > 0) bad |= jsonio_add_num(o, "timeout_s", p->timeout_s);
+    if (p->context_length != PARAM_UNSET_INT) bad |= jsonio_add_num(o, "context_length", (double)p->context_length);
+    if (p->raw) bad |= !cJSON_AddTrueToObject(o, "raw");
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+Params reply_json_params_decode(const cJSON *o)
+{
+    Params p = params_default();
+    if (!cJSON_IsObject(o))
+        return p;
+    p.max_tokens = jsonio_long(o, "max_tokens", PARAM_UNSET_INT);
+    p.temperature = jsonio_num(o, "temperature", NAN);
+    p.top_p = jsonio_num(o, "top_p", NAN);
+    p.top_k = jsonio_long(o, "top_k", PARAM_UNSET_INT);
+    p.min_p = jsonio_num(o, "min_p", NAN);
+    p.repeat_penalty = jsonio_num(o, "repeat_penalty", NAN);
+    long seed = jsonio_long(o, "seed", -1);
+    if (seed >= 0) {
+        p.seed = seed;
+        p.seed_set = true;
+    }
+    p.timeout_s = jsonio_num(o, "timeout_s", 0);
+    p.context_length = jsonio_long(o, "context_length", PARAM_UNSET_INT);
+    p.raw = jsonio_bool(o, "raw", false);
+    return p;
+}

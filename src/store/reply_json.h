@@ -1,0 +1,37 @@
+/* reply_json.h — a Reply and its Params as JSON, shared by sessions and fixtures.
+ *
+ * One candidate is written as
+ *   {"spec", "provider", "model", "status", "text", "reasoning",
+ *    "finish_reason", "incomplete", "saw_done", "attempts", "backend",
+ *    "error": {"http_status", "type", "message"} | null,
+ *    "usage": {...}, "metrics": {...}, "vram_mib",
+ *    "recording": {"http_status", "encoding": "base64", "bytes",
+ *                  "chunks": [[t_ms, len], ...]} }
+ * Unknown numbers are null. Reading accepts any missing field (a fixture
+ * written by hand may carry only model and text). */
+#ifndef VERSUS_REPLY_JSON_H
+#define VERSUS_REPLY_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/reply.h"
+#include "core/request.h"
+
+/* The JSON object for r; vram_mib < 0 or NaN means unknown; the recording is
+ * written when with_recording and r has one. NULL when memory runs out. */
+cJSON *reply_json_encode(const Reply *r, double vram_mib, bool with_recording);
+/* A new Reply (final status as recorded) from obj; *vram_mib gets the VRAM
+ * or -1. NULL with err when obj is not an object, a field has the wrong shape
+ * or the recording does not add up. */
+Reply *reply_json_decode(const cJSON *obj, double *vram_mib, char *err, size_t errlen);
+/* A deep copy of a reply (text, usage, metrics, error, recording). */
+Reply *reply_json_clone(const Reply *r);
+
+/* Only the parameters that are set. */
+cJSON *reply_json_params_encode(const Params *p);
+/* Parameters from obj (NULL or missing keys = unset). */
+Params reply_json_params_decode(const cJSON *obj);
+
+#endif

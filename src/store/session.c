@@ -1,0 +1,752 @@
+/* session.c — the session model, its JSON form and atomic saving (see session.h).
+ * Not for export formats (fixture.c) or statistics (report.c). */
+#include "store/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/xdg.h"
+#include "store/jsonio.h"
+#include "store/redact.h"
+#include "store/reply_json.h"
+
+#define SESSION_MAX_FILE (512u << 20) /* refuse to load files above 512 MiB */
+
+static const char *const outcome_names[] = {
+    [SESSION_UNLABELLED] = "unlabelled",
+    [SESSION_WIN] = "win",
+    [SESSION_TIE] = "tie",
+    [SESSION_BOTH_BAD] = "both_bad",
+};
+
+const char *session_outcome_name(SessionOutcome o)
+{
+    return (unsigned)o <= SESSION_BOTH_BAD ? outcome_names[o] : "unlabelled";
+}
+
+int session_outcome_parse(const char *name, SessionOutcome *out)
+{
+    for (int i = 0; i <= SESSION_BOTH_BAD; i++)
+        if (name && strcmp(name, outcome_names[i]) == 0) {
+            *out = (SessionOutcome)i;
+            return 0;
+        }
+    return -1;
+}
+
+int session_dir(char *out, size_t outlen)
+{
+    return xdg_path(XDG_DATA, "sessions", out, outlen);
+}
+
+static int resolve_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (dir) {
+        if ((size_t)snprintf(out, outlen, "%s", dir) >= outlen) {
+            snprintf(err, errlen, "session directory path is too long");
+            return -1;
+        }
+        return 0;
+    }
+    if (session_dir(out, outlen) < 0) {
+        snprintf(err, errlen, "can not find the sessions directory: set XDG_DATA_HOME or HOME");
+        return -1;
+    }
+    return 0;
+}
+
+Session *session_new(const char *dir, char *err, size_t errlen)
+{
+    char d[4096], path[4352], id[64];
+    if (resolve_dir(dir, d, sizeof d, err, errlen) < 0)
+        return NULL;
+    if (xdg_mkdirs(d) < 0) {
+        snprintf(err, errlen, "can not create %s: %s", d, strerror(errno));
+        return NULL;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned salt = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec;
+    for (int tries = 0;; tries++) {
+        snprintf(id, sizeof id, "%s-%04x", stamp, (salt + (unsigned)tries * 7919u) & 0xFFFF);
+        snprintf(path, sizeof path, "%s/%s.json", d, id);
+        if (access(path, F_OK) != 0)
+            break;
+        if (tries > 1000) {
+            snprintf(err, errlen, "can not pick a free session name in %s", d);
+            return NULL;
+        }
+    }
+    Session *s = calloc(1, sizeof *s);
+    if (!s || !(s->id = strdup(id)) || !(s->path = strdup(path))) {
+        session_free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->created_s = s->updated_s = clock_wall_s();
+    return s;
+}
+
+void session_round_clear(SessionRound *r)
+{
+    for (size_t i = 0; i < r->n_replies; i++)
+        reply_free(r->replies[i]);
+    free(r->replies);
+    free(r->vram_mib);
+    free(r->system);
+    free(r->prompt);
+    free(r->note);
+    free(r->category);
+    for (size_t i = 0; i < r->n_assertions; i++)
+        assertion_free(&r->assertions[i]);
+    free(r->assertions);
+    memset(r, 0, sizeof *r);
+    r->winner = -1;
+}
+
+void session_free(Session *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_rounds; i++)
+        session_round_clear(&s->rounds[i]);
+    free(s->rounds);
+    free(s->id);
+    free(s->path);
+    free(s);
+}
+
+static SessionRound *push_round(Session *s)
+{
+    if (s->n_rounds == s->cap_rounds) {
+        size_t cap = s->cap_rounds ? s->cap_rounds * 2 : 8;
+        SessionRound *p = realloc(s->rounds, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->rounds = p;
+        s->cap_rounds = cap;
+    }
+    SessionRound *r = &s->rounds[s->n_rounds];
+    memset(r, 0, sizeof *r);
+    r->winner = -1;
+    return r;
+}
+
+long session_add_round(Session *s, const Request *rq, Reply *const *replies, size_t n,
+                       const double *vram_mib, char *err, size_t errlen)
+{
+    SessionRound *r = push_round(s);
+    if (!r)
+        goto oom;
+    r->time_s = clock_wall_s();
+    r->prompt = strdup(rq->prompt ? rq->prompt : "");
+    r->system = rq->system ? strdup(rq->system) : NULL;
+    r->params = rq->params;
+    r->sensitivity = rq->sensitivity;
+    r->replies = n ? calloc(n, sizeof *r->replies) : NULL;
+    r->vram_mib = n ? calloc(n, sizeof *r->vram_mib) : NULL;
+    if (!r->prompt || (rq->system && !r->system) || (n && (!r->replies || !r->vram_mib))) {
+        session_round_clear(r);
+        goto oom;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r->replies[i] = reply_json_clone(replies[i]);
+        if (!r->replies[i]) {
+            session_round_clear(r);
+            goto oom;
+        }
+        r->n_replies++;
+        r->vram_mib[i] = vram_mib ? vram_mib[i] : -1;
+    }
+    s->updated_s = clock_wall_s();
+    return (long)s->n_rounds++;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    char *c = src ? strdup(src) : NULL;
+    if (src && !c)
+        return -1;
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen)
+{
+    if (round >= s->n_rounds) {
+        snprintf(err, errlen, "no round %zu (the session has %zu)", round + 1, s->n_rounds);
+        return -1;
+    }
+    SessionRound *r = &s->rounds[round];
+    if (label->outcome == SESSION_WIN && (label->winner < 0 || (size_t)label->winner >= r->n_replies)) {
+        snprintf(err, errlen, "winner %d is not one of the round's %zu replies", label->winner + 1, r->n_replies);
+        return -1;
+    }
+    if ((unsigned)label->outcome > SESSION_BOTH_BAD) {
+        snprintf(err, errlen, "unknown label outcome");
+        return -1;
+    }
+    if (replace_str(&r->note, label->note) < 0 || replace_str(&r->category, label->category) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->outcome = label->outcome;
+    r->winner = label->outcome == SESSION_WIN ? label->winner : -1;
+    r->labelled_s = clock_wall_s();
+    s->updated_s = r->labelled_s;
+    return 0;
+}
+
+int session_add_assertion(Session *s, size_t round, const Assertion *a, char *err, size_t errlen)
+{
+    if (round >= s->n_rounds) {
+        snprintf(err, errlen, "no round %zu (the session has %zu)", round + 1, s->n_rounds);
+        return -1;
+    }
+    SessionRound *r = &s->rounds[round];
+    Assertion *p = realloc(r->assertions, (r->n_assertions + 1) * sizeof *p);
+    if (!p || assertion_copy(&p[r->n_assertions], a) < 0) {
+        if (p)
+            r->assertions = p;
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->assertions = p;
+    r->n_assertions++;
+    s->updated_s = clock_wall_s();
+    return 0;
+}
+
+int session_round_find(const SessionRound *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_replies; i++) {
+        const Reply *p = r->replies[i];
+        if (strcmp(name, p->spec) == 0)
+            return (int)i;
+    }
+    for (size_t i = 0; i < r->n_replies; i++) {
+        const Reply *p = r->replies[i];
+        size_t pl = strlen(p->provider);
+        if (strcmp(name, p->model) == 0 ||
+            (pl && strncmp(name, p->provider, pl) == 0 && name[pl] == ':' && strcmp(name + pl + 1, p->model) == 0))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+cJSON *session_round_to_json(const SessionRound *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = jsonio_add_num(o, "time", r->time_s);
+    bad |= jsonio_add_str(o, "system", r->system);
+    bad |= jsonio_add_str(o, "prompt", r->prompt);
+    bad |= jsonio_add_str(o, "sensitivity", sensitivity_name(r->sensitivity));
+    cJSON *params = reply_json_params_encode(&r->params);
+    bad |= !params;
+    if (params)
+        cJSON_AddItemToObject(o, "params", params);
+    cJSON *replies = cJSON_AddArrayToObject(o, "replies");
+    bad |= !replies;
+    for (size_t i = 0; replies && i < r->n_replies; i++) {
+        cJSON *c = reply_json_encode(r->replies[i], r->vram_mib ? r->vram_mib[i] : -1, true);
+        bad |= !c;
+        if (c)
+            cJSON_AddItemToArray(replies, c);
+    }
+    if (r->outcome == SESSION_UNLABELLED && !r->note && !r->category && !r->n_assertions) {
+        bad |= !cJSON_AddNullToObject(o, "label");
+    } else {
+        cJSON *l = cJSON_AddObjectToObject(o, "label");
+        bad |= !l;
+        if (l) {
+            bad |= jsonio_add_str(l, "outcome", session_outcome_name(r->outcome));
+            if (r->outcome == SESSION_WIN) {
+                bad |= jsonio_add_num(l, "winner_index", r->winner);
+                bad |= jsonio_add_str(l, "winner", r->replies[r->winner]->spec);
+            }
+            bad |= jsonio_add_str(l, "note", r->note);
+            bad |= jsonio_add_str(l, "category", r->category);
+            bad |= jsonio_add_num(l, "time", r->labelled_s > 0 ? r->labelled_s : NAN);
+            cJSON *as = cJSON_AddArrayToObject(l, "assertions");
+            bad |= !as;
+            for (size_t i = 0; as && i < r->n_assertions; i++) {
+                cJSON *a = assertion_to_json(&r->assertions[i]);
+                bad |= !a;
+                if (a)
+                    cJSON_AddItemToArray(as, a);
+            }
+        }
+    }
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Reads the assertions array at key of obj into out; 0 or -1 with err. */
+static int assertions_from_json(const cJSON *arr, Assertion **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    if (!arr || cJSON_IsNull(arr))
+        return 0;
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, errlen, "\"assertions\" must be an array");
+        return -1;
+    }
+    size_t count = (size_t)cJSON_GetArraySize(arr);
+    if (!count)
+        return 0;
+    *out = calloc(count, sizeof **out);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const cJSON *a;
+    cJSON_ArrayForEach(a, arr) {
+        if (assertion_from_json(a, &(*out)[*n], err, errlen) < 0)
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+int session_round_from_json(const cJSON *o, SessionRound *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->winner = -1;
+    if (!cJSON_IsObject(o)) {
+        snprintf(err, errlen, "a round must be a JSON object");
+        return -1;
+    }
+    const char *prompt = jsonio_str(o, "prompt");
+    if (!prompt) {
+        snprintf(err, errlen, "a round needs a \"prompt\" string");
+        return -1;
+    }
+    r->time_s = jsonio_num(o, "time", 0);
+    r->prompt = strdup(prompt);
+    r->system = jsonio_dup(o, "system");
+    const char *sens = jsonio_str(o, "sensitivity");
+    if (sens && sensitivity_parse(sens, &r->sensitivity) < 0) {
+        snprintf(err, errlen, "unknown sensitivity \"%s\" (public, internal or restricted)", sens);
+        goto fail;
+    }
+    r->params = reply_json_params_decode(cJSON_GetObjectItemCaseSensitive(o, "params"));
+    const cJSON *replies = cJSON_GetObjectItemCaseSensitive(o, "replies");
+    if (replies && !cJSON_IsArray(replies)) {
+        snprintf(err, errlen, "\"replies\" must be an array");
+        goto fail;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(replies);
+    if (n) {
+        r->replies = calloc(n, sizeof *r->replies);
+        r->vram_mib = calloc(n, sizeof *r->vram_mib);
+        if (!r->replies || !r->vram_mib) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, replies) {
+        char e2[256];
+        double vram = -1;
+        Reply *rep = reply_json_decode(c, &vram, e2, sizeof e2);
+        if (!rep) {
+            snprintf(err, errlen, "reply %zu: %s", r->n_replies + 1, e2);
+            goto fail;
+        }
+        r->vram_mib[r->n_replies] = vram;
+        r->replies[r->n_replies++] = rep;
+    }
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "label");
+    if (cJSON_IsObject(l)) {
+        const char *oc = jsonio_str(l, "outcome");
+        if (oc && session_outcome_parse(oc, &r->outcome) < 0) {
+            snprintf(err, errlen, "unknown label outcome \"%s\"", oc);
+            goto fail;
+        }
+        if (r->outcome == SESSION_WIN) {
+            long w = jsonio_long(l, "winner_index", -1);
+            const char *wname = jsonio_str(l, "winner");
+            if (w < 0 && wname)
+                w = session_round_find(r, wname);
+            if (w < 0 || (size_t)w >= r->n_replies) {
+                snprintf(err, errlen, "label names a winner that is not among the replies");
+                goto fail;
+            }
+            r->winner = (int)w;
+        }
+        r->note = jsonio_dup(l, "note");
+        r->category = jsonio_dup(l, "category");
+        r->labelled_s = jsonio_num(l, "time", 0);
+        if (assertions_from_json(cJSON_GetObjectItemCaseSensitive(l, "assertions"), &r->assertions,
+                                 &r->n_assertions, err, errlen) < 0)
+            goto fail;
+    } else if (l && !cJSON_IsNull(l)) {
+        snprintf(err, errlen, "\"label\" must be an object or null");
+        goto fail;
+    }
+    if (!r->prompt) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    return 0;
+fail:
+    session_round_clear(r);
+    return -1;
+}
+
+cJSON *session_to_json(const Session *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = jsonio_add_num(o, "versus_session", SESSION_FORMAT_VERSION);
+    bad |= jsonio_add_str(o, "id", s->id);
+    bad |= jsonio_add_num(o, "created", s->created_s);
+    bad |= jsonio_add_num(o, "updated", s->updated_s);
+    cJSON *rounds = cJSON_AddArrayToObject(o, "rounds");
+    bad |= !rounds;
+    for (size_t i = 0; rounds && i < s->n_rounds; i++) {
+        cJSON *r = session_round_to_json(&s->rounds[i]);
+        bad |= !r;
+        if (r)
+            cJSON_AddItemToArray(rounds, r);
+    }
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+Session *session_from_json(const cJSON *doc, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "not a versus session (the document is not an object)");
+        return NULL;
+    }
+    long version = jsonio_long(doc, "versus_session", -1);
+    if (version < 1) {
+        snprintf(err, errlen, "not a versus session (no \"versus_session\" version)");
+        return NULL;
+    }
+    if (version > SESSION_FORMAT_VERSION) {
+        snprintf(err, errlen, "session format %ld is newer than this versus understands (%d)", version,
+                 SESSION_FORMAT_VERSION);
+        return NULL;
+    }
+    const char *id = jsonio_str(doc, "id");
+    const cJSON *rounds = cJSON_GetObjectItemCaseSensitive(doc, "rounds");
+    if (!id || !cJSON_IsArray(rounds)) {
+        snprintf(err, errlen, "a session needs an \"id\" and a \"rounds\" array");
+        return NULL;
+    }
+    Session *s = calloc(1, sizeof *s);
+    if (!s || !(s->id = strdup(id)))
+        goto oom;
+    s->created_s = jsonio_num(doc, "created", 0);
+    s->updated_s = jsonio_num(doc, "updated", 0);
+    const cJSON *ro;
+    size_t i = 0;
+    cJSON_ArrayForEach(ro, rounds) {
+        SessionRound *r = push_round(s);
+        if (!r)
+            goto oom;
+        char e2[400];
+        if (session_round_from_json(ro, r, e2, sizeof e2) < 0) {
+            snprintf(err, errlen, "round %zu: %s", i + 1, e2);
+            session_free(s);
+            return NULL;
+        }
+        s->n_rounds++;
+        i++;
+    }
+    return s;
+oom:
+    session_free(s);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+Session *session_load(const char *path, char *err, size_t errlen)
+{
+    size_t len;
+    char e2[300];
+    char *text = jsonio_read_file(path, SESSION_MAX_FILE, &len, err, errlen);
+    if (!text)
+        return NULL;
+    cJSON *doc = jsonio_parse(text, len, e2, sizeof e2);
+    free(text);
+    if (!doc) {
+        snprintf(err, errlen, "%s: %s", path, e2);
+        return NULL;
+    }
+    Session *s = session_from_json(doc, e2, sizeof e2);
+    cJSON_Delete(doc);
+    if (!s) {
+        snprintf(err, errlen, "%s: %s", path, e2);
+        return NULL;
+    }
+    s->path = strdup(path);
+    if (!s->path) {
+        session_free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- atomic save ----------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Flushes the directory entry of path (the rename) to disk. */
+static int fsync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int session_save(Session *s, char *err, size_t errlen)
+{
+    if (!s->path) {
+        snprintf(err, errlen, "the session has no file path");
+        return -1;
+    }
+    cJSON *doc = session_to_json(s);
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t len = strlen(text);
+    redact_secrets(text, len);
+    char tmp[4200];
+    const char *slash = strrchr(s->path, '/');
+    int dl = slash ? (int)(slash - s->path + 1) : 0;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.tmp.XXXXXX", dl, s->path, slash ? slash + 1 : s->path) >= sizeof tmp) {
+        free(text);
+        snprintf(err, errlen, "session path is too long");
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "can not create a temporary file beside %s: %s", s->path, strerror(errno));
+        free(text);
+        return -1;
+    }
+    int rc = write_all(fd, text, len);
+    if (rc == 0)
+        rc = write_all(fd, "\n", 1);
+    if (rc == 0)
+        rc = fchmod(fd, 0600);
+    if (rc == 0)
+        rc = fsync(fd);
+    int saved = errno;
+    if (close(fd) < 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    free(text);
+    if (rc == 0 && rename(tmp, s->path) < 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc < 0) {
+        unlink(tmp);
+        snprintf(err, errlen, "can not write %s: %s", s->path, strerror(saved));
+        return -1;
+    }
+    if (fsync_parent(s->path) < 0) {
+        snprintf(err, errlen, "%s written, but syncing its directory failed: %s", s->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- listing ----------------------------------------------------------------- */
+
+static int info_cmp(const void *a, const void *b)
+{
+    const SessionInfo *x = a, *y = b;
+    if (x->updated_s != y->updated_s)
+        return x->updated_s < y->updated_s ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static bool is_session_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static void fill_info(SessionInfo *info, const char *dir, const char *name)
+{
+    memset(info, 0, sizeof *info);
+    if ((size_t)snprintf(info->path, sizeof info->path, "%s/%s", dir, name) >= sizeof info->path ||
+        (size_t)snprintf(info->id, sizeof info->id, "%.*s", (int)(strlen(name) - 5), name) >= sizeof info->id) {
+        snprintf(info->error, sizeof info->error, "file name too long");
+        return;
+    }
+    struct stat st;
+    if (stat(info->path, &st) == 0)
+        info->updated_s = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+    Session *s = session_load(info->path, info->error, sizeof info->error);
+    if (!s)
+        return;
+    info->ok = true;
+    info->n_rounds = s->n_rounds;
+    for (size_t i = 0; i < s->n_rounds; i++)
+        info->n_labelled += s->rounds[i].outcome != SESSION_UNLABELLED;
+    if (s->n_rounds) {
+        const char *p = s->rounds[0].prompt;
+        size_t k = 0;
+        for (; p[k] && p[k] != '\n' && k + 1 < sizeof info->first_prompt; k++)
+            info->first_prompt[k] = p[k];
+        /* do not cut a UTF-8 sequence in half */
+        while (k > 0 && p[k] && ((unsigned char)p[k] & 0xC0) == 0x80)
+            k--;
+        info->first_prompt[k] = '\0';
+    }
+    session_free(s);
+}
+
+int session_list(const char *dir, SessionInfo **out, size_t *n, char *err, size_t errlen)
+{
+    char d[4096];
+    *out = NULL;
+    *n = 0;
+    if (resolve_dir(dir, d, sizeof d, err, errlen) < 0)
+        return -1;
+    DIR *dh = opendir(d);
+    if (!dh) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s", d, strerror(errno));
+        return -1;
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        if (!is_session_name(de->d_name))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            SessionInfo *p = realloc(*out, cap * sizeof *p);
+            if (!p) {
+                closedir(dh);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            *out = p;
+        }
+        fill_info(&(*out)[(*n)++], d, de->d_name);
+    }
+    closedir(dh);
+    if (*n)
+        qsort(*out, *n, sizeof **out, info_cmp);
+    return 0;
+}
+
+int session_resolve(const char *dir, const char *name, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    struct stat st;
+    if (strchr(name, '/') || stat(name, &st) == 0) {
+        if (stat(name, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s: no such session file", name);
+            return -1;
+        }
+        snprintf(path, pathlen, "%s", name);
+        return 0;
+    }
+    char d[4096];
+    if (resolve_dir(dir, d, sizeof d, err, errlen) < 0)
+        return -1;
+    DIR *dh = opendir(d);
+    if (!dh) {
+        snprintf(err, errlen, "no session \"%s\" (%s: %s)", name, d, strerror(errno));
+        return -1;
+    }
+    size_t nl = strlen(name), matches = 0;
+    struct dirent *de;
+    char found[256] = "";
+    while ((de = readdir(dh))) {
+        if (!is_session_name(de->d_name) || strncmp(de->d_name, name, nl) != 0)
+            continue;
+        bool exact = strlen(de->d_name) == nl + 5;
+        if (exact) { /* an exact ID wins over prefixes */
+            snprintf(found, sizeof found, "%s", de->d_name);
+            matches = 1;
+            break;
+        }
+        snprintf(found, sizeof found, "%s", de->d_name);
+        matches++;
+    }
+    closedir(dh);
+    if (matches != 1) {
+        if (matches)
+            snprintf(err, errlen, "\"%s\" matches %zu sessions; give more of the ID", name, matches);
+        else
+            snprintf(err, errlen, "no session \"%s\" in %s", name, d);
+        return -1;
+    }
+    if ((size_t)snprintf(path, pathlen, "%s/%s", d, found) >= pathlen) {
+        snprintf(err, errlen, "session path is too long");
+        return -1;
+    }
+    return 0;
+}
