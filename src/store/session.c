@@ -17,7 +17,7 @@
 #include "core/xdg.h"
 #include "store/jsonio.h"
 #include "store/redact.h"
-#include "store/reply_json.h"
+#include "store/candidate.h"
 
 #define SESSION_MAX_FILE (512u << 20) /* refuse to load files above 512 MiB */
 
@@ -164,7 +164,7 @@ long session_add_round(Session *s, const Request *rq, Reply *const *replies, siz
         goto oom;
     }
     for (size_t i = 0; i < n; i++) {
-        r->replies[i] = reply_json_clone(replies[i]);
+        r->replies[i] = candidate_clone(replies[i]);
         if (!r->replies[i]) {
             session_round_clear(r);
             goto oom;
@@ -263,14 +263,14 @@ cJSON *session_round_to_json(const SessionRound *r)
     bad |= jsonio_add_str(o, "system", r->system);
     bad |= jsonio_add_str(o, "prompt", r->prompt);
     bad |= jsonio_add_str(o, "sensitivity", sensitivity_name(r->sensitivity));
-    cJSON *params = reply_json_params_encode(&r->params);
+    cJSON *params = candidate_params_encode(&r->params);
     bad |= !params;
     if (params)
         cJSON_AddItemToObject(o, "params", params);
     cJSON *replies = cJSON_AddArrayToObject(o, "replies");
     bad |= !replies;
     for (size_t i = 0; replies && i < r->n_replies; i++) {
-        cJSON *c = reply_json_encode(r->replies[i], r->vram_mib ? r->vram_mib[i] : -1, true);
+        cJSON *c = candidate_encode(r->replies[i], r->vram_mib ? r->vram_mib[i] : -1, true);
         bad |= !c;
         if (c)
             cJSON_AddItemToArray(replies, c);
@@ -355,7 +355,7 @@ int session_round_from_json(const cJSON *o, SessionRound *r, char *err, size_t e
         snprintf(err, errlen, "unknown sensitivity \"%s\" (public, internal or restricted)", sens);
         goto fail;
     }
-    r->params = reply_json_params_decode(cJSON_GetObjectItemCaseSensitive(o, "params"));
+    r->params = candidate_params_decode(cJSON_GetObjectItemCaseSensitive(o, "params"));
     const cJSON *replies = cJSON_GetObjectItemCaseSensitive(o, "replies");
     if (replies && !cJSON_IsArray(replies)) {
         snprintf(err, errlen, "\"replies\" must be an array");
@@ -374,7 +374,7 @@ int session_round_from_json(const cJSON *o, SessionRound *r, char *err, size_t e
     cJSON_ArrayForEach(c, replies) {
         char e2[256];
         double vram = -1;
-        Reply *rep = reply_json_decode(c, &vram, e2, sizeof e2);
+        Reply *rep = candidate_decode(c, &vram, e2, sizeof e2);
         if (!rep) {
             snprintf(err, errlen, "reply %zu: %s", r->n_replies + 1, e2);
             goto fail;

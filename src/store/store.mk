@@ -6,7 +6,7 @@ libversus_a_SOURCES += \
 	src/store/redact.c src/store/redact.h \
 	src/store/schema_lite.c src/store/schema_lite.h \
 	src/store/assertions.c src/store/assertions.h \
-	src/store/reply_json.c src/store/reply_json.h \
+	src/store/candidate.c src/store/candidate.h \
 	src/store/session.c src/store/session.h
 
 check_PROGRAMS += tests/test_session

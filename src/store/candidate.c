@@ -1,5 +1,5 @@
-/* reply_json.c — Reply and Params to and from JSON (see reply_json.h). */
-#include "store/reply_json.h"
+/* candidate.c — stored replies and Params to and from JSON (see candidate.h). */
+#include "store/candidate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -189,7 +189,7 @@ static int recording_decode(const cJSON *o, ReplyRecording *rec, char *err, size
     return 0;
 }
 
-cJSON *reply_json_encode(const Reply *r, double vram_mib, bool with_recording)
+cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -248,7 +248,7 @@ static int status_parse(const char *s, ReplyStatus *out)
     return -1;
 }
 
-Reply *reply_json_decode(const cJSON *o, double *vram_mib, char *err, size_t errlen)
+Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(o)) {
         snprintf(err, errlen, "a candidate must be a JSON object");
@@ -308,7 +308,7 @@ fail:
     return NULL;
 }
 
-Reply *reply_json_clone(const Reply *r)
+Reply *candidate_clone(const Reply *r)
 {
     Reply *c = reply_new(r->spec, r->provider, r->model);
     if (!c)
@@ -356,7 +356,7 @@ Reply *reply_json_clone(const Reply *r)
     return c;
 }
 
-cJSON *reply_json_params_encode(const Params *p)
+cJSON *candidate_params_encode(const Params *p)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -379,7 +379,7 @@ cJSON *reply_json_params_encode(const Params *p)
     return o;
 }
 
-Params reply_json_params_decode(const cJSON *o)
+Params candidate_params_decode(const cJSON *o)
 {
     Params p = params_default();
     if (!cJSON_IsObject(o))

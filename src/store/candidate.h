@@ -1,4 +1,4 @@
-/* reply_json.h — a Reply and its Params as JSON, shared by sessions and fixtures.
+/* candidate.h — one model's stored reply (a fixture "candidate") and its Params as JSON.
  *
  * One candidate is written as
  *   {"spec", "provider", "model", "status", "text", "reasoning",
@@ -9,8 +9,8 @@
  *                  "chunks": [[t_ms, len], ...]} }
  * Unknown numbers are null. Reading accepts any missing field (a fixture
  * written by hand may carry only model and text). */
-#ifndef VERSUS_REPLY_JSON_H
-#define VERSUS_REPLY_JSON_H
+#ifndef VERSUS_CANDIDATE_H
+#define VERSUS_CANDIDATE_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -21,17 +21,17 @@
 
 /* The JSON object for r; vram_mib < 0 or NaN means unknown; the recording is
  * written when with_recording and r has one. NULL when memory runs out. */
-cJSON *reply_json_encode(const Reply *r, double vram_mib, bool with_recording);
+cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording);
 /* A new Reply (final status as recorded) from obj; *vram_mib gets the VRAM
  * or -1. NULL with err when obj is not an object, a field has the wrong shape
  * or the recording does not add up. */
-Reply *reply_json_decode(const cJSON *obj, double *vram_mib, char *err, size_t errlen);
+Reply *candidate_decode(const cJSON *obj, double *vram_mib, char *err, size_t errlen);
 /* A deep copy of a reply (text, usage, metrics, error, recording). */
-Reply *reply_json_clone(const Reply *r);
+Reply *candidate_clone(const Reply *r);
 
 /* Only the parameters that are set. */
-cJSON *reply_json_params_encode(const Params *p);
+cJSON *candidate_params_encode(const Params *p);
 /* Parameters from obj (NULL or missing keys = unset). */
-Params reply_json_params_decode(const cJSON *obj);
+Params candidate_params_decode(const cJSON *obj);
 
 #endif
