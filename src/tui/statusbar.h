@@ -1,0 +1,72 @@
+/* statusbar.h — the text of each pane's status bar and of the footer (pure).
+ *
+ * Formats numbers the way the workbench shows them (TTFT, tokens/s, elapsed,
+ * cost with "$?" for unknown — never "$0" for unknown — VRAM, a tokens/s
+ * sparkline) and fits a status line into a width in display columns by
+ * dropping the least important fields first. No curses, no clocks: the app
+ * gathers a StatusInfo from the Reply and draws the string. */
+#ifndef VERSUS_STATUSBAR_H
+#define VERSUS_STATUSBAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define STATUSBAR_SPARK_MAX 32 /* samples a sparkline shows at most */
+
+typedef struct StatusInfo {
+    const char *name;     /* what the pane is called: model spec, or "Model A" when blind */
+    const char *state;    /* "waiting" "streaming" "done" "error" "cancelled" */
+    const char *badge;    /* label mark after judging ("winner", "tie", "bad"), or NULL */
+    double ttft_ms;       /* time to first token; < 0 unknown */
+    long out_tokens;      /* output tokens so far; < 0 unknown */
+    double tps_now;       /* tokens/s over the last moment; < 0 unknown */
+    double tps_avg;       /* tokens/s over the whole reply; < 0 unknown */
+    double elapsed_ms;    /* since the request started; < 0 unknown */
+    double cost_usd;      /* NAN when unknown (shown "$?") */
+    bool local;           /* the local engine: show VRAM, backend and sparkline */
+    bool has_gpu;         /* local: a GPU was found */
+    double vram_used_mib; /* local with GPU: < 0 unknown ("n/a") */
+    double vram_total_mib;
+    const char *backend;  /* local: "cpu" / "cuda" / "" */
+    const double *spark;  /* local: tokens/s samples, oldest first */
+    size_t n_spark;
+} StatusInfo;
+
+/* A StatusInfo with every number unknown and no strings. */
+StatusInfo statusbar_info_init(void);
+
+/* "412ms", "3.2s", "2m05s"; "-" when ms < 0. */
+void statusbar_fmt_duration(double ms, char *out, size_t outlen);
+/* "$?" for NAN (unknown), "$0.00" for a known zero, "$0.0012", "$0.123", "$12.34". */
+void statusbar_fmt_cost(double usd, char *out, size_t outlen);
+/* "45.2" / "123" tokens per second; "-" when < 0. */
+void statusbar_fmt_rate(double tps, char *out, size_t outlen);
+/* "VRAM 1.2/24.0 GiB", "VRAM n/a" (unknown), "no GPU". */
+void statusbar_fmt_vram(bool has_gpu, double used_mib, double total_mib, char *out, size_t outlen);
+/* At most `cols` block characters (U+2581..U+2588) scaled to the largest of
+ * the last samples; "" when there are none. */
+void statusbar_sparkline(const double *v, size_t n, int cols, char *out, size_t outlen);
+/* Copies s cut to at most cols display columns, ending in "…" when cut. */
+void statusbar_truncate(const char *s, int cols, char *out, size_t outlen);
+
+/* Formats the whole status line into out, at most width columns (fields are
+ * dropped from the least important: sparkline, backend, VRAM, average rate,
+ * elapsed, TTFT, tokens, rate, cost; the name is shortened last). Returns the
+ * display columns used. */
+int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen);
+
+/* One model's session total for the footer. */
+typedef struct FooterEntry {
+    const char *name;   /* model as shown */
+    double known_usd;   /* sum of the costs that were known */
+    int unknown_rounds; /* rounds whose cost was unknown */
+} FooterEntry;
+
+/* "$0.0123", "$0.0123+?" when some rounds were unknown, "$?" when none was known. */
+void statusbar_fmt_total(double known_usd, int unknown_rounds, char *out, size_t outlen);
+/* "session  gpt-4o $0.0123 · local $0.00 · total $0.0123" fitted to width
+ * (entries are shortened, then dropped, but the total always stays). Returns
+ * the display columns used. */
+int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out, size_t outlen);
+
+#endif

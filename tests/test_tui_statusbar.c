@@ -1,0 +1,160 @@
+/* test_tui_statusbar.c — status-line formatting: numbers, "$?" for unknown
+ * cost, sparkline, fitting into narrow widths, and the footer totals. */
+#include <criterion/criterion.h>
+#include <locale.h>
+#include <math.h>
+#include <string.h>
+
+#include "tui/statusbar.h"
+#include "tui/wrap.h"
+
+static void utf8_locale(void)
+{
+    if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8"))
+        cr_skip_test("no UTF-8 locale available");
+}
+
+TestSuite(statusbar, .init = utf8_locale);
+
+Test(statusbar, durations_use_ms_then_seconds_then_minutes)
+{
+    char b[32];
+    statusbar_fmt_duration(412.4, b, sizeof b);
+    cr_assert_str_eq(b, "412ms");
+    statusbar_fmt_duration(3210, b, sizeof b);
+    cr_assert_str_eq(b, "3.2s");
+    statusbar_fmt_duration(125000, b, sizeof b);
+    cr_assert_str_eq(b, "2m05s");
+    statusbar_fmt_duration(-1, b, sizeof b);
+    cr_assert_str_eq(b, "-");
+}
+
+Test(statusbar, unknown_cost_is_a_question_mark_never_zero)
+{
+    char b[32];
+    statusbar_fmt_cost(NAN, b, sizeof b);
+    cr_assert_str_eq(b, "$?");
+    statusbar_fmt_cost(0.0, b, sizeof b);
+    cr_assert_str_eq(b, "$0.00");
+    statusbar_fmt_cost(0.00123, b, sizeof b);
+    cr_assert_str_eq(b, "$0.0012");
+    statusbar_fmt_cost(0.25, b, sizeof b);
+    cr_assert_str_eq(b, "$0.250");
+    statusbar_fmt_cost(12.345, b, sizeof b);
+    cr_assert_str_eq(b, "$12.35");
+    statusbar_fmt_total(0.0, 2, b, sizeof b);
+    cr_assert_str_eq(b, "$?");
+    statusbar_fmt_total(0.5, 1, b, sizeof b);
+    cr_assert_str_eq(b, "$0.500+?");
+}
+
+Test(statusbar, vram_reports_no_gpu_and_unknown_distinctly)
+{
+    char b[64];
+    statusbar_fmt_vram(false, -1, -1, b, sizeof b);
+    cr_assert_str_eq(b, "no GPU");
+    statusbar_fmt_vram(true, -1, 81920, b, sizeof b);
+    cr_assert_str_eq(b, "VRAM n/a");
+    statusbar_fmt_vram(true, 1536, 81920, b, sizeof b);
+    cr_assert_str_eq(b, "VRAM 1.5/80.0 GiB");
+}
+
+Test(statusbar, sparkline_scales_to_the_largest_recent_sample)
+{
+    double v[] = { 0, 10, 20, 40, 80 };
+    char b[64];
+    statusbar_sparkline(v, 5, 12, b, sizeof b);
+    cr_assert_str_eq(b, "\u2581\u2582\u2583\u2585\u2588");
+    statusbar_sparkline(v, 5, 2, b, sizeof b);
+    cr_assert_str_eq(b, "\u2585\u2588", "only the last `cols` samples");
+    statusbar_sparkline(NULL, 0, 12, b, sizeof b);
+    cr_assert_str_eq(b, "");
+}
+
+Test(statusbar, full_line_shows_every_field_when_wide)
+{
+    StatusInfo si = statusbar_info_init();
+    si.name = "openai:gpt-4o-mini";
+    si.state = "streaming";
+    si.ttft_ms = 412;
+    si.out_tokens = 123;
+    si.tps_now = 45.2;
+    si.tps_avg = 40.1;
+    si.elapsed_ms = 3200;
+    si.cost_usd = 0.0012;
+    char b[512];
+    int cols = statusbar_format(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " openai:gpt-4o-mini  streaming  TTFT 412ms  123 tok  45.2 tok/s  avg 40.1  3.2s  $0.0012");
+    cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
+}
+
+Test(statusbar, local_pane_adds_vram_backend_and_sparkline)
+{
+    double v[] = { 5, 10 };
+    StatusInfo si = statusbar_info_init();
+    si.name = "local:smollm2";
+    si.state = "done";
+    si.cost_usd = 0;
+    si.local = true;
+    si.has_gpu = false;
+    si.backend = "cpu";
+    si.spark = v;
+    si.n_spark = 2;
+    char b[512];
+    statusbar_format(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " local:smollm2  done  $0.00  no GPU  cpu  \u2585\u2588");
+}
+
+Test(statusbar, narrow_widths_drop_fields_by_importance_and_never_overflow)
+{
+    StatusInfo si = statusbar_info_init();
+    si.name = "anthropic:claude-sonnet-4-5-20250929";
+    si.state = "streaming";
+    si.ttft_ms = 412;
+    si.out_tokens = 123;
+    si.tps_now = 45.2;
+    si.tps_avg = 40.1;
+    si.elapsed_ms = 3200;
+    si.cost_usd = NAN;
+    for (int w = 1; w <= 120; w++) {
+        char b[512];
+        int cols = statusbar_format(&si, w, b, sizeof b);
+        cr_assert_leq(cols, w, "width %d gave %d cols: '%s'", w, cols, b);
+        cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
+        if (w >= 40) {
+            cr_assert(strstr(b, "streaming"), "state kept at width %d: '%s'", w, b);
+            cr_assert(strstr(b, "$?"), "cost kept at width %d: '%s'", w, b);
+        }
+        if (strstr(b, "TTFT"))
+            cr_assert(strstr(b, "tok/s") && strstr(b, "123 tok"), "TTFT never outlives rate and tokens");
+    }
+    char b[512];
+    statusbar_format(&si, 30, b, sizeof b);
+    cr_assert(strstr(b, "\u2026"), "a long name is shortened with an ellipsis: '%s'", b);
+}
+
+Test(statusbar, truncate_counts_wide_characters)
+{
+    char b[64];
+    statusbar_truncate("日本語モデル", 7, b, sizeof b);
+    cr_assert_str_eq(b, "日本語\u2026");
+    statusbar_truncate("short", 7, b, sizeof b);
+    cr_assert_str_eq(b, "short");
+}
+
+Test(statusbar, footer_sums_costs_and_keeps_the_total_when_narrow)
+{
+    FooterEntry e[] = { { "openai:gpt-4o-mini", 0.0123, 0 }, { "local:smollm2", 0.0, 0 },
+                        { "anthropic:claude-haiku", 0.5, 1 } };
+    char b[512];
+    statusbar_format_footer(e, 3, 200, b, sizeof b);
+    cr_assert_str_eq(b, " session: openai:gpt-4o-mini $0.012 \u00b7 local:smollm2 $0.00 \u00b7 "
+                        "anthropic:claude-haiku $0.500+? \u00b7 total $0.512+?");
+    for (int w = 1; w < 120; w++) {
+        int cols = statusbar_format_footer(e, 3, w, b, sizeof b);
+        cr_assert_leq(cols, w);
+        cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
+        if (w >= 30)
+            cr_assert(strstr(b, "total $0.512+?"), "total kept at width %d: '%s'", w, b);
+    }
+}
