@@ -1,20 +1,527 @@
-/* run.c — `versus run` (placeholder while the core lands). */
-#include <stdio.h>
-
+/* run.c — `versus run`: one prompt to several models at once, headless.
+ *
+ * Parses options, builds the Request and a Run, drives it to completion
+ * (Ctrl-C cancels every stream cleanly) and prints the replies as text, one
+ * JSON document, or JSON Lines events. `versus models` lives here too since it
+ * shares the model resolution. */
 #include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/options.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/keys.h"
+#include "core/reply_json.h"
+#include "core/run.h"
+#include "providers/local.h"
+#include "providers/provider.h"
+
+typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
+
+/* The signal handler's only window into the run: the one global this
+ * command owns. */
+static volatile int run_interrupted;
+static Run *volatile run_for_signal;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    run_interrupted = 1;
+    if (run_for_signal)
+        run_wakeup(run_for_signal);
+}
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus run [OPTIONS] PROMPT      (PROMPT '-' reads standard input)\n\n"
+            "Sends PROMPT to every model at once and prints the replies.\n\n"
+            "  -m, --model SPEC        a model (repeatable): openai:MODEL, anthropic:MODEL,\n"
+            "                          gemini:MODEL, ollama:MODEL, openai-compat:MODEL@URL,\n"
+            "                          local:PATH.gguf, local:hf://OWNER/REPO/FILE.gguf, or a\n"
+            "                          provider/alias from the config. Default: the local\n"
+            "                          model plus every closed provider with a key set.\n"
+            "  -s, --system TEXT       system prompt\n"
+            "  -n, --max-tokens N      cap on output tokens\n"
+            "  -t, --temperature T     sampling temperature (0 = greedy)\n"
+            "      --top-p P           nucleus sampling\n"
+            "      --top-k K           top-k sampling (local, Gemini, Ollama)\n"
+            "      --min-p P           min-p sampling (local)\n"
+            "      --repeat-penalty R  repetition penalty (local)\n"
+            "      --seed N            random seed\n"
+            "      --timeout S         give up on a model after S seconds\n"
+            "  -f, --format FMT        text (default), json (one document), jsonl (events)\n"
+            "      --raw               local models: no chat template, prompt as is\n"
+            "  -c, --ctx N             local models: context length (default min(model, 4096))\n"
+            "      --threads N         local models: CPU threads (default: all cores)\n"
+            "      --backend B         local models: auto, cpu or cuda\n"
+            "      --gpu-layers N      local models: layers to put on the GPU\n"
+            "      --sensitivity C     public, internal or restricted (restricted never\n"
+            "                          leaves the machine: closed APIs are refused)\n"
+            "      --record            keep each reply's raw bytes with arrival times\n"
+            "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
+            "      --no-progress       no live progress line on standard error\n"
+            "  -h, --help              this help\n\n"
+            "Exit status: 0 all models succeeded, 1 some model failed, 2 usage or config\n"
+            "error, 130 interrupted. Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY,\n"
+            "GEMINI_API_KEY (or GOOGLE_API_KEY), or 0600 key files; see versus(1).\n");
+}
+
+static char *read_stdin(void)
+{
+    Buf b = { 0 };
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        if (buf_append(&b, chunk, n) < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+    return buf_steal(&b);
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+typedef struct Printer {
+    OutputFormat format;
+    Run *run;
+    bool live_single;    /* one model, text: stream its text straight to stdout */
+    bool progress;       /* live progress line on stderr */
+    bool *printed;       /* (n) text format: reply already printed */
+    double last_progress_ms;
+    bool progress_shown;
+} Printer;
+
+static void clear_progress(Printer *p)
+{
+    if (p->progress_shown) {
+        fputs("\r\033[K", stderr);
+        p->progress_shown = false;
+    }
+}
+
+static void draw_progress(Printer *p, bool force)
+{
+    double now = clock_now_ms();
+    if (!p->progress || (!force && now - p->last_progress_ms < 250))
+        return;
+    p->last_progress_ms = now;
+    Buf line = { 0 };
+    size_t n = run_count(p->run);
+    for (size_t i = 0; i < n; i++) {
+        const Reply *r = run_reply(p->run, i);
+        double tps = reply_live_tokens_per_s(r, now);
+        buf_printf(&line, "%s%s %s", i ? " | " : "", r->spec, reply_status_name(r->status));
+        if (r->status == REPLY_STREAMING || r->status == REPLY_OK)
+            buf_printf(&line, " %ld tok", reply_output_tokens(r));
+        if (tps > 0)
+            buf_printf(&line, " %.0f/s", tps);
+    }
+    /* Keep it to one terminal line. */
+    if (line.len > 150)
+        line.data[150] = '\0';
+    fprintf(stderr, "\r\033[K%s", buf_str(&line));
+    fflush(stderr);
+    p->progress_shown = true;
+    buf_free(&line);
+}
+
+static void print_reply_status(const Reply *r)
+{
+    if (r->status == REPLY_ERROR) {
+        if (r->http_status > 0)
+            printf("[error: HTTP %d %s: %s]\n", r->http_status, r->error_type ? r->error_type : "",
+                   r->error_message ? r->error_message : "");
+        else
+            printf("[error: %s: %s]\n", r->error_type ? r->error_type : "",
+                   r->error_message ? r->error_message : "");
+        if (r->error_hint)
+            printf("[hint: %s]\n", r->error_hint);
+    } else if (r->status == REPLY_CANCELLED) {
+        printf("[cancelled]\n");
+    }
+    if (r->incomplete && r->text.len)
+        printf("[incomplete: the reply above was cut short]\n");
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void print_reply_text(Printer *p, const Reply *r)
+{
+    clear_progress(p);
+    printf("=== %s ===\n", r->spec);
+    fwrite(buf_str(&r->text), 1, r->text.len, stdout);
+    if (r->text.len && r->text.data[r->text.len - 1] != '\n')
+        putchar('\n');
+    print_reply_status(r);
+}
+
+static void jsonl_event(size_t i, const Reply *r, const char *type, const char *text, size_t len)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", type);
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    if (text) {
+        char *copy = strndup(text, len);
+        cJSON_AddStringToObject(o, "text", copy ? copy : "");
+        free(copy);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    if (s)
+        puts(s);
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(o);
+}
+
+static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
+{
+    Printer *p = user;
+    if (p->format == FORMAT_JSONL) {
+        if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING))
+            jsonl_event(i, r, ev->kind == STREAM_EVENT_DELTA ? "delta" : "reasoning", ev->text, ev->len);
+        if (!ev) {
+            cJSON *o = reply_to_json(r);
+            cJSON_AddStringToObject(o, "type", "result");
+            cJSON_AddNumberToObject(o, "index", (double)i);
+            char *s = cJSON_PrintUnformatted(o);
+            if (s)
+                puts(s);
+            fflush(stdout);
+            free(s);
+            cJSON_Delete(o);
+        }
+        return;
+    }
+    if (p->format != FORMAT_TEXT)
+        return;
+    if (p->live_single) {
+        if (ev && ev->kind == STREAM_EVENT_DELTA) {
+            clear_progress(p);
+            if (!p->printed[i]) {
+                printf("=== %s ===\n", r->spec);
+                p->printed[i] = true;
+            }
+            fwrite(ev->text, 1, ev->len, stdout);
+            fflush(stdout);
+        }
+        return;
+    }
+    if (!ev && !p->printed[i]) {
+        p->printed[i] = true;
+        print_reply_text(p, r);
+    }
+}
+
+static void fmt_ms(char *out, size_t n, double ms)
+{
+    if (ms < 0)
+        snprintf(out, n, "-");
+    else if (ms < 10000)
+        snprintf(out, n, "%.0f ms", ms);
+    else
+        snprintf(out, n, "%.1f s", ms / 1000.0);
+}
+
+static void fmt_count(char *out, size_t n, long v)
+{
+    if (v < 0)
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%ld", v);
+}
+
+static void print_table(Run *run)
+{
+    size_t n = run_count(run);
+    int w = 5;
+    for (size_t i = 0; i < n; i++) {
+        int l = (int)strlen(run_reply(run, i)->spec);
+        if (l > w)
+            w = l;
+    }
+    if (w > 48)
+        w = 48;
+    printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, "model", "status", "ttft", "total", "tok/s",
+           "in", "out", "cost");
+    double total_cost = 0;
+    bool cost_unknown = false;
+    for (size_t i = 0; i < n; i++) {
+        const Reply *r = run_reply(run, i);
+        char ttft[16], total[16], tps[16], in[16], out[16], cost[24];
+        fmt_ms(ttft, sizeof ttft, r->metrics.ttft_ms);
+        fmt_ms(total, sizeof total, r->metrics.total_ms);
+        if (r->metrics.output_tokens_per_s >= 0)
+            snprintf(tps, sizeof tps, "%.1f", r->metrics.output_tokens_per_s);
+        else
+            snprintf(tps, sizeof tps, "-");
+        fmt_count(in, sizeof in, r->usage.input_tokens);
+        fmt_count(out, sizeof out, reply_output_tokens(r));
+        if (isnan(r->metrics.cost_usd)) {
+            snprintf(cost, sizeof cost, "unknown");
+            cost_unknown = true;
+        } else {
+            snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
+            total_cost += r->metrics.cost_usd;
+        }
+        printf("%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
+               ttft, total, tps, in, out, cost);
+    }
+    if (n > 1)
+        printf("%-*s  %-9s %9s %9s %8s %7s %7s %10s%s\n", w, "total", "", "", "", "", "", "",
+               "", cost_unknown ? " (some costs unknown)" : "");
+    if (n > 1)
+        printf("%*s$%.6f\n", w + 2 + 9 + 1 + 9 + 1 + 9 + 1 + 8 + 1 + 7 + 1 + 7 + 1, "", total_cost);
+}
+
+static void print_json(Run *run, const Request *rq)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "prompt", rq->prompt);
+    if (rq->system)
+        cJSON_AddStringToObject(doc, "system", rq->system);
+    else
+        cJSON_AddNullToObject(doc, "system");
+    cJSON_AddItemToObject(doc, "params", params_to_json(&rq->params));
+    cJSON_AddStringToObject(doc, "sensitivity", sensitivity_name(rq->sensitivity));
+    cJSON *results = cJSON_AddArrayToObject(doc, "results");
+    for (size_t i = 0; i < run_count(run); i++)
+        cJSON_AddItemToArray(results, reply_to_json(run_reply(run, i)));
+    char *s = cJSON_Print(doc);
+    if (s)
+        puts(s);
+    free(s);
+    cJSON_Delete(doc);
+}
+
+/* ---- the command ----------------------------------------------------------- */
 
 int cli_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "versus run: not built yet\n");
-    return CLI_EXIT_USAGE;
-}
+    enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
+           OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG };
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' },
+        { "system", required_argument, NULL, 's' },
+        { "max-tokens", required_argument, NULL, 'n' },
+        { "temperature", required_argument, NULL, 't' },
+        { "top-p", required_argument, NULL, OPT_TOP_P },
+        { "top-k", required_argument, NULL, OPT_TOP_K },
+        { "min-p", required_argument, NULL, OPT_MIN_P },
+        { "repeat-penalty", required_argument, NULL, OPT_REPEAT },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "format", required_argument, NULL, 'f' },
+        { "raw", no_argument, NULL, OPT_RAW },
+        { "ctx", required_argument, NULL, 'c' },
+        { "threads", required_argument, NULL, OPT_THREADS },
+        { "backend", required_argument, NULL, OPT_BACKEND },
+        { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+        { "sensitivity", required_argument, NULL, OPT_SENS },
+        { "record", no_argument, NULL, OPT_RECORD },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "no-progress", no_argument, NULL, OPT_NOPROG },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char **specs = NULL;
+    size_t n_specs = 0;
+    const char *system = NULL, *config_file = NULL, *sens_name = NULL;
+    OutputFormat format = FORMAT_TEXT;
+    RunOptions ropt = run_options_default();
+    bool no_progress = false;
+    Params over = params_unset();
+    int rc = CLI_EXIT_USAGE;
+    char err[512];
+    char *prompt_owned = NULL;
+    Config *cfg = NULL;
+    Run *run = NULL;
+    char **default_specs = NULL;
+    size_t n_default = 0;
 
-int cli_models(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "versus models: not built yet\n");
-    return CLI_EXIT_USAGE;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:s:n:t:f:c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': {
+            const char **p = realloc(specs, (n_specs + 1) * sizeof *p);
+            if (!p)
+                goto out;
+            specs = p;
+            specs[n_specs++] = optarg;
+            break;
+        }
+        case 's': system = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0) format = FORMAT_TEXT;
+            else if (strcmp(optarg, "json") == 0) format = FORMAT_JSON;
+            else if (strcmp(optarg, "jsonl") == 0) format = FORMAT_JSONL;
+            else {
+                fprintf(stderr, "versus run: --format must be text, json or jsonl (got '%s')\n", optarg);
+                goto out;
+            }
+            break;
+        case OPT_RAW: over.raw = true; break;
+        case OPT_THREADS: {
+            long v;
+            if (cli_parse_long(optarg, 0, 1024, &v, "--threads", err, sizeof err) < 0)
+                goto bad;
+            ropt.local.threads = (int)v;
+            break;
+        }
+        case OPT_BACKEND:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "cpu") && strcmp(optarg, "cuda")) {
+                fprintf(stderr, "versus run: --backend must be auto, cpu or cuda\n");
+                goto out;
+            }
+            ropt.local.backend = optarg;
+            break;
+        case OPT_GPU_LAYERS: {
+            long v;
+            if (cli_parse_long(optarg, -1, 100000, &v, "--gpu-layers", err, sizeof err) < 0)
+                goto bad;
+            ropt.local.gpu_layers = (int)v;
+            break;
+        }
+        case OPT_SENS: sens_name = optarg; break;
+        case OPT_RECORD: ropt.record = true; break;
+        case OPT_CONFIG: config_file = optarg; break;
+        case OPT_NOPROG: no_progress = true; break;
+        case 'h':
+            run_usage(stdout);
+            rc = CLI_EXIT_OK;
+            goto out;
+        case 'n': case 't': case OPT_TOP_P: case OPT_TOP_K: case OPT_MIN_P: case OPT_REPEAT:
+        case OPT_SEED: case OPT_TIMEOUT: case 'c': {
+            static const struct { int opt; const char *name; } names[] = {
+                { 'n', "max_tokens" }, { 't', "temperature" }, { OPT_TOP_P, "top_p" },
+                { OPT_TOP_K, "top_k" }, { OPT_MIN_P, "min_p" }, { OPT_REPEAT, "repeat_penalty" },
+                { OPT_SEED, "seed" }, { OPT_TIMEOUT, "timeout" }, { 'c', "context_length" },
+            };
+            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+                if (names[k].opt == c && params_set(&over, names[k].name, optarg, err, sizeof err) < 0)
+                    goto bad;
+            break;
+        }
+        default:
+            fprintf(stderr, "run 'versus run --help' for the options\n");
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, optind >= argc ? "versus run: no prompt given\n"
+                                       : "versus run: one PROMPT expected (quote it); got %d words\n",
+                argc - optind);
+        fprintf(stderr, "usage: versus run [OPTIONS] PROMPT   (see 'versus run --help')\n");
+        goto out;
+    }
+    const char *prompt = argv[optind];
+    if (strcmp(prompt, "-") == 0) {
+        prompt = prompt_owned = read_stdin();
+        if (!prompt) {
+            fprintf(stderr, "versus run: could not read the prompt from standard input\n");
+            goto out;
+        }
+    }
+    cfg = config_load(config_file, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "versus: %s\n", err);
+        goto out;
+    }
+    Request rq = { .system = system, .prompt = prompt };
+    rq.params = config_default_params(cfg);
+    params_overlay(&rq.params, &over);
+    rq.sensitivity = config_default_sensitivity(cfg);
+    if (sens_name && sensitivity_parse(sens_name, &rq.sensitivity) < 0) {
+        fprintf(stderr, "versus run: --sensitivity must be public, internal or restricted\n");
+        goto out;
+    }
+    if (n_specs == 0) {
+        n_default = cli_usable_default_specs(cfg, &default_specs, stderr);
+        specs = (const char **)calloc(n_default ? n_default : 1, sizeof *specs);
+        for (size_t i = 0; specs && i < n_default; i++)
+            specs[n_specs++] = default_specs[i];
+        if (n_specs == 0) {
+            fprintf(stderr, "versus run: no model is usable; give one with -m (see 'versus models')\n");
+            goto out;
+        }
+    }
+    run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
+    if (!run) {
+        fprintf(stderr, "versus: %s\n", err);
+        goto out;
+    }
+    Printer pr = { .format = format, .run = run, .live_single = format == FORMAT_TEXT && n_specs == 1,
+                   .progress = !no_progress && format != FORMAT_JSONL && isatty(2) && n_specs > 1 };
+    pr.printed = calloc(n_specs, sizeof *pr.printed);
+    run_set_observer(run, on_observe, &pr);
+
+    struct sigaction sa = { .sa_handler = on_sigint }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    run_for_signal = run;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGPIPE, SIG_IGN);
+    run_start(run);
+    while (!run_done(run)) {
+        if (run_interrupted) {
+            run_cancel(run);
+            break;
+        }
+        run_poll(run, NULL, 0, 250);
+        draw_progress(&pr, false);
+    }
+    run_for_signal = NULL;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    clear_progress(&pr);
+
+    if (format == FORMAT_TEXT) {
+        if (pr.live_single) {
+            const Reply *r = run_reply(run, 0);
+            if (pr.printed[0]) {
+                if (r->text.len && r->text.data[r->text.len - 1] != '\n')
+                    putchar('\n');
+                print_reply_status(r);
+            } else {
+                print_reply_text(&pr, r);
+                pr.printed[0] = true;
+            }
+        }
+        for (size_t i = 0; i < n_specs; i++)
+            if (!pr.printed[i])
+                print_reply_text(&pr, run_reply(run, i));
+        print_table(run);
+    } else if (format == FORMAT_JSON) {
+        print_json(run, &rq);
+    }
+    free(pr.printed);
+    rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < n_specs; i++)
+        if (run_reply(run, i)->status != REPLY_OK)
+            rc = CLI_EXIT_MODEL_FAILED;
+    if (run_interrupted)
+        rc = CLI_EXIT_CANCELLED;
+    goto out;
+bad:
+    fprintf(stderr, "versus run: %s\n", err);
+out:
+    fflush(stdout);
+    run_free(run);
+    config_free(cfg);
+    config_free_specs(default_specs, n_default);
+    free(specs);
+    free(prompt_owned);
+    return rc;
 }

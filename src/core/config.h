@@ -22,7 +22,7 @@ typedef struct ModelTarget {
     char model[512];      /* model name on the wire, or the GGUF reference for local */
     char base_url[512];   /* "" for local */
     char key_env[128];    /* environment variable that holds the key, "" when none is needed */
-    char key_file[512];   /* key file (must be 0600), "" when none */
+    char key_file[1200];  /* key file (must be 0600), "" when none */
     bool inside_perimeter;/* may receive restricted data (local engine, loopback/private servers marked so) */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
 } ModelTarget;

@@ -7,7 +7,13 @@ libversus_a_SOURCES += \
 	src/core/request.c src/core/request.h \
 	src/core/reply.c src/core/reply.h \
 	src/core/xdg.c src/core/xdg.h \
-	src/core/run.h src/core/config.h src/engine/gguf.h \
+	src/core/config.c src/core/config.h \
+	src/core/keys.c src/core/keys.h \
+	src/core/prices.c src/core/prices.h \
+	src/core/reply_json.c src/core/reply_json.h \
+	src/core/run.c src/core/run.h \
+	src/net/http.c src/net/http.h \
+	src/engine/gguf.h \
 	src/providers/provider.h src/providers/local.h
 
 check_PROGRAMS += tests/test_core
@@ -18,5 +24,8 @@ tests_test_core_LDADD = $(TEST_LIBS)
 
 libversus_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
-	src/cli/run.c \
+	src/cli/run_placeholder.c \
+	src/cli/options.c src/cli/options.h \
 	src/cli/tui.c
+
+dist_versusdata_DATA += data/prices.json

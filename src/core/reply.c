@@ -37,6 +37,7 @@ void reply_free(Reply *r)
     buf_free(&r->reasoning);
     free(r->error_type);
     free(r->error_message);
+    free(r->error_hint);
     free(r->token_ids);
     free(r->prompt_token_ids);
     buf_free(&r->recording.bytes);
@@ -55,7 +56,8 @@ void reply_start(Reply *r, double now_ms)
     r->http_status = 0;
     free(r->error_type);
     free(r->error_message);
-    r->error_type = r->error_message = NULL;
+    free(r->error_hint);
+    r->error_type = r->error_message = r->error_hint = NULL;
     r->usage = usage_unknown();
     r->metrics = (ReplyMetrics){ .t_start_ms = now_ms, .t_first_ms = -1, .t_last_ms = -1,
                                  .t_end_ms = -1, .ttft_ms = -1, .total_ms = -1,
@@ -200,6 +202,12 @@ void reply_fail(Reply *r, int http_status, const char *type, const char *message
     if (r->text.len > 0 || r->reasoning.len > 0)
         r->incomplete = true;
     finish_metrics(r, now_ms);
+}
+
+void reply_set_hint(Reply *r, const char *hint)
+{
+    free(r->error_hint);
+    r->error_hint = dup_or_null(hint);
 }
 
 void reply_cancel(Reply *r, double now_ms)

@@ -67,7 +67,8 @@ typedef struct Reply {
     /* error (status == REPLY_ERROR) */
     int http_status;     /* 0 when no HTTP status applies */
     char *error_type;    /* provider's type/code, or our own ("connection", "timeout", ...) */
-    char *error_message; /* a sentence a user can act on */
+    char *error_message; /* the provider's own message, or ours for local failures */
+    char *error_hint;    /* what the user can do about it, or NULL */
     Usage usage;
     ReplyMetrics metrics;
     int attempts; /* HTTP attempts made (retries + 1) */
@@ -92,6 +93,8 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms);
 void reply_finish(Reply *r, double now_ms);
 /* Records a failure (keeps any partial text, marks it incomplete when text came). */
 void reply_fail(Reply *r, int http_status, const char *type, const char *message, double now_ms);
+/* Sets the hint shown with the error (copied). */
+void reply_set_hint(Reply *r, const char *hint);
 /* Marks the reply cancelled (keeps partial text). */
 void reply_cancel(Reply *r, double now_ms);
 /* Appends raw bytes to the recording when it is enabled. */

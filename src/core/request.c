@@ -2,6 +2,9 @@
 #include "core/request.h"
 
 #include <math.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 Params params_default(void)
@@ -31,4 +34,82 @@ int sensitivity_parse(const char *name, Sensitivity *out)
 const char *sensitivity_name(Sensitivity s)
 {
     return (unsigned)s < 3 ? sensitivity_names[s] : "public";
+}
+
+Params params_unset(void) { return params_default(); }
+
+typedef enum ParamKind { PARAM_INT, PARAM_REAL } ParamKind;
+
+static const struct {
+    const char *name;
+    ParamKind kind;
+    double min, max;
+} param_table[] = {
+    { "max_tokens", PARAM_INT, 1, 10000000 },
+    { "temperature", PARAM_REAL, 0, 2 },
+    { "top_p", PARAM_REAL, 0, 1 },
+    { "top_k", PARAM_INT, 0, 1000000 },
+    { "min_p", PARAM_REAL, 0, 1 },
+    { "repeat_penalty", PARAM_REAL, 0, 10 },
+    { "seed", PARAM_INT, 0, 9007199254740991.0 },
+    { "timeout", PARAM_REAL, 0, 86400 },
+    { "context_length", PARAM_INT, 16, 10000000 },
+};
+
+const char *const *params_names(void)
+{
+    static const char *const names[] = { "max_tokens", "temperature", "top_p", "top_k", "min_p",
+                                         "repeat_penalty", "seed", "timeout", "context_length", NULL };
+    return names;
+}
+
+int params_set(Params *p, const char *name, const char *value, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof param_table / sizeof param_table[0]; i++) {
+        if (strcmp(param_table[i].name, name) != 0)
+            continue;
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(value, &end);
+        bool bad = !value[0] || errno || !end || *end || isnan(v) || v < param_table[i].min ||
+                   v > param_table[i].max || (param_table[i].kind == PARAM_INT && v != floor(v));
+        if (bad) {
+            if (param_table[i].kind == PARAM_INT)
+                snprintf(err, errlen, "%s must be a whole number from %.0f to %.0f (got '%s')", name,
+                         param_table[i].min, param_table[i].max, value);
+            else
+                snprintf(err, errlen, "%s must be a number from %g to %g (got '%s')", name,
+                         param_table[i].min, param_table[i].max, value);
+            return -1;
+        }
+        switch (i) {
+        case 0: p->max_tokens = (long)v; break;
+        case 1: p->temperature = v; break;
+        case 2: p->top_p = v; break;
+        case 3: p->top_k = (long)v; break;
+        case 4: p->min_p = v; break;
+        case 5: p->repeat_penalty = v; break;
+        case 6: p->seed = (long)v; p->seed_set = true; break;
+        case 7: p->timeout_s = v; break;
+        case 8: p->context_length = (long)v; break;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "unknown parameter '%s' (known: max_tokens, temperature, top_p, top_k, min_p, "
+             "repeat_penalty, seed, timeout, context_length)", name);
+    return -1;
+}
+
+void params_overlay(Params *dst, const Params *over)
+{
+    if (over->max_tokens != PARAM_UNSET_INT) dst->max_tokens = over->max_tokens;
+    if (!isnan(over->temperature)) dst->temperature = over->temperature;
+    if (!isnan(over->top_p)) dst->top_p = over->top_p;
+    if (over->top_k != PARAM_UNSET_INT) dst->top_k = over->top_k;
+    if (!isnan(over->min_p)) dst->min_p = over->min_p;
+    if (!isnan(over->repeat_penalty)) dst->repeat_penalty = over->repeat_penalty;
+    if (over->seed_set) { dst->seed = over->seed; dst->seed_set = true; }
+    if (over->timeout_s > 0) dst->timeout_s = over->timeout_s;
+    if (over->context_length != PARAM_UNSET_INT) dst->context_length = over->context_length;
+    if (over->raw) dst->raw = true;
 }

@@ -7,6 +7,7 @@
 #define VERSUS_REQUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define PARAM_UNSET_INT (-1L)
 
@@ -39,6 +40,16 @@ typedef struct Request {
 
 /* Parameters with everything unset. */
 Params params_default(void);
+/* Same as params_default(): an overlay that changes nothing yet. */
+Params params_unset(void);
+/* Sets one parameter by name ("max_tokens", "temperature", "top_p", "top_k",
+ * "min_p", "repeat_penalty", "seed", "timeout", "context_length") from text,
+ * checking its range; 0, or -1 with err naming the accepted range. */
+int params_set(Params *p, const char *name, const char *value, char *err, size_t errlen);
+/* Copies every parameter set in over into dst. */
+void params_overlay(Params *dst, const Params *over);
+/* The names params_set accepts, NULL-terminated (for completion and help). */
+const char *const *params_names(void);
 /* "public" | "internal" | "restricted"; returns 0 or -1 for an unknown name. */
 int sensitivity_parse(const char *name, Sensitivity *out);
 const char *sensitivity_name(Sensitivity s);

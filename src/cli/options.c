@@ -1,0 +1,54 @@
+/* options.c — argument helpers shared by subcommands (see options.h). */
+#include "cli/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/keys.h"
+
+int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || errno || !end || *end || v < min || v > max) {
+        snprintf(err, errlen, "%s must be a whole number from %ld to %ld (got '%s')", what, min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note)
+{
+    char **all = NULL;
+    size_t n_all = config_default_specs(cfg, &all);
+    size_t n = 0;
+    *specs = calloc(n_all ? n_all : 1, sizeof **specs);
+    for (size_t i = 0; i < n_all; i++) {
+        ModelTarget t;
+        char err[512];
+        bool usable = true;
+        if (config_resolve(cfg, all[i], &t, err, sizeof err) < 0) {
+            if (note)
+                fprintf(note, "versus: skipping %s: %s\n", all[i], err);
+            usable = false;
+        } else if (strcmp(t.kind, "local") != 0 && (t.key_env[0] || t.key_file[0])) {
+            int missing = 0;
+            char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);
+            if (!key) {
+                if (note)
+                    fprintf(note, "versus: skipping %s: %s\n", all[i], err);
+                usable = false;
+            }
+            keys_free(key);
+        }
+        if (usable && *specs) {
+            (*specs)[n++] = all[i];
+            all[i] = NULL;
+        }
+    }
+    config_free_specs(all, n_all);
+    return n;
+}

@@ -1,0 +1,16 @@
+/* options.h — small helpers shared by the subcommands' argument parsing. */
+#ifndef VERSUS_CLI_OPTIONS_H
+#define VERSUS_CLI_OPTIONS_H
+
+#include <stdio.h>
+
+#include "core/config.h"
+
+/* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
+int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
+/* The default model specs that can run now: the local default model and each
+ * closed provider whose key is available. Each provider left out is named on
+ * note (with the variable to set) rather than dropped silently. */
+size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note);
+
+#endif

@@ -1,0 +1,104 @@
+/* reply_json.c — Reply and Params to JSON (see reply_json.h). */
+#include "core/reply_json.h"
+
+#include <math.h>
+
+static void add_num_or_null(cJSON *o, const char *k, double v, bool known)
+{
+    if (known && isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void add_count(cJSON *o, const char *k, long v) { add_num_or_null(o, k, (double)v, v >= 0); }
+
+static cJSON *int_array(const int *ids, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(ids[i]));
+    return a;
+}
+
+cJSON *reply_to_json(const Reply *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "model", r->model);
+    cJSON_AddStringToObject(o, "spec", r->spec);
+    cJSON_AddStringToObject(o, "provider", r->provider);
+    cJSON_AddStringToObject(o, "status", reply_status_name(r->status));
+    cJSON_AddStringToObject(o, "text", buf_str(&r->text));
+    if (r->reasoning.len)
+        cJSON_AddStringToObject(o, "reasoning", buf_str(&r->reasoning));
+    if (r->finish_reason[0])
+        cJSON_AddStringToObject(o, "finish_reason", r->finish_reason);
+    else
+        cJSON_AddNullToObject(o, "finish_reason");
+    cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
+    if (r->status == REPLY_ERROR) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        add_num_or_null(e, "http_status", r->http_status, r->http_status > 0);
+        cJSON_AddStringToObject(e, "type", r->error_type ? r->error_type : "error");
+        cJSON_AddStringToObject(e, "message", r->error_message ? r->error_message : "");
+        if (r->error_hint)
+            cJSON_AddStringToObject(e, "hint", r->error_hint);
+    } else {
+        cJSON_AddNullToObject(o, "error");
+    }
+    cJSON *u = cJSON_AddObjectToObject(o, "usage");
+    add_count(u, "input_tokens", r->usage.input_tokens);
+    add_count(u, "output_tokens", r->usage.output_tokens);
+    add_count(u, "reasoning_tokens", r->usage.reasoning_tokens);
+    add_count(u, "cached_input_tokens", r->usage.cached_input_tokens);
+    const ReplyMetrics *m = &r->metrics;
+    cJSON *mo = cJSON_AddObjectToObject(o, "metrics");
+    add_num_or_null(mo, "ttft_ms", m->ttft_ms, m->ttft_ms >= 0);
+    add_num_or_null(mo, "total_ms", m->total_ms, m->total_ms >= 0);
+    add_num_or_null(mo, "output_tokens_per_s", m->output_tokens_per_s, m->output_tokens_per_s >= 0);
+    add_num_or_null(mo, "cost_usd", m->cost_usd, !isnan(m->cost_usd));
+    add_num_or_null(mo, "prompt_tokens_per_s", m->prompt_tokens_per_s, m->prompt_tokens_per_s >= 0);
+    if (m->server_output_tokens_per_s >= 0)
+        cJSON_AddNumberToObject(mo, "server_output_tokens_per_s", m->server_output_tokens_per_s);
+    if (m->load_ms >= 0)
+        cJSON_AddNumberToObject(mo, "load_ms", m->load_ms);
+    if (m->rss_mib >= 0)
+        cJSON_AddNumberToObject(mo, "rss_mib", m->rss_mib);
+    cJSON_AddNumberToObject(mo, "attempts", r->attempts);
+    if (r->backend[0] || r->n_token_ids || r->n_prompt_token_ids) {
+        cJSON_AddStringToObject(o, "backend", r->backend);
+        cJSON_AddItemToObject(o, "token_ids", int_array(r->token_ids, r->n_token_ids));
+        cJSON_AddItemToObject(o, "prompt_token_ids", int_array(r->prompt_token_ids, r->n_prompt_token_ids));
+    }
+    return o;
+}
+
+cJSON *params_to_json(const Params *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    if (p->max_tokens != PARAM_UNSET_INT)
+        cJSON_AddNumberToObject(o, "max_tokens", (double)p->max_tokens);
+    if (!isnan(p->temperature))
+        cJSON_AddNumberToObject(o, "temperature", p->temperature);
+    if (!isnan(p->top_p))
+        cJSON_AddNumberToObject(o, "top_p", p->top_p);
+    if (p->top_k != PARAM_UNSET_INT)
+        cJSON_AddNumberToObject(o, "top_k", (double)p->top_k);
+    if (!isnan(p->min_p))
+        cJSON_AddNumberToObject(o, "min_p", p->min_p);
+    if (!isnan(p->repeat_penalty))
+        cJSON_AddNumberToObject(o, "repeat_penalty", p->repeat_penalty);
+    if (p->seed_set)
+        cJSON_AddNumberToObject(o, "seed", (double)p->seed);
+    if (p->timeout_s > 0)
+        cJSON_AddNumberToObject(o, "timeout_s", p->timeout_s);
+    if (p->context_length != PARAM_UNSET_INT)
+        cJSON_AddNumberToObject(o, "context_length", (double)p->context_length);
+    if (p->raw)
+        cJSON_AddBoolToObject(o, "raw", true);
+    return o;
+}
