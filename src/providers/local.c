@@ -9,13 +9,6 @@
 
 bool local_engine_available(void) { return false; }
 
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
-{
-    snprintf(path, pathlen, "%s", ref ? ref : "");
-    snprintf(err, errlen, "the built-in local engine is not built yet");
-    return -1;
-}
-
 LocalStream *local_stream_start(const char *model_path, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen)
 {
