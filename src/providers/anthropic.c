@@ -1,0 +1,283 @@
+/* anthropic.c — the "anthropic" provider: the Messages API, streamed.
+ *
+ * Named SSE events (message_start, content_block_delta, message_delta,
+ * message_stop, ping, error), each carrying a JSON object whose "type"
+ * repeats the event name. Usage arrives in two halves: input and cache counts
+ * in message_start, cumulative output counts in message_delta. Usage.input_tokens
+ * is reported as the whole prompt: input_tokens + cache reads + cache writes
+ * (Anthropic's own input_tokens excludes both). Pure: no I/O. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/sse.h"
+#include "providers/builtin.h"
+#include "providers/wire.h"
+
+#define ANTHROPIC_DEFAULT_MAX_TOKENS 4096L
+
+/* ---- request ---------------------------------------------------------------- */
+
+static char *build_body(const ProviderTarget *t, const Request *rq)
+{
+    const Params *p = &rq->params;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    int bad = wire_json_add_text(root, "model", t->model);
+    bad |= wire_json_add_long(root, "max_tokens",
+                              p->max_tokens >= 0 ? p->max_tokens : ANTHROPIC_DEFAULT_MAX_TOKENS);
+    if (rq->system && rq->system[0])
+        bad |= wire_json_add_text(root, "system", rq->system);
+    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
+    cJSON *m = cJSON_CreateObject();
+    if (messages && m) {
+        cJSON_AddItemToArray(messages, m);
+        bad |= cJSON_AddStringToObject(m, "role", "user") ? 0 : -1;
+        bad |= wire_json_add_text(m, "content", rq->prompt);
+    } else {
+        cJSON_Delete(m);
+        bad = -1;
+    }
+    bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
+    bad |= wire_json_add_double(root, "temperature", p->temperature);
+    bad |= wire_json_add_double(root, "top_p", p->top_p);
+    if (p->top_k >= 0)
+        bad |= wire_json_add_long(root, "top_k", p->top_k);
+    char *body = bad ? NULL : wire_json_print(root);
+    cJSON_Delete(root);
+    return body;
+}
+
+static int anthropic_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
+                                   char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->model || !t->model[0] || !rq->prompt) {
+        snprintf(err, errlen, "anthropic: a model name and a prompt are required");
+        return -1;
+    }
+    if (!t->api_key || !t->api_key[0]) {
+        snprintf(err, errlen, "anthropic: no API key (set ANTHROPIC_API_KEY)");
+        return -1;
+    }
+    const char *base = wire_base_url(t, anthropic_provider.default_base_url, err, errlen);
+    if (!base)
+        return -1;
+    out->url = wire_join_url(base, "/v1/messages");
+    out->body = build_body(t, rq);
+    if (!out->url || !out->body) {
+        snprintf(err, errlen, "out of memory building the request");
+        http_spec_free(out);
+        return -1;
+    }
+    if (wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "anthropic-version", "2023-06-01", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "x-api-key", t->api_key, err, errlen) < 0) {
+        http_spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+static void anthropic_parse_error(int http_status, const char *body, size_t n, ProviderError *out)
+{
+    wire_error_init(out);
+    cJSON *root = wire_error_json(http_status, body, n, out);
+    if (!root)
+        return;
+    /* {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}} */
+    wire_error_common(http_status, root, body, n, out);
+    const char *etype = wire_json_str(wire_json_at(root, "error", NULL), "type");
+    if (etype && strcmp(etype, "billing_error") == 0)
+        out->no_retry = true;
+    cJSON_Delete(root);
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+typedef struct AnthropicDecoder {
+    SseParser *sse;
+    const StreamSink *sink; /* valid during a feed/end call */
+    bool failed, done, ending;
+    /* counts from message_start, updated by message_delta; -1 = not reported */
+    long input, cache_read, cache_write;
+} AnthropicDecoder;
+
+static const char *map_stop_reason(const char *r)
+{
+    if (strcmp(r, "end_turn") == 0)
+        return "stop";
+    if (strcmp(r, "max_tokens") == 0)
+        return "length";
+    return r;
+}
+
+/* Folds the counts present in u into the decoder and emits a USAGE. */
+static void take_usage(AnthropicDecoder *d, const cJSON *u, bool with_output)
+{
+    long v;
+    if ((v = wire_json_count(u, "input_tokens")) >= 0)
+        d->input = v;
+    if ((v = wire_json_count(u, "cache_read_input_tokens")) >= 0)
+        d->cache_read = v;
+    if ((v = wire_json_count(u, "cache_creation_input_tokens")) >= 0)
+        d->cache_write = v;
+    Usage out = usage_unknown();
+    if (d->input >= 0)
+        out.input_tokens = d->input + (d->cache_read > 0 ? d->cache_read : 0) +
+                           (d->cache_write > 0 ? d->cache_write : 0);
+    out.cached_input_tokens = d->cache_read;
+    out.cache_write_tokens = d->cache_write;
+    if (with_output)
+        out.output_tokens = wire_json_count(u, "output_tokens");
+    stream_emit_usage(d->sink, out);
+}
+
+static void emit_error(AnthropicDecoder *d, const cJSON *root, const char *data, size_t n)
+{
+    const cJSON *e = wire_json_at(root, "error", NULL);
+    const char *type = wire_json_str(e, "type");
+    const char *msg = wire_json_str(e, "message");
+    char buf[256];
+    if (!msg) {
+        char snip[200];
+        wire_snippet(snip, sizeof snip, data, n, 160);
+        snprintf(buf, sizeof buf, "error event in the stream: %s", snip);
+        msg = buf;
+    }
+    stream_emit_error(d->sink, 0, type, msg);
+    d->failed = true;
+}
+
+static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *root, const char *data,
+                         size_t n)
+{
+    if (strcmp(type, "content_block_delta") == 0) {
+        const cJSON *delta = wire_json_at(root, "delta", NULL);
+        const char *dt = wire_json_str(delta, "type");
+        const char *s;
+        if (dt && strcmp(dt, "text_delta") == 0 && (s = wire_json_str(delta, "text")))
+            stream_emit_text(d->sink, STREAM_EVENT_DELTA, s, strlen(s));
+        else if (dt && strcmp(dt, "thinking_delta") == 0 && (s = wire_json_str(delta, "thinking")))
+            stream_emit_text(d->sink, STREAM_EVENT_REASONING, s, strlen(s));
+    } else if (strcmp(type, "message_start") == 0) {
+        const cJSON *u = wire_json_at(root, "message", "usage", NULL);
+        if (cJSON_IsObject(u))
+            take_usage(d, u, false); /* its output_tokens is a placeholder */
+    } else if (strcmp(type, "message_delta") == 0) {
+        const char *stop = wire_json_str(wire_json_at(root, "delta", NULL), "stop_reason");
+        if (stop)
+            stream_emit_finish(d->sink, map_stop_reason(stop));
+        const cJSON *u = wire_json_at(root, "usage", NULL);
+        if (cJSON_IsObject(u))
+            take_usage(d, u, true);
+    } else if (strcmp(type, "message_stop") == 0) {
+        d->done = true;
+        stream_emit_done(d->sink);
+    } else if (strcmp(type, "error") == 0) {
+        emit_error(d, root, data, n);
+    }
+    /* ping, content_block_start/stop and unknown future events: nothing */
+}
+
+static int on_sse(void *user, const SseEvent *ev)
+{
+    AnthropicDecoder *d = user;
+    if (d->failed)
+        return 1;
+    if (d->done || ev->kind != SSE_EVENT)
+        return 0;
+    bool blank = true;
+    for (size_t i = 0; i < ev->data_len && blank; i++)
+        blank = ev->data[i] == ' ' || ev->data[i] == '\t' || ev->data[i] == '\n' || ev->data[i] == '\r';
+    if (blank)
+        return 0;
+    cJSON *root = wire_json_parse(ev->data, ev->data_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        if (d->ending)
+            return 0; /* cut off by the connection closing: a truncation */
+        wire_emit_invalid_json(d->sink, ev->data, ev->data_len);
+        d->failed = true;
+        return 1;
+    }
+    /* The event name decides; the JSON "type" stands in when the name is missing. */
+    const char *type = strcmp(ev->type, "message") != 0 ? ev->type : wire_json_str(root, "type");
+    if (type)
+        handle_event(d, type, root, ev->data, ev->data_len);
+    cJSON_Delete(root);
+    return d->failed ? 1 : 0;
+}
+
+static void *anthropic_decoder_new(void)
+{
+    AnthropicDecoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->sse = sse_parser_new();
+    if (!d->sse) {
+        free(d);
+        return NULL;
+    }
+    d->input = d->cache_read = d->cache_write = -1;
+    return d;
+}
+
+static int anthropic_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
+{
+    AnthropicDecoder *d = dec;
+    if (d->failed)
+        return -1;
+    d->sink = sink;
+    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+    return d->failed ? -1 : 0;
+}
+
+static void anthropic_decoder_end(void *dec, const StreamSink *sink)
+{
+    AnthropicDecoder *d = dec;
+    if (d->failed || d->done)
+        return;
+    d->sink = sink;
+    d->ending = true;
+    int rc = sse_parser_end(d->sse, true, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+}
+
+static void anthropic_decoder_free(void *dec)
+{
+    AnthropicDecoder *d = dec;
+    if (!d)
+        return;
+    sse_parser_free(d->sse);
+    free(d);
+}
+
+static const char *const anthropic_key_envs[] = { "ANTHROPIC_API_KEY", NULL };
+
+const ProviderOps anthropic_provider = {
+    .name = "anthropic",
+    .key_envs = anthropic_key_envs,
+    .base_url_env = "ANTHROPIC_BASE_URL",
+    .default_base_url = "https://api.anthropic.com",
+    .closed = true,
+    .build_request = anthropic_build_request,
+    .decoder_new = anthropic_decoder_new,
+    .decoder_feed = anthropic_decoder_feed,
+    .decoder_end = anthropic_decoder_end,
+    .decoder_free = anthropic_decoder_free,
+    .parse_error = anthropic_parse_error,
+};

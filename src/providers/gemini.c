@@ -1,0 +1,431 @@
+/* gemini.c — the "gemini" provider: Google's Generative Language API,
+ * :streamGenerateContent?alt=sse.
+ *
+ * Data-only SSE (CRLF framed), one full GenerateContentResponse per event, no
+ * end marker: the connection closes after the chunk with a finishReason, so
+ * decoder_end() is what emits DONE. usageMetadata carries running totals on
+ * (almost) every chunk. The key travels in the x-goog-api-key header, never
+ * in the URL (URLs end up in logs). As python-genai does, a JSON object sent
+ * without `data:` (possibly over several lines) is also accepted. No I/O. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/sse.h"
+#include "providers/builtin.h"
+#include "providers/wire.h"
+
+#define GEMINI_MAX_BARE_JSON ((size_t)1 << 20) /* bytes of JSON sent without `data:` */
+
+/* ---- request ---------------------------------------------------------------- */
+
+static int add_text_parts(cJSON *obj, const char *text)
+{
+    cJSON *parts = cJSON_AddArrayToObject(obj, "parts");
+    cJSON *part = cJSON_CreateObject();
+    if (!parts || !part) {
+        cJSON_Delete(part);
+        return -1;
+    }
+    cJSON_AddItemToArray(parts, part);
+    return wire_json_add_text(part, "text", text);
+}
+
+static char *build_body(const Request *rq)
+{
+    const Params *p = &rq->params;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    int bad = 0;
+    cJSON *contents = cJSON_AddArrayToObject(root, "contents");
+    cJSON *user = cJSON_CreateObject();
+    if (contents && user) {
+        cJSON_AddItemToArray(contents, user);
+        bad |= cJSON_AddStringToObject(user, "role", "user") ? 0 : -1;
+        bad |= add_text_parts(user, rq->prompt);
+    } else {
+        cJSON_Delete(user);
+        bad = -1;
+    }
+    if (rq->system && rq->system[0]) {
+        cJSON *si = cJSON_AddObjectToObject(root, "systemInstruction");
+        bad |= si ? add_text_parts(si, rq->system) : -1;
+    }
+    cJSON *gc = cJSON_CreateObject();
+    if (!gc) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    if (p->max_tokens >= 0)
+        bad |= wire_json_add_long(gc, "maxOutputTokens", p->max_tokens);
+    bad |= wire_json_add_double(gc, "temperature", p->temperature);
+    bad |= wire_json_add_double(gc, "topP", p->top_p);
+    if (p->top_k >= 0)
+        bad |= wire_json_add_long(gc, "topK", p->top_k);
+    if (p->seed_set && p->seed >= 0)
+        bad |= wire_json_add_long(gc, "seed", p->seed);
+    if (gc->child)
+        cJSON_AddItemToObject(root, "generationConfig", gc);
+    else
+        cJSON_Delete(gc);
+    char *body = bad ? NULL : wire_json_print(root);
+    cJSON_Delete(root);
+    return body;
+}
+
+static char *build_url(const char *base, const char *model)
+{
+    if (strncmp(model, "models/", 7) == 0)
+        model += 7;
+    Buf b = { 0 };
+    char *root = wire_join_url(base, "/v1beta/models/");
+    int bad = !root || buf_puts(&b, root) < 0 || wire_append_escaped(&b, model) < 0 ||
+              buf_puts(&b, ":streamGenerateContent?alt=sse") < 0;
+    free(root);
+    if (bad) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+static int gemini_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
+                                char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->model || !t->model[0] || !rq->prompt) {
+        snprintf(err, errlen, "gemini: a model name and a prompt are required");
+        return -1;
+    }
+    if (!t->api_key || !t->api_key[0]) {
+        snprintf(err, errlen, "gemini: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)");
+        return -1;
+    }
+    const char *base = wire_base_url(t, gemini_provider.default_base_url, err, errlen);
+    if (!base)
+        return -1;
+    out->url = build_url(base, t->model);
+    out->body = build_body(rq);
+    if (!out->url || !out->body) {
+        snprintf(err, errlen, "out of memory building the request");
+        http_spec_free(out);
+        return -1;
+    }
+    if (wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "x-goog-api-key", t->api_key, err, errlen) < 0) {
+        http_spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* A protobuf Duration in JSON ("12s", "2.500s") in seconds, or -1. */
+static double parse_duration(const char *s)
+{
+    if (!s)
+        return -1;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0 || strcmp(end, "s") != 0)
+        return -1;
+    return v;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void read_details(const cJSON *details, ProviderError *out)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, wire_json_array(details))
+    {
+        const char *reason = wire_json_str(d, "reason");
+        if (reason && strcmp(reason, "API_KEY_INVALID") == 0)
+            out->auth = true;
+        const char *at = wire_json_str(d, "@type");
+        if (at && ends_with(at, "RetryInfo")) {
+            double s = parse_duration(wire_json_str(d, "retryDelay"));
+            if (s >= 0)
+                out->retry_after_s = s;
+        }
+        if (at && ends_with(at, "QuotaFailure")) {
+            /* a per-day quota will not come back within a retry's wait */
+            const cJSON *v;
+            const cJSON *violations = wire_json_at(d, "violations", NULL);
+            cJSON_ArrayForEach(v, wire_json_array(violations))
+            {
+                const char *id = wire_json_str(v, "quotaId");
+                if (id && strstr(id, "PerDay"))
+                    out->no_retry = true;
+            }
+        }
+    }
+}
+
+static void gemini_parse_error(int http_status, const char *body, size_t n, ProviderError *out)
+{
+    wire_error_init(out);
+    cJSON *root = wire_error_json(http_status, body, n, out);
+    if (!root)
+        return;
+    const cJSON *e = wire_json_at(root, "error", NULL);
+    if (cJSON_IsObject(e)) {
+        if (wire_json_str(e, "message"))
+            wire_copy(out->message, sizeof out->message, wire_json_str(e, "message"));
+        if (!wire_json_scalar_text(e, "status", out->type, sizeof out->type))
+            wire_json_scalar_text(e, "code", out->type, sizeof out->type);
+        read_details(wire_json_at(e, "details", NULL), out);
+    }
+    wire_error_common(http_status, root, body, n, out);
+    cJSON_Delete(root);
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+typedef struct GeminiDecoder {
+    SseParser *sse;
+    const StreamSink *sink; /* valid during a feed/end call */
+    bool failed, ending;
+    bool saw_finish;        /* a finishReason (or blockReason) arrived */
+    /* JSON arriving without `data:`: the lines so far and a brace scanner */
+    Buf bare;
+    int depth;
+    bool in_string, escaped;
+} GeminiDecoder;
+
+static const char *map_finish(const char *r, char *buf, size_t cap)
+{
+    if (strcmp(r, "STOP") == 0)
+        return "stop";
+    if (strcmp(r, "MAX_TOKENS") == 0)
+        return "length";
+    wire_copy_lower(buf, cap, r);
+    return buf;
+}
+
+static void emit_usage(GeminiDecoder *d, const cJSON *um)
+{
+    Usage u = usage_unknown();
+    u.input_tokens = wire_json_count(um, "promptTokenCount");
+    long cand = wire_json_count(um, "candidatesTokenCount");
+    long thoughts = wire_json_count(um, "thoughtsTokenCount");
+    if (cand >= 0 || thoughts >= 0)
+        u.output_tokens = (cand > 0 ? cand : 0) + (thoughts > 0 ? thoughts : 0);
+    u.reasoning_tokens = thoughts;
+    u.cached_input_tokens = wire_json_count(um, "cachedContentTokenCount");
+    stream_emit_usage(d->sink, u);
+}
+
+static void emit_error(GeminiDecoder *d, const cJSON *e, const char *data, size_t n)
+{
+    char type[64] = "";
+    char msg[512];
+    if (!wire_json_scalar_text(e, "status", type, sizeof type))
+        wire_json_scalar_text(e, "code", type, sizeof type);
+    const char *m = wire_json_str(e, "message");
+    if (m) {
+        wire_copy(msg, sizeof msg, m);
+    } else {
+        char snip[200];
+        wire_snippet(snip, sizeof snip, data, n, 160);
+        snprintf(msg, sizeof msg, "error event in the stream: %s", snip);
+    }
+    stream_emit_error(d->sink, 0, type[0] ? type : NULL, msg);
+    d->failed = true;
+}
+
+static void handle_chunk(GeminiDecoder *d, const cJSON *root, const char *data, size_t n)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (cJSON_IsObject(e)) {
+        emit_error(d, e, data, n);
+        return;
+    }
+    char buf[32];
+    const cJSON *cand = cJSON_GetArrayItem(wire_json_at(root, "candidates", NULL), 0);
+    const cJSON *parts = wire_json_at(cand, "content", "parts", NULL);
+    const cJSON *part;
+    cJSON_ArrayForEach(part, wire_json_array(parts))
+    {
+        const char *text = wire_json_str(part, "text");
+        if (text)
+            stream_emit_text(d->sink, wire_json_true(part, "thought") ? STREAM_EVENT_REASONING
+                                                                      : STREAM_EVENT_DELTA,
+                             text, strlen(text));
+    }
+    const char *finish = wire_json_str(cand, "finishReason");
+    if (finish) {
+        d->saw_finish = true;
+        stream_emit_finish(d->sink, map_finish(finish, buf, sizeof buf));
+    }
+    const char *block = wire_json_str(wire_json_at(root, "promptFeedback", NULL), "blockReason");
+    if (block && !cand) {
+        /* the prompt itself was refused: no candidates will come */
+        d->saw_finish = true;
+        stream_emit_finish(d->sink, map_finish(block, buf, sizeof buf));
+    }
+    const cJSON *um = cJSON_GetObjectItemCaseSensitive(root, "usageMetadata");
+    if (cJSON_IsObject(um))
+        emit_usage(d, um);
+}
+
+static int handle_json(GeminiDecoder *d, const char *data, size_t n)
+{
+    cJSON *root = wire_json_parse(data, n);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        if (d->ending)
+            return 0; /* cut off by the connection closing: a truncation */
+        wire_emit_invalid_json(d->sink, data, n);
+        d->failed = true;
+        return 1;
+    }
+    handle_chunk(d, root, data, n);
+    cJSON_Delete(root);
+    return d->failed ? 1 : 0;
+}
+
+/* Tracks brace depth over a line of JSON sent without `data:`. */
+static void scan_depth(GeminiDecoder *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (d->in_string) {
+            if (d->escaped)
+                d->escaped = false;
+            else if (c == '\\')
+                d->escaped = true;
+            else if (c == '"')
+                d->in_string = false;
+        } else if (c == '"') {
+            d->in_string = true;
+        } else if (c == '{' || c == '[') {
+            d->depth++;
+        } else if (c == '}' || c == ']') {
+            d->depth--;
+        }
+    }
+}
+
+static int handle_bare_line(GeminiDecoder *d, const char *line, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (d->bare.len == 0 && (i == n || line[i] != '{'))
+        return 0; /* an unknown field, as the spec says: ignored */
+    if (d->bare.len + n + 1 > GEMINI_MAX_BARE_JSON) {
+        wire_emit_framing_error(d->sink, "a JSON object sent without `data:` exceeded 1 MiB");
+        d->failed = true;
+        return 1;
+    }
+    if (buf_append(&d->bare, line, n) < 0 || buf_append(&d->bare, "\n", 1) < 0) {
+        wire_emit_framing_error(d->sink, "out of memory reading the stream");
+        d->failed = true;
+        return 1;
+    }
+    scan_depth(d, line, n);
+    if (d->depth > 0)
+        return 0;
+    int rc = handle_json(d, d->bare.data, d->bare.len);
+    buf_reset(&d->bare);
+    d->depth = 0;
+    d->in_string = d->escaped = false;
+    return rc;
+}
+
+static int on_sse(void *user, const SseEvent *ev)
+{
+    GeminiDecoder *d = user;
+    if (d->failed)
+        return 1;
+    if (ev->kind == SSE_UNKNOWN_LINE)
+        return handle_bare_line(d, ev->data, ev->data_len);
+    bool blank = true;
+    for (size_t i = 0; i < ev->data_len && blank; i++)
+        blank = ev->data[i] == ' ' || ev->data[i] == '\t' || ev->data[i] == '\n' || ev->data[i] == '\r';
+    if (blank)
+        return 0;
+    return handle_json(d, ev->data, ev->data_len);
+}
+
+static void *gemini_decoder_new(void)
+{
+    GeminiDecoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->sse = sse_parser_new();
+    if (!d->sse) {
+        free(d);
+        return NULL;
+    }
+    sse_parser_report_unknown(d->sse, true);
+    return d;
+}
+
+static int gemini_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
+{
+    GeminiDecoder *d = dec;
+    if (d->failed)
+        return -1;
+    d->sink = sink;
+    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+    return d->failed ? -1 : 0;
+}
+
+static void gemini_decoder_end(void *dec, const StreamSink *sink)
+{
+    GeminiDecoder *d = dec;
+    if (d->failed)
+        return;
+    d->sink = sink;
+    d->ending = true;
+    int rc = sse_parser_end(d->sse, true, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    /* Gemini's only end marker is the close after a finishReason. */
+    if (!d->failed && d->saw_finish)
+        stream_emit_done(sink);
+    d->sink = NULL;
+}
+
+static void gemini_decoder_free(void *dec)
+{
+    GeminiDecoder *d = dec;
+    if (!d)
+        return;
+    sse_parser_free(d->sse);
+    buf_free(&d->bare);
+    free(d);
+}
+
+static const char *const gemini_key_envs[] = { "GEMINI_API_KEY", "GOOGLE_API_KEY", NULL };
+
+const ProviderOps gemini_provider = {
+    .name = "gemini",
+    .key_envs = gemini_key_envs,
+    .base_url_env = "GEMINI_BASE_URL",
+    .default_base_url = "https://generativelanguage.googleapis.com",
+    .closed = true,
+    .build_request = gemini_build_request,
+    .decoder_new = gemini_decoder_new,
+    .decoder_feed = gemini_decoder_feed,
+    .decoder_end = gemini_decoder_end,
+    .decoder_free = gemini_decoder_free,
+    .parse_error = gemini_parse_error,
+};

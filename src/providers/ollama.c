@@ -1,0 +1,310 @@
+/* ollama.c — the "ollama" provider: Ollama's native /api/chat, streamed as
+ * NDJSON (one JSON object per line, no SSE framing).
+ *
+ * Each line carries message.content / message.thinking; the last one has
+ * "done":true with done_reason and the metrics (durations in nanoseconds,
+ * zero values omitted). The base URL may be given the way OLLAMA_HOST is
+ * written, "host:port" without a scheme. Pure: no I/O. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/ndjson.h"
+#include "providers/builtin.h"
+#include "providers/wire.h"
+
+/* ---- request ---------------------------------------------------------------- */
+
+static int add_message(cJSON *messages, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return -1;
+    cJSON_AddItemToArray(messages, m);
+    if (!cJSON_AddStringToObject(m, "role", role))
+        return -1;
+    return wire_json_add_text(m, "content", content);
+}
+
+static char *build_body(const ProviderTarget *t, const Request *rq)
+{
+    const Params *p = &rq->params;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    int bad = wire_json_add_text(root, "model", t->model);
+    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
+    if (!messages)
+        bad = -1;
+    if (!bad && rq->system && rq->system[0])
+        bad |= add_message(messages, "system", rq->system);
+    if (!bad)
+        bad |= add_message(messages, "user", rq->prompt);
+    bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
+    cJSON *opt = cJSON_CreateObject();
+    if (!opt) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    if (p->max_tokens >= 0)
+        bad |= wire_json_add_long(opt, "num_predict", p->max_tokens);
+    bad |= wire_json_add_double(opt, "temperature", p->temperature);
+    bad |= wire_json_add_double(opt, "top_p", p->top_p);
+    if (p->top_k >= 0)
+        bad |= wire_json_add_long(opt, "top_k", p->top_k);
+    bad |= wire_json_add_double(opt, "min_p", p->min_p);
+    bad |= wire_json_add_double(opt, "repeat_penalty", p->repeat_penalty);
+    if (p->seed_set && p->seed >= 0)
+        bad |= wire_json_add_long(opt, "seed", p->seed);
+    if (p->context_length > 0)
+        bad |= wire_json_add_long(opt, "num_ctx", p->context_length);
+    if (opt->child)
+        cJSON_AddItemToObject(root, "options", opt);
+    else
+        cJSON_Delete(opt);
+    char *body = bad ? NULL : wire_json_print(root);
+    cJSON_Delete(root);
+    return body;
+}
+
+/* OLLAMA_HOST style "host", "host:port", ":port" or a full URL, as a URL
+ * with a scheme; Ollama's port 11434 when a bare host gives none. */
+static char *normalize_base(const char *host)
+{
+    Buf b = { 0 };
+    int rc;
+    if (strstr(host, "://")) {
+        rc = buf_puts(&b, host);
+    } else {
+        const char *end = host + strcspn(host, "/");
+        const char *bracket = memchr(host, ']', (size_t)(end - host)); /* [::1]:port */
+        const char *colon = memchr(bracket ? bracket : host, ':', (size_t)(end - (bracket ? bracket : host)));
+        rc = buf_puts(&b, "http://");
+        if (rc == 0 && host == end) /* empty: the default host */
+            rc = buf_puts(&b, "127.0.0.1:11434");
+        else if (rc == 0 && colon == host) /* ":port" */
+            rc = buf_printf(&b, "127.0.0.1%s", host);
+        else if (rc == 0 && !colon)
+            rc = buf_printf(&b, "%.*s:11434%s", (int)(end - host), host, end);
+        else if (rc == 0)
+            rc = buf_puts(&b, host);
+    }
+    if (rc < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+static int ollama_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
+                                char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->model || !t->model[0] || !rq->prompt) {
+        snprintf(err, errlen, "ollama: a model name and a prompt are required");
+        return -1;
+    }
+    const char *base = wire_base_url(t, ollama_provider.default_base_url, err, errlen);
+    if (!base)
+        return -1;
+    char *norm = normalize_base(base);
+    out->url = norm ? wire_join_url(norm, "/api/chat") : NULL;
+    free(norm);
+    out->body = build_body(t, rq);
+    if (!out->url || !out->body) {
+        snprintf(err, errlen, "out of memory building the request");
+        http_spec_free(out);
+        return -1;
+    }
+    int rc = wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen);
+    if (rc == 0)
+        rc = wire_add_header(&out->headers, "Accept", "application/x-ndjson", err, errlen);
+    if (rc == 0 && t->api_key && t->api_key[0]) {
+        /* ollama.com's hosted API wants a Bearer key; a local server needs none */
+        Buf auth = { 0 };
+        if (buf_printf(&auth, "Bearer %s", t->api_key) < 0) {
+            snprintf(err, errlen, "out of memory building the request");
+            rc = -1;
+        } else {
+            rc = wire_add_header(&out->headers, "Authorization", auth.data, err, errlen);
+        }
+        if (auth.data)
+            explicit_bzero(auth.data, auth.cap);
+        buf_free(&auth);
+    }
+    if (rc < 0) {
+        http_spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+static void ollama_parse_error(int http_status, const char *body, size_t n, ProviderError *out)
+{
+    wire_error_init(out);
+    cJSON *root = wire_error_json(http_status, body, n, out);
+    if (!root)
+        return;
+    wire_error_common(http_status, root, body, n, out); /* {"error":"model \"x\" not found"} */
+    cJSON_Delete(root);
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+typedef struct OllamaDecoder {
+    NdjsonParser *nd;
+    const StreamSink *sink; /* valid during a feed/end call */
+    bool failed, done, ending;
+} OllamaDecoder;
+
+static double per_second(long count, long duration_ns)
+{
+    if (count < 0 || duration_ns <= 0)
+        return -1.0;
+    return (double)count * 1e9 / (double)duration_ns;
+}
+
+static void handle_done(OllamaDecoder *d, const cJSON *root)
+{
+    const char *reason = wire_json_str(root, "done_reason");
+    if (reason)
+        stream_emit_finish(d->sink, reason);
+    /* Go's omitempty drops zero values: a missing eval_count means none
+     * generated; a missing prompt_eval_count means the prompt came from the
+     * cache, whose size is not reported, so input stays unknown. */
+    long prompt_n = wire_json_count(root, "prompt_eval_count");
+    long eval_n = wire_json_count(root, "eval_count");
+    if (eval_n < 0)
+        eval_n = 0;
+    Usage u = usage_unknown();
+    u.input_tokens = prompt_n;
+    u.output_tokens = eval_n;
+    stream_emit_usage(d->sink, u);
+    StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
+    ev.server_prompt_tokens_per_s = per_second(prompt_n, wire_json_count(root, "prompt_eval_duration"));
+    ev.server_output_tokens_per_s = per_second(eval_n, wire_json_count(root, "eval_duration"));
+    ev.server_prompt_tokens = prompt_n;
+    ev.server_output_tokens = eval_n;
+    if (d->sink && d->sink->emit)
+        d->sink->emit(d->sink->user, &ev);
+    d->done = true;
+    stream_emit_done(d->sink);
+}
+
+static void emit_error(OllamaDecoder *d, const cJSON *e, const char *line, size_t n)
+{
+    char msg[512];
+    const char *m = cJSON_IsString(e) ? e->valuestring : wire_json_str(e, "message");
+    if (m && m[0]) {
+        wire_copy(msg, sizeof msg, m);
+    } else {
+        char snip[200];
+        wire_snippet(snip, sizeof snip, line, n, 160);
+        snprintf(msg, sizeof msg, "error line in the stream: %s", snip);
+    }
+    stream_emit_error(d->sink, 0, NULL, msg);
+    d->failed = true;
+}
+
+static int on_line(void *user, const char *line, size_t n)
+{
+    OllamaDecoder *d = user;
+    if (d->failed)
+        return 1;
+    if (d->done)
+        return 0;
+    cJSON *root = wire_json_parse(line, n);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        if (d->ending)
+            return 0; /* cut off by the connection closing: a truncation */
+        wire_emit_invalid_json(d->sink, line, n);
+        d->failed = true;
+        return 1;
+    }
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if ((cJSON_IsString(e) && e->valuestring) || cJSON_IsObject(e)) {
+        emit_error(d, e, line, n);
+    } else {
+        const cJSON *msg = wire_json_at(root, "message", NULL);
+        const char *s;
+        if ((s = wire_json_str(msg, "thinking")))
+            stream_emit_text(d->sink, STREAM_EVENT_REASONING, s, strlen(s));
+        if ((s = wire_json_str(msg, "content")))
+            stream_emit_text(d->sink, STREAM_EVENT_DELTA, s, strlen(s));
+        if (wire_json_true(root, "done"))
+            handle_done(d, root);
+    }
+    cJSON_Delete(root);
+    return d->failed ? 1 : 0;
+}
+
+static void *ollama_decoder_new(void)
+{
+    OllamaDecoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->nd = ndjson_parser_new();
+    if (!d->nd) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int ollama_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
+{
+    OllamaDecoder *d = dec;
+    if (d->failed)
+        return -1;
+    d->sink = sink;
+    int rc = ndjson_parser_feed(d->nd, bytes, n, on_line, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, ndjson_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+    return d->failed ? -1 : 0;
+}
+
+static void ollama_decoder_end(void *dec, const StreamSink *sink)
+{
+    OllamaDecoder *d = dec;
+    if (d->failed || d->done)
+        return;
+    d->sink = sink;
+    d->ending = true;
+    int rc = ndjson_parser_end(d->nd, on_line, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, ndjson_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+}
+
+static void ollama_decoder_free(void *dec)
+{
+    OllamaDecoder *d = dec;
+    if (!d)
+        return;
+    ndjson_parser_free(d->nd);
+    free(d);
+}
+
+static const char *const ollama_key_envs[] = { NULL };
+
+const ProviderOps ollama_provider = {
+    .name = "ollama",
+    .key_envs = ollama_key_envs,
+    .base_url_env = "OLLAMA_HOST",
+    .default_base_url = "http://127.0.0.1:11434",
+    .closed = false,
+    .build_request = ollama_build_request,
+    .decoder_new = ollama_decoder_new,
+    .decoder_feed = ollama_decoder_feed,
+    .decoder_end = ollama_decoder_end,
+    .decoder_free = ollama_decoder_free,
+    .parse_error = ollama_parse_error,
+};

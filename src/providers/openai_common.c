@@ -1,0 +1,375 @@
+/* openai_common.c — OpenAI Chat Completions requests and stream decoding
+ * (see openai_common.h). Data-only SSE, one JSON chunk per event, ended by
+ * `data: [DONE]`. Pure: no I/O. */
+#include "providers/openai_common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/sse.h"
+#include "providers/wire.h"
+
+/* ---- request ---------------------------------------------------------------- */
+
+static int add_message(cJSON *messages, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return -1;
+    cJSON_AddItemToArray(messages, m);
+    if (!cJSON_AddStringToObject(m, "role", role))
+        return -1;
+    return wire_json_add_text(m, "content", content);
+}
+
+static char *build_body(const ProviderTarget *t, const Request *rq, OpenAiDialect dialect)
+{
+    const Params *p = &rq->params;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    int bad = wire_json_add_text(root, "model", t->model);
+    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
+    if (!messages)
+        bad = -1;
+    if (!bad && rq->system && rq->system[0])
+        bad |= add_message(messages, "system", rq->system);
+    if (!bad)
+        bad |= add_message(messages, "user", rq->prompt);
+    bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
+    cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
+    bad |= so && cJSON_AddTrueToObject(so, "include_usage") ? 0 : -1;
+    if (p->max_tokens >= 0)
+        bad |= wire_json_add_long(root, dialect == OPENAI_DIALECT_OFFICIAL ? "max_completion_tokens"
+                                                                           : "max_tokens",
+                                  p->max_tokens);
+    bad |= wire_json_add_double(root, "temperature", p->temperature);
+    bad |= wire_json_add_double(root, "top_p", p->top_p);
+    if (dialect == OPENAI_DIALECT_COMPAT && p->top_k >= 0)
+        bad |= wire_json_add_long(root, "top_k", p->top_k);
+    if (p->seed_set && p->seed >= 0)
+        bad |= wire_json_add_long(root, "seed", p->seed);
+    char *body = bad ? NULL : wire_json_print(root);
+    cJSON_Delete(root);
+    return body;
+}
+
+int openai_common_build_request(const ProviderTarget *t, const Request *rq, OpenAiDialect dialect,
+                                const char *dflt_base, HttpRequestSpec *out, char *err,
+                                size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->model || !t->model[0] || !rq->prompt) {
+        snprintf(err, errlen, "%s: a model name and a prompt are required",
+                 t->name ? t->name : "openai");
+        return -1;
+    }
+    bool has_key = t->api_key && t->api_key[0];
+    if (dialect == OPENAI_DIALECT_OFFICIAL && !has_key) {
+        snprintf(err, errlen, "%s: no API key (set OPENAI_API_KEY)", t->name ? t->name : "openai");
+        return -1;
+    }
+    const char *base = wire_base_url(t, dflt_base, err, errlen);
+    if (!base)
+        return -1;
+    out->url = wire_join_url(base, "/chat/completions");
+    out->body = build_body(t, rq, dialect);
+    if (!out->url || !out->body) {
+        snprintf(err, errlen, "out of memory building the request");
+        http_spec_free(out);
+        return -1;
+    }
+    int rc = wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen);
+    if (rc == 0)
+        rc = wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen);
+    if (rc == 0 && has_key) {
+        Buf auth = { 0 };
+        if (buf_printf(&auth, "Bearer %s", t->api_key) < 0) {
+            snprintf(err, errlen, "out of memory building the request");
+            rc = -1;
+        } else {
+            rc = wire_add_header(&out->headers, "Authorization", auth.data, err, errlen);
+        }
+        if (auth.data)
+            explicit_bzero(auth.data, auth.cap);
+        buf_free(&auth);
+    }
+    if (rc < 0) {
+        http_spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* The error envelope's fields, from any of the shapes OpenAI-style servers
+ * use: {"error":{...}}, {"error":"text"}, flat {"object":"error",...}. */
+static void error_fields(const cJSON *root, ProviderError *pe)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (cJSON_IsObject(e)) {
+        if (wire_json_str(e, "message"))
+            wire_copy(pe->message, sizeof pe->message, wire_json_str(e, "message"));
+        const char *code = wire_json_str(e, "code");
+        if (code && code[0])
+            wire_copy(pe->type, sizeof pe->type, code);
+        else if (!wire_json_scalar_text(e, "type", pe->type, sizeof pe->type) &&
+                 !wire_json_scalar_text(e, "code", pe->type, sizeof pe->type))
+            wire_json_scalar_text(e, "status", pe->type, sizeof pe->type);
+    } else if (cJSON_IsString(e) && e->valuestring) {
+        wire_copy(pe->message, sizeof pe->message, e->valuestring);
+    } else if (wire_json_str(root, "message")) {
+        wire_copy(pe->message, sizeof pe->message, wire_json_str(root, "message"));
+        if (!wire_json_scalar_text(root, "type", pe->type, sizeof pe->type))
+            wire_json_scalar_text(root, "code", pe->type, sizeof pe->type);
+    }
+}
+
+static bool is_error_chunk(const cJSON *root)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (cJSON_IsObject(e) || (cJSON_IsString(e) && e->valuestring && e->valuestring[0]))
+        return true;
+    const char *object = wire_json_str(root, "object");
+    return object && strcmp(object, "error") == 0;
+}
+
+void openai_common_parse_error(int http_status, const char *body, size_t n, ProviderError *out)
+{
+    wire_error_init(out);
+    cJSON *root = wire_error_json(http_status, body, n, out);
+    if (!root)
+        return;
+    error_fields(root, out);
+    wire_error_common(http_status, root, body, n, out);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const char *etype = wire_json_str(e, "type");
+    const char *ecode = wire_json_str(e, "code");
+    if ((etype && strcmp(etype, "insufficient_quota") == 0) ||
+        (ecode && strcmp(ecode, "insufficient_quota") == 0) || http_status == 402)
+        out->no_retry = true;
+    cJSON_Delete(root);
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+typedef struct OpenAiDecoder {
+    SseParser *sse;
+    const StreamSink *sink; /* valid during a feed/end call */
+    bool failed;            /* an ERROR was emitted: the stream is over */
+    bool done;              /* [DONE] seen: later events are ignored */
+    bool ending;            /* inside decoder_end: a cut-off last event is dropped */
+} OpenAiDecoder;
+
+static void emit_stream_error(OpenAiDecoder *d, const cJSON *root, const char *data, size_t n)
+{
+    ProviderError pe;
+    wire_error_init(&pe);
+    error_fields(root, &pe);
+    if (!pe.message[0]) {
+        char snip[200];
+        wire_snippet(snip, sizeof snip, data, n, 160);
+        snprintf(pe.message, sizeof pe.message, "error event in the stream: %s", snip);
+    }
+    stream_emit_error(d->sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
+    d->failed = true;
+}
+
+static void emit_usage(OpenAiDecoder *d, const cJSON *usage)
+{
+    Usage u = usage_unknown();
+    u.input_tokens = wire_json_count(usage, "prompt_tokens");
+    u.output_tokens = wire_json_count(usage, "completion_tokens");
+    u.reasoning_tokens =
+        wire_json_count(wire_json_at(usage, "completion_tokens_details", NULL), "reasoning_tokens");
+    const cJSON *ptd = wire_json_at(usage, "prompt_tokens_details", NULL);
+    u.cached_input_tokens = wire_json_count(ptd, "cached_tokens");
+    u.cache_write_tokens = wire_json_count(ptd, "cache_write_tokens");
+    double cost = wire_json_num(usage, "cost", -1.0);
+    u.reported_cost_usd = cost >= 0 ? cost : -1.0;
+    stream_emit_usage(d->sink, u);
+}
+
+static void emit_timings(OpenAiDecoder *d, const cJSON *t)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
+    ev.server_prompt_tokens_per_s = wire_json_num(t, "prompt_per_second", -1.0);
+    ev.server_output_tokens_per_s = wire_json_num(t, "predicted_per_second", -1.0);
+    ev.server_prompt_tokens = wire_json_count(t, "prompt_n");
+    ev.server_output_tokens = wire_json_count(t, "predicted_n");
+    if (d->sink && d->sink->emit)
+        d->sink->emit(d->sink->user, &ev);
+}
+
+static void emit_string(OpenAiDecoder *d, StreamEventKind kind, const cJSON *obj, const char *key)
+{
+    const char *s = wire_json_str(obj, key);
+    if (s)
+        stream_emit_text(d->sink, kind, s, strlen(s));
+}
+
+static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
+{
+    const char *finish = NULL;
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    const cJSON *choice;
+    cJSON_ArrayForEach(choice, wire_json_array(choices))
+    {
+        long index = wire_json_count(choice, "index");
+        if (index > 0)
+            continue; /* we ask for one choice; ignore any other */
+        const cJSON *delta = wire_json_at(choice, "delta", NULL);
+        const char *rc = wire_json_str(delta, "reasoning_content");
+        if (rc && rc[0])
+            stream_emit_text(d->sink, STREAM_EVENT_REASONING, rc, strlen(rc));
+        else
+            emit_string(d, STREAM_EVENT_REASONING, delta, "reasoning");
+        emit_string(d, STREAM_EVENT_DELTA, delta, "content");
+        emit_string(d, STREAM_EVENT_DELTA, delta, "refusal");
+        if (wire_json_str(choice, "finish_reason"))
+            finish = wire_json_str(choice, "finish_reason");
+    }
+    if (finish)
+        stream_emit_finish(d->sink, finish);
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    if (cJSON_IsObject(usage))
+        emit_usage(d, usage);
+    const cJSON *timings = cJSON_GetObjectItemCaseSensitive(root, "timings");
+    if (cJSON_IsObject(timings))
+        emit_timings(d, timings);
+}
+
+/* llama.cpp builds before 2025-09 report errors in a non-standard SSE field:
+ * `error: {"code":400,"message":"...","type":"..."}`. */
+static int handle_unknown_line(OpenAiDecoder *d, const char *line, size_t n)
+{
+    if (n < 6 || memcmp(line, "error:", 6) != 0)
+        return 0;
+    const char *v = line + 6;
+    size_t vn = n - 6;
+    cJSON *root = wire_json_parse(v, vn);
+    ProviderError pe;
+    wire_error_init(&pe);
+    if (cJSON_IsObject(root)) {
+        wire_copy(pe.message, sizeof pe.message, wire_json_str(root, "message") ? wire_json_str(root, "message") : "");
+        if (!wire_json_scalar_text(root, "type", pe.type, sizeof pe.type))
+            wire_json_scalar_text(root, "code", pe.type, sizeof pe.type);
+    }
+    if (!pe.message[0]) {
+        char snip[200];
+        wire_snippet(snip, sizeof snip, v, vn, 160);
+        snprintf(pe.message, sizeof pe.message, "error field in the stream: %s", snip);
+    }
+    cJSON_Delete(root);
+    stream_emit_error(d->sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
+    d->failed = true;
+    return 1;
+}
+
+static bool trimmed_equals(const char *s, size_t n, const char *want)
+{
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+static bool all_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static int on_sse(void *user, const SseEvent *ev)
+{
+    OpenAiDecoder *d = user;
+    if (d->failed)
+        return 1;
+    if (d->done)
+        return 0;
+    if (ev->kind == SSE_UNKNOWN_LINE)
+        return handle_unknown_line(d, ev->data, ev->data_len);
+    if (all_blank(ev->data, ev->data_len))
+        return 0; /* `data:` with nothing: no chunk to decode */
+    if (trimmed_equals(ev->data, ev->data_len, "[DONE]")) {
+        d->done = true;
+        stream_emit_done(d->sink);
+        return 0;
+    }
+    cJSON *root = wire_json_parse(ev->data, ev->data_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        if (d->ending)
+            return 0; /* the connection closed mid-event: a truncation, not bad JSON */
+        wire_emit_invalid_json(d->sink, ev->data, ev->data_len);
+        d->failed = true;
+        return 1;
+    }
+    if (is_error_chunk(root) || strcmp(ev->type, "error") == 0)
+        emit_stream_error(d, root, ev->data, ev->data_len);
+    else
+        handle_chunk(d, root);
+    cJSON_Delete(root);
+    return d->failed ? 1 : 0;
+}
+
+void *openai_common_decoder_new(void)
+{
+    OpenAiDecoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->sse = sse_parser_new();
+    if (!d->sse) {
+        free(d);
+        return NULL;
+    }
+    sse_parser_report_unknown(d->sse, true);
+    return d;
+}
+
+int openai_common_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
+{
+    OpenAiDecoder *d = dec;
+    if (d->failed)
+        return -1;
+    d->sink = sink;
+    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+    return d->failed ? -1 : 0;
+}
+
+void openai_common_decoder_end(void *dec, const StreamSink *sink)
+{
+    OpenAiDecoder *d = dec;
+    if (d->failed || d->done)
+        return;
+    d->sink = sink;
+    /* Lenient at the end: a last event without its blank line (llama.cpp
+     * sometimes closes right after `data: [DONE]`) is still decoded. */
+    d->ending = true;
+    int rc = sse_parser_end(d->sse, true, on_sse, d);
+    if (rc < 0 && !d->failed) {
+        wire_emit_framing_error(sink, sse_strerror(rc));
+        d->failed = true;
+    }
+    d->sink = NULL;
+}
+
+void openai_common_decoder_free(void *dec)
+{
+    OpenAiDecoder *d = dec;
+    if (!d)
+        return;
+    sse_parser_free(d->sse);
+    free(d);
+}

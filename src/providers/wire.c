@@ -1,0 +1,412 @@
+/* wire.c — helpers shared by the provider wire formats (see wire.h). */
+#include "providers/wire.h"
+
+#include <curl/curl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is invalid or
+ * incomplete (overlongs, surrogates and code points above U+10FFFF refused). */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* s with every invalid sequence replaced by U+FFFD, malloc'd; NULL when out of memory. */
+static char *utf8_sanitize(const char *s)
+{
+    Buf b = { 0 };
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        int rc = k ? buf_append(&b, u + i, k) : buf_append(&b, "\xEF\xBF\xBD", 3);
+        if (rc < 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        i += k ? k : 1;
+    }
+    return buf_steal(&b);
+}
+
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* ---- JSON in ---------------------------------------------------------------- */
+
+static bool json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+cJSON *wire_json_parse(const char *s, size_t n)
+{
+    if (!s || n == 0)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    if (!root)
+        return NULL;
+    for (const char *p = end; p && p < s + n; p++) {
+        if (!json_space(*p)) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+const cJSON *wire_json_at(const cJSON *root, ...)
+{
+    va_list ap;
+    va_start(ap, root);
+    const cJSON *cur = root;
+    const char *key;
+    while (cur && (key = va_arg(ap, const char *)) != NULL)
+        cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+    va_end(ap);
+    return cur;
+}
+
+const cJSON *wire_json_array(const cJSON *v) { return cJSON_IsArray(v) ? v : NULL; }
+
+const char *wire_json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+long wire_json_count(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (!cJSON_IsNumber(v))
+        return -1;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d < 0 || d > 9.0e18 || floor(d) != d)
+        return -1;
+    return (long)d;
+}
+
+double wire_json_num(const cJSON *obj, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return dflt;
+    return v->valuedouble;
+}
+
+bool wire_json_true(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsTrue(v);
+}
+
+bool wire_json_scalar_text(const cJSON *obj, const char *key, char *dst, size_t cap)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (cJSON_IsString(v) && v->valuestring && v->valuestring[0]) {
+        wire_copy(dst, cap, v->valuestring);
+        return true;
+    }
+    if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+        double d = v->valuedouble;
+        if (floor(d) == d && fabs(d) < 1e15)
+            snprintf(dst, cap, "%ld", (long)d);
+        else
+            snprintf(dst, cap, "%g", d);
+        return true;
+    }
+    return false;
+}
+
+/* ---- JSON out --------------------------------------------------------------- */
+
+int wire_json_add_long(cJSON *obj, const char *key, long v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%ld", v);
+    return cJSON_AddRawToObject(obj, key, num) ? 0 : -1;
+}
+
+int wire_json_add_double(cJSON *obj, const char *key, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    return cJSON_AddNumberToObject(obj, key, v) ? 0 : -1;
+}
+
+int wire_json_add_text(cJSON *obj, const char *key, const char *s)
+{
+    if (utf8_valid(s))
+        return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+    char *clean = utf8_sanitize(s);
+    if (!clean)
+        return -1;
+    int rc = cJSON_AddStringToObject(obj, key, clean) ? 0 : -1;
+    free(clean);
+    return rc;
+}
+
+char *wire_json_print(const cJSON *obj) { return cJSON_PrintUnformatted(obj); }
+
+/* ---- HTTP pieces ------------------------------------------------------------- */
+
+static bool header_safe(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F)
+            return false;
+    return true;
+}
+
+int wire_add_header(struct curl_slist **headers, const char *name, const char *value,
+                    char *err, size_t errlen)
+{
+    if (!header_safe(name) || !header_safe(value)) {
+        snprintf(err, errlen, "the value for the %s header contains control characters", name);
+        return -1;
+    }
+    Buf b = { 0 };
+    int rc = buf_printf(&b, "%s: %s", name, value);
+    struct curl_slist *n = rc == 0 ? curl_slist_append(*headers, b.data) : NULL;
+    if (b.data)
+        explicit_bzero(b.data, b.cap);
+    buf_free(&b);
+    if (!n) {
+        snprintf(err, errlen, "out of memory building HTTP headers");
+        return -1;
+    }
+    *headers = n;
+    return 0;
+}
+
+const char *wire_base_url(const ProviderTarget *t, const char *dflt, char *err, size_t errlen)
+{
+    if (t->base_url && t->base_url[0])
+        return t->base_url;
+    if (dflt && dflt[0])
+        return dflt;
+    snprintf(err, errlen, "no base URL is configured for %s", t->name ? t->name : "this provider");
+    return NULL;
+}
+
+char *wire_join_url(const char *base, const char *path)
+{
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        n--;
+    Buf b = { 0 };
+    if (buf_append(&b, base, n) < 0 || buf_puts(&b, path) < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+int wire_append_escaped(Buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~';
+        char enc[3] = { '%', hex[c >> 4], hex[c & 15] };
+        if ((plain ? buf_append(b, p, 1) : buf_append(b, enc, 3)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- Text for messages ------------------------------------------------------ */
+
+void wire_snippet(char *out, size_t outlen, const char *s, size_t n, size_t max)
+{
+    if (outlen == 0)
+        return;
+    size_t limit = outlen - 1 < max ? outlen - 1 : max;
+    size_t o = 0;
+    bool space = true; /* drops leading whitespace */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    for (; i < n; i++) {
+        unsigned char c = u[i];
+        if (json_space((char)c)) {
+            if (!space && o < limit) {
+                out[o++] = ' ';
+                space = true;
+            }
+            continue;
+        }
+        size_t k = c >= 0x80 ? utf8_seq_len(u + i, n - i) : 1;
+        bool printable = c >= 0x80 ? k > 0 : (c >= 0x20 && c != 0x7F);
+        if (!printable)
+            k = 1;
+        if (o + k > limit)
+            break;
+        if (printable)
+            memcpy(out + o, u + i, k);
+        else
+            out[o] = '?';
+        o += k;
+        i += k - 1;
+        space = false;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    bool cut = false;
+    for (; i < n; i++)
+        if (!json_space(s[i])) {
+            cut = true;
+            break;
+        }
+    if (cut && outlen > 4) {
+        /* "..." must fit: back off over whole UTF-8 sequences */
+        while (o + 3 > outlen - 1 && o > 0) {
+            o--;
+            while (o > 0 && (out[o] & 0xC0) == 0x80)
+                o--;
+        }
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+void wire_copy(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0)
+        return;
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void wire_copy_lower(char *dst, size_t cap, const char *src)
+{
+    wire_copy(dst, cap, src);
+    for (char *p = dst; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
+void wire_emit_invalid_json(const StreamSink *sink, const char *data, size_t n)
+{
+    char snip[160];
+    char msg[256];
+    wire_snippet(snip, sizeof snip, data, n, 120);
+    snprintf(msg, sizeof msg, "invalid JSON in stream event: %s", snip[0] ? snip : "(empty)");
+    stream_emit_error(sink, 0, "invalid_json", msg);
+}
+
+void wire_emit_framing_error(const StreamSink *sink, const char *what)
+{
+    stream_emit_error(sink, 0, "stream_framing", what);
+}
+
+/* ---- Error bodies ----------------------------------------------------------- */
+
+void wire_error_init(ProviderError *out)
+{
+    memset(out, 0, sizeof *out);
+    out->retry_after_s = -1.0;
+}
+
+cJSON *wire_error_json(int http_status, const char *body, size_t n, ProviderError *out)
+{
+    size_t i = 0;
+    while (body && i < n && json_space(body[i]))
+        i++;
+    if (!body || i == n) {
+        snprintf(out->message, sizeof out->message, "HTTP %d with an empty body", http_status);
+        return NULL;
+    }
+    cJSON *root = wire_json_parse(body, n);
+    if (!root) {
+        char snip[256];
+        wire_snippet(snip, sizeof snip, body, n, 200);
+        snprintf(out->message, sizeof out->message, "HTTP %d with a non-JSON body: %s",
+                 http_status, snip);
+        return NULL;
+    }
+    if (cJSON_IsArray(root) && cJSON_GetArraySize(root) == 1) {
+        cJSON *only = cJSON_DetachItemFromArray(root, 0);
+        cJSON_Delete(root);
+        root = only;
+    }
+    return root;
+}
+
+void wire_error_common(int http_status, const cJSON *root, const char *body, size_t n,
+                       ProviderError *out)
+{
+    const cJSON *e = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "error") : NULL;
+    if (cJSON_IsString(e) && e->valuestring && !out->message[0]) {
+        wire_copy(out->message, sizeof out->message, e->valuestring);
+    } else if (cJSON_IsObject(e)) {
+        if (!out->message[0] && wire_json_str(e, "message"))
+            wire_copy(out->message, sizeof out->message, wire_json_str(e, "message"));
+        if (!out->type[0] && !wire_json_scalar_text(e, "type", out->type, sizeof out->type) &&
+            !wire_json_scalar_text(e, "code", out->type, sizeof out->type))
+            wire_json_scalar_text(e, "status", out->type, sizeof out->type);
+    }
+    if (!out->message[0] && wire_json_str(root, "message")) {
+        wire_copy(out->message, sizeof out->message, wire_json_str(root, "message"));
+        if (!out->type[0] && !wire_json_scalar_text(root, "type", out->type, sizeof out->type))
+            wire_json_scalar_text(root, "code", out->type, sizeof out->type);
+    }
+    if (!out->message[0] && wire_json_str(root, "detail"))
+        wire_copy(out->message, sizeof out->message, wire_json_str(root, "detail"));
+    if (!out->message[0]) {
+        char snip[256];
+        wire_snippet(snip, sizeof snip, body, n, 200);
+        snprintf(out->message, sizeof out->message, "HTTP %d: %s", http_status, snip);
+    }
+}
