@@ -3,10 +3,17 @@
 # engine engineer replaces the file's contents (keep this line, add the rest below).
 libversus_a_SOURCES += src/providers/local.c
 libversus_a_SOURCES += \
-	src/engine/gguf.c src/engine/gguf.h
+	src/engine/gguf.c src/engine/gguf.h \
+	src/engine/model.c src/engine/model.h
 
 check_PROGRAMS += tests/test_gguf
 TESTS += tests/test_gguf
 tests_test_gguf_SOURCES = tests/test_gguf.c
 tests_test_gguf_CFLAGS = $(TEST_CFLAGS)
 tests_test_gguf_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_model
+TESTS += tests/test_model
+tests_test_model_SOURCES = tests/test_model.c
+tests_test_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_model_LDADD = $(TEST_LIBS)
