@@ -1,1 +1,2 @@
 # download.mk — build fragment for model downloads and model resolution (see Makefile.am)
+libversus_a_SOURCES += src/engine/model_ref.c
