@@ -24,8 +24,15 @@ tests_test_core_LDADD = $(TEST_LIBS)
 
 libversus_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
-	src/cli/run_placeholder.c \
+	src/cli/run.c \
+	src/cli/models.c \
 	src/cli/options.c src/cli/options.h \
 	src/cli/tui.c
 
 dist_versusdata_DATA += data/prices.json
+
+check_PROGRAMS += tests/test_config
+TESTS += tests/test_config
+tests_test_config_SOURCES = tests/test_config.c
+tests_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_test_config_LDADD = $(TEST_LIBS)

@@ -1,0 +1,230 @@
+/* test_config.c — model spec resolution, key files, price lookup and cost
+ * arithmetic, parameter parsing: the pure parts of the core. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/keys.h"
+#include "core/prices.h"
+#include "core/request.h"
+
+static char tmpdir[256];
+
+static void make_tmp(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/versus-test-config-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    setenv("XDG_CONFIG_HOME", tmpdir, 1);
+    setenv("HOME", tmpdir, 1);
+    unsetenv("VERSUS_CONFIG");
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("VERSUS_MODEL");
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, mode);
+}
+
+TestSuite(config, .init = make_tmp);
+
+Test(config, missing_file_is_an_empty_config)
+{
+    char err[512];
+    Config *cfg = config_load(NULL, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    ModelTarget t;
+    cr_assert_eq(config_resolve(cfg, "openai:gpt-4o-mini", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.kind, "openai");
+    cr_assert_str_eq(t.model, "gpt-4o-mini");
+    cr_assert_str_eq(t.base_url, "https://api.openai.com/v1");
+    cr_assert_str_eq(t.key_env, "OPENAI_API_KEY");
+    cr_assert(!t.inside_perimeter);
+    config_free(cfg);
+}
+
+Test(config, base_url_env_overrides_default_and_compat_takes_url_inline)
+{
+    char err[512];
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/", 1);
+    Config *cfg = config_new_empty();
+    ModelTarget t;
+    cr_assert_eq(config_resolve(cfg, "openai:x", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.base_url, "http://127.0.0.1:9/v1");
+    cr_assert_eq(config_resolve(cfg, "openai-compat:qwen@http://localhost:8080/v1", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.model, "qwen");
+    cr_assert_str_eq(t.base_url, "http://localhost:8080/v1");
+    /* inline URLs are never inside the perimeter: only the config can say so */
+    cr_assert(!t.inside_perimeter);
+    cr_assert(!t.insecure_tls);
+    config_free(cfg);
+}
+
+Test(config, bad_specs_say_what_is_wrong)
+{
+    char err[512];
+    Config *cfg = config_new_empty();
+    ModelTarget t;
+    cr_assert_eq(config_resolve(cfg, "gpt-4o", &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "PROVIDER:MODEL"), "%s", err);
+    cr_assert_eq(config_resolve(cfg, "nosuch:model", &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown provider 'nosuch'"), "%s", err);
+    cr_assert_eq(config_resolve(cfg, "openai-compat:m", &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "URL"), "%s", err);
+    config_free(cfg);
+}
+
+Test(config, named_providers_aliases_perimeter_and_tls_rules)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/versus", tmpdir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/versus/config.json", tmpdir);
+    write_file(path,
+               "{\"providers\":{"
+               "\"lab\":{\"kind\":\"openai-compat\",\"base_url\":\"http://10.1.2.3:8000/v1\",\"inside_perimeter\":true,\"insecure_tls\":true},"
+               "\"remote\":{\"kind\":\"openai-compat\",\"base_url\":\"https://openrouter.ai/api/v1\",\"inside_perimeter\":true,\"insecure_tls\":true,\"key_env\":\"OPENROUTER_API_KEY\"},"
+               "\"openai\":{\"insecure_tls\":true,\"inside_perimeter\":true,\"base_url\":\"http://127.0.0.1:1/v1\"}},"
+               "\"models\":{\"fast\":\"lab:llama3\"},"
+               "\"defaults\":{\"temperature\":0.3,\"sensitivity\":\"internal\"}}",
+               0600);
+    Config *cfg = config_load(NULL, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    ModelTarget t;
+    cr_assert_eq(config_resolve(cfg, "fast", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.model, "llama3");
+    cr_assert(t.inside_perimeter);
+    cr_assert(t.insecure_tls);
+    cr_assert_eq(config_resolve(cfg, "remote:some/model", &t, err, sizeof err), 0, "%s", err);
+    cr_assert(!t.inside_perimeter, "a public host can never be inside the perimeter");
+    cr_assert(!t.insecure_tls, "TLS checks stay on for non-local hosts");
+    cr_assert_str_eq(t.key_env, "OPENROUTER_API_KEY");
+    cr_assert_eq(config_resolve(cfg, "openai:gpt-4o", &t, err, sizeof err), 0, "%s", err);
+    cr_assert(!t.inside_perimeter, "closed providers are never inside the perimeter");
+    cr_assert(!t.insecure_tls, "closed providers always verify TLS");
+    Params p = config_default_params(cfg);
+    cr_assert_float_eq(p.temperature, 0.3, 1e-12);
+    cr_assert_eq(config_default_sensitivity(cfg), SENSITIVITY_INTERNAL);
+    config_free(cfg);
+}
+
+Test(config, world_readable_config_is_refused_with_the_fix)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path, "{}", 0644);
+    cr_assert_null(config_load(path, err, sizeof err));
+    cr_assert(strstr(err, "chmod 600"), "%s", err);
+}
+
+Test(config, malformed_config_names_the_line)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path, "{\n\"a\": 1,\n\"b\": }\n", 0600);
+    cr_assert_null(config_load(path, err, sizeof err));
+    cr_assert(strstr(err, "line 3"), "%s", err);
+}
+
+Test(keys, env_wins_then_private_key_file_then_a_clear_miss)
+{
+    char path[512], err[512];
+    int missing;
+    snprintf(path, sizeof path, "%s/k.key", tmpdir);
+    setenv("VERSUS_TEST_KEY", "sk-from-env", 1);
+    char *k = keys_read("VERSUS_TEST_KEY", path, &missing, err, sizeof err);
+    cr_assert_str_eq(k, "sk-from-env");
+    keys_free(k);
+    unsetenv("VERSUS_TEST_KEY");
+    write_file(path, "  sk-from-file\n", 0600);
+    k = keys_read("VERSUS_TEST_KEY", path, &missing, err, sizeof err);
+    cr_assert_str_eq(k, "sk-from-file");
+    keys_free(k);
+    chmod(path, 0640);
+    k = keys_read("VERSUS_TEST_KEY", path, &missing, err, sizeof err);
+    cr_assert_null(k);
+    cr_assert_eq(missing, 0);
+    cr_assert(strstr(err, "chmod 600"), "%s", err);
+    cr_assert_null(strstr(err, "sk-from-file"), "the key must never appear in messages");
+    unlink(path);
+    k = keys_read("VERSUS_TEST_KEY", path, &missing, err, sizeof err);
+    cr_assert_null(k);
+    cr_assert_eq(missing, 1);
+    cr_assert(strstr(err, "VERSUS_TEST_KEY"), "%s", err);
+}
+
+static PriceTable *shipped_prices(void)
+{
+    char path[1024], err[512];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/data/prices.json", src ? src : VERSUS_SRCDIR);
+    PriceTable *t = prices_load_file(path, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    return t;
+}
+
+Test(prices, dated_variants_match_their_base_but_not_a_longer_name)
+{
+    PriceTable *t = shipped_prices();
+    Price p;
+    cr_assert(prices_lookup(t, NULL, "openai", "openai", "gpt-4o-2024-08-06", false, &p));
+    cr_assert_float_eq(p.input, 2.50, 1e-9);
+    cr_assert(prices_lookup(t, NULL, "openai", "openai", "gpt-4o-mini", false, &p));
+    cr_assert_float_eq(p.input, 0.15, 1e-9);
+    cr_assert(prices_lookup(t, NULL, "anthropic", "anthropic", "claude-sonnet-4-5-20250929", false, &p));
+    cr_assert_float_eq(p.output, 15.0, 1e-9);
+    cr_assert(!prices_lookup(t, NULL, "openai", "openai", "gpt-4o-turbo-x", false, &p),
+              "an unknown model must be unknown, not priced like a prefix");
+    cr_assert(prices_lookup(t, NULL, "local", "local", "whatever.gguf", true, &p));
+    cr_assert(p.free_local);
+    prices_free(t);
+}
+
+Test(prices, cost_follows_each_providers_billing_rule)
+{
+    Price p = { .input = 2.0, .cached_input = 0.5, .cache_write = 2.5, .output = 8.0 };
+    Usage u = usage_unknown();
+    u.input_tokens = 1000;
+    u.cached_input_tokens = 400;
+    u.output_tokens = 500;
+    /* OpenAI/Gemini: cached tokens are part of input */
+    cr_assert_float_eq(prices_cost(&p, "openai", &u), (600 * 2.0 + 400 * 0.5 + 500 * 8.0) / 1e6, 1e-12);
+    /* Anthropic: cache reads and writes come on top of input_tokens */
+    u.cache_write_tokens = 100;
+    cr_assert_float_eq(prices_cost(&p, "anthropic", &u),
+                       (1000 * 2.0 + 100 * 2.5 + 400 * 0.5 + 500 * 8.0) / 1e6, 1e-12);
+    /* A provider-reported cost (OpenRouter) wins */
+    u.reported_cost_usd = 0.0123;
+    cr_assert_float_eq(prices_cost(&p, "openai-compat", &u), 0.0123, 1e-12);
+    /* No usage at all: unknown, never 0 */
+    Usage none = usage_unknown();
+    cr_assert(isnan(prices_cost(&p, "openai", &none)));
+}
+
+Test(params, set_checks_ranges_and_overlay_keeps_unset_fields)
+{
+    char err[256];
+    Params over = params_unset();
+    cr_assert_eq(params_set(&over, "temperature", "0.2", err, sizeof err), 0);
+    cr_assert_eq(params_set(&over, "max_tokens", "12.5", err, sizeof err), -1);
+    cr_assert(strstr(err, "whole number"), "%s", err);
+    cr_assert_eq(params_set(&over, "top_p", "1.5", err, sizeof err), -1);
+    cr_assert_eq(params_set(&over, "nonsense", "1", err, sizeof err), -1);
+    cr_assert_eq(params_set(&over, "seed", "42", err, sizeof err), 0);
+    Params base = params_default();
+    base.max_tokens = 100;
+    params_overlay(&base, &over);
+    cr_assert_eq(base.max_tokens, 100);
+    cr_assert_float_eq(base.temperature, 0.2, 1e-12);
+    cr_assert(base.seed_set && base.seed == 42);
+}
