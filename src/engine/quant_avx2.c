@@ -137,6 +137,26 @@ INLINE void body_q32(int kind, int64_t n, const void *w, const void *x, size_t x
         out[j] = hsum_ps(acc[j]) + accm[j];
 }
 
+/* The 8 six-bit scales and 8 mins of a Q4_K/Q5_K block, as bytes
+ * (scales in 0..7, mins in 8..15). */
+INLINE __m128i k4_scales_mins(const uint8_t *q)
+{
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    uint32_t s[4];
+    s[0] = u[0] & 0x3f3f3f3fu;
+    s[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
+    s[2] = u[1] & 0x3f3f3f3fu;
+    s[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
+    return _mm_loadu_si128((const __m128i *)s);
+}
+
+/* Broadcast 16-bit lane s (0..7) of a vector holding 8 int16 in each half. */
+INLINE __m256i bcast16(__m256i v, int s)
+{
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)((2 * s) | (2 * s + 1) << 8)));
+}
+
 /* Q4_K (five = 0) and Q5_K (five = 1). */
 INLINE void body_q45k(int five, int64_t n, const void *w, const void *x, size_t xs, int NX,
                       float *out)
@@ -144,7 +164,7 @@ INLINE void body_q45k(int five, int64_t n, const void *w, const void *x, size_t 
     int64_t nb = n / QK_K;
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                       _mm256_setzero_ps() };
-    float accm[4] = { 0 };
+    __m128 accm[4] = { _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps() };
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *scales, *qs, *qhp = NULL;
@@ -156,10 +176,9 @@ INLINE void body_q45k(int five, int64_t n, const void *w, const void *x, size_t 
             const BlockQ4_K *b = (const BlockQ4_K *)w + i;
             scales = b->scales, qs = b->qs, dh = b->d, dminh = b->dmin;
         }
-        uint8_t sc[8], mn[8];
-        for (int s = 0; s < 8; s++)
-            quant_k4_scale_min(s, scales, &sc[s], &mn[s]);
-        __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+        __m128i sm = k4_scales_mins(scales);
+        __m128i mins16 = _mm_cvtepu8_epi16(_mm_unpackhi_epi64(sm, sm));
+        __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
         float d = fp16(dh), dmin = fp16(dminh);
         __m256i sumi[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(),
                             _mm256_setzero_si256(), _mm256_setzero_si256() };
@@ -174,7 +193,7 @@ INLINE void body_q45k(int five, int64_t n, const void *w, const void *x, size_t 
                                              _mm256_and_si256(_mm256_srli_epi16(hb, 1), one), 4));
                 hb = _mm256_srli_epi16(hb, 2);
             }
-            __m256i s_lo = _mm256_set1_epi16(sc[2 * c]), s_hi = _mm256_set1_epi16(sc[2 * c + 1]);
+            __m256i s_lo = bcast16(sc16, 2 * c), s_hi = bcast16(sc16, 2 * c + 1);
             for (int j = 0; j < NX; j++) {
                 const int8_t *yq = Y8K(x, j, xs, i)->qs + 64 * c;
                 __m256i y0 = _mm256_loadu_si256((const __m256i *)yq);
@@ -189,14 +208,16 @@ INLINE void body_q45k(int five, int64_t n, const void *w, const void *x, size_t 
             __m128i b0 = _mm_loadu_si128((const __m128i *)y->bsums);
             __m128i b1 = _mm_loadu_si128((const __m128i *)(y->bsums + 8));
             __m128i pm = _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins16);
-            pm = _mm_add_epi32(pm, _mm_shuffle_epi32(pm, _MM_SHUFFLE(1, 0, 3, 2)));
-            pm = _mm_add_epi32(pm, _mm_shuffle_epi32(pm, _MM_SHUFFLE(2, 3, 0, 1)));
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(sumi[j]), acc[j]);
-            accm[j] += dmin * y->d * (float)_mm_cvtsi128_si32(pm);
+            accm[j] = _mm_fmadd_ps(_mm_set1_ps(dmin * y->d), _mm_cvtepi32_ps(pm), accm[j]);
         }
     }
-    for (int j = 0; j < NX; j++)
-        out[j] = hsum_ps(acc[j]) - accm[j];
+    for (int j = 0; j < NX; j++) {
+        __m128 m = accm[j];
+        m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        out[j] = hsum_ps(acc[j]) - _mm_cvtss_f32(m);
+    }
 }
 
 INLINE __m256i pair_scales(const int8_t *sc)
