@@ -11,6 +11,7 @@
 #include "core/keys.h"
 #include "core/prices.h"
 #include "providers/local.h"
+#include "providers/provider.h"
 
 static void models_usage(FILE *out)
 {
@@ -51,7 +52,8 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
     }
     Price p;
     char price[96];
-    if (prices_lookup(prices, cfg, t.kind, t.provider, t.model, is_local || t.inside_perimeter, &p)) {
+    bool free_endpoint = is_local || t.inside_perimeter || (t.local_host && !provider_find(t.kind)->closed);
+    if (prices_lookup(prices, cfg, t.kind, t.provider, t.model, free_endpoint, &p)) {
         if (p.free_local)
             snprintf(price, sizeof price, "free (local)");
         else

@@ -278,11 +278,12 @@ static void print_table(Run *run)
         printf("%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
                ttft, total, tps, in, out, cost);
     }
-    if (n > 1)
-        printf("%-*s  %-9s %9s %9s %8s %7s %7s %10s%s\n", w, "total", "", "", "", "", "", "",
-               "", cost_unknown ? " (some costs unknown)" : "");
-    if (n > 1)
-        printf("%*s$%.6f\n", w + 2 + 9 + 1 + 9 + 1 + 9 + 1 + 8 + 1 + 7 + 1 + 7 + 1, "", total_cost);
+    if (n > 1) {
+        char cost[24];
+        snprintf(cost, sizeof cost, "$%.6f", total_cost);
+        printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", cost,
+               cost_unknown ? "  (+ unknown costs)" : "");
+    }
 }
 
 static void print_json(Run *run, const Request *rq)

@@ -327,6 +327,7 @@ int config_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
     copy(out->key_file, sizeof out->key_file, kf);
 
     bool local_host = host_is_local(out->base_url);
+    out->local_host = local_host;
     out->inside_perimeter = !ops->closed && local_host && pe && bool_get(pe, "inside_perimeter", false);
     /* TLS verification can only be relaxed for an explicitly local
      * openai-compat endpoint; closed providers always verify. */

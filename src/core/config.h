@@ -24,6 +24,7 @@ typedef struct ModelTarget {
     char key_env[128];    /* environment variable that holds the key, "" when none is needed */
     char key_file[1200];  /* key file (must be 0600), "" when none */
     bool inside_perimeter;/* may receive restricted data (local engine, loopback/private servers marked so) */
+    bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
 } ModelTarget;
 

@@ -141,7 +141,9 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
     s->reply->recording.enabled = run->opt.record;
     bool is_local = strcmp(t->kind, "local") == 0;
     s->price_known = prices_lookup(run->prices, run->cfg, t->kind, t->provider, t->model,
-                                   is_local || t->inside_perimeter, &s->price);
+                                   is_local || t->inside_perimeter ||
+                                       (t->local_host && !provider_find(t->kind)->closed),
+                                   &s->price);
     /* The data perimeter: restricted rounds never leave the machine. */
     if (run->rq.sensitivity == SENSITIVITY_RESTRICTED && !t->inside_perimeter) {
         snprintf(err, sizeof err,
