@@ -8,3 +8,12 @@ libversus_a_SOURCES += \
 	src/providers/openai_common.c src/providers/openai_common.h \
 	src/providers/openai.c src/providers/openai_compat.c \
 	src/providers/anthropic.c src/providers/gemini.c src/providers/ollama.c
+
+check_PROGRAMS += tests/test_sse tests/test_ndjson
+TESTS += tests/test_sse tests/test_ndjson
+tests_test_sse_SOURCES = tests/test_sse.c
+tests_test_sse_CFLAGS = $(TEST_CFLAGS)
+tests_test_sse_LDADD = $(TEST_LIBS)
+tests_test_ndjson_SOURCES = tests/test_ndjson.c
+tests_test_ndjson_CFLAGS = $(TEST_CFLAGS)
+tests_test_ndjson_LDADD = $(TEST_LIBS)
