@@ -4,7 +4,8 @@
 libversus_a_SOURCES += src/providers/local.c
 libversus_a_SOURCES += \
 	src/engine/gguf.c src/engine/gguf.h \
-	src/engine/model.c src/engine/model.h
+	src/engine/model.c src/engine/model.h \
+	src/engine/sampler.c src/engine/sampler.h
 
 check_PROGRAMS += tests/test_gguf
 TESTS += tests/test_gguf
@@ -17,3 +18,9 @@ TESTS += tests/test_model
 tests_test_model_SOURCES = tests/test_model.c
 tests_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_test_model_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_engine
+TESTS += tests/test_engine
+tests_test_engine_SOURCES = tests/test_engine.c
+tests_test_engine_CFLAGS = $(TEST_CFLAGS)
+tests_test_engine_LDADD = $(TEST_LIBS)
