@@ -7,10 +7,20 @@ libversus_a_SOURCES += \
 	src/store/schema_lite.c src/store/schema_lite.h \
 	src/store/assertions.c src/store/assertions.h \
 	src/store/candidate.c src/store/candidate.h \
-	src/store/session.c src/store/session.h
+	src/store/session.c src/store/session.h \
+	src/store/yaml_lite.c src/store/yaml_lite.h \
+	src/store/fixture.c src/store/fixture.h
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
 tests_test_session_SOURCES = tests/test_session.c
 tests_test_session_CFLAGS = $(TEST_CFLAGS)
 tests_test_session_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_fixture
+TESTS += tests/test_fixture
+tests_test_fixture_SOURCES = tests/test_fixture.c
+tests_test_fixture_CFLAGS = $(TEST_CFLAGS)
+tests_test_fixture_LDADD = $(TEST_LIBS)
+
+dist_versusdata_DATA += data/versus-fixture.schema.json

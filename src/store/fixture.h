@@ -1,0 +1,71 @@
+/* fixture.h — labelled rounds as routing-policy test cases, and the formats
+ * they are exported in (see versus-fixtures(5)).
+ *
+ *   versus        JSON Lines, one case per line, schema data/versus-fixture.schema.json:
+ *                 prompt, system, category, sensitivity, params, candidates
+ *                 (model, provider, text, usage, cost, latency, recording),
+ *                 the outcome and winner, assertions
+ *   promptfoo     a YAML list of promptfoo test cases (vars.prompt/system,
+ *                 assert, metadata)
+ *   openai-evals  JSON Lines samples {"input": [messages], "ideal": winner text}
+ *   csv           RFC 4180, one row per (case, candidate)
+ *
+ * Every format can be read back (fixture_read) with the fields it carries.
+ * Pure apart from fixture_load_file: writing and reading work on memory. */
+#ifndef VERSUS_FIXTURE_H
+#define VERSUS_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "store/session.h"
+
+#define FIXTURE_FORMAT_VERSION 1
+
+typedef enum FixtureFormat {
+    FIXTURE_VERSUS,
+    FIXTURE_PROMPTFOO,
+    FIXTURE_OPENAI_EVALS,
+    FIXTURE_CSV,
+} FixtureFormat;
+
+typedef struct FixtureCase {
+    char *id;        /* "SESSION#ROUND", or whatever the file says */
+    char *session;   /* session id, or NULL */
+    long round;      /* 1-based round in the session, or 0 when unknown */
+    SessionRound r;  /* prompt, system, params, sensitivity, candidates (replies),
+                      * outcome/winner, note, category, assertions */
+} FixtureCase;
+
+typedef struct FixtureSet {
+    FixtureCase *cases; /* (n) */
+    size_t n, cap;
+} FixtureSet;
+
+/* "versus" | "promptfoo" | "openai-evals" | "csv"; 0 or -1. */
+int fixture_format_parse(const char *name, FixtureFormat *out);
+const char *fixture_format_name(FixtureFormat f);
+
+/* Appends a copy of every labelled round of s (every round when all). 0 or -1 with err. */
+int fixture_add_session(FixtureSet *set, const Session *s, bool all, char *err, size_t errlen);
+/* Appends a deep copy of one case. 0 or -1. */
+int fixture_add_case(FixtureSet *set, const FixtureCase *c, char *err, size_t errlen);
+void fixture_set_free(FixtureSet *set);
+
+/* Writes every case in the format to out. 0 or -1 with err. */
+int fixture_write(const FixtureSet *set, FixtureFormat f, Buf *out, char *err, size_t errlen);
+/* Reads cases written in the format (appending to set). Errors name the
+ * line. 0 or -1 with err (set keeps the cases read before the error). */
+int fixture_read(const char *text, size_t len, FixtureFormat f, FixtureSet *set, char *err, size_t errlen);
+/* Reads a versus-format file (JSON Lines). 0 or -1 with err. */
+int fixture_load_file(const char *path, FixtureSet *set, char *err, size_t errlen);
+
+/* One case as the versus-format JSON object (one line of the file). */
+cJSON *fixture_case_to_json(const FixtureCase *c);
+int fixture_case_from_json(const cJSON *o, FixtureCase *out, char *err, size_t errlen);
+
+/* The winner's reply, or NULL when the outcome is not a win. */
+const Reply *fixture_winner(const FixtureCase *c);
+
+#endif
