@@ -2,6 +2,9 @@
  * type) against up to four activation rows, and the run-time choice between
  * these and the SIMD kernels (quant_avx2.c). The integer parts are exact; only
  * the float accumulation order differs from the SIMD kernels. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +259,10 @@ static bool cpu_has_simd(void)
 {
 #ifdef QUANT_HAVE_AVX2_FILE
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    /* F16C through cpuid: clang 14's __builtin_cpu_supports does not know it. */
+    unsigned a, b, c, d;
+    bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 #else
     return false;
 #endif

@@ -1,0 +1,36 @@
+# fuzz.mk — libFuzzer targets (configure CC=clang --enable-fuzzing, usually
+# with --enable-sanitizers). `make fuzz FUZZ_SECONDS=600` runs every target for
+# that long; `make fuzz-short` is CI's 30-second pass over each.
+FUZZ_TARGETS = tests/fuzz/fuzz_sse tests/fuzz/fuzz_ndjson tests/fuzz/fuzz_provider \
+	tests/fuzz/fuzz_gguf tests/fuzz/fuzz_config
+EXTRA_DIST += tests/fuzz/run-fuzz.sh
+if ENABLE_FUZZING
+AM_CFLAGS += -fsanitize=fuzzer-no-link
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+FUZZER_LINK_FLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_sse_SOURCES = tests/fuzz/fuzz_sse.c
+tests_fuzz_fuzz_sse_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_sse_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_ndjson_SOURCES = tests/fuzz/fuzz_ndjson.c
+tests_fuzz_fuzz_ndjson_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_ndjson_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_provider_SOURCES = tests/fuzz/fuzz_provider.c
+tests_fuzz_fuzz_provider_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_provider_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_gguf_SOURCES = tests/fuzz/fuzz_gguf.c
+tests_fuzz_fuzz_gguf_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_gguf_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
+tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_config_LDADD = $(VERSUS_LIBS)
+
+FUZZ_SECONDS = 600
+fuzz: $(FUZZ_TARGETS)
+	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-short: $(FUZZ_TARGETS)
+	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh 30 $(FUZZ_TARGETS)
+else
+fuzz fuzz-short:
+	@echo "fuzz targets need: ../configure CC=clang --enable-fuzzing --enable-sanitizers" >&2; exit 2
+endif
+.PHONY: fuzz fuzz-short
