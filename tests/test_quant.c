@@ -178,8 +178,8 @@ static const Tol TOLS[] = {
     { GGML_TYPE_Q5_0, 0.038, 0.064 },
     { GGML_TYPE_Q5_1, 0.036, 0.035 },
     { GGML_TYPE_Q8_0, 0.0046, 0.0045 },
-    { GGML_TYPE_Q4_K, 0.070, 0.110 },
-    { GGML_TYPE_Q5_K, 0.035, 0.063 },
+    { GGML_TYPE_Q4_K, 0.068, 0.080 },
+    { GGML_TYPE_Q5_K, 0.034, 0.040 },
     { GGML_TYPE_Q6_K, 0.018, 0.041 },
 };
 

@@ -145,9 +145,17 @@ const char *quant_type_name(GgmlType t)
 
 /* ---- small helpers shared by the quantizers ---- */
 
+/* Round to nearest, ties to even (as lrintf and the SIMD converters do),
+ * without a libm call: adding 1.5*2^23 leaves the rounded integer in the low
+ * mantissa bits. Saturates far outside any quantization range. */
 static inline int nearest_int(float f)
 {
-    return (int)lrintf(f);
+    if (!(fabsf(f) <= 4194303.0f))
+        return f > 0 ? 4194303 : f < 0 ? -4194303 : 0; /* NaN -> 0 */
+    float v = f + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
 }
 
 static inline int clampi(int v, int lo, int hi)
@@ -466,8 +474,8 @@ static void q_q8_0(const float *x, BlockQ8_0 *b, int64_t nb)
 }
 
 /* Asymmetric fit of n values to levels 0..nmax: x ~ scale*q - min, min >= 0.
- * Starts from the min/max range, then tries a few narrower ranges and keeps
- * the one with the smallest squared error. */
+ * Starts from the min/max range, then alternates rounding to levels with a
+ * least-squares solve for (scale, offset), keeping the best error seen. */
 static void fit_scale_min(const float *x, int n, int nmax, float *scale, float *min)
 {
     float lo, hi;
@@ -479,30 +487,41 @@ static void fit_scale_min(const float *x, int n, int nmax, float *scale, float *
         *min = -lo;
         return;
     }
-    float best_err = INFINITY, best_s = 0.0f, best_m = 0.0f;
-    for (int step = 0; step <= 8; step++) {
-        /* shrink the range symmetrically by up to ~8%: clipping the extreme
-         * values often lowers the total error */
-        float shrink = 1.0f - 0.01f * (float)step;
-        float mid = 0.5f * (lo + hi), half = 0.5f * (hi - lo) * shrink;
-        float l = mid - half, h = mid + half;
-        if (l > 0.0f)
-            l = 0.0f;
-        float s = (h - l) / (float)nmax, is = 1.0f / s;
-        float err = 0.0f;
+    float s = (hi - lo) / (float)nmax, l = lo;
+    float best_err = INFINITY, best_s = s, best_l = l;
+    for (int iter = 0; iter < 3; iter++) {
+        float is = 1.0f / s, err = 0.0f;
+        float sq = 0.0f, sqq = 0.0f, sx = 0.0f, sqx = 0.0f;
         for (int j = 0; j < n; j++) {
-            int q = clampi(nearest_int((x[j] - l) * is), 0, nmax);
-            float e = s * (float)q + l - x[j];
+            float q = (float)clampi(nearest_int((x[j] - l) * is), 0, nmax);
+            float e = s * q + l - x[j];
             err += e * e;
+            sq += q;
+            sqq += q * q;
+            sx += x[j];
+            sqx += q * x[j];
         }
         if (err < best_err) {
             best_err = err;
             best_s = s;
-            best_m = -l;
+            best_l = l;
         }
+        float det = sqq * (float)n - sq * sq;
+        if (!(det > 0.0f))
+            break;
+        float ns = ((float)n * sqx - sq * sx) / det;
+        float nl = (sqq * sx - sq * sqx) / det;
+        if (nl > 0.0f) { /* the offset must not be positive: refit the scale alone */
+            nl = 0.0f;
+            ns = sqq > 0.0f ? sqx / sqq : 0.0f;
+        }
+        if (!(ns > 0.0f))
+            break;
+        s = ns;
+        l = nl;
     }
     *scale = best_s;
-    *min = best_m;
+    *min = -best_l;
 }
 
 /* Shared by Q4_K and Q5_K: per-sub-block 6-bit scales/mins and the levels. */
