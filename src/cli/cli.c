@@ -16,6 +16,8 @@ typedef struct CliCommand {
 static const CliCommand cli_commands[] = {
     { "run", cli_run, "send one prompt to several models at once, print the replies" },
     { "models", cli_models, "list configured models, which are usable now, and why not" },
+    { "sessions", cli_sessions, "list, show, label and remove saved sessions" },
+    { "export", cli_export, "write labelled rounds as test cases (versus, promptfoo, openai-evals, csv)" },
     { NULL, NULL, NULL },
 };
 

@@ -17,4 +17,7 @@ int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_tui(int argc, char **argv);
 
+int cli_sessions(int argc, char **argv);
+int cli_export(int argc, char **argv);
+
 #endif

@@ -9,7 +9,8 @@ libversus_a_SOURCES += \
 	src/store/candidate.c src/store/candidate.h \
 	src/store/session.c src/store/session.h \
 	src/store/yaml_lite.c src/store/yaml_lite.h \
-	src/store/fixture.c src/store/fixture.h
+	src/store/fixture.c src/store/fixture.h \
+	src/cli/sessions.c src/cli/export.c
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session

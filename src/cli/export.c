@@ -1,0 +1,135 @@
+/* export.c — `versus export`: labelled rounds of saved sessions as test
+ * cases in the versus, promptfoo, OpenAI evals or CSV format (formats in
+ * store/fixture.c, documented in versus-fixtures(5)). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/fixture.h"
+
+static void export_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus export [SESSION|CASES.jsonl]... [--format versus|promptfoo|openai-evals|csv]\n"
+            "                     [-o FILE] [--all]\n\n"
+            "Writes one test case per labelled round (every round with --all) of the named\n"
+            "sessions (all saved sessions when none is named). A versus-format .jsonl file\n"
+            "may be given instead of a session, to convert it to another format.\n"
+            "  -f, --format F   versus (default; JSON Lines), promptfoo (YAML), openai-evals\n"
+            "                   (JSONL samples), csv (one row per case and candidate)\n"
+            "  -o, --output F   write to F (default: standard output)\n"
+            "      --all        include unlabelled rounds\n"
+            "See versus-fixtures(5) for the formats.\n");
+}
+
+/* Adds the cases of one argument: a session (ID, prefix, path) or a fixture file. */
+static int add_source(FixtureSet *set, const char *name, bool all)
+{
+    char path[4096], err[1024], err2[1024];
+    if (session_resolve(NULL, name, path, sizeof path, err, sizeof err) < 0) {
+        fprintf(stderr, "versus export: %s\n", err);
+        return -1;
+    }
+    Session *s = session_load(path, err, sizeof err);
+    if (s) {
+        int rc = fixture_add_session(set, s, all, err, sizeof err);
+        session_free(s);
+        if (rc < 0)
+            fprintf(stderr, "versus export: %s: %s\n", path, err);
+        return rc;
+    }
+    if (fixture_load_file(path, set, err2, sizeof err2) == 0)
+        return 0;
+    fprintf(stderr, "versus export: %s\n  (as a session: %s)\n  (as a fixture file: %s)\n", name, err, err2);
+    return -1;
+}
+
+static int add_all_sessions(FixtureSet *set, bool all)
+{
+    SessionInfo *info;
+    size_t n;
+    char err[1024];
+    if (session_list(NULL, &info, &n, err, sizeof err) < 0) {
+        fprintf(stderr, "versus export: %s\n", err);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!info[i].ok) {
+            fprintf(stderr, "versus export: skipping %s: %s\n", info[i].path, info[i].error);
+            continue;
+        }
+        rc = add_source(set, info[i].path, all);
+    }
+    free(info);
+    return rc;
+}
+
+int cli_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
+        { "all", no_argument, NULL, 'A' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    FixtureFormat format = FIXTURE_VERSUS;
+    const char *output = NULL;
+    bool all = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (fixture_format_parse(optarg, &format) < 0) {
+                fprintf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case 'A': all = true; break;
+        case 'h': export_usage(stdout); return CLI_EXIT_OK;
+        default: export_usage(stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    FixtureSet set = { 0 };
+    int rc = 0;
+    if (optind == argc)
+        rc = add_all_sessions(&set, all);
+    for (int i = optind; i < argc && rc == 0; i++)
+        rc = add_source(&set, argv[i], all);
+    if (rc < 0) {
+        fixture_set_free(&set);
+        return CLI_EXIT_USAGE;
+    }
+    Buf out = { 0 };
+    char err[1024];
+    if (fixture_write(&set, format, &out, err, sizeof err) < 0) {
+        fprintf(stderr, "versus export: %s\n", err);
+        fixture_set_free(&set);
+        buf_free(&out);
+        return CLI_EXIT_USAGE;
+    }
+    FILE *f = output && strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "versus export: %s: %s\n", output, strerror(errno));
+        rc = -1;
+    } else {
+        if (out.len && fwrite(out.data, 1, out.len, f) != out.len)
+            rc = -1;
+        if ((f != stdout ? fclose(f) : fflush(f)) != 0)
+            rc = -1;
+        if (rc < 0)
+            fprintf(stderr, "versus export: writing %s failed: %s\n", output ? output : "stdout", strerror(errno));
+    }
+    if (rc == 0 && output && strcmp(output, "-") != 0)
+        fprintf(stderr, "versus export: %zu case%s written to %s (%s)\n", set.n, set.n == 1 ? "" : "s", output,
+                fixture_format_name(format));
+    if (rc == 0 && set.n == 0)
+        fprintf(stderr, "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+    fixture_set_free(&set);
+    buf_free(&out);
+    return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
