@@ -10,6 +10,7 @@ libversus_a_SOURCES += \
 	src/store/session.c src/store/session.h \
 	src/store/yaml_lite.c src/store/yaml_lite.h \
 	src/store/fixture.c src/store/fixture.h \
+	src/store/bradley_terry.c src/store/bradley_terry.h \
 	src/cli/sessions.c src/cli/export.c
 
 check_PROGRAMS += tests/test_session
@@ -25,3 +26,9 @@ tests_test_fixture_CFLAGS = $(TEST_CFLAGS)
 tests_test_fixture_LDADD = $(TEST_LIBS)
 
 dist_versusdata_DATA += data/versus-fixture.schema.json
+
+check_PROGRAMS += tests/test_bradley_terry
+TESTS += tests/test_bradley_terry
+tests_test_bradley_terry_SOURCES = tests/test_bradley_terry.c
+tests_test_bradley_terry_CFLAGS = $(TEST_CFLAGS)
+tests_test_bradley_terry_LDADD = $(TEST_LIBS)
