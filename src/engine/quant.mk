@@ -24,3 +24,6 @@ tests_test_gguf_write_LDADD = $(TEST_LIBS)
 noinst_PROGRAMS += bench/versus-matvec-bench
 bench_versus_matvec_bench_SOURCES = bench/matvec-bench.c
 bench_versus_matvec_bench_LDADD = $(VERSUS_LIBS)
+noinst_PROGRAMS += bench/versus-mkmodel
+bench_versus_mkmodel_SOURCES = bench/mkmodel.c
+bench_versus_mkmodel_LDADD = $(VERSUS_LIBS)
