@@ -611,6 +611,48 @@ Test(stream, control_bytes_in_bad_json_do_not_reach_the_message)
     rec_free(&r);
 }
 
+Test(stream, mangled_transcripts_keep_the_decoder_contract)
+{
+    /* Each transcript with random bytes flipped, dropped or duplicated: the
+     * decoder must not crash, must report a failed feed with exactly one
+     * ERROR, and must emit nothing after ERROR or DONE. */
+    static const char *const files[][2] = {
+        { "openai-happy.sse", "openai" },         { "compat-llama-happy.sse", "openai-compat" },
+        { "anthropic-thinking.sse", "anthropic" }, { "gemini-thinking.sse", "gemini" },
+        { "ollama-happy.ndjson", "ollama" },
+    };
+    static const char noise[] = "{}[]\":,\\\r\n :data\xff\xc3\0";
+    unsigned seed = 77;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        size_t n;
+        char *orig = read_transcript(files[f][0], &n);
+        const ProviderOps *ops = provider_find(files[f][1]);
+        for (int round = 0; round < 300; round++) {
+            Buf m = { 0 };
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned r = (seed >> 16) % 200;
+                if (r == 0)
+                    continue; /* drop */
+                if (r == 1)
+                    buf_append(&m, &noise[(seed >> 8) % (sizeof noise - 1)], 1); /* insert */
+                buf_append(&m, r == 2 ? &noise[(seed >> 4) % (sizeof noise - 1)] : &orig[i], 1);
+            }
+            Rec r;
+            rec_init(&r);
+            size_t cut = m.len / 2;
+            int rc = decode(ops, m.data ? m.data : "", m.len, &cut, m.len ? 1 : 0, &r);
+            cr_assert(r.n_error <= 1, "%s round %d: at most one ERROR", files[f][0], round);
+            cr_assert_eq(r.n_after_final, 0, "%s round %d: nothing after the end", files[f][0], round);
+            if (rc < 0)
+                cr_assert_eq(r.n_error, 1, "%s round %d: a failed feed says why", files[f][0], round);
+            rec_free(&r);
+            buf_free(&m);
+        }
+        free(orig);
+    }
+}
+
 /* ---- requests --------------------------------------------------------------- */
 
 static const char *header(const HttpRequestSpec *spec, const char *name)
