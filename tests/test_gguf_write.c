@@ -3,6 +3,7 @@
  * alignment intact; a real ggml-written model rewritten key by key and tensor
  * by tensor comes out byte-identical; misuse is reported, not written. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,4 +276,54 @@ Test(gguf_write, real_model_rewritten_through_the_writer_is_byte_identical)
     free(mem);
     gguf_writer_free(w);
     gguf_close(g);
+}
+
+/* ---- bench/versus-mkmodel output ---- */
+
+Test(mkmodel, tiny_model_loads_with_llama_metadata_and_tensors)
+{
+    const char *bd = getenv("VERSUS_BUILDDIR");
+    if (!bd || !*bd)
+        cr_skip_test("VERSUS_BUILDDIR not set");
+    char tool[1024], path[] = "/tmp/versus-mkmodel-XXXXXX", cmd[2300], err[256] = "";
+    snprintf(tool, sizeof tool, "%s/bench/versus-mkmodel", bd);
+    if (access(tool, X_OK) != 0)
+        cr_skip_test("bench/versus-mkmodel not built");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "'%s' --params tiny --type q4_k --threads 1 -o '%s' 2>/dev/null", tool,
+             path);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    GgufFile *g = gguf_open(path, err, sizeof err);
+    cr_assert_not_null(g, "%s", err);
+    cr_assert(gguf_string_eq(gguf_get_string(g, "general.architecture"), "llama"));
+    cr_assert(gguf_string_eq(gguf_get_string(g, "tokenizer.ggml.model"), "llama"));
+    cr_assert_eq(gguf_get_int(g, "llama.embedding_length", 0), 256);
+    cr_assert_eq(gguf_get_int(g, "llama.block_count", 0), 2);
+    GgufValueType et;
+    cr_assert_eq(gguf_array_len(g, "tokenizer.ggml.tokens", &et), 1024);
+    cr_assert_eq(gguf_array_len(g, "tokenizer.ggml.scores", NULL), 1024);
+    cr_assert(gguf_string_eq(gguf_array_string(g, "tokenizer.ggml.tokens", 1), "<s>"));
+    cr_assert(gguf_string_eq(gguf_array_string(g, "tokenizer.ggml.tokens", 3 + 0x41), "<0x41>"));
+    const GgufTensor *t = gguf_find_tensor(g, "blk.1.ffn_down.weight");
+    cr_assert_not_null(t);
+    cr_assert_eq(t->type, GGML_TYPE_Q4_K);
+    cr_assert_eq(t->ne[0], 768);
+    cr_assert_eq(t->ne[1], 256);
+    const GgufTensor *n = gguf_find_tensor(g, "output_norm.weight");
+    cr_assert_eq(n->type, GGML_TYPE_F32);
+    cr_assert_float_eq(((const float *)n->data)[0], 1.0f, 0.0f);
+    /* weights have the promised spread: std ~ 1/sqrt(fan_in) */
+    float row[768];
+    double ss = 0;
+    for (int r = 0; r < 8; r++) {
+        cr_assert_eq(quant_get_row(t->type, t->data, r, 768, row), 0);
+        for (int c = 0; c < 768; c++)
+            ss += (double)row[c] * row[c];
+    }
+    double sd = sqrt(ss / (8 * 768));
+    cr_assert(sd > 0.8 / sqrt(768.0) && sd < 1.2 / sqrt(768.0), "std %g", sd);
+    gguf_close(g);
+    unlink(path);
 }

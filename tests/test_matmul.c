@@ -150,6 +150,14 @@ Test(matmul, threaded_and_single_threaded_agree_exactly)
 
 Test(matmul, simd_and_portable_paths_agree)
 {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c")) { /* else there is only one path to compare */
+        bool was = quant_set_simd(true);
+        cr_assert(quant_simd_active(), "AVX2 CPU but the SIMD kernels are not in use");
+        quant_set_simd(was);
+    }
+#endif
     for (int k = 0; k < N_ALL; k++) {
         Fixture f;
         fixture_make(&f, ALL_TYPES[k], (Case){ 19, 768, 6 });
