@@ -199,10 +199,10 @@ Test(prices, cost_follows_each_providers_billing_rule)
     u.output_tokens = 500;
     /* OpenAI/Gemini: cached tokens are part of input */
     cr_assert_float_eq(prices_cost(&p, "openai", &u), (600 * 2.0 + 400 * 0.5 + 500 * 8.0) / 1e6, 1e-12);
-    /* Anthropic: cache reads and writes come on top of input_tokens */
+    /* Anthropic: input_tokens holds cache reads and writes, each billed at its own price */
     u.cache_write_tokens = 100;
     cr_assert_float_eq(prices_cost(&p, "anthropic", &u),
-                       (1000 * 2.0 + 100 * 2.5 + 400 * 0.5 + 500 * 8.0) / 1e6, 1e-12);
+                       (500 * 2.0 + 100 * 2.5 + 400 * 0.5 + 500 * 8.0) / 1e6, 1e-12);
     /* A provider-reported cost (OpenRouter) wins */
     u.reported_cost_usd = 0.0123;
     cr_assert_float_eq(prices_cost(&p, "openai-compat", &u), 0.0123, 1e-12);

@@ -198,8 +198,12 @@ double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
     double cwrite = u->cache_write_tokens > 0 ? (double)u->cache_write_tokens : 0;
     double usd;
     if (strcmp(provider_kind, "anthropic") == 0) {
-        /* Anthropic's input_tokens exclude cache reads and writes. */
-        usd = in * p->input + cwrite * p->cache_write + cached * p->cached_input + out * p->output;
+        /* Usage.input_tokens is the whole prompt (the decoder adds Anthropic's
+         * cache reads and writes to its input_tokens); each part has its price. */
+        double plain = in - cached - cwrite;
+        if (plain < 0)
+            plain = 0;
+        usd = plain * p->input + cwrite * p->cache_write + cached * p->cached_input + out * p->output;
     } else {
         /* OpenAI, Gemini, compat: input includes cached tokens; output
          * includes reasoning (Gemini's output_tokens already adds thoughts). */

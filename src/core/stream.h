@@ -16,7 +16,7 @@ typedef struct Usage {
     long output_tokens;       /* completion tokens, reasoning included */
     long reasoning_tokens;    /* part of output_tokens spent thinking */
     long cached_input_tokens; /* part of input_tokens read from a cache */
-    long cache_write_tokens;  /* Anthropic cache_creation_input_tokens */
+    long cache_write_tokens;  /* part of input_tokens written to a cache (Anthropic) */
     double reported_cost_usd; /* cost the provider states itself (OpenRouter), or < 0 */
 } Usage;
 
