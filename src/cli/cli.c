@@ -18,6 +18,7 @@ static const CliCommand cli_commands[] = {
     { "models", cli_models, "list configured models, which are usable now, and why not" },
     { "sessions", cli_sessions, "list, show, label and remove saved sessions" },
     { "export", cli_export, "write labelled rounds as test cases (versus, promptfoo, openai-evals, csv)" },
+    { "policy", cli_policy, "check a routing policy against labelled cases (no API calls)" },
     { NULL, NULL, NULL },
 };
 

@@ -25,49 +25,6 @@ static void export_usage(FILE *out)
             "See versus-fixtures(5) for the formats.\n");
 }
 
-/* Adds the cases of one argument: a session (ID, prefix, path) or a fixture file. */
-static int add_source(FixtureSet *set, const char *name, bool all)
-{
-    char path[4096], err[1024], err2[1024];
-    if (session_resolve(NULL, name, path, sizeof path, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
-        return -1;
-    }
-    Session *s = session_load(path, err, sizeof err);
-    if (s) {
-        int rc = fixture_add_session(set, s, all, err, sizeof err);
-        session_free(s);
-        if (rc < 0)
-            fprintf(stderr, "versus export: %s: %s\n", path, err);
-        return rc;
-    }
-    if (fixture_load_file(path, set, err2, sizeof err2) == 0)
-        return 0;
-    fprintf(stderr, "versus export: %s\n  (as a session: %s)\n  (as a fixture file: %s)\n", name, err, err2);
-    return -1;
-}
-
-static int add_all_sessions(FixtureSet *set, bool all)
-{
-    SessionInfo *info;
-    size_t n;
-    char err[1024];
-    if (session_list(NULL, &info, &n, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (!info[i].ok) {
-            fprintf(stderr, "versus export: skipping %s: %s\n", info[i].path, info[i].error);
-            continue;
-        }
-        rc = add_source(set, info[i].path, all);
-    }
-    free(info);
-    return rc;
-}
-
 int cli_export(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -95,17 +52,19 @@ int cli_export(int argc, char **argv)
         }
     }
     FixtureSet set = { 0 };
-    int rc = 0;
-    if (optind == argc)
-        rc = add_all_sessions(&set, all);
-    for (int i = optind; i < argc && rc == 0; i++)
-        rc = add_source(&set, argv[i], all);
-    if (rc < 0) {
+    char err[2048];
+    Buf warn = { 0 };
+    int lrc = fixture_add_sources(&set, argc - optind, argv + optind, all, &warn, err, sizeof err);
+    if (warn.len)
+        fprintf(stderr, "versus export: %s", buf_str(&warn));
+    buf_free(&warn);
+    if (lrc < 0) {
+        fprintf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);
         return CLI_EXIT_USAGE;
     }
+    int rc = 0;
     Buf out = { 0 };
-    char err[1024];
     if (fixture_write(&set, format, &out, err, sizeof err) < 0) {
         fprintf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);

@@ -920,3 +920,58 @@ int fixture_load_file(const char *path, FixtureSet *set, char *err, size_t errle
         snprintf(err, errlen, "%s: %s", path, e2);
     return rc;
 }
+
+int fixture_add_source(FixtureSet *set, const char *name, bool all, char *err, size_t errlen)
+{
+    char path[4096], e1[1024], e2[1024];
+    if (session_resolve(NULL, name, path, sizeof path, e1, sizeof e1) < 0) {
+        snprintf(err, errlen, "%s", e1);
+        return -1;
+    }
+    Session *s = session_load(path, e1, sizeof e1);
+    if (s) {
+        int rc = fixture_add_session(set, s, all, e2, sizeof e2);
+        session_free(s);
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path, e2);
+        return rc;
+    }
+    size_t before = set->n;
+    if (fixture_load_file(path, set, e2, sizeof e2) == 0)
+        return 0;
+    /* a file that is neither: say both reasons, drop any half-read cases */
+    while (set->n > before)
+        case_clear(&set->cases[--set->n]);
+    snprintf(err, errlen, "%s is neither a session (%s) nor a fixture file (%s)", name, e1, e2);
+    return -1;
+}
+
+int fixture_add_all_sessions(FixtureSet *set, bool all, Buf *warnings, char *err, size_t errlen)
+{
+    SessionInfo *info;
+    size_t n;
+    if (session_list(NULL, &info, &n, err, errlen) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!info[i].ok) {
+            if (warnings)
+                buf_printf(warnings, "skipping %s: %s\n", info[i].path, info[i].error);
+            continue;
+        }
+        rc = fixture_add_source(set, info[i].path, all, err, errlen);
+    }
+    free(info);
+    return rc;
+}
+
+int fixture_add_sources(FixtureSet *set, int n, char *const *names, bool all, Buf *warnings, char *err,
+                        size_t errlen)
+{
+    if (n == 0)
+        return fixture_add_all_sessions(set, all, warnings, err, errlen);
+    for (int i = 0; i < n; i++)
+        if (fixture_add_source(set, names[i], all, err, errlen) < 0)
+            return -1;
+    return 0;
+}

@@ -61,6 +61,19 @@ int fixture_read(const char *text, size_t len, FixtureFormat f, FixtureSet *set,
 /* Reads a versus-format file (JSON Lines). 0 or -1 with err. */
 int fixture_load_file(const char *path, FixtureSet *set, char *err, size_t errlen);
 
+/* Appends the cases of one command-line argument: a session (ID, unique ID
+ * prefix or path; labelled rounds, or every round when all) or a
+ * versus-format fixture file. 0 or -1 with err saying what was tried. */
+int fixture_add_source(FixtureSet *set, const char *name, bool all, char *err, size_t errlen);
+/* Appends the cases of every saved session; unreadable session files are
+ * skipped and named on warnings (may be NULL). 0 or -1 with err. */
+int fixture_add_all_sessions(FixtureSet *set, bool all, Buf *warnings, char *err, size_t errlen);
+
+/* The cases named on a command line (fixture_add_source for each of the n
+ * names), or of every saved session when n == 0. 0 or -1 with err. */
+int fixture_add_sources(FixtureSet *set, int n, char *const *names, bool all, Buf *warnings, char *err,
+                        size_t errlen);
+
 /* One case as the versus-format JSON object (one line of the file). */
 cJSON *fixture_case_to_json(const FixtureCase *c);
 int fixture_case_from_json(const cJSON *o, FixtureCase *out, char *err, size_t errlen);

@@ -11,7 +11,8 @@ libversus_a_SOURCES += \
 	src/store/yaml_lite.c src/store/yaml_lite.h \
 	src/store/fixture.c src/store/fixture.h \
 	src/store/bradley_terry.c src/store/bradley_terry.h \
-	src/cli/sessions.c src/cli/export.c
+	src/store/policy.c src/store/policy.h \
+	src/cli/sessions.c src/cli/export.c src/cli/policy.c
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
@@ -32,3 +33,9 @@ TESTS += tests/test_bradley_terry
 tests_test_bradley_terry_SOURCES = tests/test_bradley_terry.c
 tests_test_bradley_terry_CFLAGS = $(TEST_CFLAGS)
 tests_test_bradley_terry_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_policy
+TESTS += tests/test_policy
+tests_test_policy_SOURCES = tests/test_policy.c
+tests_test_policy_CFLAGS = $(TEST_CFLAGS)
+tests_test_policy_LDADD = $(TEST_LIBS)

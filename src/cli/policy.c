@@ -1,0 +1,149 @@
+/* policy.c — `versus policy check POLICY CASES...`: judges a routing policy
+ * against labelled cases without calling any API (store/policy.c does the
+ * work; this file parses arguments and prints). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/policy.h"
+
+static void policy_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus policy check POLICY [CASES.jsonl|SESSION]... [--volume N] [--all]\n"
+            "       versus policy route POLICY [--category CAT] [--sensitivity S] PROMPT\n\n"
+            "check: routes every labelled case with the policy (no API calls) and reports\n"
+            "winner/tie picks, loser picks, restricted data sent to closed APIs, quality\n"
+            "retained against the best single model, cost against the priciest one and,\n"
+            "for a threshold rule, the quality/cost curve with APGR and CPT(50%%/80%%).\n"
+            "Exits 1 on any loser pick or sensitivity violation. With no CASES, every\n"
+            "saved session is used.\n"
+            "  --volume N   also project the monthly cost at N requests a month\n"
+            "  --all        include unlabelled rounds of sessions (reported as unjudged)\n"
+            "route: prints where the policy sends one prompt, and by which rule.\n"
+            "The policy format is described in versus-policy(5).\n");
+}
+
+static int policy_check_cmd(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "volume", required_argument, NULL, 'v' }, { "all", no_argument, NULL, 'A' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    double volume = 0;
+    bool all = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v': {
+            char *end;
+            volume = strtod(optarg, &end);
+            if (!*optarg || *end || !(volume > 0) || volume > 1e15) {
+                fprintf(stderr, "versus policy check: --volume must be a number of requests > 0 (got '%s')\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'A': all = true; break;
+        case 'h': policy_usage(stdout); return CLI_EXIT_OK;
+        default: policy_usage(stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "versus policy check: expected POLICY [CASES...]\n");
+        return CLI_EXIT_USAGE;
+    }
+    char err[2048];
+    Policy *p = policy_load(argv[optind], err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "versus policy check: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    FixtureSet set = { 0 };
+    Buf warn = { 0 }, out = { 0 };
+    int rc = CLI_EXIT_USAGE;
+    PolicyReport rep = { 0 };
+    if (fixture_add_sources(&set, argc - optind - 1, argv + optind + 1, all, &warn, err, sizeof err) < 0) {
+        fprintf(stderr, "versus policy check: %s\n", err);
+        goto out;
+    }
+    if (warn.len)
+        fprintf(stderr, "versus policy check: %s", buf_str(&warn));
+    if (set.n == 0) {
+        fprintf(stderr, "versus policy check: no labelled cases to check\n");
+        goto out;
+    }
+    if (policy_check(p, &set, &rep, err, sizeof err) < 0) {
+        fprintf(stderr, "versus policy check: %s\n", err);
+        goto out;
+    }
+    policy_report_format(p, &rep, volume, &out);
+    fputs(buf_str(&out), stdout);
+    rc = policy_report_failed(&rep) ? CLI_EXIT_MODEL_FAILED : CLI_EXIT_OK;
+out:
+    policy_report_free(&rep);
+    buf_free(&out);
+    buf_free(&warn);
+    fixture_set_free(&set);
+    policy_free(p);
+    return rc;
+}
+
+static int policy_route_cmd(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "category", required_argument, NULL, 'c' }, { "sensitivity", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *category = NULL;
+    Sensitivity sens = SENSITIVITY_PUBLIC;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:s:", longopts, NULL)) != -1) {
+        if (c == 'c') {
+            category = optarg;
+        } else if (c == 's' && sensitivity_parse(optarg, &sens) == 0) {
+            continue;
+        } else {
+            fprintf(stderr, "versus policy route: --sensitivity must be public, internal or restricted\n");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "versus policy route: expected POLICY PROMPT\n");
+        return CLI_EXIT_USAGE;
+    }
+    char err[2048];
+    Policy *p = policy_load(argv[optind], err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "versus policy route: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    int rule;
+    const char *route = policy_route(p, argv[optind + 1], category, sens, &rule);
+    printf("%s\t(%s; ~%ld tokens)\n", route, policy_rule_name(p, rule), policy_estimate_tokens(argv[optind + 1]));
+    int rc = CLI_EXIT_OK;
+    if (sens == SENSITIVITY_RESTRICTED && policy_route_is_closed(route, NULL)) {
+        fprintf(stderr, "versus policy route: restricted data would go to the closed API %s\n", route);
+        rc = CLI_EXIT_MODEL_FAILED;
+    }
+    policy_free(p);
+    return rc;
+}
+
+int cli_policy(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        policy_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "check") == 0)
+        return policy_check_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[1], "route") == 0)
+        return policy_route_cmd(argc - 1, argv + 1);
+    fprintf(stderr, "versus policy: unknown action '%s' (check, route)\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,227 @@
+/* test_policy.c — routing policies: parsing, routing conditions, and
+ * `policy check` figures on a case set whose answers were worked out by hand
+ * (picks, failures, violations, quality, cost, the RouteLLM curve). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/policy.h"
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/versus-test-policy-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static Reply *cand(const char *spec, const char *provider, double cost)
+{
+    Reply *r = reply_new(spec, provider, strchr(spec, ':') + 1);
+    reply_start(r, 0);
+    reply_finish(r, 10);
+    r->metrics.cost_usd = cost;
+    return r;
+}
+
+/* Eight cases, candidates openai:big ($0.01) and local:small ($0):
+ *   c1  1 tok  tie           c5  50 tok  small wins
+ *   c2  2 tok  tie           c6  5 tok   small wins, restricted
+ *   c3  100 tok big wins     c7  60 tok  both bad
+ *   c4  200 tok big wins     c8  250 tok big wins */
+static void build_cases(FixtureSet *set)
+{
+    static const struct { int chars; SessionOutcome o; int winner; Sensitivity s; } spec[8] = {
+        { 1, SESSION_TIE, -1, SENSITIVITY_PUBLIC },       { 8, SESSION_TIE, -1, SENSITIVITY_PUBLIC },
+        { 400, SESSION_WIN, 0, SENSITIVITY_PUBLIC },      { 800, SESSION_WIN, 0, SENSITIVITY_INTERNAL },
+        { 200, SESSION_WIN, 1, SENSITIVITY_PUBLIC },      { 20, SESSION_WIN, 1, SENSITIVITY_RESTRICTED },
+        { 240, SESSION_BOTH_BAD, -1, SENSITIVITY_PUBLIC }, { 1000, SESSION_WIN, 0, SENSITIVITY_PUBLIC },
+    };
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *reps[2] = { cand("openai:big", "openai", 0.01), cand("local:small", "local", 0) };
+    for (int i = 0; i < 8; i++) {
+        char prompt[1001];
+        memset(prompt, 'a' + i, (size_t)spec[i].chars);
+        prompt[spec[i].chars] = '\0';
+        Request rq = { .prompt = prompt, .params = params_default(), .sensitivity = spec[i].s };
+        cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), i);
+        SessionLabel l = { .outcome = spec[i].o, .winner = spec[i].winner };
+        cr_assert_eq(session_label_round(s, (size_t)i, &l, err, sizeof err), 0, "%s", err);
+    }
+    cr_assert_eq(fixture_add_session(set, s, false, err, sizeof err), 0);
+    cr_assert_eq(set->n, 8);
+    reply_free(reps[0]);
+    reply_free(reps[1]);
+    session_free(s);
+}
+
+static Policy *parse(const char *json)
+{
+    char err[400];
+    Policy *p = policy_parse(json, strlen(json), err, sizeof err);
+    cr_assert_not_null(p, "%s", err);
+    return p;
+}
+
+Test(policy, token_estimate_is_chars_over_four_rounded_up)
+{
+    cr_assert_eq(policy_estimate_tokens(""), 0);
+    cr_assert_eq(policy_estimate_tokens("a"), 1);
+    cr_assert_eq(policy_estimate_tokens("abcd"), 1);
+    cr_assert_eq(policy_estimate_tokens("abcde"), 2);
+    cr_assert_eq(policy_estimate_tokens("ééé€"), 1, "characters, not bytes");
+}
+
+Test(policy, rules_match_in_order_on_every_condition)
+{
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":["
+                      "{\"name\":\"secret\",\"when\":{\"sensitivity\":[\"restricted\",\"internal\"]},\"route\":\"local:a\"},"
+                      "{\"when\":{\"category\":\"code\",\"min_tokens\":3},\"route\":\"openai:code\"},"
+                      "{\"when\":{\"regex\":\"^prove\",\"ignore_case\":true},\"route\":\"anthropic:math\"},"
+                      "{\"when\":{\"max_tokens\":2},\"route\":\"local:tiny\"}],"
+                      "\"default\":\"openai:mini\"}");
+    int rule;
+    cr_assert_str_eq(policy_route(p, "write code", "code", SENSITIVITY_INTERNAL, &rule), "local:a");
+    cr_assert_str_eq(policy_rule_name(p, rule), "secret");
+    cr_assert_str_eq(policy_route(p, "write some code", "code", SENSITIVITY_PUBLIC, &rule), "openai:code");
+    cr_assert_str_eq(policy_rule_name(p, rule), "rule 2");
+    cr_assert_str_eq(policy_route(p, "code", "code", SENSITIVITY_PUBLIC, &rule), "local:tiny", "too short for rule 2");
+    cr_assert_str_eq(policy_route(p, "Prove that the sum of two odd numbers is even", NULL, SENSITIVITY_PUBLIC, &rule),
+                     "anthropic:math");
+    cr_assert_str_eq(policy_route(p, "we prove nothing here at all", NULL, SENSITIVITY_PUBLIC, &rule), "openai:mini");
+    cr_assert_eq(rule, -1);
+    cr_assert_str_eq(policy_rule_name(p, rule), "default");
+    policy_free(p);
+}
+
+Test(policy, bad_policies_are_refused_with_the_rule_named)
+{
+    static const struct { const char *json, *want; } bad[] = {
+        { "{\"rules\":[],\"default\":\"a:b\"}", "versus_policy" },
+        { "{\"versus_policy\":1,\"rules\":[]}", "default" },
+        { "{\"versus_policy\":1,\"rules\":[{\"route\":\"a:b\",\"threshold\":{}}],\"default\":\"a:b\"}", "rule 1" },
+        { "{\"versus_policy\":1,\"rules\":[{\"route\":\"x:y\"},{\"when\":{\"regex\":\"(\"},\"route\":\"a:b\"}],\"default\":\"a:b\"}", "rule 2: regex" },
+        { "{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"secret\"},\"route\":\"a:b\"}],\"default\":\"a:b\"}", "sensitivity" },
+        { "{\"versus_policy\":1,\"rules\":[{\"when\":{\"colour\":\"red\"},\"route\":\"a:b\"}],\"default\":\"a:b\"}", "unknown condition" },
+        { "{\"versus_policy\":1,\"rules\":[{\"threshold\":{\"score\":\"vibes\",\"at\":1,\"strong\":\"a:b\",\"weak\":\"c:d\"}}],\"default\":\"a:b\"}", "threshold" },
+        { "{\"versus_policy\":1,\"rules\":[{\"when\":{\"min_tokens\":-3},\"route\":\"a:b\"}],\"default\":\"a:b\"}", "min_tokens" },
+        { "{\"versus_policy\":2,\"default\":\"a:b\"}", "newer" },
+        { "[1,2", "JSON" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char err[400] = "";
+        Policy *p = policy_parse(bad[i].json, strlen(bad[i].json), err, sizeof err);
+        cr_assert_null(p, "policy %zu accepted", i);
+        cr_assert(strstr(err, bad[i].want), "policy %zu: \"%s\" lacks \"%s\"", i, err, bad[i].want);
+    }
+}
+
+Test(policy, closed_providers_are_recognised)
+{
+    cr_assert(policy_route_is_closed("openai:gpt-4o", NULL));
+    cr_assert(policy_route_is_closed("anthropic:claude", NULL));
+    cr_assert(policy_route_is_closed("gemini:flash", NULL));
+    cr_assert_not(policy_route_is_closed("local:model.gguf", NULL));
+    cr_assert_not(policy_route_is_closed("ollama:llama3", NULL));
+    cr_assert(policy_route_is_closed("my-alias", "openai"), "an alias takes its candidate's provider");
+}
+
+Test(policy, check_threshold_policy_gives_the_hand_computed_figures, .init = setup, .fini = teardown)
+{
+    FixtureSet set = { 0 };
+    build_cases(&set);
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":["
+                      "{\"when\":{\"sensitivity\":\"restricted\"},\"route\":\"local:small\"},"
+                      "{\"name\":\"length\",\"threshold\":{\"score\":\"tokens\",\"at\":60,"
+                      "\"strong\":\"openai:big\",\"weak\":\"local:small\"}}],"
+                      "\"default\":\"openai:big\"}");
+    PolicyReport r;
+    char err[200];
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_eq(r.judged, 8);
+    cr_assert_eq(r.winners, 5);
+    cr_assert_eq(r.ties, 2);
+    cr_assert_eq(r.losers, 0);
+    cr_assert_eq(r.both_bad, 1);
+    cr_assert_eq(r.violations, 0);
+    cr_assert_not(policy_report_failed(&r));
+    cr_assert_float_eq(r.quality, 7.0 / 8, 1e-12);
+    cr_assert_str_eq(r.best_model, "openai:big");
+    cr_assert_float_eq(r.best_quality, 5.0 / 8, 1e-12);
+    cr_assert_float_eq(r.quality_retained, 1.4, 1e-12);
+    cr_assert_float_eq(r.oracle_quality, 7.0 / 8, 1e-12);
+    cr_assert_float_eq(r.cost_usd, 0.04, 1e-12);
+    cr_assert_str_eq(r.priciest_model, "openai:big");
+    cr_assert_float_eq(r.priciest_cost_usd, 0.08, 1e-12);
+    cr_assert_float_eq(r.cost_ratio, 0.5, 1e-12);
+    cr_assert_float_eq(r.mean_cost_usd * 1000, 5.0, 1e-9);
+    /* the curve over thresholds 1, 2, 5, 50, 60, 100, 200, 250, never */
+    cr_assert_float_eq(r.q_strong, 6.0 / 8, 1e-12);
+    cr_assert_float_eq(r.q_weak, 4.0 / 8, 1e-12);
+    cr_assert_eq(r.n_curve, 9);
+    cr_assert_float_eq(r.curve[0].strong_share, 0, 1e-12);
+    cr_assert_float_eq(r.curve[0].pgr, 0, 1e-12);
+    cr_assert_float_eq(r.curve[1].strong_share, 1.0 / 7, 1e-12);
+    cr_assert_float_eq(r.curve[1].pgr, 0.5, 1e-12);
+    cr_assert_float_eq(r.curve[3].pgr, 1.5, 1e-12);
+    cr_assert_float_eq(r.curve[8].strong_share, 1, 1e-12);
+    cr_assert_float_eq(r.apgr, 1.0, 1e-12);
+    cr_assert_float_eq(r.cpt50, 1.0 / 7, 1e-12);
+    cr_assert_float_eq(r.cpt80, 1.6 / 7, 1e-12);
+    Buf out = { 0 };
+    cr_assert_eq(policy_report_format(p, &r, 1000, &out), 0);
+    cr_assert(strstr(buf_str(&out), "projected monthly cost at 1000 requests: $5.00"), "%s", buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "APGR"));
+    cr_assert(strstr(buf_str(&out), "PASS"));
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+}
+
+Test(policy, check_lists_loser_picks_and_restricted_data_to_closed_apis, .init = setup, .fini = teardown)
+{
+    FixtureSet set = { 0 };
+    build_cases(&set);
+    Policy *p = parse("{\"versus_policy\":1,\"default\":\"openai:big\"}");
+    PolicyReport r;
+    char err[200];
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_eq(r.winners, 3);
+    cr_assert_eq(r.ties, 2);
+    cr_assert_eq(r.losers, 2, "c5 and c6 went to the loser");
+    cr_assert_eq(r.violations, 1, "c6 is restricted and went to OpenAI");
+    cr_assert(r.cases[5].violation);
+    cr_assert(policy_report_failed(&r));
+    cr_assert_null(r.curve, "no threshold rule, no curve");
+    Buf out = { 0 };
+    policy_report_format(p, &r, 0, &out);
+    cr_assert(strstr(buf_str(&out), "VIOLATION"));
+    cr_assert(strstr(buf_str(&out), "#6: restricted data routed to closed API openai:big"));
+    cr_assert(strstr(buf_str(&out), "LOSER"));
+    cr_assert(strstr(buf_str(&out), "FAIL"));
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+
+    /* routed to a model no case has: unjudged, not a failure */
+    p = parse("{\"versus_policy\":1,\"default\":\"ollama:other\"}");
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_eq(r.unjudged, 8);
+    cr_assert_not(policy_report_failed(&r));
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+}
