@@ -1,12 +1,95 @@
-/* tui.c — `versus` with no subcommand: the workbench (placeholder until the TUI lands). */
+/* tui.c — `versus` with no subcommand: parses the workbench's options and
+ * starts the app (src/tui/app.h). */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
+#include "core/config.h"
+#include "tui/app.h"
+#include "tui/layout.h"
+
+static void tui_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n\n"
+            "Opens the workbench: every model answers the same prompt side by side.\n\n"
+            "  -m, --model SPEC   a model to compare (repeat, up to %d); default: the configured ones\n"
+            "      --blind        hide model names and shuffle panes until you label the round\n"
+            "      --system TEXT  system prompt for every round (:system changes it)\n"
+            "      --theme NAME   default, light, solarized-dark, high-contrast, mono, or a file\n"
+            "      --config FILE  configuration file (default $XDG_CONFIG_HOME/versus/config.json)\n"
+            "  -h, --help         this help\n\n"
+            "Inside: type a prompt and press Enter; F1 or ? lists keys and :commands.\n",
+            LAYOUT_MAX_PANES);
+}
 
 int cli_tui(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "versus: the workbench (split-pane TUI) is not built yet; use 'versus run -m SPEC PROMPT'\n");
-    return CLI_EXIT_USAGE;
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' }, { "blind", no_argument, NULL, 'B' },
+        { "system", required_argument, NULL, 'S' }, { "theme", required_argument, NULL, 'T' },
+        { "config", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *specs[64];
+    size_t n_specs = 0;
+    AppOptions opt = { 0 };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (n_specs >= sizeof specs / sizeof specs[0]) {
+                fprintf(stderr, "versus: too many -m options\n");
+                return CLI_EXIT_USAGE;
+            }
+            specs[n_specs++] = optarg;
+            break;
+        case 'B': opt.blind = true; break;
+        case 'S': opt.system = optarg; break;
+        case 'T': opt.theme = optarg; break;
+        case 'C': opt.config_path = optarg; break;
+        case 'h': tui_usage(stdout); return CLI_EXIT_OK;
+        case ':':
+            fprintf(stderr, "versus: option '%s' needs a value\n", argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        default:
+            fprintf(stderr, "versus: unknown option '%s'; run 'versus --help'\n", argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "versus: unexpected argument '%s' (a command? run 'versus --help')\n", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    char **defaults = NULL;
+    size_t n_defaults = 0;
+    if (n_specs == 0) {
+        char err[512];
+        Config *cfg = config_load(opt.config_path, err, sizeof err);
+        if (!cfg) {
+            fprintf(stderr, "versus: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        n_defaults = cli_usable_default_specs(cfg, &defaults, stderr);
+        config_free(cfg);
+        opt.specs = (const char *const *)defaults;
+        opt.n_specs = n_defaults > LAYOUT_MAX_PANES ? LAYOUT_MAX_PANES : n_defaults;
+    } else {
+        opt.specs = specs;
+        opt.n_specs = n_specs;
+    }
+    char err[1024] = "";
+    int rc = app_run(&opt, err, sizeof err);
+    if (defaults)
+        config_free_specs(defaults, n_defaults);
+    if (rc != 0) {
+        fprintf(stderr, "versus: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
 }

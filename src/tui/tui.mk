@@ -5,7 +5,16 @@ libversus_a_SOURCES += \
 	src/tui/wrap.c src/tui/wrap.h \
 	src/tui/layout.c src/tui/layout.h \
 	src/tui/statusbar.c src/tui/statusbar.h \
-	src/tui/theme.c src/tui/theme.h
+	src/tui/theme.c src/tui/theme.h \
+	src/tui/pane.c src/tui/pane.h \
+	src/tui/diff.c src/tui/diff.h \
+	src/tui/osc52.c src/tui/osc52.h \
+	src/tui/keys.c src/tui/keys.h \
+	src/tui/commands.c src/tui/commands.h \
+	src/tui/library.c src/tui/library.h \
+	src/tui/prompt.c src/tui/prompt.h \
+	src/tui/draw.c src/tui/app_state.h \
+	src/tui/app.c src/tui/app.h
 
 dist_themes_DATA += themes/default themes/light themes/solarized-dark \
 	themes/high-contrast themes/mono
@@ -24,3 +33,30 @@ tests_test_tui_statusbar_LDADD = $(TEST_LIBS)
 tests_test_tui_theme_SOURCES = tests/test_tui_theme.c
 tests_test_tui_theme_CFLAGS = $(TEST_CFLAGS)
 tests_test_tui_theme_LDADD = $(TEST_LIBS)
+
+# The prompt library, installed as $(pkgdatadir)/prompts/CATEGORY/NAME.txt
+promptsextractiondir = $(pkgdatadir)/prompts/extraction
+dist_promptsextraction_DATA = prompts/extraction/invoice-fields.txt \
+	prompts/extraction/meeting-actions.txt prompts/extraction/messy-addresses.txt
+promptsclassificationdir = $(pkgdatadir)/prompts/classification
+dist_promptsclassification_DATA = prompts/classification/support-tickets.txt \
+	prompts/classification/review-sentiment.txt prompts/classification/intent-multilabel.txt
+promptssummarisationdir = $(pkgdatadir)/prompts/summarisation
+dist_promptssummarisation_DATA = prompts/summarisation/incident-report.txt \
+	prompts/summarisation/paper-abstract.txt prompts/summarisation/thread-decisions.txt
+promptscodedir = $(pkgdatadir)/prompts/code
+dist_promptscode_DATA = prompts/code/fix-off-by-one.txt prompts/code/sql-window.txt \
+	prompts/code/concurrent-cache.txt
+promptsreasoningdir = $(pkgdatadir)/prompts/reasoning
+dist_promptsreasoning_DATA = prompts/reasoning/train-schedule.txt prompts/reasoning/logic-grid.txt \
+	prompts/reasoning/capacity-planning.txt
+promptssensitivedir = $(pkgdatadir)/prompts/sensitive
+dist_promptssensitive_DATA = prompts/sensitive/patient-letter.txt prompts/sensitive/hr-complaint.txt \
+	prompts/sensitive/credentials-in-logs.txt
+EXTRA_DIST += prompts/README.md
+
+check_PROGRAMS += tests/test_tui_pane
+TESTS += tests/test_tui_pane
+tests_test_tui_pane_SOURCES = tests/test_tui_pane.c
+tests_test_tui_pane_CFLAGS = $(TEST_CFLAGS)
+tests_test_tui_pane_LDADD = $(TEST_LIBS)

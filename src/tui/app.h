@@ -1,0 +1,29 @@
+/* app.h — the workbench: `versus` with no subcommand.
+ *
+ * Owns the terminal (curses), the prompt (readline), one pane per model and
+ * the current Run; one poll() loop (run_poll with the terminal and a
+ * SIGWINCH self-pipe as extra fds) drives streams, keys and redraws.
+ * Labelled rounds are saved through the session store after every round and
+ * every label. Nothing here talks to a provider: everything goes through
+ * core/run.h, exactly as `versus run` does. */
+#ifndef VERSUS_APP_H
+#define VERSUS_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct AppOptions {
+    const char *config_path;      /* NULL: VERSUS_CONFIG or the XDG default */
+    const char *theme;            /* NULL: "default" */
+    const char *system;           /* initial system prompt, or NULL */
+    bool blind;                   /* start in blind mode */
+    const char *const *specs;     /* models; n_specs == 0: the configured defaults */
+    size_t n_specs;
+} AppOptions;
+
+/* Runs the workbench until the user quits. Returns a process exit code
+ * (0, or 2 with err filled when it can not start: no terminal, bad config,
+ * no models, bad theme). */
+int app_run(const AppOptions *opt, char *err, size_t errlen);
+
+#endif

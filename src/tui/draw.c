@@ -1,0 +1,245 @@
+/* draw.c — rendering the workbench: panes with their status bars, the
+ * separators, the overlays (help, diff), the footer and the prompt. Reads
+ * App state and Replies, changes nothing but the panes' copied text. curses
+ * compares with what is on screen and sends only the cells that changed. */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "tui/app_state.h"
+#include "tui/prompt.h"
+#include "tui/wrap.h"
+
+static unsigned long style_attr(int style)
+{
+    return theme_attr((ThemeElement)style);
+}
+
+void draw_pane_name(const App *a, int k, char *out, size_t outlen)
+{
+    if (a->round_blind && a->label.outcome == SESSION_UNLABELLED) {
+        snprintf(out, outlen, "Model %c", 'A' + k);
+        return;
+    }
+    const Reply *r = app_reply((App *)a, k);
+    snprintf(out, outlen, "%s", r ? r->spec : "?");
+}
+
+void draw_relayout(App *a)
+{
+    int pw = a->cols > 0 ? a->cols : 1;
+    LayoutInput in = { .term_h = a->rows, .term_w = a->cols, .n_panes = (int)a->n, .mode = a->mode,
+                       .zoom = a->zoom, .focus = a->focus >= 0 ? a->focus : 0,
+                       .prompt_rows = prompt_rows(pw, LAYOUT_MAX_PROMPT_ROWS) };
+    layout_compute(&in, &a->layout);
+    for (int k = 0; k < a->layout.n_visible; k++) {
+        Slot *s = &a->slots[a->layout.visible[k]];
+        if (s->pane)
+            pane_set_width(s->pane, a->layout.pane[k].w);
+    }
+    if (a->overlay_pane)
+        pane_set_width(a->overlay_pane, a->cols > 2 ? a->cols - 2 : 1);
+    a->full_redraw = true;
+}
+
+static void fill(int y, int x, int w, unsigned long attr)
+{
+    attrset((attr_t)attr);
+    move(y, x);
+    for (int c = 0; c < w; c++)
+        addch(' ');
+}
+
+/* Draws a UTF-8 string clipped to w columns at (y, x). */
+static void put_clipped(int y, int x, int w, const char *s, unsigned long attr)
+{
+    char buf[1024];
+    statusbar_truncate(s, w, buf, sizeof buf);
+    attrset((attr_t)attr);
+    mvaddstr(y, x, buf);
+}
+
+static const char *state_name(const Reply *r)
+{
+    switch (r->status) {
+    case REPLY_WAITING: return "waiting";
+    case REPLY_STREAMING: return "streaming";
+    case REPLY_OK: return "done";
+    case REPLY_ERROR: return "error";
+    case REPLY_CANCELLED: return "cancelled";
+    }
+    return "?";
+}
+
+static void draw_status(App *a, int k, LayoutRect r, double now)
+{
+    const Reply *rep = app_reply(a, k);
+    Slot *s = &a->slots[k];
+    StatusInfo si = statusbar_info_init();
+    char name[300];
+    draw_pane_name(a, k, name, sizeof name);
+    si.name = name;
+    bool blind_now = a->round_blind && a->label.outcome == SESSION_UNLABELLED;
+    ThemeElement el = a->focus == k ? THEME_STATUS_FOCUS : THEME_STATUS;
+    if (rep) {
+        si.state = state_name(rep);
+        const ReplyMetrics *m = &rep->metrics;
+        si.ttft_ms = m->ttft_ms;
+        si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
+        if (rep->status == REPLY_STREAMING) {
+            si.tps_now = s->tps_now;
+            si.tps_avg = reply_live_tokens_per_s(rep, now);
+            si.elapsed_ms = now - m->t_start_ms;
+        } else if (reply_is_final(rep)) {
+            si.tps_avg = m->output_tokens_per_s;
+            si.elapsed_ms = m->total_ms;
+        } else {
+            si.elapsed_ms = now - m->t_start_ms;
+        }
+        si.cost_usd = m->cost_usd;
+        si.hide_cost = blind_now;
+        if (!blind_now && rep->provider && strcmp(rep->provider, "local") == 0) {
+            si.local = true;
+            /* no GPU query module exists yet: a CUDA backend means a GPU whose
+             * memory we can not read ("VRAM n/a"), the CPU backend "no GPU" */
+            si.has_gpu = strcmp(rep->backend, "cuda") == 0;
+            si.backend = rep->backend;
+            si.spark = s->spark;
+            si.n_spark = s->n_spark;
+        }
+        if (a->label.outcome != SESSION_UNLABELLED) {
+            if (a->label.outcome == SESSION_WIN && a->label.winner == (int)s->reply) {
+                si.badge = "winner";
+                el = THEME_WINNER;
+            } else if (a->label.outcome == SESSION_TIE) {
+                si.badge = "tie";
+            } else if (a->label.outcome == SESSION_BOTH_BAD) {
+                si.badge = "bad";
+            }
+        }
+    }
+    char line[1024];
+    char num[16];
+    snprintf(num, sizeof num, "%d", k + 1);
+    /* "1" before the status tells which digit labels this pane */
+    fill(r.y, r.x, r.w, theme_attr(el));
+    put_clipped(r.y, r.x, r.w, num, theme_attr(el));
+    statusbar_format(&si, r.w - 1, line, sizeof line);
+    put_clipped(r.y, r.x + 1, r.w - 1, line, theme_attr(el));
+}
+
+static void draw_pane(App *a, int k, LayoutRect r, double now)
+{
+    draw_status(a, k, r, now);
+    Slot *s = &a->slots[k];
+    int th = r.h - 1;
+    if (th <= 0 || !s->pane)
+        return;
+    const Reply *rep = app_reply(a, k);
+    size_t len;
+    pane_text(s->pane, &len);
+    if (len == 0 && rep) {
+        for (int row = 0; row < th; row++)
+            fill(r.y + 1 + row, r.x, r.w, theme_attr(THEME_TEXT));
+        const char *ph = rep->status == REPLY_WAITING ? "waiting for the first token..."
+                         : rep->reasoning.len ? "thinking..."
+                         : rep->status == REPLY_OK ? "(empty reply)"
+                         : rep->status == REPLY_CANCELLED ? "(cancelled before any text)" : "";
+        put_clipped(r.y + 1, r.x, r.w, ph, theme_attr(THEME_DIM));
+        return;
+    }
+    pane_draw(s->pane, r.y + 1, r.x, th, r.w, style_attr);
+}
+
+static void draw_overlay(App *a, double now)
+{
+    (void)now;
+    int h = a->layout.footer.y;
+    if (h <= 1 || !a->overlay_pane)
+        return;
+    fill(0, 0, a->cols, theme_attr(THEME_STATUS_FOCUS));
+    put_clipped(0, 1, a->cols - 1, a->overlay_title, theme_attr(THEME_STATUS_FOCUS));
+    for (int row = 1; row < h; row++)
+        fill(row, 0, 1, theme_attr(THEME_HELP));
+    pane_draw(a->overlay_pane, 1, 1, h - 1, a->cols - 1, style_attr);
+}
+
+static void draw_footer(App *a, double now)
+{
+    LayoutRect f = a->layout.footer;
+    if (f.h <= 0)
+        return;
+    char line[1024];
+    if (a->message[0] && now < a->message_until_ms) {
+        ThemeElement el = a->message_alert ? THEME_ALERT : THEME_MESSAGE;
+        fill(f.y, f.x, f.w, theme_attr(el));
+        snprintf(line, sizeof line, " %s", a->message);
+        put_clipped(f.y, f.x, f.w, line, theme_attr(el));
+        return;
+    }
+    fill(f.y, f.x, f.w, theme_attr(THEME_FOOTER));
+    if (app_label_pending(a) && a->label_stage == LABEL_NONE) {
+        snprintf(line, sizeof line, " label this round: 1-%zu winner \u00b7 t tie \u00b7 b both bad"
+                 "   (F1 help)", a->n);
+        put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
+        return;
+    }
+    FooterEntry e[APP_MAX_TOTALS];
+    for (size_t i = 0; i < a->n_totals; i++)
+        e[i] = (FooterEntry){ a->totals[i].name, a->totals[i].known_usd, a->totals[i].unknown_rounds };
+    statusbar_format_footer(e, a->n_totals, f.w, line, sizeof line);
+    put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_FOOTER));
+}
+
+void draw_frame(App *a)
+{
+    double now = clock_now_ms();
+    if (a->full_redraw) {
+        erase();
+        a->full_redraw = false;
+    }
+    Layout *l = &a->layout;
+    if (l->too_small) {
+        for (int y = 0; y < l->prompt.y; y++)
+            fill(y, 0, a->cols, theme_attr(THEME_TEXT));
+        put_clipped(0, 0, a->cols, "terminal too small", theme_attr(THEME_ALERT));
+    } else if (a->overlay != OVERLAY_NONE) {
+        draw_overlay(a, now);
+    } else if (a->n == 0) {
+        for (int y = 0; y < l->footer.y; y++)
+            fill(y, 0, a->cols, theme_attr(THEME_TEXT));
+        put_clipped(1, 2, a->cols - 2, "Type a prompt and press Enter; every model answers side by side.",
+                    theme_attr(THEME_DIM));
+        put_clipped(2, 2, a->cols - 2, "F1 or ? for keys and :commands, :prompt NAME for the library, :q to quit.",
+                    theme_attr(THEME_DIM));
+    } else {
+        for (int k = 0; k < l->n_visible; k++) {
+            LayoutRect r = l->pane[k];
+            draw_pane(a, l->visible[k], r, now);
+            if (l->sep_right[k]) {
+                attrset((attr_t)theme_attr(THEME_SEPARATOR));
+                for (int y = r.y; y < r.y + r.h; y++)
+                    mvaddstr(y, r.x + r.w, "\u2502");
+            }
+        }
+        /* cells no rectangle covers (e.g. beside a short last grid row) */
+        if (l->auto_zoomed && l->n_visible == 1) {
+            char hint[64];
+            snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, a->n);
+            int w = (int)strlen(hint);
+            if (w < l->pane[0].w)
+                put_clipped(l->pane[0].y, l->pane[0].x + l->pane[0].w - w, w, hint,
+                            theme_attr(THEME_ALERT));
+        }
+    }
+    draw_footer(a, now);
+    LayoutRect p = l->prompt;
+    if (p.h > 0) {
+        curs_set(a->focus < 0 && a->overlay == OVERLAY_NONE ? 1 : 0);
+        prompt_draw(p.y, p.x, p.h, p.w, theme_attr(THEME_PROMPT));
+    }
+    refresh();
+    a->last_draw_ms = now;
+}
