@@ -890,3 +890,33 @@ Test(fakeprov, stop_ends_endless_and_hung_streams_promptly)
     resp_free(&bg[0].r);
     resp_free(&bg[1].r);
 }
+
+Test(fakeprov, replay_sends_a_transcript_byte_for_byte_or_404)
+{
+    FakeProv *fp = start();
+    Resp r;
+    post(fp, "/v1/messages", "{\"model\":\"replay-anthropic-happy.chunk5\",\"stream\":true}", NULL, 5000, &r);
+    cr_assert_eq(r.status, 200);
+    const char *src = getenv("VERSUS_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/transcripts/anthropic-happy.sse", src && *src ? src : VERSUS_SRCDIR);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    Buf want = { 0 };
+    char tmp[4096];
+    size_t got;
+    while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_append(&want, tmp, got);
+    fclose(f);
+    cr_assert_eq(r.body.len, want.len);
+    cr_assert(memcmp(r.body.data, want.data, want.len) == 0);
+    cr_assert_gt(r.n_writes, (int)(want.len / 5) - 2);
+    buf_free(&want);
+    resp_free(&r);
+    post(fp, "/v1/messages", "{\"model\":\"replay-no-such-file\",\"stream\":true}", NULL, 5000, &r);
+    cr_assert_eq(r.status, 404);
+    resp_free(&r);
+    FakeScenario sc;
+    cr_assert_eq(fake_scenario_parse("replay-../etc/passwd", &sc), -1, "no paths in replay names");
+    fakeprov_stop(fp);
+}

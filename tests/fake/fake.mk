@@ -17,3 +17,11 @@ tests_test_fakeprov_SOURCES = tests/test_fakeprov.c $(FAKEPROV_SOURCES)
 tests_test_fakeprov_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_fakeprov_CFLAGS = $(TEST_CFLAGS)
 tests_test_fakeprov_LDADD = $(TEST_LIBS)
+
+# The real binary against the fake (needs `versus` built: it is in bin_PROGRAMS).
+check_PROGRAMS += tests/test_integration_run
+TESTS += tests/test_integration_run
+tests_test_integration_run_SOURCES = tests/test_integration_run.c $(FAKEPROV_SOURCES)
+tests_test_integration_run_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_integration_run_CFLAGS = $(TEST_CFLAGS)
+tests_test_integration_run_LDADD = $(TEST_LIBS)

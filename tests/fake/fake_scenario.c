@@ -80,6 +80,15 @@ static int parse_base(const char *p, FakeScenario *sc)
     }
     if (strncmp(p, "status-", 7) == 0)
         return parse_status(p + 7, sc);
+    if (strncmp(p, "replay-", 7) == 0) {
+        const char *name = p + 7;
+        size_t n = strlen(name);
+        if (n == 0 || n >= sizeof sc->replay || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+            return -1;
+        memcpy(sc->replay, name, n + 1);
+        sc->kind = FAKE_REPLAY;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof BASES / sizeof BASES[0]; i++) {
         if (strcmp(p, BASES[i].name) == 0) {
             sc->kind = BASES[i].kind;

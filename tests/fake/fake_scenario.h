@@ -26,6 +26,7 @@ typedef enum FakeKind {
     FAKE_BIG_EVENT,
     FAKE_NEVER_ENDS,
     FAKE_ACCEPT_NO_ANSWER,
+    FAKE_REPLAY, /* a transcript file's bytes, verbatim */
 } FakeKind;
 
 typedef enum FakeEol { FAKE_EOL_DEFAULT, FAKE_EOL_LF, FAKE_EOL_CRLF, FAKE_EOL_CR } FakeEol;
@@ -46,6 +47,7 @@ typedef struct FakeScenario {
     bool eof;              /* close-delimited body instead of chunked */
     bool llama;            /* llama-server flavour of the OpenAI format */
     size_t big_size;       /* big-event data size, bytes */
+    char replay[96];       /* FAKE_REPLAY: transcript name, [a-z0-9-] only, no extension */
 } FakeScenario;
 
 /* Parses name; 0, or -1 when name is no scenario (out is then untouched). */

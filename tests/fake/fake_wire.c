@@ -787,6 +787,12 @@ static void build_stream(Gen *g, const WireOps *w)
         step_add(g, FAKE_STEP_END, NULL, 0, 0);
         return;
     }
+    if (k == FAKE_REPLAY) {
+        step_add(g, FAKE_STEP_DATA, g->rq->replay ? g->rq->replay : "", g->rq->replay_len,
+                 sc->ttft_ms >= 0 ? sc->ttft_ms : sc->delta_ms);
+        step_add(g, FAKE_STEP_END, NULL, 0, 0);
+        return;
+    }
     if (k == FAKE_COMMENTS)
         w->comment(g);
     w->start(g);

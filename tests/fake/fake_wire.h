@@ -50,6 +50,8 @@ typedef struct FakeWireRequest {
     FakeRoute route;
     const char *model;  /* as received */
     bool include_usage; /* openai: stream_options.include_usage was true */
+    const char *replay; /* FAKE_REPLAY: the transcript's bytes (replay_len) */
+    size_t replay_len;
 } FakeWireRequest;
 
 /* Builds the response to one request playing sc. 0, or -1 when out of memory. */

@@ -53,6 +53,7 @@ struct FakeProv {
     int wake[2];       /* readable once stopping */
     char url[64];
     char *scenario;    /* default for model names that are no scenario */
+    char *transcripts; /* directory of replay-NAME files */
     pthread_t accept_th;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled on every recorded request */
@@ -524,6 +525,27 @@ static const char *inspect_body(FakeRequest *rq, bool *include_usage)
     return refuse;
 }
 
+/* Reads transcripts/NAME.sse or NAME.ndjson whole; 0, or -1 when neither exists. */
+static int load_transcript(const FakeProv *fp, const char *name, Buf *out)
+{
+    static const char *const ext[] = { ".sse", ".ndjson" };
+    for (size_t i = 0; i < 2; i++) {
+        Buf path = { 0 };
+        buf_printf(&path, "%s/%s%s", fp->transcripts, name, ext[i]);
+        FILE *f = fopen(buf_str(&path), "rb");
+        buf_free(&path);
+        if (!f)
+            continue;
+        char tmp[8192];
+        size_t got;
+        while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
+            buf_append(out, tmp, got);
+        fclose(f);
+        return 0;
+    }
+    return -1;
+}
+
 /* ---- playing a script ------------------------------------------------------ */
 
 typedef enum Outcome { OUT_KEEP, OUT_CLOSE, OUT_CLOSED } Outcome;
@@ -659,7 +681,15 @@ static Outcome serve_one(Conn *c, FakeRequest *rq)
             fake_scenario_parse(fp->scenario ? fp->scenario : "happy", &sc) < 0)
             fake_scenario_parse("happy", &sc);
         FakeScenario now = fake_scenario_for_attempt(&sc, rq->attempt);
-        rc = fake_wire_build(&wr, &now, &script);
+        Buf replay = { 0 };
+        if (now.kind == FAKE_REPLAY && load_transcript(fp, now.replay, &replay) < 0) {
+            rc = fake_wire_build_error(&wr, 404, "fake provider: no such transcript", &script);
+        } else {
+            wr.replay = replay.data;
+            wr.replay_len = replay.len;
+            rc = fake_wire_build(&wr, &now, &script);
+        }
+        buf_free(&replay);
     }
     if (rc < 0)
         return OUT_CLOSE;
@@ -790,6 +820,18 @@ FakeProv *fakeprov_start(const FakeProvOptions *opt, char *err, size_t errlen)
         }
         fp->scenario = strdup(opt->scenario);
     }
+    if (opt && opt->transcript_dir) {
+        fp->transcripts = strdup(opt->transcript_dir);
+    } else {
+        const char *src = getenv("VERSUS_SRCDIR");
+        Buf d = { 0 };
+        buf_printf(&d, "%s/tests/transcripts", src && *src ? src : VERSUS_SRCDIR);
+        fp->transcripts = buf_steal(&d);
+    }
+    if (!fp->transcripts) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (pipe2(fp->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
@@ -827,6 +869,7 @@ fail:
         close(fp->wake[1]);
     }
     free(fp->scenario);
+    free(fp->transcripts);
     pthread_mutex_destroy(&fp->mu);
     pthread_cond_destroy(&fp->cv);
     free(fp);
@@ -853,6 +896,7 @@ void fakeprov_stop(FakeProv *fp)
     pthread_mutex_destroy(&fp->mu);
     pthread_cond_destroy(&fp->cv);
     free(fp->scenario);
+    free(fp->transcripts);
     free(fp);
 }
 

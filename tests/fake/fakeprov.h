@@ -39,6 +39,8 @@
  *   never-ends            2 deltas, then a "." delta every 100 ms (.msN) until the
  *                         client goes away or the server stops
  *   accept-no-answer      read the request and never answer
+ *   replay-NAME           200 whose body is tests/transcripts/NAME.sse (or .ndjson)
+ *                         byte for byte, framed like the route (404 when missing)
  *
  * Modifiers (after the base, each starting with '.'):
  *   .msN     N ms before each delta (pacing)     .tpsN   N deltas per second
@@ -97,6 +99,8 @@ typedef struct FakeRequest {
 typedef struct FakeProvOptions {
     int port;             /* 0: the kernel picks a free port */
     const char *scenario; /* for model names that are no scenario; NULL = "happy" */
+    const char *transcript_dir; /* for replay-NAME; NULL = $VERSUS_SRCDIR/tests/transcripts
+                                 * (the source tree's when VERSUS_SRCDIR is unset) */
 } FakeProvOptions;
 
 typedef struct FakeProv FakeProv;

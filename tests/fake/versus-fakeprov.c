@@ -1,7 +1,7 @@
 /* versus-fakeprov.c — the fake provider as a standalone server, for manual
  * use and for the TUI tests in tmux.
  *
- *   versus-fakeprov --port-file FILE [--port N] [--scenario NAME]
+ *   versus-fakeprov --port-file FILE [--port N] [--scenario NAME] [--transcripts DIR]
  *
  * Binds 127.0.0.1 (port 0 = any free one), writes the port number and a
  * newline to FILE (atomically: FILE.tmp then rename), and serves until
@@ -19,7 +19,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: versus-fakeprov --port-file FILE [--port N] [--scenario NAME]\n"
+    fprintf(f, "usage: versus-fakeprov --port-file FILE [--port N] [--scenario NAME] [--transcripts DIR]\n"
                "Serves the fake OpenAI/Anthropic/Gemini/Ollama APIs on 127.0.0.1 until killed.\n");
 }
 
@@ -43,7 +43,7 @@ static int write_port_file(const char *path, int port)
 int main(int argc, char **argv)
 {
     const char *port_file = NULL;
-    FakeProvOptions opt = { .port = 0, .scenario = NULL };
+    FakeProvOptions opt = { .port = 0 };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -57,6 +57,8 @@ int main(int argc, char **argv)
             port_file = argv[++i];
         } else if (strcmp(argv[i], "--scenario") == 0) {
             opt.scenario = argv[++i];
+        } else if (strcmp(argv[i], "--transcripts") == 0) {
+            opt.transcript_dir = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0) {
             char *end = NULL;
             errno = 0;
