@@ -1,0 +1,1 @@
+# bench.mk — versus bench and its helpers (see Makefile.am)
