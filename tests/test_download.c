@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/xdg.h"
 #include "dlserver.h"
 #include "engine/download.h"
+#include "engine/model_ref.h"
 #include "engine/sha256.h"
 #include "providers/local.h"
 
@@ -284,6 +286,28 @@ Test(model_ref, malformed_hf_references_are_rejected_before_any_request)
     }
 }
 
+Test(model_ref, locate_says_cached_or_where_a_download_would_go_without_a_request)
+{
+    char path[4096], err[512], want[512];
+    setenv("VERSUS_HF_ENDPOINT", "http://127.0.0.1:1", 1); /* any request would fail */
+    cache_file("SmolLM2-135M-Instruct.Q4_1.gguf", want, sizeof want);
+    cr_assert_eq(model_ref_locate("", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, want);
+    cr_assert_eq(model_ref_locate(model_ref_default(), path, sizeof path, err, sizeof err), 0);
+    cr_assert_str_eq(path, want);
+    write_file(want, "GGUF", 4);
+    cr_assert_eq(model_ref_locate("", path, sizeof path, err, sizeof err), 1, "%s", err);
+    cr_assert_str_eq(path, want);
+
+    cache_file("o/r/sub/f.gguf", want, sizeof want);
+    cr_assert_eq(model_ref_locate("hf://o/r/sub/f.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, want);
+    cr_assert(!exists(want));
+    cr_assert_eq(model_ref_locate("hf://o/r", path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_locate("/nonexistent/m.gguf", path, sizeof path, err, sizeof err), -1);
+    cr_assert_str_eq(err, "model file /nonexistent/m.gguf not found");
+}
+
 /* ---- downloads over loopback ---- */
 
 Test(download, hf_reference_downloads_once_then_uses_the_cache)
@@ -502,6 +526,26 @@ Test(download, default_model_download_checks_the_known_size_and_checksum)
     cr_assert(!exists(part));
 }
 
+Test(download, two_processes_at_once_download_the_file_once)
+{
+    serve(DLSERVER_NORMAL);
+    char path[4096], err[512], hex[65];
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char p2[4096], e2[512];
+        _exit(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, p2, sizeof p2, e2, sizeof e2) == 0 ? 0 : 1);
+    }
+    int rc = local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_eq(dlserver_requests(server), 1);
+    file_sha(path, hex);
+    cr_assert_str_eq(hex, STORIES_SHA);
+}
+
 Test(download, download_file_checks_expected_size_and_rejects_a_bad_digest_option)
 {
     serve(DLSERVER_NORMAL);
@@ -525,7 +569,11 @@ Test(download, progress_line_shows_percent_sizes_and_time_left)
     download_format_progress(line, sizeof line, "m.gguf", 49181216, 98362432, 10e6);
     cr_assert_str_eq(line, "m.gguf [############------------]  50% 49.2/98.4 MB  10.0 MB/s  5s left");
     download_format_progress(line, sizeof line, "m.gguf", 1000000, 0, 0);
-    cr_assert_str_eq(line, "m.gguf 1.0 MB  0.0 MB/s");
+    cr_assert_str_eq(line, "m.gguf 1.0 MB");
+    download_format_progress(line, sizeof line, "m.gguf", 1000000, 0, 2e6);
+    cr_assert_str_eq(line, "m.gguf 1.0 MB  2.0 MB/s");
+    download_format_progress(line, sizeof line, "m.gguf", 98362432, 98362432, 0);
+    cr_assert_str_eq(line, "m.gguf [########################] 100% 98.4/98.4 MB");
     download_format_progress(line, sizeof line, "m.gguf", 0, 98362432, 1e5);
     cr_assert(strstr(line, "16m23s left"), "%s", line);
 }

@@ -239,11 +239,29 @@ void download_format_progress(char *out, size_t outlen, const char *label, int64
             else
                 snprintf(eta, sizeof eta, "  %dm%02ds left", (int)(s / 60), (int)s % 60);
         }
-        snprintf(out, outlen, "%s [%s] %3d%% %.1f/%.1f MB  %.1f MB/s%s", label, bar, pct, (double)got / mb,
-                 (double)total / mb, rate / mb, eta);
-    } else {
+        char speed[32] = "";
+        if (rate > 0)
+            snprintf(speed, sizeof speed, "  %.1f MB/s", rate / mb);
+        snprintf(out, outlen, "%s [%s] %3d%% %.1f/%.1f MB%s%s", label, bar, pct, (double)got / mb,
+                 (double)total / mb, speed, eta);
+    } else if (rate > 0) {
         snprintf(out, outlen, "%s %.1f MB  %.1f MB/s", label, (double)got / mb, rate / mb);
+    } else {
+        snprintf(out, outlen, "%s %.1f MB", label, (double)got / mb);
     }
+}
+
+static void draw_progress(Attempt *a, double now)
+{
+    a->last_draw_ms = now;
+    double secs = (now - a->started_ms) / 1000.0;
+    double rate = secs > 0.2 ? (double)a->written / secs : 0;
+    char line[256];
+    download_format_progress(line, sizeof line, a->label, a->have + a->written,
+                             a->total >= 0 ? a->total : a->expect_size, rate);
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    a->drew = true;
 }
 
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -254,17 +272,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)ultotal;
     (void)ulnow;
     double now = clock_now_ms();
-    if (!a->progress || !a->decided || (a->status != 200 && a->status != 206) || now - a->last_draw_ms < 100)
-        return 0;
-    a->last_draw_ms = now;
-    double secs = (now - a->started_ms) / 1000.0;
-    double rate = secs > 0.2 ? (double)a->written / secs : 0;
-    char line[256];
-    download_format_progress(line, sizeof line, a->label, a->have + a->written,
-                             a->total >= 0 ? a->total : a->expect_size, rate);
-    fprintf(stderr, "\r%s\033[K", line);
-    fflush(stderr);
-    a->drew = true;
+    if (a->progress && a->decided && (a->status == 200 || a->status == 206) && now - a->last_draw_ms >= 100)
+        draw_progress(a, now);
     return 0;
 }
 
@@ -613,6 +622,8 @@ int download_file(const char *url, const char *dest, const DownloadOptions *opt,
 
     int64_t announced = -1;
     int rc = fetch_part(url, opt, &a, &announced, err, errlen);
+    if (a.drew && rc == DOWNLOAD_OK)
+        draw_progress(&a, clock_now_ms()); /* the final 100% */
     if (a.drew)
         fputc('\n', stderr);
     if (rc == DOWNLOAD_OK && fsync(a.fd) < 0) {

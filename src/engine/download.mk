@@ -1,5 +1,5 @@
 # download.mk — build fragment for model downloads and model resolution (see Makefile.am)
-libversus_a_SOURCES += src/engine/model_ref.c
+libversus_a_SOURCES += src/engine/model_ref.c src/engine/model_ref.h
 libversus_a_SOURCES += \
 	src/engine/sha256.c src/engine/sha256.h \
 	src/engine/download.c src/engine/download.h

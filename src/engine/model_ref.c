@@ -1,5 +1,6 @@
 /* model_ref.c — turns a local model reference into a file path
- * (local_resolve_model, declared in providers/local.h).
+ * (local_resolve_model, declared in providers/local.h), or says where it is
+ * or would be without downloading (model_ref.h).
  *
  * References:
  *   "PATH.gguf"                     absolute, relative or ~/...; must exist
@@ -33,6 +34,7 @@
 
 #include "core/xdg.h"
 #include "engine/download.h"
+#include "engine/model_ref.h"
 #include "engine/sha256.h"
 
 #define MODEL_REF_HF_ENDPOINT "https://huggingface.co"
@@ -219,16 +221,27 @@ static int cache_path(const HfRef *r, const KnownModel *km, char *path, size_t p
     return 0;
 }
 
+/* Parses ref and finds its cache path; 1 when cached, 0 when not, -1 on error. */
+static int locate_hf(const char *ref, HfRef *r, const KnownModel **km, char *path, size_t pathlen, char *err,
+                     size_t errlen)
+{
+    if (parse_hf(ref, r, err, errlen) < 0)
+        return -1;
+    *km = known_model(r);
+    if (cache_path(r, *km, path, pathlen, err, errlen) < 0)
+        return -1;
+    if (access(path, F_OK) < 0)
+        return 0;
+    return check_file(path, err, errlen) < 0 ? -1 : 1;
+}
+
 static int resolve_hf(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
 {
     HfRef r;
-    if (parse_hf(ref, &r, err, errlen) < 0)
-        return -1;
-    const KnownModel *km = known_model(&r);
-    if (cache_path(&r, km, path, pathlen, err, errlen) < 0)
-        return -1;
-    if (access(path, F_OK) == 0)
-        return check_file(path, err, errlen); /* cached: no request */
+    const KnownModel *km;
+    int found = locate_hf(ref, &r, &km, path, pathlen, err, errlen);
+    if (found != 0)
+        return found > 0 ? 0 : -1; /* cached: no request */
 
     const char *endpoint = getenv("VERSUS_HF_ENDPOINT");
     if (!endpoint || !*endpoint)
@@ -269,26 +282,38 @@ static int resolve_hf(const char *ref, char *path, size_t pathlen, char *err, si
     return 0;
 }
 
-static int resolve_ref(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
-{
-    if (strncmp(ref, "local:", 6) == 0)
-        ref += 6;
-    if (strncmp(ref, "hf://", 5) == 0)
-        return resolve_hf(ref, path, pathlen, err, errlen);
-    return resolve_path(ref, path, pathlen, err, errlen);
-}
-
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+/* The reference "" stands for: $VERSUS_MODEL, else the default model. */
+static const char *effective_ref(const char *ref)
 {
     if (!ref)
         ref = "";
     if (strncmp(ref, "local:", 6) == 0)
         ref += 6;
     if (*ref)
-        return resolve_ref(ref, path, pathlen, err, errlen);
-
+        return ref;
     const char *env = getenv("VERSUS_MODEL");
     if (env && *env && strcmp(env, "local:") != 0)
-        return resolve_ref(env, path, pathlen, err, errlen);
-    return resolve_hf(MODEL_REF_DEFAULT->ref, path, pathlen, err, errlen);
+        return strncmp(env, "local:", 6) == 0 ? env + 6 : env;
+    return MODEL_REF_DEFAULT->ref;
+}
+
+int model_ref_locate(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    ref = effective_ref(ref);
+    if (strncmp(ref, "hf://", 5) == 0) {
+        HfRef r;
+        const KnownModel *km;
+        return locate_hf(ref, &r, &km, path, pathlen, err, errlen);
+    }
+    return resolve_path(ref, path, pathlen, err, errlen) < 0 ? -1 : 1;
+}
+
+const char *model_ref_default(void) { return MODEL_REF_DEFAULT->ref; }
+
+int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    ref = effective_ref(ref);
+    if (strncmp(ref, "hf://", 5) == 0)
+        return resolve_hf(ref, path, pathlen, err, errlen);
+    return resolve_path(ref, path, pathlen, err, errlen);
 }
