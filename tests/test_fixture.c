@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/fixture.h"
@@ -413,4 +414,187 @@ Test(assertions, bad_arguments_are_refused)
     reply_free(r);
     assertion_free(&a);
     cJSON_Delete(o);
+}
+
+/* ---- offline replay ---------------------------------------------------------------------- */
+
+#include "store/replay.h"
+
+static const char openai_sse[] =
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there!\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3,\"total_tokens\":12}}\n\n"
+    "data: [DONE]\n\n";
+
+/* A recorded OpenAI reply: the SSE above in 7-byte chunks, 10 ms apart from 100 ms. */
+static Reply *recorded_openai(const char *stored_text)
+{
+    Reply *r = reply_new("openai:gpt-4o-mini", "openai", "gpt-4o-mini");
+    r->recording.enabled = true;
+    reply_start(r, 0);
+    r->recording.http_status = 200;
+    size_t n = sizeof openai_sse - 1;
+    for (size_t off = 0, i = 0; off < n; off += 7, i++)
+        reply_record(r, openai_sse + off, n - off < 7 ? n - off : 7, 100 + 10.0 * (double)i);
+    buf_puts(&r->text, stored_text);
+    r->status = REPLY_OK;
+    r->metrics.total_ms = 100 + 10.0 * (double)(n / 7) + 5;
+    r->metrics.cost_usd = 0.0002;
+    return r;
+}
+
+static Reply *recorded_error(void)
+{
+    static const char body[] = "{\n  \"error\": {\n    \"message\": \"Rate limit reached\",\n    \"type\": \"requests\",\n"
+                               "    \"code\": \"rate_limit_exceeded\"\n  }\n}\n";
+    Reply *r = reply_new("openai:gpt-4o", "openai", "gpt-4o");
+    r->recording.enabled = true;
+    reply_start(r, 0);
+    r->recording.http_status = 429;
+    reply_record(r, body, sizeof body - 1, 80);
+    reply_fail(r, 429, "rate_limit_exceeded", "Rate limit reached", 90);
+    return r;
+}
+
+/* One case: candidates openai (recorded), local (no recording), openai error. */
+static void replay_case_with(FixtureSet *set, const char *stored_text, const char *const *asserts, size_t n_asserts)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *local = reply_new("local:smol.gguf", "local", "smol.gguf");
+    reply_start(local, 0);
+    buf_puts(&local->text, "Hi.");
+    reply_finish(local, 50);
+    Reply *reps[3] = { recorded_openai(stored_text), local, recorded_error() };
+    Request rq = { .prompt = "Say hello", .params = params_default() };
+    cr_assert_eq(session_add_round(s, &rq, reps, 3, NULL, err, sizeof err), 0);
+    SessionLabel l = { .outcome = SESSION_WIN, .winner = 0, .category = "greeting" };
+    cr_assert_eq(session_label_round(s, 0, &l, err, sizeof err), 0);
+    for (size_t i = 0; i < n_asserts; i++) {
+        Assertion a;
+        cr_assert_eq(assertion_from_arg(asserts[i], &a, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(session_add_assertion(s, 0, &a, err, sizeof err), 0);
+        assertion_free(&a);
+    }
+    /* through a versus-format file and back, as replay reads it */
+    FixtureSet tmp = { 0 };
+    cr_assert_eq(fixture_add_session(&tmp, s, false, err, sizeof err), 0);
+    Buf out = { 0 };
+    cr_assert_eq(fixture_write(&tmp, FIXTURE_VERSUS, &out, err, sizeof err), 0);
+    cr_assert_eq(fixture_read(buf_str(&out), out.len, FIXTURE_VERSUS, set, err, sizeof err), 0, "%s", err);
+    buf_free(&out);
+    fixture_set_free(&tmp);
+    for (int i = 0; i < 3; i++)
+        reply_free(reps[i]);
+    session_free(s);
+}
+
+Test(replay, offline_decodes_recordings_through_the_real_decoder, .init = setup, .fini = teardown)
+{
+    FixtureSet set = { 0 };
+    static const char *const asserts[] = { "contains:Hello", "regex:^Hello there!$", "max-output-tokens:3",
+                                           "max-cost:0.001", "max-total-ms:10000",
+                                           "contains:Hi" /* scoped below: only the winner is checked */ };
+    replay_case_with(&set, "Hello there!", asserts, 5);
+    ReplayCaseResult r;
+    char err[256];
+    cr_assert_eq(replay_case_offline(&set.cases[0], false, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.n_cands, 3);
+    const Reply *d = r.cands[0].reply;
+    cr_assert(r.cands[0].decoded);
+    cr_assert_str_eq(buf_str(&d->text), "Hello there!");
+    cr_assert_eq(d->status, REPLY_OK);
+    cr_assert_str_eq(d->finish_reason, "stop");
+    cr_assert_eq(d->usage.output_tokens, 3);
+    cr_assert_eq(d->usage.input_tokens, 9);
+    cr_assert(d->saw_done);
+    /* the clock is the recording's: the first text arrives with the chunk that
+     * completes the second event */
+    size_t first_event_end = strstr(openai_sse, "\"Hello\"") - openai_sse;
+    first_event_end = strstr(openai_sse + first_event_end, "\n\n") - openai_sse + 2;
+    cr_assert_float_eq(d->metrics.ttft_ms, 100 + 10.0 * (double)((first_event_end - 1) / 7), 1e-9);
+    cr_assert_not(r.cands[0].text_drift);
+    cr_assert_not(r.cands[1].decoded, "local replies have no recording");
+    cr_assert(strstr(r.cands[1].note, "stored"));
+    cr_assert(r.cands[2].decoded);
+    cr_assert_eq(r.cands[2].reply->status, REPLY_ERROR);
+    cr_assert_eq(r.cands[2].reply->http_status, 429);
+    cr_assert_eq(r.n_checks, 5, "model-less assertions apply to the winner only");
+    cr_assert_eq(r.passed, 5);
+    cr_assert_eq(r.failed, 0);
+    cr_assert_not(r.drift);
+    replay_case_result_free(&r);
+    fixture_set_free(&set);
+}
+
+Test(replay, offline_reports_failed_assertions_and_text_drift, .init = setup, .fini = teardown)
+{
+    FixtureSet set = { 0 };
+    static const char *const asserts[] = { "contains:Goodbye", "max-ttft-ms:50", "is-json" };
+    replay_case_with(&set, "Hello there?", asserts, 3);
+    ReplayCaseResult r;
+    char err[256];
+    cr_assert_eq(replay_case_offline(&set.cases[0], false, &r, err, sizeof err), 0);
+    cr_assert_eq(r.failed, 3);
+    cr_assert(strstr(r.checks[0].why, "Goodbye"));
+    cr_assert(r.cands[0].text_drift, "decoded text differs from the stored text");
+    cr_assert(r.drift);
+    Buf junit = { 0 };
+    cr_assert_eq(replay_junit(&set, &r, 12.5, &junit), 0);
+    const char *x = buf_str(&junit);
+    cr_assert(strstr(x, "<testsuite name=\"versus replay\" tests=\"1\" failures=\"1\""), "%s", x);
+    cr_assert(strstr(x, "<failure message=\"3 of 3 assertions failed\""), "%s", x);
+    cr_assert(strstr(x, "classname=\"greeting\""));
+    cr_assert(strstr(x, "drift: openai:gpt-4o-mini text changed"));
+    buf_free(&junit);
+    replay_case_result_free(&r);
+    fixture_set_free(&set);
+}
+
+/* Runs the built binary; skips when it is not there. */
+static int run_versus(const char *args)
+{
+    const char *bd = getenv("VERSUS_BUILDDIR");
+    char bin[1024], cmd[4096];
+    snprintf(bin, sizeof bin, "%s/versus", bd ? bd : ".");
+    if (access(bin, X_OK) != 0)
+        cr_skip_test("the versus binary is not built");
+    snprintf(cmd, sizeof cmd, "XDG_DATA_HOME='%s/data' '%s' %s >'%s/out.txt' 2>&1", tmpdir, bin, args, tmpdir);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_cases(const char *name, const char *stored_text, const char *const *asserts, size_t n)
+{
+    FixtureSet set = { 0 };
+    replay_case_with(&set, stored_text, asserts, n);
+    Buf out = { 0 };
+    char err[256], path[512];
+    cr_assert_eq(fixture_write(&set, FIXTURE_VERSUS, &out, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    fwrite(out.data, 1, out.len, f);
+    fclose(f);
+    buf_free(&out);
+    fixture_set_free(&set);
+}
+
+Test(replay, versus_replay_offline_exit_codes, .init = setup, .fini = teardown)
+{
+    static const char *const good[] = { "contains:Hello" }, *const bad[] = { "contains:Goodbye" };
+    write_cases("good.jsonl", "Hello there!", good, 1);
+    write_cases("bad.jsonl", "Hello there!", bad, 1);
+    char args[1024];
+    snprintf(args, sizeof args, "replay --offline '%s/good.jsonl'", tmpdir);
+    cr_assert_eq(run_versus(args), 0);
+    snprintf(args, sizeof args, "replay --offline '%s/bad.jsonl' --format junit -o '%s/junit.xml'", tmpdir, tmpdir);
+    cr_assert_eq(run_versus(args), 1);
+    char path[512];
+    snprintf(path, sizeof path, "%s/junit.xml", tmpdir);
+    cr_assert_eq(access(path, R_OK), 0, "JUnit file written");
+    snprintf(args, sizeof args, "replay --offline '%s/missing.jsonl'", tmpdir);
+    cr_assert_eq(run_versus(args), 2);
 }

@@ -19,6 +19,7 @@ static const CliCommand cli_commands[] = {
     { "sessions", cli_sessions, "list, show, label and remove saved sessions" },
     { "export", cli_export, "write labelled rounds as test cases (versus, promptfoo, openai-evals, csv)" },
     { "policy", cli_policy, "check a routing policy against labelled cases (no API calls)" },
+    { "replay", cli_replay, "re-run test cases (offline from recordings, or live) and check assertions" },
     { NULL, NULL, NULL },
 };
 

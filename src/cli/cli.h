@@ -20,5 +20,6 @@ int cli_tui(int argc, char **argv);
 int cli_sessions(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 #endif

@@ -12,7 +12,8 @@ libversus_a_SOURCES += \
 	src/store/fixture.c src/store/fixture.h \
 	src/store/bradley_terry.c src/store/bradley_terry.h \
 	src/store/policy.c src/store/policy.h \
-	src/cli/sessions.c src/cli/export.c src/cli/policy.c
+	src/store/replay.c src/store/replay.h \
+	src/cli/sessions.c src/cli/export.c src/cli/policy.c src/cli/replay.c
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
