@@ -448,7 +448,7 @@ static int request_copy(const FakeRequest *src, FakeRequest *dst)
     return 0;
 }
 
-/* Counts the request, remembers it, and sets rq->attempt. Under no lock. */
+/* Counts the request, remembers a copy, and sets rq->attempt (takes the lock). */
 static void record(FakeProv *fp, FakeRequest *rq)
 {
     pthread_mutex_lock(&fp->mu);
