@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/keys.h"
 #include "core/prices.h"
+#include "engine/model_ref.h"
 #include "providers/local.h"
 #include "providers/provider.h"
 
@@ -33,10 +34,16 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
         char path[4096];
         if (!local_engine_available())
             snprintf(status, sizeof status, "unusable: the built-in engine is not built yet");
-        else if (local_resolve_model(t.model, path, sizeof path, err, sizeof err) < 0)
-            snprintf(status, sizeof status, "unusable: %s", err);
-        else
-            snprintf(status, sizeof status, "usable (%s)", path);
+        else {
+            int where = model_ref_locate(t.model, path, sizeof path, err, sizeof err);
+            if (where < 0)
+                snprintf(status, sizeof status, "unusable: %s", err);
+            else if (where == 0)
+                snprintf(status, sizeof status, "usable: downloads %s to %s on first use",
+                         t.model[0] ? t.model : model_ref_default(), path);
+            else
+                snprintf(status, sizeof status, "usable (%s)", path);
+        }
     } else if (t.key_env[0] || t.key_file[0]) {
         int missing = 0;
         char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);

@@ -458,6 +458,7 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
+    cli_prefetch_local_models(cfg, specs, n_specs);
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
         fprintf(stderr, "versus: %s\n", err);
