@@ -5,7 +5,8 @@ libversus_a_SOURCES += src/providers/local.c
 libversus_a_SOURCES += \
 	src/engine/gguf.c src/engine/gguf.h \
 	src/engine/model.c src/engine/model.h \
-	src/engine/sampler.c src/engine/sampler.h
+	src/engine/sampler.c src/engine/sampler.h \
+	src/engine/engine.c src/engine/engine.h
 
 check_PROGRAMS += tests/test_gguf
 TESTS += tests/test_gguf

@@ -1,26 +1,189 @@
-/* local.c — the built-in engine as a stream source (see local.h).
- *
- * PLACEHOLDER written by the lead so the run layer links before the engine
- * lands: every entry point reports that the engine is not built yet. The
- * engine engineer owns this file and replaces it whole. */
+/* local.c — the built-in engine as a stream source (see local.h): turns a
+ * Request into an engine job on a worker thread, and the worker's messages
+ * into StreamEvents and the Reply's local extras (prompt ids, backend, load
+ * time, resident memory). Not for model resolution (engine/model_ref.c) or
+ * anything numeric (engine/). */
 #include "providers/local.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
-bool local_engine_available(void) { return false; }
+#include "core/clock.h"
+#include "engine/engine.h"
+
+struct LocalStream {
+    EngineWorker *w;
+    Reply *reply;   /* borrowed: the run owns it and outlives the stream */
+    bool ended;
+};
+
+bool local_engine_available(void) { return true; }
+
+/* A seed for unseeded requests: the kernel's randomness, or the clock. */
+static uint64_t fresh_seed(void)
+{
+    uint64_t s;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s)
+        return s;
+    return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(clock_now_ms() * 1000.0);
+}
+
+/* Request parameters over the engine's defaults (unset = default). */
+static EngineGenParams gen_params(const Params *p)
+{
+    EngineGenParams g = { .sampler = sampler_params_default(), .max_tokens = 0 };
+    if (!isnan(p->temperature))
+        g.sampler.temperature = (float)p->temperature;
+    if (!isnan(p->top_p))
+        g.sampler.top_p = (float)p->top_p;
+    if (p->top_k != PARAM_UNSET_INT)
+        g.sampler.top_k = (int)(p->top_k > 1000000 ? 1000000 : p->top_k);
+    if (!isnan(p->min_p))
+        g.sampler.min_p = (float)p->min_p;
+    if (!isnan(p->repeat_penalty))
+        g.sampler.repeat_penalty = (float)p->repeat_penalty;
+    g.sampler.seed = p->seed_set && p->seed >= 0 ? (uint64_t)p->seed : fresh_seed();
+    if (p->max_tokens != PARAM_UNSET_INT && p->max_tokens > 0)
+        g.max_tokens = (int)(p->max_tokens > 1 << 24 ? 1 << 24 : p->max_tokens);
+    return g;
+}
 
 LocalStream *local_stream_start(const char *model_path, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen)
 {
-    (void)model_path;
-    (void)rq;
-    (void)opt;
-    (void)reply;
-    snprintf(err, errlen, "the built-in local engine is not built yet (local: models are not available in this build)");
-    return NULL;
+    if (!model_path || !*model_path) {
+        snprintf(err, errlen, "no model file given");
+        return NULL;
+    }
+    if (opt && opt->backend && strcmp(opt->backend, "cuda") == 0) {
+        snprintf(err, errlen, "the CUDA backend is not available to the local engine in this build "
+                              "(use --backend cpu or auto)");
+        return NULL;
+    }
+    LocalStream *ls = calloc(1, sizeof *ls);
+    if (!ls) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ls->reply = reply;
+    EngineJob job = {
+        .model_path = model_path,
+        .opt = { .n_threads = opt ? opt->threads : 0 },
+        .system = rq->system,
+        .prompt = rq->prompt ? rq->prompt : "",
+        .raw = rq->params.raw,
+        .gen = gen_params(&rq->params),
+    };
+    if (rq->params.context_length != PARAM_UNSET_INT && rq->params.context_length > 0)
+        job.opt.n_ctx = (int)(rq->params.context_length > 1 << 20 ? 1 << 20 : rq->params.context_length);
+    ls->w = engine_worker_start(&job, err, errlen);
+    if (!ls->w) {
+        free(ls);
+        return NULL;
+    }
+    if (reply)
+        snprintf(reply->backend, sizeof reply->backend, "cpu");
+    return ls;
 }
 
-int local_stream_fd(const LocalStream *ls) { (void)ls; return -1; }
-int local_stream_pump(LocalStream *ls, const StreamSink *sink) { (void)ls; (void)sink; return 1; }
-void local_stream_cancel(LocalStream *ls) { (void)ls; }
-void local_stream_free(LocalStream *ls) { (void)ls; }
+int local_stream_fd(const LocalStream *ls) { return ls ? engine_worker_fd(ls->w) : -1; }
+
+static void set_prompt_ids(Reply *r, const int *ids, size_t n)
+{
+    free(r->prompt_token_ids);
+    r->prompt_token_ids = NULL;
+    r->n_prompt_token_ids = 0;
+    if (n == 0)
+        return;
+    r->prompt_token_ids = malloc(n * sizeof *ids);
+    if (!r->prompt_token_ids)
+        return;
+    memcpy(r->prompt_token_ids, ids, n * sizeof *ids);
+    r->n_prompt_token_ids = n;
+}
+
+int local_stream_pump(LocalStream *ls, const StreamSink *sink)
+{
+    if (!ls || ls->ended)
+        return 1;
+    EngineMsg m;
+    int rc;
+    while ((rc = engine_worker_read(ls->w, &m)) == 1) {
+        switch (m.kind) {
+        case ENGINE_MSG_LOADED:
+            if (ls->reply) {
+                ls->reply->metrics.load_ms = m.load_ms;
+                snprintf(ls->reply->backend, sizeof ls->reply->backend, "%s", m.backend);
+            }
+            break;
+        case ENGINE_MSG_PROMPT:
+            if (ls->reply)
+                set_prompt_ids(ls->reply, m.ids, m.n_ids);
+            break;
+        case ENGINE_MSG_TOKEN: {
+            StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+            ev.text = m.text;
+            ev.len = m.len;
+            ev.token_id = m.token;
+            if (sink && sink->emit)
+                sink->emit(sink->user, &ev);
+            break;
+        }
+        case ENGINE_MSG_USAGE: {
+            Usage u = usage_unknown();
+            u.input_tokens = m.n_prompt;
+            u.output_tokens = m.n_output;
+            stream_emit_usage(sink, u);
+            break;
+        }
+        case ENGINE_MSG_TIMINGS: {
+            if (ls->reply)
+                ls->reply->metrics.rss_mib = m.rss_mib;
+            StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
+            ev.server_prompt_tokens_per_s = m.prompt_tokens_per_s;
+            ev.server_output_tokens_per_s = m.output_tokens_per_s;
+            if (sink && sink->emit)
+                sink->emit(sink->user, &ev);
+            break;
+        }
+        case ENGINE_MSG_FINISH:
+            if (strcmp(m.text, "cancelled") != 0) /* a cancel is the caller's own doing */
+                stream_emit_finish(sink, m.text);
+            break;
+        case ENGINE_MSG_ERROR:
+            stream_emit_error(sink, 0, "engine", m.text);
+            ls->ended = true;
+            return 1;
+        case ENGINE_MSG_DONE:
+            stream_emit_done(sink);
+            ls->ended = true;
+            return 1;
+        }
+    }
+    if (rc < 0) {
+        stream_emit_error(sink, 0, "engine", "the engine worker stopped without finishing its reply");
+        ls->ended = true;
+        return 1;
+    }
+    return 0;
+}
+
+void local_stream_cancel(LocalStream *ls)
+{
+    if (ls)
+        engine_worker_cancel(ls->w);
+}
+
+void local_stream_free(LocalStream *ls)
+{
+    if (!ls)
+        return;
+    engine_worker_free(ls->w);
+    free(ls);
+}

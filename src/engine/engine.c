@@ -1,0 +1,663 @@
+/* engine.c — the built-in engine (see engine.h): load (GGUF + model + thread
+ * pool + tokenizer + chat template), the generate loop with its timings, the
+ * bench entry points, and the worker thread with its framed socket protocol.
+ *
+ * Not here: the network of the model (model.c), token selection (sampler.c),
+ * text <-> ids (tokenizer.c, chat_template.c), StreamEvents (local.c). */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "engine/chat_template.h"
+#include "engine/threadpool.h"
+#include "engine/token_decoder.h"
+#include "engine/tokenizer.h"
+
+struct Engine {
+    GgufFile *g;
+    Model *m;
+    ThreadPool *pool;
+    Tokenizer *tok;
+    ChatTemplate tmpl;    /* the model's chat family (plain when it has none) */
+    int stop_ids[16];     /* tokens that end the assistant's turn in that family */
+    size_t n_stop;
+    double load_ms;
+    int n_threads;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- load ------------------------------------------------------------------------ */
+
+Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_t errlen)
+{
+    double t0 = clock_now_ms();
+    Engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    char inner[512];
+    e->g = gguf_open(path, err, errlen);
+    if (!e->g)
+        goto fail;
+    /* Below a few MiB of weights a matrix product is shorter than a thread
+     * hand-off: such toy models run on the caller's thread unless told otherwise. */
+    int threads = opt && opt->n_threads > 0 ? opt->n_threads : gguf_file_size(e->g) < (8u << 20) ? 1 : 0;
+    e->pool = threadpool_new(threads);
+    if (!e->pool) {
+        set_err(err, errlen, "cannot start the engine's threads");
+        goto fail;
+    }
+    e->n_threads = threadpool_size(e->pool);
+    ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = opt ? opt->batch : 0, .pool = e->pool };
+    e->m = model_new(e->g, &mo, inner, sizeof inner);
+    if (!e->m) {
+        set_err(err, errlen, "%s: %s", path, inner);
+        goto fail;
+    }
+    e->tok = tokenizer_load(e->g, inner, sizeof inner);
+    if (!e->tok) {
+        set_err(err, errlen, "%s: tokenizer: %s", path, inner);
+        goto fail;
+    }
+    if (tokenizer_vocab_size(e->tok) > (size_t)model_config(e->m)->n_vocab) {
+        set_err(err, errlen, "%s: the vocabulary (%zu tokens) is larger than the embedding (%d rows)", path,
+                tokenizer_vocab_size(e->tok), model_config(e->m)->n_vocab);
+        goto fail;
+    }
+    chat_template_from_gguf(&e->tmpl, e->g, e->tok);
+    e->n_stop = chat_template_stop_ids(&e->tmpl, e->tok, e->stop_ids, sizeof e->stop_ids / sizeof e->stop_ids[0]);
+    e->load_ms = clock_now_ms() - t0;
+    return e;
+fail:
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(Engine *e)
+{
+    if (!e)
+        return;
+    tokenizer_free(e->tok);
+    model_free(e->m);
+    threadpool_free(e->pool);
+    gguf_close(e->g);
+    free(e);
+}
+
+Model *engine_model(Engine *e) { return e->m; }
+const GgufFile *engine_gguf(const Engine *e) { return e->g; }
+double engine_load_ms(const Engine *e) { return e->load_ms; }
+int engine_threads(const Engine *e) { return e->n_threads; }
+bool engine_is_eog(const Engine *e, int token)
+{
+    if (tokenizer_is_eog(e->tok, token))
+        return true;
+    for (size_t i = 0; i < e->n_stop; i++)
+        if (e->stop_ids[i] == token)
+            return true;
+    return false;
+}
+
+const ChatTemplate *engine_chat_template(const Engine *e) { return &e->tmpl; }
+int engine_bos(const Engine *e) { return tokenizer_bos(e->tok); }
+
+int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids, size_t *n,
+                        char *err, size_t errlen)
+{
+    *ids = NULL;
+    *n = 0;
+    ChatTemplate raw_tmpl;
+    chat_template_init(&raw_tmpl, CHAT_RAW);
+    const ChatTemplate *ct = raw ? &raw_tmpl : &e->tmpl;
+    Buf text = { 0 };
+    if (chat_template_apply(ct, system, user ? user : "", &text) < 0 ||
+        tokenizer_encode(e->tok, buf_str(&text), text.len, true, !raw, ids, n) < 0) {
+        buf_free(&text);
+        set_err(err, errlen, "out of memory while building the prompt");
+        return -1;
+    }
+    buf_free(&text);
+    /* a template that writes the BOS text itself plus the tokenizer's BOS: keep one */
+    int bos = tokenizer_bos(e->tok);
+    if (*n >= 2 && bos >= 0 && (*ids)[0] == bos && (*ids)[1] == bos) {
+        memmove(*ids, *ids + 1, (*n - 1) * sizeof **ids);
+        (*n)--;
+    }
+    if (*n == 0) {
+        set_err(err, errlen, "the prompt is empty and the model adds no BOS token: nothing to generate from");
+        free(*ids);
+        *ids = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- generate ---------------------------------------------------------------------- */
+
+int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp, EngineTokenFn cb,
+                    void *user, volatile int *cancel, EngineStats *st, char *err, size_t errlen)
+{
+    EngineStats dummy;
+    if (!st)
+        st = &dummy;
+    memset(st, 0, sizeof *st);
+    st->prompt_tokens_per_s = -1;
+    st->output_tokens_per_s = -1;
+    st->ttft_ms = -1;
+    snprintf(st->finish_reason, sizeof st->finish_reason, "stop");
+    const ModelConfig *c = model_config(e->m);
+    if (n < 1) {
+        set_err(err, errlen, "empty prompt: at least one token is needed");
+        return -1;
+    }
+    if (n > (size_t)c->n_ctx) {
+        set_err(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+        return -1;
+    }
+    st->n_prompt = (int)n;
+    EngineGenParams defaults = { .sampler = sampler_params_default() };
+    if (!gp)
+        gp = &defaults;
+    Sampler *s = sampler_new(&gp->sampler, c->n_vocab);
+    int *hist = malloc(((size_t)c->n_ctx + 1) * sizeof *hist);
+    Buf text = { 0 };
+    TokenDecoder dec;
+    tokdec_init(&dec, e->tok, false);
+    int rc = -1;
+    if (!s || !hist) {
+        set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    memcpy(hist, prompt, n * sizeof *hist);
+    size_t nh = n;
+    double t0 = clock_now_ms();
+    int batch = 512; /* model_forward chunks further; this is the cancel granularity */
+    for (size_t done = 0; done < n; done += (size_t)batch) {
+        if (cancel && *cancel) {
+            snprintf(st->finish_reason, sizeof st->finish_reason, "cancelled");
+            rc = 0;
+            goto out;
+        }
+        int T = n - done < (size_t)batch ? (int)(n - done) : batch;
+        if (model_forward(e->m, prompt + done, T, (int)done, err, errlen) < 0)
+            goto out;
+    }
+    double t1 = clock_now_ms();
+    st->prefill_ms = t1 - t0;
+    if (st->prefill_ms > 0)
+        st->prompt_tokens_per_s = n / (st->prefill_ms / 1000.0);
+    int pos = (int)n;
+    double t_first = -1, t_last = -1;
+    for (;;) {
+        if (cancel && *cancel) {
+            snprintf(st->finish_reason, sizeof st->finish_reason, "cancelled");
+            break;
+        }
+        int tok = sampler_sample(s, model_logits(e->m), hist, nh);
+        if (!gp->ignore_eos && engine_is_eog(e, tok))
+            break; /* "stop" */
+        hist[nh++] = tok;
+        st->n_output++;
+        buf_reset(&text);
+        if (tokdec_push(&dec, tok, &text) < 0) {
+            set_err(err, errlen, "out of memory");
+            goto out;
+        }
+        double now = clock_now_ms();
+        if (t_first < 0) {
+            t_first = now;
+            st->ttft_ms = now - t0;
+        }
+        t_last = now;
+        int stop = cb ? cb(user, tok, buf_str(&text), text.len) : 0;
+        if (stop) {
+            snprintf(st->finish_reason, sizeof st->finish_reason, "cancelled");
+            break;
+        }
+        if ((gp->max_tokens > 0 && st->n_output >= gp->max_tokens) || pos >= c->n_ctx) {
+            snprintf(st->finish_reason, sizeof st->finish_reason, "length");
+            break;
+        }
+        if (model_forward(e->m, &tok, 1, pos++, err, errlen) < 0)
+            goto out;
+    }
+    buf_reset(&text);
+    if (tokdec_flush(&dec, &text) == 0 && text.len && cb) /* a character cut off at the end */
+        cb(user, -1, buf_str(&text), text.len);
+    if (st->n_output >= 2 && t_last > t_first) {
+        st->decode_ms = t_last - t_first;
+        st->output_tokens_per_s = (st->n_output - 1) / (st->decode_ms / 1000.0);
+    }
+    rc = 0;
+out:
+    buf_free(&text);
+    free(hist);
+    sampler_free(s);
+    return rc;
+}
+
+/* ---- bench ------------------------------------------------------------------------ */
+
+/* Deterministic in-vocabulary token ids (no special meaning needed for timing). */
+static void bench_tokens(const Engine *e, int *ids, int n)
+{
+    uint32_t x = 2463534242u;
+    int nv = model_config(e->m)->n_vocab;
+    for (int i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        ids[i] = (int)(x % (uint32_t)nv);
+    }
+}
+
+int engine_bench_prefill(Engine *e, int n_tokens, double *ms, char *err, size_t errlen)
+{
+    if (n_tokens < 1 || n_tokens > model_config(e->m)->n_ctx) {
+        set_err(err, errlen, "%d prompt tokens do not fit in the context (%d)", n_tokens,
+                model_config(e->m)->n_ctx);
+        return -1;
+    }
+    int *ids = malloc((size_t)n_tokens * sizeof *ids);
+    if (!ids) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    bench_tokens(e, ids, n_tokens);
+    double t0 = clock_now_ms();
+    int rc = model_forward(e->m, ids, n_tokens, 0, err, errlen);
+    *ms = clock_now_ms() - t0;
+    free(ids);
+    return rc;
+}
+
+int engine_bench_decode(Engine *e, int n_past, int n_tokens, double *ms, char *err, size_t errlen)
+{
+    const ModelConfig *c = model_config(e->m);
+    if (n_past < 1 || n_tokens < 1 || n_past > c->n_ctx - n_tokens) {
+        set_err(err, errlen, "%d + %d tokens do not fit in the context (%d)", n_past, n_tokens, c->n_ctx);
+        return -1;
+    }
+    int *ids = malloc((size_t)n_past * sizeof *ids);
+    if (!ids) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    bench_tokens(e, ids, n_past);
+    int rc = model_forward(e->m, ids, n_past, 0, err, errlen);
+    free(ids);
+    if (rc < 0)
+        return -1;
+    double t0 = clock_now_ms();
+    for (int i = 0; i < n_tokens; i++) {
+        int tok = sampler_argmax(model_logits(e->m), c->n_vocab);
+        if (model_forward(e->m, &tok, 1, n_past + i, err, errlen) < 0)
+            return -1;
+    }
+    *ms = clock_now_ms() - t0;
+    return 0;
+}
+
+double engine_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return -1;
+    unsigned long size, resident;
+    int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return ok && page > 0 ? (double)resident * (double)page / (1024.0 * 1024.0) : -1;
+}
+
+/* ---- the worker ---------------------------------------------------------------------- */
+
+#define MSG_MAX_PAYLOAD (64u << 20) /* a prompt of 16M token ids: far beyond any context */
+
+struct EngineWorker {
+    pthread_t thread;
+    bool started;
+    int rfd, wfd;          /* read end (loop), write end (worker) */
+    volatile int cancel;
+    bool write_failed;     /* worker: the reader is gone */
+    /* the job, copied */
+    char *model_path, *system, *prompt;
+    int *prompt_ids;
+    EngineJob job;
+    /* reader state */
+    unsigned char *in;     /* received bytes not yet consumed */
+    size_t in_len, in_cap;
+    bool eof;
+    char *msg;             /* the payload of the message last returned, NUL-terminated */
+    size_t msg_cap;
+};
+
+typedef struct FrameHeader {
+    uint32_t kind;
+    uint32_t len;
+} FrameHeader;
+
+static void send_frame(EngineWorker *w, EngineMsgKind kind, const void *a, size_t alen, const void *b,
+                       size_t blen)
+{
+    if (w->write_failed)
+        return;
+    FrameHeader h = { (uint32_t)kind, (uint32_t)(alen + blen) };
+    struct iovec iov[3] = { { &h, sizeof h }, { (void *)a, alen }, { (void *)b, blen } };
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+    size_t left = sizeof h + alen + blen;
+    while (left > 0) {
+        ssize_t k = sendmsg(w->wfd, &mh, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            w->write_failed = true; /* the loop went away: stop working */
+            w->cancel = 1;
+            return;
+        }
+        left -= (size_t)k;
+        /* advance the iovecs past what was sent */
+        size_t adv = (size_t)k;
+        while (adv > 0 && mh.msg_iovlen > 0) {
+            if (adv >= mh.msg_iov[0].iov_len) {
+                adv -= mh.msg_iov[0].iov_len;
+                mh.msg_iov++;
+                mh.msg_iovlen--;
+            } else {
+                mh.msg_iov[0].iov_base = (char *)mh.msg_iov[0].iov_base + adv;
+                mh.msg_iov[0].iov_len -= adv;
+                adv = 0;
+            }
+        }
+    }
+}
+
+static void send_text(EngineWorker *w, EngineMsgKind kind, const char *s)
+{
+    send_frame(w, kind, s, strlen(s), NULL, 0);
+}
+
+static int on_token(void *user, int token, const char *text, size_t len)
+{
+    EngineWorker *w = user;
+    int32_t t = token;
+    send_frame(w, ENGINE_MSG_TOKEN, &t, sizeof t, text, len);
+    return w->write_failed;
+}
+
+static void *worker_main(void *arg)
+{
+    EngineWorker *w = arg;
+    char err[1024];
+    int *ids = NULL;
+    size_t n = 0;
+    Engine *e = engine_load(w->job.model_path, &w->job.opt, err, sizeof err);
+    if (!e) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    struct { double load_ms; char backend[8]; } loaded = { e->load_ms, "cpu" };
+    send_frame(w, ENGINE_MSG_LOADED, &loaded, sizeof loaded, NULL, 0);
+    if (w->job.prompt_ids) {
+        n = w->job.n_prompt_ids;
+        ids = malloc((n ? n : 1) * sizeof *ids);
+        if (!ids) {
+            send_text(w, ENGINE_MSG_ERROR, "out of memory");
+            goto done;
+        }
+        memcpy(ids, w->job.prompt_ids, n * sizeof *ids);
+    } else if (engine_build_prompt(e, w->job.system, w->job.prompt, w->job.raw, &ids, &n, err,
+                                   sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    send_frame(w, ENGINE_MSG_PROMPT, ids, n * sizeof *ids, NULL, 0);
+    EngineStats st;
+    if (engine_generate(e, ids, n, &w->job.gen, on_token, w, &w->cancel, &st, err, sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    int64_t usage[2] = { st.n_prompt, st.n_output };
+    send_frame(w, ENGINE_MSG_USAGE, usage, sizeof usage, NULL, 0);
+    double timings[4] = { st.prompt_tokens_per_s, st.output_tokens_per_s, st.ttft_ms, engine_rss_mib() };
+    send_frame(w, ENGINE_MSG_TIMINGS, timings, sizeof timings, NULL, 0);
+    send_text(w, ENGINE_MSG_FINISH, st.finish_reason);
+done:
+    free(ids);
+    engine_free(e);
+    send_frame(w, ENGINE_MSG_DONE, NULL, 0, NULL, 0);
+    return NULL;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen)
+{
+    if (!job || !job->model_path) {
+        set_err(err, errlen, "no model path");
+        return NULL;
+    }
+    EngineWorker *w = calloc(1, sizeof *w);
+    if (!w) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->rfd = w->wfd = -1;
+    bool oom = false;
+    w->job = *job;
+    w->job.model_path = w->model_path = dup_or_null(job->model_path, &oom);
+    w->job.system = w->system = dup_or_null(job->system, &oom);
+    w->job.prompt = w->prompt = dup_or_null(job->prompt, &oom);
+    if (job->prompt_ids) {
+        w->prompt_ids = malloc((job->n_prompt_ids ? job->n_prompt_ids : 1) * sizeof(int));
+        if (w->prompt_ids)
+            memcpy(w->prompt_ids, job->prompt_ids, job->n_prompt_ids * sizeof(int));
+        else
+            oom = true;
+        w->job.prompt_ids = w->prompt_ids;
+    }
+    if (oom) {
+        set_err(err, errlen, "out of memory");
+        engine_worker_free(w);
+        return NULL;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        set_err(err, errlen, "socketpair: %s", strerror(errno));
+        engine_worker_free(w);
+        return NULL;
+    }
+    w->rfd = sv[0];
+    w->wfd = sv[1];
+    int fl = fcntl(w->rfd, F_GETFL);
+    if (fl < 0 || fcntl(w->rfd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        set_err(err, errlen, "fcntl: %s", strerror(errno));
+        engine_worker_free(w);
+        return NULL;
+    }
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    if (rc != 0) {
+        set_err(err, errlen, "cannot start the engine thread: %s", strerror(rc));
+        engine_worker_free(w);
+        return NULL;
+    }
+    w->started = true;
+    return w;
+}
+
+int engine_worker_fd(const EngineWorker *w) { return w->rfd; }
+
+void engine_worker_cancel(EngineWorker *w)
+{
+    if (w)
+        w->cancel = 1;
+}
+
+/* Decodes one frame from the front of w->in into msg; 1, 0 (incomplete) or -1 (corrupt). */
+static int decode_frame(EngineWorker *w, EngineMsg *msg)
+{
+    FrameHeader h;
+    if (w->in_len < sizeof h)
+        return 0;
+    memcpy(&h, w->in, sizeof h);
+    if (h.len > MSG_MAX_PAYLOAD || h.kind > ENGINE_MSG_DONE)
+        return -1;
+    if (w->in_len < sizeof h + h.len)
+        return 0;
+    if (w->msg_cap < (size_t)h.len + 1) {
+        char *p = realloc(w->msg, (size_t)h.len + 1);
+        if (!p)
+            return -1;
+        w->msg = p;
+        w->msg_cap = (size_t)h.len + 1;
+    }
+    memcpy(w->msg, w->in + sizeof h, h.len);
+    w->msg[h.len] = '\0';
+    memmove(w->in, w->in + sizeof h + h.len, w->in_len - sizeof h - h.len);
+    w->in_len -= sizeof h + h.len;
+
+    memset(msg, 0, sizeof *msg);
+    msg->kind = (EngineMsgKind)h.kind;
+    msg->token = -1;
+    const char *p = w->msg;
+    size_t len = h.len;
+    switch (msg->kind) {
+    case ENGINE_MSG_LOADED: {
+        struct { double load_ms; char backend[8]; } l;
+        if (len != sizeof l)
+            return -1;
+        memcpy(&l, p, sizeof l);
+        msg->load_ms = l.load_ms;
+        msg->backend = l.backend[0] == 'c' && l.backend[1] == 'u' ? "cuda" : "cpu";
+        break;
+    }
+    case ENGINE_MSG_PROMPT:
+        if (len % sizeof(int))
+            return -1;
+        msg->ids = (const int *)(const void *)p; /* realloc'ed buffer: suitably aligned */
+        msg->n_ids = len / sizeof(int);
+        break;
+    case ENGINE_MSG_TOKEN: {
+        int32_t t;
+        if (len < sizeof t)
+            return -1;
+        memcpy(&t, p, sizeof t);
+        msg->token = t;
+        msg->text = p + sizeof t;
+        msg->len = len - sizeof t;
+        break;
+    }
+    case ENGINE_MSG_USAGE: {
+        int64_t u[2];
+        if (len != sizeof u)
+            return -1;
+        memcpy(u, p, sizeof u);
+        msg->n_prompt = (long)u[0];
+        msg->n_output = (long)u[1];
+        break;
+    }
+    case ENGINE_MSG_TIMINGS: {
+        double t[4];
+        if (len != sizeof t)
+            return -1;
+        memcpy(t, p, sizeof t);
+        msg->prompt_tokens_per_s = t[0];
+        msg->output_tokens_per_s = t[1];
+        msg->ttft_ms = t[2];
+        msg->rss_mib = t[3];
+        break;
+    }
+    case ENGINE_MSG_FINISH:
+    case ENGINE_MSG_ERROR:
+        msg->text = p;
+        msg->len = len;
+        break;
+    case ENGINE_MSG_DONE:
+        break;
+    }
+    return 1;
+}
+
+int engine_worker_read(EngineWorker *w, EngineMsg *msg)
+{
+    for (;;) {
+        int rc = decode_frame(w, msg);
+        if (rc != 0)
+            return rc;
+        if (w->eof)
+            return -1;
+        if (w->in_cap - w->in_len < 4096) {
+            size_t cap = w->in_cap ? w->in_cap * 2 : 16384;
+            unsigned char *p = realloc(w->in, cap);
+            if (!p)
+                return -1;
+            w->in = p;
+            w->in_cap = cap;
+        }
+        ssize_t k = recv(w->rfd, w->in + w->in_len, w->in_cap - w->in_len, 0);
+        if (k > 0) {
+            w->in_len += (size_t)k;
+            continue;
+        }
+        if (k == 0) {
+            w->eof = true;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        w->eof = true;
+    }
+}
+
+void engine_worker_free(EngineWorker *w)
+{
+    if (!w)
+        return;
+    w->cancel = 1;
+    if (w->rfd >= 0)
+        shutdown(w->rfd, SHUT_RDWR); /* a worker blocked in send gets EPIPE and stops */
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    if (w->rfd >= 0)
+        close(w->rfd);
+    if (w->wfd >= 0)
+        close(w->wfd);
+    free(w->model_path);
+    free(w->system);
+    free(w->prompt);
+    free(w->prompt_ids);
+    free(w->in);
+    free(w->msg);
+    free(w);
+}

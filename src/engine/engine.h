@@ -1,0 +1,156 @@
+/* engine.h — the built-in inference engine: one loaded model (GGUF mapping,
+ * weights, KV cache, thread pool, tokenizer, chat template) and the generate
+ * loop, plus a worker thread that runs a whole job (load, template, tokenize,
+ * generate) and reports to the event loop through a socket of small framed
+ * messages.
+ *
+ * Synchronous use (tests, `versus bench`): engine_load + engine_generate.
+ * Asynchronous use (providers/local.c): engine_worker_start, poll
+ * engine_worker_fd, drain with engine_worker_read. Nothing here prints, and a
+ * failure is always a returned error, never an exit. */
+#ifndef VERSUS_ENGINE_H
+#define VERSUS_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/gguf.h"
+#include "engine/model.h"
+#include "engine/sampler.h"
+
+typedef struct Engine Engine;
+typedef struct ChatTemplate ChatTemplate;
+
+typedef struct EngineOptions {
+    int n_ctx;     /* KV cache tokens; <= 0 = min(model context, 4096) */
+    int n_threads; /* <= 0 = one per online CPU (1 for toy models under 8 MiB) */
+    int batch;     /* prefill chunk, tokens; <= 0 = default (64) */
+} EngineOptions;
+
+/* Maps, validates and prepares path. NULL with err (naming the file and the
+ * problem) on failure. */
+Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_t errlen);
+void engine_free(Engine *e);
+
+Model *engine_model(Engine *e);
+const GgufFile *engine_gguf(const Engine *e);
+/* Wall time engine_load took, ms. */
+double engine_load_ms(const Engine *e);
+/* Threads the engine computes with (the caller's included). */
+int engine_threads(const Engine *e);
+/* True for end-of-generation tokens (EOS, EOT, <|im_end|>, ...). */
+bool engine_is_eog(const Engine *e, int token);
+/* Beginning-of-sequence token, or -1 when the model has none. */
+int engine_bos(const Engine *e);
+/* The chat template family the model's metadata selected (chat_template.h). */
+const ChatTemplate *engine_chat_template(const Engine *e);
+
+/* Builds the prompt token ids for one user turn: the model's chat template
+ * (system may be NULL) tokenized with special tokens parsed, or, when raw,
+ * the user text untouched (no system prompt, special-token text kept as
+ * text). BOS is prepended when the model wants one. *ids is malloc'ed (free
+ * it). Returns 0, or -1 with err. */
+int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids,
+                        size_t *n, char *err, size_t errlen);
+
+/* Called for every generated token with its text: complete UTF-8 only (a
+ * token ending inside a multi-byte character gives len 0, the next one
+ * carries the bytes; see token_decoder.h). Bytes still held back when
+ * generation ends come in one last call with token -1. Return non-zero to
+ * stop (finish "cancelled"). */
+typedef int (*EngineTokenFn)(void *user, int token, const char *text, size_t len);
+
+typedef struct EngineGenParams {
+    SamplerParams sampler;
+    int max_tokens;     /* <= 0: until the context is full */
+    bool ignore_eos;    /* keep going past end-of-generation tokens */
+} EngineGenParams;
+
+/* What one engine_generate measured. */
+typedef struct EngineStats {
+    int n_prompt;               /* tokens */
+    int n_output;               /* tokens generated (an EOS that stopped it excluded) */
+    double prefill_ms;          /* prompt forward pass */
+    double ttft_ms;             /* start of engine_generate to the first token's callback */
+    double decode_ms;           /* single-token forward passes + sampling after the first token */
+    double prompt_tokens_per_s; /* n_prompt / prefill time, or -1 */
+    double output_tokens_per_s; /* decode steps / decode time, or -1 */
+    char finish_reason[16];     /* "stop" | "length" | "cancelled" */
+} EngineStats;
+
+/* Generates from prompt (n >= 1 tokens; the KV cache restarts at position
+ * 0): prefill in chunks, then sample/decode until an end-of-generation token
+ * ("stop"), max_tokens or a full context ("length"), or *cancel becoming
+ * non-zero or cb returning non-zero ("cancelled"; cancel is checked between
+ * prefill chunks and before every token). Returns 0 with stats filled, or -1
+ * with err (a prompt that does not fit, a bad token id). */
+int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp,
+                    EngineTokenFn cb, void *user, volatile int *cancel, EngineStats *stats,
+                    char *err, size_t errlen);
+
+/* ---- timing entry points for `versus bench` ---- */
+
+/* Forwards n_tokens (a fixed pseudo-random sequence) from position 0 as one
+ * prefill; *ms gets the wall time. 0, or -1 with err. */
+int engine_bench_prefill(Engine *e, int n_tokens, double *ms, char *err, size_t errlen);
+/* Prefills n_past tokens, then times n_tokens single-token forward passes
+ * (greedy feedback, no sampling cost); *ms gets the decode wall time. */
+int engine_bench_decode(Engine *e, int n_past, int n_tokens, double *ms, char *err, size_t errlen);
+
+/* Resident memory of this process, MiB (from /proc/self/statm), or -1. */
+double engine_rss_mib(void);
+
+/* ---- the worker: one job on its own thread, reporting through a socket ---- */
+
+typedef struct EngineJob {
+    const char *model_path;
+    EngineOptions opt;
+    const char *system;  /* or NULL */
+    const char *prompt;  /* user text */
+    bool raw;            /* no chat template */
+    const int *prompt_ids; /* when non-NULL: these ids are the prompt (system/prompt/raw unused) */
+    size_t n_prompt_ids;
+    EngineGenParams gen;
+} EngineJob;
+
+typedef enum EngineMsgKind {
+    ENGINE_MSG_LOADED,  /* load_ms, backend */
+    ENGINE_MSG_PROMPT,  /* ids, n_ids: the prompt as tokenized */
+    ENGINE_MSG_TOKEN,   /* token, text/len */
+    ENGINE_MSG_USAGE,   /* n_prompt, n_output */
+    ENGINE_MSG_TIMINGS, /* prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib */
+    ENGINE_MSG_FINISH,  /* text: "stop" | "length" | "cancelled" */
+    ENGINE_MSG_ERROR,   /* text: what went wrong */
+    ENGINE_MSG_DONE,    /* the worker is finished; nothing follows */
+} EngineMsgKind;
+
+/* One decoded message; pointers are valid until the next engine_worker_read. */
+typedef struct EngineMsg {
+    EngineMsgKind kind;
+    int token;
+    const char *text;   /* TOKEN bytes, FINISH reason, ERROR message (NUL-terminated) */
+    size_t len;
+    const int *ids;     /* PROMPT */
+    size_t n_ids;
+    long n_prompt, n_output;
+    double load_ms, prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib;
+    const char *backend; /* LOADED: "cpu" */
+} EngineMsg;
+
+typedef struct EngineWorker EngineWorker;
+
+/* Copies the job and starts its thread. NULL with err when no thread or
+ * socket can be made (every later failure arrives as an ERROR message). */
+EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen);
+/* Non-blocking read end to poll for POLLIN. */
+int engine_worker_fd(const EngineWorker *w);
+/* Next complete message: 1 with *msg filled, 0 when none is available yet,
+ * -1 when the worker closed its end without DONE (a crash of the protocol). */
+int engine_worker_read(EngineWorker *w, EngineMsg *msg);
+/* Asks the worker to stop at the next token (or prefill chunk). */
+void engine_worker_cancel(EngineWorker *w);
+/* Cancels, joins the thread and frees everything; never blocks on a reader. */
+void engine_worker_free(EngineWorker *w);
+
+#endif
