@@ -403,6 +403,39 @@ Test(roundtrip, gpt2_bytes_survive_encode_decode) { NEED_SHARED(); check_round_t
  * as their text, "ÿ", as they do in llama.cpp.) */
 Test(roundtrip, starcoder_utf8_survives_encode_decode) { NEED_SHARED(); check_round_trip("starcoder", false, false); }
 
+/* Random bytes (malformed UTF-8 galore) must come back byte for byte. */
+static void check_random_bytes(const char *vocab, bool spm_prefix)
+{
+    char rel[256], path[1024];
+    snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
+    shared_path(path, sizeof(path), rel);
+    Loaded l = load_path(path);
+    srand(42);
+    int bad = 0;
+    for (int iter = 0; iter < 500; iter++) {
+        char text[64];
+        size_t len = 1 + (size_t)(rand() % 63);
+        for (size_t i = 0; i < len; i++)
+            text[i] = (char)(rand() % 4 ? rand() % 256 : " \n<a"[rand() % 5]);
+        if (spm_prefix && memmem(text, len, "\xe2\x96\x81", 3))
+            continue; /* a literal ▁ decodes as a space in SentencePiece */
+        size_t n;
+        int *ids = encode(l.t, text, len, false, false, &n);
+        Buf b = { 0 };
+        tokenizer_decode(l.t, ids, n, false, &b);
+        size_t off = spm_prefix ? 1 : 0;
+        if (b.len != len + off || memcmp(buf_str(&b) + off, text, len) != 0)
+            bad++;
+        buf_free(&b);
+        free(ids);
+    }
+    cr_expect_eq(bad, 0, "%s: %d random byte strings did not round-trip", vocab, bad);
+    unload(&l);
+}
+
+Test(roundtrip, spm_random_bytes_survive) { NEED_SHARED(); check_random_bytes("llama-spm", true); }
+Test(roundtrip, gpt2_random_bytes_survive) { NEED_SHARED(); check_random_bytes("gpt-2", false); }
+
 /* Strict UTF-8 check (RFC 3629). */
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
@@ -615,6 +648,8 @@ static void check_speed(const char *vocab)
 
 Test(speed, spm_tokenizes_100kb_well_under_a_second) { NEED_SHARED(); check_speed("llama-spm"); }
 Test(speed, bpe_tokenizes_100kb_well_under_a_second) { NEED_SHARED(); check_speed("gpt-2"); }
+/* 2,400 USER_DEFINED tokens to look for in the text before any BPE */
+Test(speed, many_special_tokens_stay_fast) { NEED_SHARED(); check_speed("deepseek-llm"); }
 
 /* ---- hand-made vocabularies (no shared files needed) ------------------- */
 
