@@ -65,3 +65,48 @@ Test(reply, error_keeps_partial_text_and_marks_it_incomplete)
     cr_assert_str_eq(r->error_type, "overloaded_error");
     reply_free(r);
 }
+
+#include "core/utf8.h"
+
+static const char *sanitized(const char *s, size_t n, int flags)
+{
+    static Buf b;
+    buf_reset(&b);
+    utf8_sanitize(&b, s, n, flags);
+    return buf_str(&b);
+}
+
+Test(utf8, invalid_bytes_become_one_replacement_per_maximal_subpart)
+{
+    cr_assert_str_eq(sanitized("ok \xff\xfe!", 6, 0), "ok \xEF\xBF\xBD\xEF\xBF\xBD!");
+    /* a truncated 3-byte sequence is one U+FFFD (WHATWG maximal subpart) */
+    cr_assert_str_eq(sanitized("a\xE2\x82z", 4, 0), "a\xEF\xBF\xBDz");
+    /* overlong and surrogate encodings are invalid */
+    cr_assert_str_eq(sanitized("\xC0\xAF", 2, 0), "\xEF\xBF\xBD\xEF\xBF\xBD");
+    cr_assert_str_eq(sanitized("\xED\xA0\x80", 3, 0), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    /* NUL would cut C strings short */
+    cr_assert_str_eq(sanitized("a\0b", 3, 0), "a\xEF\xBF\xBD" "b");
+    /* valid text of every length passes untouched */
+    const char *v = "na\xC3\xAFve \xE2\x9C\x93 \xF0\x9F\x98\x80";
+    cr_assert_str_eq(sanitized(v, strlen(v), 0), v);
+    cr_assert(utf8_valid(v, strlen(v)));
+    cr_assert(!utf8_valid("\xff", 1));
+}
+
+Test(utf8, terminal_controls_are_neutralised_but_newlines_and_tabs_kept)
+{
+    const char *evil = "hi\x1b]52;c;ZXZpbA==\x07\n\tok\xC2\x9B";
+    const char *out = sanitized(evil, strlen(evil), UTF8_NO_CONTROLS);
+    cr_assert_null(strchr(out, '\x1b'));
+    cr_assert_null(strchr(out, '\x07'));
+    cr_assert(strstr(out, "\n\tok"));
+    cr_assert_null(strstr(out, "\xC2\x9B"), "C1 CSI must go too");
+}
+
+Test(utf8, complete_prefix_holds_back_a_cut_sequence)
+{
+    cr_assert_eq(utf8_complete_prefix("ab\xE2\x82", 4), 2);
+    cr_assert_eq(utf8_complete_prefix("ab\xE2\x82\xAC", 5), 5);
+    cr_assert_eq(utf8_complete_prefix("\xF0\x9F\x98", 3), 0);
+    cr_assert_eq(utf8_complete_prefix("abc", 3), 3);
+}

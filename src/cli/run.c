@@ -23,6 +23,7 @@
 #include "core/keys.h"
 #include "core/reply_json.h"
 #include "core/run.h"
+#include "core/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
 
@@ -102,6 +103,20 @@ typedef struct Printer {
     bool progress_shown;
 } Printer;
 
+/* Writes reply text to stdout: always valid UTF-8, and with terminal control
+ * sequences neutralised when stdout is a terminal (a hostile server must not
+ * drive the user's terminal). */
+static void print_text(const char *text, size_t len)
+{
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(1);
+    Buf clean = { 0 };
+    utf8_sanitize(&clean, text, len, tty ? UTF8_NO_CONTROLS : UTF8_KEEP_CONTROLS);
+    fwrite(buf_str(&clean), 1, clean.len, stdout);
+    buf_free(&clean);
+}
+
 static void clear_progress(Printer *p)
 {
     if (p->progress_shown) {
@@ -160,7 +175,7 @@ static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
     printf("=== %s ===\n", r->spec);
-    fwrite(buf_str(&r->text), 1, r->text.len, stdout);
+    print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
     print_reply_status(r);
@@ -173,9 +188,10 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
     cJSON_AddNumberToObject(o, "index", (double)i);
     cJSON_AddStringToObject(o, "model", r->spec);
     if (text) {
-        char *copy = strndup(text, len);
-        cJSON_AddStringToObject(o, "text", copy ? copy : "");
-        free(copy);
+        Buf clean = { 0 };
+        utf8_sanitize(&clean, text, len, UTF8_KEEP_CONTROLS);
+        cJSON_AddStringToObject(o, "text", buf_str(&clean));
+        buf_free(&clean);
     }
     char *s = cJSON_PrintUnformatted(o);
     if (s)
@@ -213,7 +229,7 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
                 printf("=== %s ===\n", r->spec);
                 p->printed[i] = true;
             }
-            fwrite(ev->text, 1, ev->len, stdout);
+            print_text(ev->text, ev->len);
             fflush(stdout);
         }
         return;

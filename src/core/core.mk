@@ -7,6 +7,7 @@ libversus_a_SOURCES += \
 	src/core/request.c src/core/request.h \
 	src/core/reply.c src/core/reply.h \
 	src/core/xdg.c src/core/xdg.h \
+	src/core/utf8.c src/core/utf8.h \
 	src/core/config.c src/core/config.h \
 	src/core/keys.c src/core/keys.h \
 	src/core/prices.c src/core/prices.h \

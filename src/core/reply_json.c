@@ -3,12 +3,23 @@
 
 #include <math.h>
 
+#include "core/utf8.h"
+
 static void add_num_or_null(cJSON *o, const char *k, double v, bool known)
 {
     if (known && isfinite(v))
         cJSON_AddNumberToObject(o, k, v);
     else
         cJSON_AddNullToObject(o, k);
+}
+
+/* Provider text is untrusted: invalid UTF-8 and NULs become U+FFFD. */
+static void add_text(cJSON *o, const char *k, const Buf *b)
+{
+    Buf clean = { 0 };
+    utf8_sanitize(&clean, buf_str(b), b->len, UTF8_KEEP_CONTROLS);
+    cJSON_AddStringToObject(o, k, buf_str(&clean));
+    buf_free(&clean);
 }
 
 static void add_count(cJSON *o, const char *k, long v) { add_num_or_null(o, k, (double)v, v >= 0); }
@@ -30,9 +41,9 @@ cJSON *reply_to_json(const Reply *r)
     cJSON_AddStringToObject(o, "spec", r->spec);
     cJSON_AddStringToObject(o, "provider", r->provider);
     cJSON_AddStringToObject(o, "status", reply_status_name(r->status));
-    cJSON_AddStringToObject(o, "text", buf_str(&r->text));
+    add_text(o, "text", &r->text);
     if (r->reasoning.len)
-        cJSON_AddStringToObject(o, "reasoning", buf_str(&r->reasoning));
+        add_text(o, "reasoning", &r->reasoning);
     if (r->finish_reason[0])
         cJSON_AddStringToObject(o, "finish_reason", r->finish_reason);
     else
