@@ -20,6 +20,8 @@ int cli_tui(int argc, char **argv);
 int cli_sessions(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 int cli_replay(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

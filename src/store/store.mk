@@ -13,7 +13,8 @@ libversus_a_SOURCES += \
 	src/store/bradley_terry.c src/store/bradley_terry.h \
 	src/store/policy.c src/store/policy.h \
 	src/store/replay.c src/store/replay.h \
-	src/cli/sessions.c src/cli/export.c src/cli/policy.c src/cli/replay.c
+	src/store/report.c src/store/report.h \
+	src/cli/sessions.c src/cli/export.c src/cli/policy.c src/cli/replay.c src/cli/report.c
 
 check_PROGRAMS += tests/test_session
 TESTS += tests/test_session
@@ -40,3 +41,9 @@ TESTS += tests/test_policy
 tests_test_policy_SOURCES = tests/test_policy.c
 tests_test_policy_CFLAGS = $(TEST_CFLAGS)
 tests_test_policy_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_report
+TESTS += tests/test_report
+tests_test_report_SOURCES = tests/test_report.c
+tests_test_report_CFLAGS = $(TEST_CFLAGS)
+tests_test_report_LDADD = $(TEST_LIBS)
