@@ -58,6 +58,14 @@ int buf_printf(Buf *b, const char *fmt, ...)
     return rc;
 }
 
+void buf_truncate(Buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 void buf_reset(Buf *b)
 {
     b->len = 0;

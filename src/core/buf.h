@@ -22,6 +22,8 @@ int buf_puts(Buf *b, const char *s);
 /* Appends printf-style formatted text. */
 int buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(Buf *b, const char *fmt, va_list ap);
+/* Shortens the buffer to len bytes (no-op when it is already shorter). */
+void buf_truncate(Buf *b, size_t len);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(Buf *b);
 /* Returns the data, or "" when nothing was appended; never NULL. */

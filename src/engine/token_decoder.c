@@ -70,17 +70,13 @@ int tokdec_push(TokenDecoder *d, int id, Buf *out)
         return 0;
     size_t start = out->len;
     if ((d->npending && buf_append(out, d->pending, d->npending) < 0) || buf_append(out, p, len) < 0) {
-        if (out->data) { /* leave out as it was */
-            out->len = start;
-            out->data[start] = '\0';
-        }
+        buf_truncate(out, start); /* leave out as it was */
         return -1;
     }
     size_t keep = incomplete_tail((const unsigned char *)out->data + start, out->len - start);
     memcpy(d->pending, out->data + out->len - keep, keep);
     d->npending = keep;
-    out->len -= keep;
-    out->data[out->len] = '\0';
+    buf_truncate(out, out->len - keep);
     return 0;
 }
 
