@@ -26,6 +26,7 @@
 #include "core/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
+#include "store/session.h"
 
 typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
 
@@ -69,7 +70,10 @@ static void run_usage(FILE *out)
             "      --gpu-layers N      local models: layers to put on the GPU\n"
             "      --sensitivity C     public, internal or restricted (restricted never\n"
             "                          leaves the machine: closed APIs are refused)\n"
-            "      --record            keep each reply's raw bytes with arrival times\n"
+            "      --save              save the round in a new session (sessions list|show|label)\n"
+            "      --session NAME      append the round to an existing session (implies --save)\n"
+            "      --record            keep each reply's raw bytes with arrival times (default\n"
+            "                          when saving; --no-record turns it off)\n"
             "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
             "      --no-progress       no live progress line on standard error\n"
             "  -h, --help              this help\n\n"
@@ -327,7 +331,8 @@ static void print_json(Run *run, const Request *rq)
 int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
-           OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG };
+           OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -347,6 +352,9 @@ int cli_run(int argc, char **argv)
         { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
         { "sensitivity", required_argument, NULL, OPT_SENS },
         { "record", no_argument, NULL, OPT_RECORD },
+        { "no-record", no_argument, NULL, OPT_NO_RECORD },
+        { "save", no_argument, NULL, OPT_SAVE },
+        { "session", required_argument, NULL, OPT_SESSION },
         { "config", required_argument, NULL, OPT_CONFIG },
         { "no-progress", no_argument, NULL, OPT_NOPROG },
         { "help", no_argument, NULL, 'h' },
@@ -358,6 +366,10 @@ int cli_run(int argc, char **argv)
     OutputFormat format = FORMAT_TEXT;
     RunOptions ropt = run_options_default();
     bool no_progress = false;
+    bool save = false;
+    int record = -1; /* -1: on when saving, else off */
+    const char *session_name = NULL;
+    Session *session = NULL;
     Params over = params_unset();
     int rc = CLI_EXIT_USAGE;
     char err[512];
@@ -412,7 +424,10 @@ int cli_run(int argc, char **argv)
             break;
         }
         case OPT_SENS: sens_name = optarg; break;
-        case OPT_RECORD: ropt.record = true; break;
+        case OPT_RECORD: record = 1; break;
+        case OPT_NO_RECORD: record = 0; break;
+        case OPT_SAVE: save = true; break;
+        case OPT_SESSION: session_name = optarg; save = true; break;
         case OPT_CONFIG: config_file = optarg; break;
         case OPT_NOPROG: no_progress = true; break;
         case 'h':
@@ -474,6 +489,21 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
+    /* Rounds saved as fixtures keep their raw streams unless told not to. */
+    ropt.record = record == 1 || (record == -1 && save);
+    if (save) {
+        if (session_name) {
+            char path[4096];
+            if (session_resolve(NULL, session_name, path, sizeof path, err, sizeof err) < 0 ||
+                !(session = session_load(path, err, sizeof err))) {
+                fprintf(stderr, "versus run: --session: %s\n", err);
+                goto out;
+            }
+        } else if (!(session = session_new(NULL, err, sizeof err))) {
+            fprintf(stderr, "versus run: --save: %s\n", err);
+            goto out;
+        }
+    }
     cli_prefetch_local_models(cfg, specs, n_specs);
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
@@ -526,9 +556,23 @@ int cli_run(int argc, char **argv)
     }
     free(pr.printed);
     rc = CLI_EXIT_OK;
-    for (size_t i = 0; i < n_specs; i++)
-        if (run_reply(run, i)->status != REPLY_OK)
+    if (session) {
+        Reply **replies = calloc(n_specs, sizeof *replies);
+        for (size_t i = 0; replies && i < n_specs; i++)
+            replies[i] = run_reply(run, i);
+        long round = replies ? session_add_round(session, &rq, replies, n_specs, NULL, err, sizeof err) : -1;
+        free(replies);
+        if (round < 0 || session_save(session, err, sizeof err) < 0) {
+            fprintf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
+        } else {
+            fprintf(stderr, "versus: saved round %ld of session %s (%s)\n", round + 1, session->id, session->path);
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        for (size_t i = 0; i < n_specs; i++)
+            if (run_reply(run, i)->status != REPLY_OK)
+                rc = CLI_EXIT_MODEL_FAILED;
     if (run_interrupted)
         rc = CLI_EXIT_CANCELLED;
     goto out;
@@ -537,6 +581,7 @@ bad:
 out:
     fflush(stdout);
     run_free(run);
+    session_free(session);
     config_free(cfg);
     config_free_specs(default_specs, n_default);
     free(specs);
