@@ -47,3 +47,5 @@ TESTS += tests/test_report
 tests_test_report_SOURCES = tests/test_report.c
 tests_test_report_CFLAGS = $(TEST_CFLAGS)
 tests_test_report_LDADD = $(TEST_LIBS)
+
+dist_man_MANS += man/versus-fixtures.5 man/versus-policy.5
