@@ -1,0 +1,1 @@
+# soak.mk — load/soak tests and the valgrind pass (see Makefile.am)
