@@ -65,6 +65,8 @@ static Reply *sample_reply(const char *spec, const char *provider, const char *m
     reply_apply_event(r, &fe, 176.0);
     if (fail)
         reply_fail(r, 429, "rate_limit", "slow down", 300.0);
+    if (fail)
+        reply_set_hint(r, "wait a minute");
     else
         reply_finish(r, 200.0);
     r->metrics.cost_usd = 0.00125;
@@ -154,6 +156,7 @@ Test(session, save_load_round_trip_keeps_every_field, .init = make_tmpdir, .fini
     cr_assert_eq(rb->http_status, 429);
     cr_assert_str_eq(rb->error_type, "rate_limit");
     cr_assert_str_eq(rb->error_message, "slow down");
+    cr_assert_str_eq(rb->error_hint, "wait a minute");
     cr_assert(rb->incomplete);
     cr_assert_str_eq(buf_str(&rb->text), "Lyon\xef\xbf\xbdLyon\xef\xbf\xbd");
     session_free(t);

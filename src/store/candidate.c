@@ -214,6 +214,7 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
             bad |= jsonio_add_num(e, "http_status", r->http_status);
             bad |= jsonio_add_str(e, "type", r->error_type);
             bad |= jsonio_add_str(e, "message", r->error_message);
+            bad |= jsonio_add_str(e, "hint", r->error_hint);
         }
     } else {
         bad |= !cJSON_AddNullToObject(o, "error");
@@ -288,6 +289,7 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
         r->http_status = (int)jsonio_long(e, "http_status", 0);
         r->error_type = jsonio_dup(e, "type");
         r->error_message = jsonio_dup(e, "message");
+        r->error_hint = jsonio_dup(e, "hint");
     }
     r->usage = usage_decode(cJSON_GetObjectItemCaseSensitive(o, "usage"));
     metrics_decode(cJSON_GetObjectItemCaseSensitive(o, "metrics"), &r->metrics);
@@ -326,7 +328,9 @@ Reply *candidate_clone(const Reply *r)
     bad |= buf_append(&c->reasoning, buf_str(&r->reasoning), r->reasoning.len);
     c->error_type = r->error_type ? strdup(r->error_type) : NULL;
     c->error_message = r->error_message ? strdup(r->error_message) : NULL;
-    bad |= (r->error_type && !c->error_type) || (r->error_message && !c->error_message);
+    c->error_hint = r->error_hint ? strdup(r->error_hint) : NULL;
+    bad |= (r->error_type && !c->error_type) || (r->error_message && !c->error_message) ||
+           (r->error_hint && !c->error_hint);
     if (r->n_token_ids) {
         c->token_ids = malloc(r->n_token_ids * sizeof *c->token_ids);
         bad |= !c->token_ids;

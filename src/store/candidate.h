@@ -3,7 +3,7 @@
  * One candidate is written as
  *   {"spec", "provider", "model", "status", "text", "reasoning",
  *    "finish_reason", "incomplete", "saw_done", "attempts", "backend",
- *    "error": {"http_status", "type", "message"} | null,
+ *    "error": {"http_status", "type", "message", "hint"} | null,
  *    "usage": {...}, "metrics": {...}, "vram_mib",
  *    "recording": {"http_status", "encoding": "base64", "bytes",
  *                  "chunks": [[t_ms, len], ...]} }
