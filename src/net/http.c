@@ -322,6 +322,8 @@ int http_poll(Http *h, struct pollfd *extra, size_t n_extra, int timeout_ms)
         char text[CURL_ERROR_SIZE + 96];
         if (f == HTTP_OK)
             snprintf(text, sizeof text, "ok");
+        else if (rc == CURLE_PARTIAL_FILE)
+            snprintf(text, sizeof text, "connection closed mid-stream (the body ended before its declared end)");
         else
             snprintf(text, sizeof text, "%s (%s)", failure_words(f, t->status > 0),
                      t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
