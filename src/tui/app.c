@@ -820,7 +820,29 @@ static void feed_prompt(App *a, int ch)
     a->dirty = true;
 }
 
+static void handle_key_inner(App *a, int ch);
+
 static void handle_key(App *a, int ch)
+{
+    if (ch == 27) {
+        int next = getch();
+        if (next != ERR) {
+            /* Esc + key: Meta for readline on the prompt; elsewhere (and Esc
+             * Esc) it is a lone Esc followed by the key */
+            if (next != 27 && next < KEY_MIN && a->focus < 0 && a->overlay == OVERLAY_NONE) {
+                prompt_feed(27);
+                feed_prompt(a, next);
+                return;
+            }
+            handle_key_inner(a, 27);
+            handle_key(a, next);
+            return;
+        }
+    }
+    handle_key_inner(a, ch);
+}
+
+static void handle_key_inner(App *a, int ch)
 {
     if (ch == KEY_RESIZE) {
         handle_resize(a);
@@ -829,16 +851,6 @@ static void handle_key(App *a, int ch)
     if (ch == KEY_MOUSE) {
         handle_mouse(a);
         return;
-    }
-    if (ch == 27) {
-        int next = getch();
-        if (next != ERR) { /* Meta/Alt + key: readline's business */
-            if (a->focus >= 0 || a->overlay != OVERLAY_NONE)
-                return;
-            prompt_feed(27);
-            feed_prompt(a, next);
-            return;
-        }
     }
     /* overlays take their own few keys */
     if (a->overlay != OVERLAY_NONE) {

@@ -207,6 +207,7 @@ int prompt_init(const char *label, PromptLineFn on_line, PromptMessageFn on_msg,
     rl_variable_bind("enable-bracketed-paste", "off");
     using_history();
     stifle_history(2000);
+    history_comment_char = '#';     /* timestamps are written as "#<time>" lines */
     history_write_timestamps = 1;   /* timestamps delimit entries ... */
     history_multiline_entries = 1;  /* ... so multi-line prompts come back whole */
     P.history_path[0] = '\0';

@@ -141,7 +141,7 @@ static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_COST, F_RAT
 #define FIELD_MAX 192
 #define SEP "  "
 #define SEP_COLS 2
-#define NAME_MIN_COLS 6
+#define NAME_MIN_COLS 6 /* the name keeps at least this, or a third of the width */
 
 int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
 {
@@ -188,7 +188,8 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
 
     /* choose fields by importance; the name is counted at its minimum */
     bool on[F_COUNT] = { false };
-    int name_min = cols[F_NAME] < NAME_MIN_COLS ? cols[F_NAME] : NAME_MIN_COLS;
+    int name_want = width / 3 > NAME_MIN_COLS ? width / 3 : NAME_MIN_COLS;
+    int name_min = cols[F_NAME] < name_want ? cols[F_NAME] : name_want;
     int used = 1 + name_min; /* leading space */
     on[F_NAME] = true;
     for (int k = 1; k < F_COUNT; k++) {

@@ -60,3 +60,12 @@ TESTS += tests/test_tui_pane
 tests_test_tui_pane_SOURCES = tests/test_tui_pane.c
 tests_test_tui_pane_CFLAGS = $(TEST_CFLAGS)
 tests_test_tui_pane_LDADD = $(TEST_LIBS)
+
+# End-to-end: the real binary in a private tmux server against the fake
+# provider (tests/fake/versus-fakeprov); skips when tmux is missing.
+check_PROGRAMS += tests/test_tui_e2e
+TESTS += tests/test_tui_e2e
+tests_test_tui_e2e_SOURCES = tests/test_tui_e2e.c tests/tui/tmux_driver.c tests/tui/tmux_driver.h
+tests_test_tui_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_tui_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_test_tui_e2e_LDADD = $(TEST_LIBS)

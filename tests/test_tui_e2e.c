@@ -1,0 +1,153 @@
+/* test_tui_e2e.c — the real workbench in a private tmux server against the
+ * loopback fake provider: replies and status bars in every pane, re-layout
+ * on resize, a winner key stored in the session file, blind mode hiding the
+ * names until the label, Esc cancelling streams. Skips without tmux. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/tmux_driver.h"
+
+#define WAIT_MS 15000
+#define HAPPY "Hello from the fake provider"
+
+static TmuxRig rig;
+
+static void start(const char *args)
+{
+    const char *why = rig_unavailable();
+    if (why)
+        cr_skip_test("%s", why);
+    cr_assert_eq(rig_start(&rig, args), 0, "could not start tmux and the fake provider");
+    if (!rig_wait(&rig, "F1 help", 1, WAIT_MS)) {
+        char path[400], err[2048] = "";
+        snprintf(path, sizeof path, "%s/stderr", rig.dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(err, 1, sizeof err - 1, f);
+            err[n] = '\0';
+            fclose(f);
+        }
+        cr_assert_fail("the workbench did not start:\n%s\nstderr: %s", rig.screen, err);
+    }
+}
+
+static void stop(void)
+{
+    rig_stop(&rig);
+}
+
+TestSuite(tui_e2e, .fini = stop, .timeout = 60);
+
+Test(tui_e2e, every_pane_streams_its_reply_with_a_status_bar)
+{
+    start("-m openai:happy -m openai:happy.ms20");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, HAPPY, 2, WAIT_MS), "both replies shown:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both status bars say done:\n%s", rig.screen);
+    char line[1024];
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "1 openai:happy") && strstr(line, "2 openai:happy.ms20"),
+              "side by side status bars on the first row: '%s'", line);
+    cr_assert(strstr(line, "TTFT") && strstr(line, "10 tok") && strstr(line, "$?"),
+              "status shows TTFT, tokens, unknown cost: '%s'", line);
+}
+
+Test(tui_e2e, a_resize_relays_out_without_losing_text)
+{
+    start("-m openai:happy -m openai:happy.ms5");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "%s", rig.screen);
+    rig_resize(&rig, 60, 40);
+    /* narrow: the panes stack, so pane 2's status bar starts a row of its own */
+    bool stacked = false;
+    for (int tries = 0; tries < 300 && !stacked; tries++) {
+        rig_wait(&rig, "2 openai:happy.ms5", 1, WAIT_MS);
+        char line[1024];
+        for (int y = 1; y < 40; y++) {
+            rig_line(&rig, y, line, sizeof line);
+            if (strncmp(line, "2 openai:happy.ms5", 18) == 0)
+                stacked = true;
+        }
+    }
+    cr_assert(stacked, "pane 2 moved below pane 1:\n%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, HAPPY), 2, "both replies still shown after the resize:\n%s", rig.screen);
+    rig_resize(&rig, 160, 48);
+    cr_assert(rig_wait(&rig, "\xe2\x94\x82" "2 openai:happy.ms5", 1, WAIT_MS), "side by side again:\n%s",
+              rig.screen);
+}
+
+/* Reads the only session file under the rig's XDG data directory. */
+static void read_session(char *out, size_t outlen)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", rig.dir);
+    DIR *d = opendir(dir);
+    cr_assert(d, "no sessions directory %s", dir);
+    struct dirent *de;
+    out[0] = '\0';
+    while ((de = readdir(d))) {
+        if (!strstr(de->d_name, ".json"))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        cr_assert(f);
+        size_t n = fread(out, 1, outlen - 1, f);
+        out[n] = '\0';
+        fclose(f);
+    }
+    closedir(d);
+}
+
+Test(tui_e2e, a_winner_key_stores_the_label_with_note_and_category)
+{
+    start("-m openai:happy -m openai:happy.ms10");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "label this round", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "2");
+    cr_assert(rig_wait(&rig, "note (Enter to skip)", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "'friendlier tone' Enter");
+    cr_assert(rig_wait(&rig, "category [", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "summarisation Enter");
+    cr_assert(rig_wait(&rig, "labelled winner", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "[winner]", 1, WAIT_MS), "%s", rig.screen);
+    static char doc[1 << 16];
+    read_session(doc, sizeof doc);
+    cr_assert(strstr(doc, "\"win\""), "outcome stored:\n%s", doc);
+    cr_assert(strstr(doc, "openai:happy.ms10"), "winner stored");
+    cr_assert(strstr(doc, "friendlier tone"), "note stored");
+    cr_assert(strstr(doc, "summarisation"), "category stored");
+}
+
+Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
+{
+    start("--blind -m openai:happy -m openai:happy.ms10");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "label this round", 1, WAIT_MS), "%s", rig.screen);
+    char line[1024];
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "Model A") && strstr(line, "Model B"), "anonymous names: '%s'", line);
+    cr_assert(!strstr(line, "openai:"), "no model name before the label: '%s'", line);
+    cr_assert(!strstr(line, "$"), "no cost (it would give the model away): '%s'", line);
+    rig_keys(&rig, "t");
+    cr_assert(rig_wait(&rig, "names revealed", 1, WAIT_MS), "%s", rig.screen);
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "openai:happy") && strstr(line, "openai:happy.ms10") && !strstr(line, "Model A"),
+              "names revealed after the label: '%s'", line);
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
+}
+
+Test(tui_e2e, esc_cancels_every_stream)
+{
+    start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
+    rig_keys(&rig, "'Go on forever' Enter");
+    cr_assert(rig_wait(&rig, "streaming", 2, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "Escape");
+    cr_assert(rig_wait(&rig, "cancelled", 2, WAIT_MS), "both panes cancelled:\n%s", rig.screen);
+    rig_keys(&rig, "':q' Enter");
+    cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), ":q exits cleanly:\n%s", rig.screen);
+}
