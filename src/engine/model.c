@@ -477,6 +477,28 @@ static void rope(const Model *m, float *vec, int n_h, int pos)
     }
 }
 
+/* a . b over n floats; eight independent sums so the adds pipeline (the
+ * compiler may not reorder a single float reduction). */
+static float dot_f32(const float *a, const float *b, int n)
+{
+    float s[8] = { 0 };
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += a[i + k] * b[i + k];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++)
+        r += a[i] * b[i];
+    return r;
+}
+
+/* y += a * x over n floats. */
+static void axpy_f32(float *y, float a, const float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
 typedef struct AttnJob {
     Model *m;
     int layer, T, pos;
@@ -501,11 +523,7 @@ static void attention_part(void *arg, int ith, int nth)
         const float *q = m->q + (size_t)t * qd + (size_t)h * hd;
         float maxv = -INFINITY;
         for (int p = 0; p <= last; p++) {
-            const float *k = kc + (size_t)p * kvd + (size_t)kvh * hd;
-            float s = 0.0f;
-            for (int i = 0; i < hd; i++)
-                s += q[i] * k[i];
-            s *= scale;
+            float s = dot_f32(q, kc + (size_t)p * kvd + (size_t)kvh * hd, hd) * scale;
             att[p] = s;
             if (s > maxv)
                 maxv = s;
@@ -517,12 +535,9 @@ static void attention_part(void *arg, int ith, int nth)
         }
         float *out = m->xb + (size_t)t * qd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = 0; p <= last; p++) {
-            const float *v = vc + (size_t)p * kvd + (size_t)kvh * hd;
-            float a = att[p] / sum;
-            for (int i = 0; i < hd; i++)
-                out[i] += a * v[i];
-        }
+        float inv = 1.0f / sum;
+        for (int p = 0; p <= last; p++)
+            axpy_f32(out, att[p] * inv, vc + (size_t)p * kvd + (size_t)kvh * hd, hd);
     }
 }
 
