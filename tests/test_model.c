@@ -190,6 +190,7 @@ typedef struct Spec {
     GgmlType etype;   /* token_embd */
     GgmlType ntype;   /* norms (F32 in every real file) */
     int meta_hidden;  /* feed_forward_length written in the metadata, 0 = hidden */
+    int batch;        /* prefill chunk the engine uses, 0 = 3 */
     float freq_base, eps;
 } Spec;
 
@@ -454,7 +455,7 @@ static void check_against_reference(const Spec *s, double tol, ThreadPool *pool)
     char err[512];
     GgufFile *g = gguf_open_memory(y.file, y.size, err, sizeof err);
     cr_assert_not_null(g, "%s", err);
-    ModelOptions mo = { .n_ctx = 32, .batch = 3, .pool = pool };
+    ModelOptions mo = { .n_ctx = 32, .batch = s->batch ? s->batch : 3, .pool = pool };
     Model *m = model_new(g, &mo, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
     const ModelConfig *c = model_config(m);
@@ -539,6 +540,7 @@ Test(model, quantized_weights_match_reference_within_activation_rounding)
         s.wtype = types[i];
         s.etype = types[i];
         s.tied = i % 3 == 0;
+        s.batch = 5; /* chunks of 5 then 2: four activation rows per weight load, then the rest */
         check_against_reference(&s, 0.03, NULL);
     }
 }
@@ -554,6 +556,7 @@ Test(model, k_quant_weights_match_reference_within_activation_rounding)
         s.n_kv = 2;
         s.wtype = types[i];
         s.etype = GGML_TYPE_Q8_0;
+        s.batch = 7;
         check_against_reference(&s, 0.03, NULL);
     }
 }
@@ -613,6 +616,19 @@ Test(model, unsupported_arch_missing_tensor_and_bad_shapes_are_refused)
     s.ntype = GGML_TYPE_Q8_0;
     synth_build(&y, &s, 7);
     expect_model_error(&y, "tensor 'output_norm.weight' has type Q8_0, which is not supported");
+    synth_free(&y);
+
+    /* a count stored as a float (same size, so the file itself stays valid) */
+    s = base_spec("llama");
+    synth_build(&y, &s, 7);
+    {
+        const char *key = "llama.block_count";
+        unsigned char *at = memmem(y.file, y.size, key, strlen(key));
+        cr_assert_not_null(at);
+        uint32_t f32 = GGUF_TYPE_FLOAT32;
+        memcpy(at + strlen(key), &f32, 4);
+    }
+    expect_model_error(&y, "llama.block_count is not an integer");
     synth_free(&y);
 
     /* metadata that disagrees with the tensors */
