@@ -33,6 +33,7 @@ struct Engine {
     size_t n_stop;
     double load_ms;
     int n_threads;
+    int batch;            /* prefill chunk, tokens: also the cancel granularity */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -69,7 +70,8 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
         goto fail;
     }
     e->n_threads = threadpool_size(e->pool);
-    ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = opt ? opt->batch : 0, .pool = e->pool };
+    e->batch = opt && opt->batch > 0 ? opt->batch : 64;
+    ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = e->batch, .pool = e->pool };
     e->m = model_new(e->g, &mo, inner, sizeof inner);
     if (!e->m) {
         set_err(err, errlen, "%s: %s", path, inner);
@@ -192,7 +194,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
     memcpy(hist, prompt, n * sizeof *hist);
     size_t nh = n;
     double t0 = clock_now_ms();
-    int batch = 512; /* model_forward chunks further; this is the cancel granularity */
+    int batch = e->batch; /* one model chunk per call, so cancel is seen between chunks */
     for (size_t done = 0; done < n; done += (size_t)batch) {
         if (cancel && *cancel) {
             snprintf(st->finish_reason, sizeof st->finish_reason, "cancelled");
