@@ -2,7 +2,8 @@
 # with --enable-sanitizers). `make fuzz FUZZ_SECONDS=600` runs every target for
 # that long; `make fuzz-short` is CI's 30-second pass over each.
 FUZZ_TARGETS = tests/fuzz/fuzz_sse tests/fuzz/fuzz_ndjson tests/fuzz/fuzz_provider \
-	tests/fuzz/fuzz_gguf tests/fuzz/fuzz_config
+	tests/fuzz/fuzz_gguf tests/fuzz/fuzz_config tests/fuzz/fuzz_tokenizer tests/fuzz/fuzz_theme \
+	tests/fuzz/fuzz_policy tests/fuzz/fuzz_fixture
 EXTRA_DIST += tests/fuzz/run-fuzz.sh
 if ENABLE_FUZZING
 AM_CFLAGS += -fsanitize=fuzzer-no-link
@@ -23,6 +24,19 @@ tests_fuzz_fuzz_gguf_LDADD = $(VERSUS_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_config_LDADD = $(VERSUS_LIBS)
+
+tests_fuzz_fuzz_tokenizer_SOURCES = tests/fuzz/fuzz_tokenizer.c
+tests_fuzz_fuzz_tokenizer_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_tokenizer_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_theme_SOURCES = tests/fuzz/fuzz_theme.c
+tests_fuzz_fuzz_theme_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_theme_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz_policy.c
+tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_policy_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_fixture_SOURCES = tests/fuzz/fuzz_fixture.c
+tests_fuzz_fuzz_fixture_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_fixture_LDADD = $(VERSUS_LIBS)
 
 FUZZ_SECONDS = 600
 fuzz: $(FUZZ_TARGETS)
