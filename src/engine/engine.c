@@ -155,6 +155,19 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
     return 0;
 }
 
+/* ---- the backend: every forward pass of the engine goes through these two ---- */
+
+/* n tokens at positions pos.. into the KV cache; the last one's logits after. */
+static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *err, size_t errlen)
+{
+    return model_forward(e->m, tokens, n, pos, err, errlen);
+}
+
+static float *engine_logits(Engine *e)
+{
+    return model_logits(e->m);
+}
+
 /* ---- generate ---------------------------------------------------------------------- */
 
 int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp, EngineTokenFn cb,
@@ -202,7 +215,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
             goto out;
         }
         int T = n - done < (size_t)batch ? (int)(n - done) : batch;
-        if (model_forward(e->m, prompt + done, T, (int)done, err, errlen) < 0)
+        if (engine_forward(e, prompt + done, T, (int)done, err, errlen) < 0)
             goto out;
     }
     double t1 = clock_now_ms();
@@ -216,7 +229,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
             snprintf(st->finish_reason, sizeof st->finish_reason, "cancelled");
             break;
         }
-        int tok = sampler_sample(s, model_logits(e->m), hist, nh);
+        int tok = sampler_sample(s, engine_logits(e), hist, nh);
         if (!gp->ignore_eos && engine_is_eog(e, tok))
             break; /* "stop" */
         hist[nh++] = tok;
@@ -241,7 +254,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
             snprintf(st->finish_reason, sizeof st->finish_reason, "length");
             break;
         }
-        if (model_forward(e->m, &tok, 1, pos++, err, errlen) < 0)
+        if (engine_forward(e, &tok, 1, pos++, err, errlen) < 0)
             goto out;
     }
     buf_reset(&text);
@@ -288,7 +301,7 @@ int engine_bench_prefill(Engine *e, int n_tokens, double *ms, char *err, size_t 
     }
     bench_tokens(e, ids, n_tokens);
     double t0 = clock_now_ms();
-    int rc = model_forward(e->m, ids, n_tokens, 0, err, errlen);
+    int rc = engine_forward(e, ids, n_tokens, 0, err, errlen);
     *ms = clock_now_ms() - t0;
     free(ids);
     return rc;
@@ -307,14 +320,14 @@ int engine_bench_decode(Engine *e, int n_past, int n_tokens, double *ms, char *e
         return -1;
     }
     bench_tokens(e, ids, n_past);
-    int rc = model_forward(e->m, ids, n_past, 0, err, errlen);
+    int rc = engine_forward(e, ids, n_past, 0, err, errlen);
     free(ids);
     if (rc < 0)
         return -1;
     double t0 = clock_now_ms();
     for (int i = 0; i < n_tokens; i++) {
-        int tok = sampler_argmax(model_logits(e->m), c->n_vocab);
-        if (model_forward(e->m, &tok, 1, n_past + i, err, errlen) < 0)
+        int tok = sampler_argmax(engine_logits(e), c->n_vocab);
+        if (engine_forward(e, &tok, 1, n_past + i, err, errlen) < 0)
             return -1;
     }
     *ms = clock_now_ms() - t0;
