@@ -214,10 +214,17 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
                 c->n_heads, c->n_kv_heads);
         return -1;
     }
-    int def_hd = c->dim % c->n_heads == 0 ? c->dim / c->n_heads : (int)INT64_MIN;
+    /* without key_length the head size is dim / n_heads, which must then divide */
+    int64_t def_hd = c->dim % c->n_heads == 0 ? c->dim / c->n_heads : INT64_MIN;
+    char kl[128];
+    snprintf(kl, sizeof kl, "%s.attention.key_length", arch);
+    if (def_hd == INT64_MIN && gguf_find_key(g, kl) < 0) {
+        set_err(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and %s is missing",
+                arch, c->dim, c->n_heads, kl);
+        return -1;
+    }
     int head_v;
-    if (meta_int(g, arch, "attention.key_length", def_hd == (int)INT64_MIN ? INT64_MIN : def_hd, 2,
-                 MODEL_MAX_DIM, &c->head_dim, err, errlen) < 0 ||
+    if (meta_int(g, arch, "attention.key_length", def_hd, 2, MODEL_MAX_DIM, &c->head_dim, err, errlen) < 0 ||
         meta_int(g, arch, "attention.value_length", c->head_dim, 1, MODEL_MAX_DIM, &head_v, err, errlen) < 0)
         return -1;
     if (head_v != c->head_dim) {
