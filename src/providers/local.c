@@ -21,6 +21,7 @@ struct LocalStream {
     EngineWorker *w;
     Reply *reply;   /* borrowed: the run owns it and outlives the stream */
     bool ended;
+    long n_prompt, n_output; /* from the USAGE message, repeated in TIMINGS */
 };
 
 bool local_engine_available(void) { return true; }
@@ -72,6 +73,7 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
         return NULL;
     }
     ls->reply = reply;
+    ls->n_prompt = ls->n_output = -1;
     EngineJob job = {
         .model_path = model_path,
         .opt = { .n_threads = opt ? opt->threads : 0 },
@@ -137,6 +139,8 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
         }
         case ENGINE_MSG_USAGE: {
             Usage u = usage_unknown();
+            ls->n_prompt = m.n_prompt;
+            ls->n_output = m.n_output;
             u.input_tokens = m.n_prompt;
             u.output_tokens = m.n_output;
             stream_emit_usage(sink, u);
@@ -148,6 +152,8 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
             StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
             ev.server_prompt_tokens_per_s = m.prompt_tokens_per_s;
             ev.server_output_tokens_per_s = m.output_tokens_per_s;
+            ev.server_prompt_tokens = ls->n_prompt;
+            ev.server_output_tokens = ls->n_output;
             if (sink && sink->emit)
                 sink->emit(sink->user, &ev);
             break;
