@@ -10,3 +10,10 @@ tests_test_faults_SOURCES = tests/test_faults.c $(HARDEN_FAKE)
 tests_test_faults_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_test_faults_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_secrets
+TESTS += tests/test_secrets
+tests_test_secrets_SOURCES = tests/test_secrets.c $(HARDEN_FAKE)
+tests_test_secrets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_secrets_CFLAGS = $(TEST_CFLAGS)
+tests_test_secrets_LDADD = $(TEST_LIBS)
