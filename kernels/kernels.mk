@@ -1,1 +1,44 @@
-# kernels.mk — build fragment for kernels (see Makefile.am)
+# kernels.mk — build fragment for kernels/ and the engine's CUDA backend (see
+# Makefile.am). The .cu files are compiled by $(NVCC) into objects that join
+# libversus.a, only when configure found a working nvcc (HAVE_CUDA); a build
+# without CUDA never looks at them. src/engine/backend_cuda.c is built in
+# every configuration: without CUDA it is the stub that says so.
+libversus_a_SOURCES += src/engine/backend_cuda.c src/engine/backend_cuda.h
+
+KERNEL_CU = kernels/matvec_q.cu kernels/matmul_q.cu kernels/rmsnorm.cu kernels/rope.cu \
+	kernels/attention.cu kernels/swiglu.cu kernels/embed.cu kernels/sampling.cu
+KERNEL_HDRS = kernels/kernels.h kernels/dequant.cuh
+EXTRA_DIST += $(KERNEL_CU) $(KERNEL_HDRS)
+
+if HAVE_CUDA
+KERNEL_OBJS = $(KERNEL_CU:.cu=.$(OBJEXT))
+libversus_a_LIBADD += $(KERNEL_OBJS)
+CLEANFILES += $(KERNEL_OBJS)
+$(KERNEL_OBJS): $(top_srcdir)/kernels/kernels.h $(top_srcdir)/kernels/dequant.cuh \
+	$(top_srcdir)/src/engine/gguf.h
+endif
+
+# nvcc: one object per kernel family, into the build tree (VPATH-safe).
+SUFFIXES = .cu
+.cu.o:
+	@$(MKDIR_P) $(@D)
+	$(AM_V_GEN)$(NVCC) $(NVCC_FLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/kernels -c -o $@ $<
+
+# The device test: every kernel against the CPU reference, and GPU vs CPU
+# greedy tokens on stories260K and on a generated ~1B model. It is part of
+# `make check` (it prints SKIP and exits 77 without a GPU or without CUDA);
+# `make check-gpu` runs it in full, generating the 1B model first.
+check_PROGRAMS += tests/gpu/test_cuda
+TESTS += tests/gpu/test_cuda
+tests_gpu_test_cuda_SOURCES = tests/gpu/test_cuda.c
+tests_gpu_test_cuda_CFLAGS = $(AM_CFLAGS)
+tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)
+
+GPU_TEST_MODEL = gpu-test-1B.Q4_K.gguf
+$(GPU_TEST_MODEL): bench/versus-mkmodel$(EXEEXT)
+	bench/versus-mkmodel$(EXEEXT) --params 1B --type q4_k -o $@.tmp && mv $@.tmp $@
+CLEANFILES += $(GPU_TEST_MODEL) $(GPU_TEST_MODEL).tmp
+
+check-gpu: tests/gpu/test_cuda$(EXEEXT) $(GPU_TEST_MODEL)
+	VERSUS_SHARED='$(VERSUS_SHARED)' tests/gpu/test_cuda$(EXEEXT) --full --model $(GPU_TEST_MODEL)
+.PHONY: check-gpu
