@@ -17,3 +17,10 @@ tests_test_secrets_SOURCES = tests/test_secrets.c $(HARDEN_FAKE)
 tests_test_secrets_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_secrets_CFLAGS = $(TEST_CFLAGS)
 tests_test_secrets_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_engine_faults
+TESTS += tests/test_engine_faults
+tests_test_engine_faults_SOURCES = tests/test_engine_faults.c $(HARDEN_HELPER)
+tests_test_engine_faults_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_engine_faults_CFLAGS = $(TEST_CFLAGS)
+tests_test_engine_faults_LDADD = $(TEST_LIBS)
