@@ -108,10 +108,13 @@ Test(apply, llama2_puts_the_system_prompt_in_sys_tags)
     expect_prompt(&ct, "", "Hi!", "[INST] Hi! [/INST]");
 }
 
-Test(apply, chatml_uses_the_templates_default_system_prompt_when_none_is_given)
+Test(apply, chatml_default_system_prompt_is_detected_but_only_applied_when_asked)
 {
     ChatTemplate ct = detect(qwen_tmpl, false);
     cr_expect_str_eq(ct.default_system, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
+    /* by default every model gets exactly the user's messages */
+    expect_prompt(&ct, NULL, "Hi!", "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
+    ct.use_default_system = true;
     expect_prompt(&ct, NULL, "Hi!",
                   "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
                   "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");

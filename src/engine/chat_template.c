@@ -126,7 +126,7 @@ int chat_template_apply(const ChatTemplate *ct, const char *system, const char *
             return -1;
         return buf_puts(out, user);
     case CHAT_CHATML:
-        if (!system && ct->default_system[0])
+        if (!system && ct->use_default_system && ct->default_system[0])
             system = ct->default_system;
         if (system && put(out, "<|im_start|>system\n", system, "<|im_end|>\n") < 0)
             return -1;

@@ -32,6 +32,9 @@ typedef struct ChatTemplate {
     bool fallback;             /* no template, or one not recognised: family was guessed */
     const char *reason;        /* static text: why this family was chosen */
     char default_system[512];  /* system prompt the template inserts when none is given, or "" */
+    bool use_default_system;   /* apply default_system when no system prompt is given; off by
+                                  default: versus sends every model exactly the messages the
+                                  user gave, so a comparison is fair to the closed APIs */
     const char *inst_open;     /* Mistral: "[INST] " or "[INST]" */
     const char *inst_close;    /* Mistral: " [/INST]" or "[/INST]" */
 } ChatTemplate;

@@ -134,7 +134,7 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
     const ChatTemplate *ct = raw ? &raw_tmpl : &e->tmpl;
     Buf text = { 0 };
     if (chat_template_apply(ct, system, user ? user : "", &text) < 0 ||
-        tokenizer_encode(e->tok, buf_str(&text), text.len, true, !raw, ids, n) < 0) {
+        tokenizer_encode(e->tok, buf_str(&text), text.len, true, true, ids, n) < 0) {
         buf_free(&text);
         set_err(err, errlen, "out of memory while building the prompt");
         return -1;
