@@ -765,7 +765,7 @@ Test(handmade, bpe_merges_by_rank_over_mapped_bytes)
 {
     /* GPT-2 byte encoder: ' ' -> U+0120 "Ġ" */
     const char *tok[] = { "a", "b", "\xc4\xa0", "ab", "\xc4\xa0" "a", "\xc4\xa0" "ab", "<|endoftext|>" };
-    const char *merges[] = { "a b", "\xc4\xa0 a", "\xc4\xa0" "a b" };
+    const char *merges[] = { "a b", "\xc4\xa0 a", ("\xc4\xa0" "a b") };
     int32_t types[] = { 1, 1, 1, 1, 1, 1, 3 };
     Gguf g = { 0 };
     kv_str(&g, "tokenizer.ggml.model", "gpt2");
