@@ -24,3 +24,23 @@ tests_test_engine_faults_SOURCES = tests/test_engine_faults.c $(HARDEN_HELPER)
 tests_test_engine_faults_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_engine_faults_CFLAGS = $(TEST_CFLAGS)
 tests_test_engine_faults_LDADD = $(TEST_LIBS)
+
+# The soak: a quick form in `make check` (tests/test_soak.c), the full one
+# (16 x 2,000 tokens/s for a minute, 1,000 rounds) with `make check-soak`.
+SOAK_SOURCES = tests/soak/soak_run.c tests/soak/soak_run.h $(HARDEN_FAKE)
+check_PROGRAMS += tests/soak/versus-soak tests/soak/versus-maxrss
+tests_soak_versus_maxrss_SOURCES = tests/soak/maxrss.c
+tests_soak_versus_soak_SOURCES = tests/soak/versus-soak.c $(SOAK_SOURCES)
+tests_soak_versus_soak_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_soak_versus_soak_LDADD = $(VERSUS_LIBS)
+
+check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
+	tests/soak/versus-soak ./versus
+.PHONY: check-soak
+
+check_PROGRAMS += tests/test_soak
+TESTS += tests/test_soak
+tests_test_soak_SOURCES = tests/test_soak.c $(SOAK_SOURCES)
+tests_test_soak_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_soak_CFLAGS = $(TEST_CFLAGS)
+tests_test_soak_LDADD = $(TEST_LIBS)
