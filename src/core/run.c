@@ -403,6 +403,7 @@ static void start_transfer(RunStream *s)
     reply_start(s->reply, now);
     /* TTFT and total time count from the first attempt, waits included. */
     s->reply->metrics.t_start_ms = s->first_start_ms;
+    update_cost(s); /* free endpoints show $0 from the start, not "unknown" */
     if (!s->decoder) {
         fail(s, 0, "internal", "out of memory", NULL);
         return;
@@ -426,6 +427,7 @@ static void start_local(RunStream *s)
     double now = clock_now_ms();
     s->first_start_ms = now;
     reply_start(s->reply, now);
+    update_cost(s);
     if (local_resolve_model(s->target.model, path, sizeof path, err, sizeof err) < 0) {
         fail(s, 0, "model", err, NULL);
         return;
