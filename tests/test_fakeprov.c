@@ -920,3 +920,36 @@ Test(fakeprov, replay_sends_a_transcript_byte_for_byte_or_404)
     cr_assert_eq(fake_scenario_parse("replay-../etc/passwd", &sc), -1, "no paths in replay names");
     fakeprov_stop(fp);
 }
+
+Test(fakeprov, long_reply_sends_n_deltas_at_the_asked_rate_then_ends_normally)
+{
+    FakeScenario sc;
+    cr_assert_eq(fake_scenario_parse("long.tps2000.deltas400", &sc), 0);
+    cr_assert_eq(sc.kind, FAKE_LONG);
+    cr_assert_eq(sc.delta_us, 500);
+    cr_assert_eq(sc.n_deltas, 400);
+    FakeProv *fp = start();
+    Resp r;
+    const char *h[] = { "Authorization: Bearer sk-test-FAKE", NULL };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    post(fp, "/v1/chat/completions",
+         "{\"model\":\"long.tps2000.deltas400\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+         "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+         h, 10000, &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert_eq(r.status, 200);
+    Buf text = { 0 };
+    long out = 0;
+    bool done = false;
+    openai_text(buf_str(&r.body), &text, &out, &done);
+    cr_assert(done);
+    cr_assert_eq(out, 400);
+    cr_assert_eq(text.len, 3 + 4 * 398 + 1, "Tok + 398 x ' tok' + '.'");
+    /* 398 gaps of 500 us on a fixed schedule: at least ~0.2 s (no upper bound: shared machines) */
+    cr_assert_geq(ms, 190.0, "the rate was not held back (%.0f ms)", ms);
+    buf_free(&text);
+    resp_free(&r);
+    fakeprov_stop(fp);
+}

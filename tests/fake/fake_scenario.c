@@ -27,6 +27,7 @@ static const struct {
     { "big-event", FAKE_BIG_EVENT },
     { "never-ends", FAKE_NEVER_ENDS },
     { "accept-no-answer", FAKE_ACCEPT_NO_ANSWER },
+    { "long", FAKE_LONG },
 };
 
 /* Reads a decimal number in [lo, hi] at *p (advancing it); 0 or -1. */
@@ -141,8 +142,11 @@ static int parse_mod(const char *tok, size_t len, FakeScenario *sc)
         return -1;
     if (strcmp(word, "ms") == 0 && v <= 600000)
         sc->delta_ms = (int)v;
-    else if (strcmp(word, "tps") == 0 && v >= 1 && v <= 1000000)
+    else if (strcmp(word, "tps") == 0 && v >= 1 && v <= 1000000) {
         sc->delta_ms = (int)(1000 / v);
+        sc->delta_us = (int)(1000000 / v);
+    } else if (strcmp(word, "deltas") == 0 && v >= 2 && v <= 100000000)
+        sc->n_deltas = v;
     else if (strcmp(word, "ttft") == 0 && v <= 600000)
         sc->ttft_ms = (int)v;
     else if (strcmp(word, "wait") == 0 && v <= 600000)
@@ -169,6 +173,7 @@ int fake_scenario_parse(const char *name, FakeScenario *out)
         .ttft_ms = -1,
         .eol = FAKE_EOL_DEFAULT,
         .big_size = 10u * 1024 * 1024,
+        .n_deltas = 1000,
     };
     const char *dot = strchr(name, '.');
     size_t blen = dot ? (size_t)(dot - name) : strlen(name);

@@ -27,6 +27,7 @@ typedef enum FakeKind {
     FAKE_NEVER_ENDS,
     FAKE_ACCEPT_NO_ANSWER,
     FAKE_REPLAY, /* a transcript file's bytes, verbatim */
+    FAKE_LONG,   /* n_deltas deltas at delta_us apart, then the normal end */
 } FakeKind;
 
 typedef enum FakeEol { FAKE_EOL_DEFAULT, FAKE_EOL_LF, FAKE_EOL_CRLF, FAKE_EOL_CR } FakeEol;
@@ -38,6 +39,8 @@ typedef struct FakeScenario {
     long retry_after_ms;   /* header retry-after-ms, or -1 */
     int fail_times;        /* behave as kind for this many attempts, then as happy; 0 = always */
     int delta_ms;          /* pause before each delta */
+    int delta_us;          /* FAKE_LONG: microseconds between deltas (0 = as fast as possible) */
+    long n_deltas;         /* FAKE_LONG: deltas to send (default 1000) */
     int ttft_ms;           /* pause before the first delta, or -1 (then delta_ms) */
     int wait_ms;           /* pause before the response headers */
     int chunk;             /* write pieces of this many bytes; 0 = whole events */

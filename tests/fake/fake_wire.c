@@ -67,6 +67,17 @@ static void step_add(Gen *g, FakeStepKind kind, const char *bytes, size_t len, i
     s->steps[s->n++] = st;
 }
 
+/* Moves what was built in g->out into a REPEAT step sent count times. */
+static void repeat_out(Gen *g, long count, int interval_us)
+{
+    step_add(g, FAKE_STEP_REPEAT, g->out.data, g->out.len, 0);
+    if (!g->oom) {
+        g->s->steps[g->s->n - 1].count = count;
+        g->s->steps[g->s->n - 1].interval_us = interval_us;
+    }
+    buf_reset(&g->out);
+}
+
 /* Moves what was built in g->out into a DATA step. */
 static void flush(Gen *g, int delay_ms)
 {
@@ -798,6 +809,24 @@ static void build_stream(Gen *g, const WireOps *w)
     w->start(g);
     flush(g, 0);
 
+    if (k == FAKE_LONG) {
+        /* A long reply at a fixed rate (load tests): one first delta, the
+         * middle ones as one repeated event, the last one ending the reply. */
+        long n_long = sc->n_deltas;
+        w->delta(g, "Tok", 3, false);
+        g->n_out++;
+        flush(g, sc->ttft_ms >= 0 ? sc->ttft_ms : 0);
+        w->delta(g, " tok", 4, false);
+        g->n_out += (int)(n_long - 2);
+        repeat_out(g, n_long - 2, sc->delta_us);
+        w->delta(g, ".", 1, true);
+        g->n_out++;
+        flush(g, 0);
+        w->finish(g);
+        flush(g, 0);
+        step_add(g, FAKE_STEP_END, NULL, 0, 0);
+        return;
+    }
     const char *const *texts = HAPPY;
     size_t n = FAKEPROV_HAPPY_DELTAS;
     char *big = NULL;

@@ -16,7 +16,8 @@
 typedef enum FakeStepKind {
     FAKE_STEP_HEAD,   /* status line + headers: written whole, never split */
     FAKE_STEP_DATA,   /* body bytes: split per the script, framed per the framing */
-    FAKE_STEP_REPEAT, /* body bytes sent every delay_ms until the peer or the server goes */
+    FAKE_STEP_REPEAT, /* body bytes sent every delay_ms (or interval_us) until the peer or the
+                         server goes, or `count` times when count > 0 */
     FAKE_STEP_RESET,  /* abort the connection with a TCP RST */
     FAKE_STEP_CLOSE,  /* close cleanly (FIN) without ending the body properly */
     FAKE_STEP_HANG,   /* send nothing more until the peer or the server goes */
@@ -28,6 +29,8 @@ typedef struct FakeStep {
     char *bytes; /* (len) HEAD, DATA, REPEAT */
     size_t len;
     int delay_ms; /* pause before the step */
+    long count;      /* REPEAT: times to send, 0 = until the peer goes */
+    int interval_us; /* REPEAT with count: microseconds between sends, on a fixed schedule */
 } FakeStep;
 
 typedef enum FakeFraming {

@@ -632,6 +632,23 @@ static Outcome play(Conn *c, const FakeScript *s, unsigned seed)
                 return OUT_CLOSE;
             break;
         case FAKE_STEP_REPEAT:
+            if (st->count > 0) {
+                /* a fixed schedule, so the rate holds whatever each send costs */
+                struct timespec t0, now;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                for (long k = 0; k < st->count; k++) {
+                    if (send_data(fp, fd, s, st->bytes, st->len, &rng) < 0)
+                        return OUT_CLOSE;
+                    clock_gettime(CLOCK_MONOTONIC, &now);
+                    long long due_us = (long long)(k + 1) * st->interval_us;
+                    long long at_us = (now.tv_sec - t0.tv_sec) * 1000000LL + (now.tv_nsec - t0.tv_nsec) / 1000;
+                    if (due_us > at_us && !nap_us(fp, (int)(due_us - at_us)))
+                        return OUT_CLOSE;
+                    if (stopping(fp))
+                        return OUT_CLOSE;
+                }
+                break;
+            }
             for (;;) {
                 if (send_data(fp, fd, s, st->bytes, st->len, &rng) < 0 || !nap(fp, st->delay_ms))
                     return OUT_CLOSE;

@@ -39,6 +39,9 @@
  *   never-ends            2 deltas, then a "." delta every 100 ms (.msN) until the
  *                         client goes away or the server stops
  *   accept-no-answer      read the request and never answer
+ *   long                  a long reply for load tests: "Tok", then " tok" x (N-2), then ".",
+ *                         N = .deltasN (default 1000), paced by .tpsN on a fixed schedule
+ *                         (microsecond resolution), usage and the end marker as happy
  *   replay-NAME           200 whose body is tests/transcripts/NAME.sse (or .ndjson)
  *                         byte for byte, framed like the route (404 when missing)
  *
@@ -48,7 +51,7 @@
  *   .chunkN  write in pieces of N bytes            .odd    pieces of pseudo-random 1..13 bytes
  *   .gapN    N microseconds between pieces         .crlf / .cr  SSE line ends (Gemini: CRLF)
  *   .eof     close-delimited body instead of chunked  .llama  llama-server style (openai route)
- *   .sizeN   big-event data size in bytes
+ *   .sizeN   big-event data size in bytes          .deltasN  long: number of deltas
  * A model name that is no scenario gets the server's default scenario
  * (FakeProvOptions.scenario, "happy" when NULL).
  *
