@@ -61,6 +61,7 @@ struct Run {
     size_t n;
     RunObserverFn observer;
     void *observer_user;
+    double last_network_ms; /* when run_poll last did network work */
 };
 
 RunOptions run_options_default(void)
@@ -486,10 +487,33 @@ static void check_local_timeouts(Run *run, double now)
     }
 }
 
+/* Waits on the caller's fds alone until the batching gap has passed; returns
+ * how many are ready (0 when the gap ran out), or -1. */
+static int wait_gap(Run *run, struct pollfd *extra, size_t n_extra, int *timeout_ms)
+{
+    double gap = run->opt.min_poll_gap_ms - (clock_now_ms() - run->last_network_ms);
+    if (gap <= 0)
+        return 0;
+    int wait = (int)gap + 1;
+    if (*timeout_ms >= 0 && *timeout_ms < wait)
+        wait = *timeout_ms;
+    int r = poll(extra, n_extra, wait);
+    if (r != 0)
+        return r;
+    if (*timeout_ms >= 0)
+        *timeout_ms = *timeout_ms > wait ? *timeout_ms - wait : 0;
+    return 0;
+}
+
 int run_poll(Run *run, struct pollfd *extra, size_t n_extra, int timeout_ms)
 {
     if (!run->http)
         return -1;
+    if (run->opt.min_poll_gap_ms > 0) {
+        int r = wait_gap(run, extra, n_extra, &timeout_ms);
+        if (r != 0)
+            return r; /* a key or a signal pipe: let the caller react first */
+    }
     struct pollfd fds[64];
     size_t nf = 0;
     for (size_t i = 0; i < n_extra && nf < 48; i++)
@@ -517,6 +541,7 @@ int run_poll(Run *run, struct pollfd *extra, size_t n_extra, int timeout_ms)
     int ready = http_poll(run->http, fds, nf, timeout_ms);
     if (ready < 0)
         return -1;
+    run->last_network_ms = clock_now_ms();
     int extra_ready = 0;
     for (size_t i = 0; i < n_extra && i < local_base; i++) {
         extra[i].revents = fds[i].revents;

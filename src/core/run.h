@@ -26,6 +26,9 @@ typedef struct RunOptions {
     double backoff_base_s; /* first backoff when no retry-after is given (default 0.5 s, doubling) */
     double max_retry_wait_s; /* retry-after longer than this fails instead (default 60 s) */
     bool record;         /* keep each reply's raw bytes with arrival times */
+    double min_poll_gap_ms; /* network work is batched at most this often (0 = on every
+                               arrival); the extra fds still wake run_poll at once. An
+                               interactive UI uses a few ms to avoid waking per token. */
     LocalOptions local;  /* for local: models */
 } RunOptions;
 
