@@ -251,14 +251,29 @@ Test(bench_cli, bad_arguments_give_clear_errors)
     }
 }
 
-Test(bench_cli, explicit_cuda_backend_is_refused_when_not_available)
+/* Where CUDA can run, --backend cuda must really run on it; elsewhere it must
+ * refuse with the reason, and auto must fall back to cpu saying why. */
+Test(bench_cli, cuda_backend_runs_on_a_gpu_or_is_refused_with_the_reason)
 {
     find_model();
-    const char *args[] = { "bench", model_path, "--backend", "cuda", "-p", "4", "-n", "1", "-r", "1", NULL };
+    const char *args[] = { "bench", model_path, "--backend", "cuda", "-p", "4", "-n", "2", "-r", "1", NULL };
     Result r = run_versus(args);
-    cr_assert_neq(r.exit_code, 0, "--backend cuda ran without a CUDA backend:\n%s", buf_str(&r.out));
-    cr_assert(strstr(buf_str(&r.err), "cuda backend: not available (no GPU / not built)"),
-              "stderr: %s", buf_str(&r.err));
+    if (r.exit_code == 0) {
+        cr_assert(strstr(buf_str(&r.out), "| cuda | "), "exit 0 without a cuda row:\n%s", buf_str(&r.out));
+        cr_assert(strstr(buf_str(&r.out), "device: "), "no device line:\n%s", buf_str(&r.out));
+    } else {
+        cr_assert_eq(r.exit_code, 1, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.err), "cuda backend: not available (no GPU / not built): "),
+                  "stderr: %s", buf_str(&r.err));
+        cr_assert_eq(r.out.len, 0, "printed a table anyway: %s", buf_str(&r.out));
+        result_free(&r);
+        const char *auto_args[] = { "bench", model_path, "--backend", "auto", "-p", "4", "-n", "2", "-r", "1", NULL };
+        r = run_versus(auto_args);
+        cr_assert_eq(r.exit_code, 0, "auto did not fall back: %s", buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.out), "| cpu | "), "auto fell back to what?\n%s", buf_str(&r.out));
+        cr_assert(strstr(buf_str(&r.err), "cuda backend: not available (no GPU / not built): "),
+                  "auto fell back silently: %s", buf_str(&r.err));
+    }
     result_free(&r);
 }
 

@@ -5,6 +5,8 @@
  * both r times from an empty KV cache, and reports median [min, max] tokens/s.
  * Then sets decode against the machine's measured memory read bandwidth
  * (membw.h) and resident memory against the mapping + KV cache + 64 MiB.
+ * --backend cuda runs the same tests through backend_cuda.h (no bandwidth
+ * ratio then: membw measures host memory, not the GPU's).
  * Not for correctness (tests/ and ../shared/oracle do that) nor for sampling
  * or tokenizing: token ids are fixed pseudo-random ids, which cost the same. */
 #include <getopt.h>
@@ -20,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/clock.h"
+#include "engine/backend_cuda.h"
 #include "engine/gguf.h"
 #include "engine/membw.h"
 #include "engine/model.h"
@@ -327,6 +330,7 @@ typedef struct BenchReport {
     MembwResult bw_info;   /* the last measurement: buffer, threads, passes */
     char bw_err[256];
     size_t llc;            /* last-level cache, bytes (0 = unknown) */
+    CudaModelInfo cuda;    /* filled when backend is "cuda" */
     char load_start[32], load_end[32];
 } BenchReport;
 
@@ -349,6 +353,10 @@ static void print_text(const BenchReport *r)
     printf("model: %s\n", r->o->path);
     printf("load: %.1f ms (map + validate + KV cache for %d tokens); warm-up forward of 1 token: %.1f ms\n",
            r->load_ms, r->n_ctx, r->warmup_ms);
+    if (strcmp(r->backend, "cuda") == 0)
+        printf("device: %s (%d/%d layers on the GPU, %s decode, %.0f MiB on the device)\n",
+               r->cuda.device_name, r->cuda.gpu_layers, r->cuda.n_layers,
+               r->cuda.graph ? "graph" : "stream", (double)r->cuda.device_bytes / 1048576.0);
     printf("repetitions: %d; t/s = median [min, max]; tg runs after the prompt (positions %d..%d)\n\n",
            r->o->reps, r->o->n_prompt, r->o->n_prompt + r->o->n_gen - 1);
     printf("| model | size | params | type | backend | threads | test | t/s |\n");
@@ -377,9 +385,12 @@ static void print_text(const BenchReport *r)
                    r->bw.median / wb);
         else if (r->bw_err[0])
             printf("memory bandwidth: not measured (%s)\n", r->bw_err);
+        else if (strcmp(r->backend, "cuda") == 0)
+            printf("memory bandwidth: not compared (the weights are read from device memory; membw\n"
+                   "                  measures this host's memory)\n");
         else
             printf("memory bandwidth: not measured (--no-membw)\n");
-        if (bench_fits_cache(r))
+        if (bench_fits_cache(r) && strcmp(r->backend, "cpu") == 0)
             printf("note: %.1f MiB of weights per token against a %.0f MiB last-level cache: they stay\n"
                    "      (partly) cached, so the DRAM bound does not apply to this model\n",
                    (double)r->weight_bytes / 1048576.0, (double)r->llc / 1048576.0);
@@ -408,6 +419,14 @@ static void print_json(const BenchReport *r)
     cJSON_AddStringToObject(root, "type", r->type);
     cJSON_AddStringToObject(root, "backend", r->backend);
     cJSON_AddNumberToObject(root, "threads", r->threads);
+    if (strcmp(r->backend, "cuda") == 0) {
+        cJSON *cu = cJSON_AddObjectToObject(root, "cuda");
+        cJSON_AddStringToObject(cu, "device", r->cuda.device_name);
+        cJSON_AddNumberToObject(cu, "gpu_layers", r->cuda.gpu_layers);
+        cJSON_AddNumberToObject(cu, "n_layers", r->cuda.n_layers);
+        cJSON_AddBoolToObject(cu, "graph", r->cuda.graph);
+        cJSON_AddNumberToObject(cu, "device_bytes", (double)r->cuda.device_bytes);
+    }
     cJSON_AddNumberToObject(root, "n_prompt", r->o->n_prompt);
     cJSON_AddNumberToObject(root, "n_gen", r->o->n_gen);
     cJSON_AddNumberToObject(root, "reps", r->o->reps);
@@ -475,25 +494,58 @@ static void print_json(const BenchReport *r)
 
 /* ---- the run ------------------------------------------------------------------ */
 
-/* Resolves --backend; NULL with err when the asked backend cannot run. The
- * CUDA backend is not wired into bench: cuda is refused, auto means cpu. */
-static const char *bench_backend(const char *asked, char *note, size_t notelen, char *err, size_t errlen)
+/* The forward pass being timed: the CPU model, or the CUDA one when cm is set. */
+typedef struct BenchEngine {
+    Model *m;        /* always loaded: config, weights accounting, CPU forward */
+    CudaModel *cm;   /* NULL = cpu backend */
+    float *logits;   /* (n_vocab) host copy of the last logits for cuda, as a sampler needs */
+} BenchEngine;
+
+static int bench_forward(BenchEngine *e, const int *tokens, int n, int pos, char *err, size_t errlen)
+{
+    if (e->cm)
+        return cuda_model_forward(e->cm, tokens, n, pos, e->logits, err, errlen);
+    return model_forward(e->m, tokens, n, pos, err, errlen);
+}
+
+/* Chooses the backend for --backend asked and, for cuda, uploads the model:
+ * returns "cpu" or "cuda", or NULL with err when cuda was asked for and cannot
+ * run. For auto, a CUDA backend that cannot run leaves a note and cpu. */
+static const char *bench_backend(const char *asked, const GgufFile *g, BenchEngine *e, int batch,
+                                 char *note, size_t notelen, char *err, size_t errlen)
 {
     note[0] = '\0';
+    if (strcmp(asked, "cpu") == 0)
+        return "cpu";
+    const ModelConfig *c = model_config(e->m);
+    CudaOptions co = { .gpu_layers = c->n_layers, .batch = batch };
+    CudaPlan plan;
+    char why[512] = "";
+    bool ok = cuda_model_plan(g, e->m, &co, &plan, why, sizeof why) == 0 &&
+              cuda_backend_available(&plan, why, sizeof why);
+    if (ok) {
+        e->logits = malloc((size_t)c->n_vocab * sizeof *e->logits);
+        if (!e->logits)
+            snprintf(why, sizeof why, "out of memory");
+        else
+            e->cm = cuda_model_new(g, e->m, &co, why, sizeof why);
+        ok = e->cm != NULL;
+    }
+    if (ok)
+        return "cuda";
     if (strcmp(asked, "cuda") == 0) {
-        snprintf(err, errlen, BENCH_CUDA_NA);
+        snprintf(err, errlen, "%s: %s", BENCH_CUDA_NA, why);
         return NULL;
     }
-    if (strcmp(asked, "auto") == 0)
-        snprintf(note, notelen, "%s; using cpu", BENCH_CUDA_NA);
+    snprintf(note, notelen, "%s: %s; using cpu", BENCH_CUDA_NA, why);
     return "cpu";
 }
 
 /* Times every test, reps times; after the first repetition notes resident
  * memory (before any bandwidth buffer exists), and after each one measures the
  * memory bandwidth when asked. Returns 0 or -1 with err from the model. */
-static int bench_measure(Model *m, const BenchOptions *o, const int *ids, BenchReport *r, char *err,
-                         size_t errlen)
+static int bench_measure(BenchEngine *e, const BenchOptions *o, const int *ids, BenchReport *r,
+                         char *err, size_t errlen)
 {
     BenchTest *pp = NULL, *tg = NULL;
     if (o->n_prompt > 0) {
@@ -507,7 +559,7 @@ static int bench_measure(Model *m, const BenchOptions *o, const int *ids, BenchR
         tg->n_tokens = o->n_gen;
     }
     r->tg = tg;
-    bool bw = o->membw && tg;
+    bool bw = o->membw && tg && !e->cm; /* membw reads host memory: no bound for a GPU */
     for (int i = 0; i < r->n_tests; i++) {
         r->tests[i].ms = calloc((size_t)o->reps, sizeof(double));
         r->tests[i].tps = calloc((size_t)o->reps, sizeof(double));
@@ -525,20 +577,20 @@ static int bench_measure(Model *m, const BenchOptions *o, const int *ids, BenchR
         /* Each repetition starts from an empty cache: position 0 again. */
         if (pp) {
             double t0 = clock_now_ms();
-            if (model_forward(m, ids, o->n_prompt, 0, err, errlen) < 0)
+            if (bench_forward(e, ids, o->n_prompt, 0, err, errlen) < 0)
                 return -1;
             pp->ms[rep] = clock_now_ms() - t0;
         }
         if (tg) {
             double t0 = clock_now_ms();
             for (int i = 0; i < o->n_gen; i++)
-                if (model_forward(m, &ids[o->n_prompt + i], 1, o->n_prompt + i, err, errlen) < 0)
+                if (bench_forward(e, &ids[o->n_prompt + i], 1, o->n_prompt + i, err, errlen) < 0)
                     return -1;
             tg->ms[rep] = clock_now_ms() - t0;
         }
         if (rep == 0) {
             r->mem = (BenchMem){ .rss = proc_status_kb("VmRSS"), .hwm = proc_status_kb("VmHWM"),
-                                 .file = r->file_bytes, .kv = model_kv_bytes(m) };
+                                 .file = r->file_bytes, .kv = model_kv_bytes(e->m) };
             r->mem.limit = r->mem.file + r->mem.kv + BENCH_MEM_SLACK;
         }
         if (bw && !r->bw_err[0]) {
@@ -576,21 +628,13 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "run 'versus bench --help' for the options\n");
         return CLI_EXIT_USAGE;
     }
-    char note[256];
     BenchReport r = { .o = &o };
-    r.backend = bench_backend(o.backend_asked, note, sizeof note, err, sizeof err);
-    if (!r.backend) {
-        fprintf(stderr, "versus bench: %s\n", err);
-        return CLI_EXIT_MODEL_FAILED;
-    }
-    if (note[0])
-        fprintf(stderr, "versus bench: %s\n", note);
     loadavg_read(r.load_start, sizeof r.load_start);
 
     int rc = CLI_EXIT_MODEL_FAILED;
     GgufFile *g = NULL;
     ThreadPool *pool = NULL;
-    Model *m = NULL;
+    BenchEngine e = { 0 };
     int *ids = NULL;
     double t0 = clock_now_ms();
     g = gguf_open(o.path, err, sizeof err);
@@ -603,16 +647,24 @@ int cli_bench(int argc, char **argv)
     }
     int need = o.n_prompt + o.n_gen;
     ModelOptions mo = { .n_ctx = need, .batch = o.batch, .pool = pool };
-    m = model_new(g, &mo, err, sizeof err);
-    if (!m)
+    e.m = model_new(g, &mo, err, sizeof err);
+    if (!e.m)
         goto fail;
-    r.load_ms = clock_now_ms() - t0;
-    const ModelConfig *cfg = model_config(m);
+    const ModelConfig *cfg = model_config(e.m);
     if (cfg->n_ctx < need) {
         snprintf(err, sizeof err, "-p %d + -n %d = %d tokens exceed the model's context of %d tokens",
                  o.n_prompt, o.n_gen, need, cfg->n_ctx);
         goto fail;
     }
+    char note[768];
+    r.backend = bench_backend(o.backend_asked, g, &e, o.batch, note, sizeof note, err, sizeof err);
+    if (!r.backend)
+        goto fail;
+    if (note[0])
+        fprintf(stderr, "versus bench: %s\n", note);
+    r.load_ms = clock_now_ms() - t0;
+    if (e.cm)
+        cuda_model_info(e.cm, &r.cuda);
     ids = malloc((size_t)need * sizeof *ids);
     if (!ids) {
         snprintf(err, sizeof err, "out of memory");
@@ -621,19 +673,20 @@ int cli_bench(int argc, char **argv)
     bench_tokens(g, cfg->n_vocab, ids, need);
     r.file_bytes = gguf_file_size(g);
     r.params = count_params(g);
-    r.weight_bytes = model_weight_bytes(m);
-    r.type = model_weight_type(m);
+    r.weight_bytes = model_weight_bytes(e.m);
+    r.type = model_weight_type(e.m);
     r.threads = threadpool_size(pool);
     r.n_ctx = cfg->n_ctx;
     r.llc = membw_llc_bytes();
     model_label(g, o.path, r.label, sizeof r.label);
 
-    /* Warm-up: one token through every weight faults the mapping in. */
+    /* Warm-up: one token through every weight faults the mapping in (and
+     * captures the CUDA graph). */
     double tw = clock_now_ms();
-    if (model_forward(m, ids, 1, 0, err, sizeof err) < 0)
+    if (bench_forward(&e, ids, 1, 0, err, sizeof err) < 0)
         goto fail;
     r.warmup_ms = clock_now_ms() - tw;
-    if (bench_measure(m, &o, ids, &r, err, sizeof err) < 0)
+    if (bench_measure(&e, &o, ids, &r, err, sizeof err) < 0)
         goto fail;
 
     loadavg_read(r.load_end, sizeof r.load_end);
@@ -654,7 +707,9 @@ out:
     free(r.bw_gbs);
     free(r.ratio);
     free(ids);
-    model_free(m);
+    cuda_model_free(e.cm);
+    free(e.logits);
+    model_free(e.m);
     threadpool_free(pool);
     gguf_close(g);
     return rc;
