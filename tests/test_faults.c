@@ -9,20 +9,28 @@
  * marked incomplete, a healthy model in the same run finishes normally, and
  * the session file --save writes exists (mode 0600), parses, and holds the
  * same status, text, error and incomplete flag as the printed result.
+ * Also: terminal control sequences a provider sends never reach a terminal
+ * (stdout on a pseudo-terminal).
  * (test_integration_run.c covers 401/404/429/500/502/529, mid-stream resets
  * and error events without --save; this file does not repeat those.) */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <pty.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/reply.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
@@ -437,7 +445,8 @@ Test(faults, ten_mib_data_line_is_kept_whole_and_saved, .timeout = 120)
     }
     assert_ok(result_at(&r, 2));
     assert_session_matches(&r);
-    /* two 10 MiB replies, each recorded: bounded, not runaway, memory */
+    /* two 10 MiB replies, each recorded: bounded, not runaway, memory (an
+     * upper bound: ru_maxrss also counts this test process, see vchild.h) */
     cr_assert_lt(r.max_rss_kb, 1024L * 1024, "peak RSS %ld KiB for 2 x 10 MiB", r.max_rss_kb);
     vchild_result_free(&r);
 }
@@ -464,4 +473,116 @@ Test(faults, accept_and_never_answer_is_ended_by_timeout_on_every_api)
     cr_assert_lt(r.elapsed_ms, 5000, "the 1 s timeout ended the run (%.0f ms)", r.elapsed_ms);
     assert_session_matches(&r);
     vchild_result_free(&r);
+}
+
+/* ---- terminal escape sequences ------------------------------------------------------------ */
+
+/* Streams whose text, or error message, carry terminal control sequences: an
+ * OSC 52 clipboard write, a screen clear, a title change, a bare BEL. */
+#define ESC_TEXT "Hi \\u001b]52;c;ZXZpbA==\\u0007there\\u001b[2J\\u001b]0;pwned\\u0007 \\u0007done"
+static const char esc_text_transcript[] =
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" ESC_TEXT "\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: [DONE]\n\n";
+static const char esc_error_transcript[] =
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"there\"},\"finish_reason\":null}]}\n\n"
+    "data: {\"error\":{\"message\":\"bad \\u001b]52;c;ZXZpbA==\\u0007 thing \\u001b[31mred\",\"type\":\"server_error\"}}\n\n";
+
+/* Runs versus with stdout (and stderr) on a pseudo-terminal; returns all it
+ * wrote there. */
+static void run_on_a_tty(const char *const *args, Buf *out, int *exit_code)
+{
+    int master, slave;
+    cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0, "openpty: %s", strerror(errno));
+    const char *argv[32] = { bin };
+    size_t n = 1;
+    for (size_t i = 0; args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, slave, 1);
+    posix_spawn_file_actions_adddup2(&fa, slave, 2);
+    posix_spawn_file_actions_addclose(&fa, master);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(rc, 0, "posix_spawn: %s", strerror(rc));
+    close(slave);
+    double t0 = clock_now_ms();
+    for (;;) {
+        struct pollfd pf = { .fd = master, .events = POLLIN };
+        int left = (int)(t0 + DEADLINE_MS - clock_now_ms());
+        cr_assert_gt(left, 0, "versus did not finish on the tty");
+        if (poll(&pf, 1, left) <= 0)
+            continue;
+        char tmp[4096];
+        ssize_t got = read(master, tmp, sizeof tmp);
+        if (got <= 0)
+            break; /* EIO once the last slave descriptor is closed */
+        buf_append(out, tmp, (size_t)got);
+    }
+    close(master);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status), "versus died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    *exit_code = WEXITSTATUS(status);
+}
+
+/* Replays transcript as openai:replay-esc, alone (streamed live) and next to
+ * another model (printed at the end), with stdout on a terminal; no control
+ * byte may come through, and want (text around the sequences) must. */
+static void check_tty(const char *transcript, int want_exit, const char *want)
+{
+    char dir[512], path[600], err[256];
+    snprintf(dir, sizeof dir, "%s/transcripts", home);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/esc.sse", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(transcript, f);
+    fclose(f);
+    /* a second fake that replays from our directory */
+    FakeProvOptions o = { .transcript_dir = dir };
+    FakeProv *esc = fakeprov_start(&o, err, sizeof err);
+    cr_assert(esc, "%s", err);
+    char url[300];
+    snprintf(url, sizeof url, "%s/v1", fakeprov_url(esc));
+    vchild_env_set(&env, "OPENAI_BASE_URL", url);
+    vchild_env_set(&env, "TERM", "xterm");
+
+    const char *one[] = { "run", "--no-progress", "-m", "openai:replay-esc", "hi", NULL };
+    const char *two[] = { "run", "--no-progress", "-m", "openai:replay-esc", "-m", "openai:happy", "hi", NULL };
+    const char *const *runs[] = { one, two };
+    for (int k = 0; k < 2; k++) {
+        Buf out = { 0 };
+        int code;
+        run_on_a_tty(runs[k], &out, &code);
+        cr_assert_eq(code, want_exit, "exit %d: %s", code, buf_str(&out));
+        cr_assert(strstr(buf_str(&out), want), "'%s' is shown: %s", want, buf_str(&out));
+        for (size_t i = 0; i < out.len; i++) {
+            unsigned char c = (unsigned char)out.data[i];
+            cr_assert(c != 0x1b && c != 0x07 && c != 0x9b && c != 0x9d,
+                      "run %d: control byte 0x%02x from the provider reached the terminal at %zu: %s", k, c, i,
+                      buf_str(&out));
+        }
+        buf_free(&out);
+    }
+    fakeprov_stop(esc);
+}
+
+Test(faults, terminal_escape_sequences_in_reply_text_never_reach_a_tty)
+{
+    check_tty(esc_text_transcript, 0, "there");
+}
+
+/* Disabled: FAILS today. `versus run` prints a provider's error message with
+ * printf (src/cli/run.c print_reply_status, also the hint) instead of through
+ * print_text's tty neutralisation, so a hostile server's error message
+ * "\e]52;c;...\a" writes the user's clipboard and "\e[2J" clears the screen.
+ * Enable once error messages and hints are printed like reply text. */
+Test(faults, terminal_escape_sequences_in_error_messages_never_reach_a_tty, .disabled = true)
+{
+    check_tty(esc_error_transcript, 1, "thing");
 }

@@ -35,7 +35,9 @@ typedef struct VResult {
     bool timed_out;   /* the deadline passed and it was killed */
     Buf out, err;     /* everything it wrote */
     double elapsed_ms;
-    long max_rss_kb;  /* peak resident set (wait4 ru_maxrss) */
+    long max_rss_kb;  /* wait4's ru_maxrss: an upper bound only, since a spawned child
+                       * also counts the peak of the process it was spawned from
+                       * (tests/soak/maxrss.c measures a run's own peak) */
     cJSON *json;      /* stdout parsed when asked (NULL otherwise or when invalid) */
 } VResult;
 

@@ -44,3 +44,13 @@ tests_test_soak_SOURCES = tests/test_soak.c $(SOAK_SOURCES)
 tests_test_soak_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_soak_CFLAGS = $(TEST_CFLAGS)
 tests_test_soak_LDADD = $(TEST_LIBS)
+
+# The unit-test programs once under valgrind (memcheck): any invalid access,
+# uninitialised use or definite leak in any process fails. Override the list
+# with VALGRIND_TESTS="tests/test_sse tests/test_config".
+VALGRIND_TESTS = $(TESTS)
+check-valgrind: versus $(check_PROGRAMS)
+	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/tests/soak/run-valgrind.sh \
+		$(top_srcdir)/tests/soak/valgrind.supp valgrind-logs $(VALGRIND_TESTS)
+.PHONY: check-valgrind
+EXTRA_DIST += tests/soak/run-valgrind.sh tests/soak/valgrind.supp
