@@ -78,6 +78,12 @@ typedef struct Reply {
     int *prompt_token_ids; /* (n_prompt_token_ids) */
     size_t n_prompt_token_ids;
     char backend[16];      /* "cpu" | "cuda" | "" */
+    /* GPU memory seen when a local model ran (vram_known false: not a local model) */
+    bool vram_known;
+    bool gpu_present;          /* false: "no GPU" */
+    double vram_total_mib;     /* device memory, or -1 when unknown */
+    double vram_used_mib;      /* used by every process, or -1 */
+    double vram_process_mib;   /* used by versus, or -1 */
     ReplyRecording recording;
 } Reply;
 

@@ -78,6 +78,16 @@ cJSON *reply_to_json(const Reply *r)
     if (m->rss_mib >= 0)
         cJSON_AddNumberToObject(mo, "rss_mib", m->rss_mib);
     cJSON_AddNumberToObject(mo, "attempts", r->attempts);
+    if (r->vram_known) {
+        if (!r->gpu_present) {
+            cJSON_AddStringToObject(o, "vram", "no GPU");
+        } else {
+            cJSON *v = cJSON_AddObjectToObject(o, "vram");
+            add_num_or_null(v, "device_total_mib", r->vram_total_mib, r->vram_total_mib >= 0);
+            add_num_or_null(v, "device_used_mib", r->vram_used_mib, r->vram_used_mib >= 0);
+            add_num_or_null(v, "process_mib", r->vram_process_mib, r->vram_process_mib >= 0);
+        }
+    }
     if (r->backend[0] || r->n_token_ids || r->n_prompt_token_ids) {
         cJSON_AddStringToObject(o, "backend", r->backend);
         cJSON_AddItemToObject(o, "token_ids", int_array(r->token_ids, r->n_token_ids));

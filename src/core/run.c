@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/keys.h"
 #include "core/prices.h"
+#include "gpu/gpuinfo.h"
 #include "net/http.h"
 #include "providers/provider.h"
 
@@ -85,10 +86,25 @@ static void update_cost(RunStream *s)
         s->reply->metrics.cost_usd = s->reply->usage.reported_cost_usd;
 }
 
+/* The GPU memory picture for a local model's reply (live while it runs). */
+static void update_vram(RunStream *s)
+{
+    if (s->ops)
+        return;
+    GpuInfo g = gpuinfo_query();
+    Reply *r = s->reply;
+    r->vram_known = true;
+    r->gpu_present = g.present;
+    r->vram_total_mib = g.total_mib;
+    r->vram_used_mib = g.used_mib;
+    r->vram_process_mib = g.process_mib;
+}
+
 /* Every ending goes through here so the observer hears about it once. */
 static void stream_finalise(RunStream *s)
 {
     update_cost(s);
+    update_vram(s);
     notify(s, NULL);
 }
 
@@ -429,6 +445,7 @@ static void start_local(RunStream *s)
     s->first_start_ms = now;
     reply_start(s->reply, now);
     update_cost(s);
+    update_vram(s);
     if (local_resolve_model(s->target.model, path, sizeof path, err, sizeof err) < 0) {
         fail(s, 0, "model", err, NULL);
         return;
