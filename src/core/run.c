@@ -47,6 +47,7 @@ typedef struct RunStream {
     bool should_retry_false;
     Buf error_body;
     double retry_at_ms;   /* > 0 while a retry is scheduled */
+    double vram_at_ms;    /* local: when the GPU memory was last read */
     double first_start_ms;
 } RunStream;
 
@@ -92,6 +93,7 @@ static void update_vram(RunStream *s)
     if (s->ops)
         return;
     GpuInfo g = gpuinfo_query();
+    s->vram_at_ms = clock_now_ms();
     Reply *r = s->reply;
     r->vram_known = true;
     r->gpu_present = g.present;
@@ -123,9 +125,12 @@ static void on_event(void *user, const StreamEvent *ev)
     RunStream *s = user;
     if (reply_is_final(s->reply))
         return;
-    reply_apply_event(s->reply, ev, clock_now_ms());
+    double now = clock_now_ms();
+    reply_apply_event(s->reply, ev, now);
     if (ev->kind == STREAM_EVENT_USAGE)
         update_cost(s);
+    if (!s->ops && now - s->vram_at_ms > 1000.0)
+        update_vram(s); /* live, about once a second */
     notify(s, ev);
     if (reply_is_final(s->reply))
         stream_finalise(s);

@@ -102,9 +102,13 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.hide_cost = blind_now;
         if (!blind_now && rep->provider && strcmp(rep->provider, "local") == 0) {
             si.local = true;
-            /* no GPU query module exists yet: a CUDA backend means a GPU whose
-             * memory we can not read ("VRAM n/a"), the CPU backend "no GPU" */
-            si.has_gpu = strcmp(rep->backend, "cuda") == 0;
+            /* the run layer fills the GPU picture for local models; before
+             * it has, a CUDA backend still means a GPU ("VRAM n/a") */
+            si.has_gpu = rep->vram_known ? rep->gpu_present : strcmp(rep->backend, "cuda") == 0;
+            if (rep->vram_known && rep->gpu_present) {
+                si.vram_used_mib = rep->vram_process_mib >= 0 ? rep->vram_process_mib : rep->vram_used_mib;
+                si.vram_total_mib = rep->vram_total_mib;
+            }
             si.backend = rep->backend;
             si.spark = s->spark;
             si.n_spark = s->n_spark;
