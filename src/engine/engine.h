@@ -48,8 +48,9 @@ const ChatTemplate *engine_chat_template(const Engine *e);
 
 /* Builds the prompt token ids for one user turn: the model's chat template
  * (system may be NULL) tokenized with special tokens parsed, or, when raw,
- * the user text untouched (no system prompt, special-token text kept as
- * text). BOS is prepended when the model wants one. *ids is malloc'ed (free
+ * the user text untouched (no template, no system prompt; special-token text
+ * in it is still parsed, as llama.cpp's reference does). BOS is prepended
+ * when the model wants one. *ids is malloc'ed (free
  * it). Returns 0, or -1 with err. */
 int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids,
                         size_t *n, char *err, size_t errlen);

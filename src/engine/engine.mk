@@ -16,7 +16,7 @@ tests_test_gguf_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/test_model
 TESTS += tests/test_model
-tests_test_model_SOURCES = tests/test_model.c
+tests_test_model_SOURCES = tests/test_model.c tests/engine_ref.c tests/engine_ref.h
 tests_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_test_model_LDADD = $(TEST_LIBS)
 
@@ -25,3 +25,9 @@ TESTS += tests/test_engine
 tests_test_engine_SOURCES = tests/test_engine.c
 tests_test_engine_CFLAGS = $(TEST_CFLAGS)
 tests_test_engine_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test_llama3_chat
+TESTS += tests/test_llama3_chat
+tests_test_llama3_chat_SOURCES = tests/test_llama3_chat.c tests/engine_ref.c tests/engine_ref.h
+tests_test_llama3_chat_CFLAGS = $(TEST_CFLAGS)
+tests_test_llama3_chat_LDADD = $(TEST_LIBS)
