@@ -407,6 +407,7 @@ Test(engine_faults, a_kv_cache_too_big_for_memory_is_a_clear_error_before_any_co
     write_sparse_model(path, (SparseShape){ .dim = 4096, .layers = 32, .heads = 32, .kv_heads = 32, .ff = 11008,
                                            .ctx = 1u << 20 });
     const char *extra[] = { "--ctx", "1048576", "--max-tokens", "1", "--timeout", "20", NULL };
+    vchild_env_add_asan(&env, "allocator_may_return_null=1"); /* a sanitized build: fail like malloc does */
     VResult r;
     const cJSON *res = run_local(path, extra, "hi", &r);
     const char *words[] = { "memory", "KV", "too large", "too big", NULL };

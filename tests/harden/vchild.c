@@ -76,6 +76,11 @@ char **vchild_env_new(const char *home, const char *fake_url)
         vchild_env_set(&env, "GEMINI_BASE_URL", fake_url);
         vchild_env_set(&env, "OLLAMA_HOST", fake_url);
     }
+    /* sanitizer settings of a sanitized build (bootstrap's build-san) carry over */
+    static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (getenv(keep[i]))
+            vchild_env_set(&env, keep[i], getenv(keep[i]));
     vchild_env_set(&env, "OPENAI_API_KEY", VCHILD_KEY_OPENAI);
     vchild_env_set(&env, "ANTHROPIC_API_KEY", VCHILD_KEY_ANTHROPIC);
     vchild_env_set(&env, "GEMINI_API_KEY", VCHILD_KEY_GEMINI);
@@ -236,4 +241,13 @@ void vchild_rm_tree(const char *dir)
 {
     if (dir && dir[0])
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void vchild_env_add_asan(char ***env, const char *options)
+{
+    Buf b = { 0 };
+    const char *cur = getenv("ASAN_OPTIONS");
+    buf_printf(&b, "%s%s%s", cur && *cur ? cur : "", cur && *cur ? ":" : "", options);
+    vchild_env_set(env, "ASAN_OPTIONS", buf_str(&b));
+    buf_free(&b);
 }

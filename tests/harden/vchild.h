@@ -43,12 +43,17 @@ typedef struct VResult {
 
 /* The standard private environment under home (an existing directory):
  * PATH, HOME, XDG_{CONFIG,DATA,CACHE,STATE}_HOME = home/{config,data,cache,state},
- * LANG, TERM=dumb, the providers' base URLs at fake_url (may be NULL) and the
- * VCHILD_KEY_* keys. NULL-terminated; free with vchild_env_free. */
+ * LANG, TERM=dumb, the providers' base URLs at fake_url (may be NULL), the
+ * VCHILD_KEY_* keys, and this process's ASAN/UBSAN/LSAN_OPTIONS.
+ * NULL-terminated; free with vchild_env_free. */
 char **vchild_env_new(const char *home, const char *fake_url);
 /* Sets (adds or replaces) NAME=value; value NULL removes NAME. */
 void vchild_env_set(char ***env, const char *name, const char *value);
 void vchild_env_free(char **env);
+/* Appends options to the child's ASAN_OPTIONS (harmless for a binary built
+ * without AddressSanitizer), e.g. "allocator_may_return_null=1" so that a
+ * huge allocation fails as it does in a normal build instead of aborting. */
+void vchild_env_add_asan(char ***env, const char *options);
 
 /* $VERSUS_BUILDDIR/versus into out; false when it is not there. */
 bool vchild_binary(char *out, size_t outlen);

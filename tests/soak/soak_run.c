@@ -129,6 +129,9 @@ int soak_streams(const SoakStreamsOpt *opt, SoakStreams *out)
         return -1;
     }
     char **env = vchild_env_new(home, fakeprov_url(fp));
+    /* in a sanitized build, freed memory sits in ASan's quarantine (up to
+     * 256 MiB) and would read as growth */
+    vchild_env_add_asan(&env, "quarantine_size_mb=0:thread_local_quarantine_size_kb=0");
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", opt->seconds * 4 + 30);
     const char *args[8 + 2 * 64] = { "run", "--no-progress", "-f", "json", "--timeout", timeout };
@@ -289,6 +292,7 @@ int soak_rounds(const SoakRoundsOpt *opt, SoakRounds *out)
         return -1;
     }
     char **env = vchild_env_new(home, fakeprov_url(fp));
+    vchild_env_add_asan(&env, "quarantine_size_mb=0:thread_local_quarantine_size_kb=0");
     long *hwm = calloc((size_t)opt->rounds + 1, sizeof *hwm);
     bool *seen = calloc((size_t)opt->rounds + 1, sizeof *seen);
     if (!hwm || !seen)
