@@ -582,7 +582,7 @@ Test(faults, terminal_escape_sequences_in_reply_text_never_reach_a_tty)
  * print_text's tty neutralisation, so a hostile server's error message
  * "\e]52;c;...\a" writes the user's clipboard and "\e[2J" clears the screen.
  * Enable once error messages and hints are printed like reply text. */
-Test(faults, terminal_escape_sequences_in_error_messages_never_reach_a_tty, .disabled = true)
+Test(faults, terminal_escape_sequences_in_error_messages_never_reach_a_tty)
 {
     check_tty(esc_error_transcript, 1, "thing");
 }

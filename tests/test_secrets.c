@@ -471,7 +471,7 @@ Test(secrets, hosts_that_only_look_local_get_no_tls_or_perimeter_exception)
  * versus treats them as loopback (TLS checks off, restricted data allowed).
  * Enable once the host is taken as curl takes it (stop at '?' and '#' too, or
  * use curl_url()). */
-Test(secrets, an_at_sign_in_the_query_or_fragment_does_not_make_a_host_local, .disabled = true)
+Test(secrets, an_at_sign_in_the_query_or_fragment_does_not_make_a_host_local)
 {
     static const char *const urls[] = {
         "https://api.example.com?@127.0.0.1/v1",

@@ -157,21 +157,25 @@ static void draw_progress(Printer *p, bool force)
 
 static void print_reply_status(const Reply *r)
 {
+    /* Error messages and hints quote the provider: printed like reply text. */
+    Buf b = { 0 };
     if (r->status == REPLY_ERROR) {
         if (r->http_status > 0)
-            printf("[error: HTTP %d %s: %s]\n", r->http_status, r->error_type ? r->error_type : "",
-                   r->error_message ? r->error_message : "");
+            buf_printf(&b, "[error: HTTP %d %s: %s]\n", r->http_status, r->error_type ? r->error_type : "",
+                       r->error_message ? r->error_message : "");
         else
-            printf("[error: %s: %s]\n", r->error_type ? r->error_type : "",
-                   r->error_message ? r->error_message : "");
+            buf_printf(&b, "[error: %s: %s]\n", r->error_type ? r->error_type : "",
+                       r->error_message ? r->error_message : "");
         if (r->error_hint)
-            printf("[hint: %s]\n", r->error_hint);
+            buf_printf(&b, "[hint: %s]\n", r->error_hint);
     } else if (r->status == REPLY_CANCELLED) {
-        printf("[cancelled]\n");
+        buf_puts(&b, "[cancelled]\n");
     }
     if (r->incomplete && r->text.len)
-        printf("[incomplete: the reply above was cut short]\n");
-    putchar('\n');
+        buf_puts(&b, "[incomplete: the reply above was cut short]\n");
+    buf_puts(&b, "\n");
+    print_text(buf_str(&b), b.len);
+    buf_free(&b);
     fflush(stdout);
 }
 

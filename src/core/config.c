@@ -8,11 +8,13 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "core/buf.h"
@@ -154,38 +156,58 @@ static const cJSON *provider_entry(const Config *cfg, const char *name)
 }
 
 /* True for loopback and private-range hosts (the only ones that may be
- * inside the data perimeter or skip TLS verification). */
+ * inside the data perimeter or skip TLS verification). The host is taken
+ * with libcurl's own URL parser, so it is the host curl will connect to
+ * ("http://evil?@127.0.0.1/" is evil, not loopback). */
 static bool host_is_local(const char *url)
 {
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    const char *at = strchr(p, '@');
-    const char *slash = strchr(p, '/');
-    if (at && (!slash || at < slash))
-        p = at + 1;
-    char host[256];
-    size_t n = 0;
-    if (*p == '[') {
-        p++;
-        while (*p && *p != ']' && n + 1 < sizeof host)
-            host[n++] = *p++;
-    } else {
-        while (*p && *p != ':' && *p != '/' && n + 1 < sizeof host)
-            host[n++] = *p++;
+    CURLU *u = curl_url();
+    char *h = NULL;
+    bool local = false;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !h) {
+        curl_url_cleanup(u);
+        return false;
     }
-    host[n] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        return true;
+    char host[256];
+    size_t n = strlen(h);
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') { /* IPv6 literal */
+        snprintf(host, sizeof host, "%.*s", (int)(n - 2), h + 1);
+        char *zone = strchr(host, '%');
+        if (zone)
+            *zone = '\0';
+    } else {
+        snprintf(host, sizeof host, "%s", h);
+    }
+    curl_free(h);
+    curl_url_cleanup(u);
+    /* Only a host written plainly counts: curl also accepts forms such as
+     * "0x7f000001" or "127.1" and normalises them; being conservative here
+     * costs nothing (the user writes 127.0.0.1) and leaves no look-alikes. */
+    const char *a = strstr(url, "://");
+    a = a ? a + 3 : url;
+    size_t alen = strcspn(a, "/?#");
+    const char *at = memrchr(a, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    size_t hl = strlen(host);
+    bool bracketed = alen > 0 && a[0] == '[';
+    if (bracketed ? (alen < hl + 2 || strncasecmp(a + 1, host, hl) != 0)
+                  : (alen < hl || strncasecmp(a, host, hl) != 0 || (alen > hl && a[hl] != ':')))
+        return false;
     struct in_addr a4;
     struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1) {
+    if (strcasecmp(host, "localhost") == 0)
+        local = true;
+    else if (inet_pton(AF_INET, host, &a4) == 1) {
         unsigned long ip = ntohl(a4.s_addr);
-        return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == (172u << 4 | 1) ||
-               (ip >> 16) == (192u << 8 | 168);
-    }
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6) || (a6.s6_addr[0] & 0xfe) == 0xfc;
-    return false;
+        local = (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == (172u << 4 | 1) ||
+                (ip >> 16) == (192u << 8 | 168);
+    } else if (inet_pton(AF_INET6, host, &a6) == 1)
+        local = IN6_IS_ADDR_LOOPBACK(&a6) || (a6.s6_addr[0] & 0xfe) == 0xfc;
+    return local;
 }
 
 static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
