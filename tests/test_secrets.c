@@ -321,7 +321,7 @@ Test(secrets, keys_echoed_by_a_provider_or_pasted_in_a_prompt_are_masked_in_save
  *    and text formats); the TUI and printers could mask the values of secret
  *    environment variables the same way the store does.
  * Enable once both are fixed. */
-Test(secrets, keys_echoed_by_a_provider_are_masked_in_recordings_and_output, .disabled = true)
+Test(secrets, keys_echoed_by_a_provider_are_masked_in_recordings_and_output)
 {
     echo_round(true, true);
 }

@@ -26,6 +26,7 @@
 #include "core/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
+#include "store/redact.h"
 #include "store/session.h"
 
 typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
@@ -117,6 +118,7 @@ static void print_text(const char *text, size_t len)
         tty = isatty(1);
     Buf clean = { 0 };
     utf8_sanitize(&clean, text, len, tty ? UTF8_NO_CONTROLS : UTF8_KEEP_CONTROLS);
+    redact_secrets(clean.data, clean.len); /* a provider may echo a key */
     fwrite(buf_str(&clean), 1, clean.len, stdout);
     buf_free(&clean);
 }
@@ -202,8 +204,10 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
         buf_free(&clean);
     }
     char *s = cJSON_PrintUnformatted(o);
-    if (s)
+    if (s) {
+        redact_secrets(s, strlen(s));
         puts(s);
+    }
     fflush(stdout);
     free(s);
     cJSON_Delete(o);
@@ -220,8 +224,10 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
             cJSON_AddStringToObject(o, "type", "result");
             cJSON_AddNumberToObject(o, "index", (double)i);
             char *s = cJSON_PrintUnformatted(o);
-            if (s)
+            if (s) {
+                redact_secrets(s, strlen(s));
                 puts(s);
+            }
             fflush(stdout);
             free(s);
             cJSON_Delete(o);
@@ -324,8 +330,10 @@ static void print_json(Run *run, const Request *rq)
     for (size_t i = 0; i < run_count(run); i++)
         cJSON_AddItemToArray(results, reply_to_json(run_reply(run, i)));
     char *s = cJSON_Print(doc);
-    if (s)
+    if (s) {
+        redact_secrets(s, strlen(s));
         puts(s);
+    }
     free(s);
     cJSON_Delete(doc);
 }

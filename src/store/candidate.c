@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/base64.h"
+#include "store/redact.h"
 #include "store/jsonio.h"
 
 static int add_long_or_null(cJSON *o, const char *key, long v)
@@ -95,7 +96,17 @@ static cJSON *recording_encode(const ReplyRecording *rec)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *chunks = cJSON_CreateArray();
-    char *b64 = base64_encode(rec->bytes.data ? rec->bytes.data : "", rec->bytes.len);
+    /* Mask echoed secrets in the raw bytes before they are encoded: the
+     * same-length mask keeps every chunk offset valid. */
+    char *raw = malloc(rec->bytes.len + 1);
+    char *b64 = NULL;
+    if (raw) {
+        if (rec->bytes.len)
+            memcpy(raw, rec->bytes.data, rec->bytes.len);
+        redact_secrets(raw, rec->bytes.len);
+        b64 = base64_encode(raw, rec->bytes.len);
+        free(raw);
+    }
     if (!o || !chunks || !b64)
         goto oom;
     cJSON_AddItemToObject(o, "chunks", chunks);
