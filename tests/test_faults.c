@@ -422,7 +422,7 @@ Test(faults, invalid_utf8_in_a_data_line_is_repaired_in_output_and_session)
  * repairs invalid UTF-8 per byte (src/store/jsonio.c utf8_clean) while the
  * output uses core/utf8.h's maximal-subpart rule, so "\xE2\x82" prints as one
  * U+FFFD and is saved as two. Enable once jsonio uses utf8_sanitize(). */
-Test(faults, saved_text_equals_printed_text_for_invalid_utf8, .disabled = true)
+Test(faults, saved_text_equals_printed_text_for_invalid_utf8)
 {
     const char *models[] = { "anthropic:bad-utf8", "openai:bad-utf8", NULL };
     VResult r;

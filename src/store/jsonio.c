@@ -10,56 +10,17 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced. */
+/* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced,
+ * by the same rule as everything versus prints (core/utf8.h), so a session
+ * keeps exactly the text the user was shown. */
 static char *utf8_clean(const char *s, size_t n)
 {
     Buf b = { 0 };
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    if (buf_append(&b, "", 0) < 0)
+    if (buf_append(&b, "", 0) < 0 || utf8_sanitize(&b, s, n, UTF8_KEEP_CONTROLS) < 0) {
+        buf_free(&b);
         return NULL;
-    while (i < n) {
-        size_t l = u[i] ? utf8_valid_len(u + i, n - i) : 0;
-        int rc = l ? buf_append(&b, s + i, l) : buf_puts(&b, "\xEF\xBF\xBD");
-        if (rc < 0) {
-            buf_free(&b);
-            return NULL;
-        }
-        i += l ? l : 1;
     }
     return buf_steal(&b);
 }
