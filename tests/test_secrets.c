@@ -168,6 +168,28 @@ static int scan_entry(const char *path, const struct stat *st, int flag, struct 
     return 0;
 }
 
+static char mode_fail[1024];
+
+static int mode_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag;
+    if (ftw->level > 0 && (st->st_mode & 077) && !mode_fail[0])
+        snprintf(mode_fail, sizeof mode_fail, "%s has mode %03o: group/others can reach it", path,
+                 (unsigned)(st->st_mode & 0777));
+    return 0;
+}
+
+/* Everything versus created in its own XDG data and state directories (sessions
+ * and whatever else it keeps) is private to the user. */
+static void assert_private_tree(const char *sub)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s/versus", home, sub);
+    mode_fail[0] = '\0';
+    nftw(dir, mode_entry, 16, FTW_PHYS);
+    cr_assert(!mode_fail[0], "%s", mode_fail);
+}
+
 /* Every file versus wrote under home; fails naming the first file with a key. */
 static size_t assert_no_key_in_files(void)
 {
@@ -268,6 +290,8 @@ Test(secrets, no_command_prints_or_writes_a_key)
 
     size_t n = assert_no_key_in_files();
     cr_assert_geq(n, 6, "only %zu files scanned: the commands wrote less than expected", n);
+    assert_private_tree("data");
+    assert_private_tree("state");
 }
 
 /* The user pastes a key into the prompt; the provider echoes keys in its
@@ -311,16 +335,10 @@ Test(secrets, keys_echoed_by_a_provider_or_pasted_in_a_prompt_are_masked_in_save
     echo_round(false, false);
 }
 
-/* Disabled: two leaks this test finds today.
- * 1. The recording (--record, the default with --save) keeps the response
- *    body as base64 without masking: a key the provider echoes is in the
- *    session file and in exported fixtures ("bytes" of "recording"), though
- *    redact.h says masking keeps recording offsets valid, i.e. is meant to
- *    cover it (src/store: mask the recorded bytes before encoding).
- * 2. `versus run` prints echoed or pasted keys as they are on stdout (JSON
- *    and text formats); the TUI and printers could mask the values of secret
- *    environment variables the same way the store does.
- * Enable once both are fixed. */
+/* The same with the raw recording kept (--record, the default with --save):
+ * the recorded body is masked before it is base64-encoded, so an echoed key
+ * is in no session file and no exported fixture; and `versus run` masks keys
+ * in what it prints. */
 Test(secrets, keys_echoed_by_a_provider_are_masked_in_recordings_and_output)
 {
     echo_round(true, true);
@@ -465,12 +483,9 @@ Test(secrets, hosts_that_only_look_local_get_no_tls_or_perimeter_exception)
     check_lookalike_urls(urls, sizeof urls / sizeof urls[0]);
 }
 
-/* Disabled: host_is_local() in src/core/config.c takes the text after the
- * first '@' before a '/' as the host, but an '@' inside the query or fragment
- * is not userinfo: curl connects to api.example.com for these URLs while
- * versus treats them as loopback (TLS checks off, restricted data allowed).
- * Enable once the host is taken as curl takes it (stop at '?' and '#' too, or
- * use curl_url()). */
+/* An '@' inside the query or fragment is not userinfo: curl connects to
+ * api.example.com for these URLs, so they must not count as loopback (no TLS
+ * exception, not inside the perimeter). */
 Test(secrets, an_at_sign_in_the_query_or_fragment_does_not_make_a_host_local)
 {
     static const char *const urls[] = {
