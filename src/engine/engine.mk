@@ -31,3 +31,4 @@ TESTS += tests/test_llama3_chat
 tests_test_llama3_chat_SOURCES = tests/test_llama3_chat.c tests/engine_ref.c tests/engine_ref.h
 tests_test_llama3_chat_CFLAGS = $(TEST_CFLAGS)
 tests_test_llama3_chat_LDADD = $(TEST_LIBS)
+libversus_a_SOURCES += src/engine/mapguard.c src/engine/mapguard.h

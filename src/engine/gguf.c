@@ -9,6 +9,7 @@
  * hostile header can not make us allocate more than the file could describe.
  * What the tensors mean (architectures, shapes) is model.c's business. */
 #include "engine/gguf.h"
+#include "engine/mapguard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ struct GgufFile {
     const uint8_t *base;    /* mapping or caller buffer */
     size_t size;            /* bytes */
     bool mapped;            /* base came from mmap (unmap on close) */
+    MapGuard *guard;        /* SIGBUS guard over the mapping, or NULL */
     uint32_t version;
     GgufKv *kv;             /* (n_kv) */
     int64_t n_kv;
@@ -610,6 +612,8 @@ GgufFile *gguf_open(const char *path, char *err, size_t errlen)
     GgufFile *g = open_over(p, size, true, inner, sizeof inner);
     if (!g)
         snprintf(err, errlen, "%s: %s", path, inner);
+    else
+        g->guard = mapguard_add(p, size);
     return g;
 }
 
@@ -622,10 +626,13 @@ void gguf_close(GgufFile *g)
             free(g->kv[i].strs);
     free(g->kv);
     free(g->tensors);
+    mapguard_remove(g->guard);
     if (g->mapped)
         munmap((void *)g->base, g->size);
     free(g);
 }
+
+bool gguf_file_damaged(const GgufFile *g) { return mapguard_damaged(g->guard); }
 
 /* ---- accessors -------------------------------------------------------------- */
 

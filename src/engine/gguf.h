@@ -83,6 +83,11 @@ const GgufTensor *gguf_tensor(const GgufFile *g, int64_t i);
 /* Tensor by name, or NULL. */
 const GgufTensor *gguf_find_tensor(const GgufFile *g, const char *name);
 
+/* True when the file shrank on disk under the mapping and a read past its
+ * new end was absorbed (it read zeros): results computed since are garbage
+ * and the caller must stop with an error. */
+bool gguf_file_damaged(const GgufFile *g);
+
 /* Name of a ggml type ("Q4_K"), or "unknown". */
 const char *gguf_type_name(GgmlType t);
 /* True when s equals the NUL-terminated str. */
