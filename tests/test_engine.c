@@ -169,6 +169,7 @@ Test(sampler, repetition_penalty_divides_positive_and_multiplies_negative_logits
 
 #include "core/clock.h"
 #include "core/reply.h"
+#include "engine/backend_cuda.h"
 #include "engine/engine.h"
 #include "providers/local.h"
 
@@ -556,7 +557,7 @@ Test(local, greedy_request_fills_the_reply_like_any_provider)
     rq.params.max_tokens = 20;
     Reply *r = reply_new("local:stories", "local", "stories260K");
     reply_start(r, clock_now_ms());
-    LocalOptions lo = { .threads = 1, .backend = "auto", .gpu_layers = -1 };
+    LocalOptions lo = { .threads = 1, .backend = "cpu", .gpu_layers = -1 };
     char err[512];
     cr_assert(local_engine_available());
     LocalStream *ls = local_stream_start(p, &rq, &lo, r, err, sizeof err);
@@ -609,7 +610,168 @@ Test(local, engine_failure_is_an_error_event_not_a_crash)
     cr_assert(strstr(r->error_message, "/nonexistent/m.gguf"), "%s", r->error_message);
     local_stream_free(ls);
     reply_free(r);
-    LocalOptions cuda = { .backend = "cuda" };
-    cr_assert_null(local_stream_start("/x.gguf", &rq, &cuda, NULL, err, sizeof err));
+    LocalOptions none = { .backend = "cuda", .gpu_layers = 0 }; /* contradicts itself */
+    cr_assert_null(local_stream_start("/x.gguf", &rq, &none, NULL, err, sizeof err));
+    cr_assert(strstr(err, "--gpu-layers 0"), "%s", err);
+    LocalOptions bad = { .backend = "vulkan", .gpu_layers = -1 };
+    cr_assert_null(local_stream_start("/x.gguf", &rq, &bad, NULL, err, sizeof err));
+    cr_assert(strstr(err, "vulkan"), "%s", err);
     cr_assert_null(local_stream_start("", &rq, NULL, NULL, err, sizeof err));
+}
+
+/* ---- backends ------------------------------------------------------------------------ */
+
+static bool gpu_usable(char *why, size_t n)
+{
+    return cuda_backend_available(NULL, why, n);
+}
+
+Test(engine, backend_names_parse_and_the_zero_value_is_cpu)
+{
+    EngineBackend b = ENGINE_BACKEND_CUDA;
+    cr_assert_eq(engine_backend_parse("cpu", &b), 0);
+    cr_assert_eq(b, ENGINE_BACKEND_CPU);
+    cr_assert_eq(engine_backend_parse("cuda", &b), 0);
+    cr_assert_eq(b, ENGINE_BACKEND_CUDA);
+    cr_assert_eq(engine_backend_parse(NULL, &b), 0);
+    cr_assert_eq(b, ENGINE_BACKEND_AUTO);
+    cr_assert_eq(engine_backend_parse("auto", &b), 0);
+    cr_assert_eq(b, ENGINE_BACKEND_AUTO);
+    cr_assert_eq(engine_backend_parse("CUDA", &b), -1);
+    EngineOptions zero = { 0 };
+    cr_assert_eq(zero.backend, ENGINE_BACKEND_CPU);
+    Engine *e = load_stories(NULL);
+    cr_assert_str_eq(engine_backend(e), "cpu");
+    cr_assert_str_eq(engine_backend_note(e), "");
+    cr_assert_eq(engine_gpu_layers(e), 0);
+    engine_free(e);
+}
+
+/* Greedy ids of the oracle's first case on e. */
+static void expect_oracle_greedy(Engine *e, int n_ids)
+{
+    Oracle o;
+    load_oracle(0, &o);
+    Collect c = { 0 };
+    EngineGenParams g = greedy(n_ids);
+    EngineStats st;
+    char err[512];
+    cr_assert_eq(engine_generate(e, o.prompt_ids, (size_t)o.n_prompt, &g, collect, &c, NULL, &st, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(c.n, n_ids);
+    cr_assert_eq(memcmp(c.ids, o.ids, sizeof(int) * (size_t)n_ids), 0, "greedy ids differ from the oracle on %s",
+                 engine_backend(e));
+    buf_free(&c.text);
+}
+
+Test(engine, cuda_asked_without_a_usable_gpu_fails_the_load_with_the_reason)
+{
+    char why[256];
+    if (gpu_usable(why, sizeof why))
+        cr_skip_test("a CUDA device is usable here");
+    char *p = shared_path("models/stories260K.gguf");
+    if (!p)
+        cr_skip_test("VERSUS_SHARED not set");
+    EngineOptions opt = { .n_threads = 1, .backend = ENGINE_BACKEND_CUDA };
+    char err[512];
+    cr_assert_null(engine_load(p, &opt, err, sizeof err));
+    cr_assert(strstr(err, "stories260K.gguf") && strstr(err, "CUDA backend cannot run") && strstr(err, why),
+              "error '%s' does not say why ('%s')", err, why);
+    free(p);
+}
+
+Test(engine, auto_without_a_usable_gpu_runs_on_the_cpu_and_says_why)
+{
+    char why[256];
+    if (gpu_usable(why, sizeof why))
+        cr_skip_test("a CUDA device is usable here");
+    EngineOptions opt = { .n_threads = 1, .backend = ENGINE_BACKEND_AUTO };
+    Engine *e = load_stories(&opt);
+    cr_assert_str_eq(engine_backend(e), "cpu");
+    cr_assert(strstr(engine_backend_note(e), "CUDA not used") && strstr(engine_backend_note(e), why), "%s",
+              engine_backend_note(e));
+    expect_oracle_greedy(e, 32);
+    engine_free(e);
+}
+
+Test(engine, cuda_backend_greedy_ids_match_the_oracle)
+{
+    char why[256];
+    if (!gpu_usable(why, sizeof why))
+        cr_skip_test("no usable CUDA device: %s", why);
+    EngineOptions opt = { .backend = ENGINE_BACKEND_CUDA };
+    Engine *e = load_stories(&opt);
+    cr_assert_str_eq(engine_backend(e), "cuda");
+    cr_assert_eq(engine_gpu_layers(e), model_config(engine_model(e))->n_layers);
+    expect_oracle_greedy(e, 32);
+    double ms;
+    char err[512];
+    cr_assert_eq(engine_bench_decode(e, 8, 16, &ms, err, sizeof err), 0, "%s", err);
+    engine_free(e);
+    opt.backend = ENGINE_BACKEND_AUTO;
+    e = load_stories(&opt);
+    cr_assert_str_eq(engine_backend(e), "cuda", "auto chose the CPU: %s", engine_backend_note(e));
+    engine_free(e);
+}
+
+static Reply *run_local(const LocalOptions *lo)
+{
+    char *p = shared_path("models/stories260K.gguf");
+    if (!p)
+        cr_skip_test("VERSUS_SHARED not set");
+    Request rq = { .prompt = "Once", .params = params_default() };
+    rq.params.raw = true;
+    rq.params.max_tokens = 4;
+    Reply *r = reply_new("local:stories", "local", "stories260K");
+    reply_start(r, clock_now_ms());
+    char err[512];
+    LocalStream *ls = local_stream_start(p, &rq, lo, r, err, sizeof err);
+    cr_assert_not_null(ls, "%s", err);
+    StreamSink sink = { to_reply, r };
+    for (;;) {
+        struct pollfd pfd = { .fd = local_stream_fd(ls), .events = POLLIN };
+        cr_assert_geq(poll(&pfd, 1, 20000), 1);
+        if (local_stream_pump(ls, &sink) == 1)
+            break;
+    }
+    reply_finish(r, clock_now_ms());
+    local_stream_free(ls);
+    free(p);
+    return r;
+}
+
+Test(local, cuda_without_a_usable_gpu_is_an_error_in_that_models_result)
+{
+    char why[256];
+    if (gpu_usable(why, sizeof why))
+        cr_skip_test("a CUDA device is usable here");
+    LocalOptions lo = { .threads = 1, .backend = "cuda", .gpu_layers = -1 };
+    Reply *r = run_local(&lo);
+    cr_assert_eq(r->status, REPLY_ERROR);
+    cr_assert(strstr(r->error_message, "CUDA backend cannot run") && strstr(r->error_message, why), "%s",
+              r->error_message);
+    cr_assert_str_eq(r->backend, "cuda"); /* what was asked for; nothing ran */
+    cr_assert_eq(r->n_token_ids, 0);
+    reply_free(r);
+}
+
+Test(local, auto_reports_the_backend_it_ran_on)
+{
+    char why[256];
+    bool gpu = gpu_usable(why, sizeof why);
+    LocalOptions lo = { .threads = 1, .backend = "auto", .gpu_layers = -1 };
+    Reply *r = run_local(&lo);
+    cr_assert_eq(r->status, REPLY_OK, "%s", r->error_message);
+    cr_assert_str_eq(r->backend, gpu ? "cuda" : "cpu");
+    cr_assert_eq(r->n_token_ids, 4);
+    /* the engine's own GPU memory sample comes only with the model on the GPU */
+    cr_assert_eq(r->vram_known, gpu);
+    if (gpu)
+        cr_assert(r->gpu_present && r->vram_total_mib > 0, "total %g", r->vram_total_mib);
+    reply_free(r);
+    lo.gpu_layers = 0; /* auto with no layer for the GPU: the CPU */
+    r = run_local(&lo);
+    cr_assert_eq(r->status, REPLY_OK, "%s", r->error_message);
+    cr_assert_str_eq(r->backend, "cpu");
+    reply_free(r);
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
 #include "engine/engine.h"
 #include "engine/gguf_write.h"
@@ -740,6 +741,32 @@ Test(llama3_chat, versus_run_chats_with_the_file_through_its_template)
     const cJSON *u = cJSON_GetObjectItem(o.r, "usage");
     cr_assert_eq(cJSON_GetObjectItem(u, "input_tokens")->valueint, (int)nw);
     cr_assert_eq(cJSON_GetObjectItem(u, "output_tokens")->valueint, STOP_AFTER);
+    cJSON_Delete(o.json);
+    buf_free(&o.out);
+    fixture_free(&fx);
+}
+
+Test(llama3_chat, versus_run_backend_cuda_runs_on_the_gpu_or_fails_that_result_saying_why)
+{
+    Fixture fx;
+    fixture_build(&fx);
+    fixture_write(&fx);
+    char why[256];
+    bool gpu = cuda_backend_available(NULL, why, sizeof why);
+    const char *const args[] = { "--max-tokens", "4", "-t", "0", "--backend", "cuda", NULL };
+    RunOut o = run_versus(&fx, args);
+    cr_assert_not_null(o.r, "no JSON result; output:\n%s", buf_str(&o.out));
+    cr_assert_str_eq(jstr(o.r, "backend"), "cuda");
+    if (gpu) {
+        cr_assert_eq(o.exit_code, 0);
+        cr_assert_str_eq(jstr(o.r, "status"), "ok");
+        cr_assert(cJSON_IsObject(cJSON_GetObjectItem(o.r, "vram")), "no VRAM figures from a GPU run");
+    } else {
+        cr_assert_eq(o.exit_code, 1);
+        cr_assert_str_eq(jstr(o.r, "status"), "error");
+        const char *msg = jstr(cJSON_GetObjectItem(o.r, "error"), "message");
+        cr_assert(strstr(msg, "CUDA backend cannot run") && strstr(msg, why), "%s", msg);
+    }
     cJSON_Delete(o.json);
     buf_free(&o.out);
     fixture_free(&fx);

@@ -2,8 +2,13 @@
  * pool + tokenizer + chat template), the generate loop with its timings, the
  * bench entry points, and the worker thread with its framed socket protocol.
  *
- * Not here: the network of the model (model.c), token selection (sampler.c),
- * text <-> ids (tokenizer.c, chat_template.c), StreamEvents (local.c). */
+ * The backend choice lives here too: every forward pass goes through
+ * engine_forward()/engine_logits(), which run model.c on the CPU or
+ * backend_cuda.h on the GPU.
+ *
+ * Not here: the network of the model (model.c), its GPU version
+ * (backend_cuda.c), token selection (sampler.c), text <-> ids (tokenizer.c,
+ * chat_template.c), StreamEvents (local.c). */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -18,6 +23,8 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "gpu/gpuinfo.h"
+#include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
 #include "engine/threadpool.h"
 #include "engine/token_decoder.h"
@@ -34,6 +41,10 @@ struct Engine {
     double load_ms;
     int n_threads;
     int batch;            /* prefill chunk, tokens: also the cancel granularity */
+    CudaModel *cm;        /* the GPU copy of the model, or NULL on the CPU backend */
+    float *cuda_logits;   /* (n_vocab) the last forward's logits, copied back from the GPU */
+    int gpu_layers;       /* layers resident in device memory (cuda) */
+    char note[320];       /* why auto settled on the CPU, or "" */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -48,6 +59,77 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* ---- load ------------------------------------------------------------------------ */
+
+int engine_backend_parse(const char *name, EngineBackend *b)
+{
+    if (!name || strcmp(name, "auto") == 0)
+        *b = ENGINE_BACKEND_AUTO;
+    else if (strcmp(name, "cpu") == 0)
+        *b = ENGINE_BACKEND_CPU;
+    else if (strcmp(name, "cuda") == 0)
+        *b = ENGINE_BACKEND_CUDA;
+    else
+        return -1;
+    return 0;
+}
+
+/* Device memory left free beyond the plan: allocation rounding, kernel launch
+ * state, and room for whatever else shares the GPU. */
+#define CUDA_HEADROOM (256ull << 20)
+#define MIB(b) ((double)(b) / 1048576.0)
+
+/* Moves the model onto the GPU when opt asks for it and it can run there.
+ * Returns 0 (e->cm set, or left NULL with e->note saying why for auto), or
+ * -1 with err when CUDA was asked for explicitly and cannot run. */
+static int engine_try_cuda(Engine *e, const char *path, const EngineOptions *opt, char *err, size_t errlen)
+{
+    if (!opt || opt->backend == ENGINE_BACKEND_CPU)
+        return 0;
+    bool must = opt->backend == ENGINE_BACKEND_CUDA;
+    const ModelConfig *c = model_config(e->m);
+    bool all = opt->gpu_layers <= 0 || opt->gpu_layers >= c->n_layers;
+    CudaOptions co = { .gpu_layers = all ? c->n_layers : opt->gpu_layers, .batch = opt->batch };
+    CudaPlan plan;
+    uint64_t fr = 0, tot = 0;
+    char why[256] = "";
+    if (cuda_model_plan(e->g, e->m, &co, &plan, why, sizeof why) < 0 ||
+        cuda_device_memory(co.device, &fr, &tot, why, sizeof why) < 0)
+        goto unavailable;
+    uint64_t room = fr > CUDA_HEADROOM ? fr - CUDA_HEADROOM : 0;
+    if (plan.total_device > room) {
+        /* explicit cuda without a layer count: as many layers as fit, the rest over PCIe */
+        int fit = must && opt->gpu_layers <= 0 ? cuda_model_layers_that_fit(e->g, e->m, &co, room) : -1;
+        if (fit < 1) {
+            snprintf(why, sizeof why, "the model needs %.0f MiB on the GPU (%d of %d layers), %.0f MiB free of %.0f MiB",
+                     MIB(plan.total_device + CUDA_HEADROOM), co.gpu_layers, c->n_layers, MIB(fr), MIB(tot));
+            goto unavailable;
+        }
+        co.gpu_layers = fit;
+    }
+    e->cuda_logits = malloc((size_t)c->n_vocab * sizeof *e->cuda_logits);
+    if (!e->cuda_logits) {
+        snprintf(why, sizeof why, "out of memory");
+        goto unavailable;
+    }
+    e->cm = cuda_model_new(e->g, e->m, &co, why, sizeof why);
+    if (!e->cm)
+        goto unavailable;
+    CudaModelInfo info;
+    cuda_model_info(e->cm, &info);
+    e->gpu_layers = info.gpu_layers;
+    if (!(opt->batch > 0))
+        e->batch = 512; /* the GPU's prefill chunk (CudaOptions' default) */
+    return 0;
+unavailable:
+    free(e->cuda_logits);
+    e->cuda_logits = NULL;
+    if (must) {
+        set_err(err, errlen, "%s: the CUDA backend cannot run this model: %s", path, why);
+        return -1;
+    }
+    snprintf(e->note, sizeof e->note, "CUDA not used: %s", why);
+    return 0;
+}
 
 Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_t errlen)
 {
@@ -89,6 +171,8 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     }
     chat_template_from_gguf(&e->tmpl, e->g, e->tok);
     e->n_stop = chat_template_stop_ids(&e->tmpl, e->tok, e->stop_ids, sizeof e->stop_ids / sizeof e->stop_ids[0]);
+    if (engine_try_cuda(e, path, opt, err, errlen) < 0)
+        goto fail;
     e->load_ms = clock_now_ms() - t0;
     return e;
 fail:
@@ -100,6 +184,8 @@ void engine_free(Engine *e)
 {
     if (!e)
         return;
+    cuda_model_free(e->cm);
+    free(e->cuda_logits);
     tokenizer_free(e->tok);
     model_free(e->m);
     threadpool_free(e->pool);
@@ -111,6 +197,9 @@ Model *engine_model(Engine *e) { return e->m; }
 const GgufFile *engine_gguf(const Engine *e) { return e->g; }
 double engine_load_ms(const Engine *e) { return e->load_ms; }
 int engine_threads(const Engine *e) { return e->n_threads; }
+const char *engine_backend(const Engine *e) { return e->cm ? "cuda" : "cpu"; }
+const char *engine_backend_note(const Engine *e) { return e->note; }
+int engine_gpu_layers(const Engine *e) { return e->cm ? e->gpu_layers : 0; }
 bool engine_is_eog(const Engine *e, int token)
 {
     if (tokenizer_is_eog(e->tok, token))
@@ -160,12 +249,14 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
 /* n tokens at positions pos.. into the KV cache; the last one's logits after. */
 static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *err, size_t errlen)
 {
+    if (e->cm)
+        return cuda_model_forward(e->cm, tokens, n, pos, e->cuda_logits, err, errlen);
     return model_forward(e->m, tokens, n, pos, err, errlen);
 }
 
 static float *engine_logits(Engine *e)
 {
-    return model_logits(e->m);
+    return e->cm ? e->cuda_logits : model_logits(e->m);
 }
 
 /* ---- generate ---------------------------------------------------------------------- */
@@ -432,7 +523,8 @@ static void *worker_main(void *arg)
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }
-    struct { double load_ms; char backend[8]; } loaded = { e->load_ms, "cpu" };
+    struct { double load_ms; char backend[8]; } loaded = { e->load_ms, "" };
+    snprintf(loaded.backend, sizeof loaded.backend, "%s", engine_backend(e));
     send_frame(w, ENGINE_MSG_LOADED, &loaded, sizeof loaded, NULL, 0);
     if (w->job.prompt_ids) {
         n = w->job.n_prompt_ids;
@@ -455,7 +547,15 @@ static void *worker_main(void *arg)
     }
     int64_t usage[2] = { st.n_prompt, st.n_output };
     send_frame(w, ENGINE_MSG_USAGE, usage, sizeof usage, NULL, 0);
-    double timings[4] = { st.prompt_tokens_per_s, st.output_tokens_per_s, st.ttft_ms, engine_rss_mib() };
+    /* [4]: -1 no GPU sample, 0 no GPU, 1 present; [5..7] its memory, MiB */
+    double timings[8] = { st.prompt_tokens_per_s, st.output_tokens_per_s, st.ttft_ms, engine_rss_mib(), -1, -1, -1, -1 };
+    if (e->cm) { /* while the model is still on the device */
+        GpuInfo gi = gpuinfo_query();
+        timings[4] = gi.present ? 1 : 0;
+        timings[5] = gi.total_mib;
+        timings[6] = gi.used_mib;
+        timings[7] = gi.process_mib;
+    }
     send_frame(w, ENGINE_MSG_TIMINGS, timings, sizeof timings, NULL, 0);
     send_text(w, ENGINE_MSG_FINISH, st.finish_reason);
 done:
@@ -601,7 +701,7 @@ static int decode_frame(EngineWorker *w, EngineMsg *msg)
         break;
     }
     case ENGINE_MSG_TIMINGS: {
-        double t[4];
+        double t[8];
         if (len != sizeof t)
             return -1;
         memcpy(t, p, sizeof t);
@@ -609,6 +709,11 @@ static int decode_frame(EngineWorker *w, EngineMsg *msg)
         msg->output_tokens_per_s = t[1];
         msg->ttft_ms = t[2];
         msg->rss_mib = t[3];
+        msg->vram_known = t[4] >= 0;
+        msg->gpu_present = t[4] > 0;
+        msg->vram_total_mib = t[5];
+        msg->vram_used_mib = t[6];
+        msg->vram_process_mib = t[7];
         break;
     }
     case ENGINE_MSG_FINISH:

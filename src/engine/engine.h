@@ -22,14 +22,30 @@
 typedef struct Engine Engine;
 typedef struct ChatTemplate ChatTemplate;
 
+/* Where the forward passes run. */
+typedef enum EngineBackend {
+    ENGINE_BACKEND_CPU,  /* the zero value: model.c on the thread pool */
+    ENGINE_BACKEND_AUTO, /* CUDA when a device is usable and the model fits its free memory
+                            (with gpu_layers 0: the whole model), else CPU with a note saying why */
+    ENGINE_BACKEND_CUDA, /* backend_cuda.h, or a load error saying why it cannot run */
+} EngineBackend;
+
 typedef struct EngineOptions {
     int n_ctx;     /* KV cache tokens; <= 0 = min(model context, 4096) */
     int n_threads; /* <= 0 = one per online CPU (1 for toy models under 8 MiB) */
-    int batch;     /* prefill chunk, tokens; <= 0 = default (64) */
+    int batch;     /* prefill chunk, tokens; <= 0 = default (64 on the CPU, 512 on CUDA) */
+    EngineBackend backend;
+    int gpu_layers; /* CUDA: the first N layers live in device memory, the rest are read from
+                       pinned host memory; <= 0 = all (CUDA: as many as fit when not all do) */
 } EngineOptions;
 
-/* Maps, validates and prepares path. NULL with err (naming the file and the
- * problem) on failure. */
+/* "auto" | "cpu" | "cuda" (NULL = "auto") to *b; 0, or -1 for another name. */
+int engine_backend_parse(const char *name, EngineBackend *b);
+
+/* Maps, validates and prepares path, on the backend opt asks for. NULL with
+ * err (naming the file and the problem) on failure, including CUDA asked for
+ * explicitly where it cannot run ("no CUDA device", "this build has no CUDA
+ * backend", "needs 5000 MiB on the GPU, 3900 MiB free"). */
 Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_t errlen);
 void engine_free(Engine *e);
 
@@ -39,6 +55,12 @@ const GgufFile *engine_gguf(const Engine *e);
 double engine_load_ms(const Engine *e);
 /* Threads the engine computes with (the caller's included). */
 int engine_threads(const Engine *e);
+/* The backend the forward passes run on: "cpu" | "cuda". */
+const char *engine_backend(const Engine *e);
+/* Why ENGINE_BACKEND_AUTO settled on the CPU ("no CUDA device: ..."), or "". */
+const char *engine_backend_note(const Engine *e);
+/* CUDA: layers whose weights are in device memory; 0 on the CPU backend. */
+int engine_gpu_layers(const Engine *e);
 /* True for end-of-generation tokens (EOS, EOT, <|im_end|>, ...). */
 bool engine_is_eog(const Engine *e, int token);
 /* Beginning-of-sequence token, or -1 when the model has none. */
@@ -120,7 +142,7 @@ typedef enum EngineMsgKind {
     ENGINE_MSG_PROMPT,  /* ids, n_ids: the prompt as tokenized */
     ENGINE_MSG_TOKEN,   /* token, text/len */
     ENGINE_MSG_USAGE,   /* n_prompt, n_output */
-    ENGINE_MSG_TIMINGS, /* prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib */
+    ENGINE_MSG_TIMINGS, /* prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib, vram */
     ENGINE_MSG_FINISH,  /* text: "stop" | "length" | "cancelled" */
     ENGINE_MSG_ERROR,   /* text: what went wrong */
     ENGINE_MSG_DONE,    /* the worker is finished; nothing follows */
@@ -136,7 +158,11 @@ typedef struct EngineMsg {
     size_t n_ids;
     long n_prompt, n_output;
     double load_ms, prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib;
-    const char *backend; /* LOADED: "cpu" */
+    const char *backend; /* LOADED: "cpu" | "cuda" */
+    /* TIMINGS, cuda backend only: the GPU's memory read on the worker right after
+     * generating, while the model is still resident (vram_known false otherwise) */
+    bool vram_known, gpu_present;
+    double vram_total_mib, vram_used_mib, vram_process_mib; /* -1 = unknown */
 } EngineMsg;
 
 typedef struct EngineWorker EngineWorker;

@@ -1,7 +1,7 @@
 /* local.c — the built-in engine as a stream source (see local.h): turns a
  * Request into an engine job on a worker thread, and the worker's messages
  * into StreamEvents and the Reply's local extras (prompt ids, backend, load
- * time, resident memory). Not for model resolution (engine/model_ref.c) or
+ * time, resident memory, GPU memory while the model was on the GPU). Not for model resolution (engine/model_ref.c) or
  * anything numeric (engine/). */
 #include "providers/local.h"
 
@@ -62,10 +62,19 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
         snprintf(err, errlen, "no model file given");
         return NULL;
     }
-    if (opt && opt->backend && strcmp(opt->backend, "cuda") == 0) {
-        snprintf(err, errlen, "the CUDA backend is not available to the local engine in this build "
-                              "(use --backend cpu or auto)");
+    EngineBackend backend = ENGINE_BACKEND_AUTO;
+    if (opt && engine_backend_parse(opt->backend, &backend) < 0) {
+        snprintf(err, errlen, "unknown backend '%s' (auto, cpu or cuda)", opt->backend);
         return NULL;
+    }
+    int gpu_layers = opt ? opt->gpu_layers : -1; /* -1 = all that fit */
+    if (gpu_layers == 0) { /* no layer on the GPU: that is the CPU backend */
+        if (backend == ENGINE_BACKEND_CUDA) {
+            snprintf(err, errlen, "--gpu-layers 0 leaves nothing for the GPU: use --backend cpu, or give "
+                                  "a layer count");
+            return NULL;
+        }
+        backend = ENGINE_BACKEND_CPU;
     }
     LocalStream *ls = calloc(1, sizeof *ls);
     if (!ls) {
@@ -76,7 +85,8 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
     ls->n_prompt = ls->n_output = -1;
     EngineJob job = {
         .model_path = model_path,
-        .opt = { .n_threads = opt ? opt->threads : 0 },
+        .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
+                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0 },
         .system = rq->system,
         .prompt = rq->prompt ? rq->prompt : "",
         .raw = rq->params.raw,
@@ -89,8 +99,9 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
         free(ls);
         return NULL;
     }
-    if (reply)
-        snprintf(reply->backend, sizeof reply->backend, "cpu");
+    if (reply) /* auto: known once the worker has loaded the model */
+        snprintf(reply->backend, sizeof reply->backend, "%s",
+                 backend == ENGINE_BACKEND_CPU ? "cpu" : backend == ENGINE_BACKEND_CUDA ? "cuda" : "");
     return ls;
 }
 
@@ -147,8 +158,16 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
             break;
         }
         case ENGINE_MSG_TIMINGS: {
-            if (ls->reply)
+            if (ls->reply) {
                 ls->reply->metrics.rss_mib = m.rss_mib;
+                if (m.vram_known) { /* read with the model still on the GPU */
+                    ls->reply->vram_known = true;
+                    ls->reply->gpu_present = m.gpu_present;
+                    ls->reply->vram_total_mib = m.vram_total_mib;
+                    ls->reply->vram_used_mib = m.vram_used_mib;
+                    ls->reply->vram_process_mib = m.vram_process_mib;
+                }
+            }
             StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
             ev.server_prompt_tokens_per_s = m.prompt_tokens_per_s;
             ev.server_output_tokens_per_s = m.output_tokens_per_s;
