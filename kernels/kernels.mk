@@ -27,7 +27,8 @@ SUFFIXES = .cu
 # The device test: every kernel against the CPU reference, and GPU vs CPU
 # greedy tokens on stories260K and on a generated ~1B model. It is part of
 # `make check` (it prints SKIP and exits 77 without a GPU or without CUDA);
-# `make check-gpu` runs it in full, generating the 1B model first.
+# `make check-gpu` runs it in full, generating the 1B model first (and
+# `tests/gpu/test_cuda --bench --model FILE` times the backend).
 check_PROGRAMS += tests/gpu/test_cuda
 TESTS += tests/gpu/test_cuda
 tests_gpu_test_cuda_SOURCES = tests/gpu/test_cuda.c
@@ -42,3 +43,12 @@ CLEANFILES += $(GPU_TEST_MODEL) $(GPU_TEST_MODEL).tmp
 check-gpu: tests/gpu/test_cuda$(EXEEXT) $(GPU_TEST_MODEL)
 	VERSUS_SHARED='$(VERSUS_SHARED)' tests/gpu/test_cuda$(EXEEXT) --full --model $(GPU_TEST_MODEL)
 .PHONY: check-gpu
+
+# Without a GPU: the same test program, with the real kernels and backend run
+# on the CPU by a small SIMT emulator (slow; the model checks only). Needs
+# g++ and python3. See tests/gpu/emu/run-emu.sh.
+EXTRA_DIST += tests/gpu/emu/run-emu.sh tests/gpu/emu/cu2cpp.py tests/gpu/emu/simt.h \
+	tests/gpu/emu/simt.cpp tests/gpu/emu/cuda_runtime_api.h tests/gpu/emu/cuda_fp16.h
+check-gpu-emu: libversus.a
+	VERSUS_SHARED='$(VERSUS_SHARED)' $(top_srcdir)/tests/gpu/emu/run-emu.sh $(abs_top_builddir) --models-only
+.PHONY: check-gpu-emu

@@ -98,7 +98,7 @@ static int resolve_batch(const CudaOptions *opt)
 
 static int resolve_layers(const CudaOptions *opt, int n_layers)
 {
-    if (!opt || opt->gpu_layers < 0 || opt->gpu_layers > n_layers)
+    if (!opt || opt->gpu_layers <= 0 || opt->gpu_layers > n_layers)
         return n_layers;
     return opt->gpu_layers;
 }
@@ -182,7 +182,7 @@ int cuda_model_layers_that_fit(const GgufFile *g, const Model *m, const CudaOpti
 {
     CudaOptions o = opt ? *opt : (CudaOptions){ 0 };
     int n = model_config(m)->n_layers;
-    for (int k = n; k >= 0; k--) {
+    for (int k = n; k >= 1; k--) {
         CudaPlan p;
         o.gpu_layers = k;
         if (plan_with(g, m, &o, CUDA_ASSUMED_SMS, &p, NULL, 0) < 0)

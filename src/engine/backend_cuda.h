@@ -29,11 +29,11 @@
 typedef struct CudaModel CudaModel;
 
 typedef struct CudaOptions {
-    int gpu_layers;  /* layers whose weights live in device memory; the rest stay in pinned
-                        host memory the GPU reads over PCIe (slow, but runs models larger than
-                        VRAM). < 0 or >= n_layers = all (the default with a zeroed struct is 0:
-                        set -1 for "all"). Embeddings, norms and the output matrix are always
-                        on the device. */
+    int gpu_layers;  /* layers whose weights live in device memory (the first ones); the
+                        rest stay in pinned host memory the GPU reads over PCIe (slow, but
+                        runs models larger than VRAM). <= 0 or >= n_layers = all. Embeddings,
+                        output norm and output matrix are always on the device. (For "no
+                        layers on the GPU" use the CPU backend.) */
     int batch;       /* prefill chunk, tokens; <= 0 = 512 */
     int device;      /* CUDA device ordinal; 0 = the first visible one */
     bool no_graph;   /* run decode without CUDA graphs (debugging, comparisons) */
@@ -58,7 +58,7 @@ int cuda_model_plan(const GgufFile *g, const Model *m, const CudaOptions *opt, C
                     char *err, size_t errlen);
 
 /* Largest gpu_layers whose plan fits in free_bytes (n_layers when everything
- * fits, -1 when not even the non-layer parts fit). For --gpu-layers auto. */
+ * fits, -1 when not even one layer does). For --gpu-layers auto. */
 int cuda_model_layers_that_fit(const GgufFile *g, const Model *m, const CudaOptions *opt,
                                uint64_t free_bytes);
 

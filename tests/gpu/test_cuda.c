@@ -7,9 +7,14 @@
  * generated ~1B model, comparing greedy tokens for 32 steps (the CPU's token
  * is fed to both, so one near-tie cannot derail the rest) and logits.
  *
- * usage: test_cuda [--full] [--model FILE.gguf]   (other arguments ignored:
- * `make check` passes Criterion's). Prints one line per check; exits 0 when
- * all pass, 1 on any failure, 77 (automake's SKIP) without CUDA or a GPU. */
+ * usage: test_cuda [--full] [--models-only] [--model FILE.gguf]
+ * (other arguments are ignored: `make check` passes Criterion's). Prints one
+ * line per check; exits 0 when all pass, 1 on any failure, 77 (automake's
+ * SKIP) without CUDA or a GPU.
+ *        test_cuda --bench --model FILE [--prompt 512] [--gen 128]
+ *                  [--gpu-layers N] [--no-graph]
+ * times the backend instead: prefill tokens/s, decode tokens/s and the
+ * weight bandwidth decode reaches (best of 3 after a warm-up). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/backend_cuda.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "engine/quant.h"
+#include "engine/threadpool.h"
 
 #define EXIT_SKIP 77
 
@@ -41,6 +48,7 @@ int main(void)
 
 static int n_checks, n_failed;
 static bool full_mode;
+static bool models_only; /* skip the kernel checks (slow under tests/gpu/emu) */
 
 static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(bool ok, const char *fmt, ...)
@@ -477,7 +485,7 @@ static int argmax_host(const float *x, int n)
  * token fed to both. A step passes when the argmaxes agree, or when they
  * differ by a near-tie the logit tolerance explains. */
 static void compare_model(const char *label, const GgufFile *g, Model *m, const CudaOptions *o,
-                          const int *prompt, int np, int n_gen, double logit_tol)
+                          const int *prompt, int np, int n_gen, double rel_tol)
 {
     char err[512];
     const ModelConfig *c = model_config(m);
@@ -488,20 +496,29 @@ static void compare_model(const char *label, const GgufFile *g, Model *m, const 
     }
     float *lg = malloc((size_t)c->n_vocab * sizeof *lg);
     int exact = 0, near = 0, bad = 0, dev_argmax_bad = 0;
-    double worst = 0;
+    double worst = 0;     /* max over steps of rms(GPU - CPU) / rms(CPU logits) */
+    double worst_max = 0; /* max over steps of max |GPU - CPU| / rms(CPU logits) */
     int rc = model_forward(m, prompt, np, 0, err, sizeof err);
     if (rc == 0)
         rc = cuda_model_forward(cm, prompt, np, 0, lg, err, sizeof err);
     for (int i = 0; rc == 0 && i < n_gen; i++) {
         const float *lc = model_logits(m);
-        for (int v = 0; v < c->n_vocab; v++)
-            worst = fmax(worst, isnan(lg[v]) ? INFINITY : fabs((double)lg[v] - lc[v]));
+        double ss = 0, sd = 0, md = 0;
+        for (int v = 0; v < c->n_vocab; v++) {
+            double d = isnan(lg[v]) ? INFINITY : fabs((double)lg[v] - lc[v]);
+            ss += (double)lc[v] * lc[v];
+            sd += d * d;
+            md = fmax(md, d);
+        }
+        double rms = sqrt(ss / c->n_vocab) + 1e-30, rmsd = sqrt(sd / c->n_vocab);
+        worst = fmax(worst, rmsd / rms);
+        worst_max = fmax(worst_max, md / rms);
         int tc = argmax_host(lc, c->n_vocab), tg = argmax_host(lg, c->n_vocab), td = -1;
         if (cuda_model_argmax(cm, &td, err, sizeof err) < 0 || td != tg)
             dev_argmax_bad++;
         if (tc == tg)
             exact++;
-        else if (lc[tc] - lc[tg] <= 2 * logit_tol)
+        else if (lc[tc] - lc[tg] <= 4 * rmsd) /* a tie closer than the two engines' disagreement */
             near++;
         else
             bad++;
@@ -511,10 +528,10 @@ static void compare_model(const char *label, const GgufFile *g, Model *m, const 
     }
     CudaModelInfo info;
     cuda_model_info(cm, &info);
-    check(rc == 0 && bad == 0 && dev_argmax_bad == 0 && worst <= logit_tol,
-          "%s: %d/%d greedy tokens equal, %d near-ties, %d wrong; max |logit diff| %.2e (tol %.0e); "
-          "device argmax mismatches %d; %d/%d layers on %s, graph %s%s%s",
-          label, exact, n_gen, near, bad, worst, logit_tol, dev_argmax_bad, info.gpu_layers, info.n_layers,
+    check(rc == 0 && bad == 0 && dev_argmax_bad == 0 && worst <= rel_tol,
+          "%s: %d/%d greedy tokens equal, %d near-ties, %d wrong; logit diff rms %.2e (tol %.2g), max %.2e, "
+          "relative to the logits' rms; device argmax mismatches %d; %d/%d layers on %s, graph %s%s%s",
+          label, exact, n_gen, near, bad, worst, rel_tol, worst_max, dev_argmax_bad, info.gpu_layers, info.n_layers,
           info.device_name, info.graph ? "on" : "off", rc ? "; error: " : "", rc ? err : "");
     free(lg);
     cuda_model_free(cm);
@@ -579,10 +596,12 @@ static void test_model_file(const char *path, const char *label, bool small)
         check(false, "%s: %s", label, err);
         return;
     }
-    ModelOptions mo = { .n_ctx = small ? 0 : 2048 };
+    ThreadPool *pool = threadpool_new(0); /* the CPU reference on every core */
+    ModelOptions mo = { .n_ctx = small ? 0 : 2048, .pool = pool };
     Model *m = model_new(g, &mo, err, sizeof err);
     if (!m) {
         check(false, "%s: %s", label, err);
+        threadpool_free(pool);
         gguf_close(g);
         return;
     }
@@ -592,9 +611,14 @@ static void test_model_file(const char *path, const char *label, bool small)
     prompt[0] = 1;
     for (int i = 1; i < 600; i++)
         prompt[i] = 3 + (int)((uint64_t)i * 2654435761u % (uint64_t)(c->n_vocab - 3));
-    /* logit tolerance scaled to the model: F32 stories260K is tight, a
-     * quantized 1B through 22 layers of float reassociation less so */
-    double tol = small ? 1e-3 : 2e-2;
+    /* Logit tolerance relative to the logits' rms. For F32 weights both
+     * engines multiply F32 by F32 and differ by float rounding only. For
+     * quantized weights the CPU engine quantizes its activations to 8 bits
+     * (Q8_0/Q8_K, about 0.7% noise per product) while the GPU keeps them in
+     * F32, so the two differ by that noise compounded over the layers; the
+     * kernel checks above are the tight ones. */
+    bool f32 = strcmp(model_weight_type(m), "F32") == 0;
+    double tol = f32 ? 1e-4 : 0.1;
     char lab[160];
     CudaOptions o = { .gpu_layers = -1 };
     snprintf(lab, sizeof lab, "%s greedy, all layers on the GPU", label);
@@ -616,28 +640,81 @@ static void test_model_file(const char *path, const char *label, bool small)
         test_errors(g, m);
     }
     model_free(m);
+    threadpool_free(pool);
     gguf_close(g);
 }
 
-int main(int argc, char **argv)
+/* ---- --bench: prefill and decode speed of the backend ---------------------------------- */
+
+static double now_ms(void)
 {
-    const char *model_1b = getenv("VERSUS_GPU_TEST_MODEL");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--full") == 0)
-            full_mode = true;
-        else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
-            model_1b = argv[++i];
-        /* anything else (Criterion's --color/--timeout/-j from make check) is ignored */
-    }
-    char why[256];
-    if (!cuda_backend_available(NULL, why, sizeof why)) {
-        printf("SKIP: %s\n", why);
-        return EXIT_SKIP;
-    }
-    if (kern_init() != cudaSuccess) {
-        printf("FAIL kern_init\n");
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Times a prefill of n_prompt tokens and n_gen greedy decode steps (argmax on
+ * the device, no logits copied), best of `reps`, and prints tokens per second
+ * and the weight bandwidth decode achieves. 0, or 1 on an error. */
+static int run_bench(const char *path, int n_prompt, int n_gen, int reps, const CudaOptions *o)
+{
+    char err[512];
+    GgufFile *g = gguf_open(path, err, sizeof err);
+    ModelOptions mo = { .n_ctx = n_prompt + n_gen };
+    Model *m = g ? model_new(g, &mo, err, sizeof err) : NULL;
+    CudaModel *cm = m ? cuda_model_new(g, m, o, err, sizeof err) : NULL;
+    if (!cm) {
+        printf("bench: %s\n", err);
+        model_free(m);
+        if (g)
+            gguf_close(g);
         return 1;
     }
+    const ModelConfig *c = model_config(m);
+    int *ids = malloc((size_t)n_prompt * sizeof *ids);
+    for (int i = 0; i < n_prompt; i++)
+        ids[i] = i == 0 ? 1 : 3 + (int)((uint64_t)i * 2654435761u % (uint64_t)(c->n_vocab - 3));
+    double best_pre = INFINITY, best_dec = INFINITY;
+    int rc = 0;
+    for (int r = 0; r < reps + 1 && rc == 0; r++) { /* the first round warms up (and captures the graph) */
+        double t0 = now_ms();
+        rc = cuda_model_forward(cm, ids, n_prompt, 0, NULL, err, sizeof err);
+        double t1 = now_ms();
+        int tok = 0;
+        for (int i = 0; i < n_gen && rc == 0; i++) {
+            rc = cuda_model_argmax(cm, &tok, err, sizeof err);
+            if (rc == 0)
+                rc = cuda_model_forward(cm, &tok, 1, n_prompt + i, NULL, err, sizeof err);
+        }
+        double t2 = now_ms();
+        if (r > 0) {
+            best_pre = fmin(best_pre, t1 - t0);
+            best_dec = fmin(best_dec, t2 - t1);
+        }
+    }
+    if (rc == 0) {
+        CudaModelInfo info;
+        cuda_model_info(cm, &info);
+        double wb = (double)model_weight_bytes(m);
+        printf("model      %s (%s, %d layers, dim %d, vocab %d)\n", path, model_weight_type(m), c->n_layers,
+               c->dim, c->n_vocab);
+        printf("device     %s, %d/%d layers resident, graph %s, %.0f MiB allocated\n", info.device_name,
+               info.gpu_layers, info.n_layers, info.graph ? "on" : "off", info.device_bytes / 1048576.0);
+        printf("prefill    %d tokens in %.2f ms: %.0f tokens/s\n", n_prompt, best_pre, n_prompt / best_pre * 1e3);
+        printf("decode     %d tokens in %.2f ms: %.1f tokens/s, %.3f ms/token, weights streamed at %.0f GB/s\n",
+               n_gen, best_dec, n_gen / best_dec * 1e3, best_dec / n_gen, wb * n_gen / (best_dec * 1e-3) / 1e9);
+    } else {
+        printf("bench: %s\n", err);
+    }
+    free(ids);
+    cuda_model_free(cm);
+    model_free(m);
+    gguf_close(g);
+    return rc ? 1 : 0;
+}
+
+static void test_kernels(void)
+{
     test_products();
     test_rmsnorm(3, 64);
     test_rmsnorm(5, 2048);
@@ -673,7 +750,51 @@ int main(int argc, char **argv)
             test_embed(t, 13);
     }
     test_sampling();
+}
 
+int main(int argc, char **argv)
+{
+    const char *model_1b = getenv("VERSUS_GPU_TEST_MODEL");
+    bool bench = false;
+    CudaOptions bopt = { .gpu_layers = -1 };
+    int n_prompt = 512, n_gen = 128;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--full") == 0)
+            full_mode = true;
+        else if (strcmp(argv[i], "--models-only") == 0)
+            models_only = true;
+        else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+            model_1b = argv[++i];
+        else if (strcmp(argv[i], "--bench") == 0)
+            bench = true;
+        else if (strcmp(argv[i], "--no-graph") == 0)
+            bopt.no_graph = true;
+        else if (strcmp(argv[i], "--gpu-layers") == 0 && i + 1 < argc)
+            bopt.gpu_layers = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--prompt") == 0 && i + 1 < argc)
+            n_prompt = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--gen") == 0 && i + 1 < argc)
+            n_gen = (int)strtol(argv[++i], NULL, 10);
+        /* anything else (Criterion's --color/--timeout/-j from make check) is ignored */
+    }
+    char why[256];
+    if (!cuda_backend_available(NULL, why, sizeof why)) {
+        printf("SKIP: %s\n", why);
+        return EXIT_SKIP;
+    }
+    if (bench) {
+        if (!model_1b || n_prompt < 1 || n_gen < 1) {
+            printf("usage: test_cuda --bench --model FILE [--prompt N] [--gen N] [--gpu-layers N] [--no-graph]\n");
+            return 2;
+        }
+        return run_bench(model_1b, n_prompt, n_gen, 3, &bopt);
+    }
+    if (kern_init() != cudaSuccess) {
+        printf("FAIL kern_init\n");
+        return 1;
+    }
+    if (!models_only)
+        test_kernels();
     const char *sh = getenv("VERSUS_SHARED");
     if (sh && *sh) {
         char path[4096];
