@@ -32,3 +32,9 @@ tests_test_llama3_chat_SOURCES = tests/test_llama3_chat.c tests/engine_ref.c tes
 tests_test_llama3_chat_CFLAGS = $(TEST_CFLAGS)
 tests_test_llama3_chat_LDADD = $(TEST_LIBS)
 libversus_a_SOURCES += src/engine/mapguard.c src/engine/mapguard.h
+
+check_PROGRAMS += tests/test_threadpool
+TESTS += tests/test_threadpool
+tests_test_threadpool_SOURCES = tests/test_threadpool.c
+tests_test_threadpool_CFLAGS = $(TEST_CFLAGS)
+tests_test_threadpool_LDADD = $(TEST_LIBS)

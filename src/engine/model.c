@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,12 +510,16 @@ static void axpy_f32(float *y, float a, const float *x, int n)
 typedef struct AttnJob {
     Model *m;
     int layer, T, pos;
+    atomic_int next;    /* next (token, head) item to take */
 } AttnJob;
 
-/* Causal attention of every (token, head) of the chunk over the cache. */
+/* Causal attention of every (token, head) of the chunk over the cache; the
+ * items are taken from a shared counter (threadpool_run_dynamic), each done
+ * the same way whoever takes it. */
 static void attention_part(void *arg, int ith, int nth)
 {
-    const AttnJob *j = arg;
+    (void)nth;
+    AttnJob *j = arg;
     Model *m = j->m;
     const ModelConfig *c = &m->c;
     int hd = c->head_dim, kvd = c->n_kv_heads * hd, qd = c->n_heads * hd;
@@ -524,7 +529,7 @@ static void attention_part(void *arg, int ith, int nth)
     float *att = m->att + (size_t)ith * c->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
     int total = j->T * c->n_heads;
-    for (int w = ith; w < total; w += nth) {
+    for (int w; (w = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < total;) {
         int t = w / c->n_heads, h = w % c->n_heads;
         int kvh = h / group, last = j->pos + t;
         const float *q = m->q + (size_t)t * qd + (size_t)h * hd;
@@ -580,8 +585,8 @@ static int forward_chunk(Model *m, const int *tokens, int T, int pos)
         }
         memcpy(kc, m->k, (size_t)T * kvd * sizeof(float));
         memcpy(vc, m->v, (size_t)T * kvd * sizeof(float));
-        AttnJob aj = { m, l, T, pos };
-        threadpool_run(m->pool, attention_part, &aj);
+        AttnJob aj = { m, l, T, pos, 0 };
+        threadpool_run_dynamic(m->pool, attention_part, &aj);
         /* attention output (in xb) through wo, into hb as scratch, then residual */
         if (weights_matmul(m, L->wo, m->xb, T, m->hb) < 0)
             return -1;
