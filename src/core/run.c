@@ -106,7 +106,10 @@ static void update_vram(RunStream *s)
 static void stream_finalise(RunStream *s)
 {
     update_cost(s);
-    update_vram(s);
+    /* A CUDA engine sends its own sample while the model is still on the
+     * device; reading now (after it freed the GPU) would understate it. */
+    if (!(s->reply->vram_known && strcmp(s->reply->backend, "cuda") == 0))
+        update_vram(s);
     notify(s, NULL);
 }
 

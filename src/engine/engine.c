@@ -249,9 +249,16 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
 /* n tokens at positions pos.. into the KV cache; the last one's logits after. */
 static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *err, size_t errlen)
 {
-    if (e->cm)
-        return cuda_model_forward(e->cm, tokens, n, pos, e->cuda_logits, err, errlen);
-    return model_forward(e->m, tokens, n, pos, err, errlen);
+    int rc = e->cm ? cuda_model_forward(e->cm, tokens, n, pos, e->cuda_logits, err, errlen)
+                   : model_forward(e->m, tokens, n, pos, err, errlen);
+    /* A file truncated under its mapping reads as zeros (mapguard): the
+     * logits are garbage from here on, so stop rather than emit them. */
+    if (rc == 0 && gguf_file_damaged(e->g)) {
+        set_err(err, errlen, "the model file changed on disk while generating (it was truncated or "
+                             "overwritten); the reply so far is kept");
+        return -1;
+    }
+    return rc;
 }
 
 static float *engine_logits(Engine *e)

@@ -118,7 +118,9 @@ int matmul(ThreadPool *pool, GgmlType t, const void *W, int64_t rows, int64_t co
         chunk = per_thread > 0 ? per_thread : 1;
     j.chunk = chunk;
     atomic_init(&j.next, 0);
-    threadpool_run(pool, matmul_job, &j);
+    /* rows are claimed from a shared counter: a worker that arrives late
+     * (descheduled on a busy machine) can skip the job instead of being waited for */
+    threadpool_run_dynamic(pool, matmul_job, &j);
     free(buf);
     return 0;
 }
