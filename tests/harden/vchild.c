@@ -114,8 +114,18 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
     int in[2], out[2], err[2];
     if (pipe2(in, O_CLOEXEC) < 0)
         return -1;
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
         return -1;
+    }
+    if (pipe2(err, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -148,7 +158,7 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
     }
     if (stdin_text) {
         size_t len = strlen(stdin_text), off = 0;
-        signal(SIGPIPE, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN); /* a child that exits early must not kill the test */
         while (off < len) {
             ssize_t w = write(in[1], stdin_text + off, len - off);
             if (w <= 0)
