@@ -38,3 +38,10 @@ tests_test_config_SOURCES = tests/test_config.c
 tests_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_test_config_LDADD = $(TEST_LIBS)
 dist_man_MANS += man/versus.1
+
+check_PROGRAMS += tests/test_ci_flow
+TESTS += tests/test_ci_flow
+tests_test_ci_flow_SOURCES = tests/test_ci_flow.c $(HARDEN_FAKE)
+tests_test_ci_flow_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_ci_flow_CFLAGS = $(TEST_CFLAGS)
+tests_test_ci_flow_LDADD = $(TEST_LIBS)

@@ -1,0 +1,146 @@
+/* test_ci_flow.c — the evaluator-to-CI path end to end, through the real
+ * binary against the loopback fake provider: `versus run --save` records a
+ * round, `versus sessions label` labels it and adds assertions, `versus
+ * export` writes the fixture file, then `versus replay --offline` (no network)
+ * and `versus replay` (live, against the fake) check it, `versus policy check`
+ * routes it, and every exit code means what the manual says. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fake/fakeprov.h"
+#include "harden/vchild.h"
+
+static char home[256];
+static char bin[1024];
+static FakeProv *fp;
+static char **env;
+
+static void setup(void)
+{
+    if (!vchild_binary(bin, sizeof bin))
+        cr_skip_test("the versus binary is not built (VERSUS_BUILDDIR)");
+    snprintf(home, sizeof home, "/tmp/versus-ci-flow-XXXXXX");
+    cr_assert_not_null(mkdtemp(home));
+    char err[256];
+    fp = fakeprov_start(NULL, err, sizeof err);
+    cr_assert_not_null(fp, "%s", err);
+    env = vchild_env_new(home, fakeprov_url(fp));
+}
+
+static void teardown(void)
+{
+    if (fp)
+        fakeprov_stop(fp);
+    vchild_env_free(env);
+    vchild_rm_tree(home);
+}
+
+/* Runs versus with args; returns its exit code, output in r (caller frees). */
+static int versus(VResult *r, const char *const *args)
+{
+    cr_assert_eq(vchild_run(bin, args, env, NULL, 60000, false, r), 0, "could not start %s", bin);
+    cr_assert(!r->timed_out, "versus %s hung", args[0]);
+    return r->exit_code;
+}
+
+/* The one session file's ID (its base name without .json). */
+static void session_id(char *id, size_t n)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no sessions directory %s", dir);
+    struct dirent *e;
+    id[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
+            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
+    closedir(d);
+    cr_assert(id[0], "no session was saved");
+}
+
+static void saved_labelled_round(const char *assertion, char *cases, size_t n)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "openai:happy", "-m", "anthropic:happy",
+                          "Say hello", NULL };
+    cr_assert_eq(versus(&r, run), 0, "run: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "extraction",
+                            "--assert", assertion, NULL };
+    cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    snprintf(cases, n, "%s/cases.jsonl", home);
+    const char *exp[] = { "export", id, "--format", "versus", "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    struct stat st;
+    cr_assert(stat(cases, &st) == 0 && st.st_size > 0, "export wrote nothing");
+}
+
+TestSuite(ci_flow, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(ci_flow, labelled_round_exports_and_replays_green_offline_and_live)
+{
+    char cases[512];
+    saved_labelled_round("contains:fake provider", cases, sizeof cases);
+    long before = fakeprov_count(fp, FAKE_ROUTE_COUNT);
+    VResult r;
+    const char *offline[] = { "replay", "--offline", cases, NULL };
+    cr_assert_eq(versus(&r, offline), 0, "offline replay: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    cr_assert_eq(fakeprov_count(fp, FAKE_ROUTE_COUNT), before, "offline replay must not touch the network");
+    const char *live[] = { "replay", cases, NULL };
+    cr_assert_eq(versus(&r, live), 0, "live replay: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    cr_assert_gt(fakeprov_count(fp, FAKE_ROUTE_COUNT), before, "live replay asks the models again");
+}
+
+Test(ci_flow, a_failing_assertion_fails_replay_and_junit_says_which)
+{
+    char cases[512], junit[600];
+    saved_labelled_round("contains:words the fake never says", cases, sizeof cases);
+    snprintf(junit, sizeof junit, "%s/junit.xml", home);
+    VResult r;
+    const char *offline[] = { "replay", "--offline", cases, "--format", "junit", "-o", junit, NULL };
+    cr_assert_eq(versus(&r, offline), 1, "offline replay must exit 1: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    FILE *f = fopen(junit, "r");
+    cr_assert_not_null(f, "no JUnit file");
+    char xml[8192];
+    size_t n = fread(xml, 1, sizeof xml - 1, f);
+    fclose(f);
+    xml[n] = '\0';
+    cr_assert(strstr(xml, "<testsuite"), "%s", xml);
+    cr_assert(strstr(xml, "<failure"), "the failing assertion is reported: %s", xml);
+    const char *live[] = { "replay", cases, NULL };
+    cr_assert_eq(versus(&r, live), 1, "live replay must exit 1: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+Test(ci_flow, policy_check_passes_a_route_to_the_winner_and_fails_one_to_the_loser)
+{
+    char cases[512], good[600], bad[600];
+    saved_labelled_round("contains:fake", cases, sizeof cases);
+    snprintf(good, sizeof good, "%s/good.json", home);
+    snprintf(bad, sizeof bad, "%s/bad.json", home);
+    FILE *f = fopen(good, "w");
+    fputs("{\"versus_policy\":1,\"rules\":[],\"default\":\"openai:happy\"}\n", f);
+    fclose(f);
+    VResult r;
+    const char *check_good[] = { "policy", "check", good, cases, NULL };
+    cr_assert_eq(versus(&r, check_good), 0, "routing to the winner passes: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    f = fopen(bad, "w");
+    fputs("{\"versus_policy\":1,\"rules\":[],\"default\":\"anthropic:happy\"}\n", f);
+    fclose(f);
+    const char *check_bad[] = { "policy", "check", bad, cases, NULL };
+    cr_assert_eq(versus(&r, check_bad), 1, "routing to the loser fails: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
