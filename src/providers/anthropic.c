@@ -100,9 +100,7 @@ static void anthropic_parse_error(int http_status, const char *body, size_t n, P
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct AnthropicDecoder {
-    SseParser *sse;
-    const StreamSink *sink; /* valid during a feed/end call */
-    bool failed, done, ending;
+    WireStream ws;
     /* counts from message_start, updated by message_delta; -1 = not reported */
     long input, cache_read, cache_write;
 } AnthropicDecoder;
@@ -134,7 +132,7 @@ static void take_usage(AnthropicDecoder *d, const cJSON *u, bool with_output)
     out.cache_write_tokens = d->cache_write;
     if (with_output)
         out.output_tokens = wire_json_count(u, "output_tokens");
-    stream_emit_usage(d->sink, out);
+    stream_emit_usage(d->ws.sink, out);
 }
 
 static void emit_error(AnthropicDecoder *d, const cJSON *root, const char *data, size_t n)
@@ -149,8 +147,8 @@ static void emit_error(AnthropicDecoder *d, const cJSON *root, const char *data,
         snprintf(buf, sizeof buf, "error event in the stream: %s", snip);
         msg = buf;
     }
-    stream_emit_error(d->sink, 0, type, msg);
-    d->failed = true;
+    stream_emit_error(d->ws.sink, 0, type, msg);
+    d->ws.failed = true;
 }
 
 static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *root, const char *data,
@@ -161,9 +159,9 @@ static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *roo
         const char *dt = wire_json_str(delta, "type");
         const char *s;
         if (dt && strcmp(dt, "text_delta") == 0 && (s = wire_json_str(delta, "text")))
-            stream_emit_text(d->sink, STREAM_EVENT_DELTA, s, strlen(s));
+            stream_emit_text(d->ws.sink, STREAM_EVENT_DELTA, s, strlen(s));
         else if (dt && strcmp(dt, "thinking_delta") == 0 && (s = wire_json_str(delta, "thinking")))
-            stream_emit_text(d->sink, STREAM_EVENT_REASONING, s, strlen(s));
+            stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, s, strlen(s));
     } else if (strcmp(type, "message_start") == 0) {
         const cJSON *u = wire_json_at(root, "message", "usage", NULL);
         if (cJSON_IsObject(u))
@@ -171,13 +169,13 @@ static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *roo
     } else if (strcmp(type, "message_delta") == 0) {
         const char *stop = wire_json_str(wire_json_at(root, "delta", NULL), "stop_reason");
         if (stop)
-            stream_emit_finish(d->sink, map_stop_reason(stop));
+            stream_emit_finish(d->ws.sink, map_stop_reason(stop));
         const cJSON *u = wire_json_at(root, "usage", NULL);
         if (cJSON_IsObject(u))
             take_usage(d, u, true);
     } else if (strcmp(type, "message_stop") == 0) {
-        d->done = true;
-        stream_emit_done(d->sink);
+        d->ws.done = true;
+        stream_emit_done(d->ws.sink);
     } else if (strcmp(type, "error") == 0) {
         emit_error(d, root, data, n);
     }
@@ -187,30 +185,17 @@ static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *roo
 static int on_sse(void *user, const SseEvent *ev)
 {
     AnthropicDecoder *d = user;
-    if (d->failed)
-        return 1;
-    if (d->done || ev->kind != SSE_EVENT)
+    if (ev->kind != SSE_EVENT || wire_blank(ev->data, ev->data_len))
         return 0;
-    bool blank = true;
-    for (size_t i = 0; i < ev->data_len && blank; i++)
-        blank = ev->data[i] == ' ' || ev->data[i] == '\t' || ev->data[i] == '\n' || ev->data[i] == '\r';
-    if (blank)
-        return 0;
-    cJSON *root = wire_json_parse(ev->data, ev->data_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        if (d->ending)
-            return 0; /* cut off by the connection closing: a truncation */
-        wire_emit_invalid_json(d->sink, ev->data, ev->data_len);
-        d->failed = true;
-        return 1;
-    }
+    cJSON *root = wire_stream_parse_object(&d->ws, ev->data, ev->data_len);
+    if (!root)
+        return 0; /* wire_stream_parse_object set failed when it was bad JSON */
     /* The event name decides; the JSON "type" stands in when the name is missing. */
     const char *type = strcmp(ev->type, "message") != 0 ? ev->type : wire_json_str(root, "type");
     if (type)
         handle_event(d, type, root, ev->data, ev->data_len);
     cJSON_Delete(root);
-    return d->failed ? 1 : 0;
+    return 0;
 }
 
 static void *anthropic_decoder_new(void)
@@ -218,8 +203,7 @@ static void *anthropic_decoder_new(void)
     AnthropicDecoder *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->sse = sse_parser_new();
-    if (!d->sse) {
+    if (wire_stream_init_sse(&d->ws, on_sse, d, false) < 0) {
         free(d);
         return NULL;
     }
@@ -230,31 +214,13 @@ static void *anthropic_decoder_new(void)
 static int anthropic_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
 {
     AnthropicDecoder *d = dec;
-    if (d->failed)
-        return -1;
-    d->sink = sink;
-    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
-    return d->failed ? -1 : 0;
+    return wire_stream_feed(&d->ws, bytes, n, sink);
 }
 
 static void anthropic_decoder_end(void *dec, const StreamSink *sink)
 {
     AnthropicDecoder *d = dec;
-    if (d->failed || d->done)
-        return;
-    d->sink = sink;
-    d->ending = true;
-    int rc = sse_parser_end(d->sse, true, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
+    wire_stream_end(&d->ws, sink);
 }
 
 static void anthropic_decoder_free(void *dec)
@@ -262,7 +228,7 @@ static void anthropic_decoder_free(void *dec)
     AnthropicDecoder *d = dec;
     if (!d)
         return;
-    sse_parser_free(d->sse);
+    wire_stream_free(&d->ws);
     free(d);
 }
 

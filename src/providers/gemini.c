@@ -191,9 +191,7 @@ static void gemini_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct GeminiDecoder {
-    SseParser *sse;
-    const StreamSink *sink; /* valid during a feed/end call */
-    bool failed, ending;
+    WireStream ws;
     bool saw_finish;        /* a finishReason (or blockReason) arrived */
     /* JSON arriving without `data:`: the lines so far and a brace scanner */
     Buf bare;
@@ -221,7 +219,7 @@ static void emit_usage(GeminiDecoder *d, const cJSON *um)
         u.output_tokens = (cand > 0 ? cand : 0) + (thoughts > 0 ? thoughts : 0);
     u.reasoning_tokens = thoughts;
     u.cached_input_tokens = wire_json_count(um, "cachedContentTokenCount");
-    stream_emit_usage(d->sink, u);
+    stream_emit_usage(d->ws.sink, u);
 }
 
 static void emit_error(GeminiDecoder *d, const cJSON *e, const char *data, size_t n)
@@ -238,8 +236,8 @@ static void emit_error(GeminiDecoder *d, const cJSON *e, const char *data, size_
         wire_snippet(snip, sizeof snip, data, n, 160);
         snprintf(msg, sizeof msg, "error event in the stream: %s", snip);
     }
-    stream_emit_error(d->sink, 0, type[0] ? type : NULL, msg);
-    d->failed = true;
+    stream_emit_error(d->ws.sink, 0, type[0] ? type : NULL, msg);
+    d->ws.failed = true;
 }
 
 static void handle_chunk(GeminiDecoder *d, const cJSON *root, const char *data, size_t n)
@@ -257,20 +255,20 @@ static void handle_chunk(GeminiDecoder *d, const cJSON *root, const char *data, 
     {
         const char *text = wire_json_str(part, "text");
         if (text)
-            stream_emit_text(d->sink, wire_json_true(part, "thought") ? STREAM_EVENT_REASONING
+            stream_emit_text(d->ws.sink, wire_json_true(part, "thought") ? STREAM_EVENT_REASONING
                                                                       : STREAM_EVENT_DELTA,
                              text, strlen(text));
     }
     const char *finish = wire_json_str(cand, "finishReason");
     if (finish) {
         d->saw_finish = true;
-        stream_emit_finish(d->sink, map_finish(finish, buf, sizeof buf));
+        stream_emit_finish(d->ws.sink, map_finish(finish, buf, sizeof buf));
     }
     const char *block = wire_json_str(wire_json_at(root, "promptFeedback", NULL), "blockReason");
     if (block && !cand) {
         /* the prompt itself was refused: no candidates will come */
         d->saw_finish = true;
-        stream_emit_finish(d->sink, map_finish(block, buf, sizeof buf));
+        stream_emit_finish(d->ws.sink, map_finish(block, buf, sizeof buf));
     }
     const cJSON *um = cJSON_GetObjectItemCaseSensitive(root, "usageMetadata");
     if (cJSON_IsObject(um))
@@ -279,18 +277,12 @@ static void handle_chunk(GeminiDecoder *d, const cJSON *root, const char *data, 
 
 static int handle_json(GeminiDecoder *d, const char *data, size_t n)
 {
-    cJSON *root = wire_json_parse(data, n);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        if (d->ending)
-            return 0; /* cut off by the connection closing: a truncation */
-        wire_emit_invalid_json(d->sink, data, n);
-        d->failed = true;
-        return 1;
-    }
+    cJSON *root = wire_stream_parse_object(&d->ws, data, n);
+    if (!root)
+        return d->ws.failed ? 1 : 0;
     handle_chunk(d, root, data, n);
     cJSON_Delete(root);
-    return d->failed ? 1 : 0;
+    return d->ws.failed ? 1 : 0;
 }
 
 /* Tracks brace depth over a line of JSON sent without `data:`. */
@@ -323,13 +315,11 @@ static int handle_bare_line(GeminiDecoder *d, const char *line, size_t n)
     if (d->bare.len == 0 && (i == n || line[i] != '{'))
         return 0; /* an unknown field, as the spec says: ignored */
     if (d->bare.len + n + 1 > GEMINI_MAX_BARE_JSON) {
-        wire_emit_framing_error(d->sink, "a JSON object sent without `data:` exceeded 1 MiB");
-        d->failed = true;
+        wire_stream_fail(&d->ws, "a JSON object sent without `data:` exceeded 1 MiB");
         return 1;
     }
     if (buf_append(&d->bare, line, n) < 0 || buf_append(&d->bare, "\n", 1) < 0) {
-        wire_emit_framing_error(d->sink, "out of memory reading the stream");
-        d->failed = true;
+        wire_stream_fail(&d->ws, "out of memory reading the stream");
         return 1;
     }
     scan_depth(d, line, n);
@@ -345,14 +335,9 @@ static int handle_bare_line(GeminiDecoder *d, const char *line, size_t n)
 static int on_sse(void *user, const SseEvent *ev)
 {
     GeminiDecoder *d = user;
-    if (d->failed)
-        return 1;
     if (ev->kind == SSE_UNKNOWN_LINE)
         return handle_bare_line(d, ev->data, ev->data_len);
-    bool blank = true;
-    for (size_t i = 0; i < ev->data_len && blank; i++)
-        blank = ev->data[i] == ' ' || ev->data[i] == '\t' || ev->data[i] == '\n' || ev->data[i] == '\r';
-    if (blank)
+    if (wire_blank(ev->data, ev->data_len))
         return 0;
     return handle_json(d, ev->data, ev->data_len);
 }
@@ -362,46 +347,26 @@ static void *gemini_decoder_new(void)
     GeminiDecoder *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->sse = sse_parser_new();
-    if (!d->sse) {
+    if (wire_stream_init_sse(&d->ws, on_sse, d, true) < 0) {
         free(d);
         return NULL;
     }
-    sse_parser_report_unknown(d->sse, true);
     return d;
 }
 
 static int gemini_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
 {
     GeminiDecoder *d = dec;
-    if (d->failed)
-        return -1;
-    d->sink = sink;
-    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
-    return d->failed ? -1 : 0;
+    return wire_stream_feed(&d->ws, bytes, n, sink);
 }
 
 static void gemini_decoder_end(void *dec, const StreamSink *sink)
 {
     GeminiDecoder *d = dec;
-    if (d->failed)
-        return;
-    d->sink = sink;
-    d->ending = true;
-    int rc = sse_parser_end(d->sse, true, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
+    wire_stream_end(&d->ws, sink);
     /* Gemini's only end marker is the close after a finishReason. */
-    if (!d->failed && d->saw_finish)
+    if (!d->ws.failed && d->saw_finish)
         stream_emit_done(sink);
-    d->sink = NULL;
 }
 
 static void gemini_decoder_free(void *dec)
@@ -409,7 +374,7 @@ static void gemini_decoder_free(void *dec)
     GeminiDecoder *d = dec;
     if (!d)
         return;
-    sse_parser_free(d->sse);
+    wire_stream_free(&d->ws);
     buf_free(&d->bare);
     free(d);
 }

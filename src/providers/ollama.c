@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/ndjson.h"
 #include "providers/builtin.h"
 #include "providers/wire.h"
 
@@ -154,9 +153,7 @@ static void ollama_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct OllamaDecoder {
-    NdjsonParser *nd;
-    const StreamSink *sink; /* valid during a feed/end call */
-    bool failed, done, ending;
+    WireStream ws;
 } OllamaDecoder;
 
 static double per_second(long count, long duration_ns)
@@ -170,7 +167,7 @@ static void handle_done(OllamaDecoder *d, const cJSON *root)
 {
     const char *reason = wire_json_str(root, "done_reason");
     if (reason)
-        stream_emit_finish(d->sink, reason);
+        stream_emit_finish(d->ws.sink, reason);
     /* Go's omitempty drops zero values: a missing eval_count means none
      * generated; a missing prompt_eval_count means the prompt came from the
      * cache, whose size is not reported, so input stays unknown. */
@@ -181,16 +178,16 @@ static void handle_done(OllamaDecoder *d, const cJSON *root)
     Usage u = usage_unknown();
     u.input_tokens = prompt_n;
     u.output_tokens = eval_n;
-    stream_emit_usage(d->sink, u);
+    stream_emit_usage(d->ws.sink, u);
     StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
     ev.server_prompt_tokens_per_s = per_second(prompt_n, wire_json_count(root, "prompt_eval_duration"));
     ev.server_output_tokens_per_s = per_second(eval_n, wire_json_count(root, "eval_duration"));
     ev.server_prompt_tokens = prompt_n;
     ev.server_output_tokens = eval_n;
-    if (d->sink && d->sink->emit)
-        d->sink->emit(d->sink->user, &ev);
-    d->done = true;
-    stream_emit_done(d->sink);
+    if (d->ws.sink && d->ws.sink->emit)
+        d->ws.sink->emit(d->ws.sink->user, &ev);
+    d->ws.done = true;
+    stream_emit_done(d->ws.sink);
 }
 
 static void emit_error(OllamaDecoder *d, const cJSON *e, const char *line, size_t n)
@@ -204,26 +201,16 @@ static void emit_error(OllamaDecoder *d, const cJSON *e, const char *line, size_
         wire_snippet(snip, sizeof snip, line, n, 160);
         snprintf(msg, sizeof msg, "error line in the stream: %s", snip);
     }
-    stream_emit_error(d->sink, 0, NULL, msg);
-    d->failed = true;
+    stream_emit_error(d->ws.sink, 0, NULL, msg);
+    d->ws.failed = true;
 }
 
 static int on_line(void *user, const char *line, size_t n)
 {
     OllamaDecoder *d = user;
-    if (d->failed)
-        return 1;
-    if (d->done)
-        return 0;
-    cJSON *root = wire_json_parse(line, n);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        if (d->ending)
-            return 0; /* cut off by the connection closing: a truncation */
-        wire_emit_invalid_json(d->sink, line, n);
-        d->failed = true;
-        return 1;
-    }
+    cJSON *root = wire_stream_parse_object(&d->ws, line, n);
+    if (!root)
+        return 0; /* wire_stream_parse_object set failed when it was bad JSON */
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
     if ((cJSON_IsString(e) && e->valuestring) || cJSON_IsObject(e)) {
         emit_error(d, e, line, n);
@@ -231,14 +218,14 @@ static int on_line(void *user, const char *line, size_t n)
         const cJSON *msg = wire_json_at(root, "message", NULL);
         const char *s;
         if ((s = wire_json_str(msg, "thinking")))
-            stream_emit_text(d->sink, STREAM_EVENT_REASONING, s, strlen(s));
+            stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, s, strlen(s));
         if ((s = wire_json_str(msg, "content")))
-            stream_emit_text(d->sink, STREAM_EVENT_DELTA, s, strlen(s));
+            stream_emit_text(d->ws.sink, STREAM_EVENT_DELTA, s, strlen(s));
         if (wire_json_true(root, "done"))
             handle_done(d, root);
     }
     cJSON_Delete(root);
-    return d->failed ? 1 : 0;
+    return 0;
 }
 
 static void *ollama_decoder_new(void)
@@ -246,8 +233,7 @@ static void *ollama_decoder_new(void)
     OllamaDecoder *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->nd = ndjson_parser_new();
-    if (!d->nd) {
+    if (wire_stream_init_ndjson(&d->ws, on_line, d) < 0) {
         free(d);
         return NULL;
     }
@@ -257,31 +243,13 @@ static void *ollama_decoder_new(void)
 static int ollama_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
 {
     OllamaDecoder *d = dec;
-    if (d->failed)
-        return -1;
-    d->sink = sink;
-    int rc = ndjson_parser_feed(d->nd, bytes, n, on_line, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, ndjson_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
-    return d->failed ? -1 : 0;
+    return wire_stream_feed(&d->ws, bytes, n, sink);
 }
 
 static void ollama_decoder_end(void *dec, const StreamSink *sink)
 {
     OllamaDecoder *d = dec;
-    if (d->failed || d->done)
-        return;
-    d->sink = sink;
-    d->ending = true;
-    int rc = ndjson_parser_end(d->nd, on_line, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, ndjson_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
+    wire_stream_end(&d->ws, sink);
 }
 
 static void ollama_decoder_free(void *dec)
@@ -289,7 +257,7 @@ static void ollama_decoder_free(void *dec)
     OllamaDecoder *d = dec;
     if (!d)
         return;
-    ndjson_parser_free(d->nd);
+    wire_stream_free(&d->ws);
     free(d);
 }
 

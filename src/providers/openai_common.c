@@ -157,11 +157,7 @@ void openai_common_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct OpenAiDecoder {
-    SseParser *sse;
-    const StreamSink *sink; /* valid during a feed/end call */
-    bool failed;            /* an ERROR was emitted: the stream is over */
-    bool done;              /* [DONE] seen: later events are ignored */
-    bool ending;            /* inside decoder_end: a cut-off last event is dropped */
+    WireStream ws; /* done: [DONE] seen, later events are ignored */
 } OpenAiDecoder;
 
 static void emit_stream_error(OpenAiDecoder *d, const cJSON *root, const char *data, size_t n)
@@ -174,8 +170,8 @@ static void emit_stream_error(OpenAiDecoder *d, const cJSON *root, const char *d
         wire_snippet(snip, sizeof snip, data, n, 160);
         snprintf(pe.message, sizeof pe.message, "error event in the stream: %s", snip);
     }
-    stream_emit_error(d->sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
-    d->failed = true;
+    stream_emit_error(d->ws.sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
+    d->ws.failed = true;
 }
 
 static void emit_usage(OpenAiDecoder *d, const cJSON *usage)
@@ -190,7 +186,7 @@ static void emit_usage(OpenAiDecoder *d, const cJSON *usage)
     u.cache_write_tokens = wire_json_count(ptd, "cache_write_tokens");
     double cost = wire_json_num(usage, "cost", -1.0);
     u.reported_cost_usd = cost >= 0 ? cost : -1.0;
-    stream_emit_usage(d->sink, u);
+    stream_emit_usage(d->ws.sink, u);
 }
 
 static void emit_timings(OpenAiDecoder *d, const cJSON *t)
@@ -200,15 +196,15 @@ static void emit_timings(OpenAiDecoder *d, const cJSON *t)
     ev.server_output_tokens_per_s = wire_json_num(t, "predicted_per_second", -1.0);
     ev.server_prompt_tokens = wire_json_count(t, "prompt_n");
     ev.server_output_tokens = wire_json_count(t, "predicted_n");
-    if (d->sink && d->sink->emit)
-        d->sink->emit(d->sink->user, &ev);
+    if (d->ws.sink && d->ws.sink->emit)
+        d->ws.sink->emit(d->ws.sink->user, &ev);
 }
 
 static void emit_string(OpenAiDecoder *d, StreamEventKind kind, const cJSON *obj, const char *key)
 {
     const char *s = wire_json_str(obj, key);
     if (s)
-        stream_emit_text(d->sink, kind, s, strlen(s));
+        stream_emit_text(d->ws.sink, kind, s, strlen(s));
 }
 
 static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
@@ -224,7 +220,7 @@ static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
         const cJSON *delta = wire_json_at(choice, "delta", NULL);
         const char *rc = wire_json_str(delta, "reasoning_content");
         if (rc && rc[0])
-            stream_emit_text(d->sink, STREAM_EVENT_REASONING, rc, strlen(rc));
+            stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, rc, strlen(rc));
         else
             emit_string(d, STREAM_EVENT_REASONING, delta, "reasoning");
         emit_string(d, STREAM_EVENT_DELTA, delta, "content");
@@ -233,7 +229,7 @@ static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
             finish = wire_json_str(choice, "finish_reason");
     }
     if (finish)
-        stream_emit_finish(d->sink, finish);
+        stream_emit_finish(d->ws.sink, finish);
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
     if (cJSON_IsObject(usage))
         emit_usage(d, usage);
@@ -264,8 +260,8 @@ static int handle_unknown_line(OpenAiDecoder *d, const char *line, size_t n)
         snprintf(pe.message, sizeof pe.message, "error field in the stream: %s", snip);
     }
     cJSON_Delete(root);
-    stream_emit_error(d->sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
-    d->failed = true;
+    stream_emit_error(d->ws.sink, 0, pe.type[0] ? pe.type : NULL, pe.message);
+    d->ws.failed = true;
     return 1;
 }
 
@@ -278,45 +274,28 @@ static bool trimmed_equals(const char *s, size_t n, const char *want)
     return n == strlen(want) && memcmp(s, want, n) == 0;
 }
 
-static bool all_blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-            return false;
-    return true;
-}
-
 static int on_sse(void *user, const SseEvent *ev)
 {
     OpenAiDecoder *d = user;
-    if (d->failed)
-        return 1;
-    if (d->done)
-        return 0;
     if (ev->kind == SSE_UNKNOWN_LINE)
         return handle_unknown_line(d, ev->data, ev->data_len);
-    if (all_blank(ev->data, ev->data_len))
+    if (wire_blank(ev->data, ev->data_len))
         return 0; /* `data:` with nothing: no chunk to decode */
     if (trimmed_equals(ev->data, ev->data_len, "[DONE]")) {
-        d->done = true;
-        stream_emit_done(d->sink);
+        d->ws.done = true;
+        stream_emit_done(d->ws.sink);
         return 0;
     }
-    cJSON *root = wire_json_parse(ev->data, ev->data_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        if (d->ending)
-            return 0; /* the connection closed mid-event: a truncation, not bad JSON */
-        wire_emit_invalid_json(d->sink, ev->data, ev->data_len);
-        d->failed = true;
-        return 1;
-    }
+    /* the connection closing mid-event is a truncation, not bad JSON */
+    cJSON *root = wire_stream_parse_object(&d->ws, ev->data, ev->data_len);
+    if (!root)
+        return 0;
     if (is_error_chunk(root) || strcmp(ev->type, "error") == 0)
         emit_stream_error(d, root, ev->data, ev->data_len);
     else
         handle_chunk(d, root);
     cJSON_Delete(root);
-    return d->failed ? 1 : 0;
+    return 0;
 }
 
 void *openai_common_decoder_new(void)
@@ -324,45 +303,23 @@ void *openai_common_decoder_new(void)
     OpenAiDecoder *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->sse = sse_parser_new();
-    if (!d->sse) {
+    if (wire_stream_init_sse(&d->ws, on_sse, d, true) < 0) {
         free(d);
         return NULL;
     }
-    sse_parser_report_unknown(d->sse, true);
     return d;
 }
 
 int openai_common_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
 {
     OpenAiDecoder *d = dec;
-    if (d->failed)
-        return -1;
-    d->sink = sink;
-    int rc = sse_parser_feed(d->sse, bytes, n, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
-    return d->failed ? -1 : 0;
+    return wire_stream_feed(&d->ws, bytes, n, sink);
 }
 
 void openai_common_decoder_end(void *dec, const StreamSink *sink)
 {
     OpenAiDecoder *d = dec;
-    if (d->failed || d->done)
-        return;
-    d->sink = sink;
-    /* Lenient at the end: a last event without its blank line (llama.cpp
-     * sometimes closes right after `data: [DONE]`) is still decoded. */
-    d->ending = true;
-    int rc = sse_parser_end(d->sse, true, on_sse, d);
-    if (rc < 0 && !d->failed) {
-        wire_emit_framing_error(sink, sse_strerror(rc));
-        d->failed = true;
-    }
-    d->sink = NULL;
+    wire_stream_end(&d->ws, sink);
 }
 
 void openai_common_decoder_free(void *dec)
@@ -370,6 +327,6 @@ void openai_common_decoder_free(void *dec)
     OpenAiDecoder *d = dec;
     if (!d)
         return;
-    sse_parser_free(d->sse);
+    wire_stream_free(&d->ws);
     free(d);
 }

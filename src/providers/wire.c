@@ -337,18 +337,134 @@ void wire_copy_lower(char *dst, size_t cap, const char *src)
             *p = (char)(*p - 'A' + 'a');
 }
 
-void wire_emit_invalid_json(const StreamSink *sink, const char *data, size_t n)
+/* ---- Streamed-reply decoder skeleton --------------------------------------- */
+
+static void stream_fail(WireStream *ws, const char *type, const char *msg)
 {
-    char snip[160];
-    char msg[256];
-    wire_snippet(snip, sizeof snip, data, n, 120);
-    snprintf(msg, sizeof msg, "invalid JSON in stream event: %s", snip[0] ? snip : "(empty)");
-    stream_emit_error(sink, 0, "invalid_json", msg);
+    stream_emit_error(ws->sink, 0, type, msg);
+    ws->failed = true;
 }
 
-void wire_emit_framing_error(const StreamSink *sink, const char *what)
+void wire_stream_fail(WireStream *ws, const char *what)
 {
-    stream_emit_error(sink, 0, "stream_framing", what);
+    stream_fail(ws, "stream_framing", what);
+}
+
+/* The parsers call these; they keep the callback from seeing anything after
+ * an ERROR (stop) or DONE (skip). */
+static int on_sse_event(void *user, const SseEvent *ev)
+{
+    WireStream *ws = user;
+    if (ws->failed)
+        return 1;
+    if (ws->done)
+        return 0;
+    int rc = ws->on_event(ws->user, ev);
+    return ws->failed ? 1 : rc;
+}
+
+static int on_ndjson_line(void *user, const char *line, size_t n)
+{
+    WireStream *ws = user;
+    if (ws->failed)
+        return 1;
+    if (ws->done)
+        return 0;
+    int rc = ws->on_line(ws->user, line, n);
+    return ws->failed ? 1 : rc;
+}
+
+int wire_stream_init_sse(WireStream *ws, SseEventFn on_event, void *user, bool report_unknown)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->sse = sse_parser_new();
+    if (!ws->sse)
+        return -1;
+    sse_parser_report_unknown(ws->sse, report_unknown);
+    ws->on_event = on_event;
+    ws->user = user;
+    return 0;
+}
+
+int wire_stream_init_ndjson(WireStream *ws, NdjsonLineFn on_line, void *user)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->nd = ndjson_parser_new();
+    if (!ws->nd)
+        return -1;
+    ws->on_line = on_line;
+    ws->user = user;
+    return 0;
+}
+
+/* Runs one parser call with sink lent; a framing error becomes one ERROR. */
+static void stream_run(WireStream *ws, const char *bytes, size_t n, const StreamSink *sink, bool end)
+{
+    ws->sink = sink;
+    int rc;
+    const char *why;
+    if (ws->sse) {
+        /* Lenient at the end: a last event without its blank line (llama.cpp
+         * sometimes closes right after `data: [DONE]`) is still decoded. */
+        rc = end ? sse_parser_end(ws->sse, true, on_sse_event, ws)
+                 : sse_parser_feed(ws->sse, bytes, n, on_sse_event, ws);
+        why = rc < 0 ? sse_strerror(rc) : NULL;
+    } else {
+        rc = end ? ndjson_parser_end(ws->nd, on_ndjson_line, ws)
+                 : ndjson_parser_feed(ws->nd, bytes, n, on_ndjson_line, ws);
+        why = rc < 0 ? ndjson_strerror(rc) : NULL;
+    }
+    if (why && !ws->failed)
+        wire_stream_fail(ws, why);
+    ws->sink = NULL;
+}
+
+int wire_stream_feed(WireStream *ws, const char *bytes, size_t n, const StreamSink *sink)
+{
+    if (ws->failed)
+        return -1;
+    stream_run(ws, bytes, n, sink, false);
+    return ws->failed ? -1 : 0;
+}
+
+void wire_stream_end(WireStream *ws, const StreamSink *sink)
+{
+    if (ws->failed || ws->done)
+        return;
+    ws->ending = true;
+    stream_run(ws, NULL, 0, sink, true);
+}
+
+void wire_stream_free(WireStream *ws)
+{
+    sse_parser_free(ws->sse);
+    ndjson_parser_free(ws->nd);
+    ws->sse = NULL;
+    ws->nd = NULL;
+}
+
+cJSON *wire_stream_parse_object(WireStream *ws, const char *s, size_t n)
+{
+    cJSON *root = wire_json_parse(s, n);
+    if (cJSON_IsObject(root))
+        return root;
+    cJSON_Delete(root);
+    if (ws->ending)
+        return NULL; /* cut off by the connection closing: a truncation */
+    char snip[160];
+    char msg[256];
+    wire_snippet(snip, sizeof snip, s, n, 120);
+    snprintf(msg, sizeof msg, "invalid JSON in stream event: %s", snip[0] ? snip : "(empty)");
+    stream_fail(ws, "invalid_json", msg);
+    return NULL;
+}
+
+bool wire_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
 }
 
 /* ---- Error bodies ----------------------------------------------------------- */

@@ -16,6 +16,8 @@
 
 #include "core/buf.h"
 #include "core/stream.h"
+#include "net/ndjson.h"
+#include "net/sse.h"
 #include "providers/provider.h"
 
 /* Parses s[0..n) as exactly one JSON value (whitespace around it allowed,
@@ -64,10 +66,46 @@ void wire_copy(char *dst, size_t cap, const char *src);
 /* Copies src lowercased (ASCII) into dst[cap]. */
 void wire_copy_lower(char *dst, size_t cap, const char *src);
 
-/* Emits ERROR "invalid JSON in stream event: <snippet>" (type "invalid_json"). */
-void wire_emit_invalid_json(const StreamSink *sink, const char *data, size_t n);
-/* Emits ERROR for an SSE/NDJSON framing failure (code from sse.h/ndjson.h). */
-void wire_emit_framing_error(const StreamSink *sink, const char *what);
+/* ---- the streamed-reply decoder skeleton ------------------------------------
+ *
+ * What every provider decoder shares around its SSE or NDJSON parser: the
+ * sink lent for one feed/end call, the failed/done/ending flags, framing
+ * errors turned into one ERROR event, and the rule that nothing is decoded
+ * after an ERROR or DONE. A provider embeds a WireStream in its decoder and
+ * keeps only its own wire format: the event (or line) callback, which is not
+ * called once ws->failed or ws->done is set. */
+typedef struct WireStream {
+    SseParser *sse;          /* exactly one of sse and nd is set */
+    NdjsonParser *nd;
+    SseEventFn on_event;     /* with sse */
+    NdjsonLineFn on_line;    /* with nd */
+    void *user;              /* handed to the callback: the provider's decoder */
+    const StreamSink *sink;  /* valid during a feed/end call, else NULL */
+    bool failed;             /* an ERROR was emitted: the rest is dropped */
+    bool done;               /* DONE was emitted: the rest is ignored, end does nothing */
+    bool ending;             /* inside end: a cut-off last event is a truncation */
+} WireStream;
+
+/* Sets ws up over a new SSE parser; report_unknown as sse_parser_report_unknown.
+ * Returns 0, or -1 when out of memory (ws then needs no free). */
+int wire_stream_init_sse(WireStream *ws, SseEventFn on_event, void *user, bool report_unknown);
+/* Sets ws up over a new NDJSON parser. Returns 0 or -1 (out of memory). */
+int wire_stream_init_ndjson(WireStream *ws, NdjsonLineFn on_line, void *user);
+/* Parses n more bytes, emitting through sink. Returns 0, or -1 once failed. */
+int wire_stream_feed(WireStream *ws, const char *bytes, size_t n, const StreamSink *sink);
+/* The stream closed: decodes a last event left without its terminator (the
+ * callback sees ws->ending set). Does nothing once failed or done. */
+void wire_stream_end(WireStream *ws, const StreamSink *sink);
+/* Frees the parser (not ws itself). */
+void wire_stream_free(WireStream *ws);
+/* Parses s[0..n) as a JSON object. When it is not one: while ending (the
+ * connection cut the event short) NULL quietly; otherwise NULL after emitting
+ * ERROR "invalid JSON in stream event: <snippet>" and setting ws->failed. */
+cJSON *wire_stream_parse_object(WireStream *ws, const char *s, size_t n);
+/* Emits ERROR for a framing failure (what: a sentence) and sets ws->failed. */
+void wire_stream_fail(WireStream *ws, const char *what);
+/* True when s[0..n) is only spaces, tabs, CRs and LFs (or empty). */
+bool wire_blank(const char *s, size_t n);
 
 /* *out with nothing known (retry_after_s = -1). */
 void wire_error_init(ProviderError *out);
