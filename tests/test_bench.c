@@ -144,6 +144,9 @@ Test(bench_cli, prints_table_with_pp_and_tg_rows_and_the_bound)
     cr_assert(strstr(out, "] of measured bandwidth"), "no ratio to the bound in:\n%s", out);
     cr_assert(strstr(out, "memory: VmRSS "), "no memory line in:\n%s", out);
     cr_assert(strstr(out, "load average: "), "no load average in:\n%s", out);
+    const char *busy = strstr(out, "busy threads (process CPU time / wall time): pp16 ");
+    cr_assert(busy, "no busy-threads line in:\n%s", out);
+    cr_assert_gt(strtod(busy + strlen("busy threads (process CPU time / wall time): pp16 "), NULL), 0.0);
     result_free(&r);
 }
 
@@ -169,6 +172,8 @@ Test(bench_cli, json_has_both_tests_and_consistent_figures)
         double hi = cJSON_GetObjectItem(t, "tps_max")->valuedouble;
         cr_assert(lo > 0 && lo <= med && med <= hi, "%s: min %g median %g max %g", names[i], lo, med, hi);
         cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(t, "ms")), 3);
+        double busy = cJSON_GetObjectItem(t, "busy_threads")->valuedouble;
+        cr_assert(busy > 0 && busy < 2.5, "%s: busy threads %g (2 asked for)", names[i], busy);
     }
     cJSON *bw = cJSON_GetObjectItem(j, "bandwidth");
     double wb = cJSON_GetObjectItem(bw, "weight_bytes_per_token")->valuedouble;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -60,6 +61,7 @@ typedef struct BenchTest {
     double *ms;       /* (reps) wall time of each repetition */
     double *tps;      /* (reps) tokens/s of each repetition */
     Stats rate;       /* over tps, tokens/s */
+    double cpu_ms, wall_ms; /* process CPU time and wall time over all repetitions */
 } BenchTest;
 
 typedef struct BenchMem {
@@ -207,6 +209,15 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* CPU time of the whole process (all threads), ms. */
+static double process_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* BOS (when the model names a valid one) then fixed pseudo-random valid ids. */
 static void bench_tokens(const GgufFile *g, int n_vocab, int *ids, int n)
 {
@@ -340,6 +351,23 @@ static bool bench_fits_cache(const BenchReport *r)
     return r->llc && r->weight_bytes < 4 * (uint64_t)r->llc;
 }
 
+/* Threads kept busy during a test, on average (CPU time includes spinning). */
+static double bench_busy(const BenchTest *t)
+{
+    return t->wall_ms > 0 ? t->cpu_ms / t->wall_ms : 0.0;
+}
+
+/* True when some test got much less CPU than the threads it asked for. */
+static bool bench_starved(const BenchReport *r)
+{
+    if (strcmp(r->backend, "cpu") != 0)
+        return false;
+    for (int i = 0; i < r->n_tests; i++)
+        if (bench_busy(&r->tests[i]) < 0.85 * r->threads)
+            return true;
+    return false;
+}
+
 static double achieved_gbs(const BenchReport *r)
 {
     return r->tg ? (double)r->weight_bytes * r->tg->rate.median / 1e9 : 0.0;
@@ -368,13 +396,19 @@ static void print_text(const BenchReport *r)
                r->backend, r->threads, t->name, buf);
     }
     printf("\n");
+    printf("busy threads (process CPU time / wall time):");
+    for (int i = 0; i < r->n_tests; i++)
+        printf(" %s %.2f%s", r->tests[i].name, bench_busy(&r->tests[i]), i + 1 < r->n_tests ? "," : "");
+    printf(" of %d%s\n", r->threads,
+           bench_starved(r) ? "\nwarning: fewer busy threads than asked for: the threads were waiting (other\n"
+                              "         load on the CPUs?), so these figures are likely low and noisy" : "");
     double wb = (double)r->weight_bytes / 1e9;
     if (r->tg) {
         double ach = achieved_gbs(r);
         printf("decode traffic: %.3f GB of weights per token x %.2f t/s = %.2f GB/s\n", wb,
                r->tg->rate.median, ach);
         if (r->have_bw)
-            printf("memory bandwidth: %.2f GB/s [%.2f, %.2f] (after each repetition: %d threads reading %.0f MiB,\n"
+            printf("memory bandwidth: %.2f GB/s [%.2f, %.2f] (after each repetition: %d thread(s) reading %.0f MiB,\n"
                    "                  median of %d passes; LLC %.0f MiB)\n"
                    "decode vs bound: %.1f%% [%.1f%%, %.1f%%] of measured bandwidth, per repetition (target %.0f%%);\n"
                    "                 bound at the median bandwidth = %.2f t/s\n",
@@ -442,6 +476,7 @@ static void print_json(const BenchReport *r)
         cJSON_AddNumberToObject(o, "tps_median", t->rate.median);
         cJSON_AddNumberToObject(o, "tps_min", t->rate.min);
         cJSON_AddNumberToObject(o, "tps_max", t->rate.max);
+        cJSON_AddNumberToObject(o, "busy_threads", bench_busy(t));
         cJSON *ms = cJSON_AddArrayToObject(o, "ms");
         for (int k = 0; k < r->o->reps; k++)
             cJSON_AddItemToArray(ms, cJSON_CreateNumber(t->ms[k]));
@@ -483,6 +518,7 @@ static void print_json(const BenchReport *r)
     cJSON_AddNumberToObject(mem, "limit_bytes", (double)r->mem.limit);
     if (r->mem.hwm)
         cJSON_AddBoolToObject(mem, "within", r->mem.hwm <= r->mem.limit);
+    cJSON_AddBoolToObject(root, "starved", bench_starved(r));
     cJSON_AddStringToObject(root, "loadavg_start", r->load_start);
     cJSON_AddStringToObject(root, "loadavg_end", r->load_end);
     char *s = cJSON_Print(root);
@@ -576,17 +612,21 @@ static int bench_measure(BenchEngine *e, const BenchOptions *o, const int *ids, 
     for (int rep = 0; rep < o->reps; rep++) {
         /* Each repetition starts from an empty cache: position 0 again. */
         if (pp) {
-            double t0 = clock_now_ms();
+            double c0 = process_cpu_ms(), t0 = clock_now_ms();
             if (bench_forward(e, ids, o->n_prompt, 0, err, errlen) < 0)
                 return -1;
             pp->ms[rep] = clock_now_ms() - t0;
+            pp->cpu_ms += process_cpu_ms() - c0;
+            pp->wall_ms += pp->ms[rep];
         }
         if (tg) {
-            double t0 = clock_now_ms();
+            double c0 = process_cpu_ms(), t0 = clock_now_ms();
             for (int i = 0; i < o->n_gen; i++)
                 if (bench_forward(e, &ids[o->n_prompt + i], 1, o->n_prompt + i, err, errlen) < 0)
                     return -1;
             tg->ms[rep] = clock_now_ms() - t0;
+            tg->cpu_ms += process_cpu_ms() - c0;
+            tg->wall_ms += tg->ms[rep];
         }
         if (rep == 0) {
             r->mem = (BenchMem){ .rss = proc_status_kb("VmRSS"), .hwm = proc_status_kb("VmHWM"),
