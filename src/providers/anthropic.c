@@ -100,7 +100,7 @@ static void anthropic_parse_error(int http_status, const char *body, size_t n, P
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct AnthropicDecoder {
-    WireStream ws;
+    WireStream ws; /* first: the wire_decoder_* functions rely on it */
     /* counts from message_start, updated by message_delta; -1 = not reported */
     long input, cache_read, cache_write;
 } AnthropicDecoder;
@@ -200,36 +200,10 @@ static int on_sse(void *user, const SseEvent *ev)
 
 static void *anthropic_decoder_new(void)
 {
-    AnthropicDecoder *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    if (wire_stream_init_sse(&d->ws, on_sse, d, false) < 0) {
-        free(d);
-        return NULL;
-    }
-    d->input = d->cache_read = d->cache_write = -1;
+    AnthropicDecoder *d = wire_decoder_new_sse(sizeof *d, on_sse, false);
+    if (d)
+        d->input = d->cache_read = d->cache_write = -1;
     return d;
-}
-
-static int anthropic_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
-{
-    AnthropicDecoder *d = dec;
-    return wire_stream_feed(&d->ws, bytes, n, sink);
-}
-
-static void anthropic_decoder_end(void *dec, const StreamSink *sink)
-{
-    AnthropicDecoder *d = dec;
-    wire_stream_end(&d->ws, sink);
-}
-
-static void anthropic_decoder_free(void *dec)
-{
-    AnthropicDecoder *d = dec;
-    if (!d)
-        return;
-    wire_stream_free(&d->ws);
-    free(d);
 }
 
 static const char *const anthropic_key_envs[] = { "ANTHROPIC_API_KEY", NULL };
@@ -242,8 +216,8 @@ const ProviderOps anthropic_provider = {
     .closed = true,
     .build_request = anthropic_build_request,
     .decoder_new = anthropic_decoder_new,
-    .decoder_feed = anthropic_decoder_feed,
-    .decoder_end = anthropic_decoder_end,
-    .decoder_free = anthropic_decoder_free,
+    .decoder_feed = wire_decoder_feed,
+    .decoder_end = wire_decoder_end,
+    .decoder_free = wire_decoder_free,
     .parse_error = anthropic_parse_error,
 };

@@ -191,7 +191,7 @@ static void gemini_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct GeminiDecoder {
-    WireStream ws;
+    WireStream ws; /* first: the wire_decoder_* functions rely on it */
     bool saw_finish;        /* a finishReason (or blockReason) arrived */
     /* JSON arriving without `data:`: the lines so far and a brace scanner */
     Buf bare;
@@ -344,20 +344,7 @@ static int on_sse(void *user, const SseEvent *ev)
 
 static void *gemini_decoder_new(void)
 {
-    GeminiDecoder *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    if (wire_stream_init_sse(&d->ws, on_sse, d, true) < 0) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-static int gemini_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
-{
-    GeminiDecoder *d = dec;
-    return wire_stream_feed(&d->ws, bytes, n, sink);
+    return wire_decoder_new_sse(sizeof(GeminiDecoder), on_sse, true);
 }
 
 static void gemini_decoder_end(void *dec, const StreamSink *sink)
@@ -372,11 +359,9 @@ static void gemini_decoder_end(void *dec, const StreamSink *sink)
 static void gemini_decoder_free(void *dec)
 {
     GeminiDecoder *d = dec;
-    if (!d)
-        return;
-    wire_stream_free(&d->ws);
-    buf_free(&d->bare);
-    free(d);
+    if (d)
+        buf_free(&d->bare);
+    wire_decoder_free(d);
 }
 
 static const char *const gemini_key_envs[] = { "GEMINI_API_KEY", "GOOGLE_API_KEY", NULL };
@@ -389,7 +374,7 @@ const ProviderOps gemini_provider = {
     .closed = true,
     .build_request = gemini_build_request,
     .decoder_new = gemini_decoder_new,
-    .decoder_feed = gemini_decoder_feed,
+    .decoder_feed = wire_decoder_feed,
     .decoder_end = gemini_decoder_end,
     .decoder_free = gemini_decoder_free,
     .parse_error = gemini_parse_error,

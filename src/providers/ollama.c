@@ -120,16 +120,7 @@ static int ollama_build_request(const ProviderTarget *t, const Request *rq, Http
         rc = wire_add_header(&out->headers, "Accept", "application/x-ndjson", err, errlen);
     if (rc == 0 && t->api_key && t->api_key[0]) {
         /* ollama.com's hosted API wants a Bearer key; a local server needs none */
-        Buf auth = { 0 };
-        if (buf_printf(&auth, "Bearer %s", t->api_key) < 0) {
-            snprintf(err, errlen, "out of memory building the request");
-            rc = -1;
-        } else {
-            rc = wire_add_header(&out->headers, "Authorization", auth.data, err, errlen);
-        }
-        if (auth.data)
-            explicit_bzero(auth.data, auth.cap);
-        buf_free(&auth);
+        rc = wire_add_bearer(&out->headers, t->api_key, err, errlen);
     }
     if (rc < 0) {
         http_spec_free(out);
@@ -153,7 +144,7 @@ static void ollama_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct OllamaDecoder {
-    WireStream ws;
+    WireStream ws; /* first: the wire_decoder_* functions rely on it */
 } OllamaDecoder;
 
 static double per_second(long count, long duration_ns)
@@ -230,35 +221,7 @@ static int on_line(void *user, const char *line, size_t n)
 
 static void *ollama_decoder_new(void)
 {
-    OllamaDecoder *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    if (wire_stream_init_ndjson(&d->ws, on_line, d) < 0) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-static int ollama_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
-{
-    OllamaDecoder *d = dec;
-    return wire_stream_feed(&d->ws, bytes, n, sink);
-}
-
-static void ollama_decoder_end(void *dec, const StreamSink *sink)
-{
-    OllamaDecoder *d = dec;
-    wire_stream_end(&d->ws, sink);
-}
-
-static void ollama_decoder_free(void *dec)
-{
-    OllamaDecoder *d = dec;
-    if (!d)
-        return;
-    wire_stream_free(&d->ws);
-    free(d);
+    return wire_decoder_new_ndjson(sizeof(OllamaDecoder), on_line);
 }
 
 static const char *const ollama_key_envs[] = { NULL };
@@ -271,8 +234,8 @@ const ProviderOps ollama_provider = {
     .closed = false,
     .build_request = ollama_build_request,
     .decoder_new = ollama_decoder_new,
-    .decoder_feed = ollama_decoder_feed,
-    .decoder_end = ollama_decoder_end,
-    .decoder_free = ollama_decoder_free,
+    .decoder_feed = wire_decoder_feed,
+    .decoder_end = wire_decoder_end,
+    .decoder_free = wire_decoder_free,
     .parse_error = ollama_parse_error,
 };

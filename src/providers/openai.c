@@ -3,6 +3,7 @@
  * official API differs (max_completion_tokens, a key is required). */
 #include "providers/builtin.h"
 #include "providers/openai_common.h"
+#include "providers/wire.h"
 
 static int openai_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                 char *err, size_t errlen)
@@ -21,8 +22,8 @@ const ProviderOps openai_provider = {
     .closed = true,
     .build_request = openai_build_request,
     .decoder_new = openai_common_decoder_new,
-    .decoder_feed = openai_common_decoder_feed,
-    .decoder_end = openai_common_decoder_end,
-    .decoder_free = openai_common_decoder_free,
+    .decoder_feed = wire_decoder_feed,
+    .decoder_end = wire_decoder_end,
+    .decoder_free = wire_decoder_free,
     .parse_error = openai_common_parse_error,
 };

@@ -84,18 +84,8 @@ int openai_common_build_request(const ProviderTarget *t, const Request *rq, Open
     int rc = wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen);
     if (rc == 0)
         rc = wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen);
-    if (rc == 0 && has_key) {
-        Buf auth = { 0 };
-        if (buf_printf(&auth, "Bearer %s", t->api_key) < 0) {
-            snprintf(err, errlen, "out of memory building the request");
-            rc = -1;
-        } else {
-            rc = wire_add_header(&out->headers, "Authorization", auth.data, err, errlen);
-        }
-        if (auth.data)
-            explicit_bzero(auth.data, auth.cap);
-        buf_free(&auth);
-    }
+    if (rc == 0 && has_key)
+        rc = wire_add_bearer(&out->headers, t->api_key, err, errlen);
     if (rc < 0) {
         http_spec_free(out);
         return -1;
@@ -157,7 +147,7 @@ void openai_common_parse_error(int http_status, const char *body, size_t n, Prov
 /* ---- decoder ---------------------------------------------------------------- */
 
 typedef struct OpenAiDecoder {
-    WireStream ws; /* done: [DONE] seen, later events are ignored */
+    WireStream ws; /* first, for wire_decoder_*; done: [DONE] seen, later events ignored */
 } OpenAiDecoder;
 
 static void emit_stream_error(OpenAiDecoder *d, const cJSON *root, const char *data, size_t n)
@@ -300,33 +290,5 @@ static int on_sse(void *user, const SseEvent *ev)
 
 void *openai_common_decoder_new(void)
 {
-    OpenAiDecoder *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    if (wire_stream_init_sse(&d->ws, on_sse, d, true) < 0) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-int openai_common_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
-{
-    OpenAiDecoder *d = dec;
-    return wire_stream_feed(&d->ws, bytes, n, sink);
-}
-
-void openai_common_decoder_end(void *dec, const StreamSink *sink)
-{
-    OpenAiDecoder *d = dec;
-    wire_stream_end(&d->ws, sink);
-}
-
-void openai_common_decoder_free(void *dec)
-{
-    OpenAiDecoder *d = dec;
-    if (!d)
-        return;
-    wire_stream_free(&d->ws);
-    free(d);
+    return wire_decoder_new_sse(sizeof(OpenAiDecoder), on_sse, true);
 }

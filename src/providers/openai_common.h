@@ -22,10 +22,9 @@ typedef enum OpenAiDialect {
 int openai_common_build_request(const ProviderTarget *t, const Request *rq, OpenAiDialect dialect,
                                 const char *dflt_base, HttpRequestSpec *out, char *err,
                                 size_t errlen);
+/* The decoder (ProviderOps.decoder_new); feed, end and free are wire.h's
+ * wire_decoder_feed/wire_decoder_end/wire_decoder_free. */
 void *openai_common_decoder_new(void);
-int openai_common_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink);
-void openai_common_decoder_end(void *dec, const StreamSink *sink);
-void openai_common_decoder_free(void *dec);
 void openai_common_parse_error(int http_status, const char *body, size_t n, ProviderError *out);
 
 #endif

@@ -7,6 +7,7 @@
  * (OpenRouter) should be configured as its own closed endpoint by config. */
 #include "providers/builtin.h"
 #include "providers/openai_common.h"
+#include "providers/wire.h"
 
 static int compat_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                 char *err, size_t errlen)
@@ -24,8 +25,8 @@ const ProviderOps openai_compat_provider = {
     .closed = false,
     .build_request = compat_build_request,
     .decoder_new = openai_common_decoder_new,
-    .decoder_feed = openai_common_decoder_feed,
-    .decoder_end = openai_common_decoder_end,
-    .decoder_free = openai_common_decoder_free,
+    .decoder_feed = wire_decoder_feed,
+    .decoder_end = wire_decoder_end,
+    .decoder_free = wire_decoder_free,
     .parse_error = openai_common_parse_error,
 };

@@ -223,6 +223,22 @@ int wire_add_header(struct curl_slist **headers, const char *name, const char *v
     return 0;
 }
 
+int wire_add_bearer(struct curl_slist **headers, const char *key, char *err, size_t errlen)
+{
+    Buf auth = { 0 };
+    int rc;
+    if (buf_printf(&auth, "Bearer %s", key) < 0) {
+        snprintf(err, errlen, "out of memory building the request");
+        rc = -1;
+    } else {
+        rc = wire_add_header(headers, "Authorization", auth.data, err, errlen);
+    }
+    if (auth.data)
+        explicit_bzero(auth.data, auth.cap);
+    buf_free(&auth);
+    return rc;
+}
+
 const char *wire_base_url(const ProviderTarget *t, const char *dflt, char *err, size_t errlen)
 {
     if (t->base_url && t->base_url[0])
@@ -457,6 +473,44 @@ cJSON *wire_stream_parse_object(WireStream *ws, const char *s, size_t n)
     snprintf(msg, sizeof msg, "invalid JSON in stream event: %s", snip[0] ? snip : "(empty)");
     stream_fail(ws, "invalid_json", msg);
     return NULL;
+}
+
+void *wire_decoder_new_sse(size_t size, SseEventFn on_event, bool report_unknown)
+{
+    WireStream *ws = calloc(1, size);
+    if (ws && wire_stream_init_sse(ws, on_event, ws, report_unknown) < 0) {
+        free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void *wire_decoder_new_ndjson(size_t size, NdjsonLineFn on_line)
+{
+    WireStream *ws = calloc(1, size);
+    if (ws && wire_stream_init_ndjson(ws, on_line, ws) < 0) {
+        free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+int wire_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink)
+{
+    return wire_stream_feed(dec, bytes, n, sink);
+}
+
+void wire_decoder_end(void *dec, const StreamSink *sink)
+{
+    wire_stream_end(dec, sink);
+}
+
+void wire_decoder_free(void *dec)
+{
+    if (!dec)
+        return;
+    wire_stream_free(dec);
+    free(dec);
 }
 
 bool wire_blank(const char *s, size_t n)

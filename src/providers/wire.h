@@ -50,6 +50,8 @@ char *wire_json_print(const cJSON *obj);
  * temporary copy is wiped, as the value may be a secret. */
 int wire_add_header(struct curl_slist **headers, const char *name, const char *value,
                     char *err, size_t errlen);
+/* Appends "Authorization: Bearer <key>" the same way (the copy is wiped). */
+int wire_add_bearer(struct curl_slist **headers, const char *key, char *err, size_t errlen);
 /* t->base_url, else dflt; NULL when neither is set (err says so). */
 const char *wire_base_url(const ProviderTarget *t, const char *dflt, char *err, size_t errlen);
 /* base (trailing slashes dropped) + path, malloc'd; NULL when out of memory. */
@@ -98,6 +100,17 @@ int wire_stream_feed(WireStream *ws, const char *bytes, size_t n, const StreamSi
 void wire_stream_end(WireStream *ws, const StreamSink *sink);
 /* Frees the parser (not ws itself). */
 void wire_stream_free(WireStream *ws);
+
+/* ProviderOps decoder pieces for a decoder struct whose FIRST member is its
+ * WireStream (so the decoder pointer is also a WireStream pointer).
+ * wire_decoder_new_*: a zeroed struct of size bytes with the stream set up
+ * and the callback's user being the struct; NULL when out of memory. */
+void *wire_decoder_new_sse(size_t size, SseEventFn on_event, bool report_unknown);
+void *wire_decoder_new_ndjson(size_t size, NdjsonLineFn on_line);
+int wire_decoder_feed(void *dec, const char *bytes, size_t n, const StreamSink *sink);
+void wire_decoder_end(void *dec, const StreamSink *sink);
+/* Frees the stream and the struct (anything else it owns is the caller's). */
+void wire_decoder_free(void *dec);
 /* Parses s[0..n) as a JSON object. When it is not one: while ending (the
  * connection cut the event short) NULL quietly; otherwise NULL after emitting
  * ERROR "invalid JSON in stream event: <snippet>" and setting ws->failed. */
