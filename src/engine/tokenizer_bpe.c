@@ -12,84 +12,23 @@
 #include "engine/tokenizer_impl.h"
 #include "engine/unicode_ranges.h"
 
-typedef struct Sym {
-    size_t off; /* bytes into the mapped word */
-    size_t n;   /* bytes; 0 once merged into its left neighbour */
-    long prev, next;
-} Sym;
-
-typedef struct Pair {
-    int rank;
-    long left, right;
-    size_t size;
-} Pair;
-
 typedef struct Work {
     char *word;     /* the mapped word */
     size_t cap;
-    Sym *sym;
+    TokSym *sym;
     size_t sym_cap;
-    Pair *heap;
-    size_t hn, hcap;
+    TokPairHeap heap;
 } Work;
-
-static int pair_before(const Pair *a, const Pair *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static int heap_push(Work *w, Pair p)
-{
-    if (w->hn == w->hcap) {
-        size_t cap = w->hcap ? w->hcap * 2 : 64;
-        Pair *v = realloc(w->heap, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        w->heap = v;
-        w->hcap = cap;
-    }
-    size_t i = w->hn++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!pair_before(&p, &w->heap[parent]))
-            break;
-        w->heap[i] = w->heap[parent];
-        i = parent;
-    }
-    w->heap[i] = p;
-    return 0;
-}
-
-static Pair heap_pop(Work *w)
-{
-    Pair top = w->heap[0];
-    Pair last = w->heap[--w->hn];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= w->hn)
-            break;
-        if (c + 1 < w->hn && pair_before(&w->heap[c + 1], &w->heap[c]))
-            c++;
-        if (!pair_before(&w->heap[c], &last))
-            break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (w->hn)
-        w->heap[i] = last;
-    return top;
-}
 
 static int try_pair(const Tokenizer *t, Work *w, long l, long r)
 {
     if (l < 0 || r < 0)
         return 0;
-    const Sym *sl = &w->sym[l], *sr = &w->sym[r];
+    const TokSym *sl = &w->sym[l], *sr = &w->sym[r];
     int rank = tok_merge_rank(t, w->word + sl->off, sl->n, w->word + sr->off, sr->n);
     if (rank < 0)
         return 0;
-    return heap_push(w, (Pair){ rank, l, r, sl->n + sr->n });
+    return tok_heap_push(&w->heap, (TokPair){ rank, l, r, sl->n + sr->n });
 }
 
 static int emit_symbol(const Tokenizer *t, const char *s, size_t n, IdVec *out)
@@ -127,7 +66,7 @@ static int bpe_word(const Tokenizer *t, Work *w, const unsigned char *src, size_
             return idvec_push(out, id);
     }
     if (wl > w->sym_cap) {
-        Sym *s = realloc(w->sym, wl * sizeof(*s));
+        TokSym *s = realloc(w->sym, wl * sizeof(*s));
         if (!s)
             return -1;
         w->sym = s;
@@ -138,24 +77,19 @@ static int bpe_word(const Tokenizer *t, Work *w, const unsigned char *src, size_
         size_t n = unicode_len_utf8((unsigned char)w->word[off]);
         if (n > wl - off)
             n = wl - off;
-        w->sym[nsym] = (Sym){ off, n, nsym - 1, off + n == wl ? -1 : nsym + 1 };
+        w->sym[nsym] = (TokSym){ off, n, nsym - 1, off + n == wl ? -1 : nsym + 1 };
         nsym++;
         off += n;
     }
-    w->hn = 0;
+    w->heap.n = 0;
     for (long i = 1; i < nsym; i++)
         if (try_pair(t, w, i - 1, i) < 0)
             return -1;
-    while (w->hn) {
-        Pair p = heap_pop(w);
-        Sym *l = &w->sym[p.left], *r = &w->sym[p.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != p.size)
+    while (w->heap.n) {
+        TokPair p = tok_heap_pop(&w->heap);
+        if (!tok_sym_merge(w->sym, &p))
             continue;
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            w->sym[r->next].prev = p.left;
+        const TokSym *l = &w->sym[p.left];
         if (try_pair(t, w, l->prev, p.left) < 0 || try_pair(t, w, p.left, l->next) < 0)
             return -1;
     }
@@ -178,6 +112,6 @@ int tok_bpe_encode(const Tokenizer *t, const char *text, size_t len, IdVec *out)
     free(spans);
     free(w.word);
     free(w.sym);
-    free(w.heap);
+    free(w.heap.v);
     return rc;
 }

@@ -16,73 +16,8 @@
 #include "engine/tokenizer_impl.h"
 #include "engine/unicode_ranges.h"
 
-typedef struct Sym {
-    size_t off; /* bytes into the text */
-    size_t n;   /* bytes; 0 once merged into its left neighbour */
-    long prev, next;
-} Sym;
-
-typedef struct Pair {
-    float score;
-    long left, right;
-    size_t size; /* bytes of the merged text when queued */
-} Pair;
-
-typedef struct Heap {
-    Pair *v;
-    size_t n, cap;
-} Heap;
-
-/* a comes out before b: higher score first, then the leftmost. */
-static int pair_before(const Pair *a, const Pair *b)
-{
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static int heap_push(Heap *h, Pair p)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        Pair *v = realloc(h->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!pair_before(&p, &h->v[parent]))
-            break;
-        h->v[i] = h->v[parent];
-        i = parent;
-    }
-    h->v[i] = p;
-    return 0;
-}
-
-static Pair heap_pop(Heap *h)
-{
-    Pair top = h->v[0];
-    Pair last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && pair_before(&h->v[c + 1], &h->v[c]))
-            c++;
-        if (!pair_before(&h->v[c], &last))
-            break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n)
-        h->v[i] = last;
-    return top;
-}
-
-static int try_pair(const Tokenizer *t, const char *text, const Sym *sym, long l, long r, Heap *h)
+static int try_pair(const Tokenizer *t, const char *text, const TokSym *sym, long l, long r,
+                    TokPairHeap *h)
 {
     if (l < 0 || r < 0)
         return 0;
@@ -90,15 +25,16 @@ static int try_pair(const Tokenizer *t, const char *text, const Sym *sym, long l
     int id = tok_lookup(t, text + sym[l].off, size);
     if (id < 0)
         return 0;
-    return heap_push(h, (Pair){ t->score[id], l, r, size });
+    /* the best score comes out first */
+    return tok_heap_push(h, (TokPair){ -(double)t->score[id], l, r, size });
 }
 
 int tok_spm_encode(const Tokenizer *t, const char *text, size_t len, IdVec *out)
 {
     if (len == 0)
         return 0;
-    Sym *sym = malloc(len * sizeof(*sym));
-    Heap h = { 0 };
+    TokSym *sym = malloc(len * sizeof(*sym));
+    TokPairHeap h = { 0 };
     int rc = -1;
     if (!sym)
         return -1;
@@ -106,7 +42,7 @@ int tok_spm_encode(const Tokenizer *t, const char *text, size_t len, IdVec *out)
     for (size_t off = 0; off < len;) {
         uint32_t cp;
         size_t n = unicode_decode_utf8((const unsigned char *)text + off, len - off, &cp, NULL);
-        sym[nsym] = (Sym){ off, n, nsym - 1, off + n == len ? -1 : nsym + 1 };
+        sym[nsym] = (TokSym){ off, n, nsym - 1, off + n == len ? -1 : nsym + 1 };
         nsym++;
         off += n;
     }
@@ -114,15 +50,10 @@ int tok_spm_encode(const Tokenizer *t, const char *text, size_t len, IdVec *out)
         if (try_pair(t, text, sym, i - 1, i, &h) < 0)
             goto out;
     while (h.n) {
-        Pair p = heap_pop(&h);
-        Sym *l = &sym[p.left], *r = &sym[p.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != p.size)
+        TokPair p = tok_heap_pop(&h);
+        if (!tok_sym_merge(sym, &p))
             continue;
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            sym[r->next].prev = p.left;
+        const TokSym *l = &sym[p.left];
         if (try_pair(t, text, sym, l->prev, p.left, &h) < 0 ||
             try_pair(t, text, sym, p.left, l->next, &h) < 0)
             goto out;
