@@ -138,23 +138,23 @@ cJSON *assertion_to_json(const Assertion *a)
     if (kind_is_text(a->kind)) {
         bad |= jsonio_add_str(o, "value", a->value);
     } else if (a->kind == ASSERT_IS_JSON) {
-        if (a->value) {
-            cJSON *s = cJSON_Parse(a->value);
-            if (s)
-                cJSON_AddItemToObject(o, "schema", s);
-            else
-                bad = -1;
-        }
+        if (a->value)
+            bad |= jsonio_add_item(o, "schema", cJSON_Parse(a->value));
     } else {
         bad |= jsonio_add_num(o, "value", a->limit);
     }
     if (a->model)
         bad |= jsonio_add_str(o, "model", a->model);
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
+}
+
+cJSON *assertions_to_json(const Assertion *a, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int bad = !arr;
+    for (size_t i = 0; arr && i < n; i++)
+        bad |= jsonio_push(arr, assertion_to_json(&a[i]));
+    return jsonio_finish(arr, bad);
 }
 
 int assertion_from_arg(const char *arg, Assertion *out, char *err, size_t errlen)

@@ -49,6 +49,8 @@ int assertion_kind_parse(const char *name, AssertKind *out);
 int assertion_from_json(const cJSON *obj, Assertion *out, char *err, size_t errlen);
 /* The JSON object for a; NULL when memory runs out. */
 cJSON *assertion_to_json(const Assertion *a);
+/* A JSON array of a[0..n); NULL when memory runs out. */
+cJSON *assertions_to_json(const Assertion *a, size_t n);
 /* Parses the command-line form TYPE:VALUE ("contains:Paris", "max-cost:0.01",
  * "is-json", "is-json:{schema}"); 0 or -1 with err. */
 int assertion_from_arg(const char *arg, Assertion *out, char *err, size_t errlen);

@@ -32,11 +32,7 @@ static cJSON *usage_encode(const Usage *u)
     bad |= add_long_or_null(o, "cached_input_tokens", u->cached_input_tokens);
     bad |= add_long_or_null(o, "cache_write_tokens", u->cache_write_tokens);
     bad |= jsonio_add_num(o, "reported_cost_usd", u->reported_cost_usd >= 0 ? u->reported_cost_usd : NAN);
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
 }
 
 static Usage usage_decode(const cJSON *o)
@@ -67,11 +63,7 @@ static cJSON *metrics_encode(const ReplyMetrics *m)
     bad |= add_ms(o, "server_output_tokens_per_s", m->server_output_tokens_per_s);
     bad |= add_ms(o, "load_ms", m->load_ms);
     bad |= add_ms(o, "rss_mib", m->rss_mib);
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
 }
 
 static void metrics_decode(const cJSON *o, ReplyMetrics *m)
@@ -238,16 +230,20 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
     bad |= !u || !m;
     bad |= jsonio_add_num(o, "vram_mib", vram_mib >= 0 ? vram_mib : NAN);
     if (with_recording && r->recording.enabled) {
-        cJSON *rec = recording_encode(&r->recording);
-        if (rec)
-            cJSON_AddItemToObject(o, "recording", rec);
-        bad |= !rec;
+        bad |= jsonio_add_item(o, "recording", recording_encode(&r->recording));
     }
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
+}
+
+cJSON *candidate_encode_list(Reply *const *replies, const double *vram_mib, size_t n,
+                             bool with_recording)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int bad = !arr;
+    for (size_t i = 0; arr && i < n; i++)
+        bad |= jsonio_push(arr, candidate_encode(replies[i], vram_mib ? vram_mib[i] : -1,
+                                                 with_recording));
+    return jsonio_finish(arr, bad);
 }
 
 static int status_parse(const char *s, ReplyStatus *out)
@@ -387,11 +383,7 @@ cJSON *candidate_params_encode(const Params *p)
     if (p->timeout_s > 0) bad |= jsonio_add_num(o, "timeout_s", p->timeout_s);
     if (p->context_length != PARAM_UNSET_INT) bad |= jsonio_add_num(o, "context_length", (double)p->context_length);
     if (p->raw) bad |= !cJSON_AddTrueToObject(o, "raw");
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
 }
 
 Params candidate_params_decode(const cJSON *o)

@@ -22,6 +22,10 @@
 /* The JSON object for r; vram_mib < 0 or NaN means unknown; the recording is
  * written when with_recording and r has one. NULL when memory runs out. */
 cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording);
+/* A JSON array of candidate_encode(replies[i], vram_mib ? vram_mib[i] : -1,
+ * with_recording) for i < n; NULL when memory runs out. */
+cJSON *candidate_encode_list(Reply *const *replies, const double *vram_mib, size_t n,
+                             bool with_recording);
 /* A new Reply (final status as recorded) from obj; *vram_mib gets the VRAM
  * or -1. NULL with err when obj is not an object, a field has the wrong shape
  * or the recording does not add up. */

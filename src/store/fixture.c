@@ -91,36 +91,16 @@ cJSON *fixture_case_to_json(const FixtureCase *c)
     bad |= jsonio_add_str(o, "system", r->system);
     bad |= jsonio_add_str(o, "category", r->category);
     bad |= jsonio_add_str(o, "sensitivity", sensitivity_name(r->sensitivity));
-    cJSON *params = candidate_params_encode(&r->params);
-    bad |= !params;
-    if (params)
-        cJSON_AddItemToObject(o, "params", params);
+    bad |= jsonio_add_item(o, "params", candidate_params_encode(&r->params));
     bad |= jsonio_add_str(o, "outcome", session_outcome_name(r->outcome));
     const Reply *w = fixture_winner(c);
     bad |= jsonio_add_str(o, "winner", w ? w->spec : NULL);
     bad |= jsonio_add_num(o, "winner_index", w ? (double)r->winner : NAN);
     bad |= jsonio_add_str(o, "note", r->note);
-    cJSON *cands = cJSON_AddArrayToObject(o, "candidates");
-    bad |= !cands;
-    for (size_t i = 0; cands && i < r->n_replies; i++) {
-        cJSON *cj = candidate_encode(r->replies[i], r->vram_mib ? r->vram_mib[i] : -1, true);
-        bad |= !cj;
-        if (cj)
-            cJSON_AddItemToArray(cands, cj);
-    }
-    cJSON *as = cJSON_AddArrayToObject(o, "assertions");
-    bad |= !as;
-    for (size_t i = 0; as && i < r->n_assertions; i++) {
-        cJSON *a = assertion_to_json(&r->assertions[i]);
-        bad |= !a;
-        if (a)
-            cJSON_AddItemToArray(as, a);
-    }
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    bad |= jsonio_add_item(o, "candidates",
+                           candidate_encode_list(r->replies, r->vram_mib, r->n_replies, true));
+    bad |= jsonio_add_item(o, "assertions", assertions_to_json(r->assertions, r->n_assertions));
+    return jsonio_finish(o, bad);
 }
 
 /* Builds the session-round JSON shape from a fixture object so that one
@@ -224,17 +204,11 @@ int fixture_add_session(FixtureSet *set, const Session *s, bool all, char *err, 
 
 static int write_versus(const FixtureSet *set, Buf *out, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < set->n; i++) {
-        cJSON *j = fixture_case_to_json(&set->cases[i]);
-        char *line = j ? cJSON_PrintUnformatted(j) : NULL;
-        cJSON_Delete(j);
-        if (!line || buf_puts(out, line) < 0 || buf_puts(out, "\n") < 0) {
-            free(line);
+    for (size_t i = 0; i < set->n; i++)
+        if (jsonio_put_line(out, fixture_case_to_json(&set->cases[i])) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        free(line);
-    }
     return 0;
 }
 
@@ -546,14 +520,10 @@ static int write_evals(const FixtureSet *set, Buf *out, char *err, size_t errlen
         cJSON *models = cJSON_AddArrayToObject(meta, "models");
         for (size_t k = 0; models && k < r->n_replies; k++)
             cJSON_AddItemToArray(models, cJSON_CreateString(r->replies[k]->spec));
-        char *line = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (!line || buf_puts(out, line) < 0 || buf_puts(out, "\n") < 0) {
-            free(line);
+        if (jsonio_put_line(out, o) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        free(line);
     }
     return 0;
 }

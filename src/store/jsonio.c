@@ -58,6 +58,40 @@ int jsonio_add_num(cJSON *obj, const char *key, double v)
     return 0;
 }
 
+int jsonio_add_item(cJSON *obj, const char *key, cJSON *item)
+{
+    if (!item)
+        return -1;
+    cJSON_AddItemToObject(obj, key, item);
+    return 0;
+}
+
+int jsonio_push(cJSON *arr, cJSON *item)
+{
+    if (!item)
+        return -1;
+    cJSON_AddItemToArray(arr, item);
+    return 0;
+}
+
+cJSON *jsonio_finish(cJSON *o, int bad)
+{
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int jsonio_put_line(Buf *b, cJSON *j)
+{
+    char *line = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    int rc = !line || buf_puts(b, line) < 0 || buf_puts(b, "\n") < 0 ? -1 : 0;
+    free(line);
+    return rc;
+}
+
 const char *jsonio_str(const cJSON *obj, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -11,12 +11,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct Buf;
+
 /* Adds key: string (n bytes, invalid UTF-8 replaced), or null when s is NULL.
  * Returns 0, or -1 when memory runs out. */
 int jsonio_add_strn(cJSON *obj, const char *key, const char *s, size_t n);
 int jsonio_add_str(cJSON *obj, const char *key, const char *s);
 /* Adds key: number, or null when v is NaN or infinite. */
 int jsonio_add_num(cJSON *obj, const char *key, double v);
+/* Adds key: item, where a NULL item means memory ran out. Returns 0, or -1
+ * when item is NULL. */
+int jsonio_add_item(cJSON *obj, const char *key, cJSON *item);
+/* Appends item to the array arr the same way. */
+int jsonio_push(cJSON *arr, cJSON *item);
+/* The end of an encoder: o, or NULL (o deleted) when bad is set. */
+cJSON *jsonio_finish(cJSON *o, int bad);
+/* Appends j on one line ("\n"-terminated) to b and deletes j; NULL j means
+ * memory ran out. Returns 0 or -1. */
+int jsonio_put_line(struct Buf *b, cJSON *j);
 /* A cJSON string item holding s with invalid UTF-8 replaced; NULL on OOM. */
 cJSON *jsonio_make_str(const char *s, size_t n);
 
@@ -37,7 +49,6 @@ char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *er
 cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen);
 
 /* Appends s to b as a JSON string literal (quotes included). 0 or -1. */
-struct Buf;
 int jsonio_quote(struct Buf *b, const char *s);
 
 #endif

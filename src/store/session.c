@@ -189,13 +189,21 @@ static int replace_str(char **dst, const char *src)
     return 0;
 }
 
-int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen)
+/* The round at index round, or NULL with err when there is none. */
+static SessionRound *round_at(Session *s, size_t round, char *err, size_t errlen)
 {
     if (round >= s->n_rounds) {
         snprintf(err, errlen, "no round %zu (the session has %zu)", round + 1, s->n_rounds);
-        return -1;
+        return NULL;
     }
-    SessionRound *r = &s->rounds[round];
+    return &s->rounds[round];
+}
+
+int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen)
+{
+    SessionRound *r = round_at(s, round, err, errlen);
+    if (!r)
+        return -1;
     if (label->outcome == SESSION_WIN && (label->winner < 0 || (size_t)label->winner >= r->n_replies)) {
         snprintf(err, errlen, "winner %d is not one of the round's %zu replies", label->winner + 1, r->n_replies);
         return -1;
@@ -217,11 +225,9 @@ int session_label_round(Session *s, size_t round, const SessionLabel *label, cha
 
 int session_add_assertion(Session *s, size_t round, const Assertion *a, char *err, size_t errlen)
 {
-    if (round >= s->n_rounds) {
-        snprintf(err, errlen, "no round %zu (the session has %zu)", round + 1, s->n_rounds);
+    SessionRound *r = round_at(s, round, err, errlen);
+    if (!r)
         return -1;
-    }
-    SessionRound *r = &s->rounds[round];
     Assertion *p = realloc(r->assertions, (r->n_assertions + 1) * sizeof *p);
     if (!p || assertion_copy(&p[r->n_assertions], a) < 0) {
         if (p)
@@ -263,18 +269,9 @@ cJSON *session_round_to_json(const SessionRound *r)
     bad |= jsonio_add_str(o, "system", r->system);
     bad |= jsonio_add_str(o, "prompt", r->prompt);
     bad |= jsonio_add_str(o, "sensitivity", sensitivity_name(r->sensitivity));
-    cJSON *params = candidate_params_encode(&r->params);
-    bad |= !params;
-    if (params)
-        cJSON_AddItemToObject(o, "params", params);
-    cJSON *replies = cJSON_AddArrayToObject(o, "replies");
-    bad |= !replies;
-    for (size_t i = 0; replies && i < r->n_replies; i++) {
-        cJSON *c = candidate_encode(r->replies[i], r->vram_mib ? r->vram_mib[i] : -1, true);
-        bad |= !c;
-        if (c)
-            cJSON_AddItemToArray(replies, c);
-    }
+    bad |= jsonio_add_item(o, "params", candidate_params_encode(&r->params));
+    bad |= jsonio_add_item(o, "replies",
+                           candidate_encode_list(r->replies, r->vram_mib, r->n_replies, true));
     if (r->outcome == SESSION_UNLABELLED && !r->note && !r->category && !r->n_assertions) {
         bad |= !cJSON_AddNullToObject(o, "label");
     } else {
@@ -289,21 +286,11 @@ cJSON *session_round_to_json(const SessionRound *r)
             bad |= jsonio_add_str(l, "note", r->note);
             bad |= jsonio_add_str(l, "category", r->category);
             bad |= jsonio_add_num(l, "time", r->labelled_s > 0 ? r->labelled_s : NAN);
-            cJSON *as = cJSON_AddArrayToObject(l, "assertions");
-            bad |= !as;
-            for (size_t i = 0; as && i < r->n_assertions; i++) {
-                cJSON *a = assertion_to_json(&r->assertions[i]);
-                bad |= !a;
-                if (a)
-                    cJSON_AddItemToArray(as, a);
-            }
+            bad |= jsonio_add_item(l, "assertions",
+                                   assertions_to_json(r->assertions, r->n_assertions));
         }
     }
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    return jsonio_finish(o, bad);
 }
 
 /* Reads the assertions array at key of obj into out; 0 or -1 with err. */
@@ -431,17 +418,9 @@ cJSON *session_to_json(const Session *s)
     bad |= jsonio_add_num(o, "updated", s->updated_s);
     cJSON *rounds = cJSON_AddArrayToObject(o, "rounds");
     bad |= !rounds;
-    for (size_t i = 0; rounds && i < s->n_rounds; i++) {
-        cJSON *r = session_round_to_json(&s->rounds[i]);
-        bad |= !r;
-        if (r)
-            cJSON_AddItemToArray(rounds, r);
-    }
-    if (bad) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
+    for (size_t i = 0; rounds && i < s->n_rounds; i++)
+        bad |= jsonio_push(rounds, session_round_to_json(&s->rounds[i]));
+    return jsonio_finish(o, bad);
 }
 
 Session *session_from_json(const cJSON *doc, char *err, size_t errlen)
