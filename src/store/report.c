@@ -320,14 +320,61 @@ static void svg_bars(Buf *b, const Report *r, const char *caption, const double 
     buf_puts(b, "</svg></figure>\n");
 }
 
-static void counts_row_html(Buf *b, const char *name, const ReportCounts *c)
+/* How a table row is written, so that one function per table serves HTML and
+ * Markdown: open + cell + sep + cell ... + close. */
+typedef struct RowStyle {
+    const char *open, *sep, *close;
+    void (*text)(Buf *b, const char *s); /* a text cell, escaped */
+} RowStyle;
+
+static const RowStyle html_row = { "<tr><td>", "</td><td>", "</td></tr>\n", esc };
+static const RowStyle md_row = { "| ", " | ", " |\n", md_cell };
+
+static void counts_row(Buf *b, const RowStyle *st, const char *name, const ReportCounts *c)
 {
-    buf_puts(b, "<tr><td>");
-    esc(b, name);
-    buf_printf(b, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>", c->wins, c->ties, c->losses,
-               c->both_bad);
+    buf_puts(b, st->open);
+    st->text(b, name);
+    buf_printf(b, "%s%zu%s%zu%s%zu%s%zu%s", st->sep, c->wins, st->sep, c->ties, st->sep, c->losses,
+               st->sep, c->both_bad, st->sep);
     num(b, 100 * win_rate(c), "%.0f%%", "–");
-    buf_puts(b, "</td></tr>\n");
+    buf_puts(b, st->close);
+}
+
+/* One row per model: its win rate against each column model, ties half. */
+static void pair_rows(Buf *b, const Report *r, const RowStyle *st)
+{
+    for (size_t i = 0; i < r->n_models; i++) {
+        buf_puts(b, st->open);
+        st->text(b, r->models[i].spec);
+        for (size_t j = 0; j < r->n_models; j++) {
+            buf_puts(b, st->sep);
+            if (i != j)
+                num(b, 100 * report_pair_rate(r, i, j), "%.0f%%", "–");
+        }
+        buf_puts(b, st->close);
+    }
+}
+
+/* One row per model: replies, median TTFT (ttft_fmt), tokens/s, cost per
+ * 1,000 requests and, with a volume, per month. */
+static void speed_rows(Buf *b, const Report *r, const RowStyle *st, const char *ttft_fmt)
+{
+    for (size_t m = 0; m < r->n_models; m++) {
+        const ReportModel *md = &r->models[m];
+        buf_puts(b, st->open);
+        st->text(b, md->spec);
+        buf_printf(b, "%s%zu%s", st->sep, md->replies, st->sep);
+        num(b, md->median_ttft_ms, ttft_fmt, "n/a");
+        buf_puts(b, st->sep);
+        num(b, md->median_tokens_per_s, "%.1f", "n/a");
+        buf_puts(b, st->sep);
+        num(b, md->cost_per_1k_usd, "$%.4f", "n/a");
+        if (r->opt.volume > 0) {
+            buf_puts(b, st->sep);
+            num(b, md->cost_per_1k_usd * r->opt.volume / 1000, "$%.2f", "n/a");
+        }
+        buf_puts(b, st->close);
+    }
 }
 
 int report_html(const Report *r, const char *title, Buf *b)
@@ -363,7 +410,7 @@ int report_html(const Report *r, const char *title, Buf *b)
     buf_puts(b, "<h2>Wins, ties and losses</h2>\n<table><tr><th>model</th><th>wins</th><th>ties</th>"
                 "<th>losses</th><th>both bad</th><th>win rate</th></tr>\n");
     for (size_t m = 0; m < n; m++)
-        counts_row_html(b, r->models[m].spec, &r->models[m].all);
+        counts_row(b, &html_row, r->models[m].spec, &r->models[m].all);
     buf_puts(b, "</table>\n");
     for (size_t m = 0; m < n; m++)
         v[m] = 100 * win_rate(&r->models[m].all);
@@ -374,7 +421,7 @@ int report_html(const Report *r, const char *title, Buf *b)
         buf_puts(b, "</h3>\n<table><tr><th>model</th><th>wins</th><th>ties</th><th>losses</th><th>both bad</th>"
                     "<th>win rate</th></tr>\n");
         for (size_t m = 0; m < n; m++)
-            counts_row_html(b, r->models[m].spec, &r->models[m].by_category[c]);
+            counts_row(b, &html_row, r->models[m].spec, &r->models[m].by_category[c]);
         buf_puts(b, "</table>\n");
     }
 
@@ -386,39 +433,13 @@ int report_html(const Report *r, const char *title, Buf *b)
         buf_puts(b, "</th>");
     }
     buf_puts(b, "</tr>\n");
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, "<tr><td>");
-        esc(b, r->models[i].spec);
-        buf_puts(b, "</td>");
-        for (size_t j = 0; j < n; j++) {
-            buf_puts(b, "<td>");
-            if (i != j)
-                num(b, 100 * report_pair_rate(r, i, j), "%.0f%%", "–");
-            buf_puts(b, "</td>");
-        }
-        buf_puts(b, "</tr>\n");
-    }
+    pair_rows(b, r, &html_row);
     buf_puts(b, "</table>\n<h2>Speed and cost</h2>\n<table><tr><th>model</th><th>replies</th>"
                 "<th>median TTFT</th><th>median tokens/s</th><th>cost / 1,000 requests</th>");
     if (r->opt.volume > 0)
         buf_printf(b, "<th>at %.0f requests/month</th>", r->opt.volume);
     buf_puts(b, "</tr>\n");
-    for (size_t m = 0; m < n; m++) {
-        const ReportModel *md = &r->models[m];
-        buf_puts(b, "<tr><td>");
-        esc(b, md->spec);
-        buf_printf(b, "</td><td>%zu</td><td>", md->replies);
-        num(b, md->median_ttft_ms, "%.0f ms", "n/a");
-        buf_puts(b, "</td><td>");
-        num(b, md->median_tokens_per_s, "%.1f", "n/a");
-        buf_puts(b, "</td><td>");
-        num(b, md->cost_per_1k_usd, "$%.4f", "n/a");
-        if (r->opt.volume > 0) {
-            buf_puts(b, "</td><td>");
-            num(b, md->cost_per_1k_usd * r->opt.volume / 1000, "$%.2f", "n/a");
-        }
-        buf_puts(b, "</td></tr>\n");
-    }
+    speed_rows(b, r, &html_row, "%.0f ms");
     buf_puts(b, "</table>\n");
     for (size_t m = 0; m < n; m++)
         v[m] = r->models[m].median_ttft_ms;
@@ -433,15 +454,6 @@ int report_html(const Report *r, const char *title, Buf *b)
                 "n/a where a price was unknown.</p>\n</body></html>\n");
     free(v);
     return 0;
-}
-
-static void counts_row_md(Buf *b, const char *name, const ReportCounts *c)
-{
-    buf_puts(b, "| ");
-    md_cell(b, name);
-    buf_printf(b, " | %zu | %zu | %zu | %zu | ", c->wins, c->ties, c->losses, c->both_bad);
-    num(b, 100 * win_rate(c), "%.0f%%", "–");
-    buf_puts(b, " |\n");
 }
 
 int report_markdown(const Report *r, const char *title, Buf *b)
@@ -468,13 +480,13 @@ int report_markdown(const Report *r, const char *title, Buf *b)
                   "| model | wins | ties | losses | both bad | win rate |\n|---|---:|---:|---:|---:|---:|\n",
                r->opt.bootstrap_rounds, (unsigned long long)r->opt.seed);
     for (size_t m = 0; m < n; m++)
-        counts_row_md(b, r->models[m].spec, &r->models[m].all);
+        counts_row(b, &md_row, r->models[m].spec, &r->models[m].all);
     for (size_t c = 0; c < r->n_categories; c++) {
         buf_puts(b, "\n### Category: ");
         md_cell(b, r->categories[c]);
         buf_puts(b, "\n\n| model | wins | ties | losses | both bad | win rate |\n|---|---:|---:|---:|---:|---:|\n");
         for (size_t m = 0; m < n; m++)
-            counts_row_md(b, r->models[m].spec, &r->models[m].by_category[c]);
+            counts_row(b, &md_row, r->models[m].spec, &r->models[m].by_category[c]);
     }
     buf_puts(b, "\n## Pairwise win rates (row vs column)\n\n|  |");
     for (size_t j = 0; j < n; j++) {
@@ -486,18 +498,7 @@ int report_markdown(const Report *r, const char *title, Buf *b)
     for (size_t j = 0; j < n; j++)
         buf_puts(b, "---:|");
     buf_puts(b, "\n");
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, "| ");
-        md_cell(b, r->models[i].spec);
-        buf_puts(b, " |");
-        for (size_t j = 0; j < n; j++) {
-            buf_puts(b, " ");
-            if (i != j)
-                num(b, 100 * report_pair_rate(r, i, j), "%.0f%%", "–");
-            buf_puts(b, " |");
-        }
-        buf_puts(b, "\n");
-    }
+    pair_rows(b, r, &md_row);
     buf_puts(b, "\n## Speed and cost\n\n| model | replies | median TTFT (ms) | median tokens/s | cost / 1,000 requests |");
     if (r->opt.volume > 0)
         buf_printf(b, " at %.0f requests/month |", r->opt.volume);
@@ -505,21 +506,6 @@ int report_markdown(const Report *r, const char *title, Buf *b)
     if (r->opt.volume > 0)
         buf_puts(b, "---:|");
     buf_puts(b, "\n");
-    for (size_t m = 0; m < n; m++) {
-        const ReportModel *md = &r->models[m];
-        buf_puts(b, "| ");
-        md_cell(b, md->spec);
-        buf_printf(b, " | %zu | ", md->replies);
-        num(b, md->median_ttft_ms, "%.0f", "n/a");
-        buf_puts(b, " | ");
-        num(b, md->median_tokens_per_s, "%.1f", "n/a");
-        buf_puts(b, " | ");
-        num(b, md->cost_per_1k_usd, "$%.4f", "n/a");
-        if (r->opt.volume > 0) {
-            buf_puts(b, " | ");
-            num(b, md->cost_per_1k_usd * r->opt.volume / 1000, "$%.2f", "n/a");
-        }
-        buf_puts(b, " |\n");
-    }
+    speed_rows(b, r, &md_row, "%.0f");
     return 0;
 }
