@@ -52,28 +52,12 @@ static char *build_body(const ProviderTarget *t, const Request *rq)
 static int anthropic_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                    char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (!t->model || !t->model[0] || !rq->prompt) {
-        snprintf(err, errlen, "anthropic: a model name and a prompt are required");
+    const char *base = wire_request_begin("anthropic", t, rq, "set ANTHROPIC_API_KEY",
+                                          anthropic_provider.default_base_url, out, err, errlen);
+    if (!base || wire_request_json(out, wire_join_url(base, "/v1/messages"), build_body(t, rq),
+                                   "text/event-stream", err, errlen) < 0)
         return -1;
-    }
-    if (!t->api_key || !t->api_key[0]) {
-        snprintf(err, errlen, "anthropic: no API key (set ANTHROPIC_API_KEY)");
-        return -1;
-    }
-    const char *base = wire_base_url(t, anthropic_provider.default_base_url, err, errlen);
-    if (!base)
-        return -1;
-    out->url = wire_join_url(base, "/v1/messages");
-    out->body = build_body(t, rq);
-    if (!out->url || !out->body) {
-        snprintf(err, errlen, "out of memory building the request");
-        http_spec_free(out);
-        return -1;
-    }
-    if (wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen) < 0 ||
-        wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen) < 0 ||
-        wire_add_header(&out->headers, "anthropic-version", "2023-06-01", err, errlen) < 0 ||
+    if (wire_add_header(&out->headers, "anthropic-version", "2023-06-01", err, errlen) < 0 ||
         wire_add_header(&out->headers, "x-api-key", t->api_key, err, errlen) < 0) {
         http_spec_free(out);
         return -1;

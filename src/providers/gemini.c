@@ -94,28 +94,12 @@ static char *build_url(const char *base, const char *model)
 static int gemini_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                 char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (!t->model || !t->model[0] || !rq->prompt) {
-        snprintf(err, errlen, "gemini: a model name and a prompt are required");
+    const char *base = wire_request_begin("gemini", t, rq, "set GEMINI_API_KEY or GOOGLE_API_KEY",
+                                          gemini_provider.default_base_url, out, err, errlen);
+    if (!base || wire_request_json(out, build_url(base, t->model), build_body(rq),
+                                   "text/event-stream", err, errlen) < 0)
         return -1;
-    }
-    if (!t->api_key || !t->api_key[0]) {
-        snprintf(err, errlen, "gemini: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY)");
-        return -1;
-    }
-    const char *base = wire_base_url(t, gemini_provider.default_base_url, err, errlen);
-    if (!base)
-        return -1;
-    out->url = build_url(base, t->model);
-    out->body = build_body(rq);
-    if (!out->url || !out->body) {
-        snprintf(err, errlen, "out of memory building the request");
-        http_spec_free(out);
-        return -1;
-    }
-    if (wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen) < 0 ||
-        wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen) < 0 ||
-        wire_add_header(&out->headers, "x-goog-api-key", t->api_key, err, errlen) < 0) {
+    if (wire_add_header(&out->headers, "x-goog-api-key", t->api_key, err, errlen) < 0) {
         http_spec_free(out);
         return -1;
     }

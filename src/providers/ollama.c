@@ -98,31 +98,17 @@ static char *normalize_base(const char *host)
 static int ollama_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                 char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (!t->model || !t->model[0] || !rq->prompt) {
-        snprintf(err, errlen, "ollama: a model name and a prompt are required");
-        return -1;
-    }
-    const char *base = wire_base_url(t, ollama_provider.default_base_url, err, errlen);
+    const char *base = wire_request_begin("ollama", t, rq, NULL, ollama_provider.default_base_url,
+                                          out, err, errlen);
     if (!base)
         return -1;
     char *norm = normalize_base(base);
-    out->url = norm ? wire_join_url(norm, "/api/chat") : NULL;
+    char *url = norm ? wire_join_url(norm, "/api/chat") : NULL;
     free(norm);
-    out->body = build_body(t, rq);
-    if (!out->url || !out->body) {
-        snprintf(err, errlen, "out of memory building the request");
-        http_spec_free(out);
+    if (wire_request_json(out, url, build_body(t, rq), "application/x-ndjson", err, errlen) < 0)
         return -1;
-    }
-    int rc = wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen);
-    if (rc == 0)
-        rc = wire_add_header(&out->headers, "Accept", "application/x-ndjson", err, errlen);
-    if (rc == 0 && t->api_key && t->api_key[0]) {
-        /* ollama.com's hosted API wants a Bearer key; a local server needs none */
-        rc = wire_add_bearer(&out->headers, t->api_key, err, errlen);
-    }
-    if (rc < 0) {
+    /* ollama.com's hosted API wants a Bearer key; a local server needs none */
+    if (t->api_key && t->api_key[0] && wire_add_bearer(&out->headers, t->api_key, err, errlen) < 0) {
         http_spec_free(out);
         return -1;
     }

@@ -60,33 +60,13 @@ int openai_common_build_request(const ProviderTarget *t, const Request *rq, Open
                                 const char *dflt_base, HttpRequestSpec *out, char *err,
                                 size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (!t->model || !t->model[0] || !rq->prompt) {
-        snprintf(err, errlen, "%s: a model name and a prompt are required",
-                 t->name ? t->name : "openai");
+    const char *base = wire_request_begin(
+        t->name ? t->name : "openai", t, rq,
+        dialect == OPENAI_DIALECT_OFFICIAL ? "set OPENAI_API_KEY" : NULL, dflt_base, out, err, errlen);
+    if (!base || wire_request_json(out, wire_join_url(base, "/chat/completions"),
+                                   build_body(t, rq, dialect), "text/event-stream", err, errlen) < 0)
         return -1;
-    }
-    bool has_key = t->api_key && t->api_key[0];
-    if (dialect == OPENAI_DIALECT_OFFICIAL && !has_key) {
-        snprintf(err, errlen, "%s: no API key (set OPENAI_API_KEY)", t->name ? t->name : "openai");
-        return -1;
-    }
-    const char *base = wire_base_url(t, dflt_base, err, errlen);
-    if (!base)
-        return -1;
-    out->url = wire_join_url(base, "/chat/completions");
-    out->body = build_body(t, rq, dialect);
-    if (!out->url || !out->body) {
-        snprintf(err, errlen, "out of memory building the request");
-        http_spec_free(out);
-        return -1;
-    }
-    int rc = wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen);
-    if (rc == 0)
-        rc = wire_add_header(&out->headers, "Accept", "text/event-stream", err, errlen);
-    if (rc == 0 && has_key)
-        rc = wire_add_bearer(&out->headers, t->api_key, err, errlen);
-    if (rc < 0) {
+    if (t->api_key && t->api_key[0] && wire_add_bearer(&out->headers, t->api_key, err, errlen) < 0) {
         http_spec_free(out);
         return -1;
     }

@@ -239,6 +239,40 @@ int wire_add_bearer(struct curl_slist **headers, const char *key, char *err, siz
     return rc;
 }
 
+const char *wire_request_begin(const char *who, const ProviderTarget *t, const Request *rq,
+                               const char *key_hint, const char *dflt_base, HttpRequestSpec *out,
+                               char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!t->model || !t->model[0] || !rq->prompt) {
+        snprintf(err, errlen, "%s: a model name and a prompt are required", who);
+        return NULL;
+    }
+    if (key_hint && (!t->api_key || !t->api_key[0])) {
+        snprintf(err, errlen, "%s: no API key (%s)", who, key_hint);
+        return NULL;
+    }
+    return wire_base_url(t, dflt_base, err, errlen);
+}
+
+int wire_request_json(HttpRequestSpec *out, char *url, char *body, const char *accept, char *err,
+                      size_t errlen)
+{
+    out->url = url;
+    out->body = body;
+    if (!out->url || !out->body) {
+        snprintf(err, errlen, "out of memory building the request");
+        http_spec_free(out);
+        return -1;
+    }
+    if (wire_add_header(&out->headers, "Content-Type", "application/json", err, errlen) < 0 ||
+        wire_add_header(&out->headers, "Accept", accept, err, errlen) < 0) {
+        http_spec_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 const char *wire_base_url(const ProviderTarget *t, const char *dflt, char *err, size_t errlen)
 {
     if (t->base_url && t->base_url[0])

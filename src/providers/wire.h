@@ -52,6 +52,18 @@ int wire_add_header(struct curl_slist **headers, const char *name, const char *v
                     char *err, size_t errlen);
 /* Appends "Authorization: Bearer <key>" the same way (the copy is wiped). */
 int wire_add_bearer(struct curl_slist **headers, const char *key, char *err, size_t errlen);
+/* Starts building a request: zeroes out, checks for a model and a prompt
+ * ("<who>: a model name and a prompt are required") and, when key_hint is
+ * given, for a key ("<who>: no API key (<key_hint>)"), and returns the base
+ * URL as wire_base_url does. NULL with err when something is missing. */
+const char *wire_request_begin(const char *who, const ProviderTarget *t, const Request *rq,
+                               const char *key_hint, const char *dflt_base, HttpRequestSpec *out,
+                               char *err, size_t errlen);
+/* Takes url and body (malloc'd; NULL means out of memory) into out and adds
+ * "Content-Type: application/json" and "Accept: <accept>". Returns 0, or -1
+ * with err and out freed. */
+int wire_request_json(HttpRequestSpec *out, char *url, char *body, const char *accept, char *err,
+                      size_t errlen);
 /* t->base_url, else dflt; NULL when neither is set (err says so). */
 const char *wire_base_url(const ProviderTarget *t, const char *dflt, char *err, size_t errlen);
 /* base (trailing slashes dropped) + path, malloc'd; NULL when out of memory. */
