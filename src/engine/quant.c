@@ -233,17 +233,25 @@ static inline uint32_t load_u32le(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The 32 five-bit quants (0..31) of a Q5_0/Q5_1 block: low nibbles in qs
+ * (element j in byte j % 16, the high nibble for j >= 16), fifth bits in qh. */
+static inline void unpack_q5(const uint8_t qs[16], const uint8_t qh4[4], int q[32])
+{
+    uint32_t qh = load_u32le(qh4);
+    for (int j = 0; j < 16; j++) {
+        q[j] = (qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
+        q[j + 16] = (qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
+    }
+}
+
 static void deq_q5_0(const BlockQ5_0 *b, float *y, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, y += QK5_0) {
         float d = FP16(b[i].d);
-        uint32_t qh = load_u32le(b[i].qh);
-        for (int j = 0; j < 16; j++) {
-            int lo = (b[i].qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
-            int hi = (b[i].qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
-            y[j] = (float)(lo - 16) * d;
-            y[j + 16] = (float)(hi - 16) * d;
-        }
+        int q[32];
+        unpack_q5(b[i].qs, b[i].qh, q);
+        for (int j = 0; j < 32; j++)
+            y[j] = (float)(q[j] - 16) * d;
     }
 }
 
@@ -251,13 +259,10 @@ static void deq_q5_1(const BlockQ5_1 *b, float *y, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, y += QK5_1) {
         float d = FP16(b[i].d), m = FP16(b[i].m);
-        uint32_t qh = load_u32le(b[i].qh);
-        for (int j = 0; j < 16; j++) {
-            int lo = (b[i].qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
-            int hi = (b[i].qs[j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4;
-            y[j] = (float)lo * d + m;
-            y[j + 16] = (float)hi * d + m;
-        }
+        int q[32];
+        unpack_q5(b[i].qs, b[i].qh, q);
+        for (int j = 0; j < 32; j++)
+            y[j] = (float)q[j] * d + m;
     }
 }
 
@@ -419,6 +424,18 @@ static void q_q4_1(const float *x, BlockQ4_1 *b, int64_t nb)
     }
 }
 
+/* Packs the 32 quants q (0..31) of a Q5_0/Q5_1 block the way unpack_q5 reads them. */
+static void pack_q5(const int q[32], uint8_t qs[16], uint8_t qh4[4])
+{
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; j++) {
+        qs[j] = (uint8_t)((q[j] & 0xF) | (q[j + 16] & 0xF) << 4);
+        qh |= (uint32_t)(q[j] >> 4) << j | (uint32_t)(q[j + 16] >> 4) << (j + 16);
+    }
+    for (int k = 0; k < 4; k++)
+        qh4[k] = (uint8_t)(qh >> (8 * k));
+}
+
 static void q_q5_0(const float *x, BlockQ5_0 *b, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, x += QK5_0) {
@@ -426,15 +443,10 @@ static void q_q5_0(const float *x, BlockQ5_0 *b, int64_t nb)
         float d = max / -16.0f;
         b[i].d = quant_fp32_to_fp16(d);
         float id = d != 0.0f ? 1.0f / d : 0.0f;
-        uint32_t qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int lo = clampi((int)(x[j] * id + 16.5f), 0, 31);
-            int hi = clampi((int)(x[j + 16] * id + 16.5f), 0, 31);
-            b[i].qs[j] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
-            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
-        }
-        for (int k = 0; k < 4; k++)
-            b[i].qh[k] = (uint8_t)(qh >> (8 * k));
+        int q[32];
+        for (int j = 0; j < 32; j++)
+            q[j] = clampi((int)(x[j] * id + 16.5f), 0, 31);
+        pack_q5(q, b[i].qs, b[i].qh);
     }
 }
 
@@ -447,15 +459,10 @@ static void q_q5_1(const float *x, BlockQ5_1 *b, int64_t nb)
         b[i].d = quant_fp32_to_fp16(d);
         b[i].m = quant_fp32_to_fp16(mn);
         float id = d != 0.0f ? 1.0f / d : 0.0f;
-        uint32_t qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int lo = clampi((int)((x[j] - mn) * id + 0.5f), 0, 31);
-            int hi = clampi((int)((x[j + 16] - mn) * id + 0.5f), 0, 31);
-            b[i].qs[j] = (uint8_t)((lo & 0xF) | (hi & 0xF) << 4);
-            qh |= (uint32_t)(lo >> 4) << j | (uint32_t)(hi >> 4) << (j + 16);
-        }
-        for (int k = 0; k < 4; k++)
-            b[i].qh[k] = (uint8_t)(qh >> (8 * k));
+        int q[32];
+        for (int j = 0; j < 32; j++)
+            q[j] = clampi((int)((x[j] - mn) * id + 0.5f), 0, 31);
+        pack_q5(q, b[i].qs, b[i].qh);
     }
 }
 

@@ -19,6 +19,20 @@ static inline uint32_t load_u32le(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Sum over a Q5_0/Q5_1 block's 32 five-bit quants, each less offset (16 for
+ * Q5_0, 0 for Q5_1), times the matching int8 of yq. */
+static inline int dot_q5_block(const uint8_t qs[16], const uint8_t qh4[4], const int8_t *yq, int offset)
+{
+    uint32_t qh = load_u32le(qh4);
+    int s = 0;
+    for (int l = 0; l < 16; l++) {
+        int lo = ((qs[l] & 0xF) | (int)((qh >> l) & 1) << 4) - offset;
+        int hi = ((qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4) - offset;
+        s += lo * yq[l] + hi * yq[l + 16];
+    }
+    return s;
+}
+
 static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
     const float *a = w;
@@ -103,13 +117,7 @@ static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
         const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
         float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
-            uint32_t qh = load_u32le(b[i].qh);
-            int s = 0;
-            for (int l = 0; l < 16; l++) {
-                int lo = ((b[i].qs[l] & 0xF) | (int)((qh >> l) & 1) << 4) - 16;
-                int hi = ((b[i].qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4) - 16;
-                s += lo * y[i].qs[l] + hi * y[i].qs[l + 16];
-            }
+            int s = dot_q5_block(b[i].qs, b[i].qh, y[i].qs, 16);
             acc += FP16(b[i].d) * y[i].d * (float)s;
         }
         out[j] = acc;
@@ -124,13 +132,7 @@ static void dot_q5_1(int64_t n, const void *w, const void *x, size_t xs, int nx,
         const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
         float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
-            uint32_t qh = load_u32le(b[i].qh);
-            int s = 0;
-            for (int l = 0; l < 16; l++) {
-                int lo = (b[i].qs[l] & 0xF) | (int)((qh >> l) & 1) << 4;
-                int hi = (b[i].qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4;
-                s += lo * y[i].qs[l] + hi * y[i].qs[l + 16];
-            }
+            int s = dot_q5_block(b[i].qs, b[i].qh, y[i].qs, 0);
             acc += FP16(b[i].d) * y[i].d * (float)s + FP16(b[i].m) * y[i].s;
         }
         out[j] = acc;
