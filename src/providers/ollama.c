@@ -14,32 +14,13 @@
 
 /* ---- request ---------------------------------------------------------------- */
 
-static int add_message(cJSON *messages, const char *role, const char *content)
-{
-    cJSON *m = cJSON_CreateObject();
-    if (!m)
-        return -1;
-    cJSON_AddItemToArray(messages, m);
-    if (!cJSON_AddStringToObject(m, "role", role))
-        return -1;
-    return wire_json_add_text(m, "content", content);
-}
-
 static char *build_body(const ProviderTarget *t, const Request *rq)
 {
     const Params *p = &rq->params;
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
-    int bad = wire_json_add_text(root, "model", t->model);
-    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
-    if (!messages)
-        bad = -1;
-    if (!bad && rq->system && rq->system[0])
-        bad |= add_message(messages, "system", rq->system);
-    if (!bad)
-        bad |= add_message(messages, "user", rq->prompt);
-    bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
+    int bad = wire_json_add_chat(root, t, rq);
     cJSON *opt = cJSON_CreateObject();
     if (!opt) {
         cJSON_Delete(root);

@@ -190,6 +190,31 @@ int wire_json_add_text(cJSON *obj, const char *key, const char *s)
     return rc;
 }
 
+static int add_message(cJSON *messages, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return -1;
+    cJSON_AddItemToArray(messages, m);
+    if (!cJSON_AddStringToObject(m, "role", role))
+        return -1;
+    return wire_json_add_text(m, "content", content);
+}
+
+int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq)
+{
+    int bad = wire_json_add_text(root, "model", t->model);
+    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
+    if (!messages)
+        bad = -1;
+    if (!bad && rq->system && rq->system[0])
+        bad |= add_message(messages, "system", rq->system);
+    if (!bad)
+        bad |= add_message(messages, "user", rq->prompt);
+    bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
+    return bad;
+}
+
 char *wire_json_print(const cJSON *obj) { return cJSON_PrintUnformatted(obj); }
 
 /* ---- HTTP pieces ------------------------------------------------------------- */

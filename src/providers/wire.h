@@ -42,6 +42,10 @@ int wire_json_add_long(cJSON *obj, const char *key, long v);
 int wire_json_add_double(cJSON *obj, const char *key, double v);
 /* Adds key: s, with invalid UTF-8 in s replaced by U+FFFD. Returns 0 or -1. */
 int wire_json_add_text(cJSON *obj, const char *key, const char *s);
+/* Adds what every chat-style body starts with: "model", "messages" ([the
+ * system message when there is one,] the user's prompt) and "stream": true.
+ * Returns 0 or -1 (out of memory). */
+int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq);
 /* Prints obj compactly into a malloc'd string; NULL when out of memory. */
 char *wire_json_print(const cJSON *obj);
 
