@@ -425,7 +425,9 @@ Test(run, prompt_from_stdin_system_and_params_reach_every_wire_format)
     /* anthropic: top-level system */
     cr_assert_eq(fakeprov_last_request(fp, FAKE_ROUTE_ANTHROPIC, &rq), 0);
     b = cJSON_Parse(rq.body);
-    cr_assert(strstr(cJSON_PrintUnformatted(obj(b, "system")), "You are terse."));
+    char *sys = cJSON_PrintUnformatted(obj(b, "system"));
+    cr_assert(sys && strstr(sys, "You are terse."));
+    free(sys);
     cr_assert_eq(nget(b, "max_tokens"), 64);
     cr_assert(strstr(rq.body, "Name three colours."));
     cJSON_Delete(b);

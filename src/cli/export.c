@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "store/fixture.h"
 
 static void export_usage(FILE *out)
@@ -71,7 +72,7 @@ int cli_export(int argc, char **argv)
         buf_free(&out);
         return CLI_EXIT_USAGE;
     }
-    FILE *f = output && strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
+    FILE *f = cli_open_output(output);
     if (!f) {
         fprintf(stderr, "versus export: %s: %s\n", output, strerror(errno));
         rc = -1;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/run.h"
@@ -344,7 +345,7 @@ int cli_replay(int argc, char **argv)
         buf_printf(&out, "\n%zu cases, %zu assertions checked: %zu failing case%s, %zu with drift (%s, %.0f ms)\n",
                    set.n, checks, failed, failed == 1 ? "" : "s", drift, a.offline ? "offline" : "live", total);
     }
-    FILE *f = a.output && strcmp(a.output, "-") != 0 ? fopen(a.output, "w") : stdout;
+    FILE *f = cli_open_output(a.output);
     if (!f) {
         fprintf(stderr, "versus replay: %s: %s\n", a.output, strerror(errno));
         goto out;

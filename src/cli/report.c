@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/outfile.h"
 #include "store/report.h"
 
 static void report_usage(FILE *out)
@@ -108,7 +109,7 @@ int cli_report(int argc, char **argv)
         fprintf(stderr, "versus report: out of memory\n");
         goto out;
     }
-    FILE *f = strcmp(output, "-") != 0 ? fopen(output, "w") : stdout;
+    FILE *f = cli_open_output(output);
     if (!f) {
         fprintf(stderr, "versus report: %s: %s\n", output, strerror(errno));
         goto out;

@@ -28,6 +28,7 @@ libversus_a_SOURCES += \
 	src/cli/run.c \
 	src/cli/models.c \
 	src/cli/options.c src/cli/options.h \
+	src/cli/outfile.c src/cli/outfile.h \
 	src/cli/tui.c
 
 dist_versusdata_DATA += data/prices.json
