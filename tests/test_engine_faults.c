@@ -415,6 +415,29 @@ Test(engine_faults, a_kv_cache_too_big_for_memory_is_a_clear_error_before_any_co
     vchild_result_free(&r);
 }
 
+Test(engine_faults, a_model_bigger_than_memory_is_a_clear_error_before_allocating)
+{
+    /* 160 layers of a 70B-class shape in Q4_0 (tens of GiB, all a hole on
+     * disk): more than this machine's memory, refused before anything else. */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    char path[600];
+    snprintf(path, sizeof path, "%s/huge-weights.gguf", home);
+    write_sparse_model(path, (SparseShape){ .dim = 8192, .layers = 160, .heads = 64, .kv_heads = 8, .ff = 28672,
+                                           .ctx = 4096 });
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    if ((double)st.st_size <= (double)pages * (double)page)
+        cr_skip_test("this machine has more memory (%.0f GiB) than the crafted model", (double)pages * page / 1073741824.0);
+    const char *extra[] = { "--max-tokens", "1", "--timeout", "20", NULL };
+    VResult r;
+    const cJSON *res = run_local(path, extra, "hi", &r);
+    const char *words[] = { "memory", NULL };
+    assert_clear_error(res, &r, words);
+    cr_assert_lt(r.elapsed_ms, 15000, "%.0f ms: it computed before failing", r.elapsed_ms);
+    cr_assert_lt(r.max_rss_kb, 1024L * 1024, "peak RSS %ld KiB: memory was touched before the error", r.max_rss_kb);
+    vchild_result_free(&r);
+}
+
 /* ---- the context window --------------------------------------------------------------------- */
 
 Test(engine_faults, context_overflow_stops_with_finish_reason_length_and_clean_text)

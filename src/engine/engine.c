@@ -143,6 +143,16 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     e->g = gguf_open(path, err, errlen);
     if (!e->g)
         goto fail;
+    /* The weights are read from the mapping at every token: a file larger
+     * than the machine's memory would page from disk forever. Say so before
+     * anything is allocated (a GPU run streams it to the device instead). */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double ram = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    if (ram > 0 && (double)gguf_file_size(e->g) > ram && !(opt && opt->backend == ENGINE_BACKEND_CUDA)) {
+        set_err(err, errlen, "%s: the model is %.1f GiB but this machine has %.1f GiB of memory; use a smaller "
+                "or more quantized file", path, (double)gguf_file_size(e->g) / 1073741824.0, ram / 1073741824.0);
+        goto fail;
+    }
     /* Below a few MiB of weights a matrix product is shorter than a thread
      * hand-off: such toy models run on the caller's thread unless told otherwise. */
     int threads = opt && opt->n_threads > 0 ? opt->n_threads : gguf_file_size(e->g) < (8u << 20) ? 1 : 0;
