@@ -225,3 +225,14 @@ Test(policy, check_lists_loser_picks_and_restricted_data_to_closed_apis, .init =
     policy_free(p);
     fixture_set_free(&set);
 }
+
+Test(policy, a_key_given_twice_in_when_is_an_error_not_a_leak)
+{
+    /* found by fuzz_policy: the second "category" list overwrote the first */
+    const char *text = "{\"versus_policy\":1,\"rules\":[{\"when\":{\"category\":[\"a\",\"b\"],"
+                       "\"category\":[\"c\"]},\"route\":\"openai:x\"}],\"default\":\"openai:y\"}";
+    char err[256];
+    Policy *p = policy_parse(text, strlen(text), err, sizeof err);
+    cr_assert_null(p);
+    cr_assert(strstr(err, "twice"), "%s", err);
+}

@@ -97,6 +97,10 @@ static int parse_when(const cJSON *w, PolicyRule *r, char *err, size_t errlen)
     cJSON_ArrayForEach(k, w) {
         const char *key = k->string;
         if (strcmp(key, "category") == 0) {
+            if (r->n_categories > 0) { /* a second list would overwrite (and leak) the first */
+                snprintf(err, errlen, "\"category\" is given twice in one \"when\"");
+                return -1;
+            }
             if (string_list(k, r->categories, &r->n_categories, key, err, errlen) < 0)
                 return -1;
         } else if (strcmp(key, "sensitivity") == 0) {
