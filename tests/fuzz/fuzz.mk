@@ -1,6 +1,7 @@
 # fuzz.mk — libFuzzer targets (configure CC=clang --enable-fuzzing, usually
 # with --enable-sanitizers). `make fuzz FUZZ_SECONDS=600` runs every target for
-# that long; `make fuzz-short` is CI's 30-second pass over each.
+# that long; `make fuzz-short` is CI's 30-second pass over each (fixed seed 1,
+# so a CI run repeats the same mutations; FUZZ_SEED=N picks another).
 FUZZ_TARGETS = tests/fuzz/fuzz_sse tests/fuzz/fuzz_ndjson tests/fuzz/fuzz_provider \
 	tests/fuzz/fuzz_gguf tests/fuzz/fuzz_config tests/fuzz/fuzz_tokenizer tests/fuzz/fuzz_theme \
 	tests/fuzz/fuzz_policy tests/fuzz/fuzz_fixture
@@ -42,7 +43,7 @@ FUZZ_SECONDS = 600
 fuzz: $(FUZZ_TARGETS)
 	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-short: $(FUZZ_TARGETS)
-	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh 30 $(FUZZ_TARGETS)
+	FUZZ_SEED=$${FUZZ_SEED:-1} $(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh 30 $(FUZZ_TARGETS)
 else
 fuzz fuzz-short:
 	@echo "fuzz targets need: ../configure CC=clang --enable-fuzzing --enable-sanitizers" >&2; exit 2

@@ -65,7 +65,7 @@ run_one() { # TARGET
     mkdir -p "$corpus"
     seed "$name" "$corpus"
     log=$work/$name.log
-    "$t" -max_total_time="$secs" -rss_limit_mb=4096 -max_len="$(max_len "$name")" -print_final_stats=1 \
+    "$t" -max_total_time="$secs" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -rss_limit_mb=4096 -max_len="$(max_len "$name")" -print_final_stats=1 \
         -artifact_prefix="$work/$name-" "$corpus" >"$log" 2>&1
     rc=$?
     execs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}')
