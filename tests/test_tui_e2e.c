@@ -151,3 +151,33 @@ Test(tui_e2e, esc_cancels_every_stream)
     rig_keys(&rig, "':q' Enter");
     cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), ":q exits cleanly:\n%s", rig.screen);
 }
+
+/* The issue's whole story in one run: a local model next to a closed API,
+ * both streaming with live tokens/s, the cost of each, the local pane's VRAM
+ * ("no GPU" on a machine without one, never 0) and backend, then one key
+ * picks the winner. */
+Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_then_one_key_labels)
+{
+    const char *shared = getenv("VERSUS_SHARED");
+    if (!shared || !*shared)
+        cr_skip_test("VERSUS_SHARED not set");
+    char args[1200];
+    snprintf(args, sizeof args, "-m local:%s/models/stories260K.gguf -m openai:long.tps100.deltas400", shared);
+    start(args);
+    rig_keys(&rig, "'Once upon a time' Enter");
+    /* while the API pane is still streaming (4 s at 100 tokens/s) its rate is live */
+    cr_assert(rig_wait(&rig, "streaming", 1, WAIT_MS), "a pane streams:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "tok/s", 1, WAIT_MS), "a live tokens/s figure:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, " done ", 2, 30000), "both finish:\n%s", rig.screen);
+    /* wide enough for every status field of two panes */
+    rig_resize(&rig, 260, 48);
+    cr_assert(rig_wait(&rig, "no GPU", 1, WAIT_MS), "the VRAM field:\n%s", rig.screen);
+    char line[1024];
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "1 local:"), "the local pane's status bar: '%s'", line);
+    cr_assert(strstr(line, "no GPU"), "the local pane says no GPU, not 0: '%s'", line);
+    cr_assert(strstr(line, "$0"), "the local model costs $0: '%s'", line);
+    cr_assert(strstr(line, "2 openai:long"), "the API pane beside it: '%s'", line);
+    rig_keys(&rig, "1");
+    cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
+}
