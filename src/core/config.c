@@ -360,25 +360,21 @@ int config_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
 
 Params config_default_params(const Config *cfg)
 {
+    /* Every default goes through params_set(), so a value out of range (or
+     * too big for its type, as a hostile file may write) is left unset
+     * rather than converted blindly. */
     Params p = params_default();
     const cJSON *d = obj_get(cfg->root, "defaults");
-    const cJSON *v;
-    if (cJSON_IsNumber(v = obj_get(d, "max_tokens")) && v->valuedouble >= 1)
-        p.max_tokens = (long)v->valuedouble;
-    if (cJSON_IsNumber(v = obj_get(d, "temperature")))
-        p.temperature = v->valuedouble;
-    if (cJSON_IsNumber(v = obj_get(d, "top_p")))
-        p.top_p = v->valuedouble;
-    if (cJSON_IsNumber(v = obj_get(d, "top_k")))
-        p.top_k = (long)v->valuedouble;
-    if (cJSON_IsNumber(v = obj_get(d, "seed"))) {
-        p.seed = (long)v->valuedouble;
-        p.seed_set = true;
+    static const char *const keys[] = { "max_tokens", "temperature", "top_p", "top_k", "min_p",
+                                        "repeat_penalty", "seed", "timeout", "context_length" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *v = obj_get(d, keys[i]);
+        if (!cJSON_IsNumber(v))
+            continue;
+        char text[64], err[256];
+        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+        params_set(&p, keys[i], text, err, sizeof err);
     }
-    if (cJSON_IsNumber(v = obj_get(d, "timeout")))
-        p.timeout_s = v->valuedouble;
-    if (cJSON_IsNumber(v = obj_get(d, "context_length")))
-        p.context_length = (long)v->valuedouble;
     return p;
 }
 
