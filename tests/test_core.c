@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/reply.h"
 
 Test(buf, printf_and_append_grow_past_initial_capacity)
@@ -66,7 +66,7 @@ Test(reply, error_keeps_partial_text_and_marks_it_incomplete)
     reply_free(r);
 }
 
-#include "core/utf8.h"
+#include "util/utf8.h"
 
 static const char *sanitized(const char *s, size_t n, int flags)
 {

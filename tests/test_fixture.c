@@ -418,7 +418,7 @@ Test(assertions, bad_arguments_are_refused)
 
 /* ---- offline replay ---------------------------------------------------------------------- */
 
-#include "store/replay.h"
+#include "eval/replay.h"
 
 static const char openai_sse[] =
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"

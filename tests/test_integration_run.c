@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "fake/fakeprov.h"
 
 #define KEY_OPENAI "sk-test-FAKEKEY-openai-123"

@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include "cli/options.h"
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "core/config.h"
 #include "core/keys.h"
 #include "core/reply_json.h"
-#include "core/run.h"
-#include "core/utf8.h"
+#include "run/run.h"
+#include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
 #include "store/redact.h"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/xdg.h"
 
 typedef struct PriceRow {
     char provider[32];

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {

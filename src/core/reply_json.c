@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "core/utf8.h"
+#include "util/utf8.h"
 
 static void add_num_or_null(cJSON *o, const char *k, double v, bool known)
 {

@@ -198,7 +198,7 @@ int cuda_model_layers_that_fit(const GgufFile *g, const Model *m, const CudaOpti
 
 #include <cuda_runtime_api.h>
 
-#include "../../kernels/kernels.h"
+#include "kernels.h"
 
 typedef struct CudaLayer {
     const float *attn_norm, *ffn_norm;   /* (dim) */

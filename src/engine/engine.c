@@ -21,8 +21,8 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "gpu/gpuinfo.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"

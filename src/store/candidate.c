@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/base64.h"
+#include "util/base64.h"
 #include "store/redact.h"
 #include "store/jsonio.h"
 

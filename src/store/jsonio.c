@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/utf8.h"
+#include "util/buf.h"
+#include "util/utf8.h"
 
 /* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced,
- * by the same rule as everything versus prints (core/utf8.h), so a session
+ * by the same rule as everything versus prints (util/utf8.h), so a session
  * keeps exactly the text the user was shown. */
 static char *utf8_clean(const char *s, size_t n)
 {

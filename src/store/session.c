@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/xdg.h"
+#include "util/clock.h"
+#include "util/xdg.h"
 #include "store/jsonio.h"
 #include "store/redact.h"
 #include "store/candidate.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "tui/app_state.h"
 #include "tui/prompt.h"
 #include "tui/wrap.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/xdg.h"
 
 #define LIBRARY_MAX_FILE (256 * 1024)
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/xdg.h"
 
 static const char *const element_names[THEME_N_ELEMENTS] = {
     [THEME_TEXT] = "text",

@@ -6,7 +6,7 @@
  * decoders, decoders emit StreamEvents into the Reply, failures stay inside
  * their own stream. Retries (408/409/429/5xx/529, before any token) are
  * scheduled here, honouring retry-after. */
-#include "core/run.h"
+#include "run/run.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +15,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "core/keys.h"
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
 #include "net/http.h"
+#include "engine/model_ref.h"
 #include "providers/provider.h"
 
 #define RUN_ERROR_BODY_MAX (256u * 1024u)
@@ -154,7 +155,7 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
     s->run = run;
     s->retry_after_s = -1;
     ModelTarget *t = &s->target;
-    if (config_resolve(run->cfg, spec, t, err, sizeof err) < 0) {
+    if (target_resolve(run->cfg, spec, t, err, sizeof err) < 0) {
         s->reply = reply_new(spec, "", "");
         if (s->reply)
             reply_fail(s->reply, 0, "config", err, clock_now_ms());
@@ -454,7 +455,7 @@ static void start_local(RunStream *s)
     reply_start(s->reply, now);
     update_cost(s);
     update_vram(s);
-    if (local_resolve_model(s->target.model, path, sizeof path, err, sizeof err) < 0) {
+    if (model_ref_resolve(s->target.model, path, sizeof path, err, sizeof err) < 0) {
         fail(s, 0, "model", err, NULL);
         return;
     }

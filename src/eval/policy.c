@@ -1,7 +1,7 @@
 /* policy.c — routing policies: parsing, routing, and checking against
  * labelled cases with quality/cost figures and the RouteLLM threshold curve
  * (see policy.h). Not for running models: `policy check` makes no API calls. */
-#include "store/policy.h"
+#include "eval/policy.h"
 
 #include <math.h>
 #include <regex.h>

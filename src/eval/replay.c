@@ -1,6 +1,6 @@
 /* replay.c — offline replay through the real decoders, assertion checking,
  * drift and JUnit output (see replay.h). */
-#include "store/replay.h"
+#include "eval/replay.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "providers/provider.h"
 #include "store/candidate.h"
 

@@ -1,13 +1,13 @@
 /* report.c — building the per-model report and rendering it as HTML (inline
  * SVG) or Markdown (see report.h). */
-#include "store/report.h"
+#include "eval/report.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/bradley_terry.h"
+#include "eval/bradley_terry.h"
 
 ReportOptions report_options_default(void)
 {
