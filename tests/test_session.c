@@ -14,6 +14,7 @@
 
 #include "store/jsonio.h"
 #include "store/session.h"
+#include "util/file.h"
 
 static char tmpdir[256];
 
@@ -192,13 +193,13 @@ Test(session, secrets_from_environment_never_reach_the_file, .init = make_tmpdir
     free(s->rounds[0].replies[1]->error_message);
     s->rounds[0].replies[1]->error_message = strdup("Incorrect API key provided: sk-test-0123456789abcdef");
     cr_assert_eq(session_save(s, err, sizeof err), 0, "%s", err);
-    size_t len;
-    char *text = jsonio_read_file(s->path, 1 << 20, &len, err, sizeof err);
-    cr_assert_not_null(text);
+    Buf b = { 0 };
+    cr_assert_eq(util_read_file(s->path, 1 << 20, &b, err, sizeof err), 0, "%s", err);
+    const char *text = b.data;
     cr_assert_null(strstr(text, "sk-test-0123456789abcdef"));
     cr_assert_not_null(strstr(text, "************************"));
     cr_assert_null(strstr(text, "Authorization"));
-    free(text);
+    buf_free(&b);
     unsetenv("TEST_VERSUS_API_KEY");
     session_free(s);
 }
