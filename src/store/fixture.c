@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/file.h"
+#include "providers/provider.h"
 #include "store/candidate.h"
 #include "store/fixture_formats.h"
 #include "store/jsonio.h"
@@ -273,16 +274,72 @@ void fixture_add_bare_candidate(cJSON *replies, const char *spec, const char *te
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
+bool fixture_candidate_is_local(const Reply *r)
+{
+    const ProviderOps *ops = r->provider && r->provider[0] ? provider_find(r->provider) : NULL;
+    return reply_was_sent(r) && !(ops && ops->closed);
+}
+
+void fixture_export_report_free(FixtureExportReport *r)
+{
+    buf_free(&r->notes);
+    memset(r, 0, sizeof *r);
+}
+
+int fixture_export(const FixtureSet *set, FixtureFormat f, const FixtureExportOptions *opt, Buf *out,
+                   FixtureExportReport *report, char *err, size_t errlen)
+{
+    FixtureExportOptions o = opt ? *opt : (FixtureExportOptions){ 0 };
+    FixtureExportReport own = { 0 }, *rep = report ? report : &own;
+    memset(rep, 0, sizeof *rep);
+    /* the cases this file may carry: a shallow view, nothing is copied */
+    FixtureSet view = { .cases = set->n ? malloc(set->n * sizeof *view.cases) : NULL };
+    if (set->n && !view.cases) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        bool restricted = set->cases[i].r.sensitivity == SENSITIVITY_RESTRICTED;
+        if (restricted && f != FIXTURE_VERSUS && !o.include_restricted) {
+            rep->restricted_left_out++;
+            continue;
+        }
+        rep->restricted_included += restricted;
+        view.cases[view.n++] = set->cases[i];
+    }
+    view.cap = view.n;
+    int rc = -1;
+    Buf text = { 0 };
+    if (f == FIXTURE_OPENAI_EVALS && rep->restricted_included) {
+        snprintf(err, errlen,
+                 "%zu restricted round%s can not go to OpenAI evals: a sample can not be kept away from a closed "
+                 "API there; export them in the versus or promptfoo format, or leave them out",
+                 rep->restricted_included, rep->restricted_included == 1 ? "" : "s");
+    } else {
+        switch (f) {
+        case FIXTURE_VERSUS: rc = write_versus(&view, &text, err, errlen); break;
+        case FIXTURE_PROMPTFOO: rc = fixture_write_promptfoo(&view, rep, &text, err, errlen); break;
+        case FIXTURE_OPENAI_EVALS: rc = fixture_write_evals(&view, rep, &text, err, errlen); break;
+        case FIXTURE_CSV: rc = fixture_write_csv(&view, rep, &text, err, errlen); break;
+        default: snprintf(err, errlen, "unknown format"); break;
+        }
+    }
+    if (rc == 0) {
+        rep->written = view.n - rep->not_carried;
+        if (buf_append(out, buf_str(&text), text.len) < 0) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    buf_free(&text);
+    free(view.cases);
+    fixture_export_report_free(&own);
+    return rc;
+}
+
 int fixture_write(const FixtureSet *set, FixtureFormat f, Buf *out, char *err, size_t errlen)
 {
-    switch (f) {
-    case FIXTURE_VERSUS: return write_versus(set, out, err, errlen);
-    case FIXTURE_PROMPTFOO: return fixture_write_promptfoo(set, out, err, errlen);
-    case FIXTURE_OPENAI_EVALS: return fixture_write_evals(set, out, err, errlen);
-    case FIXTURE_CSV: return fixture_write_csv(set, out, err, errlen);
-    }
-    snprintf(err, errlen, "unknown format");
-    return -1;
+    return fixture_export(set, f, NULL, out, NULL, err, errlen);
 }
 
 int fixture_read(const char *text, size_t len, FixtureFormat f, FixtureSet *set, char *err, size_t errlen)

@@ -19,26 +19,36 @@ static cJSON *message(const char *role, const char *content)
     return m;
 }
 
-int fixture_write_evals(const FixtureSet *set, Buf *out, char *err, size_t errlen)
+/* The ideal of a tie: the first candidate that answered. */
+static const Reply *first_answer(const SessionRound *r)
+{
+    for (size_t k = 0; k < r->n_replies; k++)
+        if (r->replies[k]->status == REPLY_OK)
+            return r->replies[k];
+    return r->n_replies ? r->replies[0] : NULL;
+}
+
+int fixture_write_evals(const FixtureSet *set, FixtureExportReport *rep, Buf *out, char *err, size_t errlen)
 {
     for (size_t i = 0; i < set->n; i++) {
         const FixtureCase *c = &set->cases[i];
         const SessionRound *r = &c->r;
-        if (r->outcome != SESSION_WIN && r->outcome != SESSION_TIE)
-            continue; /* no ideal answer to give */
+        if (r->outcome != SESSION_WIN && r->outcome != SESSION_TIE) {
+            rep->not_carried++; /* no ideal answer to give */
+            continue;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON *input = cJSON_AddArrayToObject(o, "input");
         if (r->system)
             cJSON_AddItemToArray(input, message("system", r->system));
         cJSON_AddItemToArray(input, message("user", r->prompt));
-        const Reply *w = fixture_winner(c);
-        if (w) {
-            jsonio_add_strn(o, "ideal", buf_str(&w->text), w->text.len);
-        } else {
-            cJSON *ideal = cJSON_AddArrayToObject(o, "ideal");
-            for (size_t k = 0; ideal && k < r->n_replies; k++)
-                cJSON_AddItemToArray(ideal, jsonio_make_str(buf_str(&r->replies[k]->text), r->replies[k]->text.len));
-        }
+        /* one ideal string: a list would be printed as a Python list by
+         * ModelBasedClassify; a tie keeps every answer in the metadata */
+        const Reply *w = fixture_winner(c), *ideal = w ? w : first_answer(r);
+        if (ideal)
+            jsonio_add_strn(o, "ideal", buf_str(&ideal->text), ideal->text.len);
+        else
+            jsonio_add_str(o, "ideal", "");
         cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
         jsonio_add_str(meta, "versus_id", c->id);
         jsonio_add_str(meta, "session", c->session);
@@ -51,6 +61,11 @@ int fixture_write_evals(const FixtureSet *set, Buf *out, char *err, size_t errle
         cJSON *models = cJSON_AddArrayToObject(meta, "models");
         for (size_t k = 0; models && k < r->n_replies; k++)
             cJSON_AddItemToArray(models, cJSON_CreateString(r->replies[k]->spec));
+        if (!w) {
+            cJSON *tied = cJSON_AddArrayToObject(meta, "tied_answers");
+            for (size_t k = 0; tied && k < r->n_replies; k++)
+                cJSON_AddItemToArray(tied, jsonio_make_str(buf_str(&r->replies[k]->text), r->replies[k]->text.len));
+        }
         if (jsonio_put_line(out, o) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -99,7 +114,20 @@ int fixture_evals_line(const cJSON *s, FixtureSet *set, char *err, size_t errlen
     const char *winner = jsonio_str(meta, "winner");
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(meta, "models");
     cJSON *cands = cJSON_AddArrayToObject(o, "candidates");
-    if (cJSON_IsString(ideal)) {
+    const char *outcome = jsonio_str(meta, "outcome");
+    const cJSON *tied = cJSON_GetObjectItemCaseSensitive(meta, "tied_answers");
+    if (cJSON_IsString(ideal) && outcome && strcmp(outcome, "tie") == 0) {
+        /* one ideal string; every tied answer is in the metadata */
+        jsonio_add_str(o, "outcome", "tie");
+        int k = 0;
+        cJSON_ArrayForEach(m, models) {
+            const cJSON *t = cJSON_GetArrayItem(tied, k++);
+            if (cJSON_IsString(m))
+                fixture_add_bare_candidate(cands, m->valuestring, cJSON_IsString(t) ? t->valuestring : "");
+        }
+        if (k == 0)
+            fixture_add_bare_candidate(cands, "ideal", ideal->valuestring);
+    } else if (cJSON_IsString(ideal)) {
         /* the winner's text; the other candidates are known only by name */
         const char *wname = winner ? winner : "ideal";
         jsonio_add_str(o, "outcome", "win");
@@ -117,7 +145,7 @@ int fixture_evals_line(const cJSON *s, FixtureSet *set, char *err, size_t errlen
             char fallback[32];
             snprintf(fallback, sizeof fallback, "ideal-%d", k + 1);
             fixture_add_bare_candidate(cands, cJSON_IsString(name) ? name->valuestring : fallback,
-                               cJSON_IsString(m) ? m->valuestring : "");
+                                       cJSON_IsString(m) ? m->valuestring : "");
             k++;
         }
     } else {
