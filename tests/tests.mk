@@ -16,7 +16,8 @@ CRITERION_TESTS = \
 	tests/test_report \
 	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
 	tests/test_tui_pane tests/test_tui_e2e \
-	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak
+	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
+	tests/test_sessions_safe
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \
@@ -24,6 +25,8 @@ tests_libtesthelp_a_SOURCES = \
 	tests/fake/fake_scenario.c tests/fake/fake_scenario.h \
 	tests/fake/fake_wire.c tests/fake/fake_wire.h \
 	tests/harden/vchild.c tests/harden/vchild.h \
+	tests/harden/rawserver.c tests/harden/rawserver.h \
+	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
 	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
 	tests/engine_ref.c tests/engine_ref.h \

@@ -1,26 +1,20 @@
-/* outfile.c — private output files for -o (see outfile.h). */
+/* outfile.c — -o files: private and atomic (see outfile.h). */
 #include "cli/outfile.h"
 
-#include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-FILE *cli_open_output(const char *path)
-{
-    if (!path || strcmp(path, "-") == 0)
-        return stdout;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "w");
-    if (!f)
-        close(fd);
-    return f;
-}
+#include "util/atomicfile.h"
 
-int cli_close_output(FILE *f)
+int cli_write_output(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-    if (f == stdout)
-        return fflush(stdout);
-    return fclose(f);
+    if (!path || strcmp(path, "-") == 0) {
+        if ((len && fwrite(data, 1, len, stdout) != len) || fflush(stdout) != 0) {
+            snprintf(err, errlen, "writing to standard output failed: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    return atomicfile_write(path, data, len, 0600, err, errlen);
 }

@@ -1,16 +1,17 @@
-/* outfile.h — opening the file a subcommand's -o names.
+/* outfile.h — writing what a subcommand's -o names (exports, reports, JUnit).
  *
- * Exports, reports and JUnit files can hold prompts and replies of any data
- * class, so they are created private (0600) whatever the umask, like sessions. */
+ * Such files can hold prompts and replies of any data class, so they are
+ * created private (0600) whatever the umask, like sessions, and replaced
+ * atomically: a failed write (a full disk, a file size limit) leaves the
+ * previous file whole. */
 #ifndef VERSUS_CLI_OUTFILE_H
 #define VERSUS_CLI_OUTFILE_H
 
-#include <stdio.h>
+#include <stddef.h>
 
-/* stdout for NULL or "-"; else the file, created 0600 (an existing file is
- * truncated and keeps its mode). NULL with errno on failure. */
-FILE *cli_open_output(const char *path);
-/* Closes what cli_open_output returned (not stdout); 0 or EOF on a write error. */
-int cli_close_output(FILE *f);
+/* Writes data[0..len) to path (standard output for NULL or "-"): a file is
+ * written to a temporary file beside it and renamed over it, mode 0600. 0,
+ * or -1 with err saying what failed and that the previous file is unchanged. */
+int cli_write_output(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 #endif

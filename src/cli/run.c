@@ -579,7 +579,9 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
         } else {
-            fprintf(stderr, "versus: saved round %ld of session %s (%s)\n", round + 1, session->id, session->path);
+            /* others may have appended meanwhile: ours is the last one now */
+            fprintf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
+                    session->path);
         }
     }
     if (rc == CLI_EXIT_OK)

@@ -5,4 +5,5 @@ libversus_a_SOURCES += \
 	src/util/utf8.c src/util/utf8.h \
 	src/util/clock.c src/util/clock.h \
 	src/util/xdg.c src/util/xdg.h \
-	src/util/base64.c src/util/base64.h
+	src/util/base64.c src/util/base64.h \
+	src/util/atomicfile.c src/util/atomicfile.h
