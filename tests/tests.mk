@@ -6,7 +6,7 @@
 # the download server, the soak driver) and libversus.a. Adding a suite is one
 # word in CRITERION_TESTS. Criterion is needed for `make check` only.
 CRITERION_TESTS = \
-	tests/test_core tests/test_config tests/test_sse tests/test_ndjson \
+	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
 	tests/test_providers tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
 	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul \
 	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_model \

@@ -5,16 +5,17 @@
 #include "core/config.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/buf.h"
+#include "util/file.h"
 #include "core/keys.h"
 #include "util/xdg.h"
+
+#define CONFIG_MAX_FILE (4u << 20)
 
 struct Config {
     cJSON *root; /* NULL for an empty config */
@@ -71,34 +72,23 @@ Config *config_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     set_paths(cfg, path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT && !explicit_path)
-            return cfg; /* no config at all: defaults */
-        snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+    Buf b = { 0 };
+    char why[1200];
+    int rc = util_read_file(path, CONFIG_MAX_FILE, &b, why, sizeof why);
+    if (rc == UTIL_FILE_MISSING && !explicit_path)
+        return cfg; /* no config at all: defaults */
+    if (rc < 0) {
+        snprintf(err, errlen, "config %s", why);
         config_free(cfg);
         return NULL;
     }
     char perr[512];
     if (keys_check_private_file(path, perr, sizeof perr) < 0) {
         snprintf(err, errlen, "config refused: %s", perr);
-        fclose(f);
+        buf_free(&b);
         config_free(cfg);
         return NULL;
     }
-    Buf b = { 0 };
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len > (4u << 20) || buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "config %s: too large (over 4 MiB)", path);
-            fclose(f);
-            buf_free(&b);
-            config_free(cfg);
-            return NULL;
-        }
-    }
-    fclose(f);
     const char *end = NULL;
     cfg->root = cJSON_ParseWithLengthOpts(buf_str(&b), b.len, &end, 0);
     if (!cfg->root || !cJSON_IsObject(cfg->root)) {

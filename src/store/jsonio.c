@@ -2,15 +2,12 @@
 #include "store/jsonio.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/utf8.h"
@@ -128,57 +125,6 @@ bool jsonio_bool(const cJSON *obj, const char *key, bool dflt)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsBool(it) ? cJSON_IsTrue(it) : dflt;
-}
-
-char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
-{
-    /* Non-blocking open and fstat on the descriptor: a FIFO or a device
-     * named like a session is refused, never waited on. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file (%s); only plain files are read", path,
-                 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
-        close(fd);
-        return NULL;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    Buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    int bad = buf_append(&b, "", 0);
-    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > max_bytes) {
-            snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
-            bad = 1;
-        } else if (buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            bad = 1;
-        }
-    }
-    if (!bad && ferror(f)) {
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-        bad = 1;
-    }
-    fclose(f);
-    if (bad) {
-        buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return buf_steal(&b);
 }
 
 cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen)

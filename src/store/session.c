@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/atomicfile.h"
+#include "util/file.h"
 #include "util/clock.h"
 #include "util/xdg.h"
 #include "store/jsonio.h"
@@ -487,13 +488,12 @@ oom:
 
 Session *session_load(const char *path, char *err, size_t errlen)
 {
-    size_t len;
+    Buf text = { 0 };
     char e2[300];
-    char *text = jsonio_read_file(path, SESSION_MAX_FILE, &len, err, errlen);
-    if (!text)
+    if (util_read_file(path, SESSION_MAX_FILE, &text, err, errlen) < 0)
         return NULL;
-    cJSON *doc = jsonio_parse(text, len, e2, sizeof e2);
-    free(text);
+    cJSON *doc = jsonio_parse(text.data, text.len, e2, sizeof e2);
+    buf_free(&text);
     if (!doc) {
         snprintf(err, errlen, "%s: %s", path, e2);
         return NULL;
@@ -645,15 +645,14 @@ static int read_current(const char *path, cJSON **doc, Session **disk, char *err
     struct stat st;
     if (lstat(path, &st) < 0 && errno == ENOENT)
         return 0;
-    size_t len;
-    char e2[400];
-    char *text = jsonio_read_file(path, SESSION_MAX_FILE, &len, e2, sizeof e2);
-    if (text) {
-        *doc = jsonio_parse(text, len, e2, sizeof e2);
-        free(text);
+    Buf text = { 0 };
+    char e2[400] = "";
+    if (util_read_file(path, SESSION_MAX_FILE, &text, e2, sizeof e2) == UTIL_FILE_OK) {
+        *doc = jsonio_parse(text.data, text.len, e2, sizeof e2);
         if (*doc)
             *disk = session_from_json(*doc, e2, sizeof e2);
     }
+    buf_free(&text);
     if (!*disk) {
         cJSON_Delete(*doc);
         *doc = NULL;

@@ -259,7 +259,7 @@ static void sync_panes(App *a)
             pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
             s->copied = r->text.len;
         }
-        if (r->status == REPLY_ERROR && !s->error_shown) {
+        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
             char line[1024];
             if (r->http_status) {
                 snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,

@@ -69,6 +69,7 @@ static const char *state_name(const Reply *r)
     case REPLY_OK: return "done";
     case REPLY_ERROR: return "error";
     case REPLY_CANCELLED: return "cancelled";
+    case REPLY_NOT_SENT: return "not sent";
     }
     return "?";
 }
