@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
 #include "store/fixture.h"
+#include "store/outfile.h"
 
 static void export_usage(FILE *out)
 {
@@ -72,7 +72,7 @@ int cli_export(int argc, char **argv)
         buf_free(&out);
         return CLI_EXIT_USAGE;
     }
-    if (cli_write_output(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+    if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
         fprintf(stderr, "versus export: %s\n", err);
         rc = -1;
     }

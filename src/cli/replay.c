@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
 #include "util/clock.h"
 #include "core/config.h"
 #include "run/run.h"
 #include "store/candidate.h"
 #include "eval/replay.h"
+#include "store/outfile.h"
 
 static volatile sig_atomic_t replay_interrupted;
 
@@ -371,8 +371,8 @@ int cli_replay(int argc, char **argv)
         buf_printf(&out, "\n%zu cases, %zu assertions checked: %zu failing case%s, %zu with drift (%s, %.0f ms)\n",
                    set.n, checks, failed, failed == 1 ? "" : "s", drift, a.offline ? "offline" : "live", total);
     }
-    char werr[4600];
-    if (cli_write_output(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
+    char werr[4400];
+    if (outfile_write(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
         fprintf(stderr, "versus replay: %s\n", werr);
         goto out;
     }

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
 #include "eval/report.h"
+#include "store/outfile.h"
 
 static void report_usage(FILE *out)
 {
@@ -109,12 +109,11 @@ int cli_report(int argc, char **argv)
         fprintf(stderr, "versus report: out of memory\n");
         goto out;
     }
-    char werr[4600];
-    if (cli_write_output(output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
-        fprintf(stderr, "versus report: %s\n", werr);
+    if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+        fprintf(stderr, "versus report: %s\n", err);
         goto out;
     }
-    if (output && strcmp(output, "-") != 0)
+    if (strcmp(output, "-") != 0)
         fprintf(stderr, "versus report: %zu rounds (%zu labelled), %zu models → %s\n", rep.n_rounds, rep.n_labelled,
                 rep.n_models, output);
     rc = CLI_EXIT_OK;

@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/atomicfile.h"
 #include "util/file.h"
 #include "util/clock.h"
 #include "util/xdg.h"
 #include "store/jsonio.h"
+#include "store/outfile.h"
 #include "store/redact.h"
 #include "store/candidate.h"
 
@@ -562,7 +562,8 @@ static void sweep_temps(int dirfd)
     struct dirent *de;
     while ((de = readdir(dh))) {
         struct stat st;
-        if (!atomicfile_is_temp(de->d_name) || !strstr(de->d_name, ".json.tmp.") ||
+        const char *t = strstr(de->d_name, ".json.tmp.");
+        if (de->d_name[0] != '.' || !t || strlen(t) != 16 ||
             fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
         unlinkat(dirfd, de->d_name, 0);
@@ -767,7 +768,7 @@ int session_save(Session *s, char *err, size_t errlen)
         size_t len = strlen(text);
         redact_secrets(text, len);
         text[len] = '\n'; /* cJSON's terminator becomes the final newline */
-        rc = atomicfile_write(s->path, text, len + 1, 0600, err, errlen);
+        rc = outfile_replace(s->path, text, len + 1, err, errlen);
     }
     free(text);
     if (rc == 0 && adopt_merged(s, disk, keep_from) < 0) {

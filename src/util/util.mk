@@ -9,5 +9,4 @@ libversus_a_SOURCES += \
 	src/util/base64.c src/util/base64.h \
 	src/util/file.c src/util/file.h \
 	src/util/errmsg.c src/util/errmsg.h \
-	src/util/markup.c src/util/markup.h \
-	src/util/atomicfile.c src/util/atomicfile.h
+	src/util/markup.c src/util/markup.h
