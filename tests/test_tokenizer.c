@@ -360,7 +360,6 @@ static const char *const tricky[] = {
     "'s 'RE 'll contractions 12345678 3.14",
 };
 
-static bool valid_utf8(const unsigned char *s, size_t n);
 
 /* with_invalid: include the malformed-UTF-8 case (needs a token for every byte). */
 static void check_round_trip(const char *vocab, bool spm_prefix, bool with_invalid)
@@ -371,7 +370,7 @@ static void check_round_trip(const char *vocab, bool spm_prefix, bool with_inval
     Loaded l = load_path(path);
     for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
         size_t n, len = strlen(tricky[i]);
-        if (!with_invalid && !valid_utf8((const unsigned char *)tricky[i], len))
+        if (!with_invalid && !testenv_utf8_strict((const unsigned char *)tricky[i], len))
             continue;
         int *ids = encode(l.t, tricky[i], len, false, false, &n);
         Buf b = { 0 };
@@ -431,25 +430,6 @@ static void check_random_bytes(const char *vocab, bool spm_prefix)
 Test(roundtrip, spm_random_bytes_survive) { NEED_SHARED(); check_random_bytes("llama-spm", true); }
 Test(roundtrip, gpt2_random_bytes_survive) { NEED_SHARED(); check_random_bytes("gpt-2", false); }
 
-/* Strict UTF-8 check (RFC 3629). */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (!k || i + k > n)
-            return false;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) || (c == 0xF0 && s[i + 1] < 0x90) ||
-            (c == 0xF4 && s[i + 1] > 0x8F))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static void check_streaming(const char *vocab)
 {
     char rel[256], path[1024];
@@ -458,7 +438,7 @@ static void check_streaming(const char *vocab)
     Loaded l = load_path(path);
     for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
         size_t len = strlen(tricky[i]);
-        bool text_valid = valid_utf8((const unsigned char *)tricky[i], len);
+        bool text_valid = testenv_utf8_strict((const unsigned char *)tricky[i], len);
         size_t n;
         int *ids = encode(l.t, tricky[i], len, false, false, &n);
         Buf whole = { 0 }, all = { 0 }, chunk = { 0 };
@@ -469,7 +449,7 @@ static void check_streaming(const char *vocab)
             buf_reset(&chunk);
             cr_assert_eq(tokdec_push(&d, ids[k], &chunk), 0);
             if (text_valid)
-                cr_expect(valid_utf8((const unsigned char *)chunk.data, chunk.len),
+                cr_expect(testenv_utf8_strict((const unsigned char *)chunk.data, chunk.len),
                           "%s case %zu: token %zu emitted a partial character", vocab, i, k);
             buf_append(&all, buf_str(&chunk), chunk.len);
         }

@@ -191,6 +191,20 @@ static void print_reply_text(Printer *p, const Reply *r)
     print_reply_status(r);
 }
 
+/* Prints o as one JSON line on stdout (keys a provider echoed redacted) and
+ * frees it. */
+static void print_json_line(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (s) {
+        redact_secrets(s, strlen(s));
+        puts(s);
+    }
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(o);
+}
+
 static void jsonl_event(size_t i, const Reply *r, const char *type, const char *text, size_t len)
 {
     cJSON *o = cJSON_CreateObject();
@@ -203,14 +217,7 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
         cJSON_AddStringToObject(o, "text", buf_str(&clean));
         buf_free(&clean);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
-    fflush(stdout);
-    free(s);
-    cJSON_Delete(o);
+    print_json_line(o);
 }
 
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
@@ -223,14 +230,7 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
             cJSON_AddNumberToObject(o, "index", (double)i);
-            char *s = cJSON_PrintUnformatted(o);
-            if (s) {
-                redact_secrets(s, strlen(s));
-                puts(s);
-            }
-            fflush(stdout);
-            free(s);
-            cJSON_Delete(o);
+            print_json_line(o);
         }
         return;
     }
