@@ -2,8 +2,8 @@
  *
  * Parses options, builds the Request and a Run, drives it to completion
  * (Ctrl-C cancels every stream cleanly) and prints the replies as text, one
- * JSON document, or JSON Lines events. `versus models` lives here too since it
- * shares the model resolution. */
+ * JSON document, or JSON Lines events. Not for `versus models` (models.c) or
+ * the option parsing other subcommands share (options.c). */
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
