@@ -161,7 +161,12 @@ static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
-    if (r->status == REPLY_ERROR) {
+    if (r->status == REPLY_NOT_SENT) {
+        buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
+                   r->error_message ? r->error_message : "");
+        if (r->error_hint)
+            buf_printf(&b, "[hint: %s]\n", r->error_hint);
+    } else if (r->status == REPLY_ERROR) {
         if (r->http_status > 0)
             buf_printf(&b, "[error: HTTP %d %s: %s]\n", r->http_status, r->error_type ? r->error_type : "",
                        r->error_message ? r->error_message : "");
