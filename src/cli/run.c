@@ -2,8 +2,8 @@
  *
  * Parses options, builds the Request and a Run, drives it to completion
  * (Ctrl-C cancels every stream cleanly) and prints the replies as text, one
- * JSON document, or JSON Lines events. `versus models` lives here too since it
- * shares the model resolution. */
+ * JSON document, or JSON Lines events. Not for `versus models` (models.c) or
+ * the option parsing other subcommands share (options.c). */
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
@@ -199,6 +199,20 @@ static void print_reply_text(Printer *p, const Reply *r)
     print_reply_status(r);
 }
 
+/* Prints o as one JSON line on stdout (keys a provider echoed redacted) and
+ * frees it. */
+static void print_json_line(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (s) {
+        redact_secrets(s, strlen(s));
+        puts(s);
+    }
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(o);
+}
+
 static void jsonl_event(size_t i, const Reply *r, const char *type, const char *text, size_t len)
 {
     cJSON *o = cJSON_CreateObject();
@@ -211,14 +225,7 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
         cJSON_AddStringToObject(o, "text", buf_str(&clean));
         buf_free(&clean);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
-    fflush(stdout);
-    free(s);
-    cJSON_Delete(o);
+    print_json_line(o);
 }
 
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
@@ -231,14 +238,7 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
             cJSON_AddNumberToObject(o, "index", (double)i);
-            char *s = cJSON_PrintUnformatted(o);
-            if (s) {
-                redact_secrets(s, strlen(s));
-                puts(s);
-            }
-            fflush(stdout);
-            free(s);
-            cJSON_Delete(o);
+            print_json_line(o);
         }
         return;
     }
