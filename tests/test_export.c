@@ -364,7 +364,8 @@ static int run_versus(const char *args, Buf *output)
 {
     const char *bd = getenv("VERSUS_BUILDDIR");
     char bin[1024], cmd[4096], path[400], err[300];
-    snprintf(bin, sizeof bin, "%s/versus", bd ? bd : ".");
+    char here[512];
+    snprintf(bin, sizeof bin, "%s/versus", bd ? bd : getcwd(here, sizeof here) ? here : ".");
     if (access(bin, X_OK) != 0)
         cr_skip_test("the versus binary is not built");
     snprintf(cmd, sizeof cmd, "cd '%s' && XDG_DATA_HOME='%s/data' '%s' %s >'%s/out.txt' 2>&1", tmpdir, tmpdir, bin,
@@ -429,9 +430,12 @@ Test(export, replay_strict_fails_on_any_drift_from_the_recording, .init = setup,
     r->recording.http_status = 200;
     char err[300];
     Session *s = session_new(tmpdir, err, sizeof err);
-    Reply *reps[1] = { r };
+    /* a second candidate versus did not send: nothing to replay, nothing failed */
+    Reply *unsent = reply_new("anthropic:claude", "anthropic", "claude");
+    reply_not_sent(unsent, "missing_key", "ANTHROPIC_API_KEY is not set");
+    Reply *reps[2] = { r, unsent };
     Request rq = { .prompt = "hi", .params = params_default() };
-    cr_assert_eq(session_add_round(s, &rq, reps, 1, NULL, err, sizeof err), 0);
+    cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), 0);
     SessionLabel w = { .outcome = SESSION_WIN, .winner = 0 };
     cr_assert_eq(session_label_round(s, 0, &w, err, sizeof err), 0);
     FixtureSet set = { 0 };
@@ -448,4 +452,5 @@ Test(export, replay_strict_fails_on_any_drift_from_the_recording, .init = setup,
     fixture_set_free(&set);
     session_free(s);
     reply_free(r);
+    reply_free(unsent);
 }
