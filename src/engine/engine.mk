@@ -4,7 +4,10 @@
 libversus_a_SOURCES += src/providers/local.c
 libversus_a_SOURCES += \
 	src/engine/gguf.c src/engine/gguf.h \
-	src/engine/model.c src/engine/model.h \
+	src/engine/arch.c src/engine/arch.h \
+	src/engine/ops.c src/engine/ops.h \
+	src/engine/model.c src/engine/model.h src/engine/model_impl.h \
+	src/engine/forward.c src/engine/forward_ffn.c \
 	src/engine/sampler.c src/engine/sampler.h \
 	src/engine/engine.c src/engine/engine.h
 
