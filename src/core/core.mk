@@ -27,6 +27,7 @@ libversus_a_SOURCES += \
 	src/cli/cli.c src/cli/cli.h \
 	src/cli/run.c \
 	src/cli/models.c \
+	src/cli/logits.c \
 	src/cli/options.c src/cli/options.h \
 	src/cli/outfile.c src/cli/outfile.h \
 	src/cli/tui.c

@@ -1,6 +1,6 @@
 /* model_ref.c — turns a local model reference into a file path
- * (local_resolve_model, declared in providers/local.h), or says where it is
- * or would be without downloading (model_ref.h).
+ * (local_resolve_model), or says where it is or would be without
+ * downloading (model_ref_locate); see model_ref.h.
  *
  * References:
  *   "PATH.gguf"                     absolute, relative or ~/...; must exist
@@ -22,7 +22,7 @@
  * to $VERSUS_HF_ENDPOINT instead of https://huggingface.co.
  *
  * Not for loading or validating the GGUF itself (engine/gguf.c does that). */
-#include "providers/local.h"
+#include "engine/model_ref.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -34,7 +34,6 @@
 
 #include "core/xdg.h"
 #include "engine/download.h"
-#include "engine/model_ref.h"
 #include "engine/sha256.h"
 
 #define MODEL_REF_HF_ENDPOINT "https://huggingface.co"

@@ -14,6 +14,7 @@
 #include "core/reply.h"
 #include "core/request.h"
 #include "core/stream.h"
+#include "engine/model_ref.h" /* local_resolve_model */
 
 typedef struct LocalStream LocalStream;
 
@@ -22,10 +23,6 @@ typedef struct LocalOptions {
     const char *backend;    /* "auto" | "cpu" | "cuda" */
     int gpu_layers;         /* -1 = all that fit */
 } LocalOptions;
-
-/* Resolves a local model reference ("PATH.gguf", "hf://OWNER/REPO/FILE.gguf",
- * "" for the default model) to a file path; returns 0 or -1 with err. */
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen);
 
 /* Starts generating; reply->prompt_token_ids and reply->backend are filled
  * as soon as known. NULL with err filled when it can not start. */
