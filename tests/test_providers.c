@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "providers/provider.h"
 
 /* ---- recording sink ---------------------------------------------------------- */

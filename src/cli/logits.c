@@ -261,7 +261,7 @@ int cli_logits(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     char path[4096];
-    if (local_resolve_model(o.model, path, sizeof path, err, sizeof err) < 0) {
+    if (model_ref_resolve(o.model, path, sizeof path, err, sizeof err) < 0) {
         fprintf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }

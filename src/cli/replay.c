@@ -12,11 +12,11 @@
 
 #include "cli/cli.h"
 #include "cli/outfile.h"
-#include "core/clock.h"
+#include "util/clock.h"
 #include "core/config.h"
-#include "core/run.h"
+#include "run/run.h"
 #include "store/candidate.h"
-#include "store/replay.h"
+#include "eval/replay.h"
 
 static volatile sig_atomic_t replay_interrupted;
 

@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/outfile.h"
-#include "store/report.h"
+#include "eval/report.h"
 
 static void report_usage(FILE *out)
 {

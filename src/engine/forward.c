@@ -5,7 +5,6 @@
  * function per step, batched over the tokens of a prefill chunk; elementwise
  * steps are ops.h, weight products matmul.h on the mapped bytes. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,17 +13,7 @@
 #include "engine/model_impl.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "util/errmsg.h"
 
 /* ---- weight products (the only place that touches matrix bytes) ------------------ */
 
@@ -67,7 +56,7 @@ static int embedding_row(Model *m, int row, float *dst)
 {
     const GgufTensor *e = m->token_embd;
     if (quant_get_row(e->type, e->data, row, (int64_t)e->ne[0], dst) < 0) {
-        set_err(m->errbuf, sizeof m->errbuf, "cannot read row %d of token_embd.weight (%s)", row,
+        errmsg_set(m->errbuf, sizeof m->errbuf, "cannot read row %d of token_embd.weight (%s)", row,
                 gguf_type_name(e->type));
         return -1;
     }
@@ -244,13 +233,13 @@ static int forward(Model *m, const int *tokens, int n, int pos, float *all, char
 {
     const ModelConfig *c = &m->c;
     if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        set_err(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
+        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
                 pos, c->n_ctx);
         return -1;
     }
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            set_err(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
+            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
                     c->n_vocab);
             return -1;
         }
@@ -259,7 +248,7 @@ static int forward(Model *m, const int *tokens, int n, int pos, float *all, char
         T = n - done < m->batch ? n - done : m->batch;
         if (forward_chunk(m, tokens + done, T, pos + done) < 0 ||
             (all && classify(m, 0, T, all + (size_t)done * c->n_vocab) < 0)) {
-            set_err(err, errlen, "%s", m->errbuf);
+            errmsg_set(err, errlen, "%s", m->errbuf);
             return -1;
         }
     }
@@ -268,7 +257,7 @@ static int forward(Model *m, const int *tokens, int n, int pos, float *all, char
         return 0;
     }
     if (classify(m, T - 1, 1, m->logits) < 0) {
-        set_err(err, errlen, "%s", m->errbuf);
+        errmsg_set(err, errlen, "%s", m->errbuf);
         return -1;
     }
     return 0;

@@ -7,12 +7,12 @@
 #include "engine/model.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/model_impl.h"
+#include "util/errmsg.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
 
@@ -25,17 +25,6 @@
 #define MODEL_DEFAULT_CTX 4096
 #define MODEL_DEFAULT_BATCH 64
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- metadata -------------------------------------------------------------------- */
 
 static int meta_int(const GgufFile *g, const char *arch, const char *suffix, int64_t def, int64_t lo,
@@ -46,17 +35,17 @@ static int meta_int(const GgufFile *g, const char *arch, const char *suffix, int
     int64_t v = gguf_get_int(g, key, INT64_MIN);
     if (v == INT64_MIN) {
         if (gguf_find_key(g, key) >= 0) {
-            set_err(err, errlen, "metadata %s is not an integer", key);
+            errmsg_set(err, errlen, "metadata %s is not an integer", key);
             return -1;
         }
         if (def == INT64_MIN) {
-            set_err(err, errlen, "metadata %s is missing", key);
+            errmsg_set(err, errlen, "metadata %s is missing", key);
             return -1;
         }
         v = def;
     }
     if (v < lo || v > hi) {
-        set_err(err, errlen, "metadata %s = %lld is out of range (%lld to %lld)", key, (long long)v,
+        errmsg_set(err, errlen, "metadata %s = %lld is out of range (%lld to %lld)", key, (long long)v,
                 (long long)lo, (long long)hi);
         return -1;
     }
@@ -72,13 +61,13 @@ static int meta_float(const GgufFile *g, const char *arch, const char *suffix, d
     double v = gguf_get_float(g, key, NAN);
     if (isnan(v)) {
         if (gguf_find_key(g, key) >= 0) {
-            set_err(err, errlen, "metadata %s is not a number", key);
+            errmsg_set(err, errlen, "metadata %s is not a number", key);
             return -1;
         }
         v = def;
     }
     if (!(v >= lo && v <= hi)) {
-        set_err(err, errlen, "metadata %s = %g is out of range (%g to %g)", key, v, lo, hi);
+        errmsg_set(err, errlen, "metadata %s = %g is out of range (%g to %g)", key, v, lo, hi);
         return -1;
     }
     *out = (float)v;
@@ -109,14 +98,14 @@ static int read_attention(const GgufFile *g, const char *arch, ModelConfig *c, c
         meta_int(g, arch, "attention.head_count_kv", c->n_heads, 1, c->n_heads, &c->n_kv_heads, err, errlen) < 0)
         return -1;
     if (c->n_heads % c->n_kv_heads) {
-        set_err(err, errlen, "%s.attention.head_count %d is not a multiple of head_count_kv %d", arch,
+        errmsg_set(err, errlen, "%s.attention.head_count %d is not a multiple of head_count_kv %d", arch,
                 c->n_heads, c->n_kv_heads);
         return -1;
     }
     /* without key_length the head size is dim / n_heads, which must then divide */
     int64_t def_hd = c->dim % c->n_heads == 0 ? c->dim / c->n_heads : INT64_MIN;
     if (def_hd == INT64_MIN && !meta_has(g, arch, "attention.key_length")) {
-        set_err(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and "
+        errmsg_set(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and "
                 "%s.attention.key_length is missing", arch, c->dim, c->n_heads, arch);
         return -1;
     }
@@ -125,18 +114,18 @@ static int read_attention(const GgufFile *g, const char *arch, ModelConfig *c, c
         meta_int(g, arch, "attention.value_length", c->head_dim, 1, MODEL_MAX_DIM, &head_v, err, errlen) < 0)
         return -1;
     if (head_v != c->head_dim) {
-        set_err(err, errlen, "key length %d differs from value length %d: not supported", c->head_dim, head_v);
+        errmsg_set(err, errlen, "key length %d differs from value length %d: not supported", c->head_dim, head_v);
         return -1;
     }
     if (c->head_dim % 2) {
-        set_err(err, errlen, "head size %d is odd: RoPE needs pairs", c->head_dim);
+        errmsg_set(err, errlen, "head size %d is odd: RoPE needs pairs", c->head_dim);
         return -1;
     }
     int max_rot = c->head_dim < OPS_ROPE_MAX_DIMS ? c->head_dim : OPS_ROPE_MAX_DIMS;
     if (meta_int(g, arch, "rope.dimension_count", c->head_dim, 2, max_rot, &c->rope_dim, err, errlen) < 0)
         return -1;
     if (c->rope_dim % 2) {
-        set_err(err, errlen, "%s.rope.dimension_count %d is odd", arch, c->rope_dim);
+        errmsg_set(err, errlen, "%s.rope.dimension_count %d is odd", arch, c->rope_dim);
         return -1;
     }
     return 0;
@@ -162,7 +151,7 @@ static int read_rope(const GgufFile *g, const char *arch, ModelConfig *c, char *
             i++;
         if (i == sizeof kinds / sizeof kinds[0]) {
             int n = st.len > 40 ? 40 : (int)st.len;
-            set_err(err, errlen, "RoPE scaling '%.*s' is not supported (none, linear, yarn, longrope)", n, st.ptr);
+            errmsg_set(err, errlen, "RoPE scaling '%.*s' is not supported (none, linear, yarn, longrope)", n, st.ptr);
             return -1;
         }
         c->rope_scaling = kinds[i].s;
@@ -193,13 +182,13 @@ static int read_experts(const GgufFile *g, const char *arch, ModelConfig *c, cha
         meta_int(g, arch, "expert_used_count", 0, 0, c->n_expert, &c->n_expert_used, err, errlen) < 0)
         return -1;
     if (c->arch->moe && c->n_expert == 0) {
-        set_err(err, errlen, "metadata %s.expert_count is missing (%s is a mixture of experts)", arch, arch);
+        errmsg_set(err, errlen, "metadata %s.expert_count is missing (%s is a mixture of experts)", arch, arch);
         return -1;
     }
     if (c->n_expert == 0)
         return 0;
     if (c->n_expert_used == 0) {
-        set_err(err, errlen, "metadata %s.expert_used_count is missing or 0", arch);
+        errmsg_set(err, errlen, "metadata %s.expert_used_count is missing or 0", arch);
         return -1;
     }
     int def = c->hidden_dim / c->n_expert_used;
@@ -228,7 +217,7 @@ static int read_swa(const GgufFile *g, const char *arch, ModelConfig *c, bool *l
     int64_t n = gguf_array_len(g, key, &et);
     if (n >= 0) { /* one flag per layer */
         if (n != c->n_layers || (et != GGUF_TYPE_BOOL && et != GGUF_TYPE_INT8 && et != GGUF_TYPE_UINT8)) {
-            set_err(err, errlen, "metadata %s must hold %d booleans", key, c->n_layers);
+            errmsg_set(err, errlen, "metadata %s must hold %d booleans", key, c->n_layers);
             return -1;
         }
         const unsigned char *f = gguf_array_data(g, key);
@@ -250,7 +239,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
 {
     GgufString a = gguf_get_string(g, "general.architecture");
     if (!a.ptr) {
-        set_err(err, errlen, "metadata general.architecture is missing");
+        errmsg_set(err, errlen, "metadata general.architecture is missing");
         return -1;
     }
     c->arch = arch_find(a.ptr, a.len);
@@ -258,7 +247,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
         char names[256];
         arch_names(names, sizeof names);
         int n = a.len > 40 ? 40 : (int)a.len;
-        set_err(err, errlen, "unsupported architecture '%.*s' (supported: %s)", n, a.ptr, names);
+        errmsg_set(err, errlen, "unsupported architecture '%.*s' (supported: %s)", n, a.ptr, names);
         return -1;
     }
     c->rope_type = c->arch->neox ? MODEL_ROPE_NEOX : MODEL_ROPE_NORM;
@@ -284,26 +273,26 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     c->attn_scale = 1.0f / sqrtf((float)(by_dim ? c->dim / c->n_heads : c->head_dim));
     *layer_swa = calloc((size_t)c->n_layers, sizeof **layer_swa);
     if (!*layer_swa) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     if (read_swa(g, arch, c, *layer_swa, err, errlen) < 0)
         return -1;
     const GgufTensor *te = gguf_find_tensor(g, "token_embd.weight");
     if (!te) {
-        set_err(err, errlen, "tensor 'token_embd.weight' is missing");
+        errmsg_set(err, errlen, "tensor 'token_embd.weight' is missing");
         return -1;
     }
     if (te->n_dims != 2 || te->ne[0] != (uint64_t)c->dim || te->ne[1] < 1 || te->ne[1] > MODEL_MAX_VOCAB) {
         char have[96];
-        set_err(err, errlen, "tensor 'token_embd.weight' has shape %s, expected [%d, n_vocab]",
+        errmsg_set(err, errlen, "tensor 'token_embd.weight' has shape %s, expected [%d, n_vocab]",
                 shape_str(te, have, sizeof have), c->dim);
         return -1;
     }
     c->n_vocab = (int)te->ne[1];
     c->tied_output = gguf_find_tensor(g, "output.weight") == NULL;
     if (c->tied_output && c->arch->output_required) {
-        set_err(err, errlen, "tensor 'output.weight' is missing (%s does not tie it to the embeddings)", arch);
+        errmsg_set(err, errlen, "tensor 'output.weight' is missing (%s does not tie it to the embeddings)", arch);
         return -1;
     }
     int n_ctx = opt && opt->n_ctx > 0 ? opt->n_ctx : MODEL_DEFAULT_CTX;
@@ -334,7 +323,7 @@ static const GgufTensor *need(Loader *ld, const char *name, uint64_t ne0, uint64
     const GgufTensor *t = gguf_find_tensor(ld->g, name);
     if (!t) {
         if (!optional) {
-            set_err(ld->err, ld->errlen, "tensor '%s' is missing", name);
+            errmsg_set(ld->err, ld->errlen, "tensor '%s' is missing", name);
             ld->rc = -1;
         }
         return NULL;
@@ -349,13 +338,13 @@ static const GgufTensor *need(Loader *ld, const char *name, uint64_t ne0, uint64
             snprintf(exp, sizeof exp, "[%llu, %llu]", (unsigned long long)ne0, (unsigned long long)ne1);
         else
             snprintf(exp, sizeof exp, "[%llu]", (unsigned long long)ne0);
-        set_err(ld->err, ld->errlen, "tensor '%s' has shape %s, expected %s", name, shape_str(t, have, sizeof have),
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' has shape %s, expected %s", name, shape_str(t, have, sizeof have),
                 exp);
         ld->rc = -1;
         return NULL;
     }
     if (kind == TK_VEC ? t->type != GGML_TYPE_F32 : !quant_type_supported(t->type)) {
-        set_err(ld->err, ld->errlen, "tensor '%s' has type %s, which is not supported%s", name,
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' has type %s, which is not supported%s", name,
                 gguf_type_name(t->type), kind == TK_VEC ? " (norms and biases must be F32)" : "");
         ld->rc = -1;
         return NULL;
@@ -368,7 +357,7 @@ static const GgufTensor *need(Loader *ld, const char *name, uint64_t ne0, uint64
 static void refuse_extra(Loader *ld, const char *name, const char *what)
 {
     if (ld->rc == 0 && gguf_find_tensor(ld->g, name)) {
-        set_err(ld->err, ld->errlen, "tensor '%s' (%s) is not supported for this architecture", name, what);
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' (%s) is not supported for this architecture", name, what);
         ld->rc = -1;
     }
 }
@@ -498,7 +487,7 @@ static int load_tensors(Model *m, const bool *layer_swa, char *err, size_t errle
                       attn_factor, c->rope_ctx_orig, 32.0f, 1.0f) < 0 ||
         ops_rope_init(&m->rope_swa, c->rope_dim, neox, c->rope_freq_base_swa, sscale,
                       c->arch->swa_plain_rope ? NULL : factors, sext, sattn, c->rope_ctx_orig, 32.0f, 1.0f) < 0) {
-        set_err(err, errlen, "bad RoPE parameters (%d rotated dimensions)", c->rope_dim);
+        errmsg_set(err, errlen, "bad RoPE parameters (%d rotated dimensions)", c->rope_dim);
         return -1;
     }
     ops_rope_inv_freq(&m->rope, m->inv_freq);
@@ -513,7 +502,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     Model *m = calloc(1, sizeof *m);
     bool *layer_swa = NULL;
     if (!m) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     m->g = g;
@@ -524,7 +513,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     const ModelConfig *c = &m->c;
     m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
     if (!m->layers) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     if (load_tensors(m, layer_swa, err, errlen) < 0)
@@ -566,7 +555,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     if (!m->key_cache || !m->value_cache || !m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
         !m->hb2 || !m->att || !m->logits || (fused && !m->qkv) ||
         (c->n_expert && (!m->moe_logits || !m->moe_sel || !m->moe_w || !m->moe_in || !m->moe_out || !m->moe_rows))) {
-        set_err(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
+        errmsg_set(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
                 2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
         goto fail;
     }

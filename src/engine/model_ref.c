@@ -1,6 +1,6 @@
 /* model_ref.c — turns a local model reference into a file path
- * (local_resolve_model), or says where it is or would be without
- * downloading (model_ref_locate); see model_ref.h.
+ * (model_ref_resolve), or says where it is or would be without
+ * downloading (model_ref_locate).
  *
  * References:
  *   "PATH.gguf"                     absolute, relative or ~/...; must exist
@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/xdg.h"
+#include "util/xdg.h"
 #include "engine/download.h"
 #include "engine/sha256.h"
 
@@ -309,7 +309,7 @@ int model_ref_locate(const char *ref, char *path, size_t pathlen, char *err, siz
 
 const char *model_ref_default(void) { return MODEL_REF_DEFAULT->ref; }
 
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+int model_ref_resolve(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
 {
     ref = effective_ref(ref);
     if (strncmp(ref, "hf://", 5) == 0)

@@ -14,7 +14,6 @@
 #include "core/reply.h"
 #include "core/request.h"
 #include "core/stream.h"
-#include "engine/model_ref.h" /* local_resolve_model */
 
 typedef struct LocalStream LocalStream;
 

@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/xdg.h"
+#include "util/file.h"
+#include "util/clock.h"
+#include "util/xdg.h"
 #include "store/jsonio.h"
 #include "store/redact.h"
 #include "store/candidate.h"
@@ -474,13 +475,12 @@ oom:
 
 Session *session_load(const char *path, char *err, size_t errlen)
 {
-    size_t len;
+    Buf text = { 0 };
     char e2[300];
-    char *text = jsonio_read_file(path, SESSION_MAX_FILE, &len, err, errlen);
-    if (!text)
+    if (util_read_file(path, SESSION_MAX_FILE, &text, err, errlen) < 0)
         return NULL;
-    cJSON *doc = jsonio_parse(text, len, e2, sizeof e2);
-    free(text);
+    cJSON *doc = jsonio_parse(text.data, text.len, e2, sizeof e2);
+    buf_free(&text);
     if (!doc) {
         snprintf(err, errlen, "%s: %s", path, e2);
         return NULL;

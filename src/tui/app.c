@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/xdg.h"
+#include "util/clock.h"
+#include "util/xdg.h"
 #include "tui/app_state.h"
 #include "tui/commands.h"
 #include "tui/diff.h"
-#include "tui/keys.h"
+#include "tui/keymap.h"
 #include "tui/library.h"
 #include "tui/osc52.h"
 #include "tui/prompt.h"
@@ -259,7 +259,7 @@ static void sync_panes(App *a)
             pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
             s->copied = r->text.len;
         }
-        if (r->status == REPLY_ERROR && !s->error_shown) {
+        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
             char line[1024];
             if (r->http_status) {
                 snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
@@ -350,7 +350,7 @@ static void finish_label(App *a)
 static void open_help(App *a)
 {
     size_t n;
-    const char *const *lines = keys_help_lines(&n);
+    const char *const *lines = keymap_help_lines(&n);
     pane_free(a->overlay_pane);
     a->overlay_pane = pane_new(a->cols > 2 ? a->cols - 2 : 1);
     if (!a->overlay_pane)
@@ -481,7 +481,7 @@ static void set_models(App *a, const Command *c)
     for (int i = 0; i < c->argc; i++) {
         ModelTarget t;
         char err[512];
-        if (config_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
+        if (target_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
             app_message(a, true, "%s: %s", c->argv[i], err);
             for (int k = 0; k < i; k++)
                 free(specs[k]);
@@ -695,27 +695,27 @@ static void handle_resize(App *a)
 static void do_action(App *a, KeyAction act, int digit)
 {
     switch (act) {
-    case KEYS_NONE: break;
-    case KEYS_FOCUS_NEXT:
+    case KEYMAP_NONE: break;
+    case KEYMAP_FOCUS_NEXT:
         a->focus = a->focus + 1 >= (int)a->n ? -1 : a->focus + 1;
         if (a->zoom >= 0 && a->focus >= 0)
             a->zoom = a->focus;
         draw_relayout(a);
         break;
-    case KEYS_FOCUS_PREV:
+    case KEYMAP_FOCUS_PREV:
         a->focus = a->focus < 0 ? (int)a->n - 1 : a->focus - 1;
         if (a->zoom >= 0 && a->focus >= 0)
             a->zoom = a->focus;
         draw_relayout(a);
         break;
-    case KEYS_FOCUS_PROMPT: a->focus = -1; break;
-    case KEYS_LINE_UP: scroll_panes(a, -1, 0); break;
-    case KEYS_LINE_DOWN: scroll_panes(a, 1, 0); break;
-    case KEYS_PAGE_UP: scroll_panes(a, -1, 1); break;
-    case KEYS_PAGE_DOWN: scroll_panes(a, 1, 1); break;
-    case KEYS_TOP: scroll_edge(a, true); break;
-    case KEYS_BOTTOM: scroll_edge(a, false); break;
-    case KEYS_CANCEL:
+    case KEYMAP_FOCUS_PROMPT: a->focus = -1; break;
+    case KEYMAP_LINE_UP: scroll_panes(a, -1, 0); break;
+    case KEYMAP_LINE_DOWN: scroll_panes(a, 1, 0); break;
+    case KEYMAP_PAGE_UP: scroll_panes(a, -1, 1); break;
+    case KEYMAP_PAGE_DOWN: scroll_panes(a, 1, 1); break;
+    case KEYMAP_TOP: scroll_edge(a, true); break;
+    case KEYMAP_BOTTOM: scroll_edge(a, false); break;
+    case KEYMAP_CANCEL:
         if (streaming(a)) {
             run_cancel(a->run);
             app_message(a, false, "cancelled");
@@ -725,7 +725,7 @@ static void do_action(App *a, KeyAction act, int digit)
             a->focus = -1;
         }
         break;
-    case KEYS_INTERRUPT:
+    case KEYMAP_INTERRUPT:
         if (streaming(a)) {
             run_cancel(a->run);
             app_message(a, false, "cancelled");
@@ -735,7 +735,7 @@ static void do_action(App *a, KeyAction act, int digit)
             prompt_set_line("");
         }
         break;
-    case KEYS_RERUN:
+    case KEYMAP_RERUN:
         if (!a->prompt) {
             app_message(a, true, "nothing to rerun yet");
         } else {
@@ -746,28 +746,28 @@ static void do_action(App *a, KeyAction act, int digit)
             }
         }
         break;
-    case KEYS_QUIT: a->quit = true; break;
-    case KEYS_HELP: open_help(a); break;
-    case KEYS_ZOOM:
+    case KEYMAP_QUIT: a->quit = true; break;
+    case KEYMAP_HELP: open_help(a); break;
+    case KEYMAP_ZOOM:
         if (a->zoom >= 0)
             a->zoom = -1;
         else if (a->n > 0)
             a->zoom = a->focus >= 0 ? a->focus : 0;
         draw_relayout(a);
         break;
-    case KEYS_LAYOUT:
+    case KEYMAP_LAYOUT:
         a->mode = a->mode == LAYOUT_AUTO ? LAYOUT_COLUMNS : a->mode == LAYOUT_COLUMNS ? LAYOUT_ROWS : LAYOUT_AUTO;
         app_message(a, false, "layout: %s",
                     a->mode == LAYOUT_AUTO ? "auto" : a->mode == LAYOUT_COLUMNS ? "columns" : "rows");
         draw_relayout(a);
         break;
-    case KEYS_DIFF: open_diff(a); break;
-    case KEYS_COPY: copy_focused(a); break;
-    case KEYS_REDRAW:
+    case KEYMAP_DIFF: open_diff(a); break;
+    case KEYMAP_COPY: copy_focused(a); break;
+    case KEYMAP_REDRAW:
         clearok(curscr, TRUE);
         a->full_redraw = true;
         break;
-    case KEYS_DIGIT:
+    case KEYMAP_DIGIT:
         if (app_label_pending(a)) {
             if (digit > (int)a->n)
                 app_message(a, true, "there is no pane %d", digit);
@@ -780,8 +780,8 @@ static void do_action(App *a, KeyAction act, int digit)
             draw_relayout(a);
         }
         break;
-    case KEYS_TIE: begin_label(a, SESSION_TIE, -1); break;
-    case KEYS_BAD: begin_label(a, SESSION_BOTH_BAD, -1); break;
+    case KEYMAP_TIE: begin_label(a, SESSION_TIE, -1); break;
+    case KEYMAP_BAD: begin_label(a, SESSION_BOTH_BAD, -1); break;
     }
     a->dirty = true;
 }
@@ -876,7 +876,7 @@ static void handle_key_inner(App *a, int ch)
     /* while a note or category is typed, only Esc/Ctrl-C/PgUp/PgDn are keys */
     if (a->label_stage != LABEL_NONE) {
         if (ch == 27 || ch == 3)
-            do_action(a, ch == 27 ? KEYS_CANCEL : KEYS_INTERRUPT, 0);
+            do_action(a, ch == 27 ? KEYMAP_CANCEL : KEYMAP_INTERRUPT, 0);
         else if (ch == KEY_PPAGE || ch == KEY_NPAGE)
             scroll_panes(a, ch == KEY_PPAGE ? -1 : 1, 1);
         else
@@ -894,16 +894,16 @@ static void handle_key_inner(App *a, int ch)
         return;
     }
     int digit = 0;
-    KeyAction act = keys_lookup(ch, pane_focus, empty, &digit);
+    KeyAction act = keymap_lookup(ch, pane_focus, empty, &digit);
     /* from the prompt, label keys act only when a round awaits a label, so
      * that prompts may start with a digit, "t" or "b" */
-    if (!pane_focus && (act == KEYS_DIGIT || act == KEYS_TIE || act == KEYS_BAD) && !app_label_pending(a))
-        act = KEYS_NONE;
-    if ((act == KEYS_TIE || act == KEYS_BAD) && !app_label_pending(a)) {
+    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD) && !app_label_pending(a))
+        act = KEYMAP_NONE;
+    if ((act == KEYMAP_TIE || act == KEYMAP_BAD) && !app_label_pending(a)) {
         app_message(a, true, "%s", streaming(a) ? "wait for the round to finish (Esc cancels it)" : "no round to label");
         return;
     }
-    if (act != KEYS_NONE) {
+    if (act != KEYMAP_NONE) {
         do_action(a, act, digit);
         return;
     }
@@ -932,7 +932,7 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
         }
         for (size_t i = 0; i < opt->n_specs && i < LAYOUT_MAX_PANES; i++) {
             ModelTarget t;
-            if (config_resolve(a->cfg, opt->specs[i], &t, err, errlen) < 0) {
+            if (target_resolve(a->cfg, opt->specs[i], &t, err, errlen) < 0) {
                 char e2[512];
                 snprintf(e2, sizeof e2, "%s", err);
                 snprintf(err, errlen, "%s: %s", opt->specs[i], e2);

@@ -5,7 +5,7 @@
  * SIGWINCH self-pipe as extra fds) drives streams, keys and redraws.
  * Labelled rounds are saved through the session store after every round and
  * every label. Nothing here talks to a provider: everything goes through
- * core/run.h, exactly as `versus run` does. */
+ * run/run.h, exactly as `versus run` does. */
 #ifndef VERSUS_APP_H
 #define VERSUS_APP_H
 

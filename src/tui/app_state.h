@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 #include "core/request.h"
-#include "core/run.h"
+#include "run/run.h"
 #include "store/session.h"
 #include "tui/layout.h"
 #include "tui/pane.h"

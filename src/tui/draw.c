@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "tui/app_state.h"
 #include "tui/prompt.h"
 #include "tui/wrap.h"
@@ -69,6 +69,7 @@ static const char *state_name(const Reply *r)
     case REPLY_OK: return "done";
     case REPLY_ERROR: return "error";
     case REPLY_CANCELLED: return "cancelled";
+    case REPLY_NOT_SENT: return "not sent";
     }
     return "?";
 }

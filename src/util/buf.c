@@ -1,5 +1,5 @@
 /* buf.c — growable NUL-terminated byte buffer (see buf.h). */
-#include "core/buf.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* policy.c — routing policies: parsing, routing, and checking against
  * labelled cases with quality/cost figures and the RouteLLM threshold curve
  * (see policy.h). Not for running models: `policy check` makes no API calls. */
-#include "store/policy.h"
+#include "eval/policy.h"
 
 #include <math.h>
 #include <regex.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "providers/provider.h"
 #include "store/jsonio.h"
 
@@ -243,13 +244,12 @@ fail:
 
 Policy *policy_load(const char *path, char *err, size_t errlen)
 {
-    size_t len;
+    Buf text = { 0 };
     char e2[600];
-    char *text = jsonio_read_file(path, POLICY_MAX_FILE, &len, err, errlen);
-    if (!text)
+    if (util_read_file(path, POLICY_MAX_FILE, &text, err, errlen) < 0)
         return NULL;
-    Policy *p = policy_parse(text, len, e2, sizeof e2);
-    free(text);
+    Policy *p = policy_parse(text.data, text.len, e2, sizeof e2);
+    buf_free(&text);
     if (!p)
         snprintf(err, errlen, "%s: %s", path, e2);
     return p;

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "store/fixture.h"
 
 #define POLICY_FORMAT_VERSION 1

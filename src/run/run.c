@@ -6,7 +6,7 @@
  * decoders, decoders emit StreamEvents into the Reply, failures stay inside
  * their own stream. Retries (408/409/429/5xx/529, before any token) are
  * scheduled here, honouring retry-after. */
-#include "core/run.h"
+#include "run/run.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +15,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "core/keys.h"
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
 #include "net/http.h"
+#include "engine/model_ref.h"
 #include "providers/provider.h"
 
 #define RUN_ERROR_BODY_MAX (256u * 1024u)
@@ -81,6 +82,8 @@ static void notify(RunStream *s, const StreamEvent *ev)
 
 static void update_cost(RunStream *s)
 {
+    if (!reply_was_sent(s->reply))
+        return; /* nothing was sent: no cost, not even $0 */
     if (s->price_known)
         s->reply->metrics.cost_usd = prices_cost(&s->price, s->target.kind, &s->reply->usage);
     else if (s->reply->usage.reported_cost_usd >= 0)
@@ -108,7 +111,7 @@ static void stream_finalise(RunStream *s)
     update_cost(s);
     /* A CUDA engine sends its own sample while the model is still on the
      * device; reading now (after it freed the GPU) would understate it. */
-    if (!(s->reply->vram_known && strcmp(s->reply->backend, "cuda") == 0))
+    if (reply_was_sent(s->reply) && !(s->reply->vram_known && strcmp(s->reply->backend, "cuda") == 0))
         update_vram(s);
     notify(s, NULL);
 }
@@ -121,6 +124,16 @@ static void fail(RunStream *s, int http_status, const char *type, const char *me
     if (hint)
         reply_set_hint(s->reply, hint);
     stream_finalise(s);
+}
+
+/* Nothing was (or will be) sent: REPLY_NOT_SENT with the reason. */
+static void refuse(RunStream *s, const char *type, const char *message, const char *hint)
+{
+    if (reply_is_final(s->reply))
+        return;
+    reply_not_sent(s->reply, type, message);
+    if (hint)
+        reply_set_hint(s->reply, hint);
 }
 
 static void on_event(void *user, const StreamEvent *ev)
@@ -154,10 +167,10 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
     s->run = run;
     s->retry_after_s = -1;
     ModelTarget *t = &s->target;
-    if (config_resolve(run->cfg, spec, t, err, sizeof err) < 0) {
+    if (target_resolve(run->cfg, spec, t, err, sizeof err) < 0) {
         s->reply = reply_new(spec, "", "");
         if (s->reply)
-            reply_fail(s->reply, 0, "config", err, clock_now_ms());
+            reply_not_sent(s->reply, "config", err);
         return;
     }
     s->reply = reply_new(spec, t->provider, t->model);
@@ -174,9 +187,8 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         snprintf(err, sizeof err,
                  "refused: this round is marked restricted and %s is outside the data perimeter; nothing was sent",
                  spec);
-        reply_fail(s->reply, 0, "sensitivity", err,
-                   clock_now_ms());
-        reply_set_hint(s->reply, "use a local: model, or a loopback/private server marked \"inside_perimeter\": true in the config");
+        refuse(s, "sensitivity", err,
+               "use a local: model, or a loopback/private server marked \"inside_perimeter\": true in the config");
         return;
     }
     if (is_local) {
@@ -188,14 +200,14 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         int missing = 0;
         s->api_key = keys_read(t->key_env, t->key_file, &missing, err, sizeof err);
         if (!s->api_key && !(missing && !s->ops->closed)) {
-            reply_fail(s->reply, 0, "missing_key", err, clock_now_ms());
+            refuse(s, "missing_key", err, NULL);
             return;
         }
     }
     ProviderTarget pt = { .ops = s->ops, .name = t->provider, .model = t->model,
                           .base_url = t->base_url, .api_key = s->api_key };
     if (s->ops->build_request(&pt, &run->rq, &s->spec, err, sizeof err) < 0) {
-        reply_fail(s->reply, 0, "request", err, clock_now_ms());
+        refuse(s, "request", err, NULL);
         return;
     }
     s->startable = true;
@@ -442,22 +454,27 @@ static void start_transfer(RunStream *s)
     }
     HttpCallbacks cb = { .on_header = on_header, .on_body = on_body, .on_done = on_done };
     s->transfer = http_start(run->http, &s->spec, &ho, &cb, s, err, sizeof err);
-    if (!s->transfer)
+    if (!s->transfer && s->reply->attempts == 1) {
+        refuse(s, "transfer", err, NULL); /* the first attempt never left */
+        stream_finalise(s);
+    } else if (!s->transfer) {
         fail(s, 0, "transfer", err, NULL);
+    }
 }
 
 static void start_local(RunStream *s)
 {
     char path[4096], err[512];
+    if (model_ref_resolve(s->target.model, path, sizeof path, err, sizeof err) < 0) {
+        refuse(s, "model", err, NULL); /* never started: no time, no cost */
+        stream_finalise(s);
+        return;
+    }
     double now = clock_now_ms();
     s->first_start_ms = now;
     reply_start(s->reply, now);
     update_cost(s);
     update_vram(s);
-    if (local_resolve_model(s->target.model, path, sizeof path, err, sizeof err) < 0) {
-        fail(s, 0, "model", err, NULL);
-        return;
-    }
     s->local = local_stream_start(path, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
     if (!s->local)
         fail(s, 0, "engine", err, NULL);
@@ -468,8 +485,11 @@ int run_start(Run *run)
     char err[256];
     run->http = http_new(err, sizeof err);
     if (!run->http) {
-        for (size_t i = 0; i < run->n; i++)
-            fail(&run->streams[i], 0, "transfer", err, NULL);
+        for (size_t i = 0; i < run->n; i++) {
+            RunStream *s = &run->streams[i];
+            refuse(s, "transfer", err, NULL); /* those refused in run_new keep their reason */
+            stream_finalise(s);
+        }
         return -1;
     }
     for (size_t i = 0; i < run->n; i++) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "providers/target.h"
 #include "core/reply.h"
 #include "core/request.h"
 #include "providers/local.h"

@@ -1,6 +1,6 @@
 /* replay.c — offline replay through the real decoders, assertion checking,
  * drift and JUnit output (see replay.h). */
-#include "store/replay.h"
+#include "eval/replay.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
+#include "util/markup.h"
 #include "providers/provider.h"
 #include "store/candidate.h"
 
@@ -239,25 +240,6 @@ int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool refe
     return 0;
 }
 
-static void xml_text(Buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '&': buf_puts(b, "&amp;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&apos;"); break;
-        default:
-            /* XML 1.0 allows no control characters but tab, LF, CR */
-            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
-                buf_puts(b, "?");
-            else
-                buf_append(b, s, 1);
-        }
-    }
-}
-
 int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double total_ms, Buf *b)
 {
     size_t failures = 0;
@@ -273,9 +255,9 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
         char fallback[32];
         snprintf(fallback, sizeof fallback, "case %zu", i + 1);
         buf_puts(b, "    <testcase classname=\"");
-        xml_text(b, c->r.category ? c->r.category : "versus");
+        markup_escape(b, c->r.category ? c->r.category : "versus");
         buf_puts(b, "\" name=\"");
-        xml_text(b, c->id ? c->id : fallback);
+        markup_escape(b, c->id ? c->id : fallback);
         buf_printf(b, "\" time=\"%.3f\"", r->elapsed_ms / 1000);
         if (!r->failed && !r->drift && !r->n_checks) {
             buf_puts(b, ">\n      <system-out>no assertion applies</system-out>\n    </testcase>\n");
@@ -293,7 +275,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
                 Buf line = { 0 };
                 buf_printf(&line, "%s: %s: %s\n", r->cands[ch->candidate].reply->spec, assertion_kind_name(a->kind),
                            ch->why);
-                xml_text(b, buf_str(&line));
+                markup_escape(b, buf_str(&line));
                 buf_free(&line);
             }
             buf_puts(b, "</failure>\n");
@@ -306,7 +288,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
                     Buf line = { 0 };
                     buf_printf(&line, "drift: %s%s%s\n", rc->reply->spec, rc->text_drift ? " text changed" : "",
                                rc->status_drift ? " status changed" : "");
-                    xml_text(b, buf_str(&line));
+                    markup_escape(b, buf_str(&line));
                     buf_free(&line);
                 }
             }

@@ -1,5 +1,5 @@
 /* utf8.c — UTF-8 validation and repair (see utf8.h). */
-#include "core/utf8.h"
+#include "util/utf8.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* base64.c — RFC 4648 base64 encode/decode (see base64.h). */
-#include "store/base64.h"
+#include "util/base64.h"
 
 #include <stdint.h>
 #include <stdlib.h>

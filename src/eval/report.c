@@ -1,13 +1,14 @@
 /* report.c — building the per-model report and rendering it as HTML (inline
  * SVG) or Markdown (see report.h). */
-#include "store/report.h"
+#include "eval/report.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/bradley_terry.h"
+#include "eval/bradley_terry.h"
+#include "util/markup.h"
 
 ReportOptions report_options_default(void)
 {
@@ -229,21 +230,8 @@ double report_pair_rate(const Report *r, size_t i, size_t j)
 
 /* ---- rendering ----------------------------------------------------------------- */
 
-static void esc(Buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '&': buf_puts(b, "&amp;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        default: buf_append(b, s, 1);
-        }
-    }
-}
-
 /* Markdown table cells: pipes and newlines would break the row. */
-static void md_cell(Buf *b, const char *s)
+static int md_cell(Buf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '|')
@@ -257,6 +245,7 @@ static void md_cell(Buf *b, const char *s)
         else
             buf_append(b, s, 1);
     }
+    return 0;
 }
 
 static void num(Buf *b, double v, const char *fmt, const char *unknown)
@@ -290,14 +279,14 @@ static void svg_bars(Buf *b, const Report *r, const char *caption, const double 
     double span = vmax - vmin > 0 ? vmax - vmin : 1;
     double h = pad * 2 + row * (double)r->n_models;
     buf_printf(b, "<figure><figcaption>");
-    esc(b, caption);
+    markup_escape(b, caption);
     buf_printf(b, "</figcaption>\n<svg role=\"img\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n",
                label_w + bar_w + 90, h, label_w + bar_w + 90, h);
     double x0 = label_w + (base - vmin) / span * bar_w;
     for (size_t m = 0; m < r->n_models; m++) {
         double y = pad + row * (double)m;
         buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", label_w - 6, y + row * 0.65);
-        esc(b, r->models[m].spec);
+        markup_escape(b, r->models[m].spec);
         buf_puts(b, "</text>");
         if (isfinite(v[m])) {
             double x1 = label_w + (v[m] - vmin) / span * bar_w;
@@ -324,10 +313,10 @@ static void svg_bars(Buf *b, const Report *r, const char *caption, const double 
  * Markdown: open + cell + sep + cell ... + close. */
 typedef struct RowStyle {
     const char *open, *sep, *close;
-    void (*text)(Buf *b, const char *s); /* a text cell, escaped */
+    int (*text)(Buf *b, const char *s); /* a text cell, escaped */
 } RowStyle;
 
-static const RowStyle html_row = { "<tr><td>", "</td><td>", "</td></tr>\n", esc };
+static const RowStyle html_row = { "<tr><td>", "</td><td>", "</td></tr>\n", markup_escape };
 static const RowStyle md_row = { "| ", " | ", " |\n", md_cell };
 
 static void counts_row(Buf *b, const RowStyle *st, const char *name, const ReportCounts *c)
@@ -385,7 +374,7 @@ int report_html(const Report *r, const char *title, Buf *b)
         return -1;
     double *lo = v + n, *hi = v + 2 * n;
     buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
-    esc(b, title);
+    markup_escape(b, title);
     buf_puts(b, "</title>\n<style>\n"
                 "body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1000px;padding:0 1em;color:#222}\n"
                 "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\n"
@@ -393,7 +382,7 @@ int report_html(const Report *r, const char *title, Buf *b)
                 "svg text{font:13px system-ui,sans-serif;fill:#222}.bar{fill:#4a7fb5}.ci{stroke:#111;stroke-width:2}\n"
                 "figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}.note{color:#666;font-size:13px}\n"
                 "</style></head><body>\n<h1>");
-    esc(b, title);
+    markup_escape(b, title);
     buf_printf(b, "</h1>\n<p>%zu rounds, %zu labelled, %zu models.</p>\n", r->n_rounds, r->n_labelled, n);
 
     buf_puts(b, "<h2>Ratings</h2>\n");
@@ -417,7 +406,7 @@ int report_html(const Report *r, const char *title, Buf *b)
     svg_bars(b, r, "Win rate (%, ties half)", v, NULL, NULL, 0, "%.0f%%");
     for (size_t c = 0; c < r->n_categories; c++) {
         buf_puts(b, "<h3>Category: ");
-        esc(b, r->categories[c]);
+        markup_escape(b, r->categories[c]);
         buf_puts(b, "</h3>\n<table><tr><th>model</th><th>wins</th><th>ties</th><th>losses</th><th>both bad</th>"
                     "<th>win rate</th></tr>\n");
         for (size_t m = 0; m < n; m++)
@@ -429,7 +418,7 @@ int report_html(const Report *r, const char *title, Buf *b)
                 "<table><tr><th></th>");
     for (size_t j = 0; j < n; j++) {
         buf_puts(b, "<th>");
-        esc(b, r->models[j].spec);
+        markup_escape(b, r->models[j].spec);
         buf_puts(b, "</th>");
     }
     buf_puts(b, "</tr>\n");

@@ -1,5 +1,5 @@
 /* bradley_terry.c — MM fit and bootstrap for Bradley-Terry ratings (see bradley_terry.h). */
-#include "store/bradley_terry.h"
+#include "eval/bradley_terry.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* xdg.c — XDG base directories for versus's files (see xdg.h). */
-#include "core/xdg.h"
+#include "util/xdg.h"
 
 #include <errno.h>
 #include <stdio.h>

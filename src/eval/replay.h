@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "store/fixture.h"
 
 /* Decodes rec's recording into a new final Reply. NULL with err when it has

@@ -1,5 +1,5 @@
 /* clock.c — monotonic and wall clocks (see clock.h). */
-#include "core/clock.h"
+#include "util/clock.h"
 
 #include <time.h>
 
