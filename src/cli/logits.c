@@ -289,7 +289,14 @@ int cli_logits(int argc, char **argv)
     int rc = CLI_EXIT_OK, k = o.top < c->n_vocab ? o.top : c->n_vocab;
     int *best = NULL;
     float *val = NULL;
-    if (n > (size_t)c->n_ctx) {
+    size_t bad = 0;
+    while (bad < n && ids[bad] < c->n_vocab)
+        bad++;
+    if (bad < n) {
+        fprintf(stderr, "versus logits: token id %d (at index %zu) is outside the vocabulary (%d ids)\n", ids[bad],
+                bad, c->n_vocab);
+        rc = CLI_EXIT_USAGE;
+    } else if (n > (size_t)c->n_ctx) {
         fprintf(stderr, "versus logits: %zu tokens do not fit in the %d-token context\n", n, c->n_ctx);
         rc = CLI_EXIT_USAGE;
     } else if (!(best = malloc(n * k * sizeof *best)) || !(val = malloc(n * k * sizeof *val))) {
