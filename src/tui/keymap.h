@@ -18,6 +18,7 @@ typedef enum KeyAction {
     KEYMAP_CANCEL,   /* Esc: cancel streams, else leave the pane / close the overlay */
     KEYMAP_INTERRUPT,/* Ctrl-C: cancel streams, else clear the line */
     KEYMAP_RERUN, KEYMAP_QUIT, KEYMAP_HELP, KEYMAP_ZOOM, KEYMAP_LAYOUT, KEYMAP_DIFF, KEYMAP_COPY, KEYMAP_REDRAW,
+    KEYMAP_SUSPEND,  /* Ctrl-Z: back to the shell (fg returns) */
     KEYMAP_DIGIT,    /* 1..9: label the winner when a round awaits a label, else focus pane N */
     KEYMAP_TIE, KEYMAP_BAD,
 } KeyAction;

@@ -13,7 +13,12 @@ libversus_a_SOURCES += \
 	src/tui/commands.c src/tui/commands.h \
 	src/tui/library.c src/tui/library.h \
 	src/tui/prompt.c src/tui/prompt.h \
-	src/tui/draw.c src/tui/app_state.h \
+	src/tui/term.c src/tui/term.h \
+	src/tui/draw.c src/tui/draw.h src/tui/app_state.h \
+	src/tui/round.c src/tui/round.h \
+	src/tui/overlay.c src/tui/overlay.h \
+	src/tui/actions.c src/tui/actions.h \
+	src/tui/execute.c src/tui/execute.h \
 	src/tui/app.c src/tui/app.h
 
 dist_themes_DATA += themes/default themes/light themes/solarized-dark \
