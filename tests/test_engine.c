@@ -167,7 +167,7 @@ Test(sampler, repetition_penalty_divides_positive_and_multiplies_negative_logits
 #include <poll.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "core/reply.h"
 #include "engine/backend_cuda.h"
 #include "engine/engine.h"

@@ -9,6 +9,7 @@
  * a hang kills the child and fails the test instead of blocking. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "fake/fakeprov.h"
 
 #define KEY_OPENAI "sk-test-FAKEKEY-openai-123"
@@ -756,8 +757,20 @@ Test(run, restricted_data_never_reaches_a_closed_provider)
     Result r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
-    for (int i = 0; i < 3; i++)
-        assert_failed(result_at(&r, i), 0, NULL, NULL);
+    for (int i = 0; i < 3; i++) {
+        /* refused before sending: its own state, no times (not the time
+         * since boot) and no cost */
+        const cJSON *res = result_at(&r, i);
+        cr_assert_str_eq(sget(res, "status"), "not_sent", "status %s", sget(res, "status"));
+        const cJSON *e = obj(res, "error");
+        cr_assert(cJSON_IsObject(e));
+        cr_assert(strstr(sget(e, "message"), "restricted"), "%s", sget(e, "message"));
+        const cJSON *m = obj(res, "metrics");
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "ttft_ms")));
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "total_ms")), "total_ms must be null");
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "cost_usd")), "no cost");
+        cr_assert_eq((int)nget(m, "attempts"), 0);
+    }
     cr_assert_eq(fakeprov_count(fp, FAKE_ROUTE_COUNT), 0, "zero requests reached the closed providers");
     cr_assert_eq(fakeprov_connections(fp), 0, "not even a connection");
     result_free(&r);
@@ -817,48 +830,132 @@ Test(run, usage_errors_exit_2_without_any_request)
 
 /* ---- transcripts replayed over HTTP ----------------------------------------------------------- */
 
-Test(run, provider_transcripts_replayed_whole_and_byte_by_byte)
+/* What the real binary must print for a transcript, derived from the
+ * expectation beside it (tests/transcripts/NAME.expect.json): the decoder's
+ * result as a Reply holds it. */
+static void check_replayed(const cJSON *res, const cJSON *exp, const char *name)
 {
-    char compat[256];
-    snprintf(compat, sizeof compat, "openai-compat:replay-compat-openrouter.chunk1.gap20@%s/v1", fakeprov_url(fp));
-    const char *args[] = { "--no-progress", "-f", "json",
-                           "-m", "openai:replay-openai-utf8", "-m", "openai:replay-openai-utf8.chunk1.gap20",
-                           "-m", "ollama:replay-ollama-crlf-no-final-newline.chunk1.gap20",
-                           "-m", "gemini:replay-gemini-thinking.odd", "-m", compat,
-                           "-m", "openai:replay-openai-midstream-error.chunk1.gap20", "hi", NULL };
-    Result r;
-    run_versus(args, NULL, true, &r);
-    cr_assert_eq(r.exit_code, 1, "one transcript ends in an error");
-    assert_ok(result_at(&r, 0), "Привет, 世界 👋🏽 café");
-    assert_ok(result_at(&r, 1), "Привет, 世界 👋🏽 café");
-    assert_ok(result_at(&r, 2), "Héllo 🌍");
-    assert_ok(result_at(&r, 3), "Autumn moon — quiet");
-    cr_assert_str_eq(sget(result_at(&r, 3), "finish_reason"), "length");
-    cr_assert(sget(result_at(&r, 3), "reasoning"), "gemini thoughts are kept apart");
-    assert_ok(result_at(&r, 4), "Yes");
-    assert_failed(result_at(&r, 5), 0, NULL, "A good question");
-    result_free(&r);
+    const char *spec = sget(res, "spec") ? sget(res, "spec") : name;
+    const cJSON *err = obj(exp, "error");
+    bool done = bget(exp, "done");
+    bool failed = cJSON_IsObject(err) || !done;
+    cr_assert_str_eq(sget(res, "status"), failed ? "error" : "ok", "%s: status (error %s)", spec,
+                     cJSON_PrintUnformatted(obj(res, "error")));
+    cr_assert_str_eq(sget(res, "text"), sget(exp, "text"), "%s: text", spec);
+    const char *reasoning = sget(exp, "reasoning");
+    if (reasoning && *reasoning)
+        cr_assert_str_eq(sget(res, "reasoning"), reasoning, "%s: reasoning", spec);
+    else
+        cr_assert_null(sget(res, "reasoning"), "%s: no reasoning", spec);
+    const char *finish = sget(exp, "finish");
+    if (finish)
+        cr_assert_str_eq(sget(res, "finish_reason"), finish, "%s: finish_reason", spec);
+    if (cJSON_IsObject(err)) {
+        const char *type = sget(err, "type");
+        cr_assert_str_eq(sget(obj(res, "error"), "type"), type && *type ? type : "stream_error", "%s: error type",
+                         spec);
+        cr_assert(strstr(sget(obj(res, "error"), "message"), sget(err, "message_contains")),
+                  "%s: error message", spec);
+    } else if (!done) {
+        cr_assert_str_eq(sget(obj(res, "error"), "type"), "truncated", "%s: error type", spec);
+    }
+    /* token counts: the usage reported, else what the server's timings say */
+    static const char *const keys[][2] = { { "input_tokens", "prompt_tokens" },
+                                           { "output_tokens", "output_tokens" },
+                                           { "reasoning_tokens", NULL },
+                                           { "cached_input_tokens", NULL } };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        double want = nget(obj(exp, "usage"), keys[i][0]);
+        if (!(want >= 0) && keys[i][1])
+            want = nget(obj(exp, "timings"), keys[i][1]);
+        double got = nget(obj(res, "usage"), keys[i][0]);
+        if (want >= 0)
+            cr_assert_eq(got, want, "%s: usage.%s %g, want %g", spec, keys[i][0], got, want);
+        else
+            cr_assert(isnan(got), "%s: usage.%s must be null, got %g", spec, keys[i][0], got);
+    }
 }
 
-Test(run, fake_transcripts_with_unusual_but_valid_framing_decode)
+/* The names (without extension) of every transcript that has an expectation. */
+static size_t list_transcripts(char names[][96], size_t max)
 {
-    const char *args[] = { "--no-progress", "-f", "json",
-                           "-m", "anthropic:replay-fake-anthropic-unknown-events",
-                           "-m", "anthropic:replay-fake-anthropic-unknown-events.chunk1.gap20",
-                           "-m", "gemini:replay-fake-gemini-multiline-data",
-                           "-m", "gemini:replay-fake-gemini-multiline-data.odd",
-                           "-m", "openai:replay-fake-openai-sse-fields",
-                           "-m", "openai:replay-fake-openai-sse-fields.chunk1.gap20", "hi", NULL };
-    Result r;
-    run_versus(args, NULL, true, &r);
-    const char *text[] = { "Still fine.", "Still fine.", "Multi line", "Multi line", "Fine.", "Fine." };
-    const int in[] = { 7, 7, 5, 5, 8, 8 };
-    for (int i = 0; i < 6; i++) {
-        const cJSON *res = result_at(&r, i);
-        assert_ok(res, text[i]);
-        cr_assert_eq(nget(obj(res, "usage"), "input_tokens"), in[i], "%s input tokens", sget(res, "spec"));
-        cr_assert_eq(nget(obj(res, "usage"), "output_tokens"), 2, "%s output tokens", sget(res, "spec"));
+    char dir[1024];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(dir, sizeof dir, "%s/tests/transcripts", src && *src ? src : VERSUS_SRCDIR);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        size_t len = strlen(e->d_name);
+        if (len > 12 && len - 12 < 96 && strcmp(e->d_name + len - 12, ".expect.json") == 0)
+            snprintf(names[n++], 96, "%.*s", (int)(len - 12), e->d_name);
     }
-    cr_assert_eq(r.exit_code, 0);
-    result_free(&r);
+    closedir(d);
+    return n;
+}
+
+static cJSON *read_expectation(const char *name)
+{
+    char path[1200];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/transcripts/%s.expect.json", src && *src ? src : VERSUS_SRCDIR, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    Buf b = { 0 };
+    char tmp[4096];
+    size_t got;
+    while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_append(&b, tmp, got);
+    fclose(f);
+    cJSON *e = cJSON_Parse(buf_str(&b));
+    buf_free(&b);
+    cr_assert(cJSON_IsObject(e), "%s is not a JSON object", path);
+    return e;
+}
+
+Test(run, every_transcript_replayed_through_the_binary_matches_its_expectation)
+{
+    /* Each transcript twice, in runs of a few at a time: whole, and either
+     * one byte per write or in odd pieces, over real HTTP. */
+    enum { PER_RUN = 12 };
+    static char names[128][96];
+    size_t n = list_transcripts(names, 128);
+    cr_assert_gt(n, 20);
+    for (size_t first = 0; first < n; first += PER_RUN) {
+        size_t count = n - first < PER_RUN ? n - first : PER_RUN;
+        const char *args[64] = { "--no-progress", "-f", "json" };
+        size_t na = 3;
+        static char specs[2 * PER_RUN][256];
+        cJSON *exps[PER_RUN];
+        for (size_t k = 0; k < count; k++) {
+            const char *name = names[first + k];
+            exps[k] = read_expectation(name);
+            const char *provider = sget(exps[k], "provider");
+            cr_assert_not_null(provider, "%s: no provider", name);
+            for (int v = 0; v < 2; v++) {
+                const char *mod = v == 0 ? "" : k % 2 ? ".chunk1.gap20" : ".odd";
+                char *spec = specs[2 * k + (size_t)v];
+                if (strcmp(provider, "openai-compat") == 0)
+                    snprintf(spec, 256, "openai-compat:replay-%s%s@%s/v1", name, mod, fakeprov_url(fp));
+                else
+                    snprintf(spec, 256, "%s:replay-%s%s", provider, name, mod);
+                args[na++] = "-m";
+                args[na++] = spec;
+            }
+        }
+        args[na++] = "hi";
+        args[na] = NULL;
+        Result r;
+        run_versus(args, NULL, true, &r);
+        bool any_failed = false;
+        for (size_t k = 0; k < count; k++) {
+            for (int v = 0; v < 2; v++)
+                check_replayed(result_at(&r, (int)(2 * k + (size_t)v)), exps[k], names[first + k]);
+            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done");
+            cJSON_Delete(exps[k]);
+        }
+        cr_assert_eq(r.exit_code, any_failed ? 1 : 0, "exit code; stderr: %s", buf_str(&r.err));
+        result_free(&r);
+    }
 }

@@ -21,8 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/config.h"
+#include "providers/target.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 
@@ -444,7 +445,7 @@ Test(secrets, insecure_tls_is_never_honoured_for_closed_providers_or_remote_urls
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         ModelTarget t;
         char err[512];
-        cr_assert_eq(config_resolve(cfg, want[i].spec, &t, err, sizeof err), 0, "%s: %s", want[i].spec, err);
+        cr_assert_eq(target_resolve(cfg, want[i].spec, &t, err, sizeof err), 0, "%s: %s", want[i].spec, err);
         cr_assert_eq(t.insecure_tls, want[i].insecure, "%s: insecure_tls %d", want[i].spec, t.insecure_tls);
         cr_assert_eq(t.inside_perimeter, want[i].perimeter, "%s: inside_perimeter %d", want[i].spec,
                      t.inside_perimeter);
@@ -465,7 +466,7 @@ static void check_lookalike_urls(const char *const *urls, size_t n)
         buf_free(&json);
         ModelTarget t;
         char err[512];
-        if (config_resolve(cfg, "p:m", &t, err, sizeof err) == 0) {
+        if (target_resolve(cfg, "p:m", &t, err, sizeof err) == 0) {
             cr_expect(!t.insecure_tls, "%s is not a local host, yet TLS checks are off", urls[i]);
             cr_expect(!t.inside_perimeter, "%s is not a local host, yet it is inside the perimeter", urls[i]);
         }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/gguf.h"
 #include "engine/pretokenize.h"
 #include "engine/token_decoder.h"

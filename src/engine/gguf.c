@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
+
 #define GGUF_MAGIC 0x46554747u   /* "GGUF" read little-endian */
 #define GGUF_DEFAULT_ALIGNMENT 32
 #define GGUF_MAX_KEY_LEN 65535u  /* keys are short dotted names */
@@ -134,11 +136,9 @@ typedef struct Reader {
 static void fail(Reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(Reader *r, const char *fmt, ...)
 {
-    if (!r->err || r->errlen == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, r->errlen, fmt, ap);
+    errmsg_vset(r->err, r->errlen, fmt, ap);
     va_end(ap);
 }
 

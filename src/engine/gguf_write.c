@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
 #include "engine/quant.h"
 
 #define GGUF_MAGIC "GGUF"
@@ -101,7 +102,7 @@ static int wfail(GgufWriter *w, const char *fmt, ...)
     if (!w->failed) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(w->first_err, sizeof w->first_err, fmt, ap);
+        errmsg_vset(w->first_err, sizeof w->first_err, fmt, ap);
         va_end(ap);
         w->failed = true;
     }

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 
 static size_t env_count(char **env)
 {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 /* Fake keys: each holds "SECRETKEY" so one scan finds them all. */
 #define VCHILD_KEY_OPENAI "sk-test-SECRETKEY-openai-0123456789abcdef"
