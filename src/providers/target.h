@@ -13,7 +13,10 @@
 
 #include "core/config.h"
 
-/* A resolved model spec: which provider endpoint and which model. */
+/* A resolved model spec: which provider endpoint and which model.
+ * "SPEC#EFFORT" (openai:o4-mini#high, anthropic:claude-sonnet-4-5#8000) asks
+ * that model for that much reasoning: the same model at two efforts is two
+ * candidates, and the spec string, suffix included, is each one's identity. */
 typedef struct ModelTarget {
     char provider[64];    /* configured provider name ("openai", "openrouter", "local", ...) */
     char kind[32];        /* wire protocol: "openai" "anthropic" "gemini" "ollama" "openai-compat" "local" */
@@ -24,6 +27,9 @@ typedef struct ModelTarget {
     bool inside_perimeter;/* may receive restricted data (local engine, loopback/private servers marked so) */
     bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
+    Reasoning reasoning;  /* from "#EFFORT" or the config's "reasoning" map; effort
+                           * REASONING_UNSET when neither says (the round's --reasoning applies) */
+    char api[16];         /* openai: "responses" / "chat" from the config's "api", "" = by model */
 } ModelTarget;
 
 /* Resolves "PROVIDER:MODEL" (or "openai-compat:MODEL@URL", or a name the
