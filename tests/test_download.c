@@ -20,6 +20,7 @@
 #include "engine/model_ref.h"
 #include "engine/sha256.h"
 #include "providers/local.h"
+#include "testenv.h"
 
 #define STORIES_SHA "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d"
 #define STORIES_SIZE 1185376
@@ -65,13 +66,11 @@ TestSuite(model_ref, .init = setup, .fini = teardown);
 /* Loads the shared test model or skips the test. */
 static void need_model(void)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared) {
+    char path[1024];
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path)) {
         teardown(); /* a skipped test does not reach .fini */
         cr_skip_test("VERSUS_SHARED not set");
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", shared);
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "cannot open %s", path);
     model = malloc(STORIES_SIZE + 1);
@@ -181,11 +180,9 @@ Test(sha256, every_split_around_block_boundaries_matches_one_shot)
 
 Test(sha256, file_hash_matches_the_shared_model_and_missing_file_is_an_error)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared)
-        cr_skip_test("VERSUS_SHARED not set");
     char path[1024], hex[65], err[256];
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", shared);
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path))
+        cr_skip_test("VERSUS_SHARED not set");
     cr_assert_eq(sha256_file_hex(path, hex, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(hex, STORIES_SHA);
     cr_assert_eq(sha256_file_hex("/nonexistent/x.gguf", hex, err, sizeof err), -1);

@@ -244,8 +244,18 @@ static void only_session_id(char *id, size_t idlen)
 
 /* ---- every command, no key anywhere ----------------------------------------------------- */
 
+/* A file a -o option wrote: created private whatever the umask. */
+static void assert_private_output(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+    cr_assert_eq(st.st_mode & 077, 0, "%s has mode %03o under umask 022: -o files must be 0600", path,
+                 (unsigned)(st.st_mode & 0777));
+}
+
 Test(secrets, no_command_prints_or_writes_a_key)
 {
+    umask(022); /* the usual one: -o files must not follow it */
     const char *run1[] = { "run", "--no-progress", "-f", "json", "--save", "-m", "openai:happy", "-m",
                            "anthropic:happy", "-m", "gemini:happy", "-m", "ollama:happy", "-m", "openai:status-401",
                            "-m", "gemini:bad-key", "Say hello.", NULL };
@@ -274,6 +284,7 @@ Test(secrets, no_command_prints_or_writes_a_key)
         snprintf(path, sizeof path, "%s/cases-%s.out", home, formats[i]);
         const char *exo[] = { "export", "--all", "--format", formats[i], "-o", path, NULL };
         free(run_ok(exo, 0));
+        assert_private_output(path);
     }
     snprintf(path, sizeof path, "%s/cases-versus.out", home);
     const char *rep1[] = { "replay", "--offline", path, NULL };
@@ -284,6 +295,7 @@ Test(secrets, no_command_prints_or_writes_a_key)
     snprintf(rpath, sizeof rpath, "%s/report.html", home);
     const char *report[] = { "report", "-o", rpath, NULL };
     free(run_ok(report, 0));
+    assert_private_output(rpath);
     const char *reportmd[] = { "report", "--format", "md", "-o", "-", NULL };
     free(run_ok(reportmd, 0));
     const char *models[] = { "models", NULL };

@@ -5,7 +5,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,9 @@
 #include "util/errmsg.h"
 #include "util/file.h"
 #include "util/markup.h"
+#include "harden/vchild.h"
 
 static char dir[256];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
 
 static void make_dir(void)
 {
@@ -39,7 +30,7 @@ static void make_dir(void)
 
 static void remove_dir(void)
 {
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    vchild_rm_tree(dir);
 }
 
 TestSuite(file, .init = make_dir, .fini = remove_dir);

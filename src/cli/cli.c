@@ -1,6 +1,7 @@
 /* cli.c — subcommand dispatch, top-level --help and --version. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,9 @@ static void cli_usage(FILE *out)
 
 int cli_main(int argc, char **argv)
 {
+    /* A file size limit (ulimit -f) makes writes fail with EFBIG, reported
+     * like any other write error, instead of killing versus silently. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                       strcmp(argv[1], "help") == 0)) {
         cli_usage(stdout);

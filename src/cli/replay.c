@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
 #include "util/clock.h"
 #include "core/config.h"
 #include "run/run.h"
 #include "store/candidate.h"
 #include "eval/replay.h"
+#include "store/outfile.h"
 
 static volatile sig_atomic_t replay_interrupted;
 
@@ -41,6 +41,10 @@ static void replay_usage(FILE *out)
             "  --drift-threshold X  live: relative cost or latency change that counts as\n"
             "                     drift (default 0.5 = 50%%)\n"
             "  --fail-on-drift    exit 1 on drift too (changed text, status, cost, latency)\n"
+            "  --send-key-to URL  live: let a provider's key go to URL although a case wrote\n"
+            "                     it inline after the provider's name (by default a key goes\n"
+            "                     only to the URL the config names for it; such a case is\n"
+            "                     refused with a message)\n"
             "  -f, --format F     text (default) or junit (JUnit XML)\n"
             "  -o, --output FILE  write the report there (default: standard output)\n"
             "Exit status: 0 when every assertion holds, 1 when one fails, 2 on bad input.\n");
@@ -50,6 +54,8 @@ typedef struct ReplayArgs {
     bool offline, pace, junit, fail_on_drift;
     const char **specs;
     size_t n_specs;
+    const char **key_urls; /* --send-key-to */
+    size_t n_key_urls;
     long jobs;
     double threshold;
     const char *output, *config;
@@ -79,9 +85,12 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
             buf_printf(b, "      %s cost %+.0f%%\n", rc->reply->spec, 100 * rc->cost_change);
         if (isfinite(rc->latency_change) && fabs(rc->latency_change) >= 0.005)
             buf_printf(b, "      %s total time %+.0f%%\n", rc->reply->spec, 100 * rc->latency_change);
-        if (rc->reply->status == REPLY_ERROR)
-            buf_printf(b, "      %s error: %s\n", rc->reply->spec,
+        if (rc->reply->status == REPLY_ERROR || rc->reply->status == REPLY_NOT_SENT)
+            buf_printf(b, "      %s %s: %s\n", rc->reply->spec,
+                       rc->reply->status == REPLY_ERROR ? "error" : "not sent",
                        rc->reply->error_message ? rc->reply->error_message : "?");
+        if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint)
+            buf_printf(b, "      %s hint: %s\n", rc->reply->spec, rc->reply->error_hint);
     }
 }
 
@@ -117,6 +126,8 @@ static Run *start_live(const Config *cfg, const FixtureCase *c, const ReplayArgs
     }
     RunOptions opt = run_options_default();
     opt.record = true;
+    opt.key_urls = a->key_urls;
+    opt.n_key_urls = a->n_key_urls;
     Run *run = run_new(cfg, &rq, specs, n, &opt, err, errlen);
     free(own);
     if (run && run_start(run) < 0) {
@@ -217,13 +228,14 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
 
 static int parse_args(int argc, char **argv, ReplayArgs *a)
 {
-    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG };
+    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG, OPT_KEY_URL };
     static const struct option longopts[] = {
         { "offline", no_argument, NULL, OPT_OFFLINE }, { "pace", no_argument, NULL, OPT_PACE },
         { "model", required_argument, NULL, 'm' }, { "jobs", required_argument, NULL, 'j' },
         { "drift-threshold", required_argument, NULL, OPT_DRIFT },
         { "fail-on-drift", no_argument, NULL, OPT_FAIL_DRIFT }, { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' }, { "config", required_argument, NULL, OPT_CONFIG },
+        { "send-key-to", required_argument, NULL, OPT_KEY_URL },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     *a = (ReplayArgs){ .jobs = 4, .threshold = 0.5 };
@@ -236,6 +248,14 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
         case OPT_PACE: a->pace = true; break;
         case OPT_FAIL_DRIFT: a->fail_on_drift = true; break;
         case OPT_CONFIG: a->config = optarg; break;
+        case OPT_KEY_URL: {
+            const char **p = realloc(a->key_urls, (a->n_key_urls + 1) * sizeof *p);
+            if (!p)
+                return CLI_EXIT_USAGE;
+            a->key_urls = p;
+            a->key_urls[a->n_key_urls++] = optarg;
+            break;
+        }
         case 'o': a->output = optarg; break;
         case 'm': {
             const char **p = realloc(a->specs, (a->n_specs + 1) * sizeof *p);
@@ -289,6 +309,7 @@ int cli_replay(int argc, char **argv)
     int prc = parse_args(argc, argv, &a);
     if (prc >= 0) {
         free(a.specs);
+        free(a.key_urls);
         return prc;
     }
     FixtureSet set = { 0 };
@@ -333,6 +354,11 @@ int cli_replay(int argc, char **argv)
     double total = clock_now_ms() - t0;
     size_t failed = 0, drift = 0, checks = 0;
     for (size_t i = 0; i < set.n; i++) {
+        /* a candidate versus refused to send (restricted data, a key's URL)
+         * leaves the case unchecked: that fails it */
+        for (size_t k = 0; k < res[i].n_cands; k++)
+            if (res[i].cands[k].reply && res[i].cands[k].reply->status == REPLY_NOT_SENT && !res[i].failed)
+                res[i].failed = 1;
         failed += res[i].failed > 0;
         drift += res[i].drift;
         checks += res[i].n_checks;
@@ -345,14 +371,9 @@ int cli_replay(int argc, char **argv)
         buf_printf(&out, "\n%zu cases, %zu assertions checked: %zu failing case%s, %zu with drift (%s, %.0f ms)\n",
                    set.n, checks, failed, failed == 1 ? "" : "s", drift, a.offline ? "offline" : "live", total);
     }
-    FILE *f = cli_open_output(a.output);
-    if (!f) {
-        fprintf(stderr, "versus replay: %s: %s\n", a.output, strerror(errno));
-        goto out;
-    }
-    bool wrote = fwrite(buf_str(&out), 1, out.len, f) == out.len;
-    if ((f != stdout ? fclose(f) : fflush(f)) != 0 || !wrote) {
-        fprintf(stderr, "versus replay: writing the report failed: %s\n", strerror(errno));
+    char werr[4400];
+    if (outfile_write(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
+        fprintf(stderr, "versus replay: %s\n", werr);
         goto out;
     }
     if (a.junit && a.output)
@@ -369,5 +390,6 @@ out:
     buf_free(&out);
     fixture_set_free(&set);
     free(a.specs);
+    free(a.key_urls);
     return rc;
 }

@@ -22,6 +22,9 @@ typedef enum GgufValueType {
     GGUF_TYPE_FLOAT64 = 12,
 } GgufValueType;
 
+/* Bytes of one scalar of value type t; 0 for string, array and unknown types. */
+size_t gguf_scalar_size(uint32_t t);
+
 
 #define GGUF_MAX_DIMS 4
 

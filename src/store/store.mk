@@ -3,6 +3,7 @@
 libversus_a_SOURCES += \
 	src/store/jsonio.c src/store/jsonio.h \
 	src/store/redact.c src/store/redact.h \
+	src/store/outfile.c src/store/outfile.h \
 	src/store/schema_lite.c src/store/schema_lite.h \
 	src/store/assertions.c src/store/assertions.h \
 	src/store/candidate.c src/store/candidate.h \

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
 #include "tui/prompt.h"
@@ -307,17 +308,14 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(path, pathlen, "versus-round-%s.md", stamp);
     }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
+    /* the same writer as `versus export`: 0600, secrets masked, temp + rename */
+    Buf f = { 0 };
     char params[256];
     commands_describe_params(&a->params, params, sizeof params);
-    fprintf(f, "# versus round\n\n");
+    buf_printf(&f, "# versus round\n\n");
     if (a->system)
-        fprintf(f, "**System:**\n\n%s\n\n", a->system);
-    fprintf(f, "**Prompt:**\n\n%s\n\n**Parameters:** %s\n\n", a->prompt ? a->prompt : "", params);
+        buf_printf(&f, "**System:**\n\n%s\n\n", a->system);
+    buf_printf(&f, "**Prompt:**\n\n%s\n\n**Parameters:** %s\n\n", a->prompt ? a->prompt : "", params);
     for (size_t i = 0; i < a->n; i++) {
         Reply *r = run_reply(a->run, i);
         char cost[32], ttft[32], total[32];
@@ -325,20 +323,19 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         statusbar_fmt_duration(r->metrics.ttft_ms, ttft, sizeof ttft);
         statusbar_fmt_duration(r->metrics.total_ms, total, sizeof total);
         bool won = a->label.outcome == SESSION_WIN && a->label.winner == (int)i;
-        fprintf(f, "## %s%s\n\n", r->spec, won ? " (winner)" : "");
-        fprintf(f, "%s \u00b7 TTFT %s \u00b7 %ld tokens \u00b7 %s \u00b7 %s\n\n", reply_status_name(r->status), ttft,
-                reply_output_tokens(r), total, cost);
-        fprintf(f, "%s\n\n", buf_str(&r->text));
-        if (r->status == REPLY_ERROR)
-            fprintf(f, "> error: %s\n\n", r->error_message ? r->error_message : "");
+        buf_printf(&f, "## %s%s\n\n", r->spec, won ? " (winner)" : "");
+        buf_printf(&f, "%s \u00b7 TTFT %s \u00b7 %ld tokens \u00b7 %s \u00b7 %s\n\n", reply_status_name(r->status), ttft,
+                   reply_output_tokens(r), total, cost);
+        buf_printf(&f, "%s\n\n", buf_str(&r->text));
+        if (r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT)
+            buf_printf(&f, "> %s: %s\n\n", r->status == REPLY_ERROR ? "error" : "not sent",
+                       r->error_message ? r->error_message : "");
     }
     if (a->label.outcome != SESSION_UNLABELLED)
-        fprintf(f, "**Label:** %s%s%s%s%s\n", session_outcome_name(a->label.outcome),
-                a->label.note[0] ? " \u2014 " : "", a->label.note, a->label.category[0] ? " \u2014 category " : "",
-                a->label.category);
-    if (fclose(f) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+        buf_printf(&f, "**Label:** %s%s%s%s%s\n", session_outcome_name(a->label.outcome),
+                   a->label.note[0] ? " \u2014 " : "", a->label.note, a->label.category[0] ? " \u2014 category " : "",
+                   a->label.category);
+    int rc = outfile_write(path, buf_str(&f), f.len, err, errlen);
+    buf_free(&f);
+    return rc;
 }
