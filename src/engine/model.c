@@ -35,6 +35,8 @@ struct Model {
     const GgufTensor *output;         /* [dim, n_vocab] (token_embd when tied) */
     const float *rope_freqs;          /* (rope_dim/2) divisors, or NULL */
     ModelLayer *layers;               /* (n_layers) */
+    MatmulWeights **prep;             /* (gguf tensor count) matrices prepared for matmul, by tensor index */
+    bool repack;                      /* prepare by repacking (there is memory for a copy of the weights) */
     float *inv_freq;                  /* (rope_dim/2) theta per position for each pair */
     float *key_cache;                 /* (n_layers, n_ctx, kv_dim) */
     float *value_cache;               /* (n_layers, n_ctx, kv_dim) */
@@ -70,11 +72,76 @@ static bool matrix_type_ok(GgmlType t)
     return quant_type_supported(t);
 }
 
-/* out[t][r] = sum_i w[r][i] * x[t][i]: every weight product of the model. */
+/* Prepares matrix t for matmul (repacking it where the CPU has panel
+ * kernels and memory allows) and, once repacked, lets the mapped original
+ * pages go. Returns the prepared matrix, or NULL with err. */
+static const MatmulWeights *prepare_matrix(Model *m, const GgufTensor *t, char *err, size_t errlen)
+{
+    int64_t i = t - gguf_tensor(m->g, 0);
+    if (m->prep[i])
+        return m->prep[i];
+    if (m->repack)
+        m->prep[i] = matmul_weights_new(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err,
+                                        errlen);
+    else
+        m->prep[i] = matmul_weights_view(t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err, errlen);
+    if (m->prep[i] && matmul_weights_bytes(m->prep[i]))
+        gguf_release_tensor(m->g, t);
+    return m->prep[i];
+}
+
+/* out_i[t][r] = sum_c w_i[r][c] * x[t][c] for the n matrices w_i (same
+ * input width): every weight product of the model, as one job. */
+static int weights_matmul_many(Model *m, const GgufTensor *const *w, float *const *out, int n,
+                               const float *x, int T)
+{
+    const MatmulWeights *pw[MATMUL_MAX_MANY];
+    for (int i = 0; i < n; i++)
+        if (!(pw[i] = prepare_matrix(m, w[i], m->errbuf, sizeof m->errbuf)))
+            return -1;
+    return matmul_many(m->pool, pw, out, n, x, T, m->errbuf, sizeof m->errbuf);
+}
+
 static int weights_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out)
 {
-    return matmul(m->pool, w->type, w->data, (int64_t)w->ne[1], (int64_t)w->ne[0], x, T, out,
-                  m->errbuf, sizeof m->errbuf);
+    return weights_matmul_many(m, &w, &out, 1, x, T);
+}
+
+/* Available memory from /proc/meminfo, bytes; 0 when unknown. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+int model_prepare(Model *m, char *err, size_t errlen)
+{
+    if (!prepare_matrix(m, m->output, err, errlen))
+        return -1;
+    for (int l = 0; l < m->c.n_layers; l++) {
+        const ModelLayer *L = &m->layers[l];
+        const GgufTensor *all[] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            if (!prepare_matrix(m, all[k], err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
+bool model_repacked(const Model *m)
+{
+    for (int64_t i = 0; m->prep && i < gguf_tensor_count(m->g); i++)
+        if (matmul_weights_bytes(m->prep[i]))
+            return true;
+    return false;
 }
 
 /* Row `row` of the embedding matrix into dst (dim), dequantized. */
@@ -384,6 +451,16 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
             f /= m->rope_freqs[i];
         m->inv_freq[i] = (float)f;
     }
+    /* Repacked weights are a copy in anonymous memory (the mapped pages are
+     * let go as each matrix is done): only where that copy fits with room
+     * to spare; otherwise the row kernels read the mapping. */
+    m->prep = calloc((size_t)gguf_tensor_count(g) + 1, sizeof *m->prep);
+    if (!m->prep) {
+        set_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    uint64_t avail = mem_available();
+    m->repack = avail == 0 || model_weight_bytes(m) < avail / 10 * 8;
     return m;
 fail:
     model_free(m);
@@ -394,6 +471,10 @@ void model_free(Model *m)
 {
     if (!m)
         return;
+    if (m->prep)
+        for (int64_t i = 0; i < gguf_tensor_count(m->g); i++)
+            matmul_weights_free(m->prep[i]);
+    free(m->prep);
     free(m->layers);
     free(m->inv_freq);
     free(m->key_cache);
@@ -571,8 +652,9 @@ static int forward_chunk(Model *m, const int *tokens, int T, int pos)
         const ModelLayer *L = &m->layers[l];
         for (int t = 0; t < T; t++)
             rmsnorm(m->xb + (size_t)t * dim, m->x + (size_t)t * dim, L->attn_norm->data, dim, c->rms_eps);
-        if (weights_matmul(m, L->wq, m->xb, T, m->q) < 0 || weights_matmul(m, L->wk, m->xb, T, m->k) < 0 ||
-            weights_matmul(m, L->wv, m->xb, T, m->v) < 0)
+        const GgufTensor *qkv[3] = { L->wq, L->wk, L->wv };
+        float *qkv_out[3] = { m->q, m->k, m->v };
+        if (weights_matmul_many(m, qkv, qkv_out, 3, m->xb, T) < 0)
             return -1;
         add_bias(m->q, L->bq, T, qd);
         add_bias(m->k, L->bk, T, kvd);
@@ -595,8 +677,9 @@ static int forward_chunk(Model *m, const int *tokens, int T, int pos)
             m->x[i] += m->hb[i];
         for (int t = 0; t < T; t++)
             rmsnorm(m->xb + (size_t)t * dim, m->x + (size_t)t * dim, L->ffn_norm->data, dim, c->rms_eps);
-        if (weights_matmul(m, L->w_gate, m->xb, T, m->hb) < 0 ||
-            weights_matmul(m, L->w_up, m->xb, T, m->hb2) < 0)
+        const GgufTensor *gu[2] = { L->w_gate, L->w_up };
+        float *gu_out[2] = { m->hb, m->hb2 };
+        if (weights_matmul_many(m, gu, gu_out, 2, m->xb, T) < 0)
             return -1;
         silu_mul(m->hb, m->hb2, (size_t)T * c->hidden_dim);
         if (weights_matmul(m, L->w_down, m->hb, T, m->xb) < 0)

@@ -6,9 +6,11 @@
  * llama2.c stories) and `qwen2` (q/k/v biases), grouped-query attention,
  * RoPE in llama.cpp's "normal" layout (pairs 2i, 2i+1: llama) and NeoX layout
  * (pairs i, i+n/2: qwen2), linear RoPE scaling and Llama 3.1 rope_freqs,
- * RMSNorm, SwiGLU, tied or untied output. Weights are never copied: every
- * product goes through matmul() on the mapped bytes. Not for tokenization,
- * sampling or threads of control (see engine.h). */
+ * RMSNorm, SwiGLU, tied or untied output. Every weight product goes through
+ * matmul.h: on CPUs with panel kernels the matrices are repacked once (a copy
+ * the size of the weights; the mapped pages are let go), otherwise the row
+ * kernels read the mapped bytes. Not for tokenization, sampling or threads of
+ * control (see engine.h). */
 #ifndef VERSUS_MODEL_H
 #define VERSUS_MODEL_H
 
@@ -78,6 +80,14 @@ const ModelLayer *model_layer(const Model *m, int layer);
  * -1 with err when pos + n exceeds the cache, n < 1, or a token id is out of
  * range (nothing is computed then). */
 int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t errlen);
+/* Prepares every weight matrix for the CPU kernels now (repacking them when
+ * the CPU has panel kernels and memory allows; see matmul.h) instead of at
+ * its first use in model_forward. Call it when the CPU will run the model, so
+ * that loading, not the first token, pays for it. Returns 0, or -1 with err
+ * (out of memory). */
+int model_prepare(Model *m, char *err, size_t errlen);
+/* True when some weight matrix has been repacked (rather than read in place). */
+bool model_repacked(const Model *m);
 /* Logits of the last token forwarded: (n_vocab), owned by the model; also
  * writable (samplers may modify them in place). */
 float *model_logits(Model *m);
