@@ -1,12 +1,8 @@
-# bench.mk — versus bench and its helpers (see Makefile.am)
-# `versus bench` (src/cli/bench.c) and the memory bandwidth probe it compares
-# decode against (src/engine/membw.c). See BENCHMARKS.md for figures.
-libversus_a_SOURCES += \
-	src/cli/bench.c \
-	src/engine/membw.c src/engine/membw.h
-
-check_PROGRAMS += tests/test_bench
-TESTS += tests/test_bench
-tests_test_bench_SOURCES = tests/test_bench.c
-tests_test_bench_CFLAGS = $(TEST_CFLAGS)
-tests_test_bench_LDADD = $(TEST_LIBS)
+# bench.mk — bench/: tools that measure the engine or make models for it.
+# Built by `make`, never run by `make check`. Figures are in BENCHMARKS.md.
+noinst_PROGRAMS += bench/versus-matvec-bench bench/versus-mkmodel
+bench_versus_matvec_bench_SOURCES = bench/matvec-bench.c
+bench_versus_matvec_bench_LDADD = $(VERSUS_LIBS)
+bench_versus_mkmodel_SOURCES = bench/mkmodel.c
+bench_versus_mkmodel_LDADD = $(VERSUS_LIBS)
+EXTRA_DIST += bench/tui-load.sh

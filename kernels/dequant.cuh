@@ -12,7 +12,7 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-#include "engine/gguf.h"
+#include "core/ggml_type.h"
 
 template <int T> struct TypeTraits;
 template <> struct TypeTraits<GGML_TYPE_F32> { static constexpr int BLK = 1, BYTES = 4; };

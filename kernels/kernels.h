@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine/gguf.h"
+#include "core/ggml_type.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,9 +1,9 @@
-# kernels.mk — build fragment for kernels/ and the engine's CUDA backend (see
-# Makefile.am). The .cu files are compiled by $(NVCC) into objects that join
-# libversus.a, only when configure found a working nvcc (HAVE_CUDA); a build
-# without CUDA never looks at them. src/engine/backend_cuda.c is built in
-# every configuration: without CUDA it is the stub that says so.
-libversus_a_SOURCES += src/engine/backend_cuda.c src/engine/backend_cuda.h
+# kernels.mk — kernels/: the CUDA kernels, one family per .cu file. They are
+# compiled by $(NVCC) into objects that join libversus.a, only when configure
+# found a working nvcc (HAVE_CUDA); a build without CUDA never looks at them.
+# Their host side is src/engine/backend_cuda.c (built in every configuration:
+# without CUDA it is the stub that says so), which finds kernels.h through the
+# include path below. The device test is in tests/tests.mk.
 
 KERNEL_CU = kernels/matvec_q.cu kernels/matmul_q.cu kernels/rmsnorm.cu kernels/rope.cu \
 	kernels/attention.cu kernels/swiglu.cu kernels/embed.cu kernels/sampling.cu
@@ -15,7 +15,7 @@ KERNEL_OBJS = $(KERNEL_CU:.cu=.$(OBJEXT))
 libversus_a_LIBADD += $(KERNEL_OBJS)
 CLEANFILES += $(KERNEL_OBJS)
 $(KERNEL_OBJS): $(top_srcdir)/kernels/kernels.h $(top_srcdir)/kernels/dequant.cuh \
-	$(top_srcdir)/src/engine/gguf.h
+	$(top_srcdir)/src/core/ggml_type.h
 endif
 
 # nvcc: one object per kernel family, into the build tree (VPATH-safe).
@@ -24,17 +24,8 @@ SUFFIXES = .cu
 	@$(MKDIR_P) $(@D)
 	$(AM_V_GEN)$(NVCC) $(NVCC_FLAGS) -I$(top_srcdir)/src -I$(top_srcdir)/kernels -c -o $@ $<
 
-# The device test: every kernel against the CPU reference, and GPU vs CPU
-# greedy tokens on stories260K and on a generated ~1B model. It is part of
-# `make check` (it prints SKIP and exits 77 without a GPU or without CUDA);
-# `make check-gpu` runs it in full, generating the 1B model first (and
-# `tests/gpu/test_cuda --bench --model FILE` times the backend).
-check_PROGRAMS += tests/gpu/test_cuda
-TESTS += tests/gpu/test_cuda
-tests_gpu_test_cuda_SOURCES = tests/gpu/test_cuda.c
-tests_gpu_test_cuda_CFLAGS = $(AM_CFLAGS)
-tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)
-
+# `make check-gpu`: the device test in full, generating the 1B model first
+# (`tests/gpu/test_cuda --bench --model FILE` times the backend).
 GPU_TEST_MODEL = gpu-test-1B.Q4_K.gguf
 $(GPU_TEST_MODEL): bench/versus-mkmodel$(EXEEXT)
 	bench/versus-mkmodel$(EXEEXT) --params 1B --type q4_k -o $@.tmp && mv $@.tmp $@

@@ -1,6 +1,5 @@
-/* main.c — argv, subcommand dispatch, startup and shutdown order; nothing else. */
-#include <stdio.h>
-#include <string.h>
+/* main.c — the program's entry: hands argv to cli_main (cli/cli.c), which
+ * dispatches to one subcommand. Nothing else lives here. */
 
 #include "cli/cli.h"
 

@@ -16,8 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/membw.h"
+#include "testenv.h"
 
 #define DEADLINE_S 60
 
@@ -43,10 +44,8 @@ static void find_binary(void)
 
 static void find_model(void)
 {
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh)
+    if (!testenv_shared("models/stories260K.gguf", model_path, sizeof model_path))
         cr_skip_test("VERSUS_SHARED not set");
-    snprintf(model_path, sizeof model_path, "%s/models/stories260K.gguf", sh);
     if (access(model_path, R_OK) != 0)
         cr_skip_test("no model at %s", model_path);
 }

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "store/bradley_terry.h"
+#include "eval/bradley_terry.h"
 
 static size_t repeat(BtBattle *out, size_t at, int a, int b, double score, int times)
 {

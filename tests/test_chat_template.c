@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/chat_template.h"
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
+#include "testenv.h"
 
 static const char llama3_tmpl[] =
     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
@@ -236,13 +237,11 @@ Test(gguf, smollm2_is_chatml_with_its_default_system_and_stop_ids)
 
 Test(gguf, phi3_vocab_file_template_is_phi3)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared) {
+    char path[1024], err[256];
+    if (!testenv_shared("models/vocab/ggml-vocab-phi-3.gguf", path, sizeof path)) {
         cr_skip_test("VERSUS_SHARED not set");
         return;
     }
-    char path[1024], err[256];
-    snprintf(path, sizeof(path), "%s/models/vocab/ggml-vocab-phi-3.gguf", shared);
     GgufFile *g = gguf_open(path, err, sizeof(err));
     cr_assert(g, "%s", err);
     Tokenizer *t = tokenizer_load(g, err, sizeof(err));
@@ -259,13 +258,11 @@ Test(gguf, phi3_vocab_file_template_is_phi3)
 
 Test(gguf, a_model_without_template_or_im_start_falls_back_to_plain)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared) {
+    char path[1024], err[256];
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path)) {
         cr_skip_test("VERSUS_SHARED not set");
         return;
     }
-    char path[1024], err[256];
-    snprintf(path, sizeof(path), "%s/models/stories260K.gguf", shared);
     GgufFile *g = gguf_open(path, err, sizeof(err));
     cr_assert(g, "%s", err);
     Tokenizer *t = tokenizer_load(g, err, sizeof(err));

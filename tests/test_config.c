@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "providers/target.h"
 #include "core/keys.h"
 #include "core/prices.h"
 #include "core/request.h"
@@ -44,7 +45,7 @@ Test(config, missing_file_is_an_empty_config)
     Config *cfg = config_load(NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     ModelTarget t;
-    cr_assert_eq(config_resolve(cfg, "openai:gpt-4o-mini", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "openai:gpt-4o-mini", &t, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(t.kind, "openai");
     cr_assert_str_eq(t.model, "gpt-4o-mini");
     cr_assert_str_eq(t.base_url, "https://api.openai.com/v1");
@@ -59,9 +60,9 @@ Test(config, base_url_env_overrides_default_and_compat_takes_url_inline)
     setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/", 1);
     Config *cfg = config_new_empty();
     ModelTarget t;
-    cr_assert_eq(config_resolve(cfg, "openai:x", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "openai:x", &t, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(t.base_url, "http://127.0.0.1:9/v1");
-    cr_assert_eq(config_resolve(cfg, "openai-compat:qwen@http://localhost:8080/v1", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "openai-compat:qwen@http://localhost:8080/v1", &t, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(t.model, "qwen");
     cr_assert_str_eq(t.base_url, "http://localhost:8080/v1");
     /* inline URLs are never inside the perimeter: only the config can say so */
@@ -75,11 +76,11 @@ Test(config, bad_specs_say_what_is_wrong)
     char err[512];
     Config *cfg = config_new_empty();
     ModelTarget t;
-    cr_assert_eq(config_resolve(cfg, "gpt-4o", &t, err, sizeof err), -1);
+    cr_assert_eq(target_resolve(cfg, "gpt-4o", &t, err, sizeof err), -1);
     cr_assert(strstr(err, "PROVIDER:MODEL"), "%s", err);
-    cr_assert_eq(config_resolve(cfg, "nosuch:model", &t, err, sizeof err), -1);
+    cr_assert_eq(target_resolve(cfg, "nosuch:model", &t, err, sizeof err), -1);
     cr_assert(strstr(err, "unknown provider 'nosuch'"), "%s", err);
-    cr_assert_eq(config_resolve(cfg, "openai-compat:m", &t, err, sizeof err), -1);
+    cr_assert_eq(target_resolve(cfg, "openai-compat:m", &t, err, sizeof err), -1);
     cr_assert(strstr(err, "URL"), "%s", err);
     config_free(cfg);
 }
@@ -101,15 +102,15 @@ Test(config, named_providers_aliases_perimeter_and_tls_rules)
     Config *cfg = config_load(NULL, err, sizeof err);
     cr_assert_not_null(cfg, "%s", err);
     ModelTarget t;
-    cr_assert_eq(config_resolve(cfg, "fast", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "fast", &t, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(t.model, "llama3");
     cr_assert(t.inside_perimeter);
     cr_assert(t.insecure_tls);
-    cr_assert_eq(config_resolve(cfg, "remote:some/model", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "remote:some/model", &t, err, sizeof err), 0, "%s", err);
     cr_assert(!t.inside_perimeter, "a public host can never be inside the perimeter");
     cr_assert(!t.insecure_tls, "TLS checks stay on for non-local hosts");
     cr_assert_str_eq(t.key_env, "OPENROUTER_API_KEY");
-    cr_assert_eq(config_resolve(cfg, "openai:gpt-4o", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(target_resolve(cfg, "openai:gpt-4o", &t, err, sizeof err), 0, "%s", err);
     cr_assert(!t.inside_perimeter, "closed providers are never inside the perimeter");
     cr_assert(!t.insecure_tls, "closed providers always verify TLS");
     Params p = config_default_params(cfg);

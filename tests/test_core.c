@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/reply.h"
 
 Test(buf, printf_and_append_grow_past_initial_capacity)
@@ -66,7 +66,33 @@ Test(reply, error_keeps_partial_text_and_marks_it_incomplete)
     reply_free(r);
 }
 
-#include "core/utf8.h"
+Test(reply, not_sent_has_no_times_no_cost_and_no_attempt)
+{
+    /* A refused candidate: reply_new's start time is 0, so a failure recorded
+     * with reply_fail would report the time since boot as its total. */
+    Reply *r = reply_new("openai:gpt-4o", "openai", "gpt-4o");
+    reply_not_sent(r, "sensitivity", "refused: restricted data");
+    reply_finish(r, 5000); /* later endings change nothing */
+    reply_fail(r, 0, "x", "y", 6000);
+    cr_assert_eq(r->status, REPLY_NOT_SENT);
+    cr_assert_str_eq(reply_status_name(r->status), "not_sent");
+    cr_assert(reply_is_final(r));
+    cr_assert_not(reply_was_sent(r));
+    cr_assert_str_eq(r->error_type, "sensitivity");
+    cr_assert_lt(r->metrics.ttft_ms, 0);
+    cr_assert_lt(r->metrics.total_ms, 0, "no time: %g", r->metrics.total_ms);
+    cr_assert_lt(r->metrics.t_start_ms, 0);
+    cr_assert(isnan(r->metrics.cost_usd), "no cost");
+    cr_assert_eq(r->attempts, 0);
+    reply_free(r);
+    Reply *ok = reply_new("a", "b", "c");
+    reply_start(ok, 1);
+    reply_finish(ok, 2);
+    cr_assert(reply_was_sent(ok));
+    reply_free(ok);
+}
+
+#include "util/utf8.h"
 
 static const char *sanitized(const char *s, size_t n, int flags)
 {

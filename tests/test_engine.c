@@ -167,22 +167,12 @@ Test(sampler, repetition_penalty_divides_positive_and_multiplies_negative_logits
 #include <poll.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "core/reply.h"
 #include "engine/backend_cuda.h"
 #include "engine/engine.h"
 #include "providers/local.h"
-
-static char *shared_path(const char *rel)
-{
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
-        return NULL;
-    size_t n = strlen(sh) + strlen(rel) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", sh, rel);
-    return p;
-}
+#include "testenv.h"
 
 /* The oracle's first greedy case: prompt text, prompt ids, generated ids and text. */
 typedef struct Oracle {
@@ -194,7 +184,7 @@ typedef struct Oracle {
 
 static void load_oracle(int which, Oracle *o)
 {
-    char *p = shared_path("oracle/stories260K_greedy.json");
+    char *p = testenv_shared_path("oracle/stories260K_greedy.json");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     FILE *f = fopen(p, "rb");
@@ -223,7 +213,7 @@ static Engine *load_stories(const EngineOptions *opt)
     EngineOptions one = { .n_threads = 1 }; /* a 260K model: threads only add overhead */
     if (!opt)
         opt = &one;
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     char err[512];
@@ -342,7 +332,7 @@ Test(engine, stops_before_an_end_of_generation_token)
 {
     Oracle o;
     load_oracle(0, &o);
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     FILE *f = fopen(p, "rb");
     cr_assert_not_null(f);
     static unsigned char file[2 << 20];
@@ -434,7 +424,7 @@ Test(engine, load_errors_name_the_file_and_the_problem)
     cr_assert_null(engine_load("/nonexistent/x.gguf", NULL, err, sizeof err));
     cr_assert(strstr(err, "/nonexistent/x.gguf"), "%s", err);
     /* a vocab-only file has no weights */
-    char *p = shared_path("models/vocab/ggml-vocab-llama-spm.gguf");
+    char *p = testenv_shared_path("models/vocab/ggml-vocab-llama-spm.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     cr_assert_null(engine_load(p, NULL, err, sizeof err));
@@ -473,7 +463,7 @@ Test(worker, streams_loaded_prompt_tokens_usage_timings_finish_done)
 {
     Oracle o;
     load_oracle(0, &o);
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     EngineJob job = { .model_path = p, .prompt = o.prompt, .raw = true, .gen = greedy(o.n_ids) };
     char err[512];
     EngineWorker *w = engine_worker_start(&job, err, sizeof err);
@@ -523,7 +513,7 @@ Test(worker, a_bad_model_is_an_error_message_then_done)
 
 Test(worker, free_without_reading_does_not_hang)
 {
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     EngineJob job = { .model_path = p, .prompt = "Once", .raw = true, .gen = greedy(0) };
@@ -550,7 +540,7 @@ Test(local, greedy_request_fills_the_reply_like_any_provider)
 {
     Oracle o;
     load_oracle(0, &o);
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     Request rq = { .prompt = o.prompt, .params = params_default() };
     rq.params.raw = true;
     rq.params.temperature = 0.0;
@@ -669,7 +659,7 @@ Test(engine, cuda_asked_without_a_usable_gpu_fails_the_load_with_the_reason)
     char why[256];
     if (gpu_usable(why, sizeof why))
         cr_skip_test("a CUDA device is usable here");
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     EngineOptions opt = { .n_threads = 1, .backend = ENGINE_BACKEND_CUDA };
@@ -716,7 +706,7 @@ Test(engine, cuda_backend_greedy_ids_match_the_oracle)
 
 static Reply *run_local(const LocalOptions *lo)
 {
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     Request rq = { .prompt = "Once", .params = params_default() };

@@ -25,10 +25,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "engine/gguf.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
 #define DEADLINE_MS 60000
 
@@ -39,10 +40,8 @@ static char **env;
 
 static void shared_model(char *out, size_t outlen)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared)
+    if (!testenv_shared("models/stories260K.gguf", out, outlen))
         cr_skip_test("VERSUS_SHARED not set");
-    snprintf(out, outlen, "%s/models/stories260K.gguf", shared);
     if (access(out, R_OK) != 0)
         cr_skip_test("no %s", out);
 }

@@ -29,12 +29,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "core/reply.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 #include "store/session.h"
+#include "testenv.h"
 
 #define DEADLINE_MS 30000
 #define PARTIAL "Hello from" /* what the faults send before failing */
@@ -145,25 +146,6 @@ static void assert_failed(const cJSON *res, int http_status, const char *msg, co
     }
 }
 
-/* Strict UTF-8 (RFC 3629). */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (!k || i + k > n)
-            return false;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) || (c == 0xF0 && s[i + 1] < 0x90) ||
-            (c == 0xF4 && s[i + 1] > 0x8F))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 /* The one session file --save wrote: exists, mode 0600, valid UTF-8, loads,
  * one round whose replies match the printed results one by one. */
 static void assert_session_matches(const VResult *r)
@@ -197,7 +179,7 @@ static void assert_session_matches(const VResult *r)
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
         buf_append(&raw, chunk, got);
     fclose(f);
-    cr_assert(valid_utf8((const unsigned char *)buf_str(&raw), raw.len), "the session file is not valid UTF-8");
+    cr_assert(testenv_utf8_strict((const unsigned char *)buf_str(&raw), raw.len), "the session file is not valid UTF-8");
     cr_assert_null(strstr(buf_str(&raw), VCHILD_KEY_MARK), "a key reached the session file");
     buf_free(&raw);
 
@@ -371,7 +353,7 @@ Test(faults, invalid_utf8_in_a_data_line_is_repaired_in_output_and_session)
     const char *models[] = { "anthropic:bad-utf8", "gemini:bad-utf8", "openai:bad-utf8", "ollama:happy", NULL };
     VResult r;
     run_save(models, NULL, &r);
-    cr_assert(valid_utf8((const unsigned char *)buf_str(&r.out), r.out.len), "stdout is not valid UTF-8");
+    cr_assert(testenv_utf8_strict((const unsigned char *)buf_str(&r.out), r.out.len), "stdout is not valid UTF-8");
     for (int i = 0; i < 3; i++) {
         const cJSON *res = result_at(&r, i);
         if (strcmp(sget(res, "status"), "ok") == 0)

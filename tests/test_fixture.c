@@ -13,6 +13,7 @@
 #include "store/jsonio.h"
 #include "store/schema_lite.h"
 #include "store/yaml_lite.h"
+#include "util/file.h"
 
 static char tmpdir[256];
 
@@ -164,11 +165,10 @@ Test(fixture, versus_lines_satisfy_the_shipped_json_schema, .init = setup, .fini
     const char *src = getenv("VERSUS_SRCDIR");
     char path[1024], err[400];
     snprintf(path, sizeof path, "%s/data/versus-fixture.schema.json", src ? src : VERSUS_SRCDIR);
-    size_t len;
-    char *text = jsonio_read_file(path, 1 << 20, &len, err, sizeof err);
-    cr_assert_not_null(text, "%s", err);
-    cJSON *schema = jsonio_parse(text, len, err, sizeof err);
-    free(text);
+    Buf text = { 0 };
+    cr_assert_eq(util_read_file(path, 1 << 20, &text, err, sizeof err), 0, "%s", err);
+    cJSON *schema = jsonio_parse(text.data, text.len, err, sizeof err);
+    buf_free(&text);
     cr_assert_not_null(schema, "%s", err);
     Session *s = saved_session();
     FixtureSet set = { 0 };
@@ -418,7 +418,7 @@ Test(assertions, bad_arguments_are_refused)
 
 /* ---- offline replay ---------------------------------------------------------------------- */
 
-#include "store/replay.h"
+#include "eval/replay.h"
 
 static const char openai_sse[] =
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"

@@ -10,19 +10,9 @@
 #include <string.h>
 
 #include "engine/gguf.h"
+#include "testenv.h"
 
 /* ---- fixtures ---------------------------------------------------------------- */
-
-static char *shared_path(const char *rel)
-{
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
-        return NULL;
-    size_t n = strlen(sh) + strlen(rel) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", sh, rel);
-    return p;
-}
 
 static unsigned char *read_all(const char *path, size_t *size)
 {
@@ -43,7 +33,7 @@ static size_t g_size;
 
 static void load_stories(void)
 {
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     g_file = read_all(p, &g_size);
@@ -159,7 +149,7 @@ static unsigned char *mutable_copy(void)
 
 Test(gguf, stories260k_metadata_and_tensors_read_back, .init = load_stories, .fini = free_stories)
 {
-    char *p = shared_path("models/stories260K.gguf");
+    char *p = testenv_shared_path("models/stories260K.gguf");
     char err[512];
     GgufFile *g = gguf_open(p, err, sizeof err);
     free(p);
@@ -215,7 +205,7 @@ Test(gguf, every_vocab_only_file_opens)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char rel[128];
         snprintf(rel, sizeof rel, "models/vocab/ggml-vocab-%s.gguf", names[i]);
-        char *p = shared_path(rel);
+        char *p = testenv_shared_path(rel);
         if (!p)
             cr_skip_test("VERSUS_SHARED not set");
         char err[512];

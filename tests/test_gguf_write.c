@@ -12,6 +12,7 @@
 #include "engine/gguf.h"
 #include "engine/gguf_write.h"
 #include "engine/quant.h"
+#include "testenv.h"
 
 static GgufFile *reopen(GgufWriter *w, void **mem)
 {
@@ -241,11 +242,9 @@ static int copy_kv(GgufWriter *w, const GgufFile *g, int64_t i)
 
 Test(gguf_write, real_model_rewritten_through_the_writer_is_byte_identical)
 {
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
-        cr_skip_test("VERSUS_SHARED not set");
     char path[1024], err[256] = "";
-    snprintf(path, sizeof path, "%s/models/stories260K.gguf", sh);
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path))
+        cr_skip_test("VERSUS_SHARED not set");
     GgufFile *g = gguf_open(path, err, sizeof err);
     cr_assert_not_null(g, "%s", err);
     int64_t align = gguf_get_int(g, "general.alignment", 32);

@@ -13,6 +13,7 @@
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "gpu/gpuinfo.h"
+#include "testenv.h"
 
 static char *fake_lib(void)
 {
@@ -156,23 +157,12 @@ Test(backend_cuda, unavailable_backend_says_why)
     cr_assert_neq(err[0], '\0');
 }
 
-static char *shared_path(const char *rel)
-{
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
-        return NULL;
-    size_t n = strlen(sh) + strlen(rel) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", sh, rel);
-    return p;
-}
-
 Test(backend_cuda, new_model_without_device_fails_cleanly)
 {
     char why[256];
     if (cuda_backend_available(NULL, why, sizeof why))
         cr_skip_test("this machine has a usable CUDA device");
-    char *mp = shared_path("models/stories260K.gguf");
+    char *mp = testenv_shared_path("models/stories260K.gguf");
     if (!mp)
         cr_skip_test("VERSUS_SHARED not set");
     char err[256] = "";
@@ -193,7 +183,7 @@ Test(backend_cuda, new_model_without_device_fails_cleanly)
 
 Test(backend_cuda, plan_counts_weights_kv_and_offload_split)
 {
-    char *mp = shared_path("models/stories260K.gguf");
+    char *mp = testenv_shared_path("models/stories260K.gguf");
     if (!mp)
         cr_skip_test("VERSUS_SHARED not set");
     char err[256];

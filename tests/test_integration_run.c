@@ -3,66 +3,44 @@
  * timeouts, retries, cancellation, what goes on the wire, and that keys never
  * reach the output.
  *
- * Each test starts its own fakeprov in-process, spawns $VERSUS_BUILDDIR/versus
- * with a private HOME/XDG_* (so no real config or key is read), an environment
- * that points every provider at the fake and fake keys, and a hard deadline:
- * a hang kills the child and fails the test instead of blocking. */
+ * Each test starts its own fakeprov in-process and spawns $VERSUS_BUILDDIR/versus
+ * through the shared child harness (harden/vchild.h): a private HOME/XDG_* (so
+ * no real config or key is read), every provider pointed at the fake, fake
+ * keys, and a hard deadline: a hang kills the child and fails the test
+ * instead of blocking. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "fake/fakeprov.h"
+#include "harden/vchild.h"
 
-#define KEY_OPENAI "sk-test-FAKEKEY-openai-123"
-#define KEY_ANTHROPIC "sk-ant-test-FAKEKEY-anthropic-456"
-#define KEY_GEMINI "AIza-test-FAKEKEY-gemini-789"
+#define KEY_OPENAI VCHILD_KEY_OPENAI
+#define KEY_ANTHROPIC VCHILD_KEY_ANTHROPIC
+#define KEY_GEMINI VCHILD_KEY_GEMINI
 #define DEADLINE_MS 20000
 
 static FakeProv *fp;
 static char home[256];
 static char versus_bin[1024];
 
-typedef struct Result {
-    int exit_code;   /* -1 when killed */
-    bool timed_out;
-    Buf out, err;
-    double elapsed_ms;
-    cJSON *json;     /* --format json output, parsed (NULL otherwise) */
-} Result;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void setup(void)
 {
-    const char *bd = getenv("VERSUS_BUILDDIR");
-    if (!bd)
-        cr_skip_test("VERSUS_BUILDDIR not set");
-    snprintf(versus_bin, sizeof versus_bin, "%s/versus", bd);
-    if (access(versus_bin, X_OK) != 0)
-        cr_skip_test("no versus binary at %s", versus_bin);
+    if (!vchild_binary(versus_bin, sizeof versus_bin))
+        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set, or nothing built there)");
     snprintf(home, sizeof home, "/tmp/versus-it-XXXXXX");
     cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
     char err[256];
@@ -75,175 +53,55 @@ static void teardown(void)
 {
     fakeprov_stop(fp);
     fp = NULL;
-    if (home[0])
-        nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    vchild_rm_tree(home);
 }
 
 TestSuite(run, .init = setup, .fini = teardown);
 
-static void result_free(Result *r)
+/* Starts `versus run` with args (NULL-terminated, without "run"), feeding
+ * stdin_text, in the harness's private environment pointing at the fake. */
+static VChild spawn_versus(const char *const *args, const char *stdin_text)
 {
-    buf_free(&r->out);
-    buf_free(&r->err);
-    cJSON_Delete(r->json);
-}
-
-/* Adds "NAME=value" to env. */
-static void env_add(char **env, size_t *n, const char *name, const char *value)
-{
-    Buf b = { 0 };
-    buf_printf(&b, "%s=%s", name, value);
-    env[(*n)++] = buf_steal(&b);
-    env[*n] = NULL;
-}
-
-typedef struct Child {
-    pid_t pid;
-    int out, err; /* read ends */
-    double t0;    /* ms */
-} Child;
-
-/* Starts versus with argv (NULL-terminated, without argv[0]), feeding
- * stdin_text, in a private environment pointing at the fake. */
-static Child spawn_versus(const char *const *args, const char *stdin_text)
-{
-    char *env[32];
-    size_t ne = 0;
-    char path[512];
-    Buf url = { 0 };
-    env_add(env, &ne, "PATH", "/usr/bin:/bin");
-    env_add(env, &ne, "HOME", home);
-    snprintf(path, sizeof path, "%s/config", home);
-    env_add(env, &ne, "XDG_CONFIG_HOME", path);
-    snprintf(path, sizeof path, "%s/data", home);
-    env_add(env, &ne, "XDG_DATA_HOME", path);
-    snprintf(path, sizeof path, "%s/cache", home);
-    env_add(env, &ne, "XDG_CACHE_HOME", path);
-    snprintf(path, sizeof path, "%s/state", home);
-    env_add(env, &ne, "XDG_STATE_HOME", path);
-    env_add(env, &ne, "LANG", "C.UTF-8");
-    env_add(env, &ne, "TERM", "dumb");
-    buf_printf(&url, "%s/v1", fakeprov_url(fp));
-    env_add(env, &ne, "OPENAI_BASE_URL", buf_str(&url));
-    env_add(env, &ne, "ANTHROPIC_BASE_URL", fakeprov_url(fp));
-    env_add(env, &ne, "GEMINI_BASE_URL", fakeprov_url(fp));
-    env_add(env, &ne, "OLLAMA_HOST", fakeprov_url(fp));
-    env_add(env, &ne, "OPENAI_API_KEY", KEY_OPENAI);
-    env_add(env, &ne, "ANTHROPIC_API_KEY", KEY_ANTHROPIC);
-    env_add(env, &ne, "GEMINI_API_KEY", KEY_GEMINI);
-    buf_free(&url);
-
-    const char *argv[64];
-    size_t na = 0;
-    argv[na++] = versus_bin;
-    argv[na++] = "run";
-    for (size_t i = 0; args[i] && na < 62; i++)
+    const char *argv[64] = { "run" };
+    size_t na = 1;
+    for (size_t i = 0; args[i] && na < 63; i++)
         argv[na++] = args[i];
     argv[na] = NULL;
-
-    int in[2], out[2], err[2];
-    cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    sigset_t dfl;
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGINT);
-    sigaddset(&dfl, SIGTERM);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    Child c = { .t0 = clock_now_ms() };
-    int rc = posix_spawn(&c.pid, versus_bin, &fa, &attr, (char *const *)argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    for (size_t i = 0; i < ne; i++)
-        free(env[i]);
-    cr_assert_eq(rc, 0, "posix_spawn: %s", strerror(rc));
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    if (stdin_text) {
-        ssize_t w = write(in[1], stdin_text, strlen(stdin_text));
-        cr_assert_eq(w, (ssize_t)strlen(stdin_text));
-    }
-    close(in[1]);
-    c.out = out[0];
-    c.err = err[0];
+    char **env = vchild_env_new(home, fakeprov_url(fp));
+    VChild c;
+    int rc = vchild_start(versus_bin, argv, env, stdin_text, &c);
+    int e = errno;
+    vchild_env_free(env);
+    cr_assert_eq(rc, 0, "spawn %s: %s", versus_bin, strerror(e));
     return c;
 }
 
 /* Reads both streams until the child exits or the deadline passes (then it is
  * killed and the test fails); parses stdout as JSON when json is true.
  * Asserts that no fake key shows up on either stream. */
-static void collect(Child *c, bool json, Result *r)
+static void collect(VChild *c, bool json, VResult *r)
 {
-    memset(r, 0, sizeof *r);
-    struct pollfd pf[2] = { { .fd = c->out, .events = POLLIN }, { .fd = c->err, .events = POLLIN } };
-    Buf *dst[2] = { &r->out, &r->err };
-    int open_fds = 2;
-    while (open_fds) {
-        int left = (int)(c->t0 + DEADLINE_MS - clock_now_ms());
-        if (left <= 0) {
-            r->timed_out = true;
-            kill(c->pid, SIGKILL);
-            break;
-        }
-        int n = poll(pf, 2, left);
-        if (n < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !pf[i].revents)
-                continue;
-            char tmp[65536];
-            ssize_t got = read(pf[i].fd, tmp, sizeof tmp);
-            if (got > 0) {
-                buf_append(dst[i], tmp, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pf[i].fd);
-                pf[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (pf[i].fd >= 0)
-            close(pf[i].fd);
-    int status = 0;
-    waitpid(c->pid, &status, 0);
-    r->elapsed_ms = clock_now_ms() - c->t0;
-    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    vchild_finish(c, DEADLINE_MS, json, r);
     cr_assert(!r->timed_out, "versus did not finish within %d ms; stderr: %s", DEADLINE_MS, buf_str(&r->err));
-    const char *keys[] = { KEY_OPENAI, KEY_ANTHROPIC, KEY_GEMINI, "FAKEKEY" };
+    const char *keys[] = { KEY_OPENAI, KEY_ANTHROPIC, KEY_GEMINI, VCHILD_KEY_MARK };
     for (size_t i = 0; i < 4; i++) {
-        cr_assert_null(memmem(r->out.data ? r->out.data : "", r->out.len, keys[i], strlen(keys[i])),
-                       "a key reached stdout");
-        cr_assert_null(memmem(r->err.data ? r->err.data : "", r->err.len, keys[i], strlen(keys[i])),
-                       "a key reached stderr");
+        cr_assert_null(memmem(buf_str(&r->out), r->out.len, keys[i], strlen(keys[i])), "a key reached stdout");
+        cr_assert_null(memmem(buf_str(&r->err), r->err.len, keys[i], strlen(keys[i])), "a key reached stderr");
     }
-    if (json) {
-        r->json = cJSON_Parse(buf_str(&r->out));
+    if (json)
         cr_assert(r->json, "stdout is not one JSON document (exit %d): %.2000s\nstderr: %.2000s", r->exit_code,
                   buf_str(&r->out), buf_str(&r->err));
-    }
 }
 
-static void run_versus(const char *const *args, const char *stdin_text, bool json, Result *r)
+static void run_versus(const char *const *args, const char *stdin_text, bool json, VResult *r)
 {
-    Child c = spawn_versus(args, stdin_text);
+    VChild c = spawn_versus(args, stdin_text);
     collect(&c, json, r);
 }
 
 /* ---- reading the JSON document ------------------------------------------------- */
 
-static const cJSON *result_at(const Result *r, int i)
+static const cJSON *result_at(const VResult *r, int i)
 {
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(r->json, "results");
     cr_assert(cJSON_IsArray(res), "no results array");
@@ -311,7 +169,7 @@ static const char *PARTIAL = "Hello from"; /* what the faults send before failin
 
 /* One failing model next to a healthy Ollama one: error for the first, ok for
  * the second, exit code 1. */
-static void fault_pair(const char *spec, Result *r, const char *const *extra)
+static void fault_pair(const char *spec, VResult *r, const char *const *extra)
 {
     const char *args[24] = { "--no-progress", "-f", "json", "-m", spec, "-m", "ollama:happy" };
     size_t n = 7;
@@ -333,7 +191,7 @@ Test(run, all_five_providers_stream_concurrently_in_one_run)
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:happy.ms100", "-m", "anthropic:happy.ms100",
                            "-m", "gemini:happy.ms100", "-m", "ollama:happy.ms100", "-m", compat,
                            "Say hello.", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0, "exit %d; stderr %s", r.exit_code, buf_str(&r.err));
     const char *providers[] = { "openai", "anthropic", "gemini", "ollama", "openai-compat" };
@@ -357,14 +215,14 @@ Test(run, all_five_providers_stream_concurrently_in_one_run)
     cr_assert_lt(r.elapsed_ms, 0.7 * 5 * 1000, "elapsed %.0f ms", r.elapsed_ms);
     cr_assert_geq(fakeprov_max_active(fp), 5, "the server saw %d streams at once", fakeprov_max_active(fp));
     cr_assert_str_eq(sget(r.json, "prompt"), "Say hello.");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, requests_carry_keys_in_headers_and_ask_for_usage)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:happy", "-m", "anthropic:happy",
                            "-m", "gemini:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0);
     FakeRequest rq;
@@ -392,7 +250,7 @@ Test(run, requests_carry_keys_in_headers_and_ask_for_usage)
     cr_assert_null(strstr(rq.target, KEY_GEMINI), "the gemini key must not be in the URL");
     cr_assert_null(strstr(rq.query, "key="), "the gemini key must not be in the URL");
     fakeprov_request_free(&rq);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, prompt_from_stdin_system_and_params_reach_every_wire_format)
@@ -401,7 +259,7 @@ Test(run, prompt_from_stdin_system_and_params_reach_every_wire_format)
                            "--temperature", "0.5", "--top-p", "0.9", "--seed", "7",
                            "-m", "openai:happy", "-m", "anthropic:happy", "-m", "gemini:happy", "-m", "ollama:happy",
                            "-", NULL };
-    Result r;
+    VResult r;
     run_versus(args, "Name three colours.\n", true, &r);
     cr_assert_eq(r.exit_code, 0, "stderr %s", buf_str(&r.err));
     cr_assert(strstr(sget(r.json, "prompt"), "Name three colours."));
@@ -450,7 +308,7 @@ Test(run, prompt_from_stdin_system_and_params_reach_every_wire_format)
     cr_assert_eq(nget(op, "seed"), 7);
     cJSON_Delete(b);
     fakeprov_request_free(&rq);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, arbitrary_chunk_boundaries_comments_and_crlf_give_the_same_text)
@@ -459,18 +317,18 @@ Test(run, arbitrary_chunk_boundaries_comments_and_crlf_give_the_same_text)
                            "-m", "gemini:happy.chunk1.gap50", "-m", "ollama:happy.chunk3",
                            "-m", "openai:comments.crlf", "-m", "anthropic:comments.cr", "-m", "gemini:comments.lf",
                            "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0, "stderr %s", buf_str(&r.err));
     for (int i = 0; i < 7; i++)
         assert_ok(result_at(&r, i), FAKEPROV_HAPPY_TEXT);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, a_ten_mib_single_event_arrives_whole)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:big-event", "-m", "ollama:big-event", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0, "stderr %s", buf_str(&r.err));
     for (int i = 0; i < 2; i++) {
@@ -480,42 +338,42 @@ Test(run, a_ten_mib_single_event_arrives_whole)
         cr_assert_eq(strlen(t), 4 + 10u * 1024 * 1024 + 1);
         cr_assert(strncmp(t, "Big:0123456789abcdef", 20) == 0);
     }
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 /* ---- HTTP errors --------------------------------------------------------------------- */
 
 Test(run, status_401_is_an_error_with_the_providers_message)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:status-401", &r, NULL);
     assert_failed(result_at(&r, 0), 401, "Incorrect API key provided", NULL);
     cr_assert_eq(fakeprov_count_model(fp, FAKE_ROUTE_OPENAI, "status-401"), 1, "401 is never retried");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, gemini_bad_key_400_is_an_error_with_the_providers_message)
 {
-    Result r;
+    VResult r;
     fault_pair("gemini:bad-key", &r, NULL);
     assert_failed(result_at(&r, 0), 400, "API key not valid", NULL);
     cr_assert_eq(fakeprov_count_model(fp, FAKE_ROUTE_GEMINI, "bad-key"), 1, "a bad key is never retried");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, status_404_is_an_error_with_the_providers_message)
 {
-    Result r;
+    VResult r;
     fault_pair("anthropic:status-404", &r, NULL);
     assert_failed(result_at(&r, 0), 404, "model: status-404", NULL);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, status_429_with_retry_after_is_retried_then_succeeds)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:fail-1-status-429-retry-after-1",
                            "-m", "anthropic:fail-2-status-429-retry-after-ms-100", "-m", "ollama:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0, "stderr %s", buf_str(&r.err));
     for (int i = 0; i < 3; i++)
@@ -526,87 +384,87 @@ Test(run, status_429_with_retry_after_is_retried_then_succeeds)
     cr_assert_eq(nget(obj(result_at(&r, 1), "metrics"), "attempts"), 3);
     /* retry-after: 1 was honoured (not retried at once) */
     cr_assert_geq(r.elapsed_ms, 900, "elapsed %.0f ms", r.elapsed_ms);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, status_429_that_persists_ends_as_429_after_retries)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:status-429-retry-after-ms-50", &r, NULL);
     assert_failed(result_at(&r, 0), 429, "Rate limit reached", NULL);
     long n = fakeprov_count_model(fp, FAKE_ROUTE_OPENAI, "status-429-retry-after-ms-50");
     cr_assert_gt(n, 1, "429 must be retried");
     cr_assert_leq(n, 10, "retries must be bounded (%ld)", n);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, anthropic_529_overloaded_is_retried_then_reported)
 {
-    Result r;
+    VResult r;
     fault_pair("anthropic:status-529", &r, NULL);
     assert_failed(result_at(&r, 0), 529, "Overloaded", NULL);
     cr_assert_gt(fakeprov_count_model(fp, FAKE_ROUTE_ANTHROPIC, "status-529"), 1, "529 must be retried");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, status_500_is_retried_then_reported)
 {
-    Result r;
+    VResult r;
     fault_pair("gemini:status-500", &r, NULL);
     assert_failed(result_at(&r, 0), 500, "An internal error has occurred", NULL);
     cr_assert_gt(fakeprov_count_model(fp, FAKE_ROUTE_GEMINI, "status-500"), 1, "500 must be retried");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, cloudflare_502_html_body_becomes_a_readable_error)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:status-502", &r, NULL);
     assert_failed(result_at(&r, 0), 502, NULL, NULL);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, status_500_then_success_is_retried)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "ollama:fail-1-status-500", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 0, "stderr %s", buf_str(&r.err));
     assert_ok(result_at(&r, 0), FAKEPROV_HAPPY_TEXT);
     cr_assert_eq(fakeprov_count_model(fp, FAKE_ROUTE_OLLAMA, "fail-1-status-500"), 2);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 /* ---- broken streams ------------------------------------------------------------------- */
 
 Test(run, reset_mid_stream_keeps_partial_text_as_incomplete)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:reset-mid-stream", &r, NULL);
     assert_failed(result_at(&r, 0), 0, NULL, PARTIAL);
     cr_assert_eq(fakeprov_count_model(fp, FAKE_ROUTE_OPENAI, "reset-mid-stream"), 1,
                  "text already shown: never retried");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, reset_before_and_after_headers_are_errors)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "anthropic:reset-before-headers",
                            "-m", "gemini:reset-after-headers", "-m", "ollama:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
     assert_failed(result_at(&r, 0), 0, NULL, NULL);
     assert_failed(result_at(&r, 1), 0, NULL, NULL);
     assert_ok(result_at(&r, 2), FAKEPROV_HAPPY_TEXT);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, error_event_mid_stream_keeps_partial_text_and_message)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "anthropic:error-event", "-m", "openai:error-event",
                            "-m", "gemini:error-event", "-m", "ollama:error-event", "-m", "ollama:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
     assert_failed(result_at(&r, 0), 0, "Overloaded", PARTIAL);
@@ -614,28 +472,28 @@ Test(run, error_event_mid_stream_keeps_partial_text_and_message)
     assert_failed(result_at(&r, 2), 0, "The model is overloaded", PARTIAL);
     assert_failed(result_at(&r, 3), 0, "an error was encountered while running the model", PARTIAL);
     assert_ok(result_at(&r, 4), FAKEPROV_HAPPY_TEXT);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, error_as_the_only_event_of_a_200_is_a_failure)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:error-only", &r, NULL);
     assert_failed(result_at(&r, 0), 0, "The server had an error", NULL);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, malformed_json_event_is_an_error_with_partial_text)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "gemini:bad-json", "-m", "anthropic:bad-json",
                            "-m", "ollama:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
     assert_failed(result_at(&r, 0), 0, NULL, PARTIAL);
     assert_failed(result_at(&r, 1), 0, NULL, PARTIAL);
     assert_ok(result_at(&r, 2), FAKEPROV_HAPPY_TEXT);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, truncated_stream_is_an_error_with_partial_text)
@@ -643,21 +501,21 @@ Test(run, truncated_stream_is_an_error_with_partial_text)
     /* chunked (openai, anthropic, ollama) and close-delimited (gemini) bodies */
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:truncated", "-m", "anthropic:truncated",
                            "-m", "gemini:truncated", "-m", "ollama:truncated", "-m", "ollama:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
     for (int i = 0; i < 4; i++)
         assert_failed(result_at(&r, i), 0, NULL, PARTIAL);
     assert_ok(result_at(&r, 4), FAKEPROV_HAPPY_TEXT);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, openai_stream_without_done_marker_but_clean_close_is_incomplete)
 {
-    Result r;
+    VResult r;
     fault_pair("openai:truncated.eof", &r, NULL);
     assert_failed(result_at(&r, 0), 0, NULL, PARTIAL);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, connection_refused_is_an_error_and_others_still_succeed)
@@ -670,17 +528,17 @@ Test(run, connection_refused_is_an_error_and_others_still_succeed)
     close(s);
     char spec[128];
     snprintf(spec, sizeof spec, "openai-compat:happy@http://127.0.0.1:%d/v1", ntohs(sa.sin_port));
-    Result r;
+    VResult r;
     fault_pair(spec, &r, NULL);
     assert_failed(result_at(&r, 0), 0, NULL, NULL);
     cr_assert(isnan(nget(obj(result_at(&r, 0), "error"), "http_status")), "no HTTP status on a refused connection");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, invalid_utf8_in_deltas_never_reaches_the_output)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "ollama:bad-utf8", "-m", "openai:bad-utf8", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     /* Whatever the status, stdout must be valid UTF-8 (invalid bytes become U+FFFD). */
     const unsigned char *p = (const unsigned char *)buf_str(&r.out);
@@ -699,14 +557,14 @@ Test(run, invalid_utf8_in_deltas_never_reaches_the_output)
             cr_assert(strstr(t, "Hello") && strstr(t, "broken") && strstr(t, "\xEF\xBF\xBD"),
                       "valid parts kept, invalid bytes replaced: %s", t);
     }
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 /* ---- time limits and cancellation --------------------------------------------------------- */
 
 Test(run, timeout_ends_a_never_ending_stream_and_keeps_its_text)
 {
-    Result r;
+    VResult r;
     const char *extra[] = { "--timeout", "1", NULL };
     fault_pair("openai:never-ends.ms50", &r, extra);
     const cJSON *res = result_at(&r, 0);
@@ -715,29 +573,29 @@ Test(run, timeout_ends_a_never_ending_stream_and_keeps_its_text)
     cr_assert(bget(res, "incomplete"));
     cr_assert_lt(r.elapsed_ms, 4000, "the 1 s timeout ended it (%.0f ms)", r.elapsed_ms);
     cr_assert_geq(r.elapsed_ms, 900);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, timeout_ends_a_request_that_is_never_answered)
 {
-    Result r;
+    VResult r;
     const char *extra[] = { "--timeout", "1", NULL };
     fault_pair("anthropic:accept-no-answer", &r, extra);
     assert_failed(result_at(&r, 0), 0, NULL, NULL);
     cr_assert_lt(r.elapsed_ms, 4000, "%.0f ms", r.elapsed_ms);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, sigint_cancels_running_streams_and_exits_130)
 {
     const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:never-ends.ms50", "-m", "ollama:never-ends.ms50",
                            "hi", NULL };
-    Child c = spawn_versus(args, NULL);
+    VChild c = spawn_versus(args, NULL);
     cr_assert(fakeprov_wait_count(fp, FAKE_ROUTE_COUNT, 2, 10000), "both requests arrive");
     nanosleep(&(struct timespec){ 0, 300 * 1000000L }, NULL);
     double t_int = clock_now_ms();
     kill(c.pid, SIGINT);
-    Result r;
+    VResult r;
     collect(&c, true, &r);
     cr_assert_eq(r.exit_code, 130, "exit %d", r.exit_code);
     cr_assert_lt(clock_now_ms() - t_int, 2000, "cancel is prompt");
@@ -746,33 +604,45 @@ Test(run, sigint_cancels_running_streams_and_exits_130)
         cr_assert_str_eq(sget(res, "status"), "cancelled");
         cr_assert(strncmp(sget(res, "text"), "Hello from.", 11) == 0, "text so far kept: %s", sget(res, "text"));
     }
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, restricted_data_never_reaches_a_closed_provider)
 {
     const char *args[] = { "--no-progress", "-f", "json", "--sensitivity", "restricted", "-m", "anthropic:happy",
                            "-m", "openai:happy", "-m", "gemini:happy", "secret plans", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, true, &r);
     cr_assert_eq(r.exit_code, 1);
-    for (int i = 0; i < 3; i++)
-        assert_failed(result_at(&r, i), 0, NULL, NULL);
+    for (int i = 0; i < 3; i++) {
+        /* refused before sending: its own state, no times (not the time
+         * since boot) and no cost */
+        const cJSON *res = result_at(&r, i);
+        cr_assert_str_eq(sget(res, "status"), "not_sent", "status %s", sget(res, "status"));
+        const cJSON *e = obj(res, "error");
+        cr_assert(cJSON_IsObject(e));
+        cr_assert(strstr(sget(e, "message"), "restricted"), "%s", sget(e, "message"));
+        const cJSON *m = obj(res, "metrics");
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "ttft_ms")));
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "total_ms")), "total_ms must be null");
+        cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "cost_usd")), "no cost");
+        cr_assert_eq((int)nget(m, "attempts"), 0);
+    }
     cr_assert_eq(fakeprov_count(fp, FAKE_ROUTE_COUNT), 0, "zero requests reached the closed providers");
     cr_assert_eq(fakeprov_connections(fp), 0, "not even a connection");
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, text_format_prints_each_reply_and_jsonl_is_one_object_per_line)
 {
     const char *args[] = { "--no-progress", "-m", "openai:happy", "-m", "gemini:status-401", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(args, NULL, false, &r);
     cr_assert_eq(r.exit_code, 1);
     const char *o = buf_str(&r.out);
     cr_assert(strstr(o, "openai:happy") && strstr(o, FAKEPROV_HAPPY_TEXT), "stdout: %s", o);
     cr_assert(strstr(o, "gemini:status-401") || strstr(buf_str(&r.err), "gemini:status-401"));
-    result_free(&r);
+    vchild_result_free(&r);
 
     const char *args2[] = { "-f", "jsonl", "-m", "openai:happy", "-m", "ollama:happy", "hi", NULL };
     run_versus(args2, NULL, false, &r);
@@ -797,68 +667,147 @@ Test(run, text_format_prints_each_reply_and_jsonl_is_one_object_per_line)
     cr_assert_str_eq(buf_str(&text), FAKEPROV_HAPPY_TEXT);
     cr_assert_geq(lines, 2 * FAKEPROV_HAPPY_DELTAS + 2);
     buf_free(&text);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(run, usage_errors_exit_2_without_any_request)
 {
     const char *a1[] = { "-f", "xml", "-m", "openai:happy", "hi", NULL };
-    Result r;
+    VResult r;
     run_versus(a1, NULL, false, &r);
     cr_assert_eq(r.exit_code, 2);
     cr_assert(r.err.len > 0);
-    result_free(&r);
+    vchild_result_free(&r);
     const char *a2[] = { "-m", "openai:happy", NULL };
     run_versus(a2, NULL, false, &r);
     cr_assert_eq(r.exit_code, 2, "no prompt is a usage error");
-    result_free(&r);
+    vchild_result_free(&r);
     cr_assert_eq(fakeprov_connections(fp), 0);
 }
 
 /* ---- transcripts replayed over HTTP ----------------------------------------------------------- */
 
-Test(run, provider_transcripts_replayed_whole_and_byte_by_byte)
+/* What the real binary must print for a transcript, derived from the
+ * expectation beside it (tests/transcripts/NAME.expect.json): the decoder's
+ * result as a Reply holds it. */
+static void check_replayed(const cJSON *res, const cJSON *exp, const char *name)
 {
-    char compat[256];
-    snprintf(compat, sizeof compat, "openai-compat:replay-compat-openrouter.chunk1.gap20@%s/v1", fakeprov_url(fp));
-    const char *args[] = { "--no-progress", "-f", "json",
-                           "-m", "openai:replay-openai-utf8", "-m", "openai:replay-openai-utf8.chunk1.gap20",
-                           "-m", "ollama:replay-ollama-crlf-no-final-newline.chunk1.gap20",
-                           "-m", "gemini:replay-gemini-thinking.odd", "-m", compat,
-                           "-m", "openai:replay-openai-midstream-error.chunk1.gap20", "hi", NULL };
-    Result r;
-    run_versus(args, NULL, true, &r);
-    cr_assert_eq(r.exit_code, 1, "one transcript ends in an error");
-    assert_ok(result_at(&r, 0), "Привет, 世界 👋🏽 café");
-    assert_ok(result_at(&r, 1), "Привет, 世界 👋🏽 café");
-    assert_ok(result_at(&r, 2), "Héllo 🌍");
-    assert_ok(result_at(&r, 3), "Autumn moon — quiet");
-    cr_assert_str_eq(sget(result_at(&r, 3), "finish_reason"), "length");
-    cr_assert(sget(result_at(&r, 3), "reasoning"), "gemini thoughts are kept apart");
-    assert_ok(result_at(&r, 4), "Yes");
-    assert_failed(result_at(&r, 5), 0, NULL, "A good question");
-    result_free(&r);
+    const char *spec = sget(res, "spec") ? sget(res, "spec") : name;
+    const cJSON *err = obj(exp, "error");
+    bool done = bget(exp, "done");
+    bool failed = cJSON_IsObject(err) || !done;
+    cr_assert_str_eq(sget(res, "status"), failed ? "error" : "ok", "%s: status (error %s)", spec,
+                     cJSON_PrintUnformatted(obj(res, "error")));
+    cr_assert_str_eq(sget(res, "text"), sget(exp, "text"), "%s: text", spec);
+    const char *reasoning = sget(exp, "reasoning");
+    if (reasoning && *reasoning)
+        cr_assert_str_eq(sget(res, "reasoning"), reasoning, "%s: reasoning", spec);
+    else
+        cr_assert_null(sget(res, "reasoning"), "%s: no reasoning", spec);
+    const char *finish = sget(exp, "finish");
+    if (finish)
+        cr_assert_str_eq(sget(res, "finish_reason"), finish, "%s: finish_reason", spec);
+    if (cJSON_IsObject(err)) {
+        const char *type = sget(err, "type");
+        cr_assert_str_eq(sget(obj(res, "error"), "type"), type && *type ? type : "stream_error", "%s: error type",
+                         spec);
+        cr_assert(strstr(sget(obj(res, "error"), "message"), sget(err, "message_contains")),
+                  "%s: error message", spec);
+    } else if (!done) {
+        cr_assert_str_eq(sget(obj(res, "error"), "type"), "truncated", "%s: error type", spec);
+    }
+    /* token counts: the usage reported, else what the server's timings say */
+    static const char *const keys[][2] = { { "input_tokens", "prompt_tokens" },
+                                           { "output_tokens", "output_tokens" },
+                                           { "reasoning_tokens", NULL },
+                                           { "cached_input_tokens", NULL } };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        double want = nget(obj(exp, "usage"), keys[i][0]);
+        if (!(want >= 0) && keys[i][1])
+            want = nget(obj(exp, "timings"), keys[i][1]);
+        double got = nget(obj(res, "usage"), keys[i][0]);
+        if (want >= 0)
+            cr_assert_eq(got, want, "%s: usage.%s %g, want %g", spec, keys[i][0], got, want);
+        else
+            cr_assert(isnan(got), "%s: usage.%s must be null, got %g", spec, keys[i][0], got);
+    }
 }
 
-Test(run, fake_transcripts_with_unusual_but_valid_framing_decode)
+/* The names (without extension) of every transcript that has an expectation. */
+static size_t list_transcripts(char names[][96], size_t max)
 {
-    const char *args[] = { "--no-progress", "-f", "json",
-                           "-m", "anthropic:replay-fake-anthropic-unknown-events",
-                           "-m", "anthropic:replay-fake-anthropic-unknown-events.chunk1.gap20",
-                           "-m", "gemini:replay-fake-gemini-multiline-data",
-                           "-m", "gemini:replay-fake-gemini-multiline-data.odd",
-                           "-m", "openai:replay-fake-openai-sse-fields",
-                           "-m", "openai:replay-fake-openai-sse-fields.chunk1.gap20", "hi", NULL };
-    Result r;
-    run_versus(args, NULL, true, &r);
-    const char *text[] = { "Still fine.", "Still fine.", "Multi line", "Multi line", "Fine.", "Fine." };
-    const int in[] = { 7, 7, 5, 5, 8, 8 };
-    for (int i = 0; i < 6; i++) {
-        const cJSON *res = result_at(&r, i);
-        assert_ok(res, text[i]);
-        cr_assert_eq(nget(obj(res, "usage"), "input_tokens"), in[i], "%s input tokens", sget(res, "spec"));
-        cr_assert_eq(nget(obj(res, "usage"), "output_tokens"), 2, "%s output tokens", sget(res, "spec"));
+    char dir[1024];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(dir, sizeof dir, "%s/tests/transcripts", src && *src ? src : VERSUS_SRCDIR);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        size_t len = strlen(e->d_name);
+        if (len > 12 && len - 12 < 96 && strcmp(e->d_name + len - 12, ".expect.json") == 0)
+            snprintf(names[n++], 96, "%.*s", (int)(len - 12), e->d_name);
     }
-    cr_assert_eq(r.exit_code, 0);
-    result_free(&r);
+    closedir(d);
+    return n;
+}
+
+static cJSON *read_expectation(const char *name)
+{
+    char path[1200];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/transcripts/%s.expect.json", src && *src ? src : VERSUS_SRCDIR, name);
+    Buf b = { 0 };
+    char err[1300];
+    cr_assert_eq(util_read_file(path, 1 << 20, &b, err, sizeof err), UTIL_FILE_OK, "%s", err);
+    cJSON *e = cJSON_Parse(buf_str(&b));
+    buf_free(&b);
+    cr_assert(cJSON_IsObject(e), "%s is not a JSON object", path);
+    return e;
+}
+
+Test(run, every_transcript_replayed_through_the_binary_matches_its_expectation)
+{
+    /* Each transcript twice, in runs of a few at a time: whole, and either
+     * one byte per write or in odd pieces, over real HTTP. */
+    enum { PER_RUN = 12 };
+    static char names[128][96];
+    size_t n = list_transcripts(names, 128);
+    cr_assert_gt(n, 20);
+    for (size_t first = 0; first < n; first += PER_RUN) {
+        size_t count = n - first < PER_RUN ? n - first : PER_RUN;
+        const char *args[64] = { "--no-progress", "-f", "json" };
+        size_t na = 3;
+        static char specs[2 * PER_RUN][256];
+        cJSON *exps[PER_RUN];
+        for (size_t k = 0; k < count; k++) {
+            const char *name = names[first + k];
+            exps[k] = read_expectation(name);
+            const char *provider = sget(exps[k], "provider");
+            cr_assert_not_null(provider, "%s: no provider", name);
+            for (int v = 0; v < 2; v++) {
+                const char *mod = v == 0 ? "" : k % 2 ? ".chunk1.gap20" : ".odd";
+                char *spec = specs[2 * k + (size_t)v];
+                if (strcmp(provider, "openai-compat") == 0)
+                    snprintf(spec, 256, "openai-compat:replay-%s%s@%s/v1", name, mod, fakeprov_url(fp));
+                else
+                    snprintf(spec, 256, "%s:replay-%s%s", provider, name, mod);
+                args[na++] = "-m";
+                args[na++] = spec;
+            }
+        }
+        args[na++] = "hi";
+        args[na] = NULL;
+        VResult r;
+        run_versus(args, NULL, true, &r);
+        bool any_failed = false;
+        for (size_t k = 0; k < count; k++) {
+            for (int v = 0; v < 2; v++)
+                check_replayed(result_at(&r, (int)(2 * k + (size_t)v)), exps[k], names[first + k]);
+            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done");
+            cJSON_Delete(exps[k]);
+        }
+        cr_assert_eq(r.exit_code, any_failed ? 1 : 0, "exit code; stderr: %s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
 }

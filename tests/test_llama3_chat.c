@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
 #include "engine/engine.h"

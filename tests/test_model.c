@@ -15,19 +15,9 @@
 #include "engine/quant.h"
 #include "engine/threadpool.h"
 #include "engine_ref.h"
+#include "testenv.h"
 
 /* ---- helpers ----------------------------------------------------------------- */
-
-static char *shared_path(const char *rel)
-{
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
-        return NULL;
-    size_t n = strlen(sh) + strlen(rel) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", sh, rel);
-    return p;
-}
 
 static char *read_text(const char *path)
 {
@@ -68,8 +58,8 @@ static int json_ints(const cJSON *arr, int *out, int cap)
 
 static void run_oracle(ThreadPool *pool, int batch)
 {
-    char *mp = shared_path("models/stories260K.gguf");
-    char *op = shared_path("oracle/stories260K_greedy.json");
+    char *mp = testenv_shared_path("models/stories260K.gguf");
+    char *op = testenv_shared_path("oracle/stories260K_greedy.json");
     if (!mp)
         cr_skip_test("VERSUS_SHARED not set");
     char err[512];
@@ -129,7 +119,7 @@ Test(model, stories260k_oracle_holds_with_threads_and_tiny_chunks)
 
 Test(model, stories260k_refuses_context_overflow_and_bad_tokens)
 {
-    char *mp = shared_path("models/stories260K.gguf");
+    char *mp = testenv_shared_path("models/stories260K.gguf");
     if (!mp)
         cr_skip_test("VERSUS_SHARED not set");
     char err[512];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/policy.h"
+#include "eval/policy.h"
 
 static char tmpdir[256];
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/bradley_terry.h"
-#include "store/report.h"
+#include "eval/bradley_terry.h"
+#include "eval/report.h"
 
 static char tmpdir[256];
 

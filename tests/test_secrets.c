@@ -21,8 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/config.h"
+#include "providers/target.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 
@@ -243,8 +244,18 @@ static void only_session_id(char *id, size_t idlen)
 
 /* ---- every command, no key anywhere ----------------------------------------------------- */
 
+/* A file a -o option wrote: created private whatever the umask. */
+static void assert_private_output(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+    cr_assert_eq(st.st_mode & 077, 0, "%s has mode %03o under umask 022: -o files must be 0600", path,
+                 (unsigned)(st.st_mode & 0777));
+}
+
 Test(secrets, no_command_prints_or_writes_a_key)
 {
+    umask(022); /* the usual one: -o files must not follow it */
     const char *run1[] = { "run", "--no-progress", "-f", "json", "--save", "-m", "openai:happy", "-m",
                            "anthropic:happy", "-m", "gemini:happy", "-m", "ollama:happy", "-m", "openai:status-401",
                            "-m", "gemini:bad-key", "Say hello.", NULL };
@@ -273,6 +284,7 @@ Test(secrets, no_command_prints_or_writes_a_key)
         snprintf(path, sizeof path, "%s/cases-%s.out", home, formats[i]);
         const char *exo[] = { "export", "--all", "--format", formats[i], "-o", path, NULL };
         free(run_ok(exo, 0));
+        assert_private_output(path);
     }
     snprintf(path, sizeof path, "%s/cases-versus.out", home);
     const char *rep1[] = { "replay", "--offline", path, NULL };
@@ -283,6 +295,7 @@ Test(secrets, no_command_prints_or_writes_a_key)
     snprintf(rpath, sizeof rpath, "%s/report.html", home);
     const char *report[] = { "report", "-o", rpath, NULL };
     free(run_ok(report, 0));
+    assert_private_output(rpath);
     const char *reportmd[] = { "report", "--format", "md", "-o", "-", NULL };
     free(run_ok(reportmd, 0));
     const char *models[] = { "models", NULL };
@@ -444,7 +457,7 @@ Test(secrets, insecure_tls_is_never_honoured_for_closed_providers_or_remote_urls
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         ModelTarget t;
         char err[512];
-        cr_assert_eq(config_resolve(cfg, want[i].spec, &t, err, sizeof err), 0, "%s: %s", want[i].spec, err);
+        cr_assert_eq(target_resolve(cfg, want[i].spec, &t, err, sizeof err), 0, "%s: %s", want[i].spec, err);
         cr_assert_eq(t.insecure_tls, want[i].insecure, "%s: insecure_tls %d", want[i].spec, t.insecure_tls);
         cr_assert_eq(t.inside_perimeter, want[i].perimeter, "%s: inside_perimeter %d", want[i].spec,
                      t.inside_perimeter);
@@ -465,7 +478,7 @@ static void check_lookalike_urls(const char *const *urls, size_t n)
         buf_free(&json);
         ModelTarget t;
         char err[512];
-        if (config_resolve(cfg, "p:m", &t, err, sizeof err) == 0) {
+        if (target_resolve(cfg, "p:m", &t, err, sizeof err) == 0) {
             cr_expect(!t.insecure_tls, "%s is not a local host, yet TLS checks are off", urls[i]);
             cr_expect(!t.inside_perimeter, "%s is not a local host, yet it is inside the perimeter", urls[i]);
         }

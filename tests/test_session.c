@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/candidate.h"
 #include "store/jsonio.h"
 #include "store/session.h"
+#include "util/file.h"
 
 static char tmpdir[256];
 
@@ -192,13 +194,13 @@ Test(session, secrets_from_environment_never_reach_the_file, .init = make_tmpdir
     free(s->rounds[0].replies[1]->error_message);
     s->rounds[0].replies[1]->error_message = strdup("Incorrect API key provided: sk-test-0123456789abcdef");
     cr_assert_eq(session_save(s, err, sizeof err), 0, "%s", err);
-    size_t len;
-    char *text = jsonio_read_file(s->path, 1 << 20, &len, err, sizeof err);
-    cr_assert_not_null(text);
+    Buf b = { 0 };
+    cr_assert_eq(util_read_file(s->path, 1 << 20, &b, err, sizeof err), 0, "%s", err);
+    const char *text = b.data;
     cr_assert_null(strstr(text, "sk-test-0123456789abcdef"));
     cr_assert_not_null(strstr(text, "************************"));
     cr_assert_null(strstr(text, "Authorization"));
-    free(text);
+    buf_free(&b);
     unsetenv("TEST_VERSUS_API_KEY");
     session_free(s);
 }
@@ -329,4 +331,39 @@ Test(session, sigkill_during_saves_never_leaves_a_torn_file, .init = make_tmpdir
         assert_all_files_load(it);
     }
     session_free(s);
+}
+
+Test(candidate, refused_candidates_are_not_sent_with_null_times_old_files_included)
+{
+    /* Written by versus before the not_sent state: a refused candidate was an
+     * error with no attempt and the time since boot as its total. */
+    const char *old = "{\"spec\":\"openai:gpt-4o\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                      "\"status\":\"error\",\"text\":\"\",\"attempts\":0,"
+                      "\"error\":{\"http_status\":0,\"type\":\"sensitivity\",\"message\":\"refused\"},"
+                      "\"metrics\":{\"ttft_ms\":null,\"total_ms\":1278581.2,\"cost_usd\":0}}";
+    cJSON *j = cJSON_Parse(old);
+    char err[200];
+    Reply *r = candidate_decode(j, NULL, err, sizeof err);
+    cJSON_Delete(j);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_eq(r->status, REPLY_NOT_SENT);
+    cr_assert_lt(r->metrics.total_ms, 0);
+    cr_assert(isnan(r->metrics.cost_usd));
+    cr_assert_str_eq(r->error_message, "refused");
+    /* and it is written back as not_sent with nulls */
+    cJSON *o = candidate_encode(r, -1, false);
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "status")->valuestring, "not_sent");
+    const cJSON *m = cJSON_GetObjectItem(o, "metrics");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "total_ms")));
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(m, "cost_usd")));
+    cr_assert(cJSON_IsObject(cJSON_GetObjectItem(o, "error")), "the reason is kept");
+    cJSON_Delete(o);
+    reply_free(r);
+    /* an error after sending stays an error */
+    j = cJSON_Parse("{\"spec\":\"a:b\",\"status\":\"error\",\"attempts\":1,\"metrics\":{\"total_ms\":12}}");
+    r = candidate_decode(j, NULL, err, sizeof err);
+    cJSON_Delete(j);
+    cr_assert_eq(r->status, REPLY_ERROR);
+    cr_assert_float_eq(r->metrics.total_ms, 12, 1e-9);
+    reply_free(r);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "net/sse.h"
 
 /* Events as one canonical string: "type|id|data" per event, ";"-terminated,

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/gguf.h"
 #include "engine/pretokenize.h"
 #include "engine/token_decoder.h"
 #include "engine/tokenizer.h"
+#include "testenv.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -55,12 +56,6 @@ static void unload(Loaded *l)
     gguf_close(l->g);
 }
 
-static void shared_path(char *out, size_t n, const char *rel)
-{
-    const char *s = getenv("VERSUS_SHARED");
-    snprintf(out, n, "%s/%s", s ? s : "", rel);
-}
-
 #define NEED_SHARED()                                   \
     do {                                                \
         const char *s_ = getenv("VERSUS_SHARED");       \
@@ -96,7 +91,7 @@ static void check_vocab(const char *name)
     char gpath[1024], ipath[1100], opath[1100];
     char rel[256];
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", name);
-    shared_path(gpath, sizeof(gpath), rel);
+    testenv_shared(rel, gpath, sizeof(gpath));
     snprintf(ipath, sizeof(ipath), "%s.inp", gpath);
     snprintf(opath, sizeof(opath), "%s.out", gpath);
     size_t ilen, olen;
@@ -149,7 +144,7 @@ Test(vocab, unsupported_models_are_refused_with_their_name)
 {
     NEED_SHARED();
     char path[1024], err[256];
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-bert-bge.gguf");
+    testenv_shared("models/vocab/ggml-vocab-bert-bge.gguf", path, sizeof(path));
     GgufFile *g = gguf_open(path, err, sizeof(err));
     cr_assert(g, "%s", err);
     cr_assert_null(tokenizer_load(g, err, sizeof(err)));
@@ -162,7 +157,7 @@ Test(vocab, unsupported_models_are_refused_with_their_name)
 static cJSON *load_oracle(void)
 {
     char path[1024];
-    shared_path(path, sizeof(path), "oracle/stories260K_greedy.json");
+    testenv_shared("oracle/stories260K_greedy.json", path, sizeof(path));
     size_t len;
     char *s = slurp(path, &len);
     cr_assert(s, "cannot read %s", path);
@@ -187,7 +182,7 @@ static void expect_ids(const cJSON *arr, const int *ids, size_t n, const char *w
 static Loaded load_stories(void)
 {
     char path[1024];
-    shared_path(path, sizeof(path), "models/stories260K.gguf");
+    testenv_shared("models/stories260K.gguf", path, sizeof(path));
     return load_path(path);
 }
 
@@ -365,18 +360,17 @@ static const char *const tricky[] = {
     "'s 'RE 'll contractions 12345678 3.14",
 };
 
-static bool valid_utf8(const unsigned char *s, size_t n);
 
 /* with_invalid: include the malformed-UTF-8 case (needs a token for every byte). */
 static void check_round_trip(const char *vocab, bool spm_prefix, bool with_invalid)
 {
     char rel[256], path[1024];
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
-    shared_path(path, sizeof(path), rel);
+    testenv_shared(rel, path, sizeof(path));
     Loaded l = load_path(path);
     for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
         size_t n, len = strlen(tricky[i]);
-        if (!with_invalid && !valid_utf8((const unsigned char *)tricky[i], len))
+        if (!with_invalid && !testenv_utf8_strict((const unsigned char *)tricky[i], len))
             continue;
         int *ids = encode(l.t, tricky[i], len, false, false, &n);
         Buf b = { 0 };
@@ -408,7 +402,7 @@ static void check_random_bytes(const char *vocab, bool spm_prefix)
 {
     char rel[256], path[1024];
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
-    shared_path(path, sizeof(path), rel);
+    testenv_shared(rel, path, sizeof(path));
     Loaded l = load_path(path);
     srand(42);
     int bad = 0;
@@ -436,34 +430,15 @@ static void check_random_bytes(const char *vocab, bool spm_prefix)
 Test(roundtrip, spm_random_bytes_survive) { NEED_SHARED(); check_random_bytes("llama-spm", true); }
 Test(roundtrip, gpt2_random_bytes_survive) { NEED_SHARED(); check_random_bytes("gpt-2", false); }
 
-/* Strict UTF-8 check (RFC 3629). */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (!k || i + k > n)
-            return false;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) || (c == 0xF0 && s[i + 1] < 0x90) ||
-            (c == 0xF4 && s[i + 1] > 0x8F))
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static void check_streaming(const char *vocab)
 {
     char rel[256], path[1024];
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
-    shared_path(path, sizeof(path), rel);
+    testenv_shared(rel, path, sizeof(path));
     Loaded l = load_path(path);
     for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
         size_t len = strlen(tricky[i]);
-        bool text_valid = valid_utf8((const unsigned char *)tricky[i], len);
+        bool text_valid = testenv_utf8_strict((const unsigned char *)tricky[i], len);
         size_t n;
         int *ids = encode(l.t, tricky[i], len, false, false, &n);
         Buf whole = { 0 }, all = { 0 }, chunk = { 0 };
@@ -474,7 +449,7 @@ static void check_streaming(const char *vocab)
             buf_reset(&chunk);
             cr_assert_eq(tokdec_push(&d, ids[k], &chunk), 0);
             if (text_valid)
-                cr_expect(valid_utf8((const unsigned char *)chunk.data, chunk.len),
+                cr_expect(testenv_utf8_strict((const unsigned char *)chunk.data, chunk.len),
                           "%s case %zu: token %zu emitted a partial character", vocab, i, k);
             buf_append(&all, buf_str(&chunk), chunk.len);
         }
@@ -498,7 +473,7 @@ Test(tokdec, byte_fallback_character_is_held_until_its_last_byte)
 {
     NEED_SHARED();
     char path[1024];
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-llama-spm.gguf");
+    testenv_shared("models/vocab/ggml-vocab-llama-spm.gguf", path, sizeof(path));
     Loaded l = load_path(path);
     /* 🦙 is not in the Llama vocabulary: four <0xNN> tokens */
     int ids[4];
@@ -537,7 +512,7 @@ Test(special, control_tokens_need_parse_special_user_defined_do_not)
 {
     NEED_SHARED();
     char path[1024];
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-mpt.gguf");
+    testenv_shared("models/vocab/ggml-vocab-mpt.gguf", path, sizeof(path));
     Loaded l = load_path(path);
     size_t n;
     /* <|endoftext|> is CONTROL: one token only with parse_special */
@@ -564,7 +539,7 @@ Test(special, add_special_follows_the_file)
 {
     NEED_SHARED();
     char path[1024];
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-llama-spm.gguf");
+    testenv_shared("models/vocab/ggml-vocab-llama-spm.gguf", path, sizeof(path));
     Loaded spm = load_path(path);
     size_t n;
     int *ids = encode(spm.t, "Hi", 2, true, false, &n);
@@ -577,7 +552,7 @@ Test(special, add_special_follows_the_file)
     cr_expect_eq(n, 0);
     free(ids);
     unload(&spm);
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-gpt-2.gguf");
+    testenv_shared("models/vocab/ggml-vocab-gpt-2.gguf", path, sizeof(path));
     Loaded bpe = load_path(path);
     ids = encode(bpe.t, "Hi", 2, true, false, &n);
     cr_expect(n == 1 && ids[0] != tokenizer_bos(bpe.t), "GPT-2 adds nothing");
@@ -589,7 +564,7 @@ Test(special, phi3_special_tokens_eat_the_white_space_after_them)
 {
     NEED_SHARED();
     char path[1024];
-    shared_path(path, sizeof(path), "models/vocab/ggml-vocab-phi-3.gguf");
+    testenv_shared("models/vocab/ggml-vocab-phi-3.gguf", path, sizeof(path));
     Loaded l = load_path(path);
     size_t n1, n2;
     int *a = encode(l.t, "<|user|>\nHi<|end|>", 18, false, true, &n1);
@@ -616,7 +591,7 @@ static void check_speed(const char *vocab)
 {
     char rel[256], path[1024];
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
-    shared_path(path, sizeof(path), rel);
+    testenv_shared(rel, path, sizeof(path));
     Loaded l = load_path(path);
     Buf text = { 0 };
     srand(7);

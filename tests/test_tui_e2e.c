@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tui/tmux_driver.h"
 
@@ -180,4 +181,28 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     cr_assert(strstr(line, "2 openai:long"), "the API pane beside it: '%s'", line);
     rig_keys(&rig, "1");
     cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
+}
+
+Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
+{
+    start("-m openai:happy");
+    rig_keys(&rig, "'my key is sk-test-e2e' Enter");
+    cr_assert(rig_wait(&rig, " done ", 1, WAIT_MS), "%s", rig.screen);
+    char path[512], cmd[600];
+    snprintf(path, sizeof path, "%s/round.md", rig.dir);
+    snprintf(cmd, sizeof cmd, "':export %s' Enter", path);
+    rig_keys(&rig, cmd);
+    cr_assert(rig_wait(&rig, "exported the round", 1, WAIT_MS), "%s", rig.screen);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s", path);
+    cr_assert_eq(st.st_mode & 0777, 0600, "private like every export: %03o", (unsigned)(st.st_mode & 0777));
+    static char doc[1 << 16];
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    cr_assert(strstr(doc, HAPPY), "the reply is in the file:\n%s", doc);
+    cr_assert_null(strstr(doc, "sk-test-e2e"), "the key in the prompt is masked:\n%s", doc);
+    cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
 }

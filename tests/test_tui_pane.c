@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "tui/commands.h"
 #include "tui/diff.h"
-#include "tui/keys.h"
+#include "tui/keymap.h"
 #include "tui/library.h"
 #include "tui/osc52.h"
 #include "tui/pane.h"
@@ -299,14 +299,14 @@ Test(commands, set_checks_ranges_and_unsets)
 Test(keys, prompt_typing_is_never_taken_by_letter_keys)
 {
     int digit = 0;
-    cr_assert_eq(keys_lookup('q', 0, 1, &digit), KEYS_NONE, "q on the prompt types a q");
-    cr_assert_eq(keys_lookup('q', 1, 0, &digit), KEYS_QUIT);
-    cr_assert_eq(keys_lookup('3', 0, 0, &digit), KEYS_NONE, "digits inside a line are text");
-    cr_assert_eq(keys_lookup('3', 0, 1, &digit), KEYS_DIGIT);
+    cr_assert_eq(keymap_lookup('q', 0, 1, &digit), KEYMAP_NONE, "q on the prompt types a q");
+    cr_assert_eq(keymap_lookup('q', 1, 0, &digit), KEYMAP_QUIT);
+    cr_assert_eq(keymap_lookup('3', 0, 0, &digit), KEYMAP_NONE, "digits inside a line are text");
+    cr_assert_eq(keymap_lookup('3', 0, 1, &digit), KEYMAP_DIGIT);
     cr_assert_eq(digit, 3);
-    cr_assert_eq(keys_lookup('t', 0, 0, &digit), KEYS_NONE);
-    cr_assert_eq(keys_lookup(27, 0, 0, &digit), KEYS_CANCEL);
-    cr_assert_eq(keys_lookup('\t', 0, 0, &digit), KEYS_FOCUS_NEXT);
+    cr_assert_eq(keymap_lookup('t', 0, 0, &digit), KEYMAP_NONE);
+    cr_assert_eq(keymap_lookup(27, 0, 0, &digit), KEYMAP_CANCEL);
+    cr_assert_eq(keymap_lookup('\t', 0, 0, &digit), KEYMAP_FOCUS_NEXT);
 }
 
 Test(library, every_shipped_prompt_parses_with_a_known_category)

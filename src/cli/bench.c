@@ -23,7 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "core/clock.h"
+#include "util/clock.h"
 #include "engine/backend_cuda.h"
 #include "engine/gguf.h"
 #include "engine/membw.h"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
 #include "store/fixture.h"
+#include "store/outfile.h"
 
 static void export_usage(FILE *out)
 {
@@ -72,17 +72,9 @@ int cli_export(int argc, char **argv)
         buf_free(&out);
         return CLI_EXIT_USAGE;
     }
-    FILE *f = cli_open_output(output);
-    if (!f) {
-        fprintf(stderr, "versus export: %s: %s\n", output, strerror(errno));
+    if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+        fprintf(stderr, "versus export: %s\n", err);
         rc = -1;
-    } else {
-        if (out.len && fwrite(out.data, 1, out.len, f) != out.len)
-            rc = -1;
-        if ((f != stdout ? fclose(f) : fflush(f)) != 0)
-            rc = -1;
-        if (rc < 0)
-            fprintf(stderr, "versus export: writing %s failed: %s\n", output ? output : "stdout", strerror(errno));
     }
     if (rc == 0 && output && strcmp(output, "-") != 0)
         fprintf(stderr, "versus export: %zu case%s written to %s (%s)\n", set.n, set.n == 1 ? "" : "s", output,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "providers/target.h"
 #include "core/keys.h"
 #include "core/prices.h"
 #include "engine/model_ref.h"
@@ -25,7 +26,7 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
 {
     ModelTarget t;
     char err[512], status[600];
-    if (config_resolve(cfg, spec, &t, err, sizeof err) < 0) {
+    if (target_resolve(cfg, spec, &t, err, sizeof err) < 0) {
         printf("  %-44s  unusable: %s\n", spec, err);
         return;
     }

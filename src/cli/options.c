@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/keys.h"
+#include "providers/target.h"
 #include "engine/model_ref.h"
 #include "providers/local.h"
 
@@ -32,7 +33,7 @@ size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note)
         ModelTarget t;
         char err[512];
         bool usable = true;
-        if (config_resolve(cfg, all[i], &t, err, sizeof err) < 0) {
+        if (target_resolve(cfg, all[i], &t, err, sizeof err) < 0) {
             if (note)
                 fprintf(note, "versus: skipping %s: %s\n", all[i], err);
             usable = false;
@@ -60,12 +61,12 @@ void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size
     for (size_t i = 0; i < n; i++) {
         ModelTarget t;
         char err[512], path[4096];
-        if (config_resolve(cfg, specs[i], &t, err, sizeof err) < 0 || strcmp(t.kind, "local") != 0)
+        if (target_resolve(cfg, specs[i], &t, err, sizeof err) < 0 || strcmp(t.kind, "local") != 0)
             continue;
         if (model_ref_locate(t.model, path, sizeof path, err, sizeof err) != 0)
             continue; /* present, or unusable: the run says which */
         fprintf(stderr, "versus: fetching %s into %s (first use)\n", t.model[0] ? t.model : model_ref_default(), path);
-        if (local_resolve_model(t.model, path, sizeof path, err, sizeof err) < 0)
+        if (model_ref_resolve(t.model, path, sizeof path, err, sizeof err) < 0)
             fprintf(stderr, "versus: %s\n", err);
     }
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "store/policy.h"
+#include "eval/policy.h"
 
 static void policy_usage(FILE *out)
 {

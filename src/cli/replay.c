@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
-#include "core/clock.h"
+#include "util/clock.h"
 #include "core/config.h"
-#include "core/run.h"
+#include "run/run.h"
 #include "store/candidate.h"
-#include "store/replay.h"
+#include "eval/replay.h"
+#include "store/outfile.h"
 
 static volatile sig_atomic_t replay_interrupted;
 
@@ -345,14 +345,9 @@ int cli_replay(int argc, char **argv)
         buf_printf(&out, "\n%zu cases, %zu assertions checked: %zu failing case%s, %zu with drift (%s, %.0f ms)\n",
                    set.n, checks, failed, failed == 1 ? "" : "s", drift, a.offline ? "offline" : "live", total);
     }
-    FILE *f = cli_open_output(a.output);
-    if (!f) {
-        fprintf(stderr, "versus replay: %s: %s\n", a.output, strerror(errno));
-        goto out;
-    }
-    bool wrote = fwrite(buf_str(&out), 1, out.len, f) == out.len;
-    if ((f != stdout ? fclose(f) : fflush(f)) != 0 || !wrote) {
-        fprintf(stderr, "versus replay: writing the report failed: %s\n", strerror(errno));
+    char werr[4400];
+    if (outfile_write(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
+        fprintf(stderr, "versus replay: %s\n", werr);
         goto out;
     }
     if (a.junit && a.output)

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/outfile.h"
-#include "store/report.h"
+#include "eval/report.h"
+#include "store/outfile.h"
 
 static void report_usage(FILE *out)
 {
@@ -109,17 +109,11 @@ int cli_report(int argc, char **argv)
         fprintf(stderr, "versus report: out of memory\n");
         goto out;
     }
-    FILE *f = cli_open_output(output);
-    if (!f) {
-        fprintf(stderr, "versus report: %s: %s\n", output, strerror(errno));
+    if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+        fprintf(stderr, "versus report: %s\n", err);
         goto out;
     }
-    bool wrote = fwrite(buf_str(&out), 1, out.len, f) == out.len;
-    if ((f != stdout ? fclose(f) : fflush(f)) != 0 || !wrote) {
-        fprintf(stderr, "versus report: writing %s failed: %s\n", output, strerror(errno));
-        goto out;
-    }
-    if (f != stdout)
+    if (strcmp(output, "-") != 0)
         fprintf(stderr, "versus report: %zu rounds (%zu labelled), %zu models → %s\n", rep.n_rounds, rep.n_labelled,
                 rep.n_models, output);
     rc = CLI_EXIT_OK;

@@ -2,8 +2,8 @@
  *
  * Parses options, builds the Request and a Run, drives it to completion
  * (Ctrl-C cancels every stream cleanly) and prints the replies as text, one
- * JSON document, or JSON Lines events. `versus models` lives here too since it
- * shares the model resolution. */
+ * JSON document, or JSON Lines events. Not for `versus models` (models.c) or
+ * the option parsing other subcommands share (options.c). */
 #include "cli/cli.h"
 
 #include <cjson/cJSON.h>
@@ -17,13 +17,14 @@
 #include <unistd.h>
 
 #include "cli/options.h"
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "core/config.h"
 #include "core/keys.h"
 #include "core/reply_json.h"
-#include "core/run.h"
-#include "core/utf8.h"
+#include "run/run.h"
+#include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
 #include "store/redact.h"
@@ -84,16 +85,14 @@ static void run_usage(FILE *out)
             "GEMINI_API_KEY (or GOOGLE_API_KEY), or 0600 key files; see versus(1).\n");
 }
 
-static char *read_stdin(void)
+#define RUN_MAX_STDIN_PROMPT (64u << 20)
+
+/* The prompt from standard input; NULL with err. */
+static char *read_stdin(char *err, size_t errlen)
 {
     Buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-        if (buf_append(&b, chunk, n) < 0) {
-            buf_free(&b);
-            return NULL;
-        }
+    if (util_read_fd(STDIN_FILENO, "standard input", RUN_MAX_STDIN_PROMPT, &b, err, errlen) < 0)
+        return NULL;
     return buf_steal(&b);
 }
 
@@ -162,7 +161,12 @@ static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
-    if (r->status == REPLY_ERROR) {
+    if (r->status == REPLY_NOT_SENT) {
+        buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
+                   r->error_message ? r->error_message : "");
+        if (r->error_hint)
+            buf_printf(&b, "[hint: %s]\n", r->error_hint);
+    } else if (r->status == REPLY_ERROR) {
         if (r->http_status > 0)
             buf_printf(&b, "[error: HTTP %d %s: %s]\n", r->http_status, r->error_type ? r->error_type : "",
                        r->error_message ? r->error_message : "");
@@ -192,6 +196,20 @@ static void print_reply_text(Printer *p, const Reply *r)
     print_reply_status(r);
 }
 
+/* Prints o as one JSON line on stdout (keys a provider echoed redacted) and
+ * frees it. */
+static void print_json_line(cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    if (s) {
+        redact_secrets(s, strlen(s));
+        puts(s);
+    }
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(o);
+}
+
 static void jsonl_event(size_t i, const Reply *r, const char *type, const char *text, size_t len)
 {
     cJSON *o = cJSON_CreateObject();
@@ -204,14 +222,7 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
         cJSON_AddStringToObject(o, "text", buf_str(&clean));
         buf_free(&clean);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
-    fflush(stdout);
-    free(s);
-    cJSON_Delete(o);
+    print_json_line(o);
 }
 
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
@@ -224,14 +235,7 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
             cJSON_AddNumberToObject(o, "index", (double)i);
-            char *s = cJSON_PrintUnformatted(o);
-            if (s) {
-                redact_secrets(s, strlen(s));
-                puts(s);
-            }
-            fflush(stdout);
-            free(s);
-            cJSON_Delete(o);
+            print_json_line(o);
         }
         return;
     }
@@ -473,9 +477,9 @@ int cli_run(int argc, char **argv)
     }
     const char *prompt = argv[optind];
     if (strcmp(prompt, "-") == 0) {
-        prompt = prompt_owned = read_stdin();
+        prompt = prompt_owned = read_stdin(err, sizeof err);
         if (!prompt) {
-            fprintf(stderr, "versus run: could not read the prompt from standard input\n");
+            fprintf(stderr, "versus run: could not read the prompt: %s\n", err);
             goto out;
         }
     }

@@ -127,7 +127,7 @@ static void show_round(const SessionRound *r, size_t idx)
         if (r->vram_mib && r->vram_mib[i] >= 0)
             printf("  VRAM %.0f MiB", r->vram_mib[i]);
         printf("\n");
-        if (p->status == REPLY_ERROR)
+        if (p->status == REPLY_ERROR || p->status == REPLY_NOT_SENT)
             printf("error: %s%s%s\n", p->error_type ? p->error_type : "", p->error_type ? ": " : "",
                    p->error_message ? p->error_message : "");
         if (p->text.len)

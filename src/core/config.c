@@ -1,26 +1,21 @@
-/* config.c — loading config.json and resolving model specs (see config.h).
- *
- * The file is small and read once, so it is kept as a cJSON tree and
- * queried. Built-in provider kinds come from the provider table
- * (providers/provider.h); the config can add named endpoints of any kind
- * ("openrouter": openai-compat at some URL with some key variable). */
+/* config.c — loading config.json and answering questions about it (see
+ * config.h). The file is small and read once, so it is kept as a cJSON tree
+ * and queried. Turning a model spec into an endpoint is not done here but in
+ * providers/target.c, which knows the provider kinds. */
 #include "core/config.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
+#include "util/file.h"
 #include "core/keys.h"
-#include "core/xdg.h"
-#include "providers/provider.h"
+#include "util/xdg.h"
+
+#define CONFIG_MAX_FILE (4u << 20)
 
 struct Config {
     cJSON *root; /* NULL for an empty config */
@@ -77,34 +72,23 @@ Config *config_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     set_paths(cfg, path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT && !explicit_path)
-            return cfg; /* no config at all: defaults */
-        snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+    Buf b = { 0 };
+    char why[1200];
+    int rc = util_read_file(path, CONFIG_MAX_FILE, &b, why, sizeof why);
+    if (rc == UTIL_FILE_MISSING && !explicit_path)
+        return cfg; /* no config at all: defaults */
+    if (rc < 0) {
+        snprintf(err, errlen, "config %s", why);
         config_free(cfg);
         return NULL;
     }
     char perr[512];
     if (keys_check_private_file(path, perr, sizeof perr) < 0) {
         snprintf(err, errlen, "config refused: %s", perr);
-        fclose(f);
+        buf_free(&b);
         config_free(cfg);
         return NULL;
     }
-    Buf b = { 0 };
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len > (4u << 20) || buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "config %s: too large (over 4 MiB)", path);
-            fclose(f);
-            buf_free(&b);
-            config_free(cfg);
-            return NULL;
-        }
-    }
-    fclose(f);
     const char *end = NULL;
     cfg->root = cJSON_ParseWithLengthOpts(buf_str(&b), b.len, &end, 0);
     if (!cfg->root || !cJSON_IsObject(cfg->root)) {
@@ -153,209 +137,6 @@ static bool bool_get(const cJSON *o, const char *key, bool def)
 static const cJSON *provider_entry(const Config *cfg, const char *name)
 {
     return obj_get(obj_get(cfg->root, "providers"), name);
-}
-
-/* True for loopback and private-range hosts (the only ones that may be
- * inside the data perimeter or skip TLS verification). The host is taken
- * with libcurl's own URL parser, so it is the host curl will connect to
- * ("http://evil?@127.0.0.1/" is evil, not loopback). */
-static bool host_is_local(const char *url)
-{
-    CURLU *u = curl_url();
-    char *h = NULL;
-    bool local = false;
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !h) {
-        curl_url_cleanup(u);
-        return false;
-    }
-    char host[256];
-    size_t n = strlen(h);
-    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') { /* IPv6 literal */
-        snprintf(host, sizeof host, "%.*s", (int)(n - 2), h + 1);
-        char *zone = strchr(host, '%');
-        if (zone)
-            *zone = '\0';
-    } else {
-        snprintf(host, sizeof host, "%s", h);
-    }
-    curl_free(h);
-    curl_url_cleanup(u);
-    /* Only a host written plainly counts: curl also accepts forms such as
-     * "0x7f000001" or "127.1" and normalises them; being conservative here
-     * costs nothing (the user writes 127.0.0.1) and leaves no look-alikes. */
-    const char *a = strstr(url, "://");
-    a = a ? a + 3 : url;
-    size_t alen = strcspn(a, "/?#");
-    const char *at = memrchr(a, '@', alen);
-    if (at) {
-        alen -= (size_t)(at + 1 - a);
-        a = at + 1;
-    }
-    size_t hl = strlen(host);
-    bool bracketed = alen > 0 && a[0] == '[';
-    if (bracketed ? (alen < hl + 2 || strncasecmp(a + 1, host, hl) != 0)
-                  : (alen < hl || strncasecmp(a, host, hl) != 0 || (alen > hl && a[hl] != ':')))
-        return false;
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (strcasecmp(host, "localhost") == 0)
-        local = true;
-    else if (inet_pton(AF_INET, host, &a4) == 1) {
-        unsigned long ip = ntohl(a4.s_addr);
-        local = (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == (172u << 4 | 1) ||
-                (ip >> 16) == (192u << 8 | 168);
-    } else if (inet_pton(AF_INET6, host, &a6) == 1)
-        local = IN6_IS_ADDR_LOOPBACK(&a6) || (a6.s6_addr[0] & 0xfe) == 0xfc;
-    return local;
-}
-
-static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
-
-static void strip_trailing_slash(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
-}
-
-/* Expands a leading "~/" in a path from the config. */
-static void expand_home(char *dst, size_t n, const char *src)
-{
-    const char *home = getenv("HOME");
-    if (src && src[0] == '~' && src[1] == '/' && home)
-        snprintf(dst, n, "%s%s", home, src + 1);
-    else
-        copy(dst, n, src);
-}
-
-int config_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    if (!spec || !*spec) {
-        snprintf(err, errlen, "empty model spec");
-        return -1;
-    }
-    /* Aliases: "models": {"fast": "openai:gpt-4o-mini"} (one level, no loops). */
-    const char *alias = str_get(obj_get(cfg->root, "models"), spec);
-    if (alias)
-        spec = alias;
-    const char *colon = strchr(spec, ':');
-    char prov[64];
-    if (!colon) {
-        if (strcmp(spec, "local") == 0) {
-            colon = spec + strlen(spec);
-        } else {
-            snprintf(err, errlen, "model spec '%s' needs a provider: PROVIDER:MODEL (e.g. openai:gpt-4o-mini, local:model.gguf)", spec);
-            return -1;
-        }
-    }
-    size_t pl = (size_t)(colon - spec);
-    if (pl == 0 || pl >= sizeof prov) {
-        snprintf(err, errlen, "model spec '%s': bad provider name", spec);
-        return -1;
-    }
-    memcpy(prov, spec, pl);
-    prov[pl] = '\0';
-    const char *model = *colon ? colon + 1 : "";
-    copy(out->provider, sizeof out->provider, prov);
-
-    if (strcmp(prov, "local") == 0) {
-        copy(out->kind, sizeof out->kind, "local");
-        const char *m = *model ? model : getenv("VERSUS_MODEL");
-        if (!m || !*m)
-            m = str_get(obj_get(cfg->root, "local"), "model");
-        copy(out->model, sizeof out->model, m ? m : "");
-        out->inside_perimeter = true;
-        return 0;
-    }
-
-    const cJSON *pe = provider_entry(cfg, prov);
-    const char *kind = pe ? str_get(pe, "kind") : NULL;
-    if (!kind)
-        kind = prov;
-    const ProviderOps *ops = provider_find(kind);
-    if (!ops) {
-        snprintf(err, errlen, "unknown provider '%s' in '%s' (known: openai, anthropic, gemini, ollama, "
-                 "openai-compat, local, or a provider named in %s)", prov, spec, cfg->path);
-        return -1;
-    }
-    copy(out->kind, sizeof out->kind, ops->name);
-
-    /* openai-compat:MODEL@URL gives the endpoint inline. */
-    const char *at = NULL;
-    if (strcmp(ops->name, "openai-compat") == 0)
-        at = strrchr(model, '@');
-    if (at) {
-        size_t ml = (size_t)(at - model);
-        if (ml >= sizeof out->model) {
-            snprintf(err, errlen, "model name too long in '%s'", spec);
-            return -1;
-        }
-        memcpy(out->model, model, ml);
-        out->model[ml] = '\0';
-        copy(out->base_url, sizeof out->base_url, at + 1);
-    } else {
-        copy(out->model, sizeof out->model, model);
-    }
-    if (!out->model[0]) {
-        const char *dm = config_provider_default_model(cfg, prov);
-        if (!dm) {
-            snprintf(err, errlen, "no model given in '%s' and no default_model for '%s' in the config", spec, prov);
-            return -1;
-        }
-        copy(out->model, sizeof out->model, dm);
-    }
-    if (!out->base_url[0]) {
-        const char *b = pe ? str_get(pe, "base_url") : NULL;
-        const char *env = (!pe || !str_get(pe, "kind")) && ops->base_url_env ? getenv(ops->base_url_env) : NULL;
-        if (!b && env && *env)
-            b = env;
-        if (!b)
-            b = ops->default_base_url;
-        if (!b || !*b) {
-            snprintf(err, errlen, "no URL for '%s': use %s:MODEL@URL or set base_url for it in %s",
-                     spec, prov, cfg->path);
-            return -1;
-        }
-        /* Ollama's OLLAMA_HOST is often host:port without a scheme. */
-        if (!strstr(b, "://"))
-            snprintf(out->base_url, sizeof out->base_url, "http://%s", b);
-        else
-            copy(out->base_url, sizeof out->base_url, b);
-    }
-    strip_trailing_slash(out->base_url);
-    if (strncmp(out->base_url, "http://", 7) != 0 && strncmp(out->base_url, "https://", 8) != 0) {
-        snprintf(err, errlen, "'%s': the URL must start with http:// or https://", spec);
-        return -1;
-    }
-
-    const char *kenv = pe ? str_get(pe, "key_env") : NULL;
-    if (!kenv && ops->key_envs) {
-        kenv = ops->key_envs[0];
-        for (int i = 0; ops->key_envs[i]; i++)
-            if (getenv(ops->key_envs[i]) && *getenv(ops->key_envs[i])) {
-                kenv = ops->key_envs[i];
-                break;
-            }
-    }
-    copy(out->key_env, sizeof out->key_env, kenv);
-    char kf[1200] = "";
-    const char *kfile = pe ? str_get(pe, "key_file") : NULL;
-    if (kfile)
-        expand_home(kf, sizeof kf, kfile);
-    else if (cfg->dir[0])
-        snprintf(kf, sizeof kf, "%s/keys/%s.key", cfg->dir, prov);
-    copy(out->key_file, sizeof out->key_file, kf);
-
-    bool local_host = host_is_local(out->base_url);
-    out->local_host = local_host;
-    out->inside_perimeter = !ops->closed && local_host && pe && bool_get(pe, "inside_perimeter", false);
-    /* TLS verification can only be relaxed for an explicitly local
-     * openai-compat endpoint; closed providers always verify. */
-    out->insecure_tls = strcmp(ops->name, "openai-compat") == 0 && local_host && pe &&
-                        bool_get(pe, "insecure_tls", false);
-    return 0;
 }
 
 Params config_default_params(const Config *cfg)
@@ -457,4 +238,29 @@ bool config_price_override(const Config *cfg, const char *provider, const char *
     *out_per_m = o->valuedouble;
     *cached_in_per_m = cJSON_IsNumber(c) ? c->valuedouble : i->valuedouble;
     return true;
+}
+
+const char *config_model_alias(const Config *cfg, const char *name)
+{
+    return str_get(obj_get(cfg->root, "models"), name);
+}
+
+bool config_has_provider(const Config *cfg, const char *provider)
+{
+    return provider_entry(cfg, provider) != NULL;
+}
+
+const char *config_provider_str(const Config *cfg, const char *provider, const char *key)
+{
+    return str_get(provider_entry(cfg, provider), key);
+}
+
+bool config_provider_bool(const Config *cfg, const char *provider, const char *key, bool def)
+{
+    return bool_get(provider_entry(cfg, provider), key, def);
+}
+
+const char *config_local_model(const Config *cfg)
+{
+    return str_get(obj_get(cfg->root, "local"), "model");
 }

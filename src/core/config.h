@@ -15,19 +15,6 @@
 
 typedef struct Config Config;
 
-/* A resolved model spec: which provider endpoint and which model. */
-typedef struct ModelTarget {
-    char provider[64];    /* configured provider name ("openai", "openrouter", "local", ...) */
-    char kind[32];        /* wire protocol: "openai" "anthropic" "gemini" "ollama" "openai-compat" "local" */
-    char model[512];      /* model name on the wire, or the GGUF reference for local */
-    char base_url[512];   /* "" for local */
-    char key_env[128];    /* environment variable that holds the key, "" when none is needed */
-    char key_file[1200];  /* key file (must be 0600), "" when none */
-    bool inside_perimeter;/* may receive restricted data (local engine, loopback/private servers marked so) */
-    bool local_host;      /* the URL's host is loopback or private-range */
-    bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
-} ModelTarget;
-
 /* Loads path (NULL = VERSUS_CONFIG or the XDG default). NULL with err on a
  * file that exists but is unreadable, insecure or malformed. */
 Config *config_load(const char *path, char *err, size_t errlen);
@@ -37,9 +24,6 @@ void config_free(Config *cfg);
 /* The path the config was (or would be) read from. */
 const char *config_path(const Config *cfg);
 
-/* Resolves "PROVIDER:MODEL" (or "openai-compat:MODEL@URL", or a name the
- * config defines as a model alias) into out; 0, or -1 with err. */
-int config_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *err, size_t errlen);
 /* Default parameters from the config (unset where it says nothing). */
 Params config_default_params(const Config *cfg);
 /* Default sensitivity class for rounds (public unless the config says otherwise). */
@@ -53,6 +37,15 @@ void config_free_specs(char **specs, size_t n);
 const char *config_provider_default_model(const Config *cfg, const char *provider);
 /* The directory holding the config (for themes/, keys), "" when unknown. */
 const char *config_dir(const Config *cfg);
+/* The spec an alias stands for ("models": {"fast": "openai:gpt-4o-mini"}), or NULL. */
+const char *config_model_alias(const Config *cfg, const char *name);
+/* True when "providers" has an entry of that name. */
+bool config_has_provider(const Config *cfg, const char *provider);
+/* A string / boolean field of a provider entry; NULL / def when absent. */
+const char *config_provider_str(const Config *cfg, const char *provider, const char *key);
+bool config_provider_bool(const Config *cfg, const char *provider, const char *key, bool def);
+/* "local": {"model": ...}, or NULL. */
+const char *config_local_model(const Config *cfg);
 /* User price overrides: USD per million tokens; false when the config has none. */
 bool config_price_override(const Config *cfg, const char *provider, const char *model,
                            double *in_per_m, double *out_per_m, double *cached_in_per_m);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/xdg.h"
 
 typedef struct PriceRow {
     char provider[32];
@@ -23,21 +25,7 @@ struct PriceTable {
     char source[1024];
 };
 
-static int read_file(const char *path, Buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (b->len > (8u << 20) || buf_append(b, chunk, n) < 0) {
-            fclose(f);
-            return -2;
-        }
-    fclose(f);
-    return 0;
-}
+#define PRICES_MAX_FILE (8u << 20)
 
 static double num(const cJSON *o, const char *k, double def)
 {
@@ -48,10 +36,9 @@ static double num(const cJSON *o, const char *k, double def)
 PriceTable *prices_load_file(const char *path, char *err, size_t errlen)
 {
     Buf b = { 0 };
-    int rc = read_file(path, &b);
-    if (rc < 0) {
-        snprintf(err, errlen, "price table %s: %s", path, rc == -2 ? "too large" : "can not be read");
-        buf_free(&b);
+    char why[1200];
+    if (util_read_file(path, PRICES_MAX_FILE, &b, why, sizeof why) < 0) {
+        snprintf(err, errlen, "price table %s", why);
         return NULL;
     }
     cJSON *root = cJSON_ParseWithLength(buf_str(&b), b.len);
@@ -108,10 +95,8 @@ PriceTable *prices_load(char *err, size_t errlen)
     candidates[n++] = VERSUS_PKGDATADIR "/prices.json";
     candidates[n++] = VERSUS_SRCDIR "/data/prices.json";
     for (size_t i = 0; i < n; i++) {
-        FILE *f = fopen(candidates[i], "rb");
-        if (!f)
+        if (access(candidates[i], R_OK) != 0)
             continue;
-        fclose(f);
         return prices_load_file(candidates[i], err, errlen);
     }
     PriceTable *t = calloc(1, sizeof *t);

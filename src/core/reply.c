@@ -75,7 +75,25 @@ void reply_start(Reply *r, double now_ms)
 
 bool reply_is_final(const Reply *r)
 {
-    return r->status == REPLY_OK || r->status == REPLY_ERROR || r->status == REPLY_CANCELLED;
+    return r->status == REPLY_OK || r->status == REPLY_ERROR || r->status == REPLY_CANCELLED ||
+           r->status == REPLY_NOT_SENT;
+}
+
+bool reply_was_sent(const Reply *r)
+{
+    return r->status != REPLY_NOT_SENT;
+}
+
+void reply_not_sent(Reply *r, const char *type, const char *message)
+{
+    if (reply_is_final(r))
+        return;
+    reply_start(r, -1); /* clears text, usage and every metric */
+    r->metrics.t_start_ms = -1;
+    r->attempts = 0;
+    r->status = REPLY_NOT_SENT;
+    r->error_type = dup_or_null(type);
+    r->error_message = dup_or_null(message);
 }
 
 static void merge_usage(Usage *u, const Usage *v)
@@ -243,7 +261,7 @@ const char *reply_status_name(ReplyStatus s)
 {
     static const char *const names[] = {
         [REPLY_WAITING] = "waiting", [REPLY_STREAMING] = "streaming", [REPLY_OK] = "ok",
-        [REPLY_ERROR] = "error", [REPLY_CANCELLED] = "cancelled",
+        [REPLY_ERROR] = "error", [REPLY_CANCELLED] = "cancelled", [REPLY_NOT_SENT] = "not_sent",
     };
-    return (unsigned)s <= REPLY_CANCELLED ? names[s] : "?";
+    return (unsigned)s <= REPLY_NOT_SENT ? names[s] : "?";
 }

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {
@@ -19,6 +19,9 @@ typedef enum ReplyStatus {
     REPLY_OK,        /* finished normally */
     REPLY_ERROR,     /* failed; error_* says why, text keeps what arrived */
     REPLY_CANCELLED, /* stopped by the user (Esc, Ctrl-C) */
+    REPLY_NOT_SENT,  /* versus refused or could not start it before anything was sent
+                      * (restricted data, no key, bad spec, model file missing):
+                      * error_* says why; no times, no cost, no attempt */
 } ReplyStatus;
 
 typedef struct ReplyMetrics {
@@ -97,6 +100,12 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms);
 /* Ends the reply: REPLY_OK unless an error/cancel was recorded; computes the
  * final metrics. Calling it twice is harmless. */
 void reply_finish(Reply *r, double now_ms);
+/* Marks a reply that was never sent (REPLY_NOT_SENT): the reason goes to
+ * error_type/error_message, every time is unknown (< 0), the cost unknown
+ * (NAN), attempts 0. Does nothing to a reply that is already final. */
+void reply_not_sent(Reply *r, const char *type, const char *message);
+/* False for REPLY_NOT_SENT: the request never left versus. */
+bool reply_was_sent(const Reply *r);
 /* Records a failure (keeps any partial text, marks it incomplete when text came). */
 void reply_fail(Reply *r, int http_status, const char *type, const char *message, double now_ms);
 /* Sets the hint shown with the error (copied). */
@@ -107,9 +116,9 @@ void reply_cancel(Reply *r, double now_ms);
 void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
 /* Output tokens: usage when reported, else the number of deltas seen. */
 long reply_output_tokens(const Reply *r);
-/* True once the reply will change no more (ok, error, cancelled). */
+/* True once the reply will change no more (ok, error, cancelled, not sent). */
 bool reply_is_final(const Reply *r);
-/* "waiting" | "streaming" | "ok" | "error" | "cancelled" */
+/* "waiting" | "streaming" | "ok" | "error" | "cancelled" | "not_sent" */
 const char *reply_status_name(ReplyStatus s);
 /* Live tokens/s at now_ms while streaming (same formula as the final one). */
 double reply_live_tokens_per_s(const Reply *r, double now_ms);

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "core/utf8.h"
+#include "util/utf8.h"
 
 static void add_num_or_null(cJSON *o, const char *k, double v, bool known)
 {
@@ -49,7 +49,7 @@ cJSON *reply_to_json(const Reply *r)
     else
         cJSON_AddNullToObject(o, "finish_reason");
     cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
-    if (r->status == REPLY_ERROR) {
+    if (r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) {
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         add_num_or_null(e, "http_status", r->http_status, r->http_status > 0);
         cJSON_AddStringToObject(e, "type", r->error_type ? r->error_type : "error");

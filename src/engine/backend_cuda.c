@@ -8,11 +8,11 @@
 #include "engine/backend_cuda.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/errmsg.h"
 #include "engine/quant.h"
 
 #define CUDA_DEFAULT_BATCH 512
@@ -22,17 +22,6 @@
 #define CUDA_MAX_SPLITS 64
 #define CUDA_MAX_HEAD_DIM 256
 #define MIB (1024.0 * 1024.0)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static uint64_t align_up(uint64_t v)
 {
@@ -128,11 +117,11 @@ static int plan_with(const GgufFile *g, const Model *m, const CudaOptions *opt, 
     const GgufTensor *onorm = gguf_find_tensor(g, "output_norm.weight");
     const GgufTensor *out = c->tied_output ? NULL : gguf_find_tensor(g, "output.weight");
     if (!embd || !onorm || (!c->tied_output && !out)) {
-        set_err(err, errlen, "the GGUF file does not hold the tensors of this model");
+        errmsg_set(err, errlen, "the GGUF file does not hold the tensors of this model");
         return -1;
     }
     if (c->head_dim > CUDA_MAX_HEAD_DIM) {
-        set_err(err, errlen, "head size %d is larger than the CUDA attention kernel handles (%d)",
+        errmsg_set(err, errlen, "head size %d is larger than the CUDA attention kernel handles (%d)",
                 c->head_dim, CUDA_MAX_HEAD_DIM);
         return -1;
     }
@@ -140,7 +129,7 @@ static int plan_with(const GgufFile *g, const Model *m, const CudaOptions *opt, 
     for (size_t i = 0; i < 3; i++)
         if (top[i]) {
             if (!gpu_type_ok(top[i]->type)) {
-                set_err(err, errlen, "tensor '%.*s' has type %s, which the CUDA kernels do not read",
+                errmsg_set(err, errlen, "tensor '%.*s' has type %s, which the CUDA kernels do not read",
                         (int)top[i]->name.len, top[i]->name.ptr, gguf_type_name(top[i]->type));
                 return -1;
             }
@@ -154,7 +143,7 @@ static int plan_with(const GgufFile *g, const Model *m, const CudaOptions *opt, 
             if (!ts[i])
                 continue;
             if (!gpu_type_ok(ts[i]->type)) {
-                set_err(err, errlen, "tensor '%.*s' has type %s, which the CUDA kernels do not read",
+                errmsg_set(err, errlen, "tensor '%.*s' has type %s, which the CUDA kernels do not read",
                         (int)ts[i]->name.len, ts[i]->name.ptr, gguf_type_name(ts[i]->type));
                 return -1;
             }
@@ -198,7 +187,7 @@ int cuda_model_layers_that_fit(const GgufFile *g, const Model *m, const CudaOpti
 
 #include <cuda_runtime_api.h>
 
-#include "../../kernels/kernels.h"
+#include "kernels.h"
 
 typedef struct CudaLayer {
     const float *attn_norm, *ffn_norm;   /* (dim) */
@@ -247,7 +236,7 @@ static int ck(cudaError_t e, const char *what, char *err, size_t errlen)
 {
     if (e == cudaSuccess)
         return 0;
-    set_err(err, errlen, "CUDA error in %s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+    errmsg_set(err, errlen, "CUDA error in %s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
     return -1;
 }
 
@@ -264,10 +253,10 @@ static int dev_alloc(void **p, uint64_t bytes, const char *what, char *err, size
     if (e == cudaErrorMemoryAllocation) {
         size_t fr = 0, tot = 0;
         if (cudaMemGetInfo(&fr, &tot) == cudaSuccess)
-            set_err(err, errlen, "CUDA out of memory: asked for %.0f MiB for %s, %.0f MiB free of %.0f MiB",
+            errmsg_set(err, errlen, "CUDA out of memory: asked for %.0f MiB for %s, %.0f MiB free of %.0f MiB",
                     bytes / MIB, what, fr / MIB, tot / MIB);
         else
-            set_err(err, errlen, "CUDA out of memory: asked for %.0f MiB for %s", bytes / MIB, what);
+            errmsg_set(err, errlen, "CUDA out of memory: asked for %.0f MiB for %s", bytes / MIB, what);
         return -1;
     }
     return ck(e, what, err, errlen);
@@ -279,14 +268,14 @@ int cuda_device_memory(int device, uint64_t *free_bytes, uint64_t *total_bytes, 
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        set_err(err, errlen, "no CUDA device: %s", cudaGetErrorString(e));
+        errmsg_set(err, errlen, "no CUDA device: %s", cudaGetErrorString(e));
         return -1;
     }
     if (device < 0 || device >= n) {
         if (n)
-            set_err(err, errlen, "no CUDA device %d (%d visible)", device, n);
+            errmsg_set(err, errlen, "no CUDA device %d (%d visible)", device, n);
         else
-            set_err(err, errlen, "no CUDA device found");
+            errmsg_set(err, errlen, "no CUDA device found");
         return -1;
     }
     size_t fr = 0, tot = 0;
@@ -304,7 +293,7 @@ bool cuda_backend_available(const CudaPlan *plan, char *why, size_t whylen)
     if (cuda_device_memory(0, &fr, &tot, why, whylen) < 0)
         return false;
     if (plan && plan->total_device > fr) {
-        set_err(why, whylen, "model needs %.0f MiB on the GPU, %.0f MiB free of %.0f MiB",
+        errmsg_set(why, whylen, "model needs %.0f MiB on the GPU, %.0f MiB free of %.0f MiB",
                 plan->total_device / MIB, fr / MIB, tot / MIB);
         return false;
     }
@@ -359,7 +348,7 @@ static int upload(CudaModel *cm, const GgufFile *g, const Model *m, const CudaPl
         if (e != cudaSuccess) {
             (void)cudaGetLastError();
             cm->whost = NULL;
-            set_err(err, errlen, "cannot pin %.0f MiB of host memory for the %d layers kept off the GPU: %s",
+            errmsg_set(err, errlen, "cannot pin %.0f MiB of host memory for the %d layers kept off the GPU: %s",
                     plan->weights_host / MIB, c->n_layers - cm->gpu_layers, cudaGetErrorString(e));
             return -1;
         }
@@ -392,7 +381,7 @@ static int upload(CudaModel *cm, const GgufFile *g, const Model *m, const CudaPl
     if (p.rc)
         return -1;
     if (p.dev_off != plan->weights_device || p.host_off != plan->weights_host) {
-        set_err(err, errlen, "internal error: weight layout %llu+%llu bytes differs from the plan %llu+%llu",
+        errmsg_set(err, errlen, "internal error: weight layout %llu+%llu bytes differs from the plan %llu+%llu",
                 (unsigned long long)p.dev_off, (unsigned long long)p.host_off,
                 (unsigned long long)plan->weights_device, (unsigned long long)plan->weights_host);
         return -1;
@@ -431,7 +420,7 @@ static int alloc_scratch(CudaModel *cm, const CudaPlan *plan, const GgufFile *g,
     if (cm->splits <= 1)
         cm->work = NULL;
     if ((uint64_t)(p - cm->scratch) != plan->scratch) {
-        set_err(err, errlen, "internal error: scratch layout differs from the plan");
+        errmsg_set(err, errlen, "internal error: scratch layout differs from the plan");
         return -1;
     }
     if (dev_alloc((void **)&cm->kc, plan->kv / 2, "the KV cache (keys)", err, errlen) < 0 ||
@@ -442,7 +431,7 @@ static int alloc_scratch(CudaModel *cm, const CudaPlan *plan, const GgufFile *g,
     int half = c->rope_dim / 2;
     float *inv = malloc((size_t)half * sizeof *inv);
     if (!inv) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     const GgufTensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
@@ -481,7 +470,7 @@ CudaModel *cuda_model_new(const GgufFile *g, const Model *m, const CudaOptions *
         return NULL;
     CudaModel *cm = calloc(1, sizeof *cm);
     if (!cm) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     cm->c = *model_config(m);
@@ -497,7 +486,7 @@ CudaModel *cuda_model_new(const GgufFile *g, const Model *m, const CudaOptions *
         snprintf(cm->name, sizeof cm->name, "CUDA device %d", o.device);
     cm->layers = calloc((size_t)cm->c.n_layers, sizeof *cm->layers);
     if (!cm->layers) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     if (ck(kern_init(), "kernel setup", err, errlen) < 0 ||
@@ -547,7 +536,7 @@ void cuda_model_free(CudaModel *cm)
     do {                                                                                            \
         cudaError_t e_ = (call);                                                                    \
         if (e_ != cudaSuccess) {                                                                    \
-            set_err(err, errlen, "CUDA error in %s (layer %d): %s (%s)", what, layer,              \
+            errmsg_set(err, errlen, "CUDA error in %s (layer %d): %s (%s)", what, layer,              \
                     cudaGetErrorString(e_), cudaGetErrorName(e_));                                  \
             return -1;                                                                              \
         }                                                                                           \
@@ -631,13 +620,13 @@ int cuda_model_forward(CudaModel *cm, const int *tokens, int n, int pos, float *
 {
     const ModelConfig *c = &cm->c;
     if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        set_err(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
+        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
                 pos, c->n_ctx);
         return -1;
     }
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            set_err(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
+            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
                     c->n_vocab);
             return -1;
         }
@@ -674,7 +663,7 @@ int cuda_model_forward(CudaModel *cm, const int *tokens, int n, int pos, float *
 int cuda_model_argmax(CudaModel *cm, int *token, char *err, size_t errlen)
 {
     if (!cm->has_logits) {
-        set_err(err, errlen, "no logits yet: run cuda_model_forward first");
+        errmsg_set(err, errlen, "no logits yet: run cuda_model_forward first");
         return -1;
     }
     if (ck(cudaSetDevice(cm->device), "cudaSetDevice", err, errlen) < 0 ||
@@ -710,21 +699,21 @@ int cuda_device_memory(int device, uint64_t *free_bytes, uint64_t *total_bytes, 
 {
     (void)device;
     *free_bytes = *total_bytes = 0;
-    set_err(err, errlen, NO_CUDA);
+    errmsg_set(err, errlen, NO_CUDA);
     return -1;
 }
 
 bool cuda_backend_available(const CudaPlan *plan, char *why, size_t whylen)
 {
     (void)plan;
-    set_err(why, whylen, NO_CUDA);
+    errmsg_set(why, whylen, NO_CUDA);
     return false;
 }
 
 CudaModel *cuda_model_new(const GgufFile *g, const Model *m, const CudaOptions *opt, char *err, size_t errlen)
 {
     (void)g, (void)m, (void)opt;
-    set_err(err, errlen, NO_CUDA);
+    errmsg_set(err, errlen, NO_CUDA);
     return NULL;
 }
 
@@ -737,14 +726,14 @@ int cuda_model_forward(CudaModel *cm, const int *tokens, int n, int pos, float *
                        size_t errlen)
 {
     (void)cm, (void)tokens, (void)n, (void)pos, (void)logits_out;
-    set_err(err, errlen, NO_CUDA);
+    errmsg_set(err, errlen, NO_CUDA);
     return -1;
 }
 
 int cuda_model_argmax(CudaModel *cm, int *token, char *err, size_t errlen)
 {
     (void)cm, (void)token;
-    set_err(err, errlen, NO_CUDA);
+    errmsg_set(err, errlen, NO_CUDA);
     return -1;
 }
 

@@ -9,7 +9,8 @@
  * CUDA build on a machine without a usable device says why (no driver, no
  * device, out of memory) — never a crash and never an exit.
  *
- * Typical use (see the wiring notes in the CUDA engineer's report):
+ * Typical use (engine.c's engine_try_cuda is the real caller; it also reads
+ * the free device memory and fits a layer count when not all layers fit):
  *   CudaPlan plan;
  *   cuda_model_plan(g, m, &opt, &plan, err, n);           // pure arithmetic
  *   if (cuda_backend_available(&plan, why, n))             // device + fits

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "core/clock.h"
+#include "util/clock.h"
 #include "engine/sha256.h"
 
 #define DOWNLOAD_ERRBODY_MAX 120 /* bytes of an error response kept for the message */

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +20,9 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/errmsg.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "gpu/gpuinfo.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
@@ -46,17 +46,6 @@ struct Engine {
     int gpu_layers;       /* layers resident in device memory (cuda) */
     char note[320];       /* why auto settled on the CPU, or "" */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- load ------------------------------------------------------------------------ */
 
@@ -124,7 +113,7 @@ unavailable:
     free(e->cuda_logits);
     e->cuda_logits = NULL;
     if (must) {
-        set_err(err, errlen, "%s: the CUDA backend cannot run this model: %s", path, why);
+        errmsg_set(err, errlen, "%s: the CUDA backend cannot run this model: %s", path, why);
         return -1;
     }
     snprintf(e->note, sizeof e->note, "CUDA not used: %s", why);
@@ -136,7 +125,7 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     double t0 = clock_now_ms();
     Engine *e = calloc(1, sizeof *e);
     if (!e) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     char inner[512];
@@ -149,7 +138,7 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double ram = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
     if (ram > 0 && (double)gguf_file_size(e->g) > ram && !(opt && opt->backend == ENGINE_BACKEND_CUDA)) {
-        set_err(err, errlen, "%s: the model is %.1f GiB but this machine has %.1f GiB of memory; use a smaller "
+        errmsg_set(err, errlen, "%s: the model is %.1f GiB but this machine has %.1f GiB of memory; use a smaller "
                 "or more quantized file", path, (double)gguf_file_size(e->g) / 1073741824.0, ram / 1073741824.0);
         goto fail;
     }
@@ -158,7 +147,7 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     int threads = opt && opt->n_threads > 0 ? opt->n_threads : gguf_file_size(e->g) < (8u << 20) ? 1 : 0;
     e->pool = threadpool_new(threads);
     if (!e->pool) {
-        set_err(err, errlen, "cannot start the engine's threads");
+        errmsg_set(err, errlen, "cannot start the engine's threads");
         goto fail;
     }
     e->n_threads = threadpool_size(e->pool);
@@ -166,16 +155,16 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = e->batch, .pool = e->pool };
     e->m = model_new(e->g, &mo, inner, sizeof inner);
     if (!e->m) {
-        set_err(err, errlen, "%s: %s", path, inner);
+        errmsg_set(err, errlen, "%s: %s", path, inner);
         goto fail;
     }
     e->tok = tokenizer_load(e->g, inner, sizeof inner);
     if (!e->tok) {
-        set_err(err, errlen, "%s: tokenizer: %s", path, inner);
+        errmsg_set(err, errlen, "%s: tokenizer: %s", path, inner);
         goto fail;
     }
     if (tokenizer_vocab_size(e->tok) > (size_t)model_config(e->m)->n_vocab) {
-        set_err(err, errlen, "%s: the vocabulary (%zu tokens) is larger than the embedding (%d rows)", path,
+        errmsg_set(err, errlen, "%s: the vocabulary (%zu tokens) is larger than the embedding (%d rows)", path,
                 tokenizer_vocab_size(e->tok), model_config(e->m)->n_vocab);
         goto fail;
     }
@@ -239,7 +228,7 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
     if (chat_template_apply(ct, system, user ? user : "", &text) < 0 ||
         tokenizer_encode(e->tok, buf_str(&text), text.len, true, true, ids, n) < 0) {
         buf_free(&text);
-        set_err(err, errlen, "out of memory while building the prompt");
+        errmsg_set(err, errlen, "out of memory while building the prompt");
         return -1;
     }
     buf_free(&text);
@@ -250,7 +239,7 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
         (*n)--;
     }
     if (*n == 0) {
-        set_err(err, errlen, "the prompt is empty and the model adds no BOS token: nothing to generate from");
+        errmsg_set(err, errlen, "the prompt is empty and the model adds no BOS token: nothing to generate from");
         free(*ids);
         *ids = NULL;
         return -1;
@@ -268,7 +257,7 @@ static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *er
     /* A file truncated under its mapping reads as zeros (mapguard): the
      * logits are garbage from here on, so stop rather than emit them. */
     if (rc == 0 && gguf_file_damaged(e->g)) {
-        set_err(err, errlen, "the model file changed on disk while generating (it was truncated or "
+        errmsg_set(err, errlen, "the model file changed on disk while generating (it was truncated or "
                              "overwritten); the reply so far is kept");
         return -1;
     }
@@ -295,11 +284,11 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
     snprintf(st->finish_reason, sizeof st->finish_reason, "stop");
     const ModelConfig *c = model_config(e->m);
     if (n < 1) {
-        set_err(err, errlen, "empty prompt: at least one token is needed");
+        errmsg_set(err, errlen, "empty prompt: at least one token is needed");
         return -1;
     }
     if (n > (size_t)c->n_ctx) {
-        set_err(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
         return -1;
     }
     st->n_prompt = (int)n;
@@ -313,7 +302,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
     tokdec_init(&dec, e->tok, false);
     int rc = -1;
     if (!s || !hist) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto out;
     }
     memcpy(hist, prompt, n * sizeof *hist);
@@ -348,7 +337,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
         st->n_output++;
         buf_reset(&text);
         if (tokdec_push(&dec, tok, &text) < 0) {
-            set_err(err, errlen, "out of memory");
+            errmsg_set(err, errlen, "out of memory");
             goto out;
         }
         double now = clock_now_ms();
@@ -402,13 +391,13 @@ static void bench_tokens(const Engine *e, int *ids, int n)
 int engine_bench_prefill(Engine *e, int n_tokens, double *ms, char *err, size_t errlen)
 {
     if (n_tokens < 1 || n_tokens > model_config(e->m)->n_ctx) {
-        set_err(err, errlen, "%d prompt tokens do not fit in the context (%d)", n_tokens,
+        errmsg_set(err, errlen, "%d prompt tokens do not fit in the context (%d)", n_tokens,
                 model_config(e->m)->n_ctx);
         return -1;
     }
     int *ids = malloc((size_t)n_tokens * sizeof *ids);
     if (!ids) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     bench_tokens(e, ids, n_tokens);
@@ -423,12 +412,12 @@ int engine_bench_decode(Engine *e, int n_past, int n_tokens, double *ms, char *e
 {
     const ModelConfig *c = model_config(e->m);
     if (n_past < 1 || n_tokens < 1 || n_past > c->n_ctx - n_tokens) {
-        set_err(err, errlen, "%d + %d tokens do not fit in the context (%d)", n_past, n_tokens, c->n_ctx);
+        errmsg_set(err, errlen, "%d + %d tokens do not fit in the context (%d)", n_past, n_tokens, c->n_ctx);
         return -1;
     }
     int *ids = malloc((size_t)n_past * sizeof *ids);
     if (!ids) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     bench_tokens(e, ids, n_past);
@@ -599,12 +588,12 @@ static char *dup_or_null(const char *s, bool *oom)
 EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen)
 {
     if (!job || !job->model_path) {
-        set_err(err, errlen, "no model path");
+        errmsg_set(err, errlen, "no model path");
         return NULL;
     }
     EngineWorker *w = calloc(1, sizeof *w);
     if (!w) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     w->rfd = w->wfd = -1;
@@ -622,13 +611,13 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
         w->job.prompt_ids = w->prompt_ids;
     }
     if (oom) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         engine_worker_free(w);
         return NULL;
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        set_err(err, errlen, "socketpair: %s", strerror(errno));
+        errmsg_set(err, errlen, "socketpair: %s", strerror(errno));
         engine_worker_free(w);
         return NULL;
     }
@@ -636,13 +625,13 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
     w->wfd = sv[1];
     int fl = fcntl(w->rfd, F_GETFL);
     if (fl < 0 || fcntl(w->rfd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        set_err(err, errlen, "fcntl: %s", strerror(errno));
+        errmsg_set(err, errlen, "fcntl: %s", strerror(errno));
         engine_worker_free(w);
         return NULL;
     }
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     if (rc != 0) {
-        set_err(err, errlen, "cannot start the engine thread: %s", strerror(rc));
+        errmsg_set(err, errlen, "cannot start the engine thread: %s", strerror(rc));
         engine_worker_free(w);
         return NULL;
     }

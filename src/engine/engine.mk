@@ -1,40 +1,30 @@
-# engine.mk — build fragment for src/engine (see Makefile.am)
-# src/providers/local.c starts as the lead's "not built yet" placeholder; the
-# engine engineer replaces the file's contents (keep this line, add the rest below).
-libversus_a_SOURCES += src/providers/local.c
+# engine.mk — src/engine: the built-in inference engine: GGUF reading and
+# writing, tokenizers and chat templates, the block formats and their CPU
+# kernels, the model's forward pass, the CUDA backend's host side, sampling,
+# the worker thread, model references and downloads, memory bandwidth.
 libversus_a_SOURCES += \
 	src/engine/gguf.c src/engine/gguf.h \
+	src/engine/gguf_write.c src/engine/gguf_write.h \
+	src/engine/mapguard.c src/engine/mapguard.h \
+	src/engine/unicode_ranges.c src/engine/unicode_ranges.h \
+	src/engine/unicode_ranges_data.c \
+	src/engine/pretokenize.c src/engine/pretokenize.h \
+	src/engine/tokenizer.c src/engine/tokenizer.h src/engine/tokenizer_impl.h \
+	src/engine/tokenizer_spm.c src/engine/tokenizer_bpe.c \
+	src/engine/token_decoder.c src/engine/token_decoder.h \
+	src/engine/chat_template.c src/engine/chat_template.h \
+	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
+	src/engine/quant_dot.c src/engine/quant_avx2.c \
+	src/engine/matmul.c src/engine/matmul.h \
+	src/engine/threadpool.c src/engine/threadpool.h \
 	src/engine/model.c src/engine/model.h \
+	src/engine/backend_cuda.c src/engine/backend_cuda.h \
 	src/engine/sampler.c src/engine/sampler.h \
-	src/engine/engine.c src/engine/engine.h
+	src/engine/engine.c src/engine/engine.h \
+	src/engine/model_ref.c src/engine/model_ref.h \
+	src/engine/sha256.c src/engine/sha256.h \
+	src/engine/download.c src/engine/download.h \
+	src/engine/membw.c src/engine/membw.h
 
-check_PROGRAMS += tests/test_gguf
-TESTS += tests/test_gguf
-tests_test_gguf_SOURCES = tests/test_gguf.c
-tests_test_gguf_CFLAGS = $(TEST_CFLAGS)
-tests_test_gguf_LDADD = $(TEST_LIBS)
-
-check_PROGRAMS += tests/test_model
-TESTS += tests/test_model
-tests_test_model_SOURCES = tests/test_model.c tests/engine_ref.c tests/engine_ref.h
-tests_test_model_CFLAGS = $(TEST_CFLAGS)
-tests_test_model_LDADD = $(TEST_LIBS)
-
-check_PROGRAMS += tests/test_engine
-TESTS += tests/test_engine
-tests_test_engine_SOURCES = tests/test_engine.c
-tests_test_engine_CFLAGS = $(TEST_CFLAGS)
-tests_test_engine_LDADD = $(TEST_LIBS)
-
-check_PROGRAMS += tests/test_llama3_chat
-TESTS += tests/test_llama3_chat
-tests_test_llama3_chat_SOURCES = tests/test_llama3_chat.c tests/engine_ref.c tests/engine_ref.h
-tests_test_llama3_chat_CFLAGS = $(TEST_CFLAGS)
-tests_test_llama3_chat_LDADD = $(TEST_LIBS)
-libversus_a_SOURCES += src/engine/mapguard.c src/engine/mapguard.h
-
-check_PROGRAMS += tests/test_threadpool
-TESTS += tests/test_threadpool
-tests_test_threadpool_SOURCES = tests/test_threadpool.c
-tests_test_threadpool_CFLAGS = $(TEST_CFLAGS)
-tests_test_threadpool_LDADD = $(TEST_LIBS)
+# The generator of unicode_ranges_data.c (needs unicodedata2 15.1.0; see its header).
+EXTRA_DIST += src/engine/unicode_ranges_gen.py

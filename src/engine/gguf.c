@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
+
 #define GGUF_MAGIC 0x46554747u   /* "GGUF" read little-endian */
 #define GGUF_DEFAULT_ALIGNMENT 32
 #define GGUF_MAX_KEY_LEN 65535u  /* keys are short dotted names */
@@ -108,8 +110,7 @@ static const char *value_type_name(uint32_t t)
     return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
-/* Bytes of one scalar of type t; 0 for string, array and unknown types. */
-static size_t scalar_size(uint32_t t)
+size_t gguf_scalar_size(uint32_t t)
 {
     switch (t) {
     case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
@@ -134,11 +135,9 @@ typedef struct Reader {
 static void fail(Reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(Reader *r, const char *fmt, ...)
 {
-    if (!r->err || r->errlen == 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, r->errlen, fmt, ap);
+    errmsg_vset(r->err, r->errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -225,7 +224,7 @@ static int parse_array(Reader *r, GgufKv *kv)
         fail(r, "%s: arrays of arrays are not supported", r->where);
         return -1;
     }
-    if (elem != GGUF_TYPE_STRING && scalar_size(elem) == 0) {
+    if (elem != GGUF_TYPE_STRING && gguf_scalar_size(elem) == 0) {
         fail(r, "%s: unknown array element type %" PRIu32, r->where, elem);
         return -1;
     }
@@ -233,7 +232,7 @@ static int parse_array(Reader *r, GgufKv *kv)
     if (rd_u64(r, &count, "array length") < 0)
         return -1;
     /* Every element takes at least min_size bytes: bound the count by what is left. */
-    size_t min_size = elem == GGUF_TYPE_STRING ? 8 : scalar_size(elem);
+    size_t min_size = elem == GGUF_TYPE_STRING ? 8 : gguf_scalar_size(elem);
     if (count > GGUF_MAX_COUNT || count > remaining(r) / min_size) {
         fail(r, "%s: array length %" PRIu64 " of %s needs at least %" PRIu64
                 " bytes but only %zu remain in the file",
@@ -290,7 +289,7 @@ static int parse_kv(Reader *r, GgufKv *kv, uint64_t index)
         return rd_str(r, &kv->str, remaining(r), "string value");
     if (type == GGUF_TYPE_ARRAY)
         return parse_array(r, kv);
-    size_t n = scalar_size(type);
+    size_t n = gguf_scalar_size(type);
     if (n == 0) {
         fail(r, "%s: unknown value type %" PRIu32, r->where, type);
         return -1;

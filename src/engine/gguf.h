@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ggml_type.h"
+
 /* GGUF metadata value types (numbering from the GGUF spec). */
 typedef enum GgufValueType {
     GGUF_TYPE_UINT8 = 0, GGUF_TYPE_INT8 = 1, GGUF_TYPE_UINT16 = 2, GGUF_TYPE_INT16 = 3,
@@ -20,13 +22,9 @@ typedef enum GgufValueType {
     GGUF_TYPE_FLOAT64 = 12,
 } GgufValueType;
 
-/* Tensor element types (ggml numbering). */
-typedef enum GgmlType {
-    GGML_TYPE_F32 = 0, GGML_TYPE_F16 = 1, GGML_TYPE_Q4_0 = 2, GGML_TYPE_Q4_1 = 3,
-    GGML_TYPE_Q5_0 = 6, GGML_TYPE_Q5_1 = 7, GGML_TYPE_Q8_0 = 8, GGML_TYPE_Q8_1 = 9,
-    GGML_TYPE_Q2_K = 10, GGML_TYPE_Q3_K = 11, GGML_TYPE_Q4_K = 12, GGML_TYPE_Q5_K = 13,
-    GGML_TYPE_Q6_K = 14, GGML_TYPE_Q8_K = 15, GGML_TYPE_BF16 = 30,
-} GgmlType;
+/* Bytes of one scalar of value type t; 0 for string, array and unknown types. */
+size_t gguf_scalar_size(uint32_t t);
+
 
 #define GGUF_MAX_DIMS 4
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
 #include "engine/quant.h"
 
 #define GGUF_MAGIC "GGUF"
@@ -101,7 +102,7 @@ static int wfail(GgufWriter *w, const char *fmt, ...)
     if (!w->failed) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(w->first_err, sizeof w->first_err, fmt, ap);
+        errmsg_vset(w->first_err, sizeof w->first_err, fmt, ap);
         va_end(ap);
         w->failed = true;
     }
@@ -155,21 +156,10 @@ static int begin_kv(GgufWriter *w, const char *key, GgufValueType type)
     return 0;
 }
 
-static size_t scalar_size(GgufValueType t)
-{
-    switch (t) {
-    case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
-    case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
-    case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
-    case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
 /* Appends one scalar given as host bytes of its size, little-endian. */
 static int put_scalar(Bytes *b, GgufValueType t, const void *v)
 {
-    size_t n = scalar_size(t);
+    size_t n = gguf_scalar_size(t);
     uint8_t tmp[8];
     if (t == GGUF_TYPE_BOOL) {
         tmp[0] = *(const bool *)v ? 1 : 0;
@@ -224,7 +214,7 @@ int gguf_writer_add_string(GgufWriter *w, const char *key, const char *s)
 int gguf_writer_add_array(GgufWriter *w, const char *key, GgufValueType elem_type,
                           const void *data, uint64_t n)
 {
-    size_t es = scalar_size(elem_type);
+    size_t es = gguf_scalar_size(elem_type);
     if (!w)
         return -1;
     if (es == 0)

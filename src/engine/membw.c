@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "engine/threadpool.h"
 
 #define MEMBW_MIN_BYTES ((size_t)256 << 20)

@@ -6,12 +6,12 @@
 #include "engine/model.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/errmsg.h"
 #include "engine/matmul.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
@@ -52,17 +52,6 @@ struct Model {
     float *logits;                    /* (n_vocab) */
     char errbuf[256];                 /* what failed inside the forward pass */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- weight products (the only place that touches matrix bytes) ------------- */
 
@@ -149,7 +138,7 @@ static int embedding_row(Model *m, int row, float *dst)
 {
     const GgufTensor *e = m->token_embd;
     if (quant_get_row(e->type, e->data, row, (int64_t)e->ne[0], dst) < 0) {
-        set_err(m->errbuf, sizeof m->errbuf, "cannot read row %d of token_embd.weight (%s)", row,
+        errmsg_set(m->errbuf, sizeof m->errbuf, "cannot read row %d of token_embd.weight (%s)", row,
                 gguf_type_name(e->type));
         return -1;
     }
@@ -166,17 +155,17 @@ static int meta_int(const GgufFile *g, const char *arch, const char *suffix, int
     int64_t v = gguf_get_int(g, key, INT64_MIN);
     if (v == INT64_MIN) {
         if (gguf_find_key(g, key) >= 0) {
-            set_err(err, errlen, "metadata %s is not an integer", key);
+            errmsg_set(err, errlen, "metadata %s is not an integer", key);
             return -1;
         }
         if (def == INT64_MIN) {
-            set_err(err, errlen, "metadata %s is missing", key);
+            errmsg_set(err, errlen, "metadata %s is missing", key);
             return -1;
         }
         v = def;
     }
     if (v < lo || v > hi) {
-        set_err(err, errlen, "metadata %s = %lld is out of range (%lld to %lld)", key, (long long)v,
+        errmsg_set(err, errlen, "metadata %s = %lld is out of range (%lld to %lld)", key, (long long)v,
                 (long long)lo, (long long)hi);
         return -1;
     }
@@ -192,13 +181,13 @@ static int meta_float(const GgufFile *g, const char *arch, const char *suffix, d
     double v = gguf_get_float(g, key, NAN);
     if (isnan(v)) {
         if (gguf_find_key(g, key) >= 0) {
-            set_err(err, errlen, "metadata %s is not a number", key);
+            errmsg_set(err, errlen, "metadata %s is not a number", key);
             return -1;
         }
         v = def;
     }
     if (!(v >= lo && v <= hi)) {
-        set_err(err, errlen, "metadata %s = %g is out of range (%g to %g)", key, v, lo, hi);
+        errmsg_set(err, errlen, "metadata %s = %g is out of range (%g to %g)", key, v, lo, hi);
         return -1;
     }
     *out = (float)v;
@@ -223,7 +212,7 @@ static const GgufTensor *need_tensor(const GgufFile *g, const char *name, uint64
     const GgufTensor *t = gguf_find_tensor(g, name);
     if (!t) {
         if (!optional) {
-            set_err(err, errlen, "tensor '%s' is missing", name);
+            errmsg_set(err, errlen, "tensor '%s' is missing", name);
             *rc = -1;
         }
         return NULL;
@@ -233,16 +222,16 @@ static const GgufTensor *need_tensor(const GgufFile *g, const char *name, uint64
     if (!ok) {
         char have[96];
         if (ne1)
-            set_err(err, errlen, "tensor '%s' has shape %s, expected [%llu, %llu]", name,
+            errmsg_set(err, errlen, "tensor '%s' has shape %s, expected [%llu, %llu]", name,
                     shape_str(t, have, sizeof have), (unsigned long long)ne0, (unsigned long long)ne1);
         else
-            set_err(err, errlen, "tensor '%s' has shape %s, expected [%llu]", name,
+            errmsg_set(err, errlen, "tensor '%s' has shape %s, expected [%llu]", name,
                     shape_str(t, have, sizeof have), (unsigned long long)ne0);
         *rc = -1;
         return NULL;
     }
     if (kind == 'v' ? t->type != GGML_TYPE_F32 : !matrix_type_ok(t->type)) {
-        set_err(err, errlen, "tensor '%s' has type %s, which is not supported%s", name,
+        errmsg_set(err, errlen, "tensor '%s' has type %s, which is not supported%s", name,
                 gguf_type_name(t->type), kind == 'v' ? " (norms and biases must be F32)" : "");
         *rc = -1;
         return NULL;
@@ -254,7 +243,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
 {
     GgufString a = gguf_get_string(g, "general.architecture");
     if (!a.ptr) {
-        set_err(err, errlen, "metadata general.architecture is missing");
+        errmsg_set(err, errlen, "metadata general.architecture is missing");
         return -1;
     }
     if (gguf_string_eq(a, "llama")) {
@@ -265,7 +254,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
         c->rope_type = MODEL_ROPE_NEOX;
     } else {
         int n = a.len > 40 ? 40 : (int)a.len;
-        set_err(err, errlen, "unsupported architecture '%.*s' (supported: llama, qwen2)", n, a.ptr);
+        errmsg_set(err, errlen, "unsupported architecture '%.*s' (supported: llama, qwen2)", n, a.ptr);
         return -1;
     }
     const char *arch = c->arch == MODEL_ARCH_LLAMA ? "llama" : "qwen2";
@@ -278,7 +267,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
         meta_int(g, arch, "context_length", MODEL_DEFAULT_CTX, 1, MODEL_MAX_CTX, &c->n_ctx_train, err, errlen) < 0)
         return -1;
     if (c->n_heads % c->n_kv_heads) {
-        set_err(err, errlen, "%s.attention.head_count %d is not a multiple of head_count_kv %d", arch,
+        errmsg_set(err, errlen, "%s.attention.head_count %d is not a multiple of head_count_kv %d", arch,
                 c->n_heads, c->n_kv_heads);
         return -1;
     }
@@ -287,7 +276,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     char kl[128];
     snprintf(kl, sizeof kl, "%s.attention.key_length", arch);
     if (def_hd == INT64_MIN && gguf_find_key(g, kl) < 0) {
-        set_err(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and %s is missing",
+        errmsg_set(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and %s is missing",
                 arch, c->dim, c->n_heads, kl);
         return -1;
     }
@@ -296,17 +285,17 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
         meta_int(g, arch, "attention.value_length", c->head_dim, 1, MODEL_MAX_DIM, &head_v, err, errlen) < 0)
         return -1;
     if (head_v != c->head_dim) {
-        set_err(err, errlen, "key length %d differs from value length %d: not supported", c->head_dim, head_v);
+        errmsg_set(err, errlen, "key length %d differs from value length %d: not supported", c->head_dim, head_v);
         return -1;
     }
     if (c->head_dim % 2) {
-        set_err(err, errlen, "head size %d is odd: RoPE needs pairs", c->head_dim);
+        errmsg_set(err, errlen, "head size %d is odd: RoPE needs pairs", c->head_dim);
         return -1;
     }
     if (meta_int(g, arch, "rope.dimension_count", c->head_dim, 2, c->head_dim, &c->rope_dim, err, errlen) < 0)
         return -1;
     if (c->rope_dim % 2) {
-        set_err(err, errlen, "%s.rope.dimension_count %d is odd", arch, c->rope_dim);
+        errmsg_set(err, errlen, "%s.rope.dimension_count %d is odd", arch, c->rope_dim);
         return -1;
     }
     if (meta_float(g, arch, "rope.freq_base", 10000.0, 1.0, 1e12, &c->rope_freq_base, err, errlen) < 0 ||
@@ -320,7 +309,7 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     if (st.ptr && !gguf_string_eq(st, "none")) {
         if (!gguf_string_eq(st, "linear")) {
             int n = st.len > 40 ? 40 : (int)st.len;
-            set_err(err, errlen, "RoPE scaling '%.*s' is not supported (only linear)", n, st.ptr);
+            errmsg_set(err, errlen, "RoPE scaling '%.*s' is not supported (only linear)", n, st.ptr);
             return -1;
         }
         float factor;
@@ -330,12 +319,12 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     }
     const GgufTensor *te = gguf_find_tensor(g, "token_embd.weight");
     if (!te) {
-        set_err(err, errlen, "tensor 'token_embd.weight' is missing");
+        errmsg_set(err, errlen, "tensor 'token_embd.weight' is missing");
         return -1;
     }
     if (te->n_dims != 2 || te->ne[0] != (uint64_t)c->dim || te->ne[1] < 1 || te->ne[1] > MODEL_MAX_VOCAB) {
         char have[96];
-        set_err(err, errlen, "tensor 'token_embd.weight' has shape %s, expected [%d, n_vocab]",
+        errmsg_set(err, errlen, "tensor 'token_embd.weight' has shape %s, expected [%d, n_vocab]",
                 shape_str(te, have, sizeof have), c->dim);
         return -1;
     }
@@ -355,7 +344,7 @@ static int load_tensors(Model *m, char *err, size_t errlen)
     uint64_t kvd = (uint64_t)c->n_kv_heads * c->head_dim, hid = (uint64_t)c->hidden_dim;
     m->token_embd = gguf_find_tensor(g, "token_embd.weight");
     if (!matrix_type_ok(m->token_embd->type)) {
-        set_err(err, errlen, "tensor 'token_embd.weight' has type %s, which is not supported",
+        errmsg_set(err, errlen, "tensor 'token_embd.weight' has type %s, which is not supported",
                 gguf_type_name(m->token_embd->type));
         return -1;
     }
@@ -405,7 +394,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
 {
     Model *m = calloc(1, sizeof *m);
     if (!m) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     m->g = g;
@@ -416,7 +405,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     const ModelConfig *c = &m->c;
     m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
     if (!m->layers) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     if (load_tensors(m, err, errlen) < 0)
@@ -440,7 +429,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->logits = calloc((size_t)c->n_vocab, sizeof(float));
     if (!m->inv_freq || !m->key_cache || !m->value_cache || !m->x || !m->xb || !m->q || !m->k || !m->v ||
         !m->hb || !m->hb2 || !m->att || !m->logits) {
-        set_err(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
+        errmsg_set(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
                 2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
         goto fail;
     }
@@ -694,13 +683,13 @@ int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t
 {
     const ModelConfig *c = &m->c;
     if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        set_err(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
+        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
                 pos, c->n_ctx);
         return -1;
     }
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            set_err(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
+            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
                     c->n_vocab);
             return -1;
         }
@@ -708,7 +697,7 @@ int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t
     for (int done = 0; done < n; done += T) {
         T = n - done < m->batch ? n - done : m->batch;
         if (forward_chunk(m, tokens + done, T, pos + done) < 0) {
-            set_err(err, errlen, "%s", m->errbuf);
+            errmsg_set(err, errlen, "%s", m->errbuf);
             return -1;
         }
     }
@@ -716,7 +705,7 @@ int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t
     float *last = m->x + (size_t)(T - 1) * c->dim;
     rmsnorm(m->xb, last, m->output_norm->data, c->dim, c->rms_eps);
     if (weights_matmul(m, m->output, m->xb, 1, m->logits) < 0) {
-        set_err(err, errlen, "%s", m->errbuf);
+        errmsg_set(err, errlen, "%s", m->errbuf);
         return -1;
     }
     return 0;

@@ -1,6 +1,6 @@
 /* model_ref.c — turns a local model reference into a file path
- * (local_resolve_model, declared in providers/local.h), or says where it is
- * or would be without downloading (model_ref.h).
+ * (model_ref_resolve), or says where it is or would be without
+ * downloading (model_ref_locate).
  *
  * References:
  *   "PATH.gguf"                     absolute, relative or ~/...; must exist
@@ -22,7 +22,7 @@
  * to $VERSUS_HF_ENDPOINT instead of https://huggingface.co.
  *
  * Not for loading or validating the GGUF itself (engine/gguf.c does that). */
-#include "providers/local.h"
+#include "engine/model_ref.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -32,9 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/xdg.h"
+#include "util/xdg.h"
 #include "engine/download.h"
-#include "engine/model_ref.h"
 #include "engine/sha256.h"
 
 #define MODEL_REF_HF_ENDPOINT "https://huggingface.co"
@@ -310,7 +309,7 @@ int model_ref_locate(const char *ref, char *path, size_t pathlen, char *err, siz
 
 const char *model_ref_default(void) { return MODEL_REF_DEFAULT->ref; }
 
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+int model_ref_resolve(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
 {
     ref = effective_ref(ref);
     if (strncmp(ref, "hf://", 5) == 0)

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/tokenizer.h"
 
 typedef struct TokenDecoder {

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/gguf.h"
 
 typedef struct Tokenizer Tokenizer;

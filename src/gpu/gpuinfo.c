@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/errmsg.h"
+
 #ifdef VERSUS_HAVE_CUDA
 #include <cuda_runtime_api.h>
 #endif
@@ -62,7 +64,7 @@ static void set_why(GpuInfo *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g->why, sizeof g->why, fmt, ap);
+    errmsg_vset(g->why, sizeof g->why, fmt, ap);
     va_end(ap);
 }
 

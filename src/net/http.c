@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "core/clock.h"
+#include "util/clock.h"
 
 struct HttpTransfer {
     Http *http;
@@ -340,3 +340,15 @@ void http_wakeup(Http *h)
 }
 
 int http_active(const Http *h) { return h->active; }
+
+void http_spec_free(HttpRequestSpec *spec)
+{
+    if (!spec)
+        return;
+    free(spec->url);
+    free(spec->body);
+    curl_slist_free_all(spec->headers);
+    spec->url = NULL;
+    spec->body = NULL;
+    spec->headers = NULL;
+}

@@ -12,7 +12,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "providers/provider.h"
+struct curl_slist;
+
+/* One request to send: all owned by the caller, freed with http_spec_free().
+ * Providers build it; this layer sends it. */
+typedef struct HttpRequestSpec {
+    char *url;
+    struct curl_slist *headers; /* includes the auth header: never log these */
+    char *body;                 /* JSON */
+} HttpRequestSpec;
+
+/* Frees the three fields (NULL-safe) and zeroes them. */
+void http_spec_free(HttpRequestSpec *spec);
 
 typedef struct Http Http;
 typedef struct HttpTransfer HttpTransfer;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 struct NdjsonParser {
     Buf line;        /* the line being assembled, without its LF */

@@ -23,10 +23,6 @@ typedef struct LocalOptions {
     int gpu_layers;         /* -1 = all that fit */
 } LocalOptions;
 
-/* Resolves a local model reference ("PATH.gguf", "hf://OWNER/REPO/FILE.gguf",
- * "" for the default model) to a file path; returns 0 or -1 with err. */
-int local_resolve_model(const char *ref, char *path, size_t pathlen, char *err, size_t errlen);
-
 /* Starts generating; reply->prompt_token_ids and reply->backend are filled
  * as soon as known. NULL with err filled when it can not start. */
 LocalStream *local_stream_start(const char *model_path, const Request *rq, const LocalOptions *opt,

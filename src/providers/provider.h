@@ -13,8 +13,7 @@
 
 #include "core/request.h"
 #include "core/stream.h"
-
-struct curl_slist;
+#include "net/http.h"
 
 typedef struct ProviderOps ProviderOps;
 
@@ -26,15 +25,6 @@ typedef struct ProviderTarget {
     const char *base_url;  /* without trailing slash */
     const char *api_key;   /* secret, or NULL when the endpoint needs none */
 } ProviderTarget;
-
-/* What build_request produces; all owned by the caller, freed with http_spec_free(). */
-typedef struct HttpRequestSpec {
-    char *url;
-    struct curl_slist *headers; /* includes the auth header: never log these */
-    char *body;                 /* JSON */
-} HttpRequestSpec;
-
-void http_spec_free(HttpRequestSpec *spec);
 
 /* What an HTTP error body says, parsed by the provider. */
 typedef struct ProviderError {

@@ -1,9 +1,8 @@
-/* providers.c — the registry of HTTP providers (provider_find/provider_all)
- * and http_spec_free, declared in provider.h. Knows nothing about any wire
- * format; each format lives in its own file (see builtin.h). */
+/* providers.c — the registry of HTTP providers (provider_find/provider_all).
+ * Knows nothing about any wire format; each format lives in its own file
+ * (see builtin.h). */
 #include "providers/provider.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,15 +25,3 @@ const ProviderOps *provider_find(const char *name)
 }
 
 const ProviderOps *const *provider_all(void) { return all_providers; }
-
-void http_spec_free(HttpRequestSpec *spec)
-{
-    if (!spec)
-        return;
-    free(spec->url);
-    free(spec->body);
-    curl_slist_free_all(spec->headers);
-    spec->url = NULL;
-    spec->body = NULL;
-    spec->headers = NULL;
-}

@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "core/stream.h"
 #include "net/ndjson.h"
 #include "net/sse.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/base64.h"
+#include "util/base64.h"
 #include "store/redact.h"
 #include "store/jsonio.h"
 
@@ -248,7 +248,7 @@ cJSON *candidate_encode_list(Reply *const *replies, const double *vram_mib, size
 
 static int status_parse(const char *s, ReplyStatus *out)
 {
-    for (int i = REPLY_WAITING; i <= REPLY_CANCELLED; i++)
+    for (int i = REPLY_WAITING; i <= REPLY_NOT_SENT; i++)
         if (strcmp(s, reply_status_name((ReplyStatus)i)) == 0) {
             *out = (ReplyStatus)i;
             return 0;
@@ -300,6 +300,17 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
     }
     r->usage = usage_decode(cJSON_GetObjectItemCaseSensitive(o, "usage"));
     metrics_decode(cJSON_GetObjectItemCaseSensitive(o, "metrics"), &r->metrics);
+    /* Files written before the not_sent state stored a refused candidate as
+     * an error with no attempt (and the time since boot as its total). */
+    if (r->status == REPLY_NOT_SENT || (r->status == REPLY_ERROR && r->attempts == 0 && r->text.len == 0)) {
+        char *type = r->error_type, *message = r->error_message, *hint = r->error_hint;
+        r->error_type = r->error_message = r->error_hint = NULL;
+        r->status = REPLY_WAITING;
+        reply_not_sent(r, type, message);
+        r->error_hint = hint;
+        free(type);
+        free(message);
+    }
     if (vram_mib)
         *vram_mib = jsonio_num(o, "vram_mib", -1);
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(o, "recording");

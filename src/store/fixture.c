@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "store/candidate.h"
 #include "store/jsonio.h"
 #include "store/yaml_lite.h"
@@ -879,13 +880,12 @@ int fixture_read(const char *text, size_t len, FixtureFormat f, FixtureSet *set,
 
 int fixture_load_file(const char *path, FixtureSet *set, char *err, size_t errlen)
 {
-    size_t len;
+    Buf text = { 0 };
     char e2[400];
-    char *text = jsonio_read_file(path, FIXTURE_MAX_FILE, &len, err, errlen);
-    if (!text)
+    if (util_read_file(path, FIXTURE_MAX_FILE, &text, err, errlen) < 0)
         return -1;
-    int rc = fixture_read(text, len, FIXTURE_VERSUS, set, e2, sizeof e2);
-    free(text);
+    int rc = fixture_read(text.data, text.len, FIXTURE_VERSUS, set, e2, sizeof e2);
+    buf_free(&text);
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, e2);
     return rc;

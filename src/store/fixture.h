@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "store/session.h"
 
 #define FIXTURE_FORMAT_VERSION 1

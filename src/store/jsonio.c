@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/utf8.h"
+#include "util/buf.h"
+#include "util/utf8.h"
 
 /* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced,
- * by the same rule as everything versus prints (core/utf8.h), so a session
+ * by the same rule as everything versus prints (util/utf8.h), so a session
  * keeps exactly the text the user was shown. */
 static char *utf8_clean(const char *s, size_t n)
 {
@@ -125,39 +125,6 @@ bool jsonio_bool(const cJSON *obj, const char *key, bool dflt)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsBool(it) ? cJSON_IsTrue(it) : dflt;
-}
-
-char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    Buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    int bad = buf_append(&b, "", 0);
-    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > max_bytes) {
-            snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
-            bad = 1;
-        } else if (buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            bad = 1;
-        }
-    }
-    if (!bad && ferror(f)) {
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-        bad = 1;
-    }
-    fclose(f);
-    if (bad) {
-        buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return buf_steal(&b);
 }
 
 cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen)

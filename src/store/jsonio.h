@@ -2,8 +2,9 @@
  *
  * Typed getters that never crash on hostile documents (missing keys, wrong
  * types), setters that write NaN as null and replace invalid UTF-8 with
- * U+FFFD so every file versus writes is valid JSON, and whole-file reading.
- * Not a JSON parser: cJSON does that. */
+ * U+FFFD so every file versus writes is valid JSON, and parsing a whole
+ * document. Not a JSON parser (cJSON does that), not file reading
+ * (util/file.h). */
 #ifndef VERSUS_JSONIO_H
 #define VERSUS_JSONIO_H
 
@@ -42,9 +43,6 @@ double jsonio_num(const cJSON *obj, const char *key, double dflt);
 long jsonio_long(const cJSON *obj, const char *key, long dflt);
 bool jsonio_bool(const cJSON *obj, const char *key, bool dflt);
 
-/* Reads a whole file (NUL-terminated, *len bytes). NULL with err on failure
- * or when the file is larger than max_bytes. */
-char *jsonio_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen);
 /* Parses a whole JSON document; NULL with err (including the byte offset). */
 cJSON *jsonio_parse(const char *text, size_t len, char *err, size_t errlen);
 

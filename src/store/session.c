@@ -13,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/xdg.h"
+#include "util/file.h"
+#include "util/clock.h"
+#include "util/xdg.h"
 #include "store/jsonio.h"
+#include "store/outfile.h"
 #include "store/redact.h"
 #include "store/candidate.h"
 
@@ -474,13 +476,12 @@ oom:
 
 Session *session_load(const char *path, char *err, size_t errlen)
 {
-    size_t len;
+    Buf text = { 0 };
     char e2[300];
-    char *text = jsonio_read_file(path, SESSION_MAX_FILE, &len, err, errlen);
-    if (!text)
+    if (util_read_file(path, SESSION_MAX_FILE, &text, err, errlen) < 0)
         return NULL;
-    cJSON *doc = jsonio_parse(text, len, e2, sizeof e2);
-    free(text);
+    cJSON *doc = jsonio_parse(text.data, text.len, e2, sizeof e2);
+    buf_free(&text);
     if (!doc) {
         snprintf(err, errlen, "%s: %s", path, e2);
         return NULL;
@@ -502,40 +503,6 @@ Session *session_load(const char *path, char *err, size_t errlen)
 
 /* ---- atomic save ----------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Flushes the directory entry of path (the rename) to disk. */
-static int fsync_parent(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int session_save(Session *s, char *err, size_t errlen)
 {
     if (!s->path) {
@@ -545,53 +512,18 @@ int session_save(Session *s, char *err, size_t errlen)
     cJSON *doc = session_to_json(s);
     char *text = doc ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);
-    if (!text) {
+    Buf b = { 0 };
+    if (!text || buf_puts(&b, text) < 0 || buf_puts(&b, "\n") < 0) {
+        free(text);
+        buf_free(&b);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t len = strlen(text);
-    redact_secrets(text, len);
-    char tmp[4200];
-    const char *slash = strrchr(s->path, '/');
-    int dl = slash ? (int)(slash - s->path + 1) : 0;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.tmp.XXXXXX", dl, s->path, slash ? slash + 1 : s->path) >= sizeof tmp) {
-        free(text);
-        snprintf(err, errlen, "session path is too long");
-        return -1;
-    }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "can not create a temporary file beside %s: %s", s->path, strerror(errno));
-        free(text);
-        return -1;
-    }
-    int rc = write_all(fd, text, len);
-    if (rc == 0)
-        rc = write_all(fd, "\n", 1);
-    if (rc == 0)
-        rc = fchmod(fd, 0600);
-    if (rc == 0)
-        rc = fsync(fd);
-    int saved = errno;
-    if (close(fd) < 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
     free(text);
-    if (rc == 0 && rename(tmp, s->path) < 0) {
-        rc = -1;
-        saved = errno;
-    }
-    if (rc < 0) {
-        unlink(tmp);
-        snprintf(err, errlen, "can not write %s: %s", s->path, strerror(saved));
-        return -1;
-    }
-    if (fsync_parent(s->path) < 0) {
-        snprintf(err, errlen, "%s written, but syncing its directory failed: %s", s->path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    redact_secrets(b.data, b.len);
+    int rc = outfile_replace(s->path, b.data, b.len, err, errlen);
+    buf_free(&b);
+    return rc;
 }
 
 /* ---- listing ----------------------------------------------------------------- */

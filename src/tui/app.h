@@ -1,11 +1,12 @@
 /* app.h — the workbench: `versus` with no subcommand.
  *
- * Owns the terminal (curses), the prompt (readline), one pane per model and
- * the current Run; one poll() loop (run_poll with the terminal and a
- * SIGWINCH self-pipe as extra fds) drives streams, keys and redraws.
+ * Wires the terminal (term.c), the prompt (readline, prompt.c), one pane
+ * per model and the current Run (round.c) into one poll() loop (run_poll
+ * with the terminal and term.c's self-pipe as extra fds) that drives
+ * streams, keys (actions.c), entered lines (execute.c) and redraws.
  * Labelled rounds are saved through the session store after every round and
  * every label. Nothing here talks to a provider: everything goes through
- * core/run.h, exactly as `versus run` does. */
+ * run/run.h, exactly as `versus run` does. */
 #ifndef VERSUS_APP_H
 #define VERSUS_APP_H
 

@@ -1,5 +1,6 @@
-/* app_state.h — the workbench's state, shared by app.c (loop, input,
- * rounds) and draw.c (rendering). Private to src/tui: not a public API. */
+/* app_state.h — the workbench's state, shared by app.c (the loop),
+ * round.c (rounds, labels, session), actions.c (keys, commands), overlay.c
+ * and draw.c (rendering). Private to src/tui: not a public API. */
 #ifndef VERSUS_APP_STATE_H
 #define VERSUS_APP_STATE_H
 
@@ -8,7 +9,7 @@
 
 #include "core/config.h"
 #include "core/request.h"
-#include "core/run.h"
+#include "run/run.h"
 #include "store/session.h"
 #include "tui/layout.h"
 #include "tui/pane.h"
@@ -22,11 +23,8 @@ typedef struct Slot {
     size_t reply;          /* index into the run's replies */
     size_t copied;         /* bytes of reply text already in the pane */
     bool error_shown;      /* the error line was appended */
-    double spark[STATUSBAR_SPARK_MAX]; /* tokens/s samples, oldest first */
+    double spark[STATUSBAR_SPARK_MAX]; /* live tokens/s samples (reply_live_tokens_per_s), oldest first */
     size_t n_spark;
-    long sample_tokens;    /* tokens at the last sample */
-    double sample_ms;      /* time of the last sample */
-    double tps_now;        /* tokens/s over the last sample interval, < 0 unknown */
 } Slot;
 
 typedef enum LabelStage { LABEL_NONE, LABEL_NOTE, LABEL_CATEGORY } LabelStage;
@@ -91,22 +89,16 @@ typedef struct App {
     size_t n_totals;
 
     /* loop */
-    int winch_pipe[2];
     bool quit;
     bool dirty;            /* something to draw */
     bool full_redraw;      /* clear and draw everything */
     double last_draw_ms, last_sample_ms;
 } App;
 
-/* draw.c */
-void draw_frame(App *a);
-void draw_relayout(App *a);
-/* The name pane k shows ("Model A" while blind). */
-void draw_pane_name(const App *a, int k, char *out, size_t outlen);
-
-/* app.c */
-Reply *app_reply(App *a, int k);
+/* Shows a one-line message in the footer for a few seconds (alert: in the
+ * alert colour). Newlines and tabs become spaces. */
 void app_message(App *a, bool alert, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-bool app_label_pending(const App *a);
+/* Follows a new terminal size: curses, the layout, a full redraw. */
+void app_resize(App *a);
 
 #endif

@@ -2,14 +2,16 @@
  * separators, the overlays (help, diff), the footer and the prompt. Reads
  * App state and Replies, changes nothing but the panes' copied text. curses
  * compares with what is on screen and sends only the cells that changed. */
+#include "tui/draw.h"
+
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "tui/app_state.h"
+#include "util/clock.h"
 #include "tui/prompt.h"
+#include "tui/round.h"
 #include "tui/wrap.h"
 
 static unsigned long style_attr(int style)
@@ -23,7 +25,7 @@ void draw_pane_name(const App *a, int k, char *out, size_t outlen)
         snprintf(out, outlen, "Model %c", 'A' + k);
         return;
     }
-    const Reply *r = app_reply((App *)a, k);
+    const Reply *r = round_reply((App *)a, k);
     snprintf(out, outlen, "%s", r ? r->spec : "?");
 }
 
@@ -69,13 +71,14 @@ static const char *state_name(const Reply *r)
     case REPLY_OK: return "done";
     case REPLY_ERROR: return "error";
     case REPLY_CANCELLED: return "cancelled";
+    case REPLY_NOT_SENT: return "not sent";
     }
     return "?";
 }
 
 static void draw_status(App *a, int k, LayoutRect r, double now)
 {
-    const Reply *rep = app_reply(a, k);
+    const Reply *rep = round_reply(a, k);
     Slot *s = &a->slots[k];
     StatusInfo si = statusbar_info_init();
     char name[300];
@@ -88,12 +91,11 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         const ReplyMetrics *m = &rep->metrics;
         si.ttft_ms = m->ttft_ms;
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
+        /* tokens/s has one definition, the core's (reply.h) */
+        si.tps_now = reply_live_tokens_per_s(rep, now);
         if (rep->status == REPLY_STREAMING) {
-            si.tps_now = s->tps_now;
-            si.tps_avg = reply_live_tokens_per_s(rep, now);
             si.elapsed_ms = now - m->t_start_ms;
         } else if (reply_is_final(rep)) {
-            si.tps_avg = m->output_tokens_per_s;
             si.elapsed_ms = m->total_ms;
         } else {
             si.elapsed_ms = now - m->t_start_ms;
@@ -141,7 +143,7 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
     int th = r.h - 1;
     if (th <= 0 || !s->pane)
         return;
-    const Reply *rep = app_reply(a, k);
+    const Reply *rep = round_reply(a, k);
     size_t len;
     pane_text(s->pane, &len);
     if (len == 0 && rep) {
@@ -184,7 +186,7 @@ static void draw_footer(App *a, double now)
         return;
     }
     fill(f.y, f.x, f.w, theme_attr(THEME_FOOTER));
-    if (app_label_pending(a) && a->label_stage == LABEL_NONE) {
+    if (round_label_pending(a) && a->label_stage == LABEL_NONE) {
         snprintf(line, sizeof line, " label this round: 1-%zu winner \u00b7 t tie \u00b7 b both bad"
                  "   (F1 help)", a->n);
         put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));

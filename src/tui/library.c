@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/xdg.h"
 
 #define LIBRARY_MAX_FILE (256 * 1024)
 
@@ -136,24 +137,12 @@ int library_load(const char *name, LibraryPrompt *out, char *err, size_t errlen)
     for (int i = 0; i < nd; i++) {
         char path[1300];
         snprintf(path, sizeof path, "%s/%s.txt", dirs[i], name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
         Buf b = { 0 };
-        char chunk[4096];
-        size_t n;
-        int rc = 0;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if (b.len + n > LIBRARY_MAX_FILE || buf_append(&b, chunk, n) < 0) {
-                rc = -1;
-                break;
-            }
-        fclose(f);
-        if (rc < 0) {
-            snprintf(err, errlen, "%s: too large for a prompt file", path);
-            buf_free(&b);
+        int rc = util_read_file(path, LIBRARY_MAX_FILE, &b, err, errlen);
+        if (rc == UTIL_FILE_MISSING)
+            continue;
+        if (rc < 0)
             return -1;
-        }
         rc = library_parse(buf_str(&b), b.len, name, out, err, errlen);
         buf_free(&b);
         return rc;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/base64.h"
+#include "util/base64.h"
 
 int osc52_encode(const char *data, size_t n, bool tmux, Buf *out, char *err, size_t errlen)
 {

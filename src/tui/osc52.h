@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 #define OSC52_MAX_BYTES (1u << 20) /* larger texts are refused: terminals cap them */
 

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
-#include "core/xdg.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/xdg.h"
 
 static const char *const element_names[THEME_N_ELEMENTS] = {
     [THEME_TEXT] = "text",
@@ -251,25 +252,7 @@ int theme_parse(const char *text, size_t len, const char *file, Theme *out, char
     return 0;
 }
 
-static int read_file(const char *path, Buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b->len + n > 1 << 20 || buf_append(b, chunk, n) < 0) {
-            rc = -2;
-            break;
-        }
-    }
-    if (ferror(f))
-        rc = -1;
-    fclose(f);
-    return rc;
-}
+#define THEME_MAX_FILE (1u << 20)
 
 /* The directories themes are looked for in, most personal first. */
 static int theme_dirs(char dirs[3][1024])
@@ -309,12 +292,8 @@ int theme_load(const char *name, Theme *out, char *err, size_t errlen)
         name = "default";
     if (strchr(name, '/')) {
         snprintf(path, sizeof path, "%s", name);
-        rc = read_file(path, &b);
-        if (rc < 0) {
-            snprintf(err, errlen, "%s: %s", path, rc == -2 ? "too large for a theme file" : strerror(errno));
-            buf_free(&b);
+        if (util_read_file(path, THEME_MAX_FILE, &b, err, errlen) < 0)
             return -1;
-        }
     } else {
         if (!valid_theme_name(name)) {
             snprintf(err, errlen, "bad theme name '%s'", name);
@@ -325,13 +304,9 @@ int theme_load(const char *name, Theme *out, char *err, size_t errlen)
         rc = -1;
         for (int i = 0; i < nd && rc < 0; i++) {
             snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-            buf_reset(&b);
-            rc = read_file(path, &b);
-            if (rc == -2) {
-                snprintf(err, errlen, "%s: too large for a theme file", path);
-                buf_free(&b);
-                return -1;
-            }
+            rc = util_read_file(path, THEME_MAX_FILE, &b, err, errlen);
+            if (rc != UTIL_FILE_OK && rc != UTIL_FILE_MISSING)
+                return -1; /* there, but not a theme we can read: say so */
         }
         if (rc < 0) {
             buf_free(&b);

@@ -1,6 +1,6 @@
-# tui.mk — the workbench (split-pane TUI): pure geometry, wrapping, status and
-# theme modules, the readline bridge and the app; its themes, prompt library
-# and tests (see Makefile.am).
+# tui.mk — src/tui: the workbench (split-pane TUI): pure geometry, wrapping,
+# status and theme modules, the readline bridge and the app; its themes and
+# prompt library.
 libversus_a_SOURCES += \
 	src/tui/wrap.c src/tui/wrap.h \
 	src/tui/layout.c src/tui/layout.h \
@@ -9,30 +9,20 @@ libversus_a_SOURCES += \
 	src/tui/pane.c src/tui/pane.h \
 	src/tui/diff.c src/tui/diff.h \
 	src/tui/osc52.c src/tui/osc52.h \
-	src/tui/keys.c src/tui/keys.h \
+	src/tui/keymap.c src/tui/keymap.h \
 	src/tui/commands.c src/tui/commands.h \
 	src/tui/library.c src/tui/library.h \
 	src/tui/prompt.c src/tui/prompt.h \
-	src/tui/draw.c src/tui/app_state.h \
+	src/tui/term.c src/tui/term.h \
+	src/tui/draw.c src/tui/draw.h src/tui/app_state.h \
+	src/tui/round.c src/tui/round.h \
+	src/tui/overlay.c src/tui/overlay.h \
+	src/tui/actions.c src/tui/actions.h \
+	src/tui/execute.c src/tui/execute.h \
 	src/tui/app.c src/tui/app.h
 
 dist_themes_DATA += themes/default themes/light themes/solarized-dark \
 	themes/high-contrast themes/mono
-
-check_PROGRAMS += tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme
-TESTS += tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme
-tests_test_tui_layout_SOURCES = tests/test_tui_layout.c
-tests_test_tui_layout_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_layout_LDADD = $(TEST_LIBS)
-tests_test_tui_wrap_SOURCES = tests/test_tui_wrap.c
-tests_test_tui_wrap_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_wrap_LDADD = $(TEST_LIBS)
-tests_test_tui_statusbar_SOURCES = tests/test_tui_statusbar.c
-tests_test_tui_statusbar_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_statusbar_LDADD = $(TEST_LIBS)
-tests_test_tui_theme_SOURCES = tests/test_tui_theme.c
-tests_test_tui_theme_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_theme_LDADD = $(TEST_LIBS)
 
 # The prompt library, installed as $(pkgdatadir)/prompts/CATEGORY/NAME.txt
 promptsextractiondir = $(pkgdatadir)/prompts/extraction
@@ -54,18 +44,3 @@ promptssensitivedir = $(pkgdatadir)/prompts/sensitive
 dist_promptssensitive_DATA = prompts/sensitive/patient-letter.txt prompts/sensitive/hr-complaint.txt \
 	prompts/sensitive/credentials-in-logs.txt
 EXTRA_DIST += prompts/README.md
-
-check_PROGRAMS += tests/test_tui_pane
-TESTS += tests/test_tui_pane
-tests_test_tui_pane_SOURCES = tests/test_tui_pane.c
-tests_test_tui_pane_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_pane_LDADD = $(TEST_LIBS)
-
-# End-to-end: the real binary in a private tmux server against the fake
-# provider (tests/fake/versus-fakeprov); skips when tmux is missing.
-check_PROGRAMS += tests/test_tui_e2e
-TESTS += tests/test_tui_e2e
-tests_test_tui_e2e_SOURCES = tests/test_tui_e2e.c tests/tui/tmux_driver.c tests/tui/tmux_driver.h
-tests_test_tui_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
-tests_test_tui_e2e_CFLAGS = $(TEST_CFLAGS)
-tests_test_tui_e2e_LDADD = $(TEST_LIBS)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 static const char *const HAPPY[FAKEPROV_HAPPY_DELTAS] = {
     "Hello", " from", " the", " fake", " provider", ":", " naïve", " café", " ✓", ".",

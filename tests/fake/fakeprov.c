@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "fake/fake_scenario.h"
 #include "fake/fake_wire.h"
 

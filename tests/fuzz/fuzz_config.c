@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "providers/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                          "ollama:llama3", "anthropic:", "x" };
     ModelTarget t;
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
-        config_resolve(cfg, specs[i], &t, err, sizeof err);
+        target_resolve(cfg, specs[i], &t, err, sizeof err);
     config_default_params(cfg);
     config_default_sensitivity(cfg);
     char **list;

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "store/fixture.h"
-#include "store/replay.h"
+#include "eval/replay.h"
 
 static void check_err(const char *err, size_t errlen)
 {

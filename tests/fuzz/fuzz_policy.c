@@ -11,9 +11,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "store/fixture.h"
-#include "store/policy.h"
+#include "eval/policy.h"
 
 static FixtureSet cases;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "net/sse.h"
 
 static int collect(void *user, const SseEvent *ev)

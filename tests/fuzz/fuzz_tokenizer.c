@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "engine/gguf.h"
 #include "engine/token_decoder.h"
 #include "engine/tokenizer.h"

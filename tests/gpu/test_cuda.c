@@ -44,7 +44,7 @@ int main(void)
 
 #include <cuda_runtime_api.h>
 
-#include "../../kernels/kernels.h"
+#include "kernels.h"
 
 static int n_checks, n_failed;
 static bool full_mode;

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 
 static size_t env_count(char **env)
 {
@@ -172,19 +172,28 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
     return 0;
 }
 
-void vchild_finish(VChild *c, int deadline_ms, bool json, VResult *r)
+void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, VChildTickFn tick, void *user,
+                           VResult *r)
 {
     memset(r, 0, sizeof *r);
     struct pollfd pf[2] = { { .fd = c->out, .events = POLLIN }, { .fd = c->err, .events = POLLIN } };
     Buf *dst[2] = { &r->out, &r->err };
     int open_fds = 2;
+    double next_tick = c->t0;
     while (open_fds) {
-        int left = (int)(c->t0 + deadline_ms - clock_now_ms());
+        double now = clock_now_ms();
+        int left = (int)(c->t0 + deadline_ms - now);
         if (left <= 0) {
             r->timed_out = true;
             kill(c->pid, SIGKILL);
             break;
         }
+        if (tick && now >= next_tick) {
+            tick(user, c->pid, now);
+            next_tick = now + tick_ms;
+        }
+        if (tick && next_tick - now < left)
+            left = next_tick - now > 0 ? (int)(next_tick - now) : 0;
         int n = poll(pf, 2, left);
         if (n < 0 && errno != EINTR)
             break;
@@ -212,10 +221,17 @@ void vchild_finish(VChild *c, int deadline_ms, bool json, VResult *r)
         ;
     r->elapsed_ms = clock_now_ms() - c->t0;
     r->max_rss_kb = ru.ru_maxrss;
+    r->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6;
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (json)
         r->json = cJSON_Parse(buf_str(&r->out));
+}
+
+void vchild_finish(VChild *c, int deadline_ms, bool json, VResult *r)
+{
+    vchild_finish_watched(c, deadline_ms, json, 0, NULL, NULL, r);
 }
 
 int vchild_run(const char *bin, const char *const *args, char *const *env, const char *stdin_text, int deadline_ms,

@@ -1,5 +1,5 @@
-/* vchild.h — running the real versus binary from the hardening tests
- * (test_faults, test_secrets, test_engine_faults, the soak program): a
+/* vchild.h — running the real versus binary from the tests (test_faults,
+ * test_secrets, test_engine_faults, test_integration_run, the soak runs): a
  * private environment (HOME and every XDG directory in a temporary tree, every
  * provider pointed at a loopback fake, recognisable fake keys), a hard
  * deadline after which the child is killed, both output streams captured, and
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 /* Fake keys: each holds "SECRETKEY" so one scan finds them all. */
 #define VCHILD_KEY_OPENAI "sk-test-SECRETKEY-openai-0123456789abcdef"
@@ -38,6 +38,7 @@ typedef struct VResult {
     long max_rss_kb;  /* wait4's ru_maxrss: an upper bound only, since a spawned child
                        * also counts the peak of the process it was spawned from
                        * (tests/soak/maxrss.c measures a run's own peak) */
+    double cpu_s;     /* the child's user + system CPU time */
     cJSON *json;      /* stdout parsed when asked (NULL otherwise or when invalid) */
 } VResult;
 
@@ -65,6 +66,12 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
  * passes (then it is killed with SIGKILL); reaps it; parses stdout as JSON
  * when json is true. */
 void vchild_finish(VChild *c, int deadline_ms, bool json, VResult *r);
+/* Called every tick_ms while the child runs (before it is reaped, so its
+ * /proc entry is there to sample); now_ms is clock_now_ms(). */
+typedef void (*VChildTickFn)(void *user, pid_t pid, double now_ms);
+/* vchild_finish, calling tick (when not NULL) every tick_ms (> 0) meanwhile. */
+void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, VChildTickFn tick, void *user,
+                           VResult *r);
 /* vchild_start + vchild_finish. -1 when it could not start. */
 int vchild_run(const char *bin, const char *const *args, char *const *env, const char *stdin_text, int deadline_ms,
                bool json, VResult *r);

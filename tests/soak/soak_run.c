@@ -5,18 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
+#include "util/buf.h"
+#include "util/clock.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 #include "store/session.h"
@@ -76,6 +72,36 @@ static int proc_fds(pid_t pid)
             n++;
     closedir(d);
     return n;
+}
+
+/* What soak_streams samples while versus runs: its resident memory and open
+ * descriptors, every 250 ms, from /proc. */
+typedef struct Sampler {
+    SoakStreams *out;
+    double t0;      /* the child's start, ms */
+    double warm_ms; /* after this long every stream is under way: the baseline sample */
+    bool started;
+} Sampler;
+
+static void sample(void *user, pid_t pid, double now_ms)
+{
+    Sampler *sm = user;
+    SoakStreams *out = sm->out;
+    long rss = proc_rss_kb(pid);
+    int fds = proc_fds(pid);
+    if (rss <= 0 || fds <= 0)
+        return;
+    out->samples++;
+    if (!sm->started && now_ms - sm->t0 >= sm->warm_ms) {
+        sm->started = true;
+        out->rss_kb_start = rss;
+        out->fds_start = fds;
+    }
+    out->rss_kb_end = rss;
+    if (rss > out->rss_kb_peak)
+        out->rss_kb_peak = rss;
+    if (fds > out->fds_max)
+        out->fds_max = fds;
 }
 
 static int make_home(char *home, size_t len, const char *tag)
@@ -155,70 +181,16 @@ int soak_streams(const SoakStreamsOpt *opt, SoakStreams *out)
         vchild_rm_tree(home);
         return -1;
     }
-    Buf so = { 0 }, se = { 0 };
-    struct pollfd pf[2] = { { .fd = c.out, .events = POLLIN }, { .fd = c.err, .events = POLLIN } };
-    Buf *dst[2] = { &so, &se };
-    int open_fds = 2;
-    double t0 = clock_now_ms(), next_sample = t0, deadline = t0 + (opt->seconds * 4 + 60) * 1000.0;
-    bool started = false, killed = false;
-    while (open_fds) {
-        double now = clock_now_ms();
-        if (now > deadline) {
-            kill(c.pid, SIGKILL);
-            killed = true;
-            break;
-        }
-        if (now >= next_sample) {
-            long rss = proc_rss_kb(c.pid);
-            int fds = proc_fds(c.pid);
-            if (rss > 0 && fds > 0) {
-                out->samples++;
-                if (!started && now - t0 >= opt->seconds * 250.0) {
-                    started = true;
-                    out->rss_kb_start = rss;
-                    out->fds_start = fds;
-                }
-                out->rss_kb_end = rss;
-                if (rss > out->rss_kb_peak)
-                    out->rss_kb_peak = rss;
-                if (fds > out->fds_max)
-                    out->fds_max = fds;
-            }
-            next_sample = now + 250;
-        }
-        int wait = (int)(next_sample - clock_now_ms());
-        if (poll(pf, 2, wait > 0 ? wait : 0) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !pf[i].revents)
-                continue;
-            char tmp[65536];
-            ssize_t got = read(pf[i].fd, tmp, sizeof tmp);
-            if (got > 0) {
-                buf_append(dst[i], tmp, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pf[i].fd);
-                pf[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (pf[i].fd >= 0)
-            close(pf[i].fd);
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    while (wait4(c.pid, &status, 0, &ru) < 0 && errno == EINTR)
-        ;
-    out->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-                 ru.ru_stime.tv_usec / 1e6;
-    out->elapsed_s = (clock_now_ms() - t0) / 1000.0;
-    out->ran = !killed && WIFEXITED(status);
-    out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Sampler sm = { .out = out, .t0 = c.t0, .warm_ms = opt->seconds * 250.0 };
+    VResult r;
+    vchild_finish_watched(&c, (opt->seconds * 4 + 60) * 1000, true, 250, sample, &sm, &r);
+    out->cpu_s = r.cpu_s;
+    out->elapsed_s = r.elapsed_ms / 1000.0;
+    out->ran = !r.timed_out && r.term_signal == 0;
+    out->exit_code = r.exit_code;
     out->max_active = fakeprov_max_active(fp);
 
-    cJSON *doc = cJSON_Parse(buf_str(&so));
+    const cJSON *doc = r.json;
     const cJSON *res;
     double longest_ms = 0;
     out->deltas_min = -1;
@@ -239,12 +211,10 @@ int soak_streams(const SoakStreamsOpt *opt, SoakStreams *out)
             longest_ms = tm->valuedouble;
     }
     if (!doc && !out->error[0])
-        snprintf(out->error, sizeof out->error, "stdout is not JSON; stderr: %.300s", buf_str(&se));
+        snprintf(out->error, sizeof out->error, "stdout is not JSON; stderr: %.300s", buf_str(&r.err));
     if (longest_ms > 0 && out->deltas_min > 0)
         out->rate_per_model = out->deltas_min / (longest_ms / 1000.0);
-    cJSON_Delete(doc);
-    buf_free(&so);
-    buf_free(&se);
+    vchild_result_free(&r);
     vchild_env_free(env);
     fakeprov_stop(fp);
     vchild_rm_tree(home);

@@ -1,0 +1,7 @@
+# eval.mk — src/eval: evaluation over saved rounds: Bradley-Terry ratings,
+# routing policies, replay, reports.
+libversus_a_SOURCES += \
+	src/eval/bradley_terry.c src/eval/bradley_terry.h \
+	src/eval/policy.c src/eval/policy.h \
+	src/eval/replay.c src/eval/replay.h \
+	src/eval/report.c src/eval/report.h

@@ -1,0 +1,69 @@
+/* replay.h — re-living recorded replies offline and checking a case's assertions.
+ *
+ * Offline replay feeds a candidate's recorded body bytes, chunk by chunk,
+ * through its provider's real decoder (provider_find(provider)->decoder_*)
+ * into a fresh Reply, with the recorded arrival times as the clock (so TTFT
+ * and total time come out as recorded), optionally sleeping to reproduce the
+ * original pacing. The cost is carried over from the recording (replaying
+ * does not re-price). Checking applies each assertion to the candidates it
+ * concerns: those naming a model to that candidate; the others to the
+ * winner (outcome win), to every candidate (tie), to none (both_bad,
+ * unlabelled: there is no reference answer). No printing. */
+#ifndef VERSUS_REPLAY_H
+#define VERSUS_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+#include "store/fixture.h"
+
+/* Decodes rec's recording into a new final Reply. NULL with err when it has
+ * no recording or its provider has no decoder (e.g. local). */
+Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen);
+
+typedef struct ReplayCheck {
+    size_t candidate;     /* index into the case's candidates */
+    size_t assertion;     /* index into the case's assertions */
+    int result;           /* 1 holds, 0 fails, -1 could not be evaluated (counts as failing) */
+    char why[256];
+} ReplayCheck;
+
+typedef struct ReplayCandidate {
+    Reply *reply;         /* what the assertions were checked on (decoded, live, or the stored copy) */
+    bool decoded;         /* came from replaying the recording */
+    bool text_drift;      /* the text differs from the recorded text */
+    bool status_drift;    /* ok vs error differs from the recording */
+    double cost_change;   /* relative cost change vs the recording, NAN when unknown */
+    double latency_change;/* relative total-time change vs the recording, NAN when unknown */
+    char note[256];       /* why it was not decoded, or "" */
+} ReplayCandidate;
+
+typedef struct ReplayCaseResult {
+    ReplayCandidate *cands; /* (n_cands) */
+    size_t n_cands;
+    ReplayCheck *checks;    /* (n_checks) */
+    size_t n_checks;
+    size_t passed, failed;  /* checks that held / did not */
+    bool drift;             /* any candidate drifted */
+    double elapsed_ms;
+} ReplayCaseResult;
+
+/* Replays every candidate of c offline (those without a usable recording
+ * are checked on their stored copy) and checks the assertions. 0, or -1
+ * with err (out of memory). */
+int replay_case_offline(const FixtureCase *c, bool pace, ReplayCaseResult *out, char *err, size_t errlen);
+/* Checks the assertions of c against replies (live results, one per name in
+ * the same order as the case's candidates when reference is true; when
+ * false every reply is checked against every model-less assertion). The
+ * replies are adopted (freed with the result). */
+int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool reference, double drift_threshold,
+                      ReplayCaseResult *out, char *err, size_t errlen);
+void replay_case_result_free(ReplayCaseResult *r);
+/* True when the assertion (index a) applies to candidate k of c in reference mode. */
+bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k);
+
+/* JUnit XML for a whole run: one <testcase> per case. */
+int replay_junit(const FixtureSet *set, const ReplayCaseResult *results, double total_ms, Buf *out);
+
+#endif

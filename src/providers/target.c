@@ -1,0 +1,219 @@
+/* target.c — model specs to endpoints (see target.h).
+ *
+ * Built-in provider kinds come from the provider table (provider.h); the
+ * config can add named endpoints of any kind ("openrouter": openai-compat at
+ * some URL with some key variable) and aliases for whole specs. */
+#include "providers/target.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "providers/provider.h"
+
+/* True for loopback and private-range hosts (the only ones that may be
+ * inside the data perimeter or skip TLS verification). The host is taken
+ * with libcurl's own URL parser, so it is the host curl will connect to
+ * ("http://evil?@127.0.0.1/" is evil, not loopback). */
+static bool host_is_local(const char *url)
+{
+    CURLU *u = curl_url();
+    char *h = NULL;
+    bool local = false;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !h) {
+        curl_url_cleanup(u);
+        return false;
+    }
+    char host[256];
+    size_t n = strlen(h);
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') { /* IPv6 literal */
+        snprintf(host, sizeof host, "%.*s", (int)(n - 2), h + 1);
+        char *zone = strchr(host, '%');
+        if (zone)
+            *zone = '\0';
+    } else {
+        snprintf(host, sizeof host, "%s", h);
+    }
+    curl_free(h);
+    curl_url_cleanup(u);
+    /* Only a host written plainly counts: curl also accepts forms such as
+     * "0x7f000001" or "127.1" and normalises them; being conservative here
+     * costs nothing (the user writes 127.0.0.1) and leaves no look-alikes. */
+    const char *a = strstr(url, "://");
+    a = a ? a + 3 : url;
+    size_t alen = strcspn(a, "/?#");
+    const char *at = memrchr(a, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    size_t hl = strlen(host);
+    bool bracketed = alen > 0 && a[0] == '[';
+    if (bracketed ? (alen < hl + 2 || strncasecmp(a + 1, host, hl) != 0)
+                  : (alen < hl || strncasecmp(a, host, hl) != 0 || (alen > hl && a[hl] != ':')))
+        return false;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(host, "localhost") == 0)
+        local = true;
+    else if (inet_pton(AF_INET, host, &a4) == 1) {
+        unsigned long ip = ntohl(a4.s_addr);
+        local = (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == (172u << 4 | 1) ||
+                (ip >> 16) == (192u << 8 | 168);
+    } else if (inet_pton(AF_INET6, host, &a6) == 1)
+        local = IN6_IS_ADDR_LOOPBACK(&a6) || (a6.s6_addr[0] & 0xfe) == 0xfc;
+    return local;
+}
+
+static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
+
+static void strip_trailing_slash(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+/* Expands a leading "~/" in a path from the config. */
+static void expand_home(char *dst, size_t n, const char *src)
+{
+    const char *home = getenv("HOME");
+    if (src && src[0] == '~' && src[1] == '/' && home)
+        snprintf(dst, n, "%s%s", home, src + 1);
+    else
+        copy(dst, n, src);
+}
+
+int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!spec || !*spec) {
+        snprintf(err, errlen, "empty model spec");
+        return -1;
+    }
+    /* Aliases: "models": {"fast": "openai:gpt-4o-mini"} (one level, no loops). */
+    const char *alias = config_model_alias(cfg, spec);
+    if (alias)
+        spec = alias;
+    const char *colon = strchr(spec, ':');
+    char prov[64];
+    if (!colon) {
+        if (strcmp(spec, "local") == 0) {
+            colon = spec + strlen(spec);
+        } else {
+            snprintf(err, errlen, "model spec '%s' needs a provider: PROVIDER:MODEL (e.g. openai:gpt-4o-mini, local:model.gguf)", spec);
+            return -1;
+        }
+    }
+    size_t pl = (size_t)(colon - spec);
+    if (pl == 0 || pl >= sizeof prov) {
+        snprintf(err, errlen, "model spec '%s': bad provider name", spec);
+        return -1;
+    }
+    memcpy(prov, spec, pl);
+    prov[pl] = '\0';
+    const char *model = *colon ? colon + 1 : "";
+    copy(out->provider, sizeof out->provider, prov);
+
+    if (strcmp(prov, "local") == 0) {
+        copy(out->kind, sizeof out->kind, "local");
+        const char *m = *model ? model : getenv("VERSUS_MODEL");
+        if (!m || !*m)
+            m = config_local_model(cfg);
+        copy(out->model, sizeof out->model, m ? m : "");
+        out->inside_perimeter = true;
+        return 0;
+    }
+
+    const char *kind = config_provider_str(cfg, prov, "kind");
+    bool kind_given = kind != NULL;
+    if (!kind)
+        kind = prov;
+    const ProviderOps *ops = provider_find(kind);
+    if (!ops) {
+        snprintf(err, errlen, "unknown provider '%s' in '%s' (known: openai, anthropic, gemini, ollama, "
+                 "openai-compat, local, or a provider named in %s)", prov, spec, config_path(cfg));
+        return -1;
+    }
+    copy(out->kind, sizeof out->kind, ops->name);
+
+    /* openai-compat:MODEL@URL gives the endpoint inline. */
+    const char *at = NULL;
+    if (strcmp(ops->name, "openai-compat") == 0)
+        at = strrchr(model, '@');
+    if (at) {
+        size_t ml = (size_t)(at - model);
+        if (ml >= sizeof out->model) {
+            snprintf(err, errlen, "model name too long in '%s'", spec);
+            return -1;
+        }
+        memcpy(out->model, model, ml);
+        out->model[ml] = '\0';
+        copy(out->base_url, sizeof out->base_url, at + 1);
+    } else {
+        copy(out->model, sizeof out->model, model);
+    }
+    if (!out->model[0]) {
+        const char *dm = config_provider_default_model(cfg, prov);
+        if (!dm) {
+            snprintf(err, errlen, "no model given in '%s' and no default_model for '%s' in the config", spec, prov);
+            return -1;
+        }
+        copy(out->model, sizeof out->model, dm);
+    }
+    if (!out->base_url[0]) {
+        const char *b = config_provider_str(cfg, prov, "base_url");
+        const char *env = !kind_given && ops->base_url_env ? getenv(ops->base_url_env) : NULL;
+        if (!b && env && *env)
+            b = env;
+        if (!b)
+            b = ops->default_base_url;
+        if (!b || !*b) {
+            snprintf(err, errlen, "no URL for '%s': use %s:MODEL@URL or set base_url for it in %s",
+                     spec, prov, config_path(cfg));
+            return -1;
+        }
+        /* Ollama's OLLAMA_HOST is often host:port without a scheme. */
+        if (!strstr(b, "://"))
+            snprintf(out->base_url, sizeof out->base_url, "http://%s", b);
+        else
+            copy(out->base_url, sizeof out->base_url, b);
+    }
+    strip_trailing_slash(out->base_url);
+    if (strncmp(out->base_url, "http://", 7) != 0 && strncmp(out->base_url, "https://", 8) != 0) {
+        snprintf(err, errlen, "'%s': the URL must start with http:// or https://", spec);
+        return -1;
+    }
+
+    const char *kenv = config_provider_str(cfg, prov, "key_env");
+    if (!kenv && ops->key_envs) {
+        kenv = ops->key_envs[0];
+        for (int i = 0; ops->key_envs[i]; i++)
+            if (getenv(ops->key_envs[i]) && *getenv(ops->key_envs[i])) {
+                kenv = ops->key_envs[i];
+                break;
+            }
+    }
+    copy(out->key_env, sizeof out->key_env, kenv);
+    char kf[1200] = "";
+    const char *kfile = config_provider_str(cfg, prov, "key_file");
+    if (kfile)
+        expand_home(kf, sizeof kf, kfile);
+    else if (config_dir(cfg)[0])
+        snprintf(kf, sizeof kf, "%s/keys/%s.key", config_dir(cfg), prov);
+    copy(out->key_file, sizeof out->key_file, kf);
+
+    bool local_host = host_is_local(out->base_url);
+    out->local_host = local_host;
+    out->inside_perimeter = !ops->closed && local_host && config_provider_bool(cfg, prov, "inside_perimeter", false);
+    /* TLS verification can only be relaxed for an explicitly local
+     * openai-compat endpoint; closed providers always verify. */
+    out->insecure_tls = strcmp(ops->name, "openai-compat") == 0 && local_host &&
+                        config_provider_bool(cfg, prov, "insecure_tls", false);
+    return 0;
+}

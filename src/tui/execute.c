@@ -1,0 +1,202 @@
+/* execute.c — entered lines: prompts start rounds, `:` commands change the
+ * workbench, and while a label is given the line is its note or category
+ * (execute.h). Parsing is commands.c's. */
+#include "tui/execute.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/commands.h"
+#include "tui/draw.h"
+#include "tui/library.h"
+#include "tui/overlay.h"
+#include "tui/prompt.h"
+#include "tui/round.h"
+
+#define CATEGORY_HINT "extraction classification summarisation code reasoning sensitive other"
+
+/* ---- `:` commands ------------------------------------------------------------------ */
+
+static void set_models(App *a, const Command *c)
+{
+    char **specs = calloc((size_t)c->argc, sizeof *specs);
+    if (!specs)
+        return;
+    for (int i = 0; i < c->argc; i++) {
+        ModelTarget t;
+        char err[512];
+        if (target_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
+            app_message(a, true, "%s: %s", c->argv[i], err);
+            for (int k = 0; k < i; k++)
+                free(specs[k]);
+            free(specs);
+            return;
+        }
+        specs[i] = strdup(c->argv[i]);
+    }
+    for (size_t i = 0; i < a->n_specs; i++)
+        free(a->specs[i]);
+    free(a->specs);
+    a->specs = specs;
+    a->n_specs = (size_t)c->argc;
+    app_message(a, false, "models for the next round: %s", c->rest);
+}
+
+static void set_layout(App *a, const char *mode)
+{
+    if (strcmp(mode, "auto") == 0)
+        a->mode = LAYOUT_AUTO;
+    else if (strcmp(mode, "columns") == 0)
+        a->mode = LAYOUT_COLUMNS;
+    else if (strcmp(mode, "rows") == 0)
+        a->mode = LAYOUT_ROWS;
+    else {
+        app_message(a, true, "layout is auto, columns or rows");
+        return;
+    }
+    draw_relayout(a);
+}
+
+/* :prompt NAME — the loaded text stays on the line: returns false so that
+ * the caller does not clear it. */
+static bool load_prompt(App *a, const char *name)
+{
+    LibraryPrompt lp;
+    char err[512];
+    if (library_load(name, &lp, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
+        return true;
+    }
+    prompt_set_line(lp.body);
+    app_message(a, false, "%s [%s, %s] loaded: edit it or press Enter", lp.title, lp.category,
+                lp.difficulty[0] ? lp.difficulty : "?");
+    library_prompt_free(&lp);
+    draw_relayout(a);
+    return false;
+}
+
+static void list_prompts(App *a)
+{
+    char **names;
+    size_t n = library_list(&names);
+    Buf b = { 0 };
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s%s", i ? " " : "", names[i]);
+    app_message(a, false, "%zu prompts: %s", n, n ? buf_str(&b) : "(none found)");
+    buf_free(&b);
+    library_free_names(names, n);
+}
+
+static void set_theme(App *a, const char *name)
+{
+    Theme t;
+    char err[512];
+    if (theme_load(name, &t, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
+        return;
+    }
+    a->theme = t;
+    theme_apply(&a->theme, a->use_color);
+    a->full_redraw = true;
+    app_message(a, false, "theme %s", t.name);
+}
+
+static void run_command(App *a, const char *line)
+{
+    Command c;
+    char err[512];
+    if (commands_parse(line, &c, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
+        return;
+    }
+    bool clear_line = true;
+    switch (c.kind) {
+    case CMD_MODELS: set_models(a, &c); break;
+    case CMD_SYSTEM:
+        free(a->system);
+        a->system = c.rest[0] ? strdup(c.rest) : NULL;
+        app_message(a, false, a->system ? "system prompt set" : "system prompt cleared");
+        break;
+    case CMD_SET:
+        if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
+            app_message(a, true, "%s", err);
+        } else {
+            char d[256];
+            commands_describe_params(&a->params, d, sizeof d);
+            app_message(a, false, "parameters: %s", d);
+        }
+        break;
+    case CMD_SENSITIVITY:
+        if (sensitivity_parse(c.argv[0], &a->sensitivity) < 0)
+            app_message(a, true, "sensitivity is public, internal or restricted");
+        else
+            app_message(a, false, "sensitivity: %s", sensitivity_name(a->sensitivity));
+        break;
+    case CMD_PROMPT: clear_line = load_prompt(a, c.argv[0]); break;
+    case CMD_PROMPTS: list_prompts(a); break;
+    case CMD_THEME: set_theme(a, c.argv[0]); break;
+    case CMD_LAYOUT: set_layout(a, c.argv[0]); break;
+    case CMD_BLIND:
+        a->blind = !a->blind;
+        app_message(a, false, "blind mode %s (from the next round)", a->blind ? "on" : "off");
+        break;
+    case CMD_SAVE:
+        if (!a->session)
+            app_message(a, true, "%s", a->session_note[0] ? a->session_note : "nothing to save yet");
+        else
+            round_save(a, "session");
+        break;
+    case CMD_EXPORT: {
+        char path[1024];
+        if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
+            app_message(a, true, "export failed: %s", err);
+        else
+            app_message(a, false, "exported the round to %s", path);
+        break;
+    }
+    case CMD_HELP: overlay_help(a); break;
+    case CMD_QUIT: a->quit = true; break;
+    }
+    if (clear_line)
+        prompt_set_line("");
+}
+
+/* ---- entered lines ------------------------------------------------------------------- */
+
+void execute_line(void *user, char *line)
+{
+    App *a = user;
+    if (!line) { /* Ctrl-D on an empty line */
+        if (a->label_stage != LABEL_NONE)
+            round_label_finish(a);
+        else
+            a->quit = true;
+        return;
+    }
+    if (a->label_stage == LABEL_NOTE) {
+        snprintf(a->label.note, sizeof a->label.note, "%s", line);
+        a->label_stage = LABEL_CATEGORY;
+        prompt_set_label("category [" CATEGORY_HINT "] (Enter to skip)> ");
+        free(line);
+        return;
+    }
+    if (a->label_stage == LABEL_CATEGORY) {
+        snprintf(a->label.category, sizeof a->label.category, "%s", line);
+        free(line);
+        round_label_finish(a);
+        return;
+    }
+    const char *p = line;
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
+    if (*p) {
+        prompt_add_history(line);
+        if (*p == ':')
+            run_command(a, p);
+        else
+            round_start(a, line);
+    }
+    free(line);
+    a->dirty = true;
+}

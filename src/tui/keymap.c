@@ -1,0 +1,127 @@
+/* keymap.c — the key binding table and the help text (keymap.h). */
+#include "tui/keymap.h"
+
+#include <curses.h>
+
+#define CTRL(c) ((c) & 0x1f)
+
+static const KeyBinding bindings[] = {
+    { '\t', KEYMAP_FOCUS_NEXT, KEYMAP_SCOPE_GLOBAL, "Tab", "focus the next pane / the prompt (completes after ':')" },
+    { KEY_BTAB, KEYMAP_FOCUS_PREV, KEYMAP_SCOPE_GLOBAL, "Shift-Tab", "focus the previous pane / the prompt" },
+    { KEY_PPAGE, KEYMAP_PAGE_UP, KEYMAP_SCOPE_GLOBAL, "PgUp", "scroll the focused pane up (all panes from the prompt)" },
+    { KEY_NPAGE, KEYMAP_PAGE_DOWN, KEYMAP_SCOPE_GLOBAL, "PgDn", "scroll down; at the end the pane follows new text again" },
+    { 27, KEYMAP_CANCEL, KEYMAP_SCOPE_GLOBAL, "Esc", "cancel all streams; else leave the pane, close help/diff" },
+    { CTRL('c'), KEYMAP_INTERRUPT, KEYMAP_SCOPE_GLOBAL, "Ctrl-C", "cancel all streams; else clear the prompt line" },
+    { KEY_F(1), KEYMAP_HELP, KEYMAP_SCOPE_GLOBAL, "F1", "this help" },
+    { KEY_F(2), KEYMAP_ZOOM, KEYMAP_SCOPE_GLOBAL, "F2", "zoom the focused pane full-screen / back" },
+    { KEY_F(3), KEYMAP_LAYOUT, KEYMAP_SCOPE_GLOBAL, "F3", "layout: auto, columns, rows" },
+    { KEY_F(5), KEYMAP_RERUN, KEYMAP_SCOPE_GLOBAL, "F5", "rerun the last prompt" },
+    { CTRL('l'), KEYMAP_REDRAW, KEYMAP_SCOPE_GLOBAL, "Ctrl-L", "redraw the screen" },
+    { CTRL('z'), KEYMAP_SUSPEND, KEYMAP_SCOPE_GLOBAL, "Ctrl-Z", "suspend to the shell (fg comes back)" },
+    { '1', KEYMAP_DIGIT, KEYMAP_SCOPE_EMPTY, "1..9", "mark pane N the winner (round done), else focus pane N" },
+    { 't', KEYMAP_TIE, KEYMAP_SCOPE_EMPTY, "t", "label the finished round a tie" },
+    { 'b', KEYMAP_BAD, KEYMAP_SCOPE_EMPTY, "b", "label the finished round: both (all) bad" },
+    { '?', KEYMAP_HELP, KEYMAP_SCOPE_EMPTY, "?", "this help" },
+    { 'r', KEYMAP_RERUN, KEYMAP_SCOPE_PANE, "r", "rerun the last prompt" },
+    { 'q', KEYMAP_QUIT, KEYMAP_SCOPE_PANE, "q", "quit (from the prompt: Ctrl-D on an empty line, or :q)" },
+    { 'z', KEYMAP_ZOOM, KEYMAP_SCOPE_PANE, "z", "zoom the focused pane / back" },
+    { 'l', KEYMAP_LAYOUT, KEYMAP_SCOPE_PANE, "l", "layout: auto, columns, rows" },
+    { 'd', KEYMAP_DIFF, KEYMAP_SCOPE_PANE, "d", "word diff of the focused pane against the next one" },
+    { 'c', KEYMAP_COPY, KEYMAP_SCOPE_PANE, "c / y", "copy the focused reply to the clipboard (OSC 52)" },
+    { 'y', KEYMAP_COPY, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { 'k', KEYMAP_LINE_UP, KEYMAP_SCOPE_PANE, "k / Up", "scroll one line up" },
+    { KEY_UP, KEYMAP_LINE_UP, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { 'j', KEYMAP_LINE_DOWN, KEYMAP_SCOPE_PANE, "j / Down", "scroll one line down" },
+    { KEY_DOWN, KEYMAP_LINE_DOWN, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { ' ', KEYMAP_PAGE_DOWN, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { 'g', KEYMAP_TOP, KEYMAP_SCOPE_PANE, "g / Home", "top of the reply" },
+    { KEY_HOME, KEYMAP_TOP, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { 'G', KEYMAP_BOTTOM, KEYMAP_SCOPE_PANE, "G / End", "end of the reply (follow new text)" },
+    { KEY_END, KEYMAP_BOTTOM, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { '\r', KEYMAP_FOCUS_PROMPT, KEYMAP_SCOPE_PANE, "Enter", "back to the prompt" },
+    { '\n', KEYMAP_FOCUS_PROMPT, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { KEY_ENTER, KEYMAP_FOCUS_PROMPT, KEYMAP_SCOPE_PANE, NULL, NULL },
+    { 0, KEYMAP_NONE, KEYMAP_SCOPE_GLOBAL, NULL, NULL },
+};
+
+const KeyBinding *keymap_table(void)
+{
+    return bindings;
+}
+
+KeyAction keymap_lookup(int key, int pane_focused, int line_empty, int *digit)
+{
+    if (key >= '1' && key <= '9') {
+        if (!pane_focused && !line_empty)
+            return KEYMAP_NONE;
+        *digit = key - '0';
+        return KEYMAP_DIGIT;
+    }
+    for (const KeyBinding *b = bindings; b->key; b++) {
+        if (b->key != key)
+            continue;
+        if (b->scope == KEYMAP_SCOPE_GLOBAL)
+            return b->action;
+        if (b->scope == KEYMAP_SCOPE_EMPTY && (pane_focused || line_empty))
+            return b->action;
+        if (b->scope == KEYMAP_SCOPE_PANE && pane_focused)
+            return b->action;
+    }
+    return KEYMAP_NONE;
+}
+
+static const char *const help_lines[] = {
+    "versus workbench: one prompt, every model side by side",
+    "",
+    "Focus: Tab cycles prompt -> pane 1 -> pane 2 ... -> prompt. With the prompt",
+    "focused, keys type text; 1-9, t, b and ? act only while the line is empty.",
+    "With a pane focused, the letter keys below act; other keys go to the prompt.",
+    "",
+    "Everywhere",
+    "  Tab / Shift-Tab  focus next / previous (Tab completes after ':')",
+    "  PgUp / PgDn      scroll the focused pane (from the prompt: all panes)",
+    "  mouse wheel      scroll the pane under the pointer",
+    "  Esc              cancel all streams; else leave the pane, close help/diff",
+    "  Ctrl-C           cancel all streams; else clear the prompt line",
+    "  F1  help    F2 zoom    F3 layout    F5 rerun    Ctrl-L redraw",
+    "  Ctrl-Z           suspend to the shell (fg comes back)",
+    "",
+    "After a round (prompt empty, or a pane focused)",
+    "  1..9             mark pane N the winner   t tie   b both bad",
+    "                   then type a note and a category (Enter skips each)",
+    "",
+    "With a pane focused",
+    "  j/k Up/Down      scroll a line       Space PgDn     scroll a page",
+    "  g/G Home/End     top / end           z  zoom        l  layout",
+    "  d                word diff with the next pane      c/y copy (OSC 52)",
+    "  r  rerun         q  quit             Enter/Esc      back to the prompt",
+    "",
+    "Prompt line (GNU readline: emacs or vi keys from ~/.inputrc)",
+    "  Enter            send the prompt to every model",
+    "  Alt-Enter        insert a newline (also Ctrl-V Ctrl-J)",
+    "  Up/Down Ctrl-R   history (kept in $XDG_STATE_HOME/versus/history)",
+    "  Ctrl-D           quit on an empty line",
+    "",
+    "Commands",
+    "  :models SPEC...          compare these models from the next round on",
+    "  :system TEXT             set the system prompt (:system alone clears it)",
+    "  :set NAME VALUE          temperature, max_tokens, top_p, top_k, seed, timeout",
+    "                           (VALUE 'unset' returns to the provider's default)",
+    "  :sensitivity CLASS       public, internal or restricted (routing rules)",
+    "  :prompt NAME             load a prompt from the library (Tab completes)",
+    "  :prompts                 list the prompt library",
+    "  :theme NAME              default, light, solarized-dark, high-contrast, mono",
+    "  :layout MODE             auto, columns or rows",
+    "  :blind                   toggle blind mode (names hidden, order shuffled)",
+    "  :save                    save the session now (also after every round)",
+    "  :export [FILE]           write the last round as Markdown",
+    "  :help                    this help           :q  quit",
+    "",
+    "Esc or q closes this help.",
+};
+
+const char *const *keymap_help_lines(size_t *n)
+{
+    *n = sizeof help_lines / sizeof help_lines[0];
+    return help_lines;
+}

@@ -1,0 +1,12 @@
+# util.mk — src/util: the bottom layer (growable buffers, UTF-8, clocks, XDG
+# paths, base64, whole-file reading, error formatting, HTML/XML escaping).
+# Includes nothing above.
+libversus_a_SOURCES += \
+	src/util/buf.c src/util/buf.h \
+	src/util/utf8.c src/util/utf8.h \
+	src/util/clock.c src/util/clock.h \
+	src/util/xdg.c src/util/xdg.h \
+	src/util/base64.c src/util/base64.h \
+	src/util/file.c src/util/file.h \
+	src/util/errmsg.c src/util/errmsg.h \
+	src/util/markup.c src/util/markup.h

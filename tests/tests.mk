@@ -1,0 +1,83 @@
+# tests.mk — every test program, in one list (see Makefile.am).
+#
+# Each Criterion suite is one program tests/NAME built from tests/NAME.c and
+# linked with the shared test helpers (tests/libtesthelp.a: the loopback fake
+# provider, the child-process harness, the tmux driver, the engine reference,
+# the download server, the soak driver, the paths into $VERSUS_SHARED) and
+# libversus.a. Adding a suite is one word in CRITERION_TESTS. Criterion is
+# needed for `make check` only.
+CRITERION_TESTS = \
+	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
+	tests/test_providers tests/test_transcripts tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
+	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul \
+	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_model \
+	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench \
+	tests/test_gpuinfo \
+	tests/test_session tests/test_fixture tests/test_bradley_terry tests/test_policy \
+	tests/test_report tests/test_outfile \
+	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
+	tests/test_tui_pane tests/test_tui_e2e \
+	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak
+
+check_LIBRARIES = tests/libtesthelp.a
+tests_libtesthelp_a_SOURCES = \
+	tests/fake/fakeprov.c tests/fake/fakeprov.h \
+	tests/fake/fake_scenario.c tests/fake/fake_scenario.h \
+	tests/fake/fake_wire.c tests/fake/fake_wire.h \
+	tests/harden/vchild.c tests/harden/vchild.h \
+	tests/soak/soak_run.c tests/soak/soak_run.h \
+	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
+	tests/engine_ref.c tests/engine_ref.h \
+	tests/dlserver.c tests/dlserver.h \
+	tests/testenv.c tests/testenv.h
+TEST_LIBS = tests/libtesthelp.a $(VERSUS_LIBS) $(CRITERION_LIBS)
+
+if HAVE_CRITERION
+check_PROGRAMS += $(CRITERION_TESTS)
+TESTS += $(CRITERION_TESTS)
+else
+TESTS += tests/no-criterion.sh
+endif
+EXTRA_DIST += tests/no-criterion.sh
+LDADD = $(TEST_LIBS)
+
+# Not Criterion: the include-layer check (README's Layout section gives the
+# order), and the CUDA device test (prints SKIP and exits 77 without a GPU or
+# without CUDA; `make check-gpu` in kernels/kernels.mk runs it in full).
+TESTS += tests/check-layers.sh
+EXTRA_DIST += tests/check-layers.sh
+check_PROGRAMS += tests/gpu/test_cuda
+TESTS += tests/gpu/test_cuda
+tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)
+
+# The fake NVML the gpuinfo test dlopens. Plain $(CC) on purpose: no
+# sanitizer flags, so every build type can dlopen it.
+EXTRA_tests_test_gpuinfo_DEPENDENCIES = tests/fake_nvml.so
+tests/fake_nvml.so: $(top_srcdir)/tests/fake_nvml.c
+	@$(MKDIR_P) tests
+	$(AM_V_CC)$(CC) -std=c11 -D_GNU_SOURCE $(WARN_CFLAGS) -O1 -shared -fPIC -o $@ $(top_srcdir)/tests/fake_nvml.c
+CLEANFILES += tests/fake_nvml.so
+EXTRA_DIST += tests/fake_nvml.c
+
+# Tools the tests and people run: the fake provider as a server (manual use,
+# the TUI tests), and the soak driver. `make check-soak` is the full soak
+# (16 x 2,000 tokens/s for a minute, 1,000 rounds); test_soak is its short form.
+check_PROGRAMS += tests/fake/versus-fakeprov tests/soak/versus-soak tests/soak/versus-maxrss
+tests_soak_versus_maxrss_SOURCES = tests/soak/maxrss.c
+tests_soak_versus_maxrss_LDADD =
+check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
+	tests/soak/versus-soak ./versus
+.PHONY: check-soak
+
+# The unit-test programs once under valgrind (memcheck): any invalid access,
+# uninitialised use or definite leak in any process fails. Override the list
+# with VALGRIND_TESTS="tests/test_sse tests/test_config".
+VALGRIND_TESTS = $(CRITERION_TESTS)
+check-valgrind: versus $(check_PROGRAMS)
+	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/tests/soak/run-valgrind.sh \
+		$(top_srcdir)/tests/soak/valgrind.supp valgrind-logs $(VALGRIND_TESTS)
+.PHONY: check-valgrind
+EXTRA_DIST += tests/soak/run-valgrind.sh tests/soak/valgrind.supp
+
+# Wire transcripts (also read by the fake provider), so make dist carries them.
+EXTRA_DIST += tests/transcripts
