@@ -173,7 +173,7 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     if (engine_try_cuda(e, path, opt, err, errlen) < 0)
         goto fail;
     if (!e->cm && model_prepare(e->m, inner, sizeof inner) < 0) { /* the CPU runs it: repack now */
-        set_err(err, errlen, "%s: %s", path, inner);
+        errmsg_set(err, errlen, "%s: %s", path, inner);
         goto fail;
     }
     e->load_ms = clock_now_ms() - t0;

@@ -445,7 +445,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
      * to spare; otherwise the row kernels read the mapping. */
     m->prep = calloc((size_t)gguf_tensor_count(g) + 1, sizeof *m->prep);
     if (!m->prep) {
-        set_err(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     uint64_t avail = mem_available();

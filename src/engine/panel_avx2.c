@@ -88,10 +88,9 @@ INLINE void panel_q4(int kind, int64_t n, const void *w, const void *x, size_t x
             UNROLL
             for (int j = 0; j < NX; j++) {
                 const QuantQ8A *y = XQ8A(x, j, xs) + i;
-                __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(s16[j], ones));
-                /* sum (q - 8) y = sum q y - 8 sum y */
-                __m256 t = _mm256_fmsub_ps(f, _mm256_set1_ps(y->d), _mm256_set1_ps(8.0f * y->s));
-                acc[j] = _mm256_fmadd_ps(d, t, acc[j]);
+                /* sum (q - 8) y = sum q y - 8 sum y, in integers */
+                __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s16[j], ones), _mm256_set1_epi32(8 * y->sum));
+                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(dot), acc[j]);
             }
         } else {
             __m256 m = load_h8(p + 16);

@@ -698,6 +698,7 @@ void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb)
         }
         b[i].d = d;
         b[i].s = d * (float)sum;
+        b[i].sum = sum;
     }
 }
 

@@ -400,6 +400,7 @@ static TARGET void act_q8a(const float *x, QuantQ8A *b, int64_t nb)
         int sum = quantize_run(x, id, b[i].qs, 32);
         b[i].d = d;
         b[i].s = d * (float)sum;
+        b[i].sum = sum;
     }
 }
 
