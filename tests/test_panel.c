@@ -178,10 +178,8 @@ static bool have_panels(void)
 
 Test(panel, kernels_match_the_row_kernels_on_quantized_rows)
 {
-    if (!have_panels()) {
-        cr_log_warn("no panel kernels on this CPU (or SIMD off): nothing to compare");
-        return;
-    }
+    if (!have_panels())
+        cr_skip_test("no panel kernels on this CPU (or SIMD off): nothing to compare");
     for (int k = 0; k < N_PANEL; k++) {
         compare_kernels(PANEL_TYPES[k], 256, FILL_QUANTIZED, 1.0f, false);
         compare_kernels(PANEL_TYPES[k], 2816, FILL_QUANTIZED, 3.0f, false);
@@ -190,10 +188,8 @@ Test(panel, kernels_match_the_row_kernels_on_quantized_rows)
 
 Test(panel, kernels_match_the_row_kernels_on_random_bytes)
 {
-    if (!have_panels()) {
-        cr_log_warn("no panel kernels on this CPU (or SIMD off): nothing to compare");
-        return;
-    }
+    if (!have_panels())
+        cr_skip_test("no panel kernels on this CPU (or SIMD off): nothing to compare");
     for (int rep = 0; rep < 4; rep++)
         for (int k = 0; k < N_PANEL; k++)
             compare_kernels(PANEL_TYPES[k], 1024, FILL_RANDOM_BYTES, 1.0f, false);
@@ -201,10 +197,8 @@ Test(panel, kernels_match_the_row_kernels_on_random_bytes)
 
 Test(panel, largest_quants_times_largest_activations_do_not_overflow)
 {
-    if (!have_panels()) {
-        cr_log_warn("no panel kernels on this CPU (or SIMD off): nothing to compare");
-        return;
-    }
+    if (!have_panels())
+        cr_skip_test("no panel kernels on this CPU (or SIMD off): nothing to compare");
     /* every quant at its largest magnitude and every activation at +-127 with
      * the sign that makes all products positive: the 16-bit partial sums of
      * the kernels are then at their bound */
