@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "store/fixture.h"
 #include "store/outfile.h"
 
@@ -41,7 +42,7 @@ int cli_export(int argc, char **argv)
         switch (c) {
         case 'f':
             if (fixture_format_parse(optarg, &format) < 0) {
-                fprintf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
+                cli_printf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -57,30 +58,30 @@ int cli_export(int argc, char **argv)
     Buf warn = { 0 };
     int lrc = fixture_add_sources(&set, argc - optind, argv + optind, all, &warn, err, sizeof err);
     if (warn.len)
-        fprintf(stderr, "versus export: %s", buf_str(&warn));
+        cli_printf(stderr, "versus export: %s", buf_str(&warn));
     buf_free(&warn);
     if (lrc < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);
         return CLI_EXIT_USAGE;
     }
     int rc = 0;
     Buf out = { 0 };
     if (fixture_write(&set, format, &out, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);
         buf_free(&out);
         return CLI_EXIT_USAGE;
     }
     if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     }
     if (rc == 0 && output && strcmp(output, "-") != 0)
-        fprintf(stderr, "versus export: %zu case%s written to %s (%s)\n", set.n, set.n == 1 ? "" : "s", output,
+        cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", set.n, set.n == 1 ? "" : "s", output,
                 fixture_format_name(format));
     if (rc == 0 && set.n == 0)
-        fprintf(stderr, "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+        cli_printf(stderr, "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
     fixture_set_free(&set);
     buf_free(&out);
     return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;

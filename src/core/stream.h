@@ -33,6 +33,10 @@ typedef enum StreamEventKind {
     STREAM_EVENT_DONE,      /* the provider's own end-of-stream marker was seen */
 } StreamEventKind;
 
+/* token_id of text a filter held back and released later (core/keyfilter.h):
+ * it belongs to deltas already counted, so it is not a new token. */
+#define STREAM_TOKEN_HELD_BACK (-2)
+
 typedef struct StreamEvent {
     StreamEventKind kind;
     const char *text; /* DELTA, REASONING: UTF-8 bytes, not NUL-terminated */
