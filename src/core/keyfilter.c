@@ -2,7 +2,8 @@
  * streamed (see keyfilter.h).
  *
  * Each secret is matched byte by byte where every byte may be written
- * plainly or escaped (%HH, \u00HH, \/), plus its base64 "cores": the
+ * plainly or escaped (%HH, \u00HH, \/, or such an escape escaped again
+ * inside JSON text: \\u00HH), plus its base64 "cores": the
  * characters of the encoding that depend on the secret's bytes alone, for
  * each of the three alignments and both alphabets. A match is masked over
  * its whole span. The set of secrets is the one piece of process-wide state
@@ -232,15 +233,19 @@ static Match match_escaped(const Secret *s, const unsigned char *p, size_t avail
             if (m == MATCH_FULL)
                 j += 3;
         } else if (p[j] == '\\') {
-            if (j + 1 >= avail)
+            /* \u0073, or \\u0073 (that escape inside JSON text), or \/ */
+            size_t e = j + 1;
+            if (e < avail && p[e] == '\\')
+                e++;
+            if (e >= avail)
                 return MATCH_PARTIAL;
-            if (p[j + 1] == '/' && c == '/') {
-                j += 2;
+            if (p[e] == '/' && c == '/') {
+                j = e + 1;
                 m = MATCH_FULL;
-            } else if (p[j + 1] == 'u') {
-                m = hex_digits(p + j + 2, avail - j - 2, c, 4);
+            } else if (p[e] == 'u') {
+                m = hex_digits(p + e + 1, avail - e - 1, c, 4);
                 if (m == MATCH_FULL)
-                    j += 6;
+                    j = e + 5;
             }
         }
         if (m != MATCH_FULL)
