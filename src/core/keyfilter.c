@@ -471,7 +471,14 @@ static void keysink_emit(void *user, const StreamEvent *ev)
     if (ev->kind == STREAM_EVENT_DONE || ev->kind == STREAM_EVENT_ERROR)
         keysink_end(k);
     int kind = (int)ev->kind;
-    if (ev->text && kind >= 0 && kind < KEYSINK_KINDS) {
+    bool streamed = ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING ||
+                    ev->kind == STREAM_EVENT_REFUSAL;
+    if (ev->text && !streamed) { /* any other text is masked whole */
+        if (buf_append(&out, ev->text, ev->len) == 0)
+            k->hits += keyfilter_mask(out.data, out.len);
+        copy.text = out.data ? out.data : "";
+        copy.len = out.len;
+    } else if (ev->text && kind >= 0 && kind < KEYSINK_KINDS) {
         if (!k->text[kind] && !k->failed && !(k->text[kind] = keyfilter_new()))
             k->failed = true;
         if (k->text[kind] && keyfilter_feed(k->text[kind], ev->text, ev->len, &out) == 0) {
@@ -490,7 +497,19 @@ static void keysink_emit(void *user, const StreamEvent *ev)
         k->hits += keyfilter_mask(msg.data, msg.len);
         copy.error_message = msg.data;
     }
+    /* the short texts some events carry: masked whole */
+    const char **fields[] = { &copy.reason, &copy.tool.id, &copy.tool.name, &copy.tool.arguments,
+                              &copy.error_type, &copy.finish_reason };
+    char *owned[sizeof fields / sizeof *fields] = { 0 };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if (!*fields[i] || !(owned[i] = strdup(*fields[i])))
+            continue;
+        k->hits += keyfilter_mask(owned[i], strlen(owned[i]));
+        *fields[i] = owned[i];
+    }
     k->next.emit(k->next.user, &copy);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        free(owned[i]);
     if (out.data)
         memset(out.data, 0, out.len);
     buf_free(&out);

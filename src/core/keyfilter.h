@@ -52,10 +52,12 @@ int keyfilter_flush(KeyFilter *f, Buf *out);
 /* Matches masked so far. */
 size_t keyfilter_hits(const KeyFilter *f);
 
-/* A StreamSink in front of another that masks keys in every event: text of
- * DELTA and REASONING events streamed (a key split across deltas is caught),
- * error messages whole. Held-back text is released before ERROR and DONE,
- * and by keysink_end. */
+/* A StreamSink in front of another that masks keys in every event: the
+ * text of DELTA, REASONING and REFUSAL events streamed (a key split across
+ * deltas is caught; held-back text comes later with token_id
+ * STREAM_TOKEN_HELD_BACK), every other text whole (error messages and
+ * types, reasons, tool-call names and arguments). Held-back text is
+ * released before ERROR and DONE, and by keysink_end. */
 typedef struct KeySink KeySink;
 KeySink *keysink_new(StreamSink downstream);
 void keysink_free(KeySink *k);
