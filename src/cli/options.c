@@ -2,9 +2,11 @@
 #include "cli/options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "core/keys.h"
 #include "providers/target.h"
 #include "engine/model_ref.h"
@@ -69,4 +71,19 @@ void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size
         if (model_ref_resolve(t.model, path, sizeof path, err, sizeof err) < 0)
             fprintf(stderr, "versus: %s\n", err);
     }
+}
+
+int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen)
+{
+    Buf b = { 0 };
+    char why[600];
+    if (util_read_file(path, 1u << 20, &b, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--bench %s", why);
+        return -1;
+    }
+    int rc = costs_bench_parse(buf_str(&b), b.len, out, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "--bench %s: %s", path, why);
+    buf_free(&b);
+    return rc;
 }
