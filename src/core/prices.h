@@ -19,8 +19,10 @@ typedef struct PriceTable PriceTable;
 typedef struct Price {
     double input;
     double cached_input; /* cache reads */
-    double cache_write;  /* Anthropic cache creation (defaults to 1.25 × input) */
-    double output;       /* reasoning tokens are billed as output */
+    double cache_write;  /* Anthropic 5-minute cache creation (defaults to 1.25 × input) */
+    double cache_write_1h; /* Anthropic 1-hour cache creation (0: the default, 2 × input) */
+    double output;
+    double reasoning;    /* reasoning tokens (0: the default, output: every provider bills them so) */
     char checked[16];    /* date the row was checked, "" when unknown */
     bool free_local;     /* a local model or server: cost 0 */
 } Price;
@@ -40,7 +42,12 @@ const char *prices_source(const PriceTable *t);
 bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_kind,
                    const char *provider_name, const char *model, bool local_endpoint, Price *out);
 /* Cost in USD of usage at price p, following each provider's billing rule;
- * NAN when the usage needed is missing. A provider-reported cost wins. */
+ * NAN when the usage needed is missing. A provider-reported cost wins.
+ * The reasoning part of the output is priced at p->reasoning, 1-hour cache
+ * writes at p->cache_write_1h, the rest of the writes at p->cache_write. */
 double prices_cost(const Price *p, const char *provider_kind, const Usage *u);
+/* Rows in the table, and row i (provider and model names borrowed). */
+size_t prices_count(const PriceTable *t);
+const Price *prices_row(const PriceTable *t, size_t i, const char **provider, const char **model);
 
 #endif
