@@ -108,6 +108,9 @@ static void rec_emit(void *user, const StreamEvent *ev)
         buf_puts(&r->log, "X");
         r->n_done++;
         break;
+    case STREAM_EVENT_PROGRESS: /* local models only: an HTTP decoder never emits it */
+        buf_puts(&r->log, "P");
+        break;
     }
     buf_puts(&r->log, "\n");
 }

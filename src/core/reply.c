@@ -65,6 +65,7 @@ void reply_start(Reply *r, double now_ms)
                                  .prompt_tokens_per_s = -1, .server_output_tokens_per_s = -1,
                                  .load_ms = -1, .rss_mib = -1 };
     r->n_token_ids = 0;
+    r->progress = progress_none();
     r->recording.bytes.len = 0;
     if (r->recording.bytes.data)
         r->recording.bytes.data[0] = '\0';
@@ -161,6 +162,9 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
         break;
     case STREAM_EVENT_DONE:
         r->saw_done = true;
+        break;
+    case STREAM_EVENT_PROGRESS:
+        progress_apply(&r->progress, ev, now_ms);
         break;
     }
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "core/progress.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {
@@ -87,6 +88,7 @@ typedef struct Reply {
     double vram_total_mib;     /* device memory, or -1 when unknown */
     double vram_used_mib;      /* used by every process, or -1 */
     double vram_process_mib;   /* used by versus, or -1 */
+    Progress progress;         /* local: the model being downloaded or loaded before its first token */
     ReplyRecording recording;
 } Reply;
 

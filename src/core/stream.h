@@ -9,6 +9,7 @@
 #define VERSUS_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Token counts as the provider reports them; -1 means "not reported". */
 typedef struct Usage {
@@ -31,6 +32,8 @@ typedef enum StreamEventKind {
     STREAM_EVENT_FINISH,    /* finish_reason: "stop", "length", ... as the provider says */
     STREAM_EVENT_ERROR,     /* error inside an otherwise healthy stream */
     STREAM_EVENT_DONE,      /* the provider's own end-of-stream marker was seen */
+    STREAM_EVENT_PROGRESS,  /* phase, label, done/total: a local model being downloaded or
+                               loaded before its first token (core/progress.h reads it) */
 } StreamEventKind;
 
 typedef struct StreamEvent {
@@ -49,6 +52,11 @@ typedef struct StreamEvent {
     double server_output_tokens_per_s;
     long server_prompt_tokens;
     long server_output_tokens;
+    /* PROGRESS: */
+    const char *phase; /* "download" | "load" */
+    const char *label; /* what is fetched or loaded (a file name), or NULL */
+    int64_t done;      /* bytes so far */
+    int64_t total;     /* bytes in all, or < 0 when not known */
 } StreamEvent;
 
 typedef void (*StreamEmitFn)(void *user, const StreamEvent *ev);
@@ -65,6 +73,8 @@ void stream_emit_usage(const StreamSink *sink, Usage usage);
 void stream_emit_finish(const StreamSink *sink, const char *finish_reason);
 void stream_emit_error(const StreamSink *sink, int http_status, const char *type, const char *message);
 void stream_emit_done(const StreamSink *sink);
+void stream_emit_progress(const StreamSink *sink, const char *phase, const char *label, int64_t done,
+                          int64_t total);
 /* An event of the given kind with every field "unset". */
 StreamEvent stream_event_init(StreamEventKind kind);
 

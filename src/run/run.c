@@ -39,6 +39,8 @@ typedef struct RunStream {
     HttpTransfer *transfer;
     LocalStream *local;
     bool local_ended;
+    bool fetching;        /* local: the model is being downloaded (no timeout, not in the metrics) */
+    bool loading;         /* local: the model file is there and being loaded or run */
     Price price;
     bool price_known;
     bool startable;       /* resolved fine: run_start sends it */
@@ -136,12 +138,38 @@ static void refuse(RunStream *s, const char *type, const char *message, const ch
         reply_set_hint(s->reply, hint);
 }
 
+/* A local model's PROGRESS and ERROR events before it runs: the download is
+ * kept out of the reply's times (and out of --timeout), and a model that can
+ * not be found or fetched was never sent. Returns true when ev was consumed. */
+static bool local_before_start(RunStream *s, const StreamEvent *ev, double now)
+{
+    if (s->ops || s->loading)
+        return false;
+    if (ev->kind == STREAM_EVENT_PROGRESS && ev->phase && strcmp(ev->phase, "download") == 0) {
+        s->fetching = true;
+    } else if (ev->kind == STREAM_EVENT_PROGRESS) {
+        s->loading = true;
+        if (s->fetching) { /* downloaded: the request starts now */
+            s->fetching = false;
+            s->first_start_ms = now;
+            s->reply->metrics.t_start_ms = now;
+        }
+    } else if (ev->kind == STREAM_EVENT_ERROR && ev->error_type && strcmp(ev->error_type, "model") == 0) {
+        refuse(s, "model", ev->error_message ? ev->error_message : "the model could not be resolved", NULL);
+        stream_finalise(s);
+        return true;
+    }
+    return false;
+}
+
 static void on_event(void *user, const StreamEvent *ev)
 {
     RunStream *s = user;
     if (reply_is_final(s->reply))
         return;
     double now = clock_now_ms();
+    if (local_before_start(s, ev, now))
+        return;
     reply_apply_event(s->reply, ev, now);
     if (ev->kind == STREAM_EVENT_USAGE)
         update_cost(s);
@@ -462,10 +490,14 @@ static void start_transfer(RunStream *s)
     }
 }
 
+/* Starts a local model's job on the engine's worker, which resolves the
+ * reference itself: a first-use download never blocks this loop. A reference
+ * that is malformed or names a missing file is refused here, without the
+ * network (model_ref_locate). */
 static void start_local(RunStream *s)
 {
     char path[4096], err[512];
-    if (model_ref_resolve(s->target.model, path, sizeof path, err, sizeof err) < 0) {
+    if (model_ref_locate(s->target.model, path, sizeof path, err, sizeof err) < 0) {
         refuse(s, "model", err, NULL); /* never started: no time, no cost */
         stream_finalise(s);
         return;
@@ -475,7 +507,7 @@ static void start_local(RunStream *s)
     reply_start(s->reply, now);
     update_cost(s);
     update_vram(s);
-    s->local = local_stream_start(path, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
+    s->local = local_stream_start(s->target.model, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
     if (!s->local)
         fail(s, 0, "engine", err, NULL);
 }
@@ -523,7 +555,7 @@ static void check_local_timeouts(Run *run, double now)
         return;
     for (size_t i = 0; i < run->n; i++) {
         RunStream *s = &run->streams[i];
-        if (s->local && !reply_is_final(s->reply) && now - s->first_start_ms > limit * 1000.0) {
+        if (s->local && !s->fetching && !reply_is_final(s->reply) && now - s->first_start_ms > limit * 1000.0) {
             local_stream_cancel(s->local);
             char msg[128];
             snprintf(msg, sizeof msg, "timed out after %.1f s", limit);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "core/progress.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -149,7 +150,10 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
     if (len == 0 && rep) {
         for (int row = 0; row < th; row++)
             fill(r.y + 1 + row, r.x, r.w, theme_attr(THEME_TEXT));
-        const char *ph = rep->status == REPLY_WAITING ? "waiting for the first token..."
+        char fetch[320]; /* a local model being downloaded or loaded says so */
+        progress_line(&rep->progress, now, fetch, sizeof fetch);
+        const char *ph = rep->status == REPLY_WAITING && fetch[0] ? fetch
+                         : rep->status == REPLY_WAITING ? "waiting for the first token..."
                          : rep->reasoning.len ? "thinking..."
                          : rep->status == REPLY_OK ? "(empty reply)"
                          : rep->status == REPLY_CANCELLED ? "(cancelled before any text)" : "";
