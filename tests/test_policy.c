@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "eval/policy.h"
+#include "providers/target.h"
 
 static char tmpdir[256];
 
@@ -128,14 +129,18 @@ Test(policy, bad_policies_are_refused_with_the_rule_named)
     }
 }
 
-Test(policy, closed_providers_are_recognised)
+Test(policy, restricted_routes_are_judged_by_the_perimeter_decision)
 {
-    cr_assert(policy_route_is_closed("openai:gpt-4o", NULL));
-    cr_assert(policy_route_is_closed("anthropic:claude", NULL));
-    cr_assert(policy_route_is_closed("gemini:flash", NULL));
-    cr_assert_not(policy_route_is_closed("local:model.gguf", NULL));
-    cr_assert_not(policy_route_is_closed("ollama:llama3", NULL));
-    cr_assert(policy_route_is_closed("my-alias", "openai"), "an alias takes its candidate's provider");
+    Config *cfg = config_new_empty();
+    char why[512];
+    static const char *const outside[] = { "openai:gpt-4o", "anthropic:claude", "gemini:flash", "ollama:llama3",
+                                           "openai-compat:gpt-4o@https://api.openai.com/v1", "my-alias" };
+    for (size_t i = 0; i < sizeof outside / sizeof *outside; i++)
+        cr_assert_not(target_sensitivity_allows(cfg, outside[i], SENSITIVITY_RESTRICTED, why, sizeof why),
+                      "%s let restricted data out", outside[i]);
+    cr_assert(target_sensitivity_allows(cfg, "local:model.gguf", SENSITIVITY_RESTRICTED, why, sizeof why));
+    cr_assert(target_sensitivity_allows(cfg, "openai:gpt-4o", SENSITIVITY_PUBLIC, why, sizeof why));
+    config_free(cfg);
 }
 
 Test(policy, check_threshold_policy_gives_the_hand_computed_figures, .init = setup, .fini = teardown)
@@ -209,15 +214,19 @@ Test(policy, check_lists_loser_picks_and_restricted_data_to_closed_apis, .init =
     Buf out = { 0 };
     policy_report_format(p, &r, 0, &out);
     cr_assert(strstr(buf_str(&out), "VIOLATION"));
-    cr_assert(strstr(buf_str(&out), "#6: restricted data routed to closed API openai:big"));
+    cr_assert(strstr(buf_str(&out), "#6: restricted data routed outside the perimeter to openai:big"), "%s",
+              buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "openai is a closed API"));
     cr_assert(strstr(buf_str(&out), "LOSER"));
     cr_assert(strstr(buf_str(&out), "FAIL"));
     buf_free(&out);
     policy_report_free(&r);
     policy_free(p);
 
-    /* routed to a model no case has: unjudged, not a failure */
-    p = parse("{\"versus_policy\":1,\"default\":\"ollama:other\"}");
+    /* routed to a model no case has: unjudged, not a failure (local, so the
+     * restricted case stays inside; an Ollama the config does not mark
+     * inside the perimeter would be a violation) */
+    p = parse("{\"versus_policy\":1,\"default\":\"local:other\"}");
     cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
     cr_assert_eq(r.unjudged, 8);
     cr_assert_not(policy_report_failed(&r));

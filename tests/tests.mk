@@ -10,14 +10,15 @@ CRITERION_TESTS = \
 	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
 	tests/test_providers tests/test_transcripts tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
 	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul \
-	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_model \
-	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench \
+	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_jinja tests/test_jinja_templates tests/test_model \
+	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits \
 	tests/test_gpuinfo \
 	tests/test_session tests/test_fixture tests/test_bradley_terry tests/test_policy \
-	tests/test_report tests/test_outfile \
+	tests/test_report tests/test_outfile tests/test_export \
 	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
-	tests/test_tui_pane tests/test_tui_e2e tests/test_tui_fetch \
-	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak
+	tests/test_tui_pane tests/test_tui_e2e tests/test_tui_e2e_render tests/test_tui_fetch \
+	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
+	tests/test_sessions_safe tests/test_perimeter
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \
@@ -25,6 +26,8 @@ tests_libtesthelp_a_SOURCES = \
 	tests/fake/fake_scenario.c tests/fake/fake_scenario.h \
 	tests/fake/fake_wire.c tests/fake/fake_wire.h \
 	tests/harden/vchild.c tests/harden/vchild.h \
+	tests/harden/rawserver.c tests/harden/rawserver.h \
+	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
 	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
 	tests/engine_ref.c tests/engine_ref.h \

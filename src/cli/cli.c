@@ -1,6 +1,7 @@
 /* cli.c — subcommand dispatch, top-level --help and --version. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ static const CliCommand cli_commands[] = {
     { "export", cli_export, "write labelled rounds as test cases (versus, promptfoo, openai-evals, csv)" },
     { "policy", cli_policy, "check a routing policy against labelled cases (no API calls)" },
     { "bench", cli_bench, "measure the built-in engine: load, prompt and generation t/s, memory bound" },
+    { "logits", cli_logits, "the built-in engine's top next-token logits at every position, as JSON" },
     { "replay", cli_replay, "re-run test cases (offline from recordings, or live) and check assertions" },
     { "report", cli_report, "per-model wins, ratings, speed and cost as HTML or Markdown" },
     { NULL, NULL, NULL },
@@ -42,6 +44,9 @@ static void cli_usage(FILE *out)
 
 int cli_main(int argc, char **argv)
 {
+    /* A file size limit (ulimit -f) makes writes fail with EFBIG, reported
+     * like any other write error, instead of killing versus silently. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                       strcmp(argv[1], "help") == 0)) {
         cli_usage(stdout);

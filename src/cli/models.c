@@ -11,6 +11,7 @@
 #include "providers/target.h"
 #include "core/keys.h"
 #include "core/prices.h"
+#include "engine/arch.h"
 #include "engine/model_ref.h"
 #include "providers/local.h"
 #include "providers/provider.h"
@@ -113,6 +114,9 @@ int cli_models(int argc, char **argv)
     config_free_specs(specs, n);
     printf("\nOther providers: openai-compat:MODEL@URL (llama-server, vLLM, Ollama /v1, OpenRouter),\n"
            "ollama:MODEL (OLLAMA_HOST), local:PATH.gguf or local:hf://OWNER/REPO/FILE.gguf.\n");
+    printf("\nArchitectures the built-in engine runs (GGUF general.architecture):\n");
+    for (int i = 0; arch_at(i); i++)
+        printf("  %-10s  %s%s\n", arch_at(i)->name, arch_at(i)->family, arch_at(i)->cuda ? "" : " (CPU only)");
     prices_free(prices);
     config_free(cfg);
     return CLI_EXIT_OK;

@@ -7,15 +7,19 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/config.h"
 #include "eval/policy.h"
+#include "providers/target.h"
 
 static void policy_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus policy check POLICY [CASES.jsonl|SESSION]... [--volume N] [--all]\n"
-            "       versus policy route POLICY [--category CAT] [--sensitivity S] PROMPT\n\n"
+            "       versus policy route POLICY [--category CAT] [--sensitivity S] PROMPT\n"
+            "       (both take --config PATH)\n\n"
             "check: routes every labelled case with the policy (no API calls) and reports\n"
-            "winner/tie picks, loser picks, restricted data sent to closed APIs, quality\n"
+            "winner/tie picks, loser picks, restricted data routed outside the perimeter\n"
+            "(decided as versus run decides it, with the config's providers and aliases), quality\n"
             "retained against the best single model, cost against the priciest one and,\n"
             "for a threshold rule, the quality/cost curve with APGR and CPT(50%%/80%%).\n"
             "Exits 1 on any loser pick or sensitivity violation. With no CASES, every\n"
@@ -30,8 +34,9 @@ static int policy_check_cmd(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "volume", required_argument, NULL, 'v' }, { "all", no_argument, NULL, 'A' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
+    const char *config_file = NULL;
     double volume = 0;
     bool all = false;
     int c;
@@ -48,6 +53,7 @@ static int policy_check_cmd(int argc, char **argv)
             break;
         }
         case 'A': all = true; break;
+        case 'C': config_file = optarg; break;
         case 'h': policy_usage(stdout); return CLI_EXIT_OK;
         default: policy_usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -57,9 +63,15 @@ static int policy_check_cmd(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     char err[2048];
+    Config *cfg = config_load(config_file, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "versus policy check: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
     Policy *p = policy_load(argv[optind], err, sizeof err);
     if (!p) {
         fprintf(stderr, "versus policy check: %s\n", err);
+        config_free(cfg);
         return CLI_EXIT_USAGE;
     }
     FixtureSet set = { 0 };
@@ -76,7 +88,7 @@ static int policy_check_cmd(int argc, char **argv)
         fprintf(stderr, "versus policy check: no labelled cases to check\n");
         goto out;
     }
-    if (policy_check(p, &set, &rep, err, sizeof err) < 0) {
+    if (policy_check_config(p, &set, cfg, &rep, err, sizeof err) < 0) {
         fprintf(stderr, "versus policy check: %s\n", err);
         goto out;
     }
@@ -89,6 +101,7 @@ out:
     buf_free(&warn);
     fixture_set_free(&set);
     policy_free(p);
+    config_free(cfg);
     return rc;
 }
 
@@ -96,15 +109,17 @@ static int policy_route_cmd(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "category", required_argument, NULL, 'c' }, { "sensitivity", required_argument, NULL, 's' },
-        { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
     };
-    const char *category = NULL;
+    const char *category = NULL, *config_file = NULL;
     Sensitivity sens = SENSITIVITY_PUBLIC;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:s:", longopts, NULL)) != -1) {
         if (c == 'c') {
             category = optarg;
+        } else if (c == 'C') {
+            config_file = optarg;
         } else if (c == 's' && sensitivity_parse(optarg, &sens) == 0) {
             continue;
         } else {
@@ -117,20 +132,28 @@ static int policy_route_cmd(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     char err[2048];
+    Config *cfg = config_load(config_file, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "versus policy route: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
     Policy *p = policy_load(argv[optind], err, sizeof err);
     if (!p) {
         fprintf(stderr, "versus policy route: %s\n", err);
+        config_free(cfg);
         return CLI_EXIT_USAGE;
     }
     int rule;
     const char *route = policy_route(p, argv[optind + 1], category, sens, &rule);
     printf("%s\t(%s; ~%ld tokens)\n", route, policy_rule_name(p, rule), policy_estimate_tokens(argv[optind + 1]));
     int rc = CLI_EXIT_OK;
-    if (sens == SENSITIVITY_RESTRICTED && policy_route_is_closed(route, NULL)) {
-        fprintf(stderr, "versus policy route: restricted data would go to the closed API %s\n", route);
+    char why[1024];
+    if (!target_sensitivity_allows(cfg, route, sens, why, sizeof why)) {
+        fprintf(stderr, "versus policy route: restricted data would leave the perimeter: %s\n", why);
         rc = CLI_EXIT_MODEL_FAILED;
     }
     policy_free(p);
+    config_free(cfg);
     return rc;
 }
 

@@ -31,7 +31,7 @@ static void replay_usage(FILE *out)
     fprintf(out,
             "usage: versus replay --offline CASES.jsonl... [--pace]\n"
             "       versus replay CASES.jsonl... [-m SPEC]... [--jobs N] [--drift-threshold X]\n"
-            "common: [--format text|junit] [-o FILE] [--fail-on-drift] [--config FILE]\n\n"
+            "common: [--format text|junit] [-o FILE] [--fail-on-drift] [--strict] [--config FILE]\n\n"
             "Checks every case's assertions (see versus-fixtures(5)).\n"
             "  --offline          feed each candidate's recorded bytes through the real\n"
             "                     decoders instead of calling any API\n"
@@ -41,15 +41,23 @@ static void replay_usage(FILE *out)
             "  --drift-threshold X  live: relative cost or latency change that counts as\n"
             "                     drift (default 0.5 = 50%%)\n"
             "  --fail-on-drift    exit 1 on drift too (changed text, status, cost, latency)\n"
+            "  --strict           any difference from the recorded reply fails the case: text,\n"
+            "                     status, any cost change, an API reply with no recording\n"
+            "  --send-key-to URL  live: let a provider's key go to URL although a case wrote\n"
+            "                     it inline after the provider's name (by default a key goes\n"
+            "                     only to the URL the config names for it; such a case is\n"
+            "                     refused with a message)\n"
             "  -f, --format F     text (default) or junit (JUnit XML)\n"
             "  -o, --output FILE  write the report there (default: standard output)\n"
             "Exit status: 0 when every assertion holds, 1 when one fails, 2 on bad input.\n");
 }
 
 typedef struct ReplayArgs {
-    bool offline, pace, junit, fail_on_drift;
+    bool offline, pace, junit, fail_on_drift, strict;
     const char **specs;
     size_t n_specs;
+    const char **key_urls; /* --send-key-to */
+    size_t n_key_urls;
     long jobs;
     double threshold;
     const char *output, *config;
@@ -60,7 +68,7 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
     char fallback[32];
     snprintf(fallback, sizeof fallback, "case %zu", i + 1);
     const char *id = c->id ? c->id : fallback;
-    const char *verdict = r->failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
+    const char *verdict = r->failed || r->strict_failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
     buf_printf(b, "%-5s %s  (%zu/%zu assertions hold)\n", verdict, id, r->passed, r->n_checks);
     for (size_t k = 0; k < r->n_checks; k++) {
         const ReplayCheck *ch = &r->checks[k];
@@ -79,10 +87,15 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
             buf_printf(b, "      %s cost %+.0f%%\n", rc->reply->spec, 100 * rc->cost_change);
         if (isfinite(rc->latency_change) && fabs(rc->latency_change) >= 0.005)
             buf_printf(b, "      %s total time %+.0f%%\n", rc->reply->spec, 100 * rc->latency_change);
-        if (rc->reply->status == REPLY_ERROR)
-            buf_printf(b, "      %s error: %s\n", rc->reply->spec,
+        if (rc->reply->status == REPLY_ERROR || rc->reply->status == REPLY_NOT_SENT)
+            buf_printf(b, "      %s %s: %s\n", rc->reply->spec,
+                       rc->reply->status == REPLY_ERROR ? "error" : "not sent",
                        rc->reply->error_message ? rc->reply->error_message : "?");
+        if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint)
+            buf_printf(b, "      %s hint: %s\n", rc->reply->spec, rc->reply->error_hint);
     }
+    if (r->strict_failed)
+        buf_printf(b, "      strict: %s\n", r->strict_why);
 }
 
 /* ---- live --------------------------------------------------------------------- */
@@ -117,6 +130,8 @@ static Run *start_live(const Config *cfg, const FixtureCase *c, const ReplayArgs
     }
     RunOptions opt = run_options_default();
     opt.record = true;
+    opt.key_urls = a->key_urls;
+    opt.n_key_urls = a->n_key_urls;
     Run *run = run_new(cfg, &rq, specs, n, &opt, err, errlen);
     free(own);
     if (run && run_start(run) < 0) {
@@ -217,13 +232,15 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
 
 static int parse_args(int argc, char **argv, ReplayArgs *a)
 {
-    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG };
+    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG, OPT_KEY_URL, OPT_STRICT };
     static const struct option longopts[] = {
         { "offline", no_argument, NULL, OPT_OFFLINE }, { "pace", no_argument, NULL, OPT_PACE },
         { "model", required_argument, NULL, 'm' }, { "jobs", required_argument, NULL, 'j' },
         { "drift-threshold", required_argument, NULL, OPT_DRIFT },
-        { "fail-on-drift", no_argument, NULL, OPT_FAIL_DRIFT }, { "format", required_argument, NULL, 'f' },
+        { "fail-on-drift", no_argument, NULL, OPT_FAIL_DRIFT }, { "strict", no_argument, NULL, OPT_STRICT },
+        { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' }, { "config", required_argument, NULL, OPT_CONFIG },
+        { "send-key-to", required_argument, NULL, OPT_KEY_URL },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     *a = (ReplayArgs){ .jobs = 4, .threshold = 0.5 };
@@ -235,7 +252,16 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
         case OPT_OFFLINE: a->offline = true; break;
         case OPT_PACE: a->pace = true; break;
         case OPT_FAIL_DRIFT: a->fail_on_drift = true; break;
+        case OPT_STRICT: a->strict = true; break;
         case OPT_CONFIG: a->config = optarg; break;
+        case OPT_KEY_URL: {
+            const char **p = realloc(a->key_urls, (a->n_key_urls + 1) * sizeof *p);
+            if (!p)
+                return CLI_EXIT_USAGE;
+            a->key_urls = p;
+            a->key_urls[a->n_key_urls++] = optarg;
+            break;
+        }
         case 'o': a->output = optarg; break;
         case 'm': {
             const char **p = realloc(a->specs, (a->n_specs + 1) * sizeof *p);
@@ -289,6 +315,7 @@ int cli_replay(int argc, char **argv)
     int prc = parse_args(argc, argv, &a);
     if (prc >= 0) {
         free(a.specs);
+        free(a.key_urls);
         return prc;
     }
     FixtureSet set = { 0 };
@@ -333,7 +360,15 @@ int cli_replay(int argc, char **argv)
     double total = clock_now_ms() - t0;
     size_t failed = 0, drift = 0, checks = 0;
     for (size_t i = 0; i < set.n; i++) {
-        failed += res[i].failed > 0;
+        /* live: a candidate versus refused to send (restricted data, a key's
+         * URL) leaves the case unchecked: that fails it. Offline, a stored
+         * not_sent candidate is what was recorded: there is nothing to replay */
+        for (size_t k = 0; !a.offline && k < res[i].n_cands; k++)
+            if (res[i].cands[k].reply && res[i].cands[k].reply->status == REPLY_NOT_SENT && !res[i].failed)
+                res[i].failed = 1;
+        if (a.strict)
+            replay_case_strict(&res[i], a.offline);
+        failed += res[i].failed > 0 || res[i].strict_failed;
         drift += res[i].drift;
         checks += res[i].n_checks;
     }
@@ -364,5 +399,6 @@ out:
     buf_free(&out);
     fixture_set_free(&set);
     free(a.specs);
+    free(a.key_urls);
     return rc;
 }

@@ -81,6 +81,9 @@ static void run_usage(FILE *out)
             "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
             "      --no-progress       nothing on standard error while it runs (the live status\n"
             "                          line, a local model's download and load)\n"
+            "      --send-key-to URL   let a provider's key go to URL written inline after its\n"
+            "                          name (PROVIDER:MODEL@URL); by default a key goes only to\n"
+            "                          the URL the config names for it\n"
             "  -h, --help              this help\n\n"
             "Exit status: 0 all models succeeded, 1 some model failed, 2 usage or config\n"
             "error, 130 interrupted. Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY,\n"
@@ -427,7 +430,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_KEY_URL };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -452,11 +455,12 @@ int cli_run(int argc, char **argv)
         { "session", required_argument, NULL, OPT_SESSION },
         { "config", required_argument, NULL, OPT_CONFIG },
         { "no-progress", no_argument, NULL, OPT_NOPROG },
+        { "send-key-to", required_argument, NULL, OPT_KEY_URL },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char **specs = NULL;
-    size_t n_specs = 0;
+    const char **specs = NULL, **key_urls = NULL;
+    size_t n_specs = 0, n_key_urls = 0;
     const char *system = NULL, *config_file = NULL, *sens_name = NULL;
     OutputFormat format = FORMAT_TEXT;
     RunOptions ropt = run_options_default();
@@ -525,6 +529,14 @@ int cli_run(int argc, char **argv)
         case OPT_SESSION: session_name = optarg; save = true; break;
         case OPT_CONFIG: config_file = optarg; break;
         case OPT_NOPROG: no_progress = true; break;
+        case OPT_KEY_URL: {
+            const char **p = realloc(key_urls, (n_key_urls + 1) * sizeof *p);
+            if (!p)
+                goto out;
+            key_urls = p;
+            key_urls[n_key_urls++] = optarg;
+            break;
+        }
         case 'h':
             run_usage(stdout);
             rc = CLI_EXIT_OK;
@@ -584,6 +596,8 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
+    ropt.key_urls = key_urls;
+    ropt.n_key_urls = n_key_urls;
     /* Rounds saved as fixtures keep their raw streams unless told not to. */
     ropt.record = record == 1 || (record == -1 && save);
     if (save) {
@@ -668,7 +682,9 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
         } else {
-            fprintf(stderr, "versus: saved round %ld of session %s (%s)\n", round + 1, session->id, session->path);
+            /* others may have appended meanwhile: ours is the last one now */
+            fprintf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
+                    session->path);
         }
     }
     if (rc == CLI_EXIT_OK)
@@ -687,6 +703,7 @@ out:
     config_free(cfg);
     config_free_specs(default_specs, n_default);
     free(specs);
+    free(key_urls);
     free(prompt_owned);
     return rc;
 }

@@ -33,6 +33,8 @@ static const struct {
     { "gemini", "gemini-2.5-flash" },
 };
 
+static cJSON *obj_get(const cJSON *o, const char *key);
+
 static void set_paths(Config *cfg, const char *path)
 {
     snprintf(cfg->path, sizeof cfg->path, "%s", path ? path : "");
@@ -103,6 +105,21 @@ Config *config_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     buf_free(&b);
+    /* A sensitivity the program does not know is an error, never "public":
+     * a typo must not send restricted data out. */
+    const cJSON *sens = obj_get(obj_get(cfg->root, "defaults"), "sensitivity");
+    Sensitivity parsed;
+    if (sens && (!cJSON_IsString(sens) || sensitivity_parse(sens->valuestring, &parsed) < 0)) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", cJSON_IsString(sens) ? sens->valuestring : "(not a string)");
+        for (char *c = shown; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+        snprintf(err, errlen, "config %s: defaults.sensitivity \"%s\" is not one of public, internal, "
+                 "restricted (written exactly so, lower case); nothing was sent", path, shown);
+        config_free(cfg);
+        return NULL;
+    }
     return cfg;
 }
 
@@ -163,8 +180,8 @@ Sensitivity config_default_sensitivity(const Config *cfg)
 {
     Sensitivity s = SENSITIVITY_PUBLIC;
     const char *name = str_get(obj_get(cfg->root, "defaults"), "sensitivity");
-    if (name)
-        sensitivity_parse(name, &s);
+    if (name && sensitivity_parse(name, &s) < 0)
+        s = SENSITIVITY_RESTRICTED; /* config_load refuses these; fail closed all the same */
     return s;
 }
 
@@ -243,6 +260,19 @@ bool config_price_override(const Config *cfg, const char *provider, const char *
 const char *config_model_alias(const Config *cfg, const char *name)
 {
     return str_get(obj_get(cfg->root, "models"), name);
+}
+
+size_t config_provider_count(const Config *cfg)
+{
+    const cJSON *p = obj_get(cfg->root, "providers");
+    return cJSON_IsObject(p) ? (size_t)cJSON_GetArraySize(p) : 0;
+}
+
+const char *config_provider_name(const Config *cfg, size_t i)
+{
+    const cJSON *p = obj_get(cfg->root, "providers");
+    const cJSON *e = cJSON_IsObject(p) ? cJSON_GetArrayItem(p, (int)i) : NULL;
+    return e && e->string ? e->string : "";
 }
 
 bool config_has_provider(const Config *cfg, const char *provider)

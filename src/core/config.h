@@ -39,6 +39,9 @@ const char *config_provider_default_model(const Config *cfg, const char *provide
 const char *config_dir(const Config *cfg);
 /* The spec an alias stands for ("models": {"fast": "openai:gpt-4o-mini"}), or NULL. */
 const char *config_model_alias(const Config *cfg, const char *name);
+/* The names of the "providers" entries, by index (0 <= i < count). */
+size_t config_provider_count(const Config *cfg);
+const char *config_provider_name(const Config *cfg, size_t i);
 /* True when "providers" has an entry of that name. */
 bool config_has_provider(const Config *cfg, const char *provider);
 /* A string / boolean field of a provider entry; NULL / def when absent. */

@@ -13,11 +13,17 @@ libversus_a_SOURCES += \
 	src/engine/tokenizer_spm.c src/engine/tokenizer_bpe.c \
 	src/engine/token_decoder.c src/engine/token_decoder.h \
 	src/engine/chat_template.c src/engine/chat_template.h \
+	src/engine/jinja.h src/engine/jinja_impl.h src/engine/jinja_arena.c \
+	src/engine/jinja_lex.c src/engine/jinja_parse.c src/engine/jinja_eval.c \
+	src/engine/jinja_value.c src/engine/jinja_builtins.c \
 	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
 	src/engine/matmul.c src/engine/matmul.h \
 	src/engine/threadpool.c src/engine/threadpool.h \
-	src/engine/model.c src/engine/model.h \
+	src/engine/arch.c src/engine/arch.h \
+	src/engine/ops.c src/engine/ops.h \
+	src/engine/model.c src/engine/model.h src/engine/model_impl.h \
+	src/engine/forward.c src/engine/forward_ffn.c \
 	src/engine/backend_cuda.c src/engine/backend_cuda.h \
 	src/engine/sampler.c src/engine/sampler.h \
 	src/engine/engine.c src/engine/engine.h \
@@ -28,3 +34,7 @@ libversus_a_SOURCES += \
 
 # The generator of unicode_ranges_data.c (needs unicodedata2 15.1.0; see its header).
 EXTRA_DIST += src/engine/unicode_ranges_gen.py
+
+# Real chat templates, the conversations they are rendered with, and what
+# Python's Jinja2 renders (tests/tools/chat_template_reference.py makes it).
+EXTRA_DIST += tests/data/chat_templates tests/tools/chat_template_reference.py

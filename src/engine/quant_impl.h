@@ -10,6 +10,8 @@ void quant_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m);
 
 /* Activation quantizers: _ref is plain C, the others dispatch to SIMD. Both
  * give bit-identical blocks. nb counts blocks. */
+/* f rounded to the nearest fp16 value (as a float). */
+float quant_half_round(float f);
 void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb);
 void quant_act_q8k_ref(const float *x, BlockQ8_K *b, int64_t nb);
 void quant_act_q8a(const float *x, QuantQ8A *b, int64_t nb);

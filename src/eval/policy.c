@@ -11,6 +11,7 @@
 
 #include "util/file.h"
 #include "providers/provider.h"
+#include "providers/target.h"
 #include "store/jsonio.h"
 
 #define POLICY_MAX_RULES 256
@@ -333,22 +334,6 @@ bool policy_has_threshold(const Policy *p)
     return false;
 }
 
-bool policy_route_is_closed(const char *spec, const char *provider_hint)
-{
-    static const char *const closed_kinds[] = { "openai", "anthropic", "gemini" };
-    char kind[64];
-    const char *colon = strchr(spec, ':');
-    if (colon && (size_t)(colon - spec) < sizeof kind)
-        snprintf(kind, sizeof kind, "%.*s", (int)(colon - spec), spec);
-    else
-        snprintf(kind, sizeof kind, "%s", provider_hint ? provider_hint : "");
-    for (size_t i = 0; i < sizeof closed_kinds / sizeof *closed_kinds; i++)
-        if (strcmp(kind, closed_kinds[i]) == 0)
-            return true;
-    const ProviderOps *ops = kind[0] ? provider_find(kind) : NULL;
-    return ops && ops->closed;
-}
-
 const char *policy_verdict_name(PolicyVerdict v)
 {
     static const char *const names[] = {
@@ -519,7 +504,29 @@ static int build_curve(const Policy *p, const FixtureSet *set, PolicyReport *out
     return 0;
 }
 
+static int check_cases(const Policy *p, const FixtureSet *set, const Config *cfg, PolicyReport *out, char *err,
+                       size_t errlen);
+
 int policy_check(const Policy *p, const FixtureSet *set, PolicyReport *out, char *err, size_t errlen)
+{
+    return policy_check_config(p, set, NULL, out, err, errlen);
+}
+
+int policy_check_config(const Policy *p, const FixtureSet *set, const Config *cfg, PolicyReport *out, char *err,
+                        size_t errlen)
+{
+    Config *empty = cfg ? NULL : config_new_empty();
+    if (!cfg && !empty) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = check_cases(p, set, cfg ? cfg : empty, out, err, errlen);
+    config_free(empty);
+    return rc;
+}
+
+static int check_cases(const Policy *p, const FixtureSet *set, const Config *cfg, PolicyReport *out, char *err,
+                       size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->quality = out->best_quality = out->oracle_quality = out->quality_retained = NAN;
@@ -536,8 +543,8 @@ int policy_check(const Policy *p, const FixtureSet *set, PolicyReport *out, char
         res->route = policy_route(p, c->r.prompt, c->r.category, c->r.sensitivity, &res->rule);
         pick_quality(c, res->route, &res->candidate, &res->verdict);
         const Reply *cand = res->candidate >= 0 ? c->r.replies[res->candidate] : NULL;
-        res->violation = c->r.sensitivity == SENSITIVITY_RESTRICTED &&
-                         policy_route_is_closed(res->route, cand ? cand->provider : NULL);
+        /* the same decision a run makes (providers/target.h) */
+        res->violation = !target_sensitivity_allows(cfg, res->route, c->r.sensitivity, res->why, sizeof res->why);
         res->cost_usd = cand ? cand->metrics.cost_usd : NAN;
         switch (res->verdict) {
         case POLICY_PICK_WINNER: out->winners++; break;
@@ -641,8 +648,8 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
                 continue;
             const char *id = c->c->id ? c->c->id : "(no id)";
             if (c->violation)
-                buf_printf(b, "  VIOLATION %s: restricted data routed to closed API %s (%s)\n", id, c->route,
-                           policy_rule_name(p, c->rule));
+                buf_printf(b, "  VIOLATION %s: restricted data routed outside the perimeter to %s (%s): %s\n", id,
+                           c->route, policy_rule_name(p, c->rule), c->why);
             if (c->verdict == POLICY_PICK_LOSER)
                 buf_printf(b, "  LOSER     %s: routed to %s (%s), winner was %s\n", id, c->route,
                            policy_rule_name(p, c->rule), c->c->r.replies[c->c->r.winner]->spec);

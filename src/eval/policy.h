@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "core/config.h"
 #include "store/fixture.h"
 
 #define POLICY_FORMAT_VERSION 1
@@ -46,12 +47,6 @@ const char *policy_rule_name(const Policy *p, int rule);
 /* True when the policy has a threshold rule. */
 bool policy_has_threshold(const Policy *p);
 
-/* True when spec goes to a closed remote API: provider kind openai,
- * anthropic or gemini, or any provider whose table entry says closed.
- * provider_hint (a candidate's provider, or NULL) is used when the spec has
- * no "kind:" prefix. */
-bool policy_route_is_closed(const char *spec, const char *provider_hint);
-
 typedef enum PolicyVerdict {
     POLICY_PICK_WINNER,  /* routed to the labelled winner */
     POLICY_PICK_TIE,     /* a tie: any candidate is right */
@@ -66,7 +61,8 @@ typedef struct PolicyCaseResult {
     int rule;
     int candidate;         /* index of the routed model among the candidates, or -1 */
     PolicyVerdict verdict;
-    bool violation;        /* restricted data routed to a closed API: a failure */
+    bool violation;        /* restricted data routed outside the perimeter: a failure */
+    char why[400];         /* the perimeter decision's reason (providers/target.h) */
     double cost_usd;       /* the routed candidate's recorded cost, NAN when unknown */
 } PolicyCaseResult;
 
@@ -101,7 +97,14 @@ typedef struct PolicyReport {
     double cpt50, cpt80;     /* smallest strong-call share reaching 50% / 80% PGR, NAN if never */
 } PolicyReport;
 
-/* Routes every case and judges it. 0, or -1 with err (out of memory). */
+/* Routes every case and judges it. A restricted case is a violation unless
+ * its route is inside the perimeter by the same decision a run makes
+ * (target_sensitivity_allows: aliases, provider kinds and inline URLs
+ * resolved against cfg; a route that does not resolve is outside). 0, or -1
+ * with err (out of memory). */
+int policy_check_config(const Policy *p, const FixtureSet *cases, const Config *cfg, PolicyReport *out, char *err,
+                        size_t errlen);
+/* The same against an empty configuration (only local: is inside). */
 int policy_check(const Policy *p, const FixtureSet *cases, PolicyReport *out, char *err, size_t errlen);
 /* True when the report has a failure (a loser pick or a sensitivity violation). */
 bool policy_report_failed(const PolicyReport *r);

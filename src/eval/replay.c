@@ -120,6 +120,28 @@ bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k)
     }
 }
 
+void replay_case_strict(ReplayCaseResult *r, bool offline)
+{
+    r->strict_failed = false;
+    r->strict_why[0] = '\0';
+    for (size_t k = 0; k < r->n_cands && !r->strict_failed; k++) {
+        const ReplayCandidate *rc = &r->cands[k];
+        const Reply *p = rc->reply;
+        const ProviderOps *ops = provider_find(p->provider);
+        r->strict_failed = true;
+        if (rc->text_drift || rc->status_drift)
+            snprintf(r->strict_why, sizeof r->strict_why, "%s:%s%s differs from the recording", p->spec,
+                     rc->text_drift ? " text" : "", rc->status_drift ? " status" : "");
+        else if (isinf(rc->cost_change) || (isfinite(rc->cost_change) && rc->cost_change != 0))
+            snprintf(r->strict_why, sizeof r->strict_why, "%s: cost changed by %+.1f%%", p->spec,
+                     100 * rc->cost_change);
+        else if (offline && !rc->decoded && reply_was_sent(p) && ops && ops->decoder_new)
+            snprintf(r->strict_why, sizeof r->strict_why, "%s: no recording to compare with (%s)", p->spec, rc->note);
+        else
+            r->strict_failed = false;
+    }
+}
+
 static double rel_change(double now, double then)
 {
     if (!isfinite(now) || !isfinite(then) || now < 0 || then < 0)
@@ -244,7 +266,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
 {
     size_t failures = 0;
     for (size_t i = 0; i < set->n; i++)
-        failures += res[i].failed > 0;
+        failures += res[i].failed > 0 || res[i].strict_failed;
     buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                   "<testsuites name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n"
                   "  <testsuite name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
@@ -259,7 +281,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
         buf_puts(b, "\" name=\"");
         markup_escape(b, c->id ? c->id : fallback);
         buf_printf(b, "\" time=\"%.3f\"", r->elapsed_ms / 1000);
-        if (!r->failed && !r->drift && !r->n_checks) {
+        if (!r->failed && !r->drift && !r->n_checks && !r->strict_failed) {
             buf_puts(b, ">\n      <system-out>no assertion applies</system-out>\n    </testcase>\n");
             continue;
         }
@@ -278,6 +300,12 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
                 markup_escape(b, buf_str(&line));
                 buf_free(&line);
             }
+            buf_puts(b, "</failure>\n");
+        } else if (r->strict_failed) {
+            buf_puts(b, "      <failure message=\"");
+            markup_escape(b, r->strict_why);
+            buf_puts(b, "\" type=\"drift\">");
+            markup_escape(b, r->strict_why);
             buf_puts(b, "</failure>\n");
         }
         if (r->drift) {

@@ -192,6 +192,11 @@ HttpTransfer *http_start(Http *h, const HttpRequestSpec *spec, const HttpOptions
                      (long)((opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 10.0) * 1000));
     if (opt->timeout_s > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(opt->timeout_s * 1000));
+    if (opt->no_proxy) {
+        /* "" disables every proxy, environment variables included */
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    }
     if (opt->insecure_tls) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -54,6 +54,7 @@ typedef struct HttpOptions {
     double connect_timeout_s; /* default 10 */
     double idle_timeout_s; /* no byte for this long ends it; <= 0 for none */
     bool insecure_tls;     /* only for explicitly local endpoints (the caller checks) */
+    bool no_proxy;         /* connect directly: proxy settings (http_proxy, ALL_PROXY, ...) ignored */
 } HttpOptions;
 
 Http *http_new(char *err, size_t errlen);

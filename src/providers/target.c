@@ -70,6 +70,64 @@ static bool host_is_local(const char *url)
     return local;
 }
 
+/* The endpoint of a URL as curl will connect to it: scheme, host and port
+ * (the default port filled in), lower-cased; false when it does not parse. */
+static bool url_endpoint(const char *url, char *out, size_t n)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+    if (ok)
+        snprintf(out, n, "%s://%s:%s", scheme, host, port);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    for (size_t i = 0; ok && out[i]; i++)
+        if (out[i] >= 'A' && out[i] <= 'Z')
+            out[i] = (char)(out[i] - 'A' + 'a');
+    return ok;
+}
+
+bool target_same_endpoint(const char *a, const char *b)
+{
+    char ea[600], eb[600];
+    return a && b && url_endpoint(a, ea, sizeof ea) && url_endpoint(b, eb, sizeof eb) && strcmp(ea, eb) == 0;
+}
+
+/* The perimeter decision (see target.h): the destination decides, never the
+ * name it was reached by. */
+static bool perimeter_decide(const Config *cfg, const ModelTarget *t, const ProviderOps *ops, char *why,
+                             size_t whylen)
+{
+    if (strcmp(t->kind, "local") == 0) {
+        snprintf(why, whylen, "the built-in engine opens no socket");
+        return true;
+    }
+    if (ops && ops->closed) {
+        snprintf(why, whylen, "%s is a closed API", ops->name);
+        return false;
+    }
+    size_t n = config_provider_count(cfg);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = config_provider_name(cfg, i);
+        const char *b = config_provider_str(cfg, name, "base_url");
+        const char *k = config_provider_str(cfg, name, "kind");
+        const ProviderOps *kops = provider_find(k ? k : name);
+        if (!b || !kops || kops->closed || !config_provider_bool(cfg, name, "inside_perimeter", false) ||
+            !host_is_local(b) || !target_same_endpoint(b, t->base_url))
+            continue;
+        snprintf(why, whylen, "%s is the endpoint of \"%s\", marked inside_perimeter in %s", t->base_url, name,
+                 config_path(cfg));
+        return true;
+    }
+    snprintf(why, whylen, "%s is not an endpoint the config marks \"inside_perimeter\": true", t->base_url);
+    return false;
+}
+
 static void copy(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src ? src : ""); }
 
 static void strip_trailing_slash(char *s)
@@ -126,7 +184,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         if (!m || !*m)
             m = config_local_model(cfg);
         copy(out->model, sizeof out->model, m ? m : "");
-        out->inside_perimeter = true;
+        out->inside_perimeter = perimeter_decide(cfg, out, NULL, out->perimeter_why, sizeof out->perimeter_why);
         return 0;
     }
 
@@ -144,6 +202,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
 
     /* openai-compat:MODEL@URL gives the endpoint inline. */
     const char *at = NULL;
+    bool inline_url = false;
     if (strcmp(ops->name, "openai-compat") == 0)
         at = strrchr(model, '@');
     if (at) {
@@ -155,6 +214,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         memcpy(out->model, model, ml);
         out->model[ml] = '\0';
         copy(out->base_url, sizeof out->base_url, at + 1);
+        inline_url = true;
     } else {
         copy(out->model, sizeof out->model, model);
     }
@@ -166,13 +226,23 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         }
         copy(out->model, sizeof out->model, dm);
     }
+    /* The URL this provider's key belongs to: the configured one, else the
+     * provider's own (environment or default). */
+    const char *own = config_provider_str(cfg, prov, "base_url");
+    const char *env = !kind_given && ops->base_url_env ? getenv(ops->base_url_env) : NULL;
+    if (!own && env && *env)
+        own = env;
+    if (!own)
+        own = ops->default_base_url;
+    char own_url[512] = "";
+    if (own && *own) {
+        if (!strstr(own, "://"))
+            snprintf(own_url, sizeof own_url, "http://%s", own);
+        else
+            copy(own_url, sizeof own_url, own);
+    }
     if (!out->base_url[0]) {
-        const char *b = config_provider_str(cfg, prov, "base_url");
-        const char *env = !kind_given && ops->base_url_env ? getenv(ops->base_url_env) : NULL;
-        if (!b && env && *env)
-            b = env;
-        if (!b)
-            b = ops->default_base_url;
+        const char *b = own;
         if (!b || !*b) {
             snprintf(err, errlen, "no URL for '%s': use %s:MODEL@URL or set base_url for it in %s",
                      spec, prov, config_path(cfg));
@@ -210,10 +280,30 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
 
     bool local_host = host_is_local(out->base_url);
     out->local_host = local_host;
-    out->inside_perimeter = !ops->closed && local_host && config_provider_bool(cfg, prov, "inside_perimeter", false);
+    /* A URL written after a provider's name is not that provider's: its key
+     * and its TLS exception stay with the URL the config gives it. */
+    bool own_endpoint = !inline_url || target_same_endpoint(out->base_url, own_url);
+    out->key_allowed = own_endpoint;
+    out->inside_perimeter = perimeter_decide(cfg, out, ops, out->perimeter_why, sizeof out->perimeter_why);
     /* TLS verification can only be relaxed for an explicitly local
      * openai-compat endpoint; closed providers always verify. */
-    out->insecure_tls = strcmp(ops->name, "openai-compat") == 0 && local_host &&
+    out->insecure_tls = strcmp(ops->name, "openai-compat") == 0 && local_host && own_endpoint &&
                         config_provider_bool(cfg, prov, "insecure_tls", false);
     return 0;
+}
+
+int target_sensitivity_allows(const Config *cfg, const char *spec, Sensitivity sens, char *why, size_t whylen)
+{
+    if (sens != SENSITIVITY_RESTRICTED) {
+        snprintf(why, whylen, "only restricted data is held to the perimeter");
+        return 1;
+    }
+    ModelTarget t;
+    char err[512];
+    if (target_resolve(cfg, spec, &t, err, sizeof err) < 0) {
+        snprintf(why, whylen, "%s can not be resolved (%s), so it is treated as outside", spec, err);
+        return 0;
+    }
+    snprintf(why, whylen, "%s", t.perimeter_why);
+    return t.inside_perimeter ? 1 : 0;
 }

@@ -21,13 +21,37 @@ typedef struct ModelTarget {
     char base_url[512];   /* "" for local */
     char key_env[128];    /* environment variable that holds the key, "" when none is needed */
     char key_file[1200];  /* key file (must be 0600), "" when none */
-    bool inside_perimeter;/* may receive restricted data (local engine, loopback/private servers marked so) */
+    bool inside_perimeter;/* may receive restricted data: the perimeter decision, below */
+    char perimeter_why[640]; /* why it is inside or outside, for messages */
     bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
+    bool key_allowed;     /* base_url is the provider's own URL (configured, from its environment
+                           * variable, or its default), so its key may be sent there; false for a
+                           * URL written inline after the provider's name that is another endpoint */
 } ModelTarget;
 
 /* Resolves "PROVIDER:MODEL" (or "openai-compat:MODEL@URL", or a name the
- * config defines as a model alias) into out; 0, or -1 with err. */
+ * config defines as a model alias) into out; 0, or -1 with err.
+ *
+ * The perimeter decision, made here once for every caller (run, policy
+ * check, policy route, models): the destination decides, fail-closed.
+ * inside_perimeter is true only for
+ *   - the built-in engine (local:), which opens no socket, and
+ *   - a non-closed endpoint whose scheme, host and port equal the base_url of
+ *     a config provider entry of a non-closed kind marked
+ *     "inside_perimeter": true whose host is loopback or private-range
+ *     (written as an address or "localhost"; never a name needing DNS).
+ * Whatever name or alias led there does not count: "lab:m@http://other/v1"
+ * is judged by http://other/. Closed APIs (OpenAI, Anthropic, Gemini) are
+ * never inside. Proxies and redirects are the run layer's part: restricted
+ * requests ignore proxy settings and no request follows a redirect. */
 int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *err, size_t errlen);
+/* True when URLs a and b name the same endpoint: scheme, host and port
+ * (default ports filled in), as curl parses them. */
+bool target_same_endpoint(const char *a, const char *b);
+/* The decision for one route: 1 when data of class sens may go to spec, 0
+ * when it may not (restricted data outside the perimeter, or a spec that
+ * does not resolve); why says which and why. */
+int target_sensitivity_allows(const Config *cfg, const char *spec, Sensitivity sens, char *why, size_t whylen);
 
 #endif

@@ -189,6 +189,15 @@ static const char *kind_hint_env(const RunStream *s)
     return s->target.key_env[0] ? s->target.key_env : "the key variable";
 }
 
+/* True when the user named url (same scheme, host and port) with --send-key-to. */
+static bool key_url_named(const Run *run, const char *url)
+{
+    for (size_t i = 0; i < run->opt.n_key_urls; i++)
+        if (target_same_endpoint(run->opt.key_urls[i], url))
+            return true;
+    return false;
+}
+
 static void stream_init(Run *run, RunStream *s, const char *spec)
 {
     char err[512];
@@ -210,13 +219,16 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
                                    is_local || t->inside_perimeter ||
                                        (t->local_host && !provider_find(t->kind)->closed),
                                    &s->price);
-    /* The data perimeter: restricted rounds never leave the machine. */
+    /* The data perimeter (decided in target_resolve): restricted rounds
+     * never leave the machine. */
     if (run->rq.sensitivity == SENSITIVITY_RESTRICTED && !t->inside_perimeter) {
-        snprintf(err, sizeof err,
-                 "refused: this round is marked restricted and %s is outside the data perimeter; nothing was sent",
-                 spec);
-        refuse(s, "sensitivity", err,
-               "use a local: model, or a loopback/private server marked \"inside_perimeter\": true in the config");
+        char msg[1400];
+        snprintf(msg, sizeof msg,
+                 "refused: this round is marked restricted and %s is outside the data perimeter (%s); nothing was sent",
+                 spec, t->perimeter_why);
+        refuse(s, "sensitivity", msg,
+               "use a local: model, or the exact base_url of a loopback/private server marked "
+               "\"inside_perimeter\": true in the config");
         return;
     }
     if (is_local) {
@@ -231,6 +243,20 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
             refuse(s, "missing_key", err, NULL);
             return;
         }
+    }
+    /* A key goes only to the URL configured for it, or one the user named
+     * with --send-key-to: a spec from a shared fixture can not redirect it. */
+    if (s->api_key && !t->key_allowed && !key_url_named(run, t->base_url)) {
+        char msg[1400], hint[700];
+        snprintf(msg, sizeof msg,
+                 "refused: %s would send the key of provider '%s' to %s, which is not the URL the config "
+                 "names for that key; nothing was sent", spec, t->provider, t->base_url);
+        snprintf(hint, sizeof hint, "if you trust that server with the key, pass --send-key-to %s "
+                 "(or make it the provider's base_url in the config)", t->base_url);
+        keys_free(s->api_key);
+        s->api_key = NULL;
+        refuse(s, "key_url", msg, hint);
+        return;
     }
     ProviderTarget pt = { .ops = s->ops, .name = t->provider, .model = t->model,
                           .base_url = t->base_url, .api_key = s->api_key };
@@ -473,8 +499,12 @@ static void start_transfer(RunStream *s)
         fail(s, 0, "internal", "out of memory", NULL);
         return;
     }
+    /* Restricted data never goes through a proxy: such requests connect
+     * directly (to an endpoint inside the perimeter) whatever http_proxy,
+     * https_proxy or ALL_PROXY say. */
     HttpOptions ho = { .timeout_s = run->rq.params.timeout_s, .connect_timeout_s = 10,
-                       .idle_timeout_s = RUN_IDLE_TIMEOUT_S, .insecure_tls = s->target.insecure_tls };
+                       .idle_timeout_s = RUN_IDLE_TIMEOUT_S, .insecure_tls = s->target.insecure_tls,
+                       .no_proxy = run->rq.sensitivity == SENSITIVITY_RESTRICTED || s->target.inside_perimeter };
     if (run->rq.params.timeout_s > 0 && run->rq.params.timeout_s < RUN_IDLE_TIMEOUT_S) {
         /* the whole-request timeout counts from the first attempt */
         double left = run->rq.params.timeout_s - (now - s->first_start_ms) / 1000.0;

@@ -31,6 +31,9 @@ typedef struct RunOptions {
                                arrival); the extra fds still wake run_poll at once. An
                                interactive UI uses a few ms to avoid waking per token. */
     LocalOptions local;  /* for local: models */
+    const char *const *key_urls; /* (n_key_urls) URLs the user allows keys to go to even though
+                                    they were written inline after a provider's name */
+    size_t n_key_urls;
 } RunOptions;
 
 /* Defaults as documented above. */

@@ -76,7 +76,8 @@ int outfile_replace(const char *path, const char *data, size_t len, char *err, s
     }
     if (rc < 0) {
         unlink(tmp);
-        snprintf(err, errlen, "%s: can not write it: %s", path, strerror(saved));
+        snprintf(err, errlen, "%s: can not write it: %s; the previous file (if any) is unchanged", path,
+                 strerror(saved));
         return -1;
     }
     if (fsync_parent(path) < 0) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@
 #include "store/candidate.h"
 
 #define SESSION_MAX_FILE (512u << 20) /* refuse to load files above 512 MiB */
+
+static int lock_dir(const char *dir, bool wait);
+static void sweep_temps(int dirfd);
 
 static const char *const outcome_names[] = {
     [SESSION_UNLABELLED] = "unlabelled",
@@ -92,6 +96,11 @@ Session *session_new(const char *dir, char *err, size_t errlen)
             snprintf(err, errlen, "can not pick a free session name in %s", d);
             return NULL;
         }
+    }
+    int lock = lock_dir(d, false); /* nobody saving: clear what killed saves left */
+    if (lock >= 0) {
+        sweep_temps(lock);
+        close(lock);
     }
     Session *s = calloc(1, sizeof *s);
     if (!s || !(s->id = strdup(id)) || !(s->path = strdup(path))) {
@@ -174,6 +183,7 @@ long session_add_round(Session *s, const Request *rq, Reply *const *replies, siz
         r->n_replies++;
         r->vram_mib[i] = vram_mib ? vram_mib[i] : -1;
     }
+    r->dirty = true;
     s->updated_s = clock_wall_s();
     return (long)s->n_rounds++;
 oom:
@@ -221,6 +231,7 @@ int session_label_round(Session *s, size_t round, const SessionLabel *label, cha
     r->outcome = label->outcome;
     r->winner = label->outcome == SESSION_WIN ? label->winner : -1;
     r->labelled_s = clock_wall_s();
+    r->dirty = true;
     s->updated_s = r->labelled_s;
     return 0;
 }
@@ -239,6 +250,7 @@ int session_add_assertion(Session *s, size_t round, const Assertion *a, char *er
     }
     r->assertions = p;
     r->n_assertions++;
+    r->dirty = true;
     s->updated_s = clock_wall_s();
     return 0;
 }
@@ -498,10 +510,232 @@ Session *session_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->n_read = s->n_rounds;
     return s;
 }
 
 /* ---- atomic save ----------------------------------------------------------- */
+
+/* The directory part of path ("." when none). */
+static void parent_dir(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
+/* Takes the lock every versus process takes before rewriting a session in
+ * dir: flock on the directory itself (it is never replaced, unlike the
+ * files in it). The descriptor, or -1 (errno set; EWOULDBLOCK when wait is
+ * false and another process holds it). Closing it releases the lock. */
+static int lock_dir(const char *dir, bool wait)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Removes ".ID.json.tmp.XXXXXX" files: left by saves that were killed. Only
+ * called with the directory lock held, so no save is writing one now. */
+static void sweep_temps(int dirfd)
+{
+    int fd = dup(dirfd);
+    DIR *dh = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dh) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        struct stat st;
+        const char *t = strstr(de->d_name, ".json.tmp.");
+        if (de->d_name[0] != '.' || !t || strlen(t) != 16 ||
+            fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        unlinkat(dirfd, de->d_name, 0);
+    }
+    closedir(dh);
+}
+
+/* Keys of o that g lacks (deep: objects present in both are compared, and
+ * arrays of the same length element by element), as an object to give to
+ * json_add_extras; NULL when there are none. */
+static cJSON *json_extras(const cJSON *o, const cJSON *g)
+{
+    cJSON *out = NULL;
+    const cJSON *c;
+    if (cJSON_IsArray(o) && cJSON_IsArray(g)) {
+        if (cJSON_GetArraySize(o) != cJSON_GetArraySize(g))
+            return NULL;
+        bool any = false;
+        out = cJSON_CreateArray();
+        const cJSON *gc = g->child;
+        cJSON_ArrayForEach(c, o) {
+            cJSON *e = json_extras(c, gc);
+            any |= e != NULL;
+            cJSON_AddItemToArray(out, e ? e : cJSON_CreateNull());
+            gc = gc->next;
+        }
+        if (!any) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+        return out;
+    }
+    if (!cJSON_IsObject(o) || !cJSON_IsObject(g))
+        return NULL;
+    cJSON_ArrayForEach(c, o) {
+        if (!c->string)
+            continue;
+        const cJSON *gc = cJSON_GetObjectItemCaseSensitive(g, c->string);
+        cJSON *e = gc ? json_extras(c, gc) : cJSON_Duplicate(c, 1);
+        if (!e)
+            continue;
+        if (!out)
+            out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, c->string, e);
+    }
+    return out;
+}
+
+/* Puts what json_extras found back into g (a newly written document). */
+static void json_add_extras(cJSON *g, const cJSON *extras)
+{
+    const cJSON *e;
+    if (cJSON_IsArray(g) && cJSON_IsArray(extras)) {
+        cJSON *gc = g->child;
+        cJSON_ArrayForEach(e, extras) {
+            if (!gc)
+                break;
+            json_add_extras(gc, e);
+            gc = gc->next;
+        }
+        return;
+    }
+    if (!cJSON_IsObject(g) || !cJSON_IsObject(extras))
+        return;
+    cJSON_ArrayForEach(e, extras) {
+        cJSON *gc = cJSON_GetObjectItemCaseSensitive(g, e->string);
+        if (!gc)
+            cJSON_AddItemToObject(g, e->string, cJSON_Duplicate(e, 1));
+        else
+            json_add_extras(gc, e);
+    }
+}
+
+/* Reads the session file as it is on disk now: 0 with *doc and *disk (both
+ * NULL when there is no file yet), or -1 with err. */
+static int read_current(const char *path, cJSON **doc, Session **disk, char *err, size_t errlen)
+{
+    *doc = NULL;
+    *disk = NULL;
+    struct stat st;
+    if (lstat(path, &st) < 0 && errno == ENOENT)
+        return 0;
+    Buf text = { 0 };
+    char e2[400] = "";
+    if (util_read_file(path, SESSION_MAX_FILE, &text, e2, sizeof e2) == UTIL_FILE_OK) {
+        *doc = jsonio_parse(text.data, text.len, e2, sizeof e2);
+        if (*doc)
+            *disk = session_from_json(*doc, e2, sizeof e2);
+    }
+    buf_free(&text);
+    if (!*disk) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+        snprintf(err, errlen, "%s can not be re-read before saving (%s); it was left as it is: "
+                 "move it away and try again", path, e2);
+        return -1;
+    }
+    return 0;
+}
+
+/* The document to write: the file's rounds, ours where we changed them,
+ * then the rounds we added; unknown keys of the file kept. */
+static cJSON *merged_json(const Session *s, const cJSON *doc, const Session *disk, size_t keep_from)
+{
+    static const char *const known_top[] = { "versus_session", "id", "created", "updated", "rounds" };
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int bad = jsonio_add_num(o, "versus_session", SESSION_FORMAT_VERSION);
+    bad |= jsonio_add_str(o, "id", s->id);
+    bad |= jsonio_add_num(o, "created", disk && disk->created_s > 0 ? disk->created_s : s->created_s);
+    bad |= jsonio_add_num(o, "updated", disk && disk->updated_s > s->updated_s ? disk->updated_s : s->updated_s);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, doc) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof known_top / sizeof *known_top; k++)
+            known |= c->string && strcmp(c->string, known_top[k]) == 0;
+        if (!known && c->string)
+            bad |= jsonio_add_item(o, c->string, cJSON_Duplicate(c, 1));
+    }
+    cJSON *rounds = cJSON_AddArrayToObject(o, "rounds");
+    bad |= !rounds;
+    const cJSON *disk_round = doc ? cJSON_GetObjectItemCaseSensitive(doc, "rounds")->child : NULL;
+    for (size_t i = 0; rounds && disk && i < disk->n_rounds; i++, disk_round = disk_round->next) {
+        if (i < s->n_read && i < s->n_rounds && s->rounds[i].dirty) {
+            cJSON *g = session_round_to_json(&s->rounds[i]);
+            cJSON *g0 = session_round_to_json(&disk->rounds[i]);
+            cJSON *extras = g && g0 ? json_extras(disk_round, g0) : NULL;
+            json_add_extras(g, extras);
+            cJSON_Delete(extras);
+            cJSON_Delete(g0);
+            bad |= jsonio_push(rounds, g);
+        } else {
+            bad |= jsonio_push(rounds, cJSON_Duplicate(disk_round, 1));
+        }
+    }
+    for (size_t i = keep_from; rounds && i < s->n_rounds; i++)
+        bad |= jsonio_push(rounds, session_round_to_json(&s->rounds[i]));
+    return jsonio_finish(o, bad);
+}
+
+/* After a successful write: s becomes what the file holds. */
+static int adopt_merged(Session *s, Session *disk, size_t keep_from)
+{
+    size_t m = disk ? disk->n_rounds : 0;
+    size_t n = m + (s->n_rounds - keep_from);
+    SessionRound *all = calloc(n ? n : 1, sizeof *all);
+    if (!all)
+        return -1;
+    for (size_t i = 0; i < m; i++) {
+        SessionRound *src = i < s->n_read && i < s->n_rounds && s->rounds[i].dirty ? &s->rounds[i]
+                                                                                     : &disk->rounds[i];
+        all[i] = *src;
+        memset(src, 0, sizeof *src);
+    }
+    for (size_t i = keep_from; i < s->n_rounds; i++) {
+        all[m + i - keep_from] = s->rounds[i];
+        memset(&s->rounds[i], 0, sizeof s->rounds[i]);
+    }
+    for (size_t i = 0; i < s->n_rounds; i++)
+        session_round_clear(&s->rounds[i]);
+    free(s->rounds);
+    for (size_t i = 0; i < n; i++)
+        all[i].dirty = false;
+    s->rounds = all;
+    s->cap_rounds = n ? n : 1;
+    s->n_rounds = n;
+    s->n_read = n;
+    if (disk && disk->created_s > 0)
+        s->created_s = disk->created_s;
+    return 0;
+}
 
 int session_save(Session *s, char *err, size_t errlen)
 {
@@ -509,20 +743,40 @@ int session_save(Session *s, char *err, size_t errlen)
         snprintf(err, errlen, "the session has no file path");
         return -1;
     }
-    cJSON *doc = session_to_json(s);
-    char *text = doc ? cJSON_Print(doc) : NULL;
-    cJSON_Delete(doc);
-    Buf b = { 0 };
-    if (!text || buf_puts(&b, text) < 0 || buf_puts(&b, "\n") < 0) {
-        free(text);
-        buf_free(&b);
-        snprintf(err, errlen, "out of memory");
+    char dir[4096];
+    parent_dir(s->path, dir, sizeof dir);
+    int lock = lock_dir(dir, true);
+    if (lock < 0) {
+        snprintf(err, errlen, "can not lock %s to save the session: %s", dir, strerror(errno));
         return -1;
     }
+    sweep_temps(lock);
+    cJSON *doc = NULL;
+    Session *disk = NULL;
+    int rc = read_current(s->path, &doc, &disk, err, errlen);
+    size_t m = disk ? disk->n_rounds : 0;
+    size_t keep_from = m < s->n_read ? m : s->n_read;
+    cJSON *out = rc == 0 ? merged_json(s, doc, disk, keep_from) : NULL;
+    char *text = out ? cJSON_Print(out) : NULL;
+    cJSON_Delete(out);
+    cJSON_Delete(doc);
+    if (rc == 0 && !text) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0) {
+        size_t len = strlen(text);
+        redact_secrets(text, len);
+        text[len] = '\n'; /* cJSON's terminator becomes the final newline */
+        rc = outfile_replace(s->path, text, len + 1, err, errlen);
+    }
     free(text);
-    redact_secrets(b.data, b.len);
-    int rc = outfile_replace(s->path, b.data, b.len, err, errlen);
-    buf_free(&b);
+    if (rc == 0 && adopt_merged(s, disk, keep_from) < 0) {
+        snprintf(err, errlen, "saved, but out of memory afterwards");
+        rc = -1;
+    }
+    session_free(disk);
+    close(lock); /* releases the lock */
     return rc;
 }
 
@@ -587,6 +841,11 @@ int session_list(const char *dir, SessionInfo **out, size_t *n, char *err, size_
         snprintf(err, errlen, "%s: %s", d, strerror(errno));
         return -1;
     }
+    int lock = lock_dir(d, false); /* nobody saving: clear what killed saves left */
+    if (lock >= 0) {
+        sweep_temps(lock);
+        close(lock);
+    }
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(dh))) {
@@ -617,8 +876,12 @@ int session_resolve(const char *dir, const char *name, char *path, size_t pathle
 {
     struct stat st;
     if (strchr(name, '/') || stat(name, &st) == 0) {
-        if (stat(name, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (stat(name, &st) != 0) {
             snprintf(err, errlen, "%s: no such session file", name);
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s: not a regular file; only plain files are read as sessions", name);
             return -1;
         }
         snprintf(path, pathlen, "%s", name);

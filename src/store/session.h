@@ -59,6 +59,7 @@ typedef struct SessionRound {
     double labelled_s;     /* wall clock of the latest label, or 0 */
     Assertion *assertions; /* (n_assertions) checked when the round is replayed */
     size_t n_assertions;
+    bool dirty;            /* changed here since it was read: this copy wins when saving */
 } SessionRound;
 
 typedef struct Session {
@@ -67,6 +68,7 @@ typedef struct Session {
     double created_s, updated_s; /* wall clock */
     SessionRound *rounds;  /* (n_rounds) */
     size_t n_rounds, cap_rounds;
+    size_t n_read;         /* rounds [0, n_read) came from the file; later ones were added here */
 } Session;
 
 /* A new empty session that will be saved in dir (NULL = the XDG sessions
@@ -87,8 +89,15 @@ int session_add_assertion(Session *s, size_t round, const Assertion *a, char *er
 /* Index of the reply whose spec, "provider:model" or model equals name, or -1. */
 int session_round_find(const SessionRound *r, const char *name);
 
-/* Writes the session atomically to s->path. 0, or -1 with err (the old file,
- * if any, is left intact). */
+/* Writes the session atomically to s->path, safe against other processes
+ * saving the same session: under an exclusive lock on the session's
+ * directory it re-reads the file, keeps every round found there (rounds
+ * labelled or changed here replace theirs; rounds added here are appended
+ * after any that others appended meanwhile, so their indices may grow),
+ * keeps keys this version does not know, writes a temporary file and
+ * renames it over the old one. Leftover temporary files of interrupted saves
+ * in that directory are removed. On success s holds what the file holds.
+ * 0, or -1 with err (the old file, if any, is left intact). */
 int session_save(Session *s, char *err, size_t errlen);
 /* Reads a session file. NULL with err on I/O errors, invalid JSON or a
  * document that is not a versus session. */

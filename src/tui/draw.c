@@ -141,7 +141,7 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
 {
     draw_status(a, k, r, now);
     Slot *s = &a->slots[k];
-    int th = r.h - 1;
+    int th = r.h - LAYOUT_PANE_HEAD_ROWS;
     if (th <= 0 || !s->pane)
         return;
     const Reply *rep = round_reply(a, k);
@@ -149,7 +149,7 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
     pane_text(s->pane, &len);
     if (len == 0 && rep) {
         for (int row = 0; row < th; row++)
-            fill(r.y + 1 + row, r.x, r.w, theme_attr(THEME_TEXT));
+            fill(r.y + LAYOUT_PANE_HEAD_ROWS + row, r.x, r.w, theme_attr(THEME_TEXT));
         char fetch[320]; /* a local model being downloaded or loaded says so */
         progress_line(&rep->progress, now, fetch, sizeof fetch);
         const char *ph = rep->status == REPLY_WAITING && fetch[0] ? fetch
@@ -157,10 +157,10 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
                          : rep->reasoning.len ? "thinking..."
                          : rep->status == REPLY_OK ? "(empty reply)"
                          : rep->status == REPLY_CANCELLED ? "(cancelled before any text)" : "";
-        put_clipped(r.y + 1, r.x, r.w, ph, theme_attr(THEME_DIM));
+        put_clipped(r.y + LAYOUT_PANE_HEAD_ROWS, r.x, r.w, ph, theme_attr(THEME_DIM));
         return;
     }
-    pane_draw(s->pane, r.y + 1, r.x, th, r.w, style_attr);
+    pane_draw(s->pane, r.y + LAYOUT_PANE_HEAD_ROWS, r.x, th, r.w, style_attr);
 }
 
 static void draw_overlay(App *a, double now)

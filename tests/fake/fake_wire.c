@@ -827,6 +827,26 @@ static void build_stream(Gen *g, const WireOps *w)
         step_add(g, FAKE_STEP_END, NULL, 0, 0);
         return;
     }
+    if (k == FAKE_ECHO || k == FAKE_FILE || k == FAKE_HISTORY) {
+        /* the given text in deltas of at most 6 bytes, cut between characters */
+        const char *t = g->rq->text ? g->rq->text : "";
+        size_t len = g->rq->text_len, pos = 0;
+        bool first = true;
+        while (pos < len && !g->oom) {
+            size_t end = pos + 6 < len ? pos + 6 : len;
+            while (end < len && end > pos + 1 && ((unsigned char)t[end] & 0xC0) == 0x80)
+                end--;
+            w->delta(g, t + pos, end - pos, end == len);
+            g->n_out++;
+            flush(g, (first && sc->ttft_ms >= 0) ? sc->ttft_ms : sc->delta_ms);
+            first = false;
+            pos = end;
+        }
+        w->finish(g);
+        flush(g, 0);
+        step_add(g, FAKE_STEP_END, NULL, 0, 0);
+        return;
+    }
     const char *const *texts = HAPPY;
     size_t n = FAKEPROV_HAPPY_DELTAS;
     char *big = NULL;

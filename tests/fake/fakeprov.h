@@ -44,6 +44,13 @@
  *                         (microsecond resolution), usage and the end marker as happy
  *   replay-NAME           200 whose body is tests/transcripts/NAME.sse (or .ndjson)
  *                         byte for byte, framed like the route (404 when missing)
+ *   echo                  the last user message's text, in deltas of at most 6 bytes
+ *                         (cut between characters), then usage and the end marker
+ *   file                  the contents of the file whose path is the last user message
+ *                         (PATH.MODEL instead when it exists: one text per model; for
+ *                         the TUI's rendering tests), in the same deltas
+ *   history               every message received, one per line as "[ROLE] TEXT" after
+ *                         a first line "messages=N" (the system prompt counts), same deltas
  *
  * Modifiers (after the base, each starting with '.'):
  *   .msN     N ms before each delta (pacing)     .tpsN   N deltas per second

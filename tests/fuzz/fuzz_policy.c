@@ -70,7 +70,6 @@ static void exercise(const Policy *p)
                     abort();
                 if (!policy_rule_name(p, rule)) /* may be "" when the file names a rule "" */
                     abort();
-                (void)policy_route_is_closed(r, NULL);
                 check_route(policy_route_at(p, prompts[i], cats[c], (Sensitivity)s, 1e9, &rule));
                 check_route(policy_route_at(p, prompts[i], cats[c], (Sensitivity)s, -1.0, &rule));
             }
