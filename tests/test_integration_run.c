@@ -707,15 +707,26 @@ static void check_replayed(const cJSON *res, const cJSON *exp, const char *name)
     const cJSON *err = obj(exp, "error");
     bool done = bget(exp, "done");
     bool failed = cJSON_IsObject(err) || !done;
-    cr_assert_str_eq(sget(res, "status"), failed ? "error" : "ok", "%s: status (error %s)", spec,
+    const char *blocked = sget(exp, "blocked");
+    const cJSON *refused = obj(exp, "refused");
+    const char *status = failed ? "error" : blocked ? "blocked" : refused ? "refused" : "ok";
+    cr_assert_str_eq(sget(res, "status"), status, "%s: status (error %s)", spec,
                      cJSON_PrintUnformatted(obj(res, "error")));
+    if (!failed && (blocked || refused))
+        cr_assert_str_eq(sget(res, "status_reason"), blocked ? blocked : sget(refused, "reason"),
+                         "%s: status_reason", spec);
+    const cJSON *want_calls = obj(exp, "tool_calls"), *got_calls = obj(res, "tool_calls");
+    cr_assert_eq(cJSON_GetArraySize(got_calls), cJSON_GetArraySize(want_calls), "%s: tool calls", spec);
+    for (int i = 0; i < cJSON_GetArraySize(want_calls); i++)
+        cr_assert_str_eq(sget(cJSON_GetArrayItem(got_calls, i), "name"),
+                         sget(cJSON_GetArrayItem(want_calls, i), "name"), "%s: tool call %d", spec, i);
     cr_assert_str_eq(sget(res, "text"), sget(exp, "text"), "%s: text", spec);
     const char *reasoning = sget(exp, "reasoning");
     if (reasoning && *reasoning)
         cr_assert_str_eq(sget(res, "reasoning"), reasoning, "%s: reasoning", spec);
     else
         cr_assert_null(sget(res, "reasoning"), "%s: no reasoning", spec);
-    const char *finish = sget(exp, "finish");
+    const char *finish = failed ? "error" : sget(exp, "finish");
     if (finish)
         cr_assert_str_eq(sget(res, "finish_reason"), finish, "%s: finish_reason", spec);
     if (cJSON_IsObject(err)) {
@@ -815,7 +826,8 @@ Test(run, every_transcript_replayed_through_the_binary_matches_its_expectation)
         for (size_t k = 0; k < count; k++) {
             for (int v = 0; v < 2; v++)
                 check_replayed(result_at(&r, (int)(2 * k + (size_t)v)), exps[k], names[first + k]);
-            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done");
+            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done") ||
+                          obj(exps[k], "blocked") || obj(exps[k], "refused");
             cJSON_Delete(exps[k]);
         }
         cr_assert_eq(r.exit_code, any_failed ? 1 : 0, "exit code; stderr: %s", buf_str(&r.err));

@@ -156,6 +156,31 @@ static const cJSON *provider_entry(const Config *cfg, const char *name)
     return obj_get(obj_get(cfg->root, "providers"), name);
 }
 
+/* A reasoning setting written as "high" or as a budget number; out is left
+ * alone when v is absent or not valid. True when it was set. */
+static bool reasoning_value(const cJSON *v, Reasoning *out)
+{
+    char text[64], err[256];
+    if (cJSON_IsString(v))
+        snprintf(text, sizeof text, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+    else
+        return false;
+    return reasoning_parse(text, out, err, sizeof err) == 0;
+}
+
+bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s:%s", provider, model);
+    const cJSON *map = obj_get(cfg->root, "reasoning");
+    const cJSON *v = obj_get(map, key);
+    if (!v)
+        v = obj_get(map, model);
+    return reasoning_value(v, out);
+}
+
 Params config_default_params(const Config *cfg)
 {
     /* Every default goes through params_set(), so a value out of range (or
@@ -173,6 +198,7 @@ Params config_default_params(const Config *cfg)
         snprintf(text, sizeof text, "%.17g", v->valuedouble);
         params_set(&p, keys[i], text, err, sizeof err);
     }
+    reasoning_value(obj_get(d, "reasoning"), &p.reasoning);
     return p;
 }
 

@@ -258,9 +258,14 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         refuse(s, "key_url", msg, hint);
         return;
     }
+    /* "#EFFORT" on the spec (or the config's map) overrides the round's --reasoning */
+    Request rq = run->rq;
+    if (t->reasoning.effort != REASONING_UNSET)
+        rq.params.reasoning = t->reasoning;
+    reasoning_format(&rq.params.reasoning, s->reply->reasoning_request, sizeof s->reply->reasoning_request);
     ProviderTarget pt = { .ops = s->ops, .name = t->provider, .model = t->model,
-                          .base_url = t->base_url, .api_key = s->api_key };
-    if (s->ops->build_request(&pt, &run->rq, &s->spec, err, sizeof err) < 0) {
+                          .base_url = t->base_url, .api_key = s->api_key, .api = t->api[0] ? t->api : NULL };
+    if (s->ops->build_request(&pt, &rq, &s->spec, err, sizeof err) < 0) {
         refuse(s, "request", err, NULL);
         return;
     }

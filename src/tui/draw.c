@@ -73,6 +73,8 @@ static const char *state_name(const Reply *r)
     case REPLY_ERROR: return "error";
     case REPLY_CANCELLED: return "cancelled";
     case REPLY_NOT_SENT: return "not sent";
+    case REPLY_REFUSED: return "refused";
+    case REPLY_BLOCKED: return "blocked";
     }
     return "?";
 }
