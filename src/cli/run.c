@@ -149,7 +149,7 @@ static void draw_progress(Printer *p, bool force)
     size_t n = run_count(p->run);
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(p->run, i);
-        double tps = reply_live_tokens_per_s(r, now);
+        double tps = reply_live_tokens_per_s(r);
         buf_printf(&line, "%s%s %s", i ? " | " : "", r->spec, reply_status_name(r->status));
         if (r->status == REPLY_WAITING && progress_active(&r->progress)) {
             int pct = progress_percent(&r->progress);

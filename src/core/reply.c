@@ -294,9 +294,9 @@ static double decode_rate(const Reply *r)
     return rate_over(reply_output_tokens(r), m->t_first_ms, m->t_last_ms);
 }
 
-double reply_live_tokens_per_s(const Reply *r, double now_ms)
+double reply_live_tokens_per_s(const Reply *r)
 {
-    (void)now_ms; /* the rate runs to the latest token, not to now */
+    /* the rate runs to the latest token, not to now: no clock argument */
     if (reply_is_final(r))
         return r->metrics.output_tokens_per_s;
     return decode_rate(r);

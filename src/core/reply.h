@@ -173,6 +173,6 @@ int reply_status_parse(const char *name, ReplyStatus *out);
  * when not. Unknown (< 0) while that window is shorter than
  * REPLY_RATE_MIN_WINDOW_MS or fewer than two tokens came: never a figure
  * from a burst. Final replies give the value fixed when they ended. */
-double reply_live_tokens_per_s(const Reply *r, double now_ms);
+double reply_live_tokens_per_s(const Reply *r);
 
 #endif

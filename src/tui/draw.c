@@ -95,7 +95,7 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.ttft_ms = m->ttft_ms;
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
-        si.tps_now = reply_live_tokens_per_s(rep, now);
+        si.tps_now = reply_live_tokens_per_s(rep);
         if (rep->status == REPLY_STREAMING) {
             si.elapsed_ms = now - m->t_start_ms;
         } else if (reply_is_final(rep)) {
