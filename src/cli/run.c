@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "cli/print.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -28,7 +29,8 @@
 #include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
-#include "store/redact.h"
+#include "core/keyfilter.h"
+#include "core/termsafe.h"
 #include "store/session.h"
 
 typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
@@ -98,6 +100,14 @@ static char *read_stdin(char *err, size_t errlen)
     Buf b = { 0 };
     if (util_read_fd(STDIN_FILENO, "standard input", RUN_MAX_STDIN_PROMPT, &b, err, errlen) < 0)
         return NULL;
+    /* a prompt is text: a NUL byte would cut it short without a word */
+    const char *nul = b.len ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul) {
+        snprintf(err, errlen, "standard input holds a NUL byte (at byte %zu of %zu): a prompt must be text; "
+                 "nothing was sent", (size_t)(nul - b.data), b.len);
+        buf_free(&b);
+        return NULL;
+    }
     return buf_steal(&b);
 }
 
@@ -116,20 +126,9 @@ typedef struct Printer {
     int *fetch_tenth;    /* (n) fetch_plain: the last tenth printed, -1 before the first line */
 } Printer;
 
-/* Writes reply text to stdout: always valid UTF-8, and with terminal control
- * sequences neutralised when stdout is a terminal (a hostile server must not
- * drive the user's terminal). */
-static void print_text(const char *text, size_t len)
-{
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(1);
-    Buf clean = { 0 };
-    utf8_sanitize(&clean, text, len, tty ? UTF8_NO_CONTROLS : UTF8_KEEP_CONTROLS);
-    redact_secrets(clean.data, clean.len); /* a provider may echo a key */
-    fwrite(buf_str(&clean), 1, clean.len, stdout);
-    buf_free(&clean);
-}
+/* Writes reply text to stdout: keys masked, and made safe when stdout is a
+ * terminal (a hostile server must not drive the user's terminal). */
+static void print_text(const char *text, size_t len) { cli_write(stdout, text, len); }
 
 static void clear_progress(Printer *p)
 {
@@ -150,7 +149,9 @@ static void draw_progress(Printer *p, bool force)
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(p->run, i);
         double tps = reply_live_tokens_per_s(r);
-        buf_printf(&line, "%s%s %s", i ? " | " : "", r->spec, reply_status_name(r->status));
+        buf_puts(&line, i ? " | " : "");
+        termsafe_append(&line, r->spec, strlen(r->spec));
+        buf_printf(&line, " %s", reply_status_name(r->status));
         if (r->status == REPLY_WAITING && progress_active(&r->progress)) {
             int pct = progress_percent(&r->progress);
             buf_printf(&line, " (%s", strcmp(r->progress.phase, "download") == 0 ? "downloading" : "loading");
@@ -188,7 +189,11 @@ static void show_fetch(Printer *p, size_t i, const Reply *r)
         } else if (now - p->last_progress_ms >= 100) {
             p->last_progress_ms = now;
             progress_line(&r->progress, now, line, sizeof line);
-            fprintf(stderr, "\r\033[Kversus: %s", line);
+            Buf b = { 0 };
+            buf_puts(&b, "\r\033[Kversus: "); /* our own escapes; the line (a file name) made safe */
+            termsafe_append(&b, line, strlen(line));
+            fputs(buf_str(&b), stderr);
+            buf_free(&b);
             fflush(stderr);
             p->progress_shown = true;
         }
@@ -203,10 +208,10 @@ static void show_fetch(Printer *p, size_t i, const Reply *r)
     p->fetch_tenth[i] = tenth;
     if (progress_active(&r->progress)) {
         progress_line(&r->progress, now, line, sizeof line);
-        fprintf(stderr, "versus: %s: %s\n", r->spec, line);
+        cli_printf(stderr, "versus: %s: %s\n", r->spec, line);
     } else {
-        fprintf(stderr, "versus: %s: downloaded %s (%.1f MB)\n", r->spec, r->progress.label,
-                (double)r->progress.done / 1e6);
+        cli_printf(stderr, "versus: %s: downloaded %s (%.1f MB)\n", r->spec, r->progress.label,
+                   (double)r->progress.done / 1e6);
     }
     fflush(stderr);
 }
@@ -243,7 +248,7 @@ static void print_reply_status(const Reply *r)
 static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
-    printf("=== %s ===\n", r->spec);
+    cli_printf(stdout, "=== %s ===\n", r->spec);
     print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
@@ -255,10 +260,8 @@ static void print_reply_text(Printer *p, const Reply *r)
 static void print_json_line(cJSON *o)
 {
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     fflush(stdout);
     free(s);
     cJSON_Delete(o);
@@ -326,7 +329,7 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
         if (ev && ev->kind == STREAM_EVENT_DELTA) {
             clear_progress(p);
             if (!p->printed[i]) {
-                printf("=== %s ===\n", r->spec);
+                cli_printf(stdout, "=== %s ===\n", r->spec);
                 p->printed[i] = true;
             }
             print_text(ev->text, ev->len);
@@ -391,7 +394,7 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
-        printf("%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
+        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
                ttft, total, tps, in, out, cost);
     }
     if (n > 1) {
@@ -416,10 +419,8 @@ static void print_json(Run *run, const Request *rq)
     for (size_t i = 0; i < run_count(run); i++)
         cJSON_AddItemToArray(results, reply_to_json(run_reply(run, i)));
     char *s = cJSON_Print(doc);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     free(s);
     cJSON_Delete(doc);
 }
@@ -569,13 +570,13 @@ int cli_run(int argc, char **argv)
     if (strcmp(prompt, "-") == 0) {
         prompt = prompt_owned = read_stdin(err, sizeof err);
         if (!prompt) {
-            fprintf(stderr, "versus run: could not read the prompt: %s\n", err);
+            cli_printf(stderr, "versus run: could not read the prompt: %s\n", err);
             goto out;
         }
     }
     cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
     Request rq = { .system = system, .prompt = prompt };
@@ -605,7 +606,7 @@ int cli_run(int argc, char **argv)
             char path[4096];
             if (session_resolve(NULL, session_name, path, sizeof path, err, sizeof err) < 0 ||
                 !(session = session_load(path, err, sizeof err))) {
-                fprintf(stderr, "versus run: --session: %s\n", err);
+                cli_printf(stderr, "versus run: --session: %s\n", err);
                 goto out;
             }
         } else if (!(session = session_new(NULL, err, sizeof err))) {
@@ -615,7 +616,7 @@ int cli_run(int argc, char **argv)
     }
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
     bool show = !no_progress && format != FORMAT_JSONL, tty = isatty(2);
@@ -679,11 +680,11 @@ int cli_run(int argc, char **argv)
         long round = replies ? session_add_round(session, &rq, replies, n_specs, NULL, err, sizeof err) : -1;
         free(replies);
         if (round < 0 || session_save(session, err, sizeof err) < 0) {
-            fprintf(stderr, "versus run: the round was not saved: %s\n", err);
+            cli_printf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
         } else {
             /* others may have appended meanwhile: ours is the last one now */
-            fprintf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
+            cli_printf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
                     session->path);
         }
     }
@@ -695,7 +696,7 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_CANCELLED;
     goto out;
 bad:
-    fprintf(stderr, "versus run: %s\n", err);
+    cli_printf(stderr, "versus run: %s\n", err);
 out:
     fflush(stdout);
     run_free(run);

@@ -6,7 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/keyfilter.h"
+
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* Error texts quote the provider, which may quote the key it was sent. */
+static char *dup_masked(const char *s)
+{
+    char *c = dup_or_null(s);
+    if (c)
+        keyfilter_mask(c, strlen(c));
+    return c;
+}
 
 static void clear_tool_calls(Reply *r)
 {
@@ -115,8 +126,8 @@ void reply_not_sent(Reply *r, const char *type, const char *message)
     r->metrics.t_start_ms = -1;
     r->attempts = 0;
     r->status = REPLY_NOT_SENT;
-    r->error_type = dup_or_null(type);
-    r->error_message = dup_or_null(message);
+    r->error_type = dup_masked(type);
+    r->error_message = dup_masked(message);
 }
 
 static void merge_usage(Usage *u, const Usage *v)
@@ -205,6 +216,10 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
     switch (ev->kind) {
     case STREAM_EVENT_DELTA:
     case STREAM_EVENT_REASONING:
+        if (ev->token_id == STREAM_TOKEN_HELD_BACK) { /* text of deltas counted already */
+            buf_append(ev->kind == STREAM_EVENT_DELTA ? &r->text : &r->reasoning, ev->text, ev->len);
+            break;
+        }
         note_token(r, ev->kind == STREAM_EVENT_DELTA, now_ms);
         buf_append(ev->kind == STREAM_EVENT_DELTA ? &r->text : &r->reasoning, ev->text, ev->len);
         if (ev->token_id >= 0)
@@ -216,6 +231,10 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
         reply_add_tool_call(r, ev->tool.id, ev->tool.name, ev->tool.arguments);
         break;
     case STREAM_EVENT_REFUSAL:
+        if (ev->token_id == STREAM_TOKEN_HELD_BACK) { /* the rest of a refusal already counted */
+            buf_append(&r->refusal, ev->text, ev->len);
+            break;
+        }
         if (ev->len > 0) {
             note_token(r, true, now_ms);
             buf_append(&r->refusal, ev->text, ev->len);
@@ -340,8 +359,8 @@ void reply_fail(Reply *r, int http_status, const char *type, const char *message
     r->http_status = http_status;
     free(r->error_type);
     free(r->error_message);
-    r->error_type = dup_or_null(type);
-    r->error_message = dup_or_null(message);
+    r->error_type = dup_masked(type);
+    r->error_message = dup_masked(message);
     snprintf(r->finish_reason, sizeof r->finish_reason, "error");
     if (r->text.len > 0 || r->reasoning.len > 0 || r->n_tool_calls > 0)
         r->incomplete = true;
@@ -351,7 +370,7 @@ void reply_fail(Reply *r, int http_status, const char *type, const char *message
 void reply_set_hint(Reply *r, const char *hint)
 {
     free(r->error_hint);
-    r->error_hint = dup_or_null(hint);
+    r->error_hint = dup_masked(hint);
 }
 
 void reply_cancel(Reply *r, double now_ms)

@@ -46,6 +46,10 @@ typedef enum StreamEventKind {
                                loaded before its first token (core/progress.h reads it) */
 } StreamEventKind;
 
+/* token_id of text a filter held back and released later (core/keyfilter.h):
+ * it belongs to deltas already counted, so it is not a new token. */
+#define STREAM_TOKEN_HELD_BACK (-2)
+
 /* One tool call, complete (arguments as the model wrote them: JSON text,
  * possibly invalid). Borrowed pointers, valid during the emit call. */
 typedef struct StreamToolCall {

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/markup.h"
+#include "core/keyfilter.h"
 #include "providers/provider.h"
 #include "store/candidate.h"
 
@@ -76,7 +77,15 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
             return NULL;
         }
         DecodeCtx ctx = { .r = r };
-        StreamSink sink = { .emit = on_event, .user = &ctx };
+        /* the decoded text goes through the key filter like a live run's */
+        KeySink *keys = keysink_new((StreamSink){ .emit = on_event, .user = &ctx });
+        if (!keys) {
+            ops->decoder_free(dec);
+            reply_free(r);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        StreamSink sink = keysink_sink(keys);
         int frc = 0;
         for (size_t i = 0; i < rr->n_chunks && frc == 0; i++) {
             const ReplyChunk *ch = &rr->chunks[i];
@@ -87,6 +96,8 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         }
         if (frc == 0)
             ops->decoder_end(dec, &sink);
+        keysink_end(keys);
+        keysink_free(keys);
         ops->decoder_free(dec);
         if (!r->saw_done && r->status != REPLY_ERROR)
             r->incomplete = true;

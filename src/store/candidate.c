@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "util/base64.h"
+#include "core/keyfilter.h"
 #include "core/reply_json.h"
-#include "store/redact.h"
 #include "store/jsonio.h"
 
 static int add_long_or_null(cJSON *o, const char *key, long v)
@@ -101,7 +101,7 @@ static cJSON *recording_encode(const ReplyRecording *rec)
     if (raw) {
         if (rec->bytes.len)
             memcpy(raw, rec->bytes.data, rec->bytes.len);
-        redact_secrets(raw, rec->bytes.len);
+        keyfilter_mask(raw, rec->bytes.len);
         b64 = base64_encode(raw, rec->bytes.len);
         free(raw);
     }
