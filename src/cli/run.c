@@ -66,6 +66,8 @@ static void run_usage(FILE *out)
             "      --min-p P           min-p sampling (local)\n"
             "      --repeat-penalty R  repetition penalty (local)\n"
             "      --seed N            random seed\n"
+            "      --reasoning R       how much to reason: off, low, medium, high, or a budget\n"
+            "                          in tokens; per model: -m SPEC#R (e.g. openai:o4-mini#high)\n"
             "      --timeout S         give up on a model after S seconds\n"
             "  -f, --format FMT        text (default), json (one document), jsonl (events)\n"
             "      --raw               local models: no chat template, prompt as is\n"
@@ -87,9 +89,10 @@ static void run_usage(FILE *out)
             "                          name (PROVIDER:MODEL@URL); by default a key goes only to\n"
             "                          the URL the config names for it\n"
             "  -h, --help              this help\n\n"
-            "Exit status: 0 all models succeeded, 1 some model failed, 2 usage or config\n"
-            "error, 130 interrupted. Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY,\n"
-            "GEMINI_API_KEY (or GOOGLE_API_KEY), or 0600 key files; see versus(1).\n");
+            "Exit status: 0 all models answered, 1 some model failed, refused or was\n"
+            "blocked, 2 usage or config error, 130 interrupted. Keys come from\n"
+            "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY), or\n"
+            "0600 key files; see versus(1).\n");
 }
 
 #define RUN_MAX_STDIN_PROMPT (64u << 20)
@@ -119,6 +122,8 @@ typedef struct Printer {
     bool live_single;    /* one model, text: stream its text straight to stdout */
     bool progress;       /* live progress line on stderr */
     bool *printed;       /* (n) text format: reply already printed */
+    bool live_reasoning; /* live_single: the reasoning block is open */
+    bool live_answer;    /* live_single: the answer header is printed (after reasoning) */
     double last_progress_ms;
     bool progress_shown;
     bool fetch_line;     /* one model, stderr a terminal: its download/load on one updating line */
@@ -216,10 +221,64 @@ static void show_fetch(Printer *p, size_t i, const Reply *r)
     fflush(stderr);
 }
 
+/* A tool call's arguments as indented JSON (two spaces), or as written when
+ * they are not JSON. */
+static void format_arguments(Buf *b, const char *args)
+{
+    cJSON *j = cJSON_Parse(args);
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!pretty) {
+        buf_printf(b, "%s\n(not valid JSON)\n", args);
+        return;
+    }
+    /* cJSON indents with tabs and puts one after each colon */
+    for (const char *q = pretty; *q; q++) {
+        if (*q == '\t')
+            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
+        else
+            buf_append(b, q, 1);
+    }
+    buf_puts(b, "\n");
+    free(pretty);
+}
+
+/* What the reply holds besides its text: tool calls, refusal, block,
+ * redacted reasoning, truncation by reasoning. */
+static void format_outcome(Buf *b, const Reply *r)
+{
+    for (size_t i = 0; i < r->n_tool_calls; i++) {
+        const ReplyToolCall *c = &r->tool_calls[i];
+        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
+        format_arguments(b, c->arguments);
+    }
+    if (r->status == REPLY_REFUSED) {
+        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
+        if (r->refusal.len) {
+            buf_puts(b, " ");
+            buf_append(b, r->refusal.data, r->refusal.len);
+        }
+        buf_puts(b, "\n");
+    } else if (r->status == REPLY_BLOCKED) {
+        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
+    }
+    if (r->redacted_reasoning > 0)
+        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
+                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
+    if (r->truncated_by_reasoning) {
+        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
+            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
+                       r->usage.reasoning_tokens, r->usage.output_tokens);
+        else
+            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    }
+}
+
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
+    format_outcome(&b, r);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");
@@ -245,10 +304,30 @@ static void print_reply_status(const Reply *r)
     fflush(stdout);
 }
 
+/* "--- reasoning (N tokens) ---": the header of the reasoning block. */
+static void print_reasoning_header(const Reply *r)
+{
+    long n = reply_reasoning_tokens(r);
+    if (n >= 0 && reply_is_final(r))
+        printf("--- reasoning (%ld tokens) ---\n", n);
+    else
+        printf("--- reasoning ---\n");
+}
+
+static bool has_reasoning(const Reply *r) { return r->reasoning.len > 0 || r->usage.reasoning_tokens > 0; }
+
 static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
     cli_printf(stdout, "=== %s ===\n", r->spec);
+    if (has_reasoning(r)) {
+        /* the reasoning apart from the answer, never mixed into it */
+        print_reasoning_header(r);
+        print_text(buf_str(&r->reasoning), r->reasoning.len);
+        if (r->reasoning.len == 0)
+            printf("(not shown by the provider)");
+        printf("\n--- answer ---\n");
+    }
     print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
@@ -299,6 +378,22 @@ static void jsonl_progress(size_t i, const Reply *r, const StreamEvent *ev)
         cJSON_AddNumberToObject(o, "total", (double)ev->total);
     else
         cJSON_AddNullToObject(o, "total");
+}
+
+static void jsonl_tool_call(size_t i, const Reply *r)
+{
+    if (r->n_tool_calls == 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "tool_call");
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    /* the last one added: the call this event announced */
+    cJSON *all = reply_tool_calls_to_json(r);
+    cJSON *last = all ? cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1) : NULL;
+    cJSON_Delete(all);
+    if (last)
+        cJSON_AddItemToObject(o, "tool_call", last);
     print_json_line(o);
 }
 
@@ -315,6 +410,10 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
     if (p->format == FORMAT_JSONL) {
         if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING))
             jsonl_event(i, r, ev->kind == STREAM_EVENT_DELTA ? "delta" : "reasoning", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_REFUSAL && ev->len)
+            jsonl_event(i, r, "refusal", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_TOOL_CALL)
+            jsonl_tool_call(i, r);
         if (!ev) {
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
@@ -326,11 +425,19 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
     if (p->format != FORMAT_TEXT)
         return;
     if (p->live_single) {
-        if (ev && ev->kind == STREAM_EVENT_DELTA) {
+        if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING)) {
             clear_progress(p);
             if (!p->printed[i]) {
                 cli_printf(stdout, "=== %s ===\n", r->spec);
                 p->printed[i] = true;
+            }
+            if (ev->kind == STREAM_EVENT_REASONING && !p->live_answer && !p->live_reasoning) {
+                print_reasoning_header(r);
+                p->live_reasoning = true;
+            }
+            if (ev->kind == STREAM_EVENT_DELTA && p->live_reasoning && !p->live_answer) {
+                printf("\n--- answer ---\n");
+                p->live_answer = true;
             }
             print_text(ev->text, ev->len);
             fflush(stdout);
@@ -372,15 +479,17 @@ static void print_table(Run *run)
     }
     if (w > 48)
         w = 48;
-    printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, "model", "status", "ttft", "total", "tok/s",
-           "in", "out", "cost");
+    printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "ttft", "ttfa", "total",
+           "tok/s", "in", "out", "reason", "cost");
     double total_cost = 0;
     bool cost_unknown = false;
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(run, i);
-        char ttft[16], total[16], tps[16], in[16], out[16], cost[24];
+        char ttft[16], ttfa[16], total[16], tps[16], in[16], out[16], reason[16], cost[24];
         fmt_ms(ttft, sizeof ttft, r->metrics.ttft_ms);
+        fmt_ms(ttfa, sizeof ttfa, r->metrics.ttfa_ms);
         fmt_ms(total, sizeof total, r->metrics.total_ms);
+        fmt_count(reason, sizeof reason, reply_reasoning_tokens(r));
         if (r->metrics.output_tokens_per_s >= 0)
             snprintf(tps, sizeof tps, "%.1f", r->metrics.output_tokens_per_s);
         else
@@ -394,13 +503,13 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
-        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
-               ttft, total, tps, in, out, cost);
+        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
+                   reply_status_name(r->status), ttft, ttfa, total, tps, in, out, reason, cost);
     }
     if (n > 1) {
         char cost[24];
         snprintf(cost, sizeof cost, "$%.6f", total_cost);
-        printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", cost,
+        printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
                cost_unknown ? "  (+ unknown costs)" : "");
     }
 }
@@ -431,7 +540,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_KEY_URL };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -442,6 +551,7 @@ int cli_run(int argc, char **argv)
         { "min-p", required_argument, NULL, OPT_MIN_P },
         { "repeat-penalty", required_argument, NULL, OPT_REPEAT },
         { "seed", required_argument, NULL, OPT_SEED },
+        { "reasoning", required_argument, NULL, OPT_REASONING },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "format", required_argument, NULL, 'f' },
         { "raw", no_argument, NULL, OPT_RAW },
@@ -543,11 +653,12 @@ int cli_run(int argc, char **argv)
             rc = CLI_EXIT_OK;
             goto out;
         case 'n': case 't': case OPT_TOP_P: case OPT_TOP_K: case OPT_MIN_P: case OPT_REPEAT:
-        case OPT_SEED: case OPT_TIMEOUT: case 'c': {
+        case OPT_SEED: case OPT_TIMEOUT: case 'c': case OPT_REASONING: {
             static const struct { int opt; const char *name; } names[] = {
                 { 'n', "max_tokens" }, { 't', "temperature" }, { OPT_TOP_P, "top_p" },
                 { OPT_TOP_K, "top_k" }, { OPT_MIN_P, "min_p" }, { OPT_REPEAT, "repeat_penalty" },
                 { OPT_SEED, "seed" }, { OPT_TIMEOUT, "timeout" }, { 'c', "context_length" },
+                { OPT_REASONING, "reasoning" },
             };
             for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
                 if (names[k].opt == c && params_set(&over, names[k].name, optarg, err, sizeof err) < 0)
