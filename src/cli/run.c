@@ -378,6 +378,7 @@ static void jsonl_progress(size_t i, const Reply *r, const StreamEvent *ev)
         cJSON_AddNumberToObject(o, "total", (double)ev->total);
     else
         cJSON_AddNullToObject(o, "total");
+    print_json_line(o);
 }
 
 static void jsonl_tool_call(size_t i, const Reply *r)
