@@ -186,8 +186,10 @@ Test(prices, dated_variants_match_their_base_but_not_a_longer_name)
     cr_assert_float_eq(p.output, 15.0, 1e-9);
     cr_assert(!prices_lookup(t, NULL, "openai", "openai", "gpt-4o-turbo-x", false, &p),
               "an unknown model must be unknown, not priced like a prefix");
-    cr_assert(prices_lookup(t, NULL, "local", "local", "whatever.gguf", true, &p));
-    cr_assert(p.free_local);
+    /* a local model runs on hardware that costs money: unknown until the
+     * config states its hourly cost (test_local_cost.c), never free */
+    cr_assert(!prices_lookup(t, NULL, "local", "local", "whatever.gguf", true, &p));
+    cr_assert(p.local && !p.free_local);
     prices_free(t);
 }
 

@@ -61,17 +61,26 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
         snprintf(status, sizeof status, "usable");
     }
     Price p;
-    char price[96];
+    char price[400];
     bool free_endpoint = is_local || t.inside_perimeter || (t.local_host && !provider_find(t.kind)->closed);
-    if (prices_lookup(prices, cfg, t.kind, t.provider, t.model, free_endpoint, &p)) {
-        if (p.free_local)
-            snprintf(price, sizeof price, "free (local)");
-        else
-            snprintf(price, sizeof price, "$%.3g in / $%.3g out per 1M (checked %s)", p.input, p.output,
-                     p.checked[0] ? p.checked : "?");
-    } else {
+    bool known = prices_lookup(prices, cfg, t.kind, t.provider, t.model, free_endpoint, &p);
+    LocalCost lc;
+    char lerr[300];
+    if (config_local_cost(cfg, &lc, lerr, sizeof lerr) < 0)
+        lc.set = false;
+    if (known && p.free_local)
+        snprintf(price, sizeof price, "free: the config says so (local_cost.free)");
+    else if (known && p.local)
+        snprintf(price, sizeof price, "estimated from measured speed: $%.4g/h (%s) over the prompt and decode "
+                 "tokens/s each reply measures", lc.hour_usd, lc.basis);
+    else if (p.local)
+        snprintf(price, sizeof price, "cost unknown: runs on your hardware; state its hourly cost in the config "
+                 "(\"local_cost\": {\"gpu_hour_usd\": N})");
+    else if (known)
+        snprintf(price, sizeof price, "$%.3g in / $%.3g out per 1M (checked %s)", p.input, p.output,
+                 p.checked[0] ? p.checked : "?");
+    else
         snprintf(price, sizeof price, "price unknown: cost will show as unknown");
-    }
     cli_printf(stdout, "  %-44s  %s\n  %-44s  %s%s\n", spec, status, "", price,
            t.inside_perimeter ? "; inside the data perimeter" : "");
 }

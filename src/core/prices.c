@@ -137,8 +137,16 @@ bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_
         return true;
     }
     if (strcmp(provider_kind, "local") == 0 || local_endpoint || strcmp(provider_kind, "ollama") == 0) {
-        out->free_local = true;
-        return true;
+        /* the user's hardware: priced per hour (config "local_cost") */
+        LocalCost lc;
+        char e[300];
+        if (!cfg || config_local_cost(cfg, &lc, e, sizeof e) < 0)
+            lc.set = false;
+        out->local = true;
+        out->free_local = lc.set && lc.free;
+        out->hour_usd = lc.set && !lc.free ? lc.hour_usd : NAN;
+        snprintf(out->checked, sizeof out->checked, "%s", lc.set ? "config" : "");
+        return lc.set;
     }
     if (!t)
         return false;
@@ -169,12 +177,25 @@ bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_
     return true;
 }
 
+bool prices_local_rate(Price *p, double prompt_tps, double decode_tps)
+{
+    if (!p->local || p->free_local || !isfinite(p->hour_usd) || !(prompt_tps > 0) || !(decode_tps > 0))
+        return false;
+    double per_s = p->hour_usd / 3600.0;
+    p->input = p->cached_input = p->cache_write = per_s / prompt_tps * 1e6;
+    p->output = per_s / decode_tps * 1e6;
+    p->estimated = true;
+    return true;
+}
+
 double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
 {
     if (u->reported_cost_usd >= 0)
         return u->reported_cost_usd;
     if (p->free_local)
         return 0.0;
+    if (p->local && !p->estimated)
+        return NAN; /* the hourly rate needs a measured speed first */
     if (u->input_tokens < 0 && u->output_tokens < 0)
         return NAN;
     double in = u->input_tokens > 0 ? (double)u->input_tokens : 0;

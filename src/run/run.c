@@ -22,6 +22,7 @@
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
 #include "net/http.h"
+#include "engine/gguf.h"
 #include "engine/model_ref.h"
 #include "providers/provider.h"
 
@@ -86,12 +87,31 @@ static void notify(RunStream *s, const StreamEvent *ev)
 
 static void update_cost(RunStream *s)
 {
-    if (!reply_was_sent(s->reply))
+    Reply *r = s->reply;
+    if (!reply_was_sent(r))
         return; /* nothing was sent: no cost, not even $0 */
+    ReplyMetrics *m = &r->metrics;
+    Price p = s->price;
+    const char *basis = "";
+    if (s->price_known && p.local && !p.free_local) {
+        /* the user's hardware: its hourly rate over the speed measured now */
+        if (prices_local_rate(&p, reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r)))
+            basis = PRICES_BASIS_ESTIMATED;
+    } else if (s->price_known) {
+        basis = p.free_local ? PRICES_BASIS_FREE : PRICES_BASIS_TABLE;
+    }
     if (s->price_known)
-        s->reply->metrics.cost_usd = prices_cost(&s->price, s->target.kind, &s->reply->usage);
-    else if (s->reply->usage.reported_cost_usd >= 0)
-        s->reply->metrics.cost_usd = s->reply->usage.reported_cost_usd;
+        m->cost_usd = prices_cost(&p, s->target.kind, &r->usage);
+    else if (r->usage.reported_cost_usd >= 0)
+        m->cost_usd = r->usage.reported_cost_usd;
+    if (r->usage.reported_cost_usd >= 0)
+        basis = PRICES_BASIS_REPORTED;
+    if (isnan(m->cost_usd))
+        basis = "";
+    snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis);
+    bool rated = *basis && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
+    m->input_usd_per_mtok = rated ? p.input : NAN;
+    m->output_usd_per_mtok = rated ? p.output : NAN;
 }
 
 /* The GPU memory picture for a local model's reply (live while it runs). */
@@ -107,6 +127,8 @@ static void update_vram(RunStream *s)
     r->vram_total_mib = g.total_mib;
     r->vram_used_mib = g.used_mib;
     r->vram_process_mib = g.process_mib;
+    if (g.present)
+        snprintf(r->gpu_name, sizeof r->gpu_name, "%s", g.name);
 }
 
 /* Releases text the key filter held back (it could have been the start of
@@ -161,6 +183,30 @@ static void refuse(RunStream *s, const char *type, const char *message, const ch
         reply_set_hint(s->reply, hint);
 }
 
+/* The type most of a GGUF's tensor bytes are stored in ("Q4_K"), for
+ * naming the model in results and reports; "" when the file can not be read. */
+static void main_weight_type(const char *path, char *out, size_t n)
+{
+    char err[256];
+    out[0] = '\0';
+    GgufFile *g = gguf_open(path, err, sizeof err);
+    if (!g)
+        return;
+    uint64_t bytes[64] = { 0 };
+    for (int64_t i = 0; i < gguf_tensor_count(g); i++) {
+        const GgufTensor *t = gguf_tensor(g, i);
+        if (t && (unsigned)t->type < 64)
+            bytes[t->type] += t->nbytes;
+    }
+    unsigned best = 0;
+    for (unsigned k = 1; k < 64; k++)
+        if (bytes[k] > bytes[best])
+            best = k;
+    if (bytes[best])
+        snprintf(out, n, "%s", gguf_type_name((GgmlType)best));
+    gguf_close(g);
+}
+
 /* A local model's PROGRESS and ERROR events before it runs: the download is
  * kept out of the reply's times (and out of --timeout), and a model that can
  * not be found or fetched was never sent. Returns true when ev was consumed. */
@@ -172,6 +218,9 @@ static bool local_before_start(RunStream *s, const StreamEvent *ev, double now)
         s->fetching = true;
     } else if (ev->kind == STREAM_EVENT_PROGRESS) {
         s->loading = true;
+        char path[4096], err[256];
+        if (!s->reply->quant[0] && model_ref_locate(s->target.model, path, sizeof path, err, sizeof err) == 1)
+            main_weight_type(path, s->reply->quant, sizeof s->reply->quant); /* downloaded: now it can be read */
         if (s->fetching) { /* downloaded: the request starts now */
             s->fetching = false;
             s->first_start_ms = now;
@@ -568,6 +617,7 @@ static void start_local(RunStream *s)
         stream_finalise(s);
         return;
     }
+    main_weight_type(path, s->reply->quant, sizeof s->reply->quant);
     double now = clock_now_ms();
     s->first_start_ms = now;
     reply_start(s->reply, now);
