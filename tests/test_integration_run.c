@@ -1082,6 +1082,8 @@ Test(run, an_api_model_streams_to_its_end_while_a_local_model_is_still_downloadi
     /* the download is not counted as the local model's time to first token */
     const cJSON *m = obj(lines[local_result], "metrics");
     cr_assert(nget(m, "ttft_ms") >= 0);
+    /* read from the file once it was in place */
+    cr_assert(sget(lines[local_result], "quant") && *sget(lines[local_result], "quant"), "the weight type is known");
     free_lines(lines, n);
     vchild_result_free(&r);
 }
