@@ -437,6 +437,17 @@ bool config_price_override(const Config *cfg, const char *provider, const char *
     return true;
 }
 
+size_t config_model_aliases(const Config *cfg, char ***names)
+{
+    size_t n = 0;
+    *names = NULL;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj_get(cfg->root, "models"))
+        if (cJSON_IsString(it) && it->string)
+            push_spec(names, &n, it->string);
+    return n;
+}
+
 const char *config_model_alias(const Config *cfg, const char *name)
 {
     return str_get(obj_get(cfg->root, "models"), name);

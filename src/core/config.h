@@ -38,6 +38,9 @@ const char *config_provider_default_model(const Config *cfg, const char *provide
 /* The directory holding the config (for themes/, keys), "" when unknown. */
 const char *config_dir(const Config *cfg);
 /* The spec an alias stands for ("models": {"fast": "openai:gpt-4o-mini"}), or NULL. */
+/* The alias names, in the file's order; returns the count, *names as for
+ * config_default_specs (free with config_free_specs). */
+size_t config_model_aliases(const Config *cfg, char ***names);
 const char *config_model_alias(const Config *cfg, const char *name);
 /* The names of the "providers" entries, by index (0 <= i < count). */
 size_t config_provider_count(const Config *cfg);

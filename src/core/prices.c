@@ -75,6 +75,8 @@ PriceTable *prices_load_file(const char *path, char *err, size_t errlen)
         r->price.output = out;
         r->price.cached_input = num(m, "cached_input", in);
         r->price.cache_write = num(m, "cache_write", in * 1.25);
+        r->price.cache_write_1h = num(m, "cache_write_1h", in * 2.0);
+        r->price.reasoning = num(m, "reasoning", out);
         const cJSON *ck = cJSON_GetObjectItemCaseSensitive(m, "checked");
         snprintf(r->price.checked, sizeof r->price.checked, "%s", cJSON_IsString(ck) ? ck->valuestring : "");
     }
@@ -132,7 +134,8 @@ bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_
     memset(out, 0, sizeof *out);
     double in, o, c;
     if (cfg && config_price_override(cfg, provider_name, model, &in, &o, &c)) {
-        *out = (Price){ .input = in, .output = o, .cached_input = c, .cache_write = in * 1.25 };
+        *out = (Price){ .input = in, .output = o, .cached_input = c, .cache_write = in * 1.25,
+                        .cache_write_1h = in * 2.0, .reasoning = o };
         snprintf(out->checked, sizeof out->checked, "config");
         return true;
     }
@@ -202,6 +205,17 @@ double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
     double out = u->output_tokens > 0 ? (double)u->output_tokens : 0;
     double cached = u->cached_input_tokens > 0 ? (double)u->cached_input_tokens : 0;
     double cwrite = u->cache_write_tokens > 0 ? (double)u->cache_write_tokens : 0;
+    double cw1h = u->cache_write_1h_tokens > 0 ? (double)u->cache_write_1h_tokens : 0;
+    double reasoning = u->reasoning_tokens > 0 ? (double)u->reasoning_tokens : 0;
+    if (cw1h > cwrite)
+        cw1h = cwrite;
+    if (reasoning > out)
+        reasoning = out;
+    /* output includes the reasoning (Gemini's output_tokens already adds
+     * thoughts); a rate left at 0 means the default */
+    double reasoning_rate = p->reasoning > 0 ? p->reasoning : p->output;
+    double write_1h_rate = p->cache_write_1h > 0 ? p->cache_write_1h : 2.0 * p->input;
+    double output_usd = (out - reasoning) * p->output + reasoning * reasoning_rate;
     double usd;
     if (strcmp(provider_kind, "anthropic") == 0) {
         /* Usage.input_tokens is the whole prompt (the decoder adds Anthropic's
@@ -209,13 +223,26 @@ double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
         double plain = in - cached - cwrite;
         if (plain < 0)
             plain = 0;
-        usd = plain * p->input + cwrite * p->cache_write + cached * p->cached_input + out * p->output;
+        usd = plain * p->input + (cwrite - cw1h) * p->cache_write + cw1h * write_1h_rate +
+              cached * p->cached_input + output_usd;
     } else {
-        /* OpenAI, Gemini, compat: input includes cached tokens; output
-         * includes reasoning (Gemini's output_tokens already adds thoughts). */
+        /* OpenAI, Gemini, compat: input includes cached tokens */
         if (cached > in)
             cached = in;
-        usd = (in - cached) * p->input + cached * p->cached_input + out * p->output;
+        usd = (in - cached) * p->input + cached * p->cached_input + output_usd;
     }
     return usd / 1e6;
+}
+
+size_t prices_count(const PriceTable *t) { return t ? t->n : 0; }
+
+const Price *prices_row(const PriceTable *t, size_t i, const char **provider, const char **model)
+{
+    if (!t || i >= t->n)
+        return NULL;
+    if (provider)
+        *provider = t->rows[i].provider;
+    if (model)
+        *model = t->rows[i].model;
+    return &t->rows[i].price;
 }

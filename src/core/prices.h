@@ -29,8 +29,10 @@ typedef struct PriceTable PriceTable;
 typedef struct Price {
     double input;
     double cached_input; /* cache reads */
-    double cache_write;  /* Anthropic cache creation (defaults to 1.25 × input) */
-    double output;       /* reasoning tokens are billed as output */
+    double cache_write;  /* Anthropic 5-minute cache creation (defaults to 1.25 × input) */
+    double cache_write_1h; /* Anthropic 1-hour cache creation (0: the default, 2 × input) */
+    double output;
+    double reasoning;    /* reasoning tokens (0: the default, output: every provider bills them so) */
     char checked[16];    /* date the row was checked, "" when unknown */
     bool free_local;     /* a local model or server the config calls free: cost 0 */
     bool local;          /* runs on the user's hardware: priced by hour_usd and measured speed */
@@ -66,7 +68,12 @@ bool prices_local_rate(Price *p, double prompt_tokens_per_s, double decode_token
 
 /* Cost in USD of usage at price p, following each provider's billing rule;
  * NAN when the usage needed is missing, or for a local price not yet
- * estimated. A provider-reported cost wins. */
+ * estimated. A provider-reported cost wins. The reasoning part of the
+ * output is priced at p->reasoning, 1-hour cache writes at
+ * p->cache_write_1h, the rest of the writes at p->cache_write. */
 double prices_cost(const Price *p, const char *provider_kind, const Usage *u);
+/* Rows in the table, and row i (provider and model names borrowed). */
+size_t prices_count(const PriceTable *t);
+const Price *prices_row(const PriceTable *t, size_t i, const char **provider, const char **model);
 
 #endif
