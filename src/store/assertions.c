@@ -2,11 +2,11 @@
 #include "store/assertions.h"
 
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/regexp.h"
 #include "store/jsonio.h"
 #include "store/schema_lite.h"
 
@@ -83,15 +83,13 @@ static int validate(const Assertion *a, char *err, size_t errlen)
         }
     }
     if (a->kind == ASSERT_REGEX) {
-        regex_t re;
-        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char msg[128];
-            regerror(rc, &re, msg, sizeof msg);
-            snprintf(err, errlen, "regex \"%s\" does not compile: %s", a->value, msg);
+        char msg[256];
+        Regexp *re = regexp_compile(a->value, 0, msg, sizeof msg);
+        if (!re) {
+            snprintf(err, errlen, "regex \"%.200s\" does not compile: %s", a->value, msg);
             return -1;
         }
-        regfree(&re);
+        regexp_free(re);
     }
     if (a->kind == ASSERT_IS_JSON && a->value) {
         cJSON *s = cJSON_Parse(a->value);
@@ -339,16 +337,21 @@ int assertion_check(const Assertion *a, const Reply *r, char *why, size_t whylen
         snprintf(why, whylen, "text differs from the expected %zu bytes", strlen(a->value));
         return 0;
     case ASSERT_REGEX: {
-        regex_t re;
-        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            snprintf(why, whylen, "regex \"%.80s\" does not compile", a->value);
+        char msg[256];
+        Regexp *re = regexp_compile(a->value, 0, msg, sizeof msg);
+        if (!re) {
+            snprintf(why, whylen, "regex \"%.80s\" does not compile: %s", a->value, msg);
             return -1;
         }
-        rc = regexec(&re, text, 0, NULL, 0);
-        regfree(&re);
-        if (rc == 0)
+        int rc = regexp_search(re, text, r->text.len);
+        regexp_free(re);
+        if (rc == 1)
             return 1;
+        if (rc < 0) {
+            snprintf(why, whylen, "/%.80s/ needs more than %ld steps on this %zu-byte text; simplify it", a->value,
+                     (long)REGEXP_MAX_STEPS, r->text.len);
+            return -1;
+        }
         snprintf(why, whylen, "text does not match /%.80s/", a->value);
         return 0;
     }
