@@ -52,6 +52,10 @@ bool config_provider_bool(const Config *cfg, const char *provider, const char *k
 bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out);
 /* "local": {"model": ...}, or NULL. */
 const char *config_local_model(const Config *cfg);
+/* "local": {"kv_type": ...}: the built-in engine's KV cache type ("f32",
+ * "f16" or "q8_0", as written), or NULL when the config names none.
+ * config_load refuses any other value. */
+const char *config_local_kv_type(const Config *cfg);
 /* User price overrides: USD per million tokens; false when the config has none. */
 bool config_price_override(const Config *cfg, const char *provider, const char *model,
                            double *in_per_m, double *out_per_m, double *cached_in_per_m);

@@ -86,7 +86,7 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
     EngineJob job = {
         .model_path = model_path,
         .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
-                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0 },
+                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0, .kv_type = opt ? opt->kv_type : NULL },
         .system = rq->system,
         .prompt = rq->prompt ? rq->prompt : "",
         .raw = rq->params.raw,
