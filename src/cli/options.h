@@ -15,10 +15,4 @@ int cli_check_kv_type(const char *s, char *err, size_t errlen);
  * note (with the variable to set) rather than dropped silently. */
 size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note);
 
-/* Downloads, before any stream starts, every local model among specs that is
- * not cached yet (with a progress bar on stderr when it is a terminal), so
- * that no download ever stalls a running comparison. Failures are left for
- * the run to report per model. */
-void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size_t n);
-
 #endif
