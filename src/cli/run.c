@@ -105,6 +105,8 @@ typedef struct Printer {
     OutputFormat format;
     Run *run;
     bool live_single;    /* one model, text: stream its text straight to stdout */
+    bool live_thinking;  /* live: inside a [thinking] block */
+    bool live_last_nl;   /* live: the last text printed ended a line */
     bool progress;       /* live progress line on stderr */
     bool *printed;       /* (n) text format: reply already printed */
     double last_progress_ms;
@@ -183,6 +185,8 @@ static void print_reply_status(const Reply *r)
     }
     if (r->incomplete && r->text.len)
         buf_puts(&b, "[incomplete: the reply above was cut short]\n");
+    if (r->chat_template[0])
+        buf_printf(&b, "[chat template: %s]\n", r->chat_template);
     buf_puts(&b, "\n");
     print_text(buf_str(&b), b.len);
     buf_free(&b);
@@ -193,6 +197,11 @@ static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
     printf("=== %s ===\n", r->spec);
+    if (r->reasoning.len) { /* the model's thinking, apart from its answer */
+        fputs("[thinking]\n", stdout);
+        print_text(buf_str(&r->reasoning), r->reasoning.len);
+        fputs(r->reasoning.data[r->reasoning.len - 1] != '\n' ? "\n[/thinking]\n" : "[/thinking]\n", stdout);
+    }
     print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
@@ -245,13 +254,19 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
     if (p->format != FORMAT_TEXT)
         return;
     if (p->live_single) {
-        if (ev && ev->kind == STREAM_EVENT_DELTA) {
+        if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING) && ev->len) {
             clear_progress(p);
             if (!p->printed[i]) {
                 printf("=== %s ===\n", r->spec);
                 p->printed[i] = true;
             }
+            bool thinking = ev->kind == STREAM_EVENT_REASONING;
+            if (thinking != p->live_thinking) { /* the thinking is bracketed, apart from the answer */
+                fputs(thinking ? "[thinking]\n" : p->live_last_nl ? "[/thinking]\n" : "\n[/thinking]\n", stdout);
+                p->live_thinking = thinking;
+            }
             print_text(ev->text, ev->len);
+            p->live_last_nl = ev->text[ev->len - 1] == '\n';
             fflush(stdout);
         }
         return;
@@ -570,7 +585,9 @@ int cli_run(int argc, char **argv)
         if (pr.live_single) {
             const Reply *r = run_reply(run, 0);
             if (pr.printed[0]) {
-                if (r->text.len && r->text.data[r->text.len - 1] != '\n')
+                if (pr.live_thinking)
+                    fputs(pr.live_last_nl ? "[/thinking]\n" : "\n[/thinking]\n", stdout);
+                else if (r->text.len && r->text.data[r->text.len - 1] != '\n')
                     putchar('\n');
                 print_reply_status(r);
             } else {

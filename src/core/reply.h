@@ -81,6 +81,9 @@ typedef struct Reply {
     int *prompt_token_ids; /* (n_prompt_token_ids) */
     size_t n_prompt_token_ids;
     char backend[16];      /* "cpu" | "cuda" | "" */
+    char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
+                                template ...", "fallback gemma format: ...", "raw: ..."), or "" */
+    bool chat_template_fallback; /* a hand-written format, not the model's own template */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */
     bool vram_known;
     bool gpu_present;          /* false: "no GPU" */

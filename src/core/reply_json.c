@@ -90,6 +90,11 @@ cJSON *reply_to_json(const Reply *r)
     }
     if (r->backend[0] || r->n_token_ids || r->n_prompt_token_ids) {
         cJSON_AddStringToObject(o, "backend", r->backend);
+        if (r->chat_template[0]) {
+            cJSON *ct = cJSON_AddObjectToObject(o, "chat_template");
+            cJSON_AddStringToObject(ct, "source", r->chat_template_fallback ? "fallback" : "model");
+            cJSON_AddStringToObject(ct, "note", r->chat_template);
+        }
         cJSON_AddItemToObject(o, "token_ids", int_array(r->token_ids, r->n_token_ids));
         cJSON_AddItemToObject(o, "prompt_token_ids", int_array(r->prompt_token_ids, r->n_prompt_token_ids));
     }
