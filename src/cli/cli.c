@@ -21,6 +21,7 @@ static const CliCommand cli_commands[] = {
     { "export", cli_export, "write labelled rounds as test cases (versus, promptfoo, openai-evals, csv)" },
     { "policy", cli_policy, "check a routing policy against labelled cases (no API calls)" },
     { "bench", cli_bench, "measure the built-in engine: load, prompt and generation t/s, memory bound" },
+    { "logits", cli_logits, "the built-in engine's top next-token logits at every position, as JSON" },
     { "replay", cli_replay, "re-run test cases (offline from recordings, or live) and check assertions" },
     { "report", cli_report, "per-model wins, ratings, speed and cost as HTML or Markdown" },
     { NULL, NULL, NULL },

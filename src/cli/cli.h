@@ -21,6 +21,7 @@ int cli_sessions(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_logits(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 int cli_report(int argc, char **argv);
 

@@ -120,6 +120,16 @@ static int plan_with(const GgufFile *g, const Model *m, const CudaOptions *opt, 
         errmsg_set(err, errlen, "the GGUF file does not hold the tensors of this model");
         return -1;
     }
+    if (!c->arch->cuda || c->n_swa > 0 || c->n_expert > 0 || !model_rope_inv_freq(m)) {
+        errmsg_set(err, errlen, "the CUDA backend does not run the %s architecture%s yet", c->arch_name,
+                c->n_expert ? " with experts" : "");
+        return -1;
+    }
+    for (int l = 0; l < c->n_layers; l++)
+        if (model_layer(m, l)->wqkv || !model_layer(m, l)->w_gate) {
+            errmsg_set(err, errlen, "the CUDA backend does not read fused QKV or gate/up matrices yet");
+            return -1;
+        }
     if (c->head_dim > CUDA_MAX_HEAD_DIM) {
         errmsg_set(err, errlen, "head size %d is larger than the CUDA attention kernel handles (%d)",
                 c->head_dim, CUDA_MAX_HEAD_DIM);
@@ -390,7 +400,7 @@ static int upload(CudaModel *cm, const GgufFile *g, const Model *m, const CudaPl
 }
 
 /* Carves the scratch allocation in the order scratch_bytes() counts it. */
-static int alloc_scratch(CudaModel *cm, const CudaPlan *plan, const GgufFile *g, char *err, size_t errlen)
+static int alloc_scratch(CudaModel *cm, const CudaPlan *plan, const Model *m, char *err, size_t errlen)
 {
     const ModelConfig *c = &cm->c;
     if (dev_alloc((void **)&cm->scratch, plan->scratch, "activations", err, errlen) < 0)
@@ -427,25 +437,10 @@ static int alloc_scratch(CudaModel *cm, const CudaPlan *plan, const GgufFile *g,
         dev_alloc((void **)&cm->vc, plan->kv / 2, "the KV cache (values)", err, errlen) < 0)
         return -1;
     cm->device_bytes += plan->kv;
-    /* the same inverse frequencies as model.c: base^(-2i/rope_dim) * scale / rope_freqs[i] */
-    int half = c->rope_dim / 2;
-    float *inv = malloc((size_t)half * sizeof *inv);
-    if (!inv) {
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
-    const GgufTensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
-    const float *rfd = rf && rf->type == GGML_TYPE_F32 && rf->ne[0] == (uint64_t)half ? rf->data : NULL;
-    for (int i = 0; i < half; i++) {
-        double f = pow((double)c->rope_freq_base, -2.0 * i / c->rope_dim) * c->rope_freq_scale;
-        if (rfd)
-            f /= rfd[i];
-        inv[i] = (float)f;
-    }
-    int rc = ck(cudaMemcpy(cm->inv_freq, inv, (size_t)half * sizeof *inv, cudaMemcpyHostToDevice),
-                "uploading RoPE frequencies", err, errlen);
-    free(inv);
-    if (rc < 0)
+    /* the angle per position of each rotated pair, exactly as the CPU engine has it */
+    const float *inv = model_rope_inv_freq(m);
+    if (ck(cudaMemcpy(cm->inv_freq, inv, (size_t)(c->rope_dim / 2) * sizeof *inv, cudaMemcpyHostToDevice),
+           "uploading RoPE frequencies", err, errlen) < 0)
         return -1;
     if (ck(cudaHostAlloc((void **)&cm->h_io, (size_t)(B + 1) * sizeof(int), cudaHostAllocDefault),
            "pinned token buffer", err, errlen) < 0 ||
@@ -492,7 +487,7 @@ CudaModel *cuda_model_new(const GgufFile *g, const Model *m, const CudaOptions *
     if (ck(kern_init(), "kernel setup", err, errlen) < 0 ||
         ck(cudaStreamCreateWithFlags(&cm->stream, cudaStreamNonBlocking), "stream creation", err, errlen) < 0)
         goto fail;
-    if (upload(cm, g, m, &plan, err, errlen) < 0 || alloc_scratch(cm, &plan, g, err, errlen) < 0)
+    if (upload(cm, g, m, &plan, err, errlen) < 0 || alloc_scratch(cm, &plan, m, err, errlen) < 0)
         goto fail;
     if (ck(cudaMemsetAsync(cm->kc, 0, plan.kv / 2, cm->stream), "clearing the KV cache", err, errlen) < 0 ||
         ck(cudaMemsetAsync(cm->vc, 0, plan.kv / 2, cm->stream), "clearing the KV cache", err, errlen) < 0 ||

@@ -19,9 +19,13 @@ libversus_a_SOURCES += \
 	src/engine/reasoning.c src/engine/reasoning.h \
 	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
+	src/engine/panel.c src/engine/panel.h src/engine/panel_avx2.c \
 	src/engine/matmul.c src/engine/matmul.h \
 	src/engine/threadpool.c src/engine/threadpool.h \
-	src/engine/model.c src/engine/model.h \
+	src/engine/arch.c src/engine/arch.h \
+	src/engine/ops.c src/engine/ops.h \
+	src/engine/model.c src/engine/model.h src/engine/model_impl.h \
+	src/engine/forward.c src/engine/forward_ffn.c \
 	src/engine/backend_cuda.c src/engine/backend_cuda.h \
 	src/engine/sampler.c src/engine/sampler.h \
 	src/engine/engine.c src/engine/engine.h \

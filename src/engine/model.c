@@ -1,84 +1,31 @@
-/* model.c — hyperparameters, tensor views, KV cache and the CPU forward pass
- * of llama-family decoders (see model.h). In the spirit of llama2.c's run.c:
- * one straight function per step (rmsnorm, rope, attention, swiglu), batched
- * over the tokens of a prefill chunk. Weight products go through
- * weights_matmul(); the weights stay in the mapped file. */
+/* model.c — loading a model (see model.h): the hyperparameters from the
+ * {arch}.* metadata, every tensor the architecture's table entry (arch.h)
+ * asks for, checked for presence, shape and type, the KV cache and the
+ * scratch the forward pass needs. The forward pass itself is in forward.c
+ * (attention, logits) and forward_ffn.c (dense and mixture-of-experts
+ * feed-forward); the weights stay in the mapped file. */
 #include "engine/model.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/model_impl.h"
 #include "util/errmsg.h"
-#include "engine/matmul.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
 
 #define MODEL_MAX_DIM (1 << 16)      /* embedding / ffn / head sizes */
 #define MODEL_MAX_LAYERS 1024
 #define MODEL_MAX_HEADS 1024
+#define MODEL_MAX_EXPERTS 512
 #define MODEL_MAX_VOCAB (1 << 22)
 #define MODEL_MAX_CTX (1 << 20)
 #define MODEL_DEFAULT_CTX 4096
 #define MODEL_DEFAULT_BATCH 64
 
-struct Model {
-    const GgufFile *g;
-    ModelConfig c;
-    ThreadPool *pool;                 /* borrowed */
-    int batch;                        /* prefill chunk, tokens */
-    int n_threads;
-    const GgufTensor *token_embd;     /* [dim, n_vocab] */
-    const GgufTensor *output_norm;    /* [dim] */
-    const GgufTensor *output;         /* [dim, n_vocab] (token_embd when tied) */
-    const float *rope_freqs;          /* (rope_dim/2) divisors, or NULL */
-    ModelLayer *layers;               /* (n_layers) */
-    float *inv_freq;                  /* (rope_dim/2) theta per position for each pair */
-    float *key_cache;                 /* (n_layers, n_ctx, kv_dim) */
-    float *value_cache;               /* (n_layers, n_ctx, kv_dim) */
-    /* scratch, sized for one chunk of `batch` tokens */
-    float *x;                         /* (batch, dim) residual stream */
-    float *xb;                        /* (batch, max(dim, q_dim)) normed input / attention output */
-    float *q;                         /* (batch, q_dim) */
-    float *k;                         /* (batch, kv_dim) */
-    float *v;                         /* (batch, kv_dim) */
-    float *hb;                        /* (batch, hidden) */
-    float *hb2;                       /* (batch, hidden) */
-    float *att;                       /* (n_threads, n_ctx) attention scores per thread */
-    float *logits;                    /* (n_vocab) */
-    char errbuf[256];                 /* what failed inside the forward pass */
-};
-
-/* ---- weight products (the only place that touches matrix bytes) ------------- */
-
-/* Weight types the forward pass can multiply. */
-static bool matrix_type_ok(GgmlType t)
-{
-    return quant_type_supported(t);
-}
-
-/* out[t][r] = sum_i w[r][i] * x[t][i]: every weight product of the model. */
-static int weights_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out)
-{
-    return matmul(m->pool, w->type, w->data, (int64_t)w->ne[1], (int64_t)w->ne[0], x, T, out,
-                  m->errbuf, sizeof m->errbuf);
-}
-
-/* Row `row` of the embedding matrix into dst (dim), dequantized. */
-static int embedding_row(Model *m, int row, float *dst)
-{
-    const GgufTensor *e = m->token_embd;
-    if (quant_get_row(e->type, e->data, row, (int64_t)e->ne[0], dst) < 0) {
-        errmsg_set(m->errbuf, sizeof m->errbuf, "cannot read row %d of token_embd.weight (%s)", row,
-                gguf_type_name(e->type));
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- loading ------------------------------------------------------------------ */
+/* ---- metadata -------------------------------------------------------------------- */
 
 static int meta_int(const GgufFile *g, const char *arch, const char *suffix, int64_t def, int64_t lo,
                     int64_t hi, int *out, char *err, size_t errlen)
@@ -127,6 +74,13 @@ static int meta_float(const GgufFile *g, const char *arch, const char *suffix, d
     return 0;
 }
 
+static bool meta_has(const GgufFile *g, const char *arch, const char *suffix)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return gguf_find_key(g, key) >= 0;
+}
+
 static const char *shape_str(const GgufTensor *t, char *buf, size_t n)
 {
     int k = snprintf(buf, n, "[%llu", (unsigned long long)t->ne[0]);
@@ -137,67 +91,11 @@ static const char *shape_str(const GgufTensor *t, char *buf, size_t n)
     return buf;
 }
 
-/* Finds name, checks shape [ne0, ne1] (ne1 = 0 for a vector) and type class.
- * kind: 'v' = F32 vector, 'm' = matrix of a supported weight type. */
-static const GgufTensor *need_tensor(const GgufFile *g, const char *name, uint64_t ne0, uint64_t ne1,
-                                     char kind, bool optional, char *err, size_t errlen, int *rc)
+/* Reads the attention block's sizes: heads, KV heads, head size, rotated dims. */
+static int read_attention(const GgufFile *g, const char *arch, ModelConfig *c, char *err, size_t errlen)
 {
-    const GgufTensor *t = gguf_find_tensor(g, name);
-    if (!t) {
-        if (!optional) {
-            errmsg_set(err, errlen, "tensor '%s' is missing", name);
-            *rc = -1;
-        }
-        return NULL;
-    }
-    bool ok = ne1 == 0 ? (t->ne[0] == ne0 && t->ne[1] == 1 && t->ne[2] == 1 && t->ne[3] == 1)
-                       : (t->ne[0] == ne0 && t->ne[1] == ne1 && t->ne[2] == 1 && t->ne[3] == 1);
-    if (!ok) {
-        char have[96];
-        if (ne1)
-            errmsg_set(err, errlen, "tensor '%s' has shape %s, expected [%llu, %llu]", name,
-                    shape_str(t, have, sizeof have), (unsigned long long)ne0, (unsigned long long)ne1);
-        else
-            errmsg_set(err, errlen, "tensor '%s' has shape %s, expected [%llu]", name,
-                    shape_str(t, have, sizeof have), (unsigned long long)ne0);
-        *rc = -1;
-        return NULL;
-    }
-    if (kind == 'v' ? t->type != GGML_TYPE_F32 : !matrix_type_ok(t->type)) {
-        errmsg_set(err, errlen, "tensor '%s' has type %s, which is not supported%s", name,
-                gguf_type_name(t->type), kind == 'v' ? " (norms and biases must be F32)" : "");
-        *rc = -1;
-        return NULL;
-    }
-    return t;
-}
-
-static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *c, char *err, size_t errlen)
-{
-    GgufString a = gguf_get_string(g, "general.architecture");
-    if (!a.ptr) {
-        errmsg_set(err, errlen, "metadata general.architecture is missing");
-        return -1;
-    }
-    if (gguf_string_eq(a, "llama")) {
-        c->arch = MODEL_ARCH_LLAMA;
-        c->rope_type = MODEL_ROPE_NORM;
-    } else if (gguf_string_eq(a, "qwen2")) {
-        c->arch = MODEL_ARCH_QWEN2;
-        c->rope_type = MODEL_ROPE_NEOX;
-    } else {
-        int n = a.len > 40 ? 40 : (int)a.len;
-        errmsg_set(err, errlen, "unsupported architecture '%.*s' (supported: llama, qwen2)", n, a.ptr);
-        return -1;
-    }
-    const char *arch = c->arch == MODEL_ARCH_LLAMA ? "llama" : "qwen2";
-    snprintf(c->arch_name, sizeof c->arch_name, "%s", arch);
-    if (meta_int(g, arch, "embedding_length", INT64_MIN, 1, MODEL_MAX_DIM, &c->dim, err, errlen) < 0 ||
-        meta_int(g, arch, "block_count", INT64_MIN, 1, MODEL_MAX_LAYERS, &c->n_layers, err, errlen) < 0 ||
-        meta_int(g, arch, "feed_forward_length", INT64_MIN, 1, MODEL_MAX_DIM, &c->hidden_dim, err, errlen) < 0 ||
-        meta_int(g, arch, "attention.head_count", INT64_MIN, 1, MODEL_MAX_HEADS, &c->n_heads, err, errlen) < 0 ||
-        meta_int(g, arch, "attention.head_count_kv", c->n_heads, 1, c->n_heads, &c->n_kv_heads, err, errlen) < 0 ||
-        meta_int(g, arch, "context_length", MODEL_DEFAULT_CTX, 1, MODEL_MAX_CTX, &c->n_ctx_train, err, errlen) < 0)
+    if (meta_int(g, arch, "attention.head_count", INT64_MIN, 1, MODEL_MAX_HEADS, &c->n_heads, err, errlen) < 0 ||
+        meta_int(g, arch, "attention.head_count_kv", c->n_heads, 1, c->n_heads, &c->n_kv_heads, err, errlen) < 0)
         return -1;
     if (c->n_heads % c->n_kv_heads) {
         errmsg_set(err, errlen, "%s.attention.head_count %d is not a multiple of head_count_kv %d", arch,
@@ -206,11 +104,9 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     }
     /* without key_length the head size is dim / n_heads, which must then divide */
     int64_t def_hd = c->dim % c->n_heads == 0 ? c->dim / c->n_heads : INT64_MIN;
-    char kl[128];
-    snprintf(kl, sizeof kl, "%s.attention.key_length", arch);
-    if (def_hd == INT64_MIN && gguf_find_key(g, kl) < 0) {
-        errmsg_set(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and %s is missing",
-                arch, c->dim, c->n_heads, kl);
+    if (def_hd == INT64_MIN && !meta_has(g, arch, "attention.key_length")) {
+        errmsg_set(err, errlen, "%s.embedding_length %d is not a multiple of head_count %d and "
+                "%s.attention.key_length is missing", arch, c->dim, c->n_heads, arch);
         return -1;
     }
     int head_v;
@@ -225,31 +121,163 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
         errmsg_set(err, errlen, "head size %d is odd: RoPE needs pairs", c->head_dim);
         return -1;
     }
-    if (meta_int(g, arch, "rope.dimension_count", c->head_dim, 2, c->head_dim, &c->rope_dim, err, errlen) < 0)
+    int max_rot = c->head_dim < OPS_ROPE_MAX_DIMS ? c->head_dim : OPS_ROPE_MAX_DIMS;
+    if (meta_int(g, arch, "rope.dimension_count", c->head_dim, 2, max_rot, &c->rope_dim, err, errlen) < 0)
         return -1;
     if (c->rope_dim % 2) {
         errmsg_set(err, errlen, "%s.rope.dimension_count %d is odd", arch, c->rope_dim);
         return -1;
     }
-    if (meta_float(g, arch, "rope.freq_base", 10000.0, 1.0, 1e12, &c->rope_freq_base, err, errlen) < 0 ||
-        meta_float(g, arch, "attention.layer_norm_rms_epsilon", c->arch == MODEL_ARCH_QWEN2 ? 1e-6 : 1e-5,
-                   0.0, 1.0, &c->rms_eps, err, errlen) < 0)
+    return 0;
+}
+
+/* RoPE base, scaling type and factor, as llama.cpp reads them: the type
+ * defaults to linear, and a factor applies whenever it is present. */
+static int read_rope(const GgufFile *g, const char *arch, ModelConfig *c, char *err, size_t errlen)
+{
+    if (meta_float(g, arch, "rope.freq_base", 10000.0, 1.0, 1e12, &c->rope_freq_base, err, errlen) < 0)
         return -1;
-    c->rope_freq_scale = 1.0f;
     char key[128];
     snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
     GgufString st = gguf_get_string(g, key);
-    if (st.ptr && !gguf_string_eq(st, "none")) {
-        if (!gguf_string_eq(st, "linear")) {
+    static const struct { const char *name; ModelRopeScaling s; } kinds[] = {
+        { "none", MODEL_ROPE_SCALING_NONE }, { "linear", MODEL_ROPE_SCALING_LINEAR },
+        { "yarn", MODEL_ROPE_SCALING_YARN }, { "longrope", MODEL_ROPE_SCALING_LONGROPE },
+    };
+    c->rope_scaling = MODEL_ROPE_SCALING_LINEAR;
+    if (st.ptr) {
+        size_t i = 0;
+        while (i < sizeof kinds / sizeof kinds[0] && !gguf_string_eq(st, kinds[i].name))
+            i++;
+        if (i == sizeof kinds / sizeof kinds[0]) {
             int n = st.len > 40 ? 40 : (int)st.len;
-            errmsg_set(err, errlen, "RoPE scaling '%.*s' is not supported (only linear)", n, st.ptr);
+            errmsg_set(err, errlen, "RoPE scaling '%.*s' is not supported (none, linear, yarn, longrope)", n, st.ptr);
             return -1;
         }
-        float factor;
-        if (meta_float(g, arch, "rope.scaling.factor", 1.0, 1e-3, 1e6, &factor, err, errlen) < 0)
-            return -1;
-        c->rope_freq_scale = 1.0f / factor;
+        c->rope_scaling = kinds[i].s;
     }
+    float factor = 0.0f;
+    if (meta_float(g, arch, "rope.scaling.factor", 0.0, 0.0, 1e6, &factor, err, errlen) < 0)
+        return -1;
+    if (factor == 0.0f && meta_float(g, arch, "rope.scale_linear", 0.0, 0.0, 1e6, &factor, err, errlen) < 0)
+        return -1;
+    c->rope_freq_scale = factor == 0.0f || c->rope_scaling == MODEL_ROPE_SCALING_NONE ? 1.0f : 1.0f / factor;
+    if (meta_int(g, arch, "rope.scaling.original_context_length", c->n_ctx_train, 1, MODEL_MAX_CTX,
+                 &c->rope_ctx_orig, err, errlen) < 0)
+        return -1;
+    c->rope_freq_base_swa = 10000.0f; /* llama.cpp's default for sliding layers */
+    c->rope_freq_scale_swa = 1.0f;
+    if (c->arch->swa_rope_global) {
+        c->rope_freq_base_swa = c->rope_freq_base;
+        c->rope_freq_scale_swa = c->arch->swa_plain_rope ? 1.0f : c->rope_freq_scale;
+    }
+    return meta_float(g, arch, "rope.freq_base_swa", c->rope_freq_base_swa, 1.0, 1e12, &c->rope_freq_base_swa,
+                      err, errlen);
+}
+
+/* Mixture of experts: counts and the expert width. */
+static int read_experts(const GgufFile *g, const char *arch, ModelConfig *c, char *err, size_t errlen)
+{
+    if (meta_int(g, arch, "expert_count", 0, 0, MODEL_MAX_EXPERTS, &c->n_expert, err, errlen) < 0 ||
+        meta_int(g, arch, "expert_used_count", 0, 0, c->n_expert, &c->n_expert_used, err, errlen) < 0)
+        return -1;
+    if (c->arch->moe && c->n_expert == 0) {
+        errmsg_set(err, errlen, "metadata %s.expert_count is missing (%s is a mixture of experts)", arch, arch);
+        return -1;
+    }
+    if (c->n_expert == 0)
+        return 0;
+    if (c->n_expert_used == 0) {
+        errmsg_set(err, errlen, "metadata %s.expert_used_count is missing or 0", arch);
+        return -1;
+    }
+    int def = c->hidden_dim / c->n_expert_used;
+    return meta_int(g, arch, "expert_feed_forward_length", def > 0 ? def : 1, 1, MODEL_MAX_DIM, &c->expert_ff,
+                    err, errlen);
+}
+
+/* Sliding-window attention: the window and which layers slide. */
+static int read_swa(const GgufFile *g, const char *arch, ModelConfig *c, bool *layer_swa, char *err,
+                    size_t errlen)
+{
+    const ArchInfo *a = c->arch;
+    c->n_swa = 0;
+    if (!a->honours_swa)
+        return 0;
+    if (meta_int(g, arch, "attention.sliding_window", a->swa_default_window, 0, INT32_MAX, &c->n_swa, err,
+                 errlen) < 0)
+        return -1;
+    if (c->n_swa <= 0) {
+        c->n_swa = 0;
+        return 0;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
+    GgufValueType et;
+    int64_t n = gguf_array_len(g, key, &et);
+    if (n >= 0) { /* one flag per layer */
+        if (n != c->n_layers || (et != GGUF_TYPE_BOOL && et != GGUF_TYPE_INT8 && et != GGUF_TYPE_UINT8)) {
+            errmsg_set(err, errlen, "metadata %s must hold %d booleans", key, c->n_layers);
+            return -1;
+        }
+        const unsigned char *f = gguf_array_data(g, key);
+        for (int l = 0; l < c->n_layers; l++)
+            layer_swa[l] = f[l] != 0;
+        return 0;
+    }
+    int period;
+    if (meta_int(g, arch, "attention.sliding_window_pattern", a->swa_period, 0, MODEL_MAX_LAYERS, &period, err,
+                 errlen) < 0)
+        return -1;
+    for (int l = 0; l < c->n_layers; l++)
+        layer_swa[l] = period == 0 || l % period < period - 1;
+    return 0;
+}
+
+static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *c, bool **layer_swa, char *err,
+                       size_t errlen)
+{
+    GgufString a = gguf_get_string(g, "general.architecture");
+    if (!a.ptr) {
+        errmsg_set(err, errlen, "metadata general.architecture is missing");
+        return -1;
+    }
+    c->arch = arch_find(a.ptr, a.len);
+    if (!c->arch) {
+        char names[256];
+        arch_names(names, sizeof names);
+        int n = a.len > 40 ? 40 : (int)a.len;
+        errmsg_set(err, errlen, "unsupported architecture '%.*s' (supported: %s)", n, a.ptr, names);
+        return -1;
+    }
+    c->rope_type = c->arch->neox ? MODEL_ROPE_NEOX : MODEL_ROPE_NORM;
+    snprintf(c->arch_name, sizeof c->arch_name, "%s", c->arch->name);
+    const char *arch = c->arch_name;
+    if (meta_int(g, arch, "embedding_length", INT64_MIN, 1, MODEL_MAX_DIM, &c->dim, err, errlen) < 0 ||
+        meta_int(g, arch, "block_count", INT64_MIN, 1, MODEL_MAX_LAYERS, &c->n_layers, err, errlen) < 0 ||
+        meta_int(g, arch, "feed_forward_length", c->arch->moe ? 0 : INT64_MIN, c->arch->moe ? 0 : 1,
+                 MODEL_MAX_DIM, &c->hidden_dim, err, errlen) < 0 ||
+        meta_int(g, arch, "context_length", MODEL_DEFAULT_CTX, 1, MODEL_MAX_CTX, &c->n_ctx_train, err, errlen) < 0 ||
+        read_attention(g, arch, c, err, errlen) < 0 || read_rope(g, arch, c, err, errlen) < 0 ||
+        read_experts(g, arch, c, err, errlen) < 0)
+        return -1;
+    if (meta_float(g, arch, "attention.layer_norm_rms_epsilon", c->arch->neox ? 1e-6 : 1e-5, 0.0, 1.0,
+                   &c->rms_eps, err, errlen) < 0 ||
+        meta_float(g, arch, "attn_logit_softcapping", 0.0, 0.0, 1e6, &c->attn_softcap, err, errlen) < 0 ||
+        meta_float(g, arch, "final_logit_softcapping", 0.0, 0.0, 1e6, &c->final_softcap, err, errlen) < 0)
+        return -1;
+    if (!c->arch->attn_softcap)
+        c->attn_softcap = 0.0f;
+    c->embed_scale = c->arch->embed_scale ? sqrtf((float)c->dim) : 1.0f;
+    bool by_dim = c->arch->attn_scale_by_dim && c->n_layers == c->arch->attn_scale_layers;
+    c->attn_scale = 1.0f / sqrtf((float)(by_dim ? c->dim / c->n_heads : c->head_dim));
+    *layer_swa = calloc((size_t)c->n_layers, sizeof **layer_swa);
+    if (!*layer_swa) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (read_swa(g, arch, c, *layer_swa, err, errlen) < 0)
+        return -1;
     const GgufTensor *te = gguf_find_tensor(g, "token_embd.weight");
     if (!te) {
         errmsg_set(err, errlen, "tensor 'token_embd.weight' is missing");
@@ -263,69 +291,270 @@ static int read_config(const GgufFile *g, const ModelOptions *opt, ModelConfig *
     }
     c->n_vocab = (int)te->ne[1];
     c->tied_output = gguf_find_tensor(g, "output.weight") == NULL;
+    if (c->tied_output && c->arch->output_required) {
+        errmsg_set(err, errlen, "tensor 'output.weight' is missing (%s does not tie it to the embeddings)", arch);
+        return -1;
+    }
     int n_ctx = opt && opt->n_ctx > 0 ? opt->n_ctx : MODEL_DEFAULT_CTX;
     c->n_ctx = n_ctx < c->n_ctx_train ? n_ctx : c->n_ctx_train;
     return 0;
 }
 
-static int load_tensors(Model *m, char *err, size_t errlen)
+/* ---- tensors --------------------------------------------------------------------- */
+
+/* What a tensor must be: shape (unused dims 0) and kind. */
+typedef enum TensorKind { TK_VEC, TK_MAT } TensorKind;
+
+typedef struct Loader {
+    const GgufFile *g;
+    char *err;
+    size_t errlen;
+    int rc;
+} Loader;
+
+/* Finds name and checks shape [ne0, ne1, ne2] (trailing 0s = absent dims) and
+ * type: TK_VEC must be F32 (norms, biases, sinks), TK_MAT any weight type the
+ * matrix products read. NULL when absent (an error unless optional). */
+static const GgufTensor *need(Loader *ld, const char *name, uint64_t ne0, uint64_t ne1, uint64_t ne2,
+                              TensorKind kind, bool optional)
 {
-    const GgufFile *g = m->g;
-    const ModelConfig *c = &m->c;
-    int rc = 0;
+    if (ld->rc)
+        return NULL;
+    const GgufTensor *t = gguf_find_tensor(ld->g, name);
+    if (!t) {
+        if (!optional) {
+            errmsg_set(ld->err, ld->errlen, "tensor '%s' is missing", name);
+            ld->rc = -1;
+        }
+        return NULL;
+    }
+    uint64_t want[4] = { ne0, ne1 ? ne1 : 1, ne2 ? ne2 : 1, 1 };
+    if (t->ne[0] != want[0] || t->ne[1] != want[1] || t->ne[2] != want[2] || t->ne[3] != want[3]) {
+        char have[96], exp[96];
+        if (ne2)
+            snprintf(exp, sizeof exp, "[%llu, %llu, %llu]", (unsigned long long)ne0, (unsigned long long)ne1,
+                     (unsigned long long)ne2);
+        else if (ne1)
+            snprintf(exp, sizeof exp, "[%llu, %llu]", (unsigned long long)ne0, (unsigned long long)ne1);
+        else
+            snprintf(exp, sizeof exp, "[%llu]", (unsigned long long)ne0);
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' has shape %s, expected %s", name, shape_str(t, have, sizeof have),
+                exp);
+        ld->rc = -1;
+        return NULL;
+    }
+    if (kind == TK_VEC ? t->type != GGML_TYPE_F32 : !quant_type_supported(t->type)) {
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' has type %s, which is not supported%s", name,
+                gguf_type_name(t->type), kind == TK_VEC ? " (norms and biases must be F32)" : "");
+        ld->rc = -1;
+        return NULL;
+    }
+    return t;
+}
+
+/* A tensor the architecture does not use must not be silently ignored when it
+ * changes the result: refuse files that carry one. */
+static void refuse_extra(Loader *ld, const char *name, const char *what)
+{
+    if (ld->rc == 0 && gguf_find_tensor(ld->g, name)) {
+        errmsg_set(ld->err, ld->errlen, "tensor '%s' (%s) is not supported for this architecture", name, what);
+        ld->rc = -1;
+    }
+}
+
+static void load_attention(Loader *ld, const ModelConfig *c, int l, ModelLayer *L)
+{
+    const ArchInfo *a = c->arch;
     uint64_t dim = (uint64_t)c->dim, qd = (uint64_t)c->n_heads * c->head_dim;
-    uint64_t kvd = (uint64_t)c->n_kv_heads * c->head_dim, hid = (uint64_t)c->hidden_dim;
-    m->token_embd = gguf_find_tensor(g, "token_embd.weight");
-    if (!matrix_type_ok(m->token_embd->type)) {
-        errmsg_set(err, errlen, "tensor 'token_embd.weight' has type %s, which is not supported",
-                gguf_type_name(m->token_embd->type));
-        return -1;
+    uint64_t kvd = (uint64_t)c->n_kv_heads * c->head_dim, hd = (uint64_t)c->head_dim;
+    char n[96];
+#define NAME(suffix) (snprintf(n, sizeof n, "blk.%d.%s", l, suffix), n)
+    if (a->pre_norms)
+        L->attn_norm = need(ld, NAME("attn_norm.weight"), dim, 0, 0, TK_VEC, false);
+    else
+        refuse_extra(ld, NAME("attn_norm.weight"), "a norm before attention");
+    L->wqkv = need(ld, NAME("attn_qkv.weight"), dim, qd + 2 * kvd, 0, TK_MAT, true);
+    if (L->wqkv) {
+        L->bqkv = need(ld, NAME("attn_qkv.bias"), qd + 2 * kvd, 0, 0, TK_VEC, true);
+    } else {
+        L->wq = need(ld, NAME("attn_q.weight"), dim, qd, 0, TK_MAT, false);
+        L->wk = need(ld, NAME("attn_k.weight"), dim, kvd, 0, TK_MAT, false);
+        L->wv = need(ld, NAME("attn_v.weight"), dim, kvd, 0, TK_MAT, false);
     }
-    m->output_norm = need_tensor(g, "output_norm.weight", dim, 0, 'v', false, err, errlen, &rc);
-    if (rc)
-        return -1;
+    if (!L->bqkv) {
+        L->bq = need(ld, NAME("attn_q.bias"), qd, 0, 0, TK_VEC, true);
+        L->bk = need(ld, NAME("attn_k.bias"), kvd, 0, 0, TK_VEC, true);
+        L->bv = need(ld, NAME("attn_v.bias"), kvd, 0, 0, TK_VEC, true);
+    }
+    L->wo = need(ld, NAME("attn_output.weight"), qd, dim, 0, TK_MAT, false);
+    L->bo = need(ld, NAME("attn_output.bias"), dim, 0, 0, TK_VEC, !a->out_bias);
+    if (a->qk_norm == ARCH_QK_NORM_HEAD) {
+        L->q_norm = need(ld, NAME("attn_q_norm.weight"), hd, 0, 0, TK_VEC, false);
+        L->k_norm = need(ld, NAME("attn_k_norm.weight"), hd, 0, 0, TK_VEC, false);
+    } else if (a->qk_norm == ARCH_QK_NORM_FULL) {
+        L->q_norm = need(ld, NAME("attn_q_norm.weight"), qd, 0, 0, TK_VEC, false);
+        L->k_norm = need(ld, NAME("attn_k_norm.weight"), kvd, 0, 0, TK_VEC, false);
+    } else {
+        refuse_extra(ld, NAME("attn_q_norm.weight"), "a query norm");
+    }
+    if (a->post_norms)
+        L->attn_post_norm = need(ld, NAME("post_attention_norm.weight"), dim, 0, 0, TK_VEC, false);
+    if (a->sinks)
+        L->sinks = need(ld, NAME("attn_sinks.weight"), (uint64_t)c->n_heads, 0, 0, TK_VEC, false);
+#undef NAME
+}
+
+static void load_ffn(Loader *ld, const ModelConfig *c, int l, ModelLayer *L)
+{
+    const ArchInfo *a = c->arch;
+    uint64_t dim = (uint64_t)c->dim, hid = (uint64_t)c->hidden_dim;
+    char n[96];
+#define NAME(suffix) (snprintf(n, sizeof n, "blk.%d.%s", l, suffix), n)
+    if (a->pre_norms) {
+        char suffix[64];
+        snprintf(suffix, sizeof suffix, "%s.weight", a->ffn_norm);
+        L->ffn_norm = need(ld, NAME(suffix), dim, 0, 0, TK_VEC, false);
+    }
+    if (a->post_norms)
+        L->ffn_post_norm = need(ld, NAME("post_ffw_norm.weight"), dim, 0, 0, TK_VEC, false);
+    if (c->n_expert == 0) {
+        L->w_gate = need(ld, NAME("ffn_gate.weight"), dim, hid, 0, TK_MAT, true);
+        L->w_up = need(ld, NAME("ffn_up.weight"), dim, L->w_gate ? hid : 2 * hid, 0, TK_MAT, false);
+        L->w_down = need(ld, NAME("ffn_down.weight"), hid, dim, 0, TK_MAT, false);
+        return;
+    }
+    uint64_t ne = (uint64_t)c->n_expert, eff = (uint64_t)c->expert_ff;
+    L->router = need(ld, NAME("ffn_gate_inp.weight"), dim, ne, 0, TK_MAT, false);
+    L->router_b = need(ld, NAME("ffn_gate_inp.bias"), ne, 0, 0, TK_VEC, true);
+    L->exp_gate = need(ld, NAME("ffn_gate_exps.weight"), dim, eff, ne, TK_MAT, false);
+    L->exp_up = need(ld, NAME("ffn_up_exps.weight"), dim, eff, ne, TK_MAT, false);
+    L->exp_down = need(ld, NAME("ffn_down_exps.weight"), eff, dim, ne, TK_MAT, false);
+    L->exp_gate_b = need(ld, NAME("ffn_gate_exps.bias"), eff, ne, 0, TK_VEC, true);
+    L->exp_up_b = need(ld, NAME("ffn_up_exps.bias"), eff, ne, 0, TK_VEC, true);
+    L->exp_down_b = need(ld, NAME("ffn_down_exps.bias"), dim, ne, 0, TK_VEC, true);
+    refuse_extra(ld, NAME("ffn_gate_shexp.weight"), "a shared expert");
+#undef NAME
+}
+
+/* Per-pair rope divisors: Llama 3.1 rope_freqs, or Phi-3's long/short factors
+ * (long when the context exceeds the original one, as llama.cpp chooses). */
+static const float *rope_factors(Loader *ld, const ModelConfig *c)
+{
+    uint64_t half = (uint64_t)c->rope_dim / 2;
+    const GgufTensor *rf = need(ld, "rope_freqs.weight", half, 0, 0, TK_VEC, true);
+    if (rf)
+        return rf->data;
+    const GgufTensor *lo = need(ld, "rope_factors_long.weight", half, 0, 0, TK_VEC, true);
+    const GgufTensor *sh = need(ld, "rope_factors_short.weight", half, 0, 0, TK_VEC, true);
+    const GgufTensor *f = c->n_ctx > c->rope_ctx_orig ? lo : sh;
+    return f ? f->data : NULL;
+}
+
+static int load_tensors(Model *m, const bool *layer_swa, char *err, size_t errlen)
+{
+    const ModelConfig *c = &m->c;
+    Loader ld = { m->g, err, errlen, 0 };
+    uint64_t dim = (uint64_t)c->dim;
+    m->token_embd = need(&ld, "token_embd.weight", dim, (uint64_t)c->n_vocab, 0, TK_MAT, false);
+    m->output_norm = need(&ld, "output_norm.weight", dim, 0, 0, TK_VEC, false);
     m->output = c->tied_output ? m->token_embd
-                               : need_tensor(g, "output.weight", dim, (uint64_t)c->n_vocab, 'm', false,
-                                             err, errlen, &rc);
-    if (rc)
-        return -1;
-    const GgufTensor *rf = gguf_find_tensor(g, "rope_freqs.weight");
-    if (rf) {
-        rf = need_tensor(g, "rope_freqs.weight", (uint64_t)c->rope_dim / 2, 0, 'v', false, err, errlen, &rc);
-        if (rc)
-            return -1;
-        m->rope_freqs = rf->data;
-    }
-    for (int l = 0; l < c->n_layers && rc == 0; l++) {
+                               : need(&ld, "output.weight", dim, (uint64_t)c->n_vocab, 0, TK_MAT, false);
+    const float *factors = rope_factors(&ld, c);
+    for (int l = 0; l < c->n_layers && ld.rc == 0; l++) {
         ModelLayer *L = &m->layers[l];
-        char name[96];
-#define T(field, suffix, ne0, ne1, kind, opt)                                                       \
-    do {                                                                                             \
-        snprintf(name, sizeof name, "blk.%d.%s", l, suffix);                                         \
-        if (rc == 0)                                                                                 \
-            L->field = need_tensor(g, name, ne0, ne1, kind, opt, err, errlen, &rc);                  \
-    } while (0)
-        T(attn_norm, "attn_norm.weight", dim, 0, 'v', false);
-        T(wq, "attn_q.weight", dim, qd, 'm', false);
-        T(wk, "attn_k.weight", dim, kvd, 'm', false);
-        T(wv, "attn_v.weight", dim, kvd, 'm', false);
-        T(wo, "attn_output.weight", qd, dim, 'm', false);
-        T(bq, "attn_q.bias", qd, 0, 'v', true);
-        T(bk, "attn_k.bias", kvd, 0, 'v', true);
-        T(bv, "attn_v.bias", kvd, 0, 'v', true);
-        T(bo, "attn_output.bias", dim, 0, 'v', true);
-        T(ffn_norm, "ffn_norm.weight", dim, 0, 'v', false);
-        T(w_gate, "ffn_gate.weight", dim, hid, 'm', false);
-        T(w_up, "ffn_up.weight", dim, hid, 'm', false);
-        T(w_down, "ffn_down.weight", hid, dim, 'm', false);
-#undef T
+        L->swa = layer_swa[l];
+        load_attention(&ld, c, l, L);
+        load_ffn(&ld, c, l, L);
     }
-    return rc;
+    if (ld.rc)
+        return -1;
+    /* YaRN: extrapolation mix 1 and its magnitude correction, llama.cpp's way */
+    float ext = 0.0f, attn_factor = 1.0f;
+    if (c->rope_scaling == MODEL_ROPE_SCALING_YARN) {
+        float factor = 1.0f / c->rope_freq_scale;
+        ext = 1.0f;
+        attn_factor = factor <= 1.0f ? 1.0f : 0.1f * logf(factor) + 1.0f;
+        attn_factor *= 1.0f / (1.0f + 0.1f * logf(factor));
+    }
+    float rattn;
+    if (meta_float(m->g, c->arch_name, "rope.scaling.attn_factor", 1.0, 1e-6, 1e6, &rattn, err, errlen) < 0)
+        return -1;
+    attn_factor *= rattn;
+    bool neox = c->rope_type == MODEL_ROPE_NEOX;
+    float sscale = c->arch->swa_plain_rope ? 1.0f : c->rope_freq_scale_swa;
+    float sext = c->arch->swa_plain_rope ? 0.0f : ext, sattn = c->arch->swa_plain_rope ? 1.0f : attn_factor;
+    if (ops_rope_init(&m->rope, c->rope_dim, neox, c->rope_freq_base, c->rope_freq_scale, factors, ext,
+                      attn_factor, c->rope_ctx_orig, 32.0f, 1.0f) < 0 ||
+        ops_rope_init(&m->rope_swa, c->rope_dim, neox, c->rope_freq_base_swa, sscale,
+                      c->arch->swa_plain_rope ? NULL : factors, sext, sattn, c->rope_ctx_orig, 32.0f, 1.0f) < 0) {
+        errmsg_set(err, errlen, "bad RoPE parameters (%d rotated dimensions)", c->rope_dim);
+        return -1;
+    }
+    ops_rope_inv_freq(&m->rope, m->inv_freq);
+    m->inv_freq_ok = ext == 0.0f && attn_factor == 1.0f;
+    return 0;
+}
+
+/* ---- the model ------------------------------------------------------------------- */
+
+/* ---- matrices prepared for the CPU kernels ---------------------------------------- */
+
+const MatmulWeights *model_prepared(Model *m, const GgufTensor *t, char *err, size_t errlen)
+{
+    int64_t i = t - gguf_tensor(m->g, 0);
+    if (m->prep[i])
+        return m->prep[i];
+    if (m->repack)
+        m->prep[i] = matmul_weights_new(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err,
+                                        errlen);
+    else
+        m->prep[i] = matmul_weights_view(t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err, errlen);
+    if (m->prep[i] && matmul_weights_bytes(m->prep[i]))
+        gguf_release_tensor(m->g, t); /* repacked: the mapped original pages can go */
+    return m->prep[i];
+}
+
+int model_prepare(Model *m, char *err, size_t errlen)
+{
+    if (!model_prepared(m, m->output, err, errlen))
+        return -1;
+    for (int l = 0; l < m->c.n_layers; l++) {
+        const ModelLayer *L = &m->layers[l];
+        const GgufTensor *all[] = { L->wqkv, L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down, L->router };
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            if (all[k] && !model_prepared(m, all[k], err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
+bool model_repacked(const Model *m)
+{
+    for (int64_t i = 0; m->prep && i < gguf_tensor_count(m->g); i++)
+        if (matmul_weights_bytes(m->prep[i]))
+            return true;
+    return false;
+}
+
+/* Available memory from /proc/meminfo, bytes; 0 when unknown. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
 }
 
 Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t errlen)
 {
     Model *m = calloc(1, sizeof *m);
+    bool *layer_swa = NULL;
     if (!m) {
         errmsg_set(err, errlen, "out of memory");
         return NULL;
@@ -333,7 +562,7 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->g = g;
     m->pool = opt ? opt->pool : NULL;
     m->n_threads = threadpool_size(m->pool);
-    if (read_config(g, opt, &m->c, err, errlen) < 0)
+    if (read_config(g, opt, &m->c, &layer_swa, err, errlen) < 0)
         goto fail;
     const ModelConfig *c = &m->c;
     m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
@@ -341,40 +570,62 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
         errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
-    if (load_tensors(m, err, errlen) < 0)
+    if (load_tensors(m, layer_swa, err, errlen) < 0)
         goto fail;
+    free(layer_swa);
+    layer_swa = NULL;
     m->batch = opt && opt->batch > 0 ? opt->batch : MODEL_DEFAULT_BATCH;
     size_t B = (size_t)m->batch, qd = (size_t)c->n_heads * c->head_dim;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
     size_t cache = (size_t)c->n_layers * c->n_ctx * kvd;
     size_t xbw = qd > (size_t)c->dim ? qd : (size_t)c->dim;
-    m->inv_freq = malloc((size_t)c->rope_dim / 2 * sizeof *m->inv_freq);
+    size_t ffw = 2 * (size_t)(c->hidden_dim > c->expert_ff ? c->hidden_dim : c->expert_ff);
     m->key_cache = calloc(cache, sizeof(float));
     m->value_cache = calloc(cache, sizeof(float));
     m->x = malloc(B * c->dim * sizeof(float));
     m->xb = malloc(B * xbw * sizeof(float));
+    m->xb2 = malloc(B * c->dim * sizeof(float));
     m->q = malloc(B * qd * sizeof(float));
     m->k = malloc(B * kvd * sizeof(float));
     m->v = malloc(B * kvd * sizeof(float));
-    m->hb = malloc(B * c->hidden_dim * sizeof(float));
-    m->hb2 = malloc(B * c->hidden_dim * sizeof(float));
+    m->hb = malloc(B * ffw * sizeof(float));
+    m->hb2 = malloc(B * ffw * sizeof(float));
     m->att = malloc((size_t)m->n_threads * c->n_ctx * sizeof(float));
     m->logits = calloc((size_t)c->n_vocab, sizeof(float));
-    if (!m->inv_freq || !m->key_cache || !m->value_cache || !m->x || !m->xb || !m->q || !m->k || !m->v ||
-        !m->hb || !m->hb2 || !m->att || !m->logits) {
+    bool fused = false;
+    for (int l = 0; l < c->n_layers; l++)
+        fused |= m->layers[l].wqkv != NULL;
+    if (fused)
+        m->qkv = malloc(B * (qd + 2 * kvd) * sizeof(float));
+    if (c->n_expert) {
+        size_t k = (size_t)c->n_expert_used;
+        m->moe_logits = malloc(B * (size_t)c->n_expert * sizeof(float));
+        m->moe_sel = malloc(B * k * sizeof(int));
+        m->moe_w = malloc(B * k * sizeof(float));
+        m->moe_in = malloc(B * c->dim * sizeof(float));
+        m->moe_out = malloc(B * k * c->dim * sizeof(float));
+        m->moe_rows = malloc(B * sizeof(int));
+    }
+    if (!m->key_cache || !m->value_cache || !m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
+        !m->hb2 || !m->att || !m->logits || (fused && !m->qkv) ||
+        (c->n_expert && (!m->moe_logits || !m->moe_sel || !m->moe_w || !m->moe_in || !m->moe_out || !m->moe_rows))) {
         errmsg_set(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
                 2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
         goto fail;
     }
-    /* theta(pos, i) = pos * freq_scale * base^(-2i/rope_dim) / rope_freqs[i] */
-    for (int i = 0; i < c->rope_dim / 2; i++) {
-        double f = pow((double)c->rope_freq_base, -2.0 * i / c->rope_dim) * c->rope_freq_scale;
-        if (m->rope_freqs)
-            f /= m->rope_freqs[i];
-        m->inv_freq[i] = (float)f;
+    /* Repacked weights are a copy in anonymous memory (the mapped pages are
+     * let go as each matrix is done): only where that copy fits with room to
+     * spare; otherwise the row kernels read the mapping. */
+    m->prep = calloc((size_t)gguf_tensor_count(g) + 1, sizeof *m->prep);
+    if (!m->prep) {
+        errmsg_set(err, errlen, "out of memory");
+        goto fail;
     }
+    uint64_t avail = mem_available();
+    m->repack = avail == 0 || model_weight_bytes(m) < avail / 10 * 8;
     return m;
 fail:
+    free(layer_swa);
     model_free(m);
     return NULL;
 }
@@ -383,17 +634,28 @@ void model_free(Model *m)
 {
     if (!m)
         return;
+    if (m->prep)
+        for (int64_t i = 0; i < gguf_tensor_count(m->g); i++)
+            matmul_weights_free(m->prep[i]);
+    free(m->prep);
     free(m->layers);
-    free(m->inv_freq);
     free(m->key_cache);
     free(m->value_cache);
     free(m->x);
     free(m->xb);
+    free(m->xb2);
     free(m->q);
     free(m->k);
     free(m->v);
+    free(m->qkv);
     free(m->hb);
     free(m->hb2);
+    free(m->moe_logits);
+    free(m->moe_sel);
+    free(m->moe_w);
+    free(m->moe_in);
+    free(m->moe_out);
+    free(m->moe_rows);
     free(m->att);
     free(m->logits);
     free(m);
@@ -408,6 +670,8 @@ const ModelLayer *model_layer(const Model *m, int layer)
 
 float *model_logits(Model *m) { return m->logits; }
 
+const float *model_rope_inv_freq(const Model *m) { return m->inv_freq_ok ? m->inv_freq : NULL; }
+
 uint64_t model_kv_bytes(const Model *m)
 {
     return 2ull * m->c.n_layers * m->c.n_ctx * m->c.n_kv_heads * m->c.head_dim * sizeof(float);
@@ -418,212 +682,27 @@ uint64_t model_weight_bytes(const Model *m)
     uint64_t b = m->output_norm->nbytes + m->output->nbytes + m->token_embd->nbytes / m->c.n_vocab;
     for (int l = 0; l < m->c.n_layers; l++) {
         const ModelLayer *L = &m->layers[l];
-        const GgufTensor *all[] = { L->attn_norm, L->wq, L->wk, L->wv, L->wo, L->bq, L->bk,
-                                    L->bv, L->bo, L->ffn_norm, L->w_gate, L->w_up, L->w_down };
+        const GgufTensor *all[] = { L->attn_norm, L->wqkv, L->bqkv, L->wq, L->wk, L->wv, L->wo, L->bq, L->bk,
+                                    L->bv, L->bo, L->q_norm, L->k_norm, L->attn_post_norm, L->sinks,
+                                    L->ffn_norm, L->ffn_post_norm, L->w_gate, L->w_up, L->w_down, L->router,
+                                    L->router_b };
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             if (all[i])
                 b += all[i]->nbytes;
+        /* experts: only the ones a token uses are read */
+        const GgufTensor *ex[] = { L->exp_gate, L->exp_up, L->exp_down, L->exp_gate_b, L->exp_up_b, L->exp_down_b };
+        for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++)
+            if (ex[i])
+                b += ex[i]->nbytes / (uint64_t)m->c.n_expert * (uint64_t)m->c.n_expert_used;
     }
     return b;
 }
 
 const char *model_weight_type(const Model *m)
 {
-    return gguf_type_name(m->c.n_layers ? m->layers[0].w_gate->type : m->output->type);
-}
-
-/* ---- the forward pass ------------------------------------------------------------ */
-
-static void rmsnorm(float *out, const float *x, const float *w, int n, float eps)
-{
-    double ss = 0.0;
-    for (int i = 0; i < n; i++)
-        ss += (double)x[i] * x[i];
-    float scale = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++)
-        out[i] = x[i] * scale * w[i];
-}
-
-static void add_bias(float *x, const GgufTensor *b, int T, int n)
-{
-    if (!b)
-        return;
-    const float *bias = b->data;
-    for (int t = 0; t < T; t++)
-        for (int i = 0; i < n; i++)
-            x[(size_t)t * n + i] += bias[i];
-}
-
-/* Rotates n_h heads of one token at position pos in place. */
-static void rope(const Model *m, float *vec, int n_h, int pos)
-{
-    const ModelConfig *c = &m->c;
-    int half = c->rope_dim / 2;
-    for (int i = 0; i < half; i++) {
-        float theta = (float)pos * m->inv_freq[i];
-        float cs = cosf(theta), sn = sinf(theta);
-        for (int h = 0; h < n_h; h++) {
-            float *hv = vec + (size_t)h * c->head_dim;
-            /* normal: pairs (2i, 2i+1); NeoX: pairs (i, i + rope_dim/2) */
-            int a = c->rope_type == MODEL_ROPE_NORM ? 2 * i : i;
-            int b = c->rope_type == MODEL_ROPE_NORM ? 2 * i + 1 : i + half;
-            float x0 = hv[a], x1 = hv[b];
-            hv[a] = x0 * cs - x1 * sn;
-            hv[b] = x0 * sn + x1 * cs;
-        }
-    }
-}
-
-/* a . b over n floats; eight independent sums so the adds pipeline (the
- * compiler may not reorder a single float reduction). */
-static float dot_f32(const float *a, const float *b, int n)
-{
-    float s[8] = { 0 };
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            s[k] += a[i + k] * b[i + k];
-    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; i < n; i++)
-        r += a[i] * b[i];
-    return r;
-}
-
-/* y += a * x over n floats. */
-static void axpy_f32(float *y, float a, const float *x, int n)
-{
-    for (int i = 0; i < n; i++)
-        y[i] += a * x[i];
-}
-
-typedef struct AttnJob {
-    Model *m;
-    int layer, T, pos;
-    atomic_int next;    /* next (token, head) item to take */
-} AttnJob;
-
-/* Causal attention of every (token, head) of the chunk over the cache; the
- * items are taken from a shared counter (threadpool_run_dynamic), each done
- * the same way whoever takes it. */
-static void attention_part(void *arg, int ith, int nth)
-{
-    (void)nth;
-    AttnJob *j = arg;
-    Model *m = j->m;
-    const ModelConfig *c = &m->c;
-    int hd = c->head_dim, kvd = c->n_kv_heads * hd, qd = c->n_heads * hd;
-    int group = c->n_heads / c->n_kv_heads;
-    const float *kc = m->key_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *vc = m->value_cache + (size_t)j->layer * c->n_ctx * kvd;
-    float *att = m->att + (size_t)ith * c->n_ctx;
-    float scale = 1.0f / sqrtf((float)hd);
-    int total = j->T * c->n_heads;
-    for (int w; (w = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < total;) {
-        int t = w / c->n_heads, h = w % c->n_heads;
-        int kvh = h / group, last = j->pos + t;
-        const float *q = m->q + (size_t)t * qd + (size_t)h * hd;
-        float maxv = -INFINITY;
-        for (int p = 0; p <= last; p++) {
-            float s = dot_f32(q, kc + (size_t)p * kvd + (size_t)kvh * hd, hd) * scale;
-            att[p] = s;
-            if (s > maxv)
-                maxv = s;
-        }
-        float sum = 0.0f;
-        for (int p = 0; p <= last; p++) {
-            att[p] = expf(att[p] - maxv);
-            sum += att[p];
-        }
-        float *out = m->xb + (size_t)t * qd + (size_t)h * hd;
-        memset(out, 0, (size_t)hd * sizeof *out);
-        float inv = 1.0f / sum;
-        for (int p = 0; p <= last; p++)
-            axpy_f32(out, att[p] * inv, vc + (size_t)p * kvd + (size_t)kvh * hd, hd);
-    }
-}
-
-static void silu_mul(float *g, const float *u, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
-}
-
-/* One chunk of T tokens at positions pos..pos+T-1. */
-static int forward_chunk(Model *m, const int *tokens, int T, int pos)
-{
-    const ModelConfig *c = &m->c;
-    int dim = c->dim, hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd;
-    for (int t = 0; t < T; t++)
-        if (embedding_row(m, tokens[t], m->x + (size_t)t * dim) < 0)
-            return -1;
-    for (int l = 0; l < c->n_layers; l++) {
-        const ModelLayer *L = &m->layers[l];
-        for (int t = 0; t < T; t++)
-            rmsnorm(m->xb + (size_t)t * dim, m->x + (size_t)t * dim, L->attn_norm->data, dim, c->rms_eps);
-        if (weights_matmul(m, L->wq, m->xb, T, m->q) < 0 || weights_matmul(m, L->wk, m->xb, T, m->k) < 0 ||
-            weights_matmul(m, L->wv, m->xb, T, m->v) < 0)
-            return -1;
-        add_bias(m->q, L->bq, T, qd);
-        add_bias(m->k, L->bk, T, kvd);
-        add_bias(m->v, L->bv, T, kvd);
-        float *kc = m->key_cache + ((size_t)l * c->n_ctx + pos) * kvd;
-        float *vc = m->value_cache + ((size_t)l * c->n_ctx + pos) * kvd;
-        for (int t = 0; t < T; t++) {
-            rope(m, m->q + (size_t)t * qd, c->n_heads, pos + t);
-            rope(m, m->k + (size_t)t * kvd, c->n_kv_heads, pos + t);
-        }
-        memcpy(kc, m->k, (size_t)T * kvd * sizeof(float));
-        memcpy(vc, m->v, (size_t)T * kvd * sizeof(float));
-        AttnJob aj = { m, l, T, pos, 0 };
-        threadpool_run_dynamic(m->pool, attention_part, &aj);
-        /* attention output (in xb) through wo, into hb as scratch, then residual */
-        if (weights_matmul(m, L->wo, m->xb, T, m->hb) < 0)
-            return -1;
-        add_bias(m->hb, L->bo, T, dim);
-        for (size_t i = 0; i < (size_t)T * dim; i++)
-            m->x[i] += m->hb[i];
-        for (int t = 0; t < T; t++)
-            rmsnorm(m->xb + (size_t)t * dim, m->x + (size_t)t * dim, L->ffn_norm->data, dim, c->rms_eps);
-        if (weights_matmul(m, L->w_gate, m->xb, T, m->hb) < 0 ||
-            weights_matmul(m, L->w_up, m->xb, T, m->hb2) < 0)
-            return -1;
-        silu_mul(m->hb, m->hb2, (size_t)T * c->hidden_dim);
-        if (weights_matmul(m, L->w_down, m->hb, T, m->xb) < 0)
-            return -1;
-        for (size_t i = 0; i < (size_t)T * dim; i++)
-            m->x[i] += m->xb[i];
-    }
-    return 0;
-}
-
-int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t errlen)
-{
-    const ModelConfig *c = &m->c;
-    if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
-                pos, c->n_ctx);
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
-                    c->n_vocab);
-            return -1;
-        }
-    int T = 0;
-    for (int done = 0; done < n; done += T) {
-        T = n - done < m->batch ? n - done : m->batch;
-        if (forward_chunk(m, tokens + done, T, pos + done) < 0) {
-            errmsg_set(err, errlen, "%s", m->errbuf);
-            return -1;
-        }
-    }
-    /* final norm and classifier for the last token only */
-    float *last = m->x + (size_t)(T - 1) * c->dim;
-    rmsnorm(m->xb, last, m->output_norm->data, c->dim, c->rms_eps);
-    if (weights_matmul(m, m->output, m->xb, 1, m->logits) < 0) {
-        errmsg_set(err, errlen, "%s", m->errbuf);
-        return -1;
-    }
-    return 0;
+    if (m->c.n_layers == 0)
+        return gguf_type_name(m->output->type);
+    const ModelLayer *L = &m->layers[0];
+    const GgufTensor *t = L->w_up ? L->w_up : L->exp_up;
+    return gguf_type_name(t->type);
 }

@@ -2,12 +2,15 @@
  * hyperparameters, its weights as typed views into the mapping, its KV cache,
  * and the CPU forward pass (batched prefill and one-token decode).
  *
- * Supported: architectures `llama` (Llama 2/3.x, Mistral, TinyLlama, SmolLM,
- * llama2.c stories) and `qwen2` (q/k/v biases), grouped-query attention,
- * RoPE in llama.cpp's "normal" layout (pairs 2i, 2i+1: llama) and NeoX layout
- * (pairs i, i+n/2: qwen2), linear RoPE scaling and Llama 3.1 rope_freqs,
- * RMSNorm, SwiGLU, tied or untied output. Weights are never copied: every
- * product goes through matmul() on the mapped bytes. Not for tokenization,
+ * What each architecture's blocks are made of comes from the table in
+ * arch.h (llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, olmo2,
+ * gpt-oss): grouped-query attention, RoPE in llama.cpp's "normal" or NeoX
+ * layout with linear, YaRN, Llama 3.1 rope_freqs and Phi-3 long/short
+ * scaling, QK norms, post-norms, sliding-window layers, soft-capping,
+ * attention sinks, dense or mixture-of-experts feed-forward. Every weight
+ * product goes through matmul.h: on CPUs with panel kernels the matrices are
+ * repacked once (a copy the size of the weights; the mapped pages are let
+ * go), otherwise the row kernels read the mapped bytes. Not for tokenization,
  * sampling or threads of control (see engine.h). */
 #ifndef VERSUS_MODEL_H
 #define VERSUS_MODEL_H
@@ -16,17 +19,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/arch.h"
 #include "engine/gguf.h"
 
 typedef struct ThreadPool ThreadPool;
 
-typedef enum ModelArch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2 } ModelArch;
 typedef enum ModelRope { MODEL_ROPE_NORM, MODEL_ROPE_NEOX } ModelRope;
+typedef enum ModelRopeScaling {
+    MODEL_ROPE_SCALING_NONE, MODEL_ROPE_SCALING_LINEAR, MODEL_ROPE_SCALING_YARN, MODEL_ROPE_SCALING_LONGROPE,
+} ModelRopeScaling;
 
 /* Hyperparameters, read from {arch}.* metadata and the tensor shapes. */
 typedef struct ModelConfig {
-    ModelArch arch;
-    char arch_name[16];     /* "llama" | "qwen2" */
+    const ArchInfo *arch;   /* what the blocks are made of (arch.h) */
+    char arch_name[16];     /* general.architecture: "llama", "gemma3", ... */
     int n_vocab;            /* rows of token_embd */
     int n_ctx_train;        /* {arch}.context_length, tokens */
     int n_ctx;              /* KV cache size actually allocated, tokens */
@@ -38,20 +44,42 @@ typedef struct ModelConfig {
     int hidden_dim;         /* {arch}.feed_forward_length */
     int rope_dim;           /* {arch}.rope.dimension_count, rotated dims per head */
     ModelRope rope_type;
+    ModelRopeScaling rope_scaling; /* {arch}.rope.scaling.type (default linear, as llama.cpp) */
     float rope_freq_base;   /* {arch}.rope.freq_base (default 10000) */
-    float rope_freq_scale;  /* 1 / {arch}.rope.scaling.factor for linear scaling, else 1 */
+    float rope_freq_scale;  /* 1 / {arch}.rope.scaling.factor (linear or YaRN), else 1 */
+    int rope_ctx_orig;      /* {arch}.rope.scaling.original_context_length, else context_length */
+    float rope_freq_base_swa;  /* sliding-window layers' base ({arch}.rope.freq_base_swa) */
+    float rope_freq_scale_swa; /* sliding-window layers' scale */
     float rms_eps;          /* {arch}.attention.layer_norm_rms_epsilon */
     bool tied_output;       /* no output.weight: logits use token_embd.weight */
+    int n_swa;              /* sliding window, tokens (a key within it sees the n_swa latest); 0 = none */
+    float attn_scale;       /* attention scores are (q . k) * attn_scale */
+    float attn_softcap;     /* {arch}.attn_logit_softcapping, 0 = none */
+    float final_softcap;    /* {arch}.final_logit_softcapping, 0 = none */
+    float embed_scale;      /* input embeddings are multiplied by this (sqrt(dim) for Gemma, else 1) */
+    int n_expert;           /* {arch}.expert_count; 0 = dense feed-forward */
+    int n_expert_used;      /* {arch}.expert_used_count: experts per token */
+    int expert_ff;          /* {arch}.expert_feed_forward_length: hidden size of one expert */
 } ModelConfig;
 
 /* One transformer block's tensors (views into the GGUF mapping). Biases are
  * NULL when absent. Matrices are ggml [n_in, n_out]: n_out rows of n_in. */
 typedef struct ModelLayer {
-    const GgufTensor *attn_norm;              /* [dim] F32 */
-    const GgufTensor *wq, *wk, *wv, *wo;      /* [dim, n_heads*head_dim], [dim, kv_dim] x2, [n_heads*head_dim, dim] */
+    const GgufTensor *attn_norm;              /* [dim] F32, NULL without pre-norms (OLMo 2) */
+    const GgufTensor *wqkv, *bqkv;            /* fused [dim, q_dim + 2 kv_dim] (Phi-3) or NULL */
+    const GgufTensor *wq, *wk, *wv, *wo;      /* [dim, q_dim], [dim, kv_dim] x2, [q_dim, dim]; q/k/v NULL when fused */
     const GgufTensor *bq, *bk, *bv, *bo;      /* [n_out] F32 or NULL */
-    const GgufTensor *ffn_norm;               /* [dim] F32 */
-    const GgufTensor *w_gate, *w_up, *w_down; /* [dim, hidden] x2, [hidden, dim] */
+    const GgufTensor *q_norm, *k_norm;        /* [head_dim] or [q_dim]/[kv_dim] F32, or NULL */
+    const GgufTensor *attn_post_norm;         /* [dim] F32 or NULL */
+    const GgufTensor *sinks;                  /* [n_heads] F32 or NULL */
+    const GgufTensor *ffn_norm;               /* [dim] F32, NULL without pre-norms */
+    const GgufTensor *ffn_post_norm;          /* [dim] F32 or NULL */
+    const GgufTensor *w_gate, *w_up, *w_down; /* [dim, hidden] x2, [hidden, dim]; w_gate NULL:
+                                                 w_up is [dim, 2*hidden], gate half first (Phi-3) */
+    const GgufTensor *router, *router_b;      /* MoE: [dim, n_expert], [n_expert] or NULL */
+    const GgufTensor *exp_gate, *exp_up, *exp_down;       /* [dim, expert_ff, n_expert] x2, [expert_ff, dim, n_expert] */
+    const GgufTensor *exp_gate_b, *exp_up_b, *exp_down_b; /* [expert_ff, n_expert] x2, [dim, n_expert] or NULL */
+    bool swa;                                 /* attends only to the last n_swa positions */
 } ModelLayer;
 
 typedef struct Model Model;
@@ -78,9 +106,25 @@ const ModelLayer *model_layer(const Model *m, int layer);
  * -1 with err when pos + n exceeds the cache, n < 1, or a token id is out of
  * range (nothing is computed then). */
 int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t errlen);
+/* Like model_forward, and also writes the logits of every one of the n
+ * tokens (the scores of the token that follows each) into all, (n, n_vocab),
+ * caller-owned. Used to compare engines position by position. */
+int model_forward_all(Model *m, const int *tokens, int n, int pos, float *all, char *err, size_t errlen);
+/* Prepares every weight matrix for the CPU kernels now (repacking them when
+ * the CPU has panel kernels and memory allows; see matmul.h) instead of at
+ * its first use in model_forward. Call it when the CPU will run the model, so
+ * that loading, not the first token, pays for it. Returns 0, or -1 with err
+ * (out of memory). */
+int model_prepare(Model *m, char *err, size_t errlen);
+/* True when some weight matrix has been repacked (rather than read in place). */
+bool model_repacked(const Model *m);
 /* Logits of the last token forwarded: (n_vocab), owned by the model; also
  * writable (samplers may modify them in place). */
 float *model_logits(Model *m);
+/* RoPE angle per position of each rotated pair of the full-attention layers,
+ * (rope_dim / 2): what a kernel computing theta = pos * f[i] needs. NULL
+ * when the rotation is not that simple (YaRN). */
+const float *model_rope_inv_freq(const Model *m);
 
 /* Bytes of weights read to produce one token in decode (every matrix of every
  * layer, norms, output matrix, one embedding row): the memory-traffic bound. */

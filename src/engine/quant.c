@@ -683,40 +683,57 @@ size_t quant_act_row_size(QuantActType a, int64_t n)
     }
 }
 
+/* The activation formats follow ggml's q8_0/q8_1 and q8_K to the bit, so
+ * that products round as llama.cpp's do: the 32-block scale is amax/127
+ * stored in fp16 (q = round(x * 127/amax)), s = fp16(d * sum q); the
+ * 256-block scale is 1/iscale with iscale = -127/x[argmax |x|]. */
+float quant_half_round(float f)
+{
+    return quant_fp16_to_fp32(quant_fp32_to_fp16(f));
+}
+
 void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, x += 32) {
         float amax = 0.0f;
         for (int j = 0; j < 32; j++)
             amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
             int q = clampi(nearest_int(x[j] * id), -127, 127);
             b[i].qs[j] = (int8_t)q;
             sum += q;
         }
-        b[i].d = d;
-        b[i].s = d * (float)sum;
+        b[i].d = quant_half_round(d);
+        b[i].s = quant_half_round(d * (float)sum);
+        b[i].sum = sum;
     }
 }
 
 void quant_act_q8k_ref(const float *x, BlockQ8_K *b, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
-        float amax = 0.0f;
+        float amax = 0.0f, max = 0.0f;
         for (int j = 0; j < QK_K; j++)
-            amax = fmaxf(amax, fabsf(x[j]));
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        if (amax == 0.0f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        float iscale = -127.0f / max;
         for (int j = 0; j < QK_K; j++)
-            b[i].qs[j] = (int8_t)clampi(nearest_int(x[j] * id), -127, 127);
+            b[i].qs[j] = (int8_t)clampi(nearest_int(iscale * x[j]), -128, 127);
         for (int g = 0; g < QK_K / 16; g++) {
             int s = 0;
             for (int l = 0; l < 16; l++)
                 s += b[i].qs[16 * g + l];
             b[i].bsums[g] = (int16_t)s;
         }
-        b[i].d = d;
+        b[i].d = 1.0f / iscale;
     }
 }
 

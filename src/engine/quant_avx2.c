@@ -11,6 +11,7 @@
 #ifdef QUANT_HAVE_AVX2_FILE
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define TARGET __attribute__((target("avx2,fma,f16c")))
@@ -396,10 +397,11 @@ static TARGET void act_q8a(const float *x, QuantQ8A *b, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, x += 32) {
         float amax = absmax(x, 32);
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = quantize_run(x, id, b[i].qs, 32);
-        b[i].d = d;
-        b[i].s = d * (float)sum;
+        b[i].d = quant_half_round(d);
+        b[i].s = quant_half_round(d * (float)sum);
+        b[i].sum = sum;
     }
 }
 
@@ -407,8 +409,15 @@ static TARGET void act_q8k(const float *x, BlockQ8_K *b, int64_t nb)
 {
     for (int64_t i = 0; i < nb; i++, x += QK_K) {
         float amax = absmax(x, QK_K);
-        float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-        quantize_run(x, id, b[i].qs, QK_K);
+        if (amax == 0.0f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        int at = 0;
+        while (fabsf(x[at]) != amax) /* the first element of largest magnitude, with its sign */
+            at++;
+        float iscale = -127.0f / x[at];
+        quantize_run(x, iscale, b[i].qs, QK_K);
         for (int g = 0; g < QK_K / 16; g++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(b[i].qs + 16 * g));
             __m128i s16 = _mm_maddubs_epi16(_mm_set1_epi8(1), v);
@@ -417,7 +426,7 @@ static TARGET void act_q8k(const float *x, BlockQ8_K *b, int64_t nb)
             s32 = _mm_add_epi32(s32, _mm_shuffle_epi32(s32, _MM_SHUFFLE(2, 3, 0, 1)));
             b[i].bsums[g] = (int16_t)_mm_cvtsi128_si32(s32);
         }
-        b[i].d = d;
+        b[i].d = 1.0f / iscale;
     }
 }
 

@@ -3,6 +3,7 @@
 #ifndef VERSUS_QUANT_IMPL_H
 #define VERSUS_QUANT_IMPL_H
 
+#include "engine/panel.h"
 #include "engine/quant.h"
 
 /* 6-bit scale and min of sub-block j of a packed Q4_K/Q5_K scales array. */
@@ -10,6 +11,8 @@ void quant_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m);
 
 /* Activation quantizers: _ref is plain C, the others dispatch to SIMD. Both
  * give bit-identical blocks. nb counts blocks. */
+/* f rounded to the nearest fp16 value (as a float). */
+float quant_half_round(float f);
 void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb);
 void quant_act_q8k_ref(const float *x, BlockQ8_K *b, int64_t nb);
 void quant_act_q8a(const float *x, QuantQ8A *b, int64_t nb);
@@ -26,6 +29,8 @@ extern const QuantKernels quant_kernels_ref;
 #if defined(__x86_64__) || defined(__i386__)
 #define QUANT_HAVE_AVX2_FILE 1
 extern const QuantKernels quant_kernels_avx2;
+/* The AVX2 panel kernel for weight type t (panel.h), or NULL. */
+PanelDotFn panel_kernels_avx2(GgmlType t);
 #endif
 
 #endif

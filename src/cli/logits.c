@@ -1,0 +1,316 @@
+/* logits.c — `versus logits MODEL --tokens ID,... [--top K]`: the built-in
+ * engine's logits at every position of a token sequence, teacher-forced
+ * (each position sees the given tokens before it, never sampled ones), as
+ * JSON, so that two engines can be compared position by position:
+ *   {"model": PATH, "arch": NAME, "tokens": [ids],
+ *    "positions": [{"pos": i, "top": [[id, logit], ...]}, ...]}
+ * where positions[i].top lists the K highest-scoring candidates for the
+ * token after position i, highest first. The input is ids (--tokens) or text
+ * (--text, tokenized as is, or with --chat through the model's chat
+ * template). Runs on the CPU backend, the one the agreement tests check.
+ * Not for generation (`versus run`) or speed (`versus bench`). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "engine/engine.h"
+#include "engine/model.h"
+#include "engine/model_ref.h"
+
+#define LOGITS_MAX_TOKENS 65536
+#define LOGITS_MAX_TOP 1000
+#define LOGITS_CHUNK 16 /* positions whose logits are held at once */
+
+typedef struct LogitsOptions {
+    const char *model;
+    const char *tokens; /* "1,2,3" */
+    const char *text;
+    const char *system;
+    bool chat;
+    int top;
+    int threads;
+    int batch;
+} LogitsOptions;
+
+static void logits_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: versus logits MODEL.gguf (--tokens ID,ID,... | --text TEXT [--chat [--system S]])\n"
+            "                     [--top K] [-t THREADS] [-b BATCH]\n\n"
+            "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
+            "logits at every position of the input, teacher-forced, on the CPU backend:\n"
+            "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
+            "for comparing the engine with another one (llama.cpp) position by position.\n"
+            "  --tokens IDS    comma-separated token ids, used as they are (no BOS added)\n"
+            "  --text TEXT     text tokenized by the model's tokenizer (BOS added when the\n"
+            "                  model wants one; special-token text is parsed)\n"
+            "  --chat          render TEXT as one user turn of the model's chat template\n"
+            "  --system S      the system message for --chat\n"
+            "  --top K         candidates per position (default 10)\n"
+            "  -t THREADS      threads (default: one per online CPU)\n"
+            "  -b BATCH        prefill chunk in tokens (default: the engine's)\n"
+            "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
+}
+
+static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        { "tokens", required_argument, NULL, 'T' }, { "text", required_argument, NULL, 'X' },
+        { "chat", no_argument, NULL, 'C' },         { "system", required_argument, NULL, 'S' },
+        { "top", required_argument, NULL, 'k' },    { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    *o = (LogitsOptions){ .top = 10 };
+    long v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:b:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'T': o->tokens = optarg; break;
+        case 'X': o->text = optarg; break;
+        case 'C': o->chat = true; break;
+        case 'S': o->system = optarg; break;
+        case 'k':
+            if (cli_parse_long(optarg, 1, LOGITS_MAX_TOP, &v, "--top", err, errlen) < 0)
+                return -1;
+            o->top = (int)v;
+            break;
+        case 't':
+            if (cli_parse_long(optarg, 1, 256, &v, "-t (threads)", err, errlen) < 0)
+                return -1;
+            o->threads = (int)v;
+            break;
+        case 'b':
+            if (cli_parse_long(optarg, 1, LOGITS_MAX_TOKENS, &v, "-b (batch)", err, errlen) < 0)
+                return -1;
+            o->batch = (int)v;
+            break;
+        case 'h': return 1;
+        case ':':
+            snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "expected MODEL.gguf");
+        return -1;
+    }
+    if (argc - optind > 1) {
+        snprintf(err, errlen, "expected one MODEL.gguf (got '%s' as well)", argv[optind + 1]);
+        return -1;
+    }
+    o->model = argv[optind];
+    if (!o->tokens == !o->text) {
+        snprintf(err, errlen, "give the input as either --tokens or --text");
+        return -1;
+    }
+    if ((o->chat || o->system) && !o->text) {
+        snprintf(err, errlen, "--chat and --system apply to --text");
+        return -1;
+    }
+    return 0;
+}
+
+/* "1, 2,3" to ids; -1 with err on anything but whole numbers and commas. */
+static int parse_ids(const char *s, int **ids, size_t *n, char *err, size_t errlen)
+{
+    size_t cap = 16;
+    *n = 0;
+    *ids = malloc(cap * sizeof **ids);
+    if (!*ids) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (const char *p = s;;) {
+        while (*p == ' ')
+            p++;
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > 0x7fffffff) {
+            snprintf(err, errlen, "--tokens must be comma-separated token ids (stopped at '%.20s')", p);
+            return -1;
+        }
+        if (*n == LOGITS_MAX_TOKENS) {
+            snprintf(err, errlen, "--tokens: more than %d ids", LOGITS_MAX_TOKENS);
+            return -1;
+        }
+        if (*n == cap) {
+            int *g = realloc(*ids, 2 * cap * sizeof **ids);
+            if (!g) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            *ids = g;
+            cap *= 2;
+        }
+        (*ids)[(*n)++] = (int)v;
+        for (p = end; *p == ' '; p++)
+            ;
+        if (*p == '\0')
+            return 0;
+        if (*p != ',') {
+            snprintf(err, errlen, "--tokens must be comma-separated token ids (stopped at '%.20s')", p);
+            return -1;
+        }
+        p++;
+    }
+}
+
+/* Indices of the k largest logits, highest first (ties: the lower id first). */
+static void top_k(const float *x, int n, int k, int *out)
+{
+    int have = 0;
+    for (int i = 0; i < n; i++) {
+        if (have == k && !(x[i] > x[out[k - 1]]))
+            continue;
+        int j = have < k ? have++ : k - 1;
+        while (j > 0 && x[i] > x[out[j - 1]]) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = i;
+    }
+}
+
+static void print_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* Forwards ids in chunks of LOGITS_CHUNK positions and keeps each position's
+ * k best ids (best, (n, k)) and logits (val, (n, k)). */
+static int score_positions(Model *m, const int *ids, size_t n, int k, int *best, float *val, char *err,
+                           size_t errlen)
+{
+    const ModelConfig *c = model_config(m);
+    float *all = malloc((size_t)LOGITS_CHUNK * c->n_vocab * sizeof *all);
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t done = 0; done < n; done += LOGITS_CHUNK) {
+        int T = n - done < LOGITS_CHUNK ? (int)(n - done) : LOGITS_CHUNK;
+        if (model_forward_all(m, ids + done, T, (int)done, all, err, errlen) < 0) {
+            free(all);
+            return -1;
+        }
+        for (int t = 0; t < T; t++) {
+            const float *row = all + (size_t)t * c->n_vocab;
+            int *b = best + (done + t) * k;
+            top_k(row, c->n_vocab, k, b);
+            for (int j = 0; j < k; j++)
+                val[(done + t) * k + j] = row[b[j]];
+        }
+    }
+    free(all);
+    return 0;
+}
+
+static void print_result(const char *path, const char *arch, const int *ids, size_t n, int k, const int *best,
+                         const float *val)
+{
+    printf("{\n  \"model\": ");
+    print_json_string(stdout, path);
+    printf(",\n  \"arch\": ");
+    print_json_string(stdout, arch);
+    printf(",\n  \"tokens\": [");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%d", i ? ", " : "", ids[i]);
+    printf("],\n  \"positions\": [");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s\n    {\"pos\": %zu, \"top\": [", i ? "," : "", i);
+        for (int j = 0; j < k; j++)
+            printf("%s[%d, %.9g]", j ? ", " : "", best[i * k + j], (double)val[i * k + j]);
+        printf("]}");
+    }
+    printf("\n  ]\n}\n");
+}
+
+int cli_logits(int argc, char **argv)
+{
+    LogitsOptions o;
+    char err[1024];
+    int prc = logits_parse(argc, argv, &o, err, sizeof err);
+    if (prc > 0) {
+        logits_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (prc < 0) {
+        fprintf(stderr, "versus logits: %s\n", err);
+        logits_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    char path[4096];
+    if (model_ref_resolve(o.model, path, sizeof path, err, sizeof err) < 0) {
+        fprintf(stderr, "versus logits: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    int *ids = NULL;
+    size_t n = 0;
+    if (o.tokens && parse_ids(o.tokens, &ids, &n, err, sizeof err) < 0) {
+        free(ids);
+        fprintf(stderr, "versus logits: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU };
+    Engine *e = engine_load(path, &eo, err, sizeof err);
+    if (!e) {
+        free(ids);
+        fprintf(stderr, "versus logits: %s\n", err);
+        return CLI_EXIT_MODEL_FAILED;
+    }
+    if (o.text && engine_build_prompt(e, o.system, o.text, !o.chat, &ids, &n, err, sizeof err) < 0) {
+        engine_free(e);
+        fprintf(stderr, "versus logits: %s\n", err);
+        return CLI_EXIT_MODEL_FAILED;
+    }
+    Model *m = engine_model(e);
+    const ModelConfig *c = model_config(m);
+    int rc = CLI_EXIT_OK, k = o.top < c->n_vocab ? o.top : c->n_vocab;
+    int *best = NULL;
+    float *val = NULL;
+    size_t bad = 0;
+    while (bad < n && ids[bad] < c->n_vocab)
+        bad++;
+    if (bad < n) {
+        fprintf(stderr, "versus logits: token id %d (at index %zu) is outside the vocabulary (%d ids)\n", ids[bad],
+                bad, c->n_vocab);
+        rc = CLI_EXIT_USAGE;
+    } else if (n > (size_t)c->n_ctx) {
+        fprintf(stderr, "versus logits: %zu tokens do not fit in the %d-token context\n", n, c->n_ctx);
+        rc = CLI_EXIT_USAGE;
+    } else if (!(best = malloc(n * k * sizeof *best)) || !(val = malloc(n * k * sizeof *val))) {
+        fprintf(stderr, "versus logits: out of memory\n");
+        rc = CLI_EXIT_MODEL_FAILED;
+    } else if (score_positions(m, ids, n, k, best, val, err, sizeof err) < 0) {
+        fprintf(stderr, "versus logits: %s\n", err);
+        rc = CLI_EXIT_MODEL_FAILED;
+    } else {
+        print_result(path, c->arch_name, ids, n, k, best, val);
+    }
+    free(best);
+    free(val);
+    free(ids);
+    engine_free(e);
+    return rc;
+}

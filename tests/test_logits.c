@@ -1,0 +1,150 @@
+/* test_logits.c — `versus logits`: the real binary on ../shared's
+ * stories260K prints, for every input position, the top-K ids and logits the
+ * engine computes in-process for the same tokens (model_forward_all), highest
+ * first, each position teacher-forced; --text tokenizes like the engine does;
+ * bad input (ids outside the vocabulary, both or neither input, a missing
+ * file) is a clear error with a non-zero exit and nothing on stdout. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/model.h"
+#include "harden/vchild.h"
+
+#define DEADLINE_MS 60000
+
+static char bin[1024], model[1024];
+
+static void setup(void)
+{
+    if (!vchild_binary(bin, sizeof bin))
+        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
+    const char *sh = getenv("VERSUS_SHARED");
+    if (!sh || !*sh)
+        cr_skip_test("VERSUS_SHARED not set");
+    snprintf(model, sizeof model, "%s/models/stories260K.gguf", sh);
+    if (access(model, R_OK) != 0)
+        cr_skip_test("no model at %s", model);
+}
+
+static void run(const char *const *args, bool json, VResult *r)
+{
+    char home[] = "/tmp/versus-logits-XXXXXX";
+    cr_assert_not_null(mkdtemp(home));
+    char **env = vchild_env_new(home, NULL);
+    cr_assert_eq(vchild_run(bin, args, env, NULL, DEADLINE_MS, json, r), 0);
+    cr_assert(!r->timed_out, "versus logits did not finish");
+    vchild_env_free(env);
+    vchild_rm_tree(home);
+}
+
+/* The engine's own logits for ids, (n, n_vocab); *nv gets n_vocab. */
+static float *engine_logits(const int *ids, int n, int *nv)
+{
+    char err[512];
+    EngineOptions eo = { .n_threads = 1, .backend = ENGINE_BACKEND_CPU };
+    Engine *e = engine_load(model, &eo, err, sizeof err);
+    cr_assert_not_null(e, "%s", err);
+    *nv = model_config(engine_model(e))->n_vocab;
+    float *all = malloc((size_t)n * *nv * sizeof *all);
+    cr_assert_eq(model_forward_all(engine_model(e), ids, n, 0, all, err, sizeof err), 0, "%s", err);
+    engine_free(e);
+    return all;
+}
+
+/* Every position of the printed JSON holds the k best of the engine's logits. */
+static void check_positions(const cJSON *j, const int *ids, int n, int k)
+{
+    const cJSON *toks = cJSON_GetObjectItem(j, "tokens"), *pos = cJSON_GetObjectItem(j, "positions");
+    cr_assert(cJSON_IsArray(toks) && cJSON_GetArraySize(toks) == n);
+    cr_assert(cJSON_IsArray(pos) && cJSON_GetArraySize(pos) == n);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "arch")), "llama");
+    int nv;
+    float *all = engine_logits(ids, n, &nv);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(cJSON_GetArrayItem(toks, i)->valueint, ids[i]);
+        const cJSON *p = cJSON_GetArrayItem(pos, i);
+        cr_assert_eq(cJSON_GetObjectItem(p, "pos")->valueint, i);
+        const cJSON *top = cJSON_GetObjectItem(p, "top");
+        cr_assert_eq(cJSON_GetArraySize(top), k);
+        const float *row = all + (size_t)i * nv;
+        double prev = INFINITY;
+        for (int r = 0; r < k; r++) {
+            const cJSON *pair = cJSON_GetArrayItem(top, r);
+            int id = cJSON_GetArrayItem(pair, 0)->valueint;
+            double lg = cJSON_GetArrayItem(pair, 1)->valuedouble;
+            cr_assert(id >= 0 && id < nv);
+            cr_assert_eq((float)lg, row[id], "pos %d rank %d: printed %.9g, engine %.9g", i, r, lg, (double)row[id]);
+            cr_assert_leq(lg, prev, "pos %d: not sorted", i);
+            prev = lg;
+            int above = 0; /* exactly r logits beat the r-th (ties aside) */
+            for (int v = 0; v < nv; v++)
+                above += row[v] > row[id];
+            cr_assert_leq(above, r, "pos %d rank %d: id %d is not the %d-th best", i, r, id, r + 1);
+        }
+    }
+    free(all);
+}
+
+Test(logits, token_ids_give_the_engines_top_k_at_every_position)
+{
+    setup();
+    static const int ids[] = { 1, 403, 407, 261, 378, 425, 409, 263, 9, 300 };
+    const char *args[] = { "logits", model, "--tokens", "1,403,407, 261,378,425,409,263,9,300", "--top", "4", NULL };
+    VResult r;
+    run(args, true, &r);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+    cr_assert_not_null(r.json, "stdout is not JSON: %s", buf_str(&r.out));
+    check_positions(r.json, ids, 10, 4);
+    vchild_result_free(&r);
+}
+
+Test(logits, text_is_tokenized_with_bos_and_scored_like_ids)
+{
+    setup();
+    const char *args[] = { "logits", model, "--text", "Once upon a time", "--top", "3", NULL };
+    VResult r;
+    run(args, true, &r);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+    cr_assert_not_null(r.json);
+    const cJSON *toks = cJSON_GetObjectItem(r.json, "tokens");
+    int n = cJSON_GetArraySize(toks), ids[64];
+    cr_assert(n >= 3 && n < 64);
+    for (int i = 0; i < n; i++)
+        ids[i] = cJSON_GetArrayItem(toks, i)->valueint;
+    cr_assert_eq(ids[0], 1, "BOS first");
+    check_positions(r.json, ids, n, 3);
+    vchild_result_free(&r);
+}
+
+static void expect_usage_error(const char *const *args, const char *needle, int code)
+{
+    VResult r;
+    run(args, false, &r);
+    cr_assert_eq(r.exit_code, code, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), needle), "stderr '%s' does not say '%s'", buf_str(&r.err), needle);
+    cr_assert_eq(r.out.len, 0, "stdout: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+Test(logits, bad_input_is_refused_with_a_reason_and_no_output)
+{
+    setup();
+    const char *a1[] = { "logits", model, "--tokens", "1,2,999999", NULL };
+    expect_usage_error(a1, "outside the vocabulary", 2);
+    const char *a2[] = { "logits", model, "--tokens", "1,x", NULL };
+    expect_usage_error(a2, "comma-separated token ids", 2);
+    const char *a3[] = { "logits", model, "--tokens", "1", "--text", "hi", NULL };
+    expect_usage_error(a3, "either --tokens or --text", 2);
+    const char *a4[] = { "logits", model, NULL };
+    expect_usage_error(a4, "either --tokens or --text", 2);
+    const char *a5[] = { "logits", "/nonexistent/model.gguf", "--tokens", "1", NULL };
+    expect_usage_error(a5, "not found", 2);
+    const char *a6[] = { "logits", model, "--tokens", "1", "--top", "0", NULL };
+    expect_usage_error(a6, "--top", 2);
+}
