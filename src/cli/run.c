@@ -23,6 +23,7 @@
 #include "util/file.h"
 #include "core/config.h"
 #include "core/keys.h"
+#include "core/prices.h"
 #include "core/reply_json.h"
 #include "run/run.h"
 #include "util/utf8.h"
@@ -421,7 +422,8 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "unknown");
             cost_unknown = true;
         } else {
-            snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
+            bool est = strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
+            snprintf(cost, sizeof cost, "%s$%.6f", est ? "~" : "", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
         cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
@@ -432,6 +434,17 @@ static void print_table(Run *run)
         snprintf(cost, sizeof cost, "$%.6f", total_cost);
         printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
                cost_unknown ? "  (+ unknown costs)" : "");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Reply *r = run_reply(run, i);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            cli_printf(stdout, "~ %s: estimated from measured speed: $%.4g per 1M input, $%.4g per 1M output tokens "
+                   "(local_cost's hourly rate over %.0f prompt and %.1f decode tokens/s)\n",
+                   r->spec, r->metrics.input_usd_per_mtok, r->metrics.output_usd_per_mtok,
+                   reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r));
+        else if (r->status == REPLY_OK && isnan(r->metrics.cost_usd) && strcmp(r->provider, "local") == 0)
+            cli_printf(stdout, "%s: cost unknown: state what the machine costs in the config (\"local_cost\": "
+                   "{\"gpu_hour_usd\": N}, see versus(1))\n", r->spec);
     }
 }
 

@@ -61,6 +61,10 @@ typedef struct ReplyMetrics {
     /* local engine */
     double load_ms;             /* model load time, or < 0 */
     double rss_mib;             /* resident memory after generation, or < 0 */
+    /* how cost_usd was reached (prices.h PRICES_BASIS_*), "" while unknown,
+     * and the price per 1M tokens it used (NAN when not known) */
+    char cost_basis[40];
+    double input_usd_per_mtok, output_usd_per_mtok;
 } ReplyMetrics;
 
 /* One piece of raw bytes as it arrived from the network. */
@@ -116,6 +120,8 @@ typedef struct Reply {
     char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
                                 template ...", "fallback gemma format: ...", "raw: ..."), or "" */
     bool chat_template_fallback; /* a hand-written format, not the model's own template */
+    char quant[24];        /* local: the weights' main type ("Q4_K", "Q8_0", "F16"), "" when unknown */
+    char gpu_name[96];     /* local: the GPU it ran beside ("NVIDIA H100 80GB HBM3"), "" when none */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */
     bool vram_known;
     bool gpu_present;          /* false: "no GPU" */
@@ -150,6 +156,12 @@ void reply_set_hint(Reply *r, const char *hint);
 void reply_cancel(Reply *r, double now_ms);
 /* Appends raw bytes to the recording when it is enabled. */
 void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
+/* The speeds a cost estimate divides by, as measured for this reply:
+ * prompt tokens/s as the engine or server reported it, else input tokens
+ * over the time to first token less the model load; decode tokens/s as the
+ * server reported it, else versus's own output_tokens_per_s. -1 when unknown. */
+double reply_prompt_tokens_per_s(const Reply *r);
+double reply_decode_tokens_per_s(const Reply *r);
 /* Output tokens: usage when reported, else the number of deltas seen. */
 long reply_output_tokens(const Reply *r);
 /* Reasoning tokens: usage when reported, else -1 (unknown). */

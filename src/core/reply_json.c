@@ -162,6 +162,11 @@ cJSON *reply_to_json(const Reply *r)
         cJSON_AddNumberToObject(mo, "load_ms", m->load_ms);
     if (m->rss_mib >= 0)
         cJSON_AddNumberToObject(mo, "rss_mib", m->rss_mib);
+    if (m->cost_basis[0]) {
+        cJSON_AddStringToObject(mo, "cost_basis", m->cost_basis);
+        add_num_or_null(mo, "input_usd_per_mtok", m->input_usd_per_mtok, isfinite(m->input_usd_per_mtok));
+        add_num_or_null(mo, "output_usd_per_mtok", m->output_usd_per_mtok, isfinite(m->output_usd_per_mtok));
+    }
     cJSON_AddNumberToObject(mo, "attempts", r->attempts);
     if (r->vram_known) {
         if (!r->gpu_present) {
@@ -180,6 +185,10 @@ cJSON *reply_to_json(const Reply *r)
             cJSON_AddStringToObject(ct, "source", r->chat_template_fallback ? "fallback" : "model");
             cJSON_AddStringToObject(ct, "note", r->chat_template);
         }
+        if (r->quant[0])
+            cJSON_AddStringToObject(o, "quant", r->quant);
+        if (r->gpu_name[0])
+            cJSON_AddStringToObject(o, "gpu", r->gpu_name);
         cJSON_AddItemToObject(o, "token_ids", int_array(r->token_ids, r->n_token_ids));
         cJSON_AddItemToObject(o, "prompt_token_ids", int_array(r->prompt_token_ids, r->n_prompt_token_ids));
     }

@@ -12,11 +12,13 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -66,6 +68,7 @@ int engine_backend_parse(const char *name, EngineBackend *b)
  * state, and room for whatever else shares the GPU. */
 #define CUDA_HEADROOM (256ull << 20)
 #define MIB(b) ((double)(b) / 1048576.0)
+#define ENGINE_JOIN_WAIT_S 5 /* how long freeing a cancelled worker waits for it to end */
 
 /* Moves the model onto the GPU when opt asks for it and it can run there.
  * Returns 0 (e->cm set, or left NULL with e->note saying why for auto), or
@@ -327,6 +330,19 @@ static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *er
                              "overwritten); the reply so far is kept");
         return -1;
     }
+    /* NaN or infinite logits (damaged weights, an overflow) would still
+     * "sample" a token: stop and say so instead of emitting noise. */
+    if (rc == 0) {
+        const float *l = e->cm ? e->cuda_logits : model_logits(e->m);
+        int nv = model_config(e->m)->n_vocab;
+        for (int i = 0; i < nv; i++)
+            if (!isfinite(l[i])) {
+                errmsg_set(err, errlen, "the model computed %s logits (token %d): its weights are damaged or the "
+                                     "computation overflowed; generation stopped, the reply so far is kept",
+                           isnan(l[i]) ? "NaN" : "infinite", i);
+                return -1;
+            }
+    }
     return rc;
 }
 
@@ -336,6 +352,17 @@ static float *engine_logits(Engine *e)
 }
 
 /* ---- generate ---------------------------------------------------------------------- */
+
+/* 0 when a prompt of n tokens fits the context, else -1 with err. */
+static int prompt_fits(const Engine *e, size_t n, char *err, size_t errlen)
+{
+    const ModelConfig *c = model_config(e->m);
+    if (n > (size_t)c->n_ctx) {
+        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+        return -1;
+    }
+    return 0;
+}
 
 int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp, EngineTokenFn cb,
                     void *user, volatile int *cancel, EngineStats *st, char *err, size_t errlen)
@@ -354,10 +381,8 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
         errmsg_set(err, errlen, "empty prompt: at least one token is needed");
         return -1;
     }
-    if (n > (size_t)c->n_ctx) {
-        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+    if (prompt_fits(e, n, err, errlen) < 0)
         return -1;
-    }
     st->n_prompt = (int)n;
     EngineGenParams defaults = { .sampler = sampler_params_default() };
     if (!gp)
@@ -663,6 +688,12 @@ static void *worker_main(void *arg)
             goto done;
         }
     }
+    /* said before the prompt's ids are sent: a huge prompt's ids would not
+     * even fit in one message */
+    if (prompt_fits(e, n, err, sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
     /* PROMPT: uint32 count, the ids, one byte "fallback", the template note */
     size_t note_len = strlen(info.template_note), plen = 4 + n * sizeof *ids + 1;
     unsigned char *payload = malloc(plen);
@@ -937,8 +968,18 @@ void engine_worker_free(EngineWorker *w)
     w->cancel = 1;
     if (w->rfd >= 0)
         shutdown(w->rfd, SHUT_RDWR); /* a worker blocked in send gets EPIPE and stops */
-    if (w->started)
-        pthread_join(w->thread, NULL);
+    if (w->started) {
+        /* A worker stuck in a system call (a file on a hung mount) must not
+         * keep versus from exiting: after ENGINE_JOIN_WAIT_S it is left to
+         * finish alone, with this structure (it still uses it). */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ENGINE_JOIN_WAIT_S;
+        if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+            pthread_detach(w->thread);
+            return;
+        }
+    }
     if (w->rfd >= 0)
         close(w->rfd);
     if (w->wfd >= 0)

@@ -22,6 +22,7 @@
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
 #include "net/http.h"
+#include "engine/gguf.h"
 #include "engine/model_ref.h"
 #include "providers/provider.h"
 
@@ -84,12 +85,31 @@ static void notify(RunStream *s, const StreamEvent *ev)
 
 static void update_cost(RunStream *s)
 {
-    if (!reply_was_sent(s->reply))
+    Reply *r = s->reply;
+    if (!reply_was_sent(r))
         return; /* nothing was sent: no cost, not even $0 */
+    ReplyMetrics *m = &r->metrics;
+    Price p = s->price;
+    const char *basis = "";
+    if (s->price_known && p.local && !p.free_local) {
+        /* the user's hardware: its hourly rate over the speed measured now */
+        if (prices_local_rate(&p, reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r)))
+            basis = PRICES_BASIS_ESTIMATED;
+    } else if (s->price_known) {
+        basis = p.free_local ? PRICES_BASIS_FREE : PRICES_BASIS_TABLE;
+    }
     if (s->price_known)
-        s->reply->metrics.cost_usd = prices_cost(&s->price, s->target.kind, &s->reply->usage);
-    else if (s->reply->usage.reported_cost_usd >= 0)
-        s->reply->metrics.cost_usd = s->reply->usage.reported_cost_usd;
+        m->cost_usd = prices_cost(&p, s->target.kind, &r->usage);
+    else if (r->usage.reported_cost_usd >= 0)
+        m->cost_usd = r->usage.reported_cost_usd;
+    if (r->usage.reported_cost_usd >= 0)
+        basis = PRICES_BASIS_REPORTED;
+    if (isnan(m->cost_usd))
+        basis = "";
+    snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis);
+    bool rated = *basis && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
+    m->input_usd_per_mtok = rated ? p.input : NAN;
+    m->output_usd_per_mtok = rated ? p.output : NAN;
 }
 
 /* The GPU memory picture for a local model's reply (live while it runs). */
@@ -105,6 +125,8 @@ static void update_vram(RunStream *s)
     r->vram_total_mib = g.total_mib;
     r->vram_used_mib = g.used_mib;
     r->vram_process_mib = g.process_mib;
+    if (g.present)
+        snprintf(r->gpu_name, sizeof r->gpu_name, "%s", g.name);
 }
 
 /* Releases text the key filter held back (it could have been the start of
@@ -528,6 +550,30 @@ static void start_transfer(RunStream *s)
     }
 }
 
+/* The type most of a GGUF's tensor bytes are stored in ("Q4_K"), for
+ * naming the model in results and reports; "" when the file can not be read. */
+static void main_weight_type(const char *path, char *out, size_t n)
+{
+    char err[256];
+    out[0] = '\0';
+    GgufFile *g = gguf_open(path, err, sizeof err);
+    if (!g)
+        return;
+    uint64_t bytes[64] = { 0 };
+    for (int64_t i = 0; i < gguf_tensor_count(g); i++) {
+        const GgufTensor *t = gguf_tensor(g, i);
+        if (t && (unsigned)t->type < 64)
+            bytes[t->type] += t->nbytes;
+    }
+    unsigned best = 0;
+    for (unsigned k = 1; k < 64; k++)
+        if (bytes[k] > bytes[best])
+            best = k;
+    if (bytes[best])
+        snprintf(out, n, "%s", gguf_type_name((GgmlType)best));
+    gguf_close(g);
+}
+
 static void start_local(RunStream *s)
 {
     char path[4096], err[512];
@@ -536,6 +582,7 @@ static void start_local(RunStream *s)
         stream_finalise(s);
         return;
     }
+    main_weight_type(path, s->reply->quant, sizeof s->reply->quant);
     double now = clock_now_ms();
     s->first_start_ms = now;
     reply_start(s->reply, now);

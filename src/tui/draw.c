@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "core/prices.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -103,6 +104,7 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
             si.elapsed_ms = now - m->t_start_ms;
         }
         si.cost_usd = m->cost_usd;
+        si.cost_estimated = strcmp(m->cost_basis, PRICES_BASIS_ESTIMATED) == 0;
         si.hide_cost = blind_now;
         if (!blind_now && rep->provider && strcmp(rep->provider, "local") == 0) {
             si.local = true;

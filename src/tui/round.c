@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "core/prices.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
@@ -320,6 +321,8 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         Reply *r = run_reply(a->run, i);
         char cost[32], ttft[32], total[32];
         statusbar_fmt_cost(r->metrics.cost_usd, cost, sizeof cost);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            snprintf(cost + strlen(cost), sizeof cost - strlen(cost), " (estimated)");
         statusbar_fmt_duration(r->metrics.ttft_ms, ttft, sizeof ttft);
         statusbar_fmt_duration(r->metrics.total_ms, total, sizeof total);
         bool won = a->label.outcome == SESSION_WIN && a->label.winner == (int)i;

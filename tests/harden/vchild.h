@@ -75,6 +75,9 @@ void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, V
 /* vchild_start + vchild_finish. -1 when it could not start. */
 int vchild_run(const char *bin, const char *const *args, char *const *env, const char *stdin_text, int deadline_ms,
                bool json, VResult *r);
+/* vchild_run with stdin_len bytes of stdin (NUL bytes included). */
+int vchild_run_bytes(const char *bin, const char *const *args, char *const *env, const char *stdin_data,
+                     size_t stdin_len, int deadline_ms, bool json, VResult *r);
 void vchild_result_free(VResult *r);
 
 /* vchild_run with the child's stdout and stderr on one pseudo-terminal (so
