@@ -13,10 +13,4 @@ int cli_parse_long(const char *s, long min, long max, long *out, const char *wha
  * note (with the variable to set) rather than dropped silently. */
 size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note);
 
-/* Downloads, before any stream starts, every local model among specs that is
- * not cached yet (with a progress bar on stderr when it is a terminal), so
- * that no download ever stalls a running comparison. Failures are left for
- * the run to report per model. */
-void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size_t n);
-
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "core/progress.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {
@@ -128,6 +129,7 @@ typedef struct Reply {
     double vram_total_mib;     /* device memory, or -1 when unknown */
     double vram_used_mib;      /* used by every process, or -1 */
     double vram_process_mib;   /* used by versus, or -1 */
+    Progress progress;         /* local: the model being downloaded or loaded before its first token */
     ReplyRecording recording;
 } Reply;
 
@@ -186,6 +188,6 @@ int reply_status_parse(const char *name, ReplyStatus *out);
  * when not. Unknown (< 0) while that window is shorter than
  * REPLY_RATE_MIN_WINDOW_MS or fewer than two tokens came: never a figure
  * from a burst. Final replies give the value fixed when they ended. */
-double reply_live_tokens_per_s(const Reply *r, double now_ms);
+double reply_live_tokens_per_s(const Reply *r);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include "gpu/gpuinfo.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
+#include "engine/model_ref.h"
 #include "engine/threadpool.h"
 #include "engine/token_decoder.h"
 #include "engine/tokenizer.h"
@@ -550,7 +552,8 @@ struct EngineWorker {
     volatile int cancel;
     bool write_failed;     /* worker: the reader is gone */
     /* the job, copied */
-    char *model_path, *system, *prompt, *tools_json, *reasoning_effort;
+    char *model_path, *model_ref, *system, *prompt, *tools_json, *reasoning_effort;
+    char label[128];       /* worker: the model file's name, for PROGRESS */
     int *prompt_ids;
     ChatMessage *messages; /* (job.n_messages) with their strings in msg_text */
     char **msg_text;
@@ -647,13 +650,61 @@ static int on_token(void *user, int token, const char *text, size_t len)
     return w->write_failed;
 }
 
+/* PROGRESS payload: the phase, bytes done and in all, then the label. */
+typedef struct ProgressFrame {
+    uint32_t phase; /* 0 download, 1 load */
+    uint32_t pad;
+    int64_t done, total;
+} ProgressFrame;
+
+static void send_progress(EngineWorker *w, uint32_t phase, int64_t done, int64_t total)
+{
+    ProgressFrame p = { .phase = phase, .done = done, .total = total };
+    send_frame(w, ENGINE_MSG_PROGRESS, &p, sizeof p, w->label, strlen(w->label));
+}
+
+static void on_download(void *user, int64_t done, int64_t total)
+{
+    send_progress(user, 0, done, total);
+}
+
+static void set_label(EngineWorker *w, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(w->label, sizeof w->label, "%s", slash ? slash + 1 : path);
+}
+
+/* The job's model file: model_path, or model_ref resolved here (a first use
+ * of an hf:// model downloads it, reported as PROGRESS "download"). 0, or -1
+ * with err. */
+static int worker_model_path(EngineWorker *w, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    if (w->job.model_path) {
+        snprintf(path, pathlen, "%s", w->job.model_path);
+        return 0;
+    }
+    char where[4096], why[16];
+    if (model_ref_locate(w->job.model_ref, where, sizeof where, why, sizeof why) >= 0)
+        set_label(w, where); /* where it is, or where the download puts it */
+    ModelFetch mf = { .on_progress = on_download, .progress_user = w, .cancel = &w->cancel };
+    return model_ref_fetch(w->job.model_ref, &mf, path, pathlen, err, errlen);
+}
+
 static void *worker_main(void *arg)
 {
     EngineWorker *w = arg;
-    char err[1024];
+    char err[1024], path[4096];
     int *ids = NULL;
     size_t n = 0;
-    Engine *e = engine_load(w->job.model_path, &w->job.opt, err, sizeof err);
+    Engine *e = NULL;
+    if (worker_model_path(w, path, sizeof path, err, sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    set_label(w, path);
+    struct stat fst;
+    send_progress(w, 1, 0, stat(path, &fst) == 0 ? (int64_t)fst.st_size : -1);
+    e = engine_load(path, &w->job.opt, err, sizeof err);
     if (!e) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
@@ -749,7 +800,7 @@ static char *dup_or_null(const char *s, bool *oom)
 
 EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen)
 {
-    if (!job || !job->model_path) {
+    if (!job || (!job->model_path && !job->model_ref)) {
         errmsg_set(err, errlen, "no model path");
         return NULL;
     }
@@ -762,6 +813,7 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
     bool oom = false;
     w->job = *job;
     w->job.model_path = w->model_path = dup_or_null(job->model_path, &oom);
+    w->job.model_ref = w->model_ref = dup_or_null(job->model_ref, &oom);
     w->job.system = w->system = dup_or_null(job->system, &oom);
     w->job.prompt = w->prompt = dup_or_null(job->prompt, &oom);
     w->job.tools_json = w->tools_json = dup_or_null(job->tools_json, &oom);
@@ -922,6 +974,20 @@ static int decode_frame(EngineWorker *w, EngineMsg *msg)
         msg->text = p;
         msg->len = len;
         break;
+    case ENGINE_MSG_PROGRESS: {
+        ProgressFrame f;
+        if (len < sizeof f)
+            return -1;
+        memcpy(&f, p, sizeof f);
+        if (f.phase > 1)
+            return -1;
+        msg->phase = f.phase == 0 ? "download" : "load";
+        msg->done = f.done;
+        msg->total = f.total;
+        msg->text = p + sizeof f; /* the label, NUL-terminated by the copy */
+        msg->len = len - sizeof f;
+        break;
+    }
     case ENGINE_MSG_DONE:
         break;
     }
@@ -985,6 +1051,7 @@ void engine_worker_free(EngineWorker *w)
     if (w->wfd >= 0)
         close(w->wfd);
     free(w->model_path);
+    free(w->model_ref);
     free(w->system);
     free(w->prompt);
     free(w->tools_json);
