@@ -248,6 +248,8 @@ static void print_reply_status(const Reply *r)
     }
     if (r->incomplete && r->text.len)
         buf_puts(&b, "[incomplete: the reply above was cut short]\n");
+    if (r->chat_template[0])
+        buf_printf(&b, "[chat template: %s]\n", r->chat_template);
     buf_puts(&b, "\n");
     print_text(buf_str(&b), b.len);
     buf_free(&b);
