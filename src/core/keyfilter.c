@@ -489,7 +489,7 @@ static void keysink_emit(void *user, const StreamEvent *ev)
     }
     /* the short texts some events carry: masked whole */
     const char **fields[] = { &copy.reason, &copy.tool.id, &copy.tool.name, &copy.tool.arguments,
-                              &copy.error_type, &copy.finish_reason };
+                              &copy.error_type, &copy.finish_reason, &copy.label };
     char *owned[sizeof fields / sizeof *fields] = { 0 };
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         if (!*fields[i] || !(owned[i] = strdup(*fields[i])))

@@ -99,6 +99,7 @@ void reply_start(Reply *r, double now_ms)
                                  .load_ms = -1, .rss_mib = -1, .input_usd_per_mtok = NAN,
                                  .output_usd_per_mtok = NAN };
     r->n_token_ids = 0;
+    r->progress = progress_none();
     r->recording.bytes.len = 0;
     if (r->recording.bytes.data)
         r->recording.bytes.data[0] = '\0';
@@ -272,6 +273,9 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
     case STREAM_EVENT_DONE:
         r->saw_done = true;
         break;
+    case STREAM_EVENT_PROGRESS:
+        progress_apply(&r->progress, ev, now_ms);
+        break;
     }
 }
 
@@ -328,9 +332,9 @@ static double decode_rate(const Reply *r)
     return rate_over(reply_output_tokens(r), m->t_first_ms, m->t_last_ms);
 }
 
-double reply_live_tokens_per_s(const Reply *r, double now_ms)
+double reply_live_tokens_per_s(const Reply *r)
 {
-    (void)now_ms; /* the rate runs to the latest token, not to now */
+    /* the rate runs to the latest token, not to now: no clock argument */
     if (reply_is_final(r))
         return r->metrics.output_tokens_per_s;
     return decode_rate(r);

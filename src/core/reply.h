@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "core/progress.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {
@@ -117,6 +118,9 @@ typedef struct Reply {
     int *prompt_token_ids; /* (n_prompt_token_ids) */
     size_t n_prompt_token_ids;
     char backend[16];      /* "cpu" | "cuda" | "" */
+    char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
+                                template ...", "fallback gemma format: ...", "raw: ..."), or "" */
+    bool chat_template_fallback; /* a hand-written format, not the model's own template */
     char quant[24];        /* local: the weights' main type ("Q4_K", "Q8_0", "F16"), "" when unknown */
     char gpu_name[96];     /* local: the GPU it ran beside ("NVIDIA H100 80GB HBM3"), "" when none */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */
@@ -125,6 +129,7 @@ typedef struct Reply {
     double vram_total_mib;     /* device memory, or -1 when unknown */
     double vram_used_mib;      /* used by every process, or -1 */
     double vram_process_mib;   /* used by versus, or -1 */
+    Progress progress;         /* local: the model being downloaded or loaded before its first token */
     ReplyRecording recording;
 } Reply;
 
@@ -183,6 +188,6 @@ int reply_status_parse(const char *name, ReplyStatus *out);
  * when not. Unknown (< 0) while that window is shorter than
  * REPLY_RATE_MIN_WINDOW_MS or fewer than two tokens came: never a figure
  * from a burst. Final replies give the value fixed when they ended. */
-double reply_live_tokens_per_s(const Reply *r, double now_ms);
+double reply_live_tokens_per_s(const Reply *r);
 
 #endif

@@ -180,6 +180,11 @@ cJSON *reply_to_json(const Reply *r)
     }
     if (r->backend[0] || r->n_token_ids || r->n_prompt_token_ids) {
         cJSON_AddStringToObject(o, "backend", r->backend);
+        if (r->chat_template[0]) {
+            cJSON *ct = cJSON_AddObjectToObject(o, "chat_template");
+            cJSON_AddStringToObject(ct, "source", r->chat_template_fallback ? "fallback" : "model");
+            cJSON_AddStringToObject(ct, "note", r->chat_template);
+        }
         if (r->quant[0])
             cJSON_AddStringToObject(o, "quant", r->quant);
         if (r->gpu_name[0])

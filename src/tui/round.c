@@ -226,14 +226,14 @@ void round_sync_panes(App *a)
 
 /* The sparkline plots the core's live rate (reply_live_tokens_per_s, the
  * one definition of tokens/s) as it evolves; the TUI computes no rate. */
-void round_sample(App *a, double now_ms)
+void round_sample(App *a)
 {
     for (size_t k = 0; k < a->n; k++) {
         Slot *s = &a->slots[k];
         Reply *r = round_reply(a, (int)k);
         if (!r || r->status != REPLY_STREAMING)
             continue;
-        double tps = reply_live_tokens_per_s(r, now_ms);
+        double tps = reply_live_tokens_per_s(r);
         if (tps < 0)
             continue;
         if (s->n_spark == STATUSBAR_SPARK_MAX) {

@@ -211,7 +211,7 @@ void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, V
             break;
         }
         if (tick && now >= next_tick) {
-            tick(user, c->pid, now);
+            tick(user, c->pid, r, now);
             next_tick = now + tick_ms;
         }
         if (tick && next_tick - now < left)
