@@ -262,8 +262,46 @@ static void key(App *a, int ch)
     feed_prompt(a, ch);
 }
 
+/* A bracketed paste: every byte up to the end marker is text for the
+ * prompt line, CR and CRLF become newlines; nothing is sent until Enter. */
+static bool paste_key(App *a, int ch)
+{
+    if (ch == TERM_KEY_PASTE_BEGIN) {
+        a->pasting = true;
+        buf_reset(&a->paste);
+        return true;
+    }
+    if (!a->pasting)
+        return false;
+    if (ch == TERM_KEY_PASTE_END) {
+        a->pasting = false;
+        Buf t = { 0 };
+        for (size_t i = 0; i < a->paste.len; i++) {
+            char c = a->paste.data[i];
+            if (c == '\r') {
+                if (i + 1 < a->paste.len && a->paste.data[i + 1] == '\n')
+                    i++;
+                c = '\n';
+            }
+            buf_append(&t, &c, 1);
+        }
+        overlay_close(a);
+        a->focus = -1;
+        prompt_insert(buf_str(&t), t.len);
+        buf_free(&t);
+        buf_reset(&a->paste);
+        a->dirty = true;
+    } else if (ch >= 0 && ch < 256) {
+        char c = (char)ch;
+        buf_append(&a->paste, &c, 1);
+    } /* a key code inside a paste (a sequence curses recognised) is dropped */
+    return true;
+}
+
 void actions_key(App *a, int ch)
 {
+    if (paste_key(a, ch))
+        return;
     if (ch == 27) {
         int next = getch();
         if (next != ERR) {

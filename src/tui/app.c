@@ -21,6 +21,7 @@
 #include "tui/app_state.h"
 #include "tui/draw.h"
 #include "tui/execute.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/term.h"
@@ -103,6 +104,8 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
 static void teardown(App *a)
 {
     round_free(a);
+    buf_free(&a->paste);
+    overlay_close(a);
     pane_free(a->overlay_pane);
     for (size_t i = 0; i < a->n_specs; i++)
         free(a->specs[i]);

@@ -29,7 +29,14 @@ typedef struct Slot {
 
 typedef enum LabelStage { LABEL_NONE, LABEL_NOTE, LABEL_CATEGORY } LabelStage;
 
-typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF } Overlay;
+typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF, OVERLAY_LIBRARY } Overlay;
+
+/* One line of the prompt library list. */
+typedef struct LibraryEntry {
+    char name[128];   /* CATEGORY/NAME */
+    char category[48];
+    char title[160];  /* the one-line summary */
+} LibraryEntry;
 
 typedef struct Total {
     char name[256];
@@ -78,6 +85,9 @@ typedef struct App {
     Overlay overlay;
     Pane *overlay_pane;
     char overlay_title[256];
+    LibraryEntry *lib;     /* (n_lib) the library list while it is open */
+    size_t n_lib;
+    size_t lib_sel;        /* selected line */
     char message[512];
     bool message_alert;
     double message_until_ms;
@@ -87,6 +97,10 @@ typedef struct App {
     char session_note[256]; /* why saving is off, when it is */
     Total totals[APP_MAX_TOTALS];
     size_t n_totals;
+
+    /* input */
+    bool pasting;          /* inside a bracketed paste: bytes go to the line as text */
+    Buf paste;             /* the paste so far */
 
     /* loop */
     bool quit;

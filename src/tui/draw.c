@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -41,8 +42,7 @@ void draw_relayout(App *a)
         if (s->pane)
             pane_set_width(s->pane, a->layout.pane[k].w);
     }
-    if (a->overlay_pane)
-        pane_set_width(a->overlay_pane, a->cols > 2 ? a->cols - 2 : 1);
+    overlay_relayout(a);
     a->full_redraw = true;
 }
 

@@ -76,18 +76,6 @@ static bool load_prompt(App *a, const char *name)
     return false;
 }
 
-static void list_prompts(App *a)
-{
-    char **names;
-    size_t n = library_list(&names);
-    Buf b = { 0 };
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&b, "%s%s", i ? " " : "", names[i]);
-    app_message(a, false, "%zu prompts: %s", n, n ? buf_str(&b) : "(none found)");
-    buf_free(&b);
-    library_free_names(names, n);
-}
-
 static void set_theme(App *a, const char *name)
 {
     Theme t;
@@ -134,7 +122,7 @@ static void run_command(App *a, const char *line)
             app_message(a, false, "sensitivity: %s", sensitivity_name(a->sensitivity));
         break;
     case CMD_PROMPT: clear_line = load_prompt(a, c.argv[0]); break;
-    case CMD_PROMPTS: list_prompts(a); break;
+    case CMD_PROMPTS: overlay_library(a); break;
     case CMD_THEME: set_theme(a, c.argv[0]); break;
     case CMD_LAYOUT: set_layout(a, c.argv[0]); break;
     case CMD_BLIND:

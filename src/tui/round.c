@@ -13,6 +13,7 @@
 #include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 
 Reply *round_reply(App *a, int k)
@@ -190,7 +191,7 @@ void round_start(App *a, const char *prompt)
         a->focus = -1;
     if (a->zoom >= (int)a->n)
         a->zoom = -1;
-    a->overlay = OVERLAY_NONE;
+    overlay_close(a);
     draw_relayout(a);
     if (run_start(a->run) < 0)
         app_message(a, true, "the HTTP layer could not start");
