@@ -1,7 +1,7 @@
 /* test_tui_e2e.c — the real workbench in a private tmux server against the
  * loopback fake provider: replies and status bars in every pane, re-layout
  * on resize, a winner key stored in the session file, blind mode hiding the
- * names until the label, Esc cancelling streams. Skips without tmux. */
+ * names until the label, Esc (confirmed) cancelling streams. Skips without tmux. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -143,12 +143,14 @@ Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
     cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
 }
 
-Test(tui_e2e, esc_cancels_every_stream)
+Test(tui_e2e, esc_from_the_prompt_asks_then_cancels_every_stream)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
     rig_keys(&rig, "'Go on forever' Enter");
     cr_assert(rig_wait(&rig, "streaming", 2, WAIT_MS), "%s", rig.screen);
     rig_keys(&rig, "Escape");
+    cr_assert(rig_wait(&rig, "stop every stream?", 1, WAIT_MS), "Esc asks first:\n%s", rig.screen);
+    rig_keys(&rig, "y");
     cr_assert(rig_wait(&rig, "cancelled", 2, WAIT_MS), "both panes cancelled:\n%s", rig.screen);
     rig_keys(&rig, "':q' Enter");
     cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), ":q exits cleanly:\n%s", rig.screen);

@@ -105,6 +105,7 @@ static void teardown(App *a)
 {
     round_free(a);
     buf_free(&a->paste);
+    free(a->ask_prompt);
     overlay_close(a);
     pane_free(a->overlay_pane);
     for (size_t i = 0; i < a->n_specs; i++)
@@ -164,6 +165,7 @@ static void after_wait(App *a, bool live)
         actions_key(a, ch);
     round_check_finished(a);
     double now = clock_now_ms();
+    round_checkpoint(a, now);
     if (a->run && now - a->last_sample_ms >= SAMPLE_MS) {
         round_sample(a, now);
         a->last_sample_ms = now;
@@ -251,6 +253,7 @@ int app_run(const AppOptions *opt, char *err, size_t errlen)
     draw_relayout(a);
     a->dirty = true;
     loop(a);
+    round_stop(a); /* a quit signal while streaming: keep what came */
     prompt_shutdown();
     term_stop();
     teardown(a);

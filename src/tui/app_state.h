@@ -29,6 +29,14 @@ typedef struct Slot {
 
 typedef enum LabelStage { LABEL_NONE, LABEL_NOTE, LABEL_CATEGORY } LabelStage;
 
+/* A question the footer asks before something that would lose a round. */
+typedef enum AskKind {
+    ASK_NONE,
+    ASK_QUIT,     /* quit while streaming */
+    ASK_STOP_ALL, /* stop every stream (Esc / Ctrl-C from the prompt) */
+    ASK_SEND,     /* send a new prompt while the round streams */
+} AskKind;
+
 typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF, OVERLAY_LIBRARY } Overlay;
 
 /* One line of the prompt library list. */
@@ -72,6 +80,8 @@ typedef struct App {
     bool round_blind;      /* names hidden in this round until labelled */
     bool round_done;       /* every reply final and the round recorded */
     long session_round;    /* index in the session, -1 when not saved */
+    double checkpoint_ms;  /* when the streaming round was last saved */
+    bool save_failed;      /* a save of this round failed (said once) */
     RoundLabel label;
     LabelStage label_stage;
     Slot slots[LAYOUT_MAX_PANES]; /* by display position */
@@ -99,6 +109,11 @@ typedef struct App {
     size_t n_totals;
 
     /* input */
+    AskKind ask;           /* the question waiting for y/n, or ASK_NONE */
+    char ask_text[256];
+    int ask_key;           /* the key that asked: pressing it again says yes */
+    char *ask_prompt;      /* ASK_SEND: the prompt waiting to be sent */
+    bool ask_restore_line; /* ASK_SEND answered no: put ask_prompt back on the line */
     bool pasting;          /* inside a bracketed paste: bytes go to the line as text */
     Buf paste;             /* the paste so far */
 

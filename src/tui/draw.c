@@ -178,6 +178,12 @@ static void draw_footer(App *a, double now)
     if (f.h <= 0)
         return;
     char line[1024];
+    if (a->ask != ASK_NONE) { /* a question waits for y/n: nothing hides it */
+        fill(f.y, f.x, f.w, theme_attr(THEME_ALERT));
+        snprintf(line, sizeof line, " %s", a->ask_text);
+        put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
+        return;
+    }
     if (a->message[0] && now < a->message_until_ms) {
         ThemeElement el = a->message_alert ? THEME_ALERT : THEME_MESSAGE;
         fill(f.y, f.x, f.w, theme_attr(el));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/actions.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
 #include "tui/library.h"
@@ -144,7 +145,7 @@ static void run_command(App *a, const char *line)
         break;
     }
     case CMD_HELP: overlay_help(a); break;
-    case CMD_QUIT: a->quit = true; break;
+    case CMD_QUIT: actions_quit(a, 0); break;
     }
     if (clear_line)
         prompt_set_line("");
@@ -159,7 +160,7 @@ void execute_line(void *user, char *line)
         if (a->label_stage != LABEL_NONE)
             round_label_finish(a);
         else
-            a->quit = true;
+            actions_quit(a, 4 /* Ctrl-D again */);
         return;
     }
     if (a->label_stage == LABEL_NOTE) {
@@ -182,6 +183,10 @@ void execute_line(void *user, char *line)
         prompt_add_history(line);
         if (*p == ':')
             run_command(a, p);
+        else if (round_streaming(a))
+            actions_ask(a, ASK_SEND, 0, line,
+                        "replies are still streaming: stop them (the partial replies are saved) and send "
+                        "this prompt?  (y / n: the round goes on, your prompt back on the line)");
         else
             round_start(a, line);
     }

@@ -145,6 +145,25 @@ static int start_fake(TmuxRig *r)
     return -1;
 }
 
+/* Copies s into out with every "{port}" replaced by the fake's port. */
+static void with_port(const TmuxRig *r, const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    while (*s && o + 1 < outlen) {
+        if (strncmp(s, "{port}", 6) == 0) {
+            int k = snprintf(out + o, outlen - o, "%d", r->port);
+            if (k < 0 || (size_t)k >= outlen - o)
+                break;
+            o += (size_t)k;
+            s += 6;
+        } else {
+            out[o++] = *s++;
+            out[o] = '\0';
+        }
+    }
+}
+
 int rig_start_opts(TmuxRig *r, const char *versus_args, const RigOptions *o)
 {
     static const RigOptions defaults = { 0 };
@@ -162,8 +181,14 @@ int rig_start_opts(TmuxRig *r, const char *versus_args, const RigOptions *o)
         return -1;
     if (rig_write(r, "tmux.conf", o->tmux_conf ? o->tmux_conf : "") < 0)
         return -1;
-    if (o->config && rig_write(r, "config/versus/config.json", o->config) < 0)
-        return -1;
+    static char cfg[16384], argv_s[4096];
+    if (o->config) {
+        with_port(r, o->config, cfg, sizeof cfg);
+        if (rig_write(r, "config/versus/config.json", cfg) < 0)
+            return -1;
+    }
+    with_port(r, versus_args, argv_s, sizeof argv_s);
+    versus_args = argv_s;
     char errto[400];
     if (o->stderr_on_screen)
         errto[0] = '\0';

@@ -26,7 +26,8 @@ typedef struct RigOptions {
     bool keep_tmux_env;     /* leave $TMUX set so versus knows it runs inside tmux */
     bool stderr_on_screen;  /* versus's stderr goes to the pane, not to DIR/stderr */
     const char *tmux_conf;  /* lines for the private server's configuration, or NULL */
-    const char *config;     /* versus's config.json ($XDG_CONFIG_HOME/versus/config.json), or NULL */
+    const char *config;     /* versus's config.json ($XDG_CONFIG_HOME/versus/config.json), or NULL;
+                             * "{port}" here and in versus's arguments becomes the fake's port */
 } RigOptions;
 
 typedef struct TmuxRig {
