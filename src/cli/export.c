@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "store/fixture.h"
 #include "store/outfile.h"
 
@@ -48,7 +49,7 @@ int cli_export(int argc, char **argv)
         switch (c) {
         case 'f':
             if (fixture_format_parse(optarg, &format) < 0) {
-                fprintf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
+                cli_printf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -65,10 +66,10 @@ int cli_export(int argc, char **argv)
     Buf warn = { 0 };
     int lrc = fixture_add_sources(&set, argc - optind, argv + optind, all, &warn, err, sizeof err);
     if (warn.len)
-        fprintf(stderr, "versus export: %s", buf_str(&warn));
+        cli_printf(stderr, "versus export: %s", buf_str(&warn));
     buf_free(&warn);
     if (lrc < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);
         return CLI_EXIT_USAGE;
     }
@@ -76,36 +77,36 @@ int cli_export(int argc, char **argv)
     Buf out = { 0 };
     FixtureExportReport rep = { 0 };
     if (fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     } else if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     }
     if (rc == 0) {
         for (const char *p = buf_str(&rep.notes), *e; *p; p = e + 1) {
             e = strchr(p, '\n');
-            fprintf(stderr, "versus export: %.*s\n", (int)(e ? e - p : (long)strlen(p)), p);
+            cli_printf(stderr, "versus export: %.*s\n", (int)(e ? e - p : (long)strlen(p)), p);
             if (!e)
                 break;
         }
         if (output && strcmp(output, "-") != 0)
-            fprintf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
+            cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
                     output, fixture_format_name(format));
         if (rep.restricted_left_out)
-            fprintf(stderr,
+            cli_printf(stderr,
                     "versus export: %zu restricted round%s left out: a %s file is meant for another tool "
                     "(--include-restricted keeps %s, marked local-only)\n",
                     rep.restricted_left_out, rep.restricted_left_out == 1 ? "" : "s", fixture_format_name(format),
                     rep.restricted_left_out == 1 ? "it" : "them");
         if (rep.restricted_included)
-            fprintf(stderr, "versus export: %zu restricted round%s included, marked local-only\n",
+            cli_printf(stderr, "versus export: %zu restricted round%s included, marked local-only\n",
                     rep.restricted_included, rep.restricted_included == 1 ? "" : "s");
         if (rep.not_carried)
-            fprintf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
+            cli_printf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
                     rep.not_carried, rep.not_carried == 1 ? "" : "s", fixture_format_name(format));
         if (set.n == 0)
-            fprintf(stderr,
+            cli_printf(stderr,
                     "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
     }
     fixture_export_report_free(&rep);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "util/clock.h"
 #include "core/config.h"
 #include "run/run.h"
@@ -173,7 +174,7 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
     char err[1024];
     Config *cfg = config_load(a->config, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus replay: %s\n", err);
+        cli_printf(stderr, "versus replay: %s\n", err);
         return -1;
     }
     LiveSlot *slots = calloc((size_t)a->jobs, sizeof *slots);
@@ -188,7 +189,7 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
             slots[j].run = start_live(cfg, &set->cases[next], a, err, sizeof err);
             slots[j].case_index = next;
             if (!slots[j].run) {
-                fprintf(stderr, "versus replay: %s: %s\n", set->cases[next].id ? set->cases[next].id : "case", err);
+                cli_printf(stderr, "versus replay: %s: %s\n", set->cases[next].id ? set->cases[next].id : "case", err);
                 rc = -1;
                 break;
             }
@@ -205,13 +206,13 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
             if (!run_done(slots[j].run))
                 continue;
             if (finish_live(&slots[j], set, a, res, t0[slots[j].case_index], err, sizeof err) < 0) {
-                fprintf(stderr, "versus replay: %s\n", err);
+                cli_printf(stderr, "versus replay: %s\n", err);
                 rc = -1;
                 break;
             }
             done++;
             const ReplayCaseResult *r = &res[slots[j].case_index];
-            fprintf(stderr, "[%zu/%zu] %s %s\n", done, set->n,
+            cli_printf(stderr, "[%zu/%zu] %s %s\n", done, set->n,
                     set->cases[slots[j].case_index].id ? set->cases[slots[j].case_index].id : "case",
                     r->failed ? "FAIL" : r->drift ? "DRIFT" : "PASS");
         }
@@ -275,14 +276,14 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
             errno = 0;
             a->jobs = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || a->jobs < 1 || a->jobs > 256) {
-                fprintf(stderr, "versus replay: --jobs must be 1 to 256 (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --jobs must be 1 to 256 (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_DRIFT:
             a->threshold = strtod(optarg, &end);
             if (!*optarg || *end || !(a->threshold >= 0)) {
-                fprintf(stderr, "versus replay: --drift-threshold must be a number >= 0 (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --drift-threshold must be a number >= 0 (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -290,7 +291,7 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
             if (strcmp(optarg, "junit") == 0) {
                 a->junit = true;
             } else if (strcmp(optarg, "text") != 0) {
-                fprintf(stderr, "versus replay: --format must be text or junit (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --format must be text or junit (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -299,11 +300,11 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "versus replay: expected CASES.jsonl (from 'versus export')\n");
+        cli_printf(stderr, "versus replay: expected CASES.jsonl (from 'versus export')\n");
         return CLI_EXIT_USAGE;
     }
     if (a->offline && a->n_specs) {
-        fprintf(stderr, "versus replay: --offline replays the recordings; -m applies to live replay only\n");
+        cli_printf(stderr, "versus replay: --offline replays the recordings; -m applies to live replay only\n");
         return CLI_EXIT_USAGE;
     }
     return -1; /* go on */
@@ -325,11 +326,11 @@ int cli_replay(int argc, char **argv)
     char err[2048];
     for (int i = optind; i < argc; i++)
         if (fixture_load_file(argv[i], &set, err, sizeof err) < 0) {
-            fprintf(stderr, "versus replay: %s\n", err);
+            cli_printf(stderr, "versus replay: %s\n", err);
             goto out;
         }
     if (set.n == 0) {
-        fprintf(stderr, "versus replay: no cases in the file%s\n", argc - optind > 1 ? "s" : "");
+        cli_printf(stderr, "versus replay: no cases in the file%s\n", argc - optind > 1 ? "s" : "");
         goto out;
     }
     res = calloc(set.n, sizeof *res);
@@ -340,7 +341,7 @@ int cli_replay(int argc, char **argv)
     if (a.offline) {
         for (size_t i = 0; i < set.n && !replay_interrupted; i++) {
             if (replay_case_offline(&set.cases[i], a.pace, &res[i], err, sizeof err) < 0) {
-                fprintf(stderr, "versus replay: %s\n", err);
+                cli_printf(stderr, "versus replay: %s\n", err);
                 signal(SIGINT, old);
                 goto out;
             }
@@ -348,7 +349,7 @@ int cli_replay(int argc, char **argv)
                 fprintf(stderr, "\r[%zu/%zu]", i + 1, set.n);
         }
         if (set.n >= 20 || a.pace)
-            fprintf(stderr, "\n");
+            cli_printf(stderr, "\n");
     } else {
         int lrc = replay_live(&set, &a, res);
         if (lrc == -1) {
@@ -382,11 +383,11 @@ int cli_replay(int argc, char **argv)
     }
     char werr[4400];
     if (outfile_write(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
-        fprintf(stderr, "versus replay: %s\n", werr);
+        cli_printf(stderr, "versus replay: %s\n", werr);
         goto out;
     }
     if (a.junit && a.output)
-        fprintf(stderr, "versus replay: %zu cases, %zu failing, %zu with drift; JUnit XML in %s\n", set.n, failed,
+        cli_printf(stderr, "versus replay: %zu cases, %zu failing, %zu with drift; JUnit XML in %s\n", set.n, failed,
                 drift, a.output);
     if (replay_interrupted)
         rc = CLI_EXIT_CANCELLED;

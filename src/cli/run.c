@@ -17,17 +17,21 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "cli/print.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/file.h"
 #include "core/config.h"
 #include "core/keys.h"
+#include "core/prices.h"
+#include "core/progress.h"
 #include "core/reply_json.h"
 #include "run/run.h"
 #include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
-#include "store/redact.h"
+#include "core/keyfilter.h"
+#include "core/termsafe.h"
 #include "store/session.h"
 
 typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
@@ -63,6 +67,8 @@ static void run_usage(FILE *out)
             "      --min-p P           min-p sampling (local)\n"
             "      --repeat-penalty R  repetition penalty (local)\n"
             "      --seed N            random seed\n"
+            "      --reasoning R       how much to reason: off, low, medium, high, or a budget\n"
+            "                          in tokens; per model: -m SPEC#R (e.g. openai:o4-mini#high)\n"
             "      --timeout S         give up on a model after S seconds\n"
             "  -f, --format FMT        text (default), json (one document), jsonl (events)\n"
             "      --raw               local models: no chat template, prompt as is\n"
@@ -71,6 +77,8 @@ static void run_usage(FILE *out)
             "      --backend B         local models: auto, cpu or cuda\n"
             "      --gpu-layers N      local models: layers on the GPU (default: all that fit;\n"
             "                          0 = CPU only)\n"
+            "      --kv-type T         local models on the CPU: KV cache f16 (default), f32 or\n"
+            "                          q8_0 (config: \"local\": {\"kv_type\": T})\n"
             "      --sensitivity C     public, internal or restricted (restricted never\n"
             "                          leaves the machine: closed APIs are refused)\n"
             "      --save              save the round in a new session (sessions list|show|label)\n"
@@ -78,14 +86,16 @@ static void run_usage(FILE *out)
             "      --record            keep each reply's raw bytes with arrival times (default\n"
             "                          when saving; --no-record turns it off)\n"
             "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
-            "      --no-progress       no live progress line on standard error\n"
+            "      --no-progress       nothing on standard error while it runs (the live status\n"
+            "                          line, a local model's download and load)\n"
             "      --send-key-to URL   let a provider's key go to URL written inline after its\n"
             "                          name (PROVIDER:MODEL@URL); by default a key goes only to\n"
             "                          the URL the config names for it\n"
             "  -h, --help              this help\n\n"
-            "Exit status: 0 all models succeeded, 1 some model failed, 2 usage or config\n"
-            "error, 130 interrupted. Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY,\n"
-            "GEMINI_API_KEY (or GOOGLE_API_KEY), or 0600 key files; see versus(1).\n");
+            "Exit status: 0 all models answered, 1 some model failed, refused or was\n"
+            "blocked, 2 usage or config error, 130 interrupted. Keys come from\n"
+            "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY), or\n"
+            "0600 key files; see versus(1).\n");
 }
 
 #define RUN_MAX_STDIN_PROMPT (64u << 20)
@@ -96,6 +106,14 @@ static char *read_stdin(char *err, size_t errlen)
     Buf b = { 0 };
     if (util_read_fd(STDIN_FILENO, "standard input", RUN_MAX_STDIN_PROMPT, &b, err, errlen) < 0)
         return NULL;
+    /* a prompt is text: a NUL byte would cut it short without a word */
+    const char *nul = b.len ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul) {
+        snprintf(err, errlen, "standard input holds a NUL byte (at byte %zu of %zu): a prompt must be text; "
+                 "nothing was sent", (size_t)(nul - b.data), b.len);
+        buf_free(&b);
+        return NULL;
+    }
     return buf_steal(&b);
 }
 
@@ -107,24 +125,18 @@ typedef struct Printer {
     bool live_single;    /* one model, text: stream its text straight to stdout */
     bool progress;       /* live progress line on stderr */
     bool *printed;       /* (n) text format: reply already printed */
+    bool live_reasoning; /* live_single: the reasoning block is open */
+    bool live_answer;    /* live_single: the answer header is printed (after reasoning) */
     double last_progress_ms;
     bool progress_shown;
+    bool fetch_line;     /* one model, stderr a terminal: its download/load on one updating line */
+    bool fetch_plain;    /* stderr not a terminal: a plain line as each tenth of a download arrives */
+    int *fetch_tenth;    /* (n) fetch_plain: the last tenth printed, -1 before the first line */
 } Printer;
 
-/* Writes reply text to stdout: always valid UTF-8, and with terminal control
- * sequences neutralised when stdout is a terminal (a hostile server must not
- * drive the user's terminal). */
-static void print_text(const char *text, size_t len)
-{
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(1);
-    Buf clean = { 0 };
-    utf8_sanitize(&clean, text, len, tty ? UTF8_NO_CONTROLS : UTF8_KEEP_CONTROLS);
-    redact_secrets(clean.data, clean.len); /* a provider may echo a key */
-    fwrite(buf_str(&clean), 1, clean.len, stdout);
-    buf_free(&clean);
-}
+/* Writes reply text to stdout: keys masked, and made safe when stdout is a
+ * terminal (a hostile server must not drive the user's terminal). */
+static void print_text(const char *text, size_t len) { cli_write(stdout, text, len); }
 
 static void clear_progress(Printer *p)
 {
@@ -144,8 +156,15 @@ static void draw_progress(Printer *p, bool force)
     size_t n = run_count(p->run);
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(p->run, i);
-        double tps = reply_live_tokens_per_s(r, now);
-        buf_printf(&line, "%s%s %s", i ? " | " : "", r->spec, reply_status_name(r->status));
+        double tps = reply_live_tokens_per_s(r);
+        buf_puts(&line, i ? " | " : "");
+        termsafe_append(&line, r->spec, strlen(r->spec));
+        buf_printf(&line, " %s", reply_status_name(r->status));
+        if (r->status == REPLY_WAITING && progress_active(&r->progress)) {
+            int pct = progress_percent(&r->progress);
+            buf_printf(&line, " (%s", strcmp(r->progress.phase, "download") == 0 ? "downloading" : "loading");
+            buf_printf(&line, pct >= 0 ? " %d%%)" : ")", pct);
+        }
         if (r->status == REPLY_STREAMING || r->status == REPLY_OK)
             buf_printf(&line, " %ld tok", reply_output_tokens(r));
         if (tps > 0)
@@ -160,10 +179,109 @@ static void draw_progress(Printer *p, bool force)
     buf_free(&line);
 }
 
+/* A local model's download or load, as it happens (never under --no-progress
+ * or with jsonl, which carries it as events): on a terminal one updating line
+ * (the status line when several models run), elsewhere a plain line at the
+ * start of a download, at each further tenth of it, and at its end. */
+static void show_fetch(Printer *p, size_t i, const Reply *r)
+{
+    if (p->progress) {
+        draw_progress(p, false);
+        return;
+    }
+    double now = clock_now_ms();
+    char line[320];
+    if (p->fetch_line) {
+        if (!progress_active(&r->progress)) {
+            clear_progress(p);
+        } else if (now - p->last_progress_ms >= 100) {
+            p->last_progress_ms = now;
+            progress_line(&r->progress, now, line, sizeof line);
+            Buf b = { 0 };
+            buf_puts(&b, "\r\033[Kversus: "); /* our own escapes; the line (a file name) made safe */
+            termsafe_append(&b, line, strlen(line));
+            fputs(buf_str(&b), stderr);
+            buf_free(&b);
+            fflush(stderr);
+            p->progress_shown = true;
+        }
+        return;
+    }
+    if (!p->fetch_plain || strcmp(r->progress.phase, "download") != 0)
+        return;
+    int pct = progress_percent(&r->progress);
+    int tenth = pct < 0 ? 0 : pct / 10;
+    if (tenth <= p->fetch_tenth[i])
+        return;
+    p->fetch_tenth[i] = tenth;
+    if (progress_active(&r->progress)) {
+        progress_line(&r->progress, now, line, sizeof line);
+        cli_printf(stderr, "versus: %s: %s\n", r->spec, line);
+    } else {
+        cli_printf(stderr, "versus: %s: downloaded %s (%.1f MB)\n", r->spec, r->progress.label,
+                   (double)r->progress.done / 1e6);
+    }
+    fflush(stderr);
+}
+
+/* A tool call's arguments as indented JSON (two spaces), or as written when
+ * they are not JSON. */
+static void format_arguments(Buf *b, const char *args)
+{
+    cJSON *j = cJSON_Parse(args);
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!pretty) {
+        buf_printf(b, "%s\n(not valid JSON)\n", args);
+        return;
+    }
+    /* cJSON indents with tabs and puts one after each colon */
+    for (const char *q = pretty; *q; q++) {
+        if (*q == '\t')
+            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
+        else
+            buf_append(b, q, 1);
+    }
+    buf_puts(b, "\n");
+    free(pretty);
+}
+
+/* What the reply holds besides its text: tool calls, refusal, block,
+ * redacted reasoning, truncation by reasoning. */
+static void format_outcome(Buf *b, const Reply *r)
+{
+    for (size_t i = 0; i < r->n_tool_calls; i++) {
+        const ReplyToolCall *c = &r->tool_calls[i];
+        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
+        format_arguments(b, c->arguments);
+    }
+    if (r->status == REPLY_REFUSED) {
+        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
+        if (r->refusal.len) {
+            buf_puts(b, " ");
+            buf_append(b, r->refusal.data, r->refusal.len);
+        }
+        buf_puts(b, "\n");
+    } else if (r->status == REPLY_BLOCKED) {
+        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
+    }
+    if (r->redacted_reasoning > 0)
+        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
+                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
+    if (r->truncated_by_reasoning) {
+        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
+            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
+                       r->usage.reasoning_tokens, r->usage.output_tokens);
+        else
+            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    }
+}
+
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
+    format_outcome(&b, r);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");
@@ -189,10 +307,30 @@ static void print_reply_status(const Reply *r)
     fflush(stdout);
 }
 
+/* "--- reasoning (N tokens) ---": the header of the reasoning block. */
+static void print_reasoning_header(const Reply *r)
+{
+    long n = reply_reasoning_tokens(r);
+    if (n >= 0 && reply_is_final(r))
+        printf("--- reasoning (%ld tokens) ---\n", n);
+    else
+        printf("--- reasoning ---\n");
+}
+
+static bool has_reasoning(const Reply *r) { return r->reasoning.len > 0 || r->usage.reasoning_tokens > 0; }
+
 static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
-    printf("=== %s ===\n", r->spec);
+    cli_printf(stdout, "=== %s ===\n", r->spec);
+    if (has_reasoning(r)) {
+        /* the reasoning apart from the answer, never mixed into it */
+        print_reasoning_header(r);
+        print_text(buf_str(&r->reasoning), r->reasoning.len);
+        if (r->reasoning.len == 0)
+            printf("(not shown by the provider)");
+        printf("\n--- answer ---\n");
+    }
     print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
@@ -204,10 +342,8 @@ static void print_reply_text(Printer *p, const Reply *r)
 static void print_json_line(cJSON *o)
 {
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     fflush(stdout);
     free(s);
     cJSON_Delete(o);
@@ -228,12 +364,60 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
     print_json_line(o);
 }
 
+/* {"type":"progress","index":I,"model":SPEC,"phase":..,"file":..,"done":N,"total":N|null} */
+static void jsonl_progress(size_t i, const Reply *r, const StreamEvent *ev)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "progress");
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    cJSON_AddStringToObject(o, "phase", ev->phase ? ev->phase : "");
+    Buf clean = { 0 };
+    utf8_sanitize(&clean, ev->label ? ev->label : "", ev->label ? strlen(ev->label) : 0, UTF8_KEEP_CONTROLS);
+    cJSON_AddStringToObject(o, "file", buf_str(&clean));
+    buf_free(&clean);
+    cJSON_AddNumberToObject(o, "done", (double)ev->done);
+    if (ev->total >= 0)
+        cJSON_AddNumberToObject(o, "total", (double)ev->total);
+    else
+        cJSON_AddNullToObject(o, "total");
+    print_json_line(o);
+}
+
+static void jsonl_tool_call(size_t i, const Reply *r)
+{
+    if (r->n_tool_calls == 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "tool_call");
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    /* the last one added: the call this event announced */
+    cJSON *all = reply_tool_calls_to_json(r);
+    cJSON *last = all ? cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1) : NULL;
+    cJSON_Delete(all);
+    if (last)
+        cJSON_AddItemToObject(o, "tool_call", last);
+    print_json_line(o);
+}
+
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
 {
     Printer *p = user;
+    if (ev && ev->kind == STREAM_EVENT_PROGRESS) {
+        if (p->format == FORMAT_JSONL)
+            jsonl_progress(i, r, ev);
+        else
+            show_fetch(p, i, r);
+        return;
+    }
     if (p->format == FORMAT_JSONL) {
         if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING))
             jsonl_event(i, r, ev->kind == STREAM_EVENT_DELTA ? "delta" : "reasoning", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_REFUSAL && ev->len)
+            jsonl_event(i, r, "refusal", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_TOOL_CALL)
+            jsonl_tool_call(i, r);
         if (!ev) {
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
@@ -245,11 +429,19 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
     if (p->format != FORMAT_TEXT)
         return;
     if (p->live_single) {
-        if (ev && ev->kind == STREAM_EVENT_DELTA) {
+        if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING)) {
             clear_progress(p);
             if (!p->printed[i]) {
-                printf("=== %s ===\n", r->spec);
+                cli_printf(stdout, "=== %s ===\n", r->spec);
                 p->printed[i] = true;
+            }
+            if (ev->kind == STREAM_EVENT_REASONING && !p->live_answer && !p->live_reasoning) {
+                print_reasoning_header(r);
+                p->live_reasoning = true;
+            }
+            if (ev->kind == STREAM_EVENT_DELTA && p->live_reasoning && !p->live_answer) {
+                printf("\n--- answer ---\n");
+                p->live_answer = true;
             }
             print_text(ev->text, ev->len);
             fflush(stdout);
@@ -291,15 +483,17 @@ static void print_table(Run *run)
     }
     if (w > 48)
         w = 48;
-    printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, "model", "status", "ttft", "total", "tok/s",
-           "in", "out", "cost");
+    printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "ttft", "ttfa", "total",
+           "tok/s", "in", "out", "reason", "cost");
     double total_cost = 0;
     bool cost_unknown = false;
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(run, i);
-        char ttft[16], total[16], tps[16], in[16], out[16], cost[24];
+        char ttft[16], ttfa[16], total[16], tps[16], in[16], out[16], reason[16], cost[24];
         fmt_ms(ttft, sizeof ttft, r->metrics.ttft_ms);
+        fmt_ms(ttfa, sizeof ttfa, r->metrics.ttfa_ms);
         fmt_ms(total, sizeof total, r->metrics.total_ms);
+        fmt_count(reason, sizeof reason, reply_reasoning_tokens(r));
         if (r->metrics.output_tokens_per_s >= 0)
             snprintf(tps, sizeof tps, "%.1f", r->metrics.output_tokens_per_s);
         else
@@ -310,17 +504,29 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "unknown");
             cost_unknown = true;
         } else {
-            snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
+            bool est = strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
+            snprintf(cost, sizeof cost, "%s$%.6f", est ? "~" : "", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
-        printf("%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
-               ttft, total, tps, in, out, cost);
+        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
+                   reply_status_name(r->status), ttft, ttfa, total, tps, in, out, reason, cost);
     }
     if (n > 1) {
         char cost[24];
         snprintf(cost, sizeof cost, "$%.6f", total_cost);
-        printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", cost,
+        printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
                cost_unknown ? "  (+ unknown costs)" : "");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Reply *r = run_reply(run, i);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            cli_printf(stdout, "~ %s: estimated from measured speed: $%.4g per 1M input, $%.4g per 1M output tokens "
+                   "(local_cost's hourly rate over %.0f prompt and %.1f decode tokens/s)\n",
+                   r->spec, r->metrics.input_usd_per_mtok, r->metrics.output_usd_per_mtok,
+                   reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r));
+        else if (r->status == REPLY_OK && isnan(r->metrics.cost_usd) && strcmp(r->provider, "local") == 0)
+            cli_printf(stdout, "%s: cost unknown: state what the machine costs in the config (\"local_cost\": "
+                   "{\"gpu_hour_usd\": N}, see versus(1))\n", r->spec);
     }
 }
 
@@ -338,10 +544,8 @@ static void print_json(Run *run, const Request *rq)
     for (size_t i = 0; i < run_count(run); i++)
         cJSON_AddItemToArray(results, reply_to_json(run_reply(run, i)));
     char *s = cJSON_Print(doc);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     free(s);
     cJSON_Delete(doc);
 }
@@ -352,7 +556,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_KEY_URL };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL, OPT_KV_TYPE };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -363,6 +567,7 @@ int cli_run(int argc, char **argv)
         { "min-p", required_argument, NULL, OPT_MIN_P },
         { "repeat-penalty", required_argument, NULL, OPT_REPEAT },
         { "seed", required_argument, NULL, OPT_SEED },
+        { "reasoning", required_argument, NULL, OPT_REASONING },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "format", required_argument, NULL, 'f' },
         { "raw", no_argument, NULL, OPT_RAW },
@@ -370,6 +575,7 @@ int cli_run(int argc, char **argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "backend", required_argument, NULL, OPT_BACKEND },
         { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+        { "kv-type", required_argument, NULL, OPT_KV_TYPE },
         { "sensitivity", required_argument, NULL, OPT_SENS },
         { "record", no_argument, NULL, OPT_RECORD },
         { "no-record", no_argument, NULL, OPT_NO_RECORD },
@@ -444,6 +650,11 @@ int cli_run(int argc, char **argv)
             ropt.local.gpu_layers = (int)v;
             break;
         }
+        case OPT_KV_TYPE:
+            if (cli_check_kv_type(optarg, err, sizeof err) < 0)
+                goto bad;
+            ropt.local.kv_type = optarg;
+            break;
         case OPT_SENS: sens_name = optarg; break;
         case OPT_RECORD: record = 1; break;
         case OPT_NO_RECORD: record = 0; break;
@@ -464,11 +675,12 @@ int cli_run(int argc, char **argv)
             rc = CLI_EXIT_OK;
             goto out;
         case 'n': case 't': case OPT_TOP_P: case OPT_TOP_K: case OPT_MIN_P: case OPT_REPEAT:
-        case OPT_SEED: case OPT_TIMEOUT: case 'c': {
+        case OPT_SEED: case OPT_TIMEOUT: case 'c': case OPT_REASONING: {
             static const struct { int opt; const char *name; } names[] = {
                 { 'n', "max_tokens" }, { 't', "temperature" }, { OPT_TOP_P, "top_p" },
                 { OPT_TOP_K, "top_k" }, { OPT_MIN_P, "min_p" }, { OPT_REPEAT, "repeat_penalty" },
                 { OPT_SEED, "seed" }, { OPT_TIMEOUT, "timeout" }, { 'c', "context_length" },
+                { OPT_REASONING, "reasoning" },
             };
             for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
                 if (names[k].opt == c && params_set(&over, names[k].name, optarg, err, sizeof err) < 0)
@@ -491,13 +703,13 @@ int cli_run(int argc, char **argv)
     if (strcmp(prompt, "-") == 0) {
         prompt = prompt_owned = read_stdin(err, sizeof err);
         if (!prompt) {
-            fprintf(stderr, "versus run: could not read the prompt: %s\n", err);
+            cli_printf(stderr, "versus run: could not read the prompt: %s\n", err);
             goto out;
         }
     }
     cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
     Request rq = { .system = system, .prompt = prompt };
@@ -527,7 +739,7 @@ int cli_run(int argc, char **argv)
             char path[4096];
             if (session_resolve(NULL, session_name, path, sizeof path, err, sizeof err) < 0 ||
                 !(session = session_load(path, err, sizeof err))) {
-                fprintf(stderr, "versus run: --session: %s\n", err);
+                cli_printf(stderr, "versus run: --session: %s\n", err);
                 goto out;
             }
         } else if (!(session = session_new(NULL, err, sizeof err))) {
@@ -535,15 +747,21 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
-    cli_prefetch_local_models(cfg, specs, n_specs);
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
+    bool show = !no_progress && format != FORMAT_JSONL, tty = isatty(2);
     Printer pr = { .format = format, .run = run, .live_single = format == FORMAT_TEXT && n_specs == 1,
-                   .progress = !no_progress && format != FORMAT_JSONL && isatty(2) && n_specs > 1 };
+                   .progress = show && tty && n_specs > 1, .fetch_line = show && tty && n_specs == 1,
+                   .fetch_plain = show && !tty };
     pr.printed = calloc(n_specs, sizeof *pr.printed);
+    pr.fetch_tenth = malloc(n_specs * sizeof *pr.fetch_tenth);
+    for (size_t i = 0; pr.fetch_tenth && i < n_specs; i++)
+        pr.fetch_tenth[i] = -1;
+    if (!pr.printed || !pr.fetch_tenth)
+        pr.fetch_plain = false;
     run_set_observer(run, on_observe, &pr);
 
     struct sigaction sa = { .sa_handler = on_sigint }, old_int, old_term;
@@ -586,6 +804,7 @@ int cli_run(int argc, char **argv)
         print_json(run, &rq);
     }
     free(pr.printed);
+    free(pr.fetch_tenth);
     rc = CLI_EXIT_OK;
     if (session) {
         Reply **replies = calloc(n_specs, sizeof *replies);
@@ -594,11 +813,11 @@ int cli_run(int argc, char **argv)
         long round = replies ? session_add_round(session, &rq, replies, n_specs, NULL, err, sizeof err) : -1;
         free(replies);
         if (round < 0 || session_save(session, err, sizeof err) < 0) {
-            fprintf(stderr, "versus run: the round was not saved: %s\n", err);
+            cli_printf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
         } else {
             /* others may have appended meanwhile: ours is the last one now */
-            fprintf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
+            cli_printf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
                     session->path);
         }
     }
@@ -610,7 +829,7 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_CANCELLED;
     goto out;
 bad:
-    fprintf(stderr, "versus run: %s\n", err);
+    cli_printf(stderr, "versus run: %s\n", err);
 out:
     fflush(stdout);
     run_free(run);

@@ -12,11 +12,14 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -26,6 +29,8 @@
 #include "gpu/gpuinfo.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
+#include "engine/kvcache.h"
+#include "engine/model_ref.h"
 #include "engine/threadpool.h"
 #include "engine/token_decoder.h"
 #include "engine/tokenizer.h"
@@ -66,6 +71,7 @@ int engine_backend_parse(const char *name, EngineBackend *b)
  * state, and room for whatever else shares the GPU. */
 #define CUDA_HEADROOM (256ull << 20)
 #define MIB(b) ((double)(b) / 1048576.0)
+#define ENGINE_JOIN_WAIT_S 5 /* how long freeing a cancelled worker waits for it to end */
 
 /* Moves the model onto the GPU when opt asks for it and it can run there.
  * Returns 0 (e->cm set, or left NULL with e->note saying why for auto), or
@@ -153,6 +159,15 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     e->n_threads = threadpool_size(e->pool);
     e->batch = opt && opt->batch > 0 ? opt->batch : 64;
     ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = e->batch, .pool = e->pool };
+    if (opt && opt->kv_type) {
+        KvType kt;
+        if (kv_type_parse(opt->kv_type, &kt) < 0) {
+            errmsg_set(err, errlen, "unknown KV cache type '%s' (f32, f16 or q8_0)", opt->kv_type);
+            goto fail;
+        }
+        mo.kv_type = (int)kt;
+        mo.kv_type_set = true;
+    }
     e->m = model_new(e->g, &mo, inner, sizeof inner);
     if (!e->m) {
         errmsg_set(err, errlen, "%s: %s", path, inner);
@@ -172,6 +187,10 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     e->n_stop = chat_template_stop_ids(&e->tmpl, e->tok, e->stop_ids, sizeof e->stop_ids / sizeof e->stop_ids[0]);
     if (engine_try_cuda(e, path, opt, err, errlen) < 0)
         goto fail;
+    if (!e->cm && model_prepare(e->m, inner, sizeof inner) < 0) { /* the CPU runs it: repack now */
+        errmsg_set(err, errlen, "%s: %s", path, inner);
+        goto fail;
+    }
     e->load_ms = clock_now_ms() - t0;
     return e;
 fail:
@@ -257,6 +276,19 @@ static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *er
                              "overwritten); the reply so far is kept");
         return -1;
     }
+    /* NaN or infinite logits (damaged weights, an overflow) would still
+     * "sample" a token: stop and say so instead of emitting noise. */
+    if (rc == 0) {
+        const float *l = e->cm ? e->cuda_logits : model_logits(e->m);
+        int nv = model_config(e->m)->n_vocab;
+        for (int i = 0; i < nv; i++)
+            if (!isfinite(l[i])) {
+                errmsg_set(err, errlen, "the model computed %s logits (token %d): its weights are damaged or the "
+                                     "computation overflowed; generation stopped, the reply so far is kept",
+                           isnan(l[i]) ? "NaN" : "infinite", i);
+                return -1;
+            }
+    }
     return rc;
 }
 
@@ -266,6 +298,17 @@ static float *engine_logits(Engine *e)
 }
 
 /* ---- generate ---------------------------------------------------------------------- */
+
+/* 0 when a prompt of n tokens fits the context, else -1 with err. */
+static int prompt_fits(const Engine *e, size_t n, char *err, size_t errlen)
+{
+    const ModelConfig *c = model_config(e->m);
+    if (n > (size_t)c->n_ctx) {
+        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+        return -1;
+    }
+    return 0;
+}
 
 int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp, EngineTokenFn cb,
                     void *user, volatile int *cancel, EngineStats *st, char *err, size_t errlen)
@@ -283,10 +326,8 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
         errmsg_set(err, errlen, "empty prompt: at least one token is needed");
         return -1;
     }
-    if (n > (size_t)c->n_ctx) {
-        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
+    if (prompt_fits(e, n, err, errlen) < 0)
         return -1;
-    }
     st->n_prompt = (int)n;
     EngineGenParams defaults = { .sampler = sampler_params_default() };
     if (!gp)
@@ -454,7 +495,8 @@ struct EngineWorker {
     volatile int cancel;
     bool write_failed;     /* worker: the reader is gone */
     /* the job, copied */
-    char *model_path, *system, *prompt;
+    char *model_path, *model_ref, *system, *prompt, *kv_type;
+    char label[128];       /* worker: the model file's name, for PROGRESS */
     int *prompt_ids;
     EngineJob job;
     /* reader state */
@@ -518,13 +560,61 @@ static int on_token(void *user, int token, const char *text, size_t len)
     return w->write_failed;
 }
 
+/* PROGRESS payload: the phase, bytes done and in all, then the label. */
+typedef struct ProgressFrame {
+    uint32_t phase; /* 0 download, 1 load */
+    uint32_t pad;
+    int64_t done, total;
+} ProgressFrame;
+
+static void send_progress(EngineWorker *w, uint32_t phase, int64_t done, int64_t total)
+{
+    ProgressFrame p = { .phase = phase, .done = done, .total = total };
+    send_frame(w, ENGINE_MSG_PROGRESS, &p, sizeof p, w->label, strlen(w->label));
+}
+
+static void on_download(void *user, int64_t done, int64_t total)
+{
+    send_progress(user, 0, done, total);
+}
+
+static void set_label(EngineWorker *w, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(w->label, sizeof w->label, "%s", slash ? slash + 1 : path);
+}
+
+/* The job's model file: model_path, or model_ref resolved here (a first use
+ * of an hf:// model downloads it, reported as PROGRESS "download"). 0, or -1
+ * with err. */
+static int worker_model_path(EngineWorker *w, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    if (w->job.model_path) {
+        snprintf(path, pathlen, "%s", w->job.model_path);
+        return 0;
+    }
+    char where[4096], why[16];
+    if (model_ref_locate(w->job.model_ref, where, sizeof where, why, sizeof why) >= 0)
+        set_label(w, where); /* where it is, or where the download puts it */
+    ModelFetch mf = { .on_progress = on_download, .progress_user = w, .cancel = &w->cancel };
+    return model_ref_fetch(w->job.model_ref, &mf, path, pathlen, err, errlen);
+}
+
 static void *worker_main(void *arg)
 {
     EngineWorker *w = arg;
-    char err[1024];
+    char err[1024], path[4096];
     int *ids = NULL;
     size_t n = 0;
-    Engine *e = engine_load(w->job.model_path, &w->job.opt, err, sizeof err);
+    Engine *e = NULL;
+    if (worker_model_path(w, path, sizeof path, err, sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    set_label(w, path);
+    struct stat fst;
+    send_progress(w, 1, 0, stat(path, &fst) == 0 ? (int64_t)fst.st_size : -1);
+    e = engine_load(path, &w->job.opt, err, sizeof err);
     if (!e) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
@@ -542,6 +632,12 @@ static void *worker_main(void *arg)
         memcpy(ids, w->job.prompt_ids, n * sizeof *ids);
     } else if (engine_build_prompt(e, w->job.system, w->job.prompt, w->job.raw, &ids, &n, err,
                                    sizeof err) < 0) {
+        send_text(w, ENGINE_MSG_ERROR, err);
+        goto done;
+    }
+    /* said before the prompt's ids are sent: a huge prompt's ids would not
+     * even fit in one message */
+    if (prompt_fits(e, n, err, sizeof err) < 0) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }
@@ -583,7 +679,7 @@ static char *dup_or_null(const char *s, bool *oom)
 
 EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen)
 {
-    if (!job || !job->model_path) {
+    if (!job || (!job->model_path && !job->model_ref)) {
         errmsg_set(err, errlen, "no model path");
         return NULL;
     }
@@ -596,8 +692,10 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
     bool oom = false;
     w->job = *job;
     w->job.model_path = w->model_path = dup_or_null(job->model_path, &oom);
+    w->job.model_ref = w->model_ref = dup_or_null(job->model_ref, &oom);
     w->job.system = w->system = dup_or_null(job->system, &oom);
     w->job.prompt = w->prompt = dup_or_null(job->prompt, &oom);
+    w->job.opt.kv_type = w->kv_type = dup_or_null(job->opt.kv_type, &oom);
     if (job->prompt_ids) {
         w->prompt_ids = malloc((job->n_prompt_ids ? job->n_prompt_ids : 1) * sizeof(int));
         if (w->prompt_ids)
@@ -727,6 +825,20 @@ static int decode_frame(EngineWorker *w, EngineMsg *msg)
         msg->text = p;
         msg->len = len;
         break;
+    case ENGINE_MSG_PROGRESS: {
+        ProgressFrame f;
+        if (len < sizeof f)
+            return -1;
+        memcpy(&f, p, sizeof f);
+        if (f.phase > 1)
+            return -1;
+        msg->phase = f.phase == 0 ? "download" : "load";
+        msg->done = f.done;
+        msg->total = f.total;
+        msg->text = p + sizeof f; /* the label, NUL-terminated by the copy */
+        msg->len = len - sizeof f;
+        break;
+    }
     case ENGINE_MSG_DONE:
         break;
     }
@@ -773,15 +885,27 @@ void engine_worker_free(EngineWorker *w)
     w->cancel = 1;
     if (w->rfd >= 0)
         shutdown(w->rfd, SHUT_RDWR); /* a worker blocked in send gets EPIPE and stops */
-    if (w->started)
-        pthread_join(w->thread, NULL);
+    if (w->started) {
+        /* A worker stuck in a system call (a file on a hung mount) must not
+         * keep versus from exiting: after ENGINE_JOIN_WAIT_S it is left to
+         * finish alone, with this structure (it still uses it). */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ENGINE_JOIN_WAIT_S;
+        if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+            pthread_detach(w->thread);
+            return;
+        }
+    }
     if (w->rfd >= 0)
         close(w->rfd);
     if (w->wfd >= 0)
         close(w->wfd);
     free(w->model_path);
+    free(w->model_ref);
     free(w->system);
     free(w->prompt);
+    free(w->kv_type);
     free(w->prompt_ids);
     free(w->in);
     free(w->msg);

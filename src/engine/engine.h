@@ -2,7 +2,8 @@
  * weights, KV cache, thread pool, tokenizer, chat template) and the generate
  * loop, plus a worker thread that runs a whole job (load, template, tokenize,
  * generate) and reports to the event loop through a socket of small framed
- * messages.
+ * messages; the worker also resolves a model reference first, so that a
+ * first-use download never runs on the event loop.
  *
  * Synchronous use (tests, `versus bench`): engine_load + engine_generate.
  * Asynchronous use (providers/local.c): engine_worker_start, poll
@@ -37,6 +38,7 @@ typedef struct EngineOptions {
     EngineBackend backend;
     int gpu_layers; /* CUDA: the first N layers live in device memory, the rest are read from
                        pinned host memory; <= 0 = all (CUDA: as many as fit when not all do) */
+    const char *kv_type; /* CPU KV cache: "f32" | "f16" | "q8_0"; NULL = f16 (kvcache.h) */
 } EngineOptions;
 
 /* "auto" | "cpu" | "cuda" (NULL = "auto") to *b; 0, or -1 for another name. */
@@ -127,7 +129,9 @@ double engine_rss_mib(void);
 /* ---- the worker: one job on its own thread, reporting through a socket ---- */
 
 typedef struct EngineJob {
-    const char *model_path;
+    const char *model_path; /* the GGUF file, or NULL to resolve model_ref instead */
+    const char *model_ref;  /* when model_path is NULL: a reference (model_ref.h) resolved on the
+                               worker, downloading a first-use hf:// file with PROGRESS messages */
     EngineOptions opt;
     const char *system;  /* or NULL */
     const char *prompt;  /* user text */
@@ -145,7 +149,10 @@ typedef enum EngineMsgKind {
     ENGINE_MSG_TIMINGS, /* prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib, vram */
     ENGINE_MSG_FINISH,  /* text: "stop" | "length" | "cancelled" */
     ENGINE_MSG_ERROR,   /* text: what went wrong */
-    ENGINE_MSG_DONE,    /* the worker is finished; nothing follows */
+    ENGINE_MSG_PROGRESS,/* phase "download" | "load", text: the file name, done/total bytes
+                           (total < 0: unknown); "load" always comes before engine_load, so
+                           an ERROR before it means the model could not be resolved */
+    ENGINE_MSG_DONE,    /* the worker is finished; nothing follows (keep it last) */
 } EngineMsgKind;
 
 /* One decoded message; pointers are valid until the next engine_worker_read. */
@@ -159,6 +166,8 @@ typedef struct EngineMsg {
     long n_prompt, n_output;
     double load_ms, prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib;
     const char *backend; /* LOADED: "cpu" | "cuda" */
+    const char *phase;   /* PROGRESS: "download" | "load" */
+    int64_t done, total; /* PROGRESS: bytes */
     /* TIMINGS, cuda backend only: the GPU's memory read on the worker right after
      * generating, while the model is still resident (vram_known false otherwise) */
     bool vram_known, gpu_present;

@@ -3,7 +3,8 @@
  * each with the norms its architecture's table entry (arch.h) names, then the
  * output norm and classifier. In the spirit of llama2.c's run.c: one straight
  * function per step, batched over the tokens of a prefill chunk; elementwise
- * steps are ops.h, weight products matmul.h on the mapped bytes. */
+ * steps are ops.h, weight products matmul.h on the matrices model.c prepared
+ * (repacked for the SIMD kernels, or the mapped bytes). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,10 +18,18 @@
 
 /* ---- weight products (the only place that touches matrix bytes) ------------------ */
 
+int model_matmul_many(Model *m, const GgufTensor *const *w, float *const *out, int n, const float *x, int T)
+{
+    const MatmulWeights *pw[MATMUL_MAX_MANY];
+    for (int i = 0; i < n; i++)
+        if (!(pw[i] = model_prepared(m, w[i], m->errbuf, sizeof m->errbuf)))
+            return -1;
+    return matmul_many(m->pool, pw, out, n, x, T, m->errbuf, sizeof m->errbuf);
+}
+
 int model_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out)
 {
-    return matmul(m->pool, w->type, w->data, (int64_t)w->ne[1], (int64_t)w->ne[0], x, T, out, m->errbuf,
-                  sizeof m->errbuf);
+    return model_matmul_many(m, &w, &out, 1, x, T);
 }
 
 int model_matmul_expert(Model *m, const GgufTensor *w, int e, const float *x, int T, float *out)
@@ -65,47 +74,6 @@ static int embedding_row(Model *m, int row, float *dst)
 
 /* ---- attention ----------------------------------------------------------------------- */
 
-typedef struct AttnJob {
-    Model *m;
-    const ModelLayer *L;
-    int layer, T, pos;
-    atomic_int next;    /* next (token, head) item to take */
-} AttnJob;
-
-/* Causal attention of every (token, head) of the chunk over the cache (the
- * last n_swa positions on sliding layers); the items are taken from a shared
- * counter (threadpool_run_dynamic), each done the same way whoever takes it. */
-static void attention_part(void *arg, int ith, int nth)
-{
-    (void)nth;
-    AttnJob *j = arg;
-    Model *m = j->m;
-    const ModelConfig *c = &m->c;
-    int hd = c->head_dim, kvd = c->n_kv_heads * hd, qd = c->n_heads * hd;
-    int group = c->n_heads / c->n_kv_heads;
-    const float *kc = m->key_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *vc = m->value_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *sinks = j->L->sinks ? j->L->sinks->data : NULL;
-    float *att = m->att + (size_t)ith * c->n_ctx;
-    int total = j->T * c->n_heads;
-    for (int w; (w = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < total;) {
-        int t = w / c->n_heads, h = w % c->n_heads;
-        int kvh = h / group, last = j->pos + t;
-        int first = j->L->swa && c->n_swa > 0 && last - c->n_swa + 1 > 0 ? last - c->n_swa + 1 : 0;
-        const float *q = m->q + (size_t)t * qd + (size_t)h * hd;
-        int n = last - first + 1;
-        for (int p = first; p <= last; p++)
-            att[p - first] = ops_dot(q, kc + (size_t)p * kvd + (size_t)kvh * hd, hd) * c->attn_scale;
-        if (c->attn_softcap > 0)
-            ops_softcap(att, (size_t)n, c->attn_softcap);
-        ops_softmax(att, n, sinks ? sinks[h] : -INFINITY);
-        float *out = m->xb + (size_t)t * qd + (size_t)h * hd;
-        memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = first; p <= last; p++)
-            ops_axpy(out, att[p - first], vc + (size_t)p * kvd + (size_t)kvh * hd, hd);
-    }
-}
-
 /* q, k, v of T rows of m->xb: one fused product split three ways, or three. */
 static int project_qkv(Model *m, const ModelLayer *L, int T)
 {
@@ -121,9 +89,11 @@ static int project_qkv(Model *m, const ModelLayer *L, int T)
             memcpy(m->k + (size_t)t * kvd, r + qd, (size_t)kvd * sizeof(float));
             memcpy(m->v + (size_t)t * kvd, r + qd + kvd, (size_t)kvd * sizeof(float));
         }
-    } else if (model_matmul(m, L->wq, m->xb, T, m->q) < 0 || model_matmul(m, L->wk, m->xb, T, m->k) < 0 ||
-               model_matmul(m, L->wv, m->xb, T, m->v) < 0) {
-        return -1;
+    } else {
+        const GgufTensor *w3[3] = { L->wq, L->wk, L->wv };
+        float *o3[3] = { m->q, m->k, m->v };
+        if (model_matmul_many(m, w3, o3, 3, m->xb, T) < 0)
+            return -1;
     }
     add_bias(m->q, L->bq, T, qd);
     add_bias(m->k, L->bk, T, kvd);
@@ -161,10 +131,11 @@ static int attention(Model *m, int l, int T, int pos)
         ops_rope(rope, m->q + (size_t)t * qd, c->n_heads, hd, pos + t);
         ops_rope(rope, m->k + (size_t)t * kvd, c->n_kv_heads, hd, pos + t);
     }
-    memcpy(m->key_cache + ((size_t)l * c->n_ctx + pos) * kvd, m->k, (size_t)T * kvd * sizeof(float));
-    memcpy(m->value_cache + ((size_t)l * c->n_ctx + pos) * kvd, m->v, (size_t)T * kvd * sizeof(float));
-    AttnJob aj = { m, L, l, T, pos, 0 };
-    threadpool_run_dynamic(m->pool, attention_part, &aj);
+    kv_cache_store(m->kv, l, pos, T, m->k, m->v);
+    KvAttn ka = { .n_heads = c->n_heads, .scale = c->attn_scale, .softcap = c->attn_softcap,
+                  .sinks = L->sinks ? L->sinks->data : NULL, .window = L->swa ? c->n_swa : 0 };
+    if (kv_cache_attend(m->kv, m->pool, l, &ka, m->q, T, pos, m->xb, m->errbuf, sizeof m->errbuf) < 0)
+        return -1;
     if (model_matmul(m, L->wo, m->xb, T, m->xb2) < 0)
         return -1;
     add_bias(m->xb2, L->bo, T, dim);

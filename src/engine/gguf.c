@@ -578,7 +578,9 @@ GgufFile *gguf_open_memory(const void *data, size_t size, char *err, size_t errl
 
 GgufFile *gguf_open(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* non-blocking: opening a FIFO named like a model must not wait for a
+     * writer (fstat below refuses it) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
@@ -590,7 +592,8 @@ GgufFile *gguf_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+        snprintf(err, errlen, "%s: not a regular file (%s); a model must be a .gguf file", path,
+                 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
         close(fd);
         return NULL;
     }
@@ -763,6 +766,19 @@ const GgufTensor *gguf_tensor(const GgufFile *g, int64_t i)
     if (i < 0 || i >= g->n_tensors)
         return NULL;
     return &g->tensors[i];
+}
+
+void gguf_release_tensor(const GgufFile *g, const GgufTensor *t)
+{
+    if (!g->mapped || !t || !t->data || !t->nbytes)
+        return;
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0)
+        return;
+    uintptr_t a = (uintptr_t)t->data, b = a + t->nbytes, page = (uintptr_t)ps;
+    uintptr_t lo = (a + page - 1) / page * page, hi = b / page * page;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* private read-only file pages: refetched on touch */
 }
 
 const GgufTensor *gguf_find_tensor(const GgufFile *g, const char *name)

@@ -497,6 +497,60 @@ static int load_tensors(Model *m, const bool *layer_swa, char *err, size_t errle
 
 /* ---- the model ------------------------------------------------------------------- */
 
+/* ---- matrices prepared for the CPU kernels ---------------------------------------- */
+
+const MatmulWeights *model_prepared(Model *m, const GgufTensor *t, char *err, size_t errlen)
+{
+    int64_t i = t - gguf_tensor(m->g, 0);
+    if (m->prep[i])
+        return m->prep[i];
+    if (m->repack)
+        m->prep[i] = matmul_weights_new(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err,
+                                        errlen);
+    else
+        m->prep[i] = matmul_weights_view(t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err, errlen);
+    if (m->prep[i] && matmul_weights_bytes(m->prep[i]))
+        gguf_release_tensor(m->g, t); /* repacked: the mapped original pages can go */
+    return m->prep[i];
+}
+
+int model_prepare(Model *m, char *err, size_t errlen)
+{
+    if (!model_prepared(m, m->output, err, errlen))
+        return -1;
+    for (int l = 0; l < m->c.n_layers; l++) {
+        const ModelLayer *L = &m->layers[l];
+        const GgufTensor *all[] = { L->wqkv, L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down, L->router };
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            if (all[k] && !model_prepared(m, all[k], err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
+bool model_repacked(const Model *m)
+{
+    for (int64_t i = 0; m->prep && i < gguf_tensor_count(m->g); i++)
+        if (matmul_weights_bytes(m->prep[i]))
+            return true;
+    return false;
+}
+
+/* Available memory from /proc/meminfo, bytes; 0 when unknown. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
 Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t errlen)
 {
     Model *m = calloc(1, sizeof *m);
@@ -523,11 +577,12 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->batch = opt && opt->batch > 0 ? opt->batch : MODEL_DEFAULT_BATCH;
     size_t B = (size_t)m->batch, qd = (size_t)c->n_heads * c->head_dim;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
-    size_t cache = (size_t)c->n_layers * c->n_ctx * kvd;
     size_t xbw = qd > (size_t)c->dim ? qd : (size_t)c->dim;
     size_t ffw = 2 * (size_t)(c->hidden_dim > c->expert_ff ? c->hidden_dim : c->expert_ff);
-    m->key_cache = calloc(cache, sizeof(float));
-    m->value_cache = calloc(cache, sizeof(float));
+    KvType kvt = opt && opt->kv_type_set ? (KvType)opt->kv_type : KV_TYPE_DEFAULT;
+    m->kv = kv_cache_new(kvt, c->n_layers, c->n_ctx, c->n_kv_heads, c->head_dim, err, errlen);
+    if (!m->kv)
+        goto fail;
     m->x = malloc(B * c->dim * sizeof(float));
     m->xb = malloc(B * xbw * sizeof(float));
     m->xb2 = malloc(B * c->dim * sizeof(float));
@@ -536,7 +591,6 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->v = malloc(B * kvd * sizeof(float));
     m->hb = malloc(B * ffw * sizeof(float));
     m->hb2 = malloc(B * ffw * sizeof(float));
-    m->att = malloc((size_t)m->n_threads * c->n_ctx * sizeof(float));
     m->logits = calloc((size_t)c->n_vocab, sizeof(float));
     bool fused = false;
     for (int l = 0; l < c->n_layers; l++)
@@ -552,13 +606,22 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
         m->moe_out = malloc(B * k * c->dim * sizeof(float));
         m->moe_rows = malloc(B * sizeof(int));
     }
-    if (!m->key_cache || !m->value_cache || !m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
-        !m->hb2 || !m->att || !m->logits || (fused && !m->qkv) ||
+    if (!m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
+        !m->hb2 || !m->logits || (fused && !m->qkv) ||
         (c->n_expert && (!m->moe_logits || !m->moe_sel || !m->moe_w || !m->moe_in || !m->moe_out || !m->moe_rows))) {
-        errmsg_set(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
-                2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
+        errmsg_set(err, errlen, "out of memory for the scratch of a %d-token batch", m->batch);
         goto fail;
     }
+    /* Repacked weights are a copy in anonymous memory (the mapped pages are
+     * let go as each matrix is done): only where that copy fits with room to
+     * spare; otherwise the row kernels read the mapping. */
+    m->prep = calloc((size_t)gguf_tensor_count(g) + 1, sizeof *m->prep);
+    if (!m->prep) {
+        errmsg_set(err, errlen, "out of memory");
+        goto fail;
+    }
+    uint64_t avail = mem_available();
+    m->repack = avail == 0 || model_weight_bytes(m) < avail / 10 * 8;
     return m;
 fail:
     free(layer_swa);
@@ -570,9 +633,12 @@ void model_free(Model *m)
 {
     if (!m)
         return;
+    if (m->prep)
+        for (int64_t i = 0; i < gguf_tensor_count(m->g); i++)
+            matmul_weights_free(m->prep[i]);
+    free(m->prep);
     free(m->layers);
-    free(m->key_cache);
-    free(m->value_cache);
+    kv_cache_free(m->kv);
     free(m->x);
     free(m->xb);
     free(m->xb2);
@@ -588,7 +654,6 @@ void model_free(Model *m)
     free(m->moe_in);
     free(m->moe_out);
     free(m->moe_rows);
-    free(m->att);
     free(m->logits);
     free(m);
 }
@@ -606,7 +671,12 @@ const float *model_rope_inv_freq(const Model *m) { return m->inv_freq_ok ? m->in
 
 uint64_t model_kv_bytes(const Model *m)
 {
-    return 2ull * m->c.n_layers * m->c.n_ctx * m->c.n_kv_heads * m->c.head_dim * sizeof(float);
+    return kv_cache_bytes(m->kv);
+}
+
+const char *model_kv_type(const Model *m)
+{
+    return kv_type_name(kv_cache_type(m->kv));
 }
 
 uint64_t model_weight_bytes(const Model *m)

@@ -7,9 +7,11 @@
  * gpt-oss): grouped-query attention, RoPE in llama.cpp's "normal" or NeoX
  * layout with linear, YaRN, Llama 3.1 rope_freqs and Phi-3 long/short
  * scaling, QK norms, post-norms, sliding-window layers, soft-capping,
- * attention sinks, dense or mixture-of-experts feed-forward. Weights are never
- * copied: every product goes through matmul() on the mapped bytes. Not for
- * tokenization, sampling or threads of control (see engine.h). */
+ * attention sinks, dense or mixture-of-experts feed-forward. Every weight
+ * product goes through matmul.h: on CPUs with panel kernels the matrices are
+ * repacked once (a copy the size of the weights; the mapped pages are let
+ * go), otherwise the row kernels read the mapped bytes. Not for tokenization,
+ * sampling or threads of control (see engine.h). */
 #ifndef VERSUS_MODEL_H
 #define VERSUS_MODEL_H
 
@@ -86,6 +88,8 @@ typedef struct ModelOptions {
     int n_ctx;          /* KV cache tokens; <= 0 = min(context_length, 4096); clamped to context_length */
     int batch;          /* prefill chunk, tokens; <= 0 = 64 */
     ThreadPool *pool;   /* borrowed, may be NULL (single-threaded); must outlive the model */
+    int kv_type;        /* KvType of the KV cache (kvcache.h); 0 = the default (F16) */
+    bool kv_type_set;   /* kv_type was chosen (else the default) */
 } ModelOptions;
 
 /* Reads the hyperparameters and checks every tensor's presence, shape and
@@ -108,6 +112,14 @@ int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t
  * tokens (the scores of the token that follows each) into all, (n, n_vocab),
  * caller-owned. Used to compare engines position by position. */
 int model_forward_all(Model *m, const int *tokens, int n, int pos, float *all, char *err, size_t errlen);
+/* Prepares every weight matrix for the CPU kernels now (repacking them when
+ * the CPU has panel kernels and memory allows; see matmul.h) instead of at
+ * its first use in model_forward. Call it when the CPU will run the model, so
+ * that loading, not the first token, pays for it. Returns 0, or -1 with err
+ * (out of memory). */
+int model_prepare(Model *m, char *err, size_t errlen);
+/* True when some weight matrix has been repacked (rather than read in place). */
+bool model_repacked(const Model *m);
 /* Logits of the last token forwarded: (n_vocab), owned by the model; also
  * writable (samplers may modify them in place). */
 float *model_logits(Model *m);
@@ -121,6 +133,8 @@ const float *model_rope_inv_freq(const Model *m);
 uint64_t model_weight_bytes(const Model *m);
 /* Bytes allocated for the KV cache (both K and V, all layers). */
 uint64_t model_kv_bytes(const Model *m);
+/* The KV cache's element type: "f32", "f16" or "q8_0". */
+const char *model_kv_type(const Model *m);
 /* Dominant weight type of the layer matrices ("Q4_1", "F32", ...). */
 const char *model_weight_type(const Model *m);
 

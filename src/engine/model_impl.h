@@ -4,6 +4,8 @@
 #ifndef VERSUS_MODEL_IMPL_H
 #define VERSUS_MODEL_IMPL_H
 
+#include "engine/kvcache.h"
+#include "engine/matmul.h"
 #include "engine/model.h"
 #include "engine/ops.h"
 
@@ -17,12 +19,13 @@ struct Model {
     const GgufTensor *output_norm;    /* [dim] */
     const GgufTensor *output;         /* [dim, n_vocab] (token_embd when tied) */
     ModelLayer *layers;               /* (n_layers) */
+    MatmulWeights **prep;             /* (gguf tensor count) matrices prepared for matmul, by tensor index */
+    bool repack;                      /* prepare by repacking (there is memory for a copy of the weights) */
     OpsRope rope;                     /* full-attention layers */
     OpsRope rope_swa;                 /* sliding-window layers */
     float inv_freq[OPS_ROPE_MAX_DIMS / 2]; /* rope's angle per position, for the CUDA kernels */
     bool inv_freq_ok;                 /* false when YaRN makes the angle not linear in pos */
-    float *key_cache;                 /* (n_layers, n_ctx, kv_dim) */
-    float *value_cache;               /* (n_layers, n_ctx, kv_dim) */
+    KvCache *kv;                      /* keys and values of every layer (kvcache.h) */
     /* scratch, sized for one chunk of `batch` tokens */
     float *x;                         /* (batch, dim) residual stream */
     float *xb;                        /* (batch, max(dim, q_dim)) normed input / attention output */
@@ -39,13 +42,17 @@ struct Model {
     float *moe_in;                    /* (batch, dim) rows routed to one expert */
     float *moe_out;                   /* (batch, n_expert_used, dim) each chosen expert's output */
     int *moe_rows;                    /* (batch) which (token, slot) each gathered row is */
-    float *att;                       /* (n_threads, n_ctx) attention scores per thread */
     float *logits;                    /* (n_vocab) */
     char errbuf[256];                 /* what failed inside the forward pass */
 };
 
 /* out[t][r] = sum_i w[r][i] * x[t][i] for T rows of x; -1 with m->errbuf. */
 int model_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out);
+/* The same for n (<= MATMUL_MAX_MANY) matrices of one input width, as one job. */
+int model_matmul_many(Model *m, const GgufTensor *const *w, float *const *out, int n, const float *x, int T);
+/* Matrix w prepared for matmul (model.c: repacked on first use unless
+ * model_prepare did it), or NULL with err. */
+const MatmulWeights *model_prepared(Model *m, const GgufTensor *w, char *err, size_t errlen);
 /* Expert e's slice of a 3-D expert tensor times T rows of x. */
 int model_matmul_expert(Model *m, const GgufTensor *w, int e, const float *x, int T, float *out);
 /* The feed-forward branch of layer l on T rows of m->xb (normed input), result in m->xb2. */

@@ -4,12 +4,12 @@
 #include "eval/policy.h"
 
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/file.h"
+#include "util/regexp.h"
 #include "providers/provider.h"
 #include "providers/target.h"
 #include "store/jsonio.h"
@@ -26,8 +26,7 @@ typedef struct PolicyRule {
     bool sens[3];          /* sensitivity classes accepted */
     bool has_sens;
     long min_tokens, max_tokens; /* -1 = unset */
-    regex_t re;
-    bool has_re;
+    Regexp *re;            /* bounded (util/regexp.h); NULL = no regex condition */
     /* action */
     char *route;           /* plain rule */
     bool threshold;        /* threshold rule: tokens >= at → strong, else weak */
@@ -46,8 +45,7 @@ static void rule_clear(PolicyRule *r)
     free(r->name);
     for (size_t i = 0; i < r->n_categories; i++)
         free(r->categories[i]);
-    if (r->has_re)
-        regfree(&r->re);
+    regexp_free(r->re);
     free(r->route);
     free(r->strong);
     free(r->weak);
@@ -135,15 +133,14 @@ static int parse_when(const cJSON *w, PolicyRule *r, char *err, size_t errlen)
                 snprintf(err, errlen, "\"regex\" must be a string");
                 return -1;
             }
-            int flags = REG_EXTENDED | REG_NOSUB | (jsonio_bool(w, "ignore_case", false) ? REG_ICASE : 0);
-            int rc = regcomp(&r->re, k->valuestring, flags);
-            if (rc != 0) {
-                char msg[128];
-                regerror(rc, &r->re, msg, sizeof msg);
-                snprintf(err, errlen, "regex \"%s\" does not compile: %s", k->valuestring, msg);
+            char msg[256];
+            regexp_free(r->re);
+            r->re = regexp_compile(k->valuestring, jsonio_bool(w, "ignore_case", false) ? REGEXP_ICASE : 0, msg,
+                                   sizeof msg);
+            if (!r->re) {
+                snprintf(err, errlen, "regex \"%.200s\" does not compile: %s", k->valuestring, msg);
                 return -1;
             }
-            r->has_re = true;
         } else if (strcmp(key, "ignore_case") != 0) {
             snprintf(err, errlen, "unknown condition \"%s\" (category, sensitivity, min_tokens, max_tokens, regex, ignore_case)", key);
             return -1;
@@ -280,7 +277,8 @@ static bool rule_matches(const PolicyRule *r, const char *prompt, const char *ca
         return false;
     if (r->max_tokens >= 0 && tokens > r->max_tokens)
         return false;
-    if (r->has_re && regexec(&r->re, prompt, 0, NULL, 0) != 0)
+    /* a regex that runs out of steps on a huge prompt does not hold */
+    if (r->re && regexp_search(r->re, prompt, strlen(prompt)) != 1)
         return false;
     return true;
 }

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/markup.h"
+#include "core/keyfilter.h"
 #include "providers/provider.h"
 #include "store/candidate.h"
 
@@ -54,6 +55,7 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         return NULL;
     }
     reply_start(r, 0);
+    memcpy(r->reasoning_request, rec->reasoning_request, sizeof r->reasoning_request);
     const char *bytes = buf_str(&rr->bytes);
     double last = 0, t0 = clock_now_ms();
     if (rr->http_status >= 300) {
@@ -76,7 +78,15 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
             return NULL;
         }
         DecodeCtx ctx = { .r = r };
-        StreamSink sink = { .emit = on_event, .user = &ctx };
+        /* the decoded text goes through the key filter like a live run's */
+        KeySink *keys = keysink_new((StreamSink){ .emit = on_event, .user = &ctx });
+        if (!keys) {
+            ops->decoder_free(dec);
+            reply_free(r);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        StreamSink sink = keysink_sink(keys);
         int frc = 0;
         for (size_t i = 0; i < rr->n_chunks && frc == 0; i++) {
             const ReplyChunk *ch = &rr->chunks[i];
@@ -87,6 +97,8 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         }
         if (frc == 0)
             ops->decoder_end(dec, &sink);
+        keysink_end(keys);
+        keysink_free(keys);
         ops->decoder_free(dec);
         if (!r->saw_done && r->status != REPLY_ERROR)
             r->incomplete = true;
@@ -151,11 +163,18 @@ static double rel_change(double now, double then)
     return (now - then) / then;
 }
 
+/* ok, refused and blocked are outcomes of their own; every failure
+ * (error, not sent, cancelled) is one. */
+static int outcome_class(ReplyStatus s)
+{
+    return s == REPLY_OK || s == REPLY_REFUSED || s == REPLY_BLOCKED ? (int)s : -1;
+}
+
 static void compare(ReplayCandidate *rc, const Reply *rec, double threshold)
 {
     const Reply *r = rc->reply;
     rc->text_drift = r->text.len != rec->text.len || memcmp(buf_str(&r->text), buf_str(&rec->text), r->text.len) != 0;
-    rc->status_drift = (r->status == REPLY_OK) != (rec->status == REPLY_OK);
+    rc->status_drift = outcome_class(r->status) != outcome_class(rec->status);
     rc->cost_change = rel_change(r->metrics.cost_usd, rec->metrics.cost_usd);
     rc->latency_change = rel_change(r->metrics.total_ms, rec->metrics.total_ms);
     (void)threshold;

@@ -1,8 +1,7 @@
 # store.mk — src/store: persistence: sessions, fixtures and their files,
-# candidates, assertions, redaction, the small JSON/YAML/schema helpers.
+# candidates, assertions, the small JSON/YAML/schema helpers.
 libversus_a_SOURCES += \
 	src/store/jsonio.c src/store/jsonio.h \
-	src/store/redact.c src/store/redact.h \
 	src/store/outfile.c src/store/outfile.h \
 	src/store/schema_lite.c src/store/schema_lite.h \
 	src/store/assertions.c src/store/assertions.h \

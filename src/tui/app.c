@@ -167,7 +167,7 @@ static void after_wait(App *a, bool live)
     double now = clock_now_ms();
     round_checkpoint(a, now);
     if (a->run && now - a->last_sample_ms >= SAMPLE_MS) {
-        round_sample(a, now);
+        round_sample(a);
         a->last_sample_ms = now;
         if (live)
             a->dirty = true;

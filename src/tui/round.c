@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "core/prices.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
@@ -267,14 +268,14 @@ void round_sync_panes(App *a)
 
 /* The sparkline plots the core's live rate (reply_live_tokens_per_s, the
  * one definition of tokens/s) as it evolves; the TUI computes no rate. */
-void round_sample(App *a, double now_ms)
+void round_sample(App *a)
 {
     for (size_t k = 0; k < a->n; k++) {
         Slot *s = &a->slots[k];
         Reply *r = round_reply(a, (int)k);
         if (!r || r->status != REPLY_STREAMING)
             continue;
-        double tps = reply_live_tokens_per_s(r, now_ms);
+        double tps = reply_live_tokens_per_s(r);
         if (tps < 0)
             continue;
         if (s->n_spark == STATUSBAR_SPARK_MAX) {
@@ -362,6 +363,8 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         Reply *r = run_reply(a->run, i);
         char cost[32], ttft[32], total[32];
         statusbar_fmt_cost(r->metrics.cost_usd, cost, sizeof cost);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            snprintf(cost + strlen(cost), sizeof cost - strlen(cost), " (estimated)");
         statusbar_fmt_duration(r->metrics.ttft_ms, ttft, sizeof ttft);
         statusbar_fmt_duration(r->metrics.total_ms, total, sizeof total);
         bool won = a->label.outcome == SESSION_WIN && a->label.winner == (int)i;

@@ -25,7 +25,7 @@ Reply *round_reply(App *a, int k);
 /* Copies text (and errors) that arrived since the last call into the panes. */
 void round_sync_panes(App *a);
 /* Takes a sample of every pane's live tokens/s for the sparklines. */
-void round_sample(App *a, double now_ms);
+void round_sample(App *a);
 #define ROUND_CHECKPOINT_MS 2000.0 /* a streaming round is saved this often */
 
 /* Records the round in the session once every reply is final. A round is

@@ -175,8 +175,10 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
     }
     if (si->elapsed_ms >= 0)
         statusbar_fmt_duration(si->elapsed_ms, f[F_ELAPSED], FIELD_MAX);
-    if (!si->hide_cost)
-        statusbar_fmt_cost(si->cost_usd, f[F_COST], FIELD_MAX);
+    if (!si->hide_cost) {
+        statusbar_fmt_cost(si->cost_usd, tmp2, sizeof tmp2);
+        snprintf(f[F_COST], FIELD_MAX, "%s%s", si->cost_estimated && !isnan(si->cost_usd) ? "~" : "", tmp2);
+    }
     if (si->local) {
         statusbar_fmt_vram(si->has_gpu, si->vram_used_mib, si->vram_total_mib, f[F_VRAM], FIELD_MAX);
         if (si->backend && si->backend[0])

@@ -24,6 +24,7 @@ typedef struct StatusInfo {
     double elapsed_ms;    /* since the request started; < 0 unknown */
     double cost_usd;      /* NAN when unknown (shown "$?") */
     bool hide_cost;       /* leave the cost out (blind rounds, before the reveal) */
+    bool cost_estimated;  /* estimated from measured speed (a local model): shown "~$0.0012" */
     bool local;           /* the local engine: show VRAM, backend and sparkline */
     bool has_gpu;         /* local: a GPU was found */
     double vram_used_mib; /* local with GPU: < 0 unknown ("n/a") */

@@ -68,7 +68,7 @@ struct FakeProv {
 
 const char *fakeprov_route_name(FakeRoute route)
 {
-    static const char *const names[] = { "openai", "anthropic", "gemini", "ollama", "other" };
+    static const char *const names[] = { "openai", "responses", "anthropic", "gemini", "ollama", "other" };
     return route < FAKE_ROUTE_COUNT ? names[route] : "any";
 }
 
@@ -405,6 +405,8 @@ static FakeRoute route_of(const char *path, char **gemini_model)
 {
     if (ends_with(path, "/chat/completions"))
         return FAKE_ROUTE_OPENAI;
+    if (ends_with(path, "/responses"))
+        return FAKE_ROUTE_RESPONSES;
     if (ends_with(path, "/messages"))
         return FAKE_ROUTE_ANTHROPIC;
     if (ends_with(path, "/api/chat"))
@@ -508,13 +510,16 @@ static void messages_of(const cJSON *j, FakeRoute route, Buf *history, Buf *last
 {
     Buf lines = { 0 };
     int n = 0;
-    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(j, route == FAKE_ROUTE_GEMINI ? "systemInstruction" : "system");
+    const char *sys_key = route == FAKE_ROUTE_GEMINI ? "systemInstruction"
+                        : route == FAKE_ROUTE_RESPONSES ? "instructions" : "system";
+    const char *msgs_key = route == FAKE_ROUTE_GEMINI ? "contents" : route == FAKE_ROUTE_RESPONSES ? "input" : "messages";
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(j, sys_key);
     if (sys) {
         buf_printf(&lines, "\n[system] ");
         content_text(route == FAKE_ROUTE_GEMINI ? cJSON_GetObjectItemCaseSensitive(sys, "parts") : sys, &lines);
         n++;
     }
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, route == FAKE_ROUTE_GEMINI ? "contents" : "messages");
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, msgs_key);
     const cJSON *m;
     cJSON_ArrayForEach(m, msgs)
     {
@@ -537,9 +542,36 @@ static void messages_of(const cJSON *j, FakeRoute route, Buf *history, Buf *last
 
 /* Fills the facts fake_wire needs from the JSON body; a refusal message
  * (static) when the request can not be served, else NULL. */
-static const char *inspect_body(FakeRequest *rq, bool *include_usage, Buf *history, Buf *last_user)
+/* True when the body asks for reasoning in its API's own way. */
+static bool asks_reasoning(const cJSON *j, FakeRoute route)
+{
+    const cJSON *v;
+    switch (route) {
+    case FAKE_ROUTE_RESPONSES:
+        return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "reasoning"),
+                                                               "effort"));
+    case FAKE_ROUTE_ANTHROPIC:
+        v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "thinking"), "type");
+        return cJSON_IsString(v) && strcmp(v->valuestring, "enabled") == 0;
+    case FAKE_ROUTE_GEMINI:
+        v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "generationConfig"), "thinkingConfig");
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "includeThoughts"));
+    case FAKE_ROUTE_OLLAMA:
+        v = cJSON_GetObjectItemCaseSensitive(j, "think");
+        return cJSON_IsTrue(v) || cJSON_IsString(v);
+    case FAKE_ROUTE_OPENAI:
+        v = cJSON_GetObjectItemCaseSensitive(j, "reasoning_effort");
+        return cJSON_IsString(v) && strcmp(v->valuestring, "none") != 0;
+    default:
+        return false;
+    }
+}
+
+static const char *inspect_body(FakeRequest *rq, bool *include_usage, bool *reasoning, Buf *history,
+                                Buf *last_user)
 {
     *include_usage = false;
+    *reasoning = false;
     if (rq->route == FAKE_ROUTE_OTHER)
         return NULL;
     if (strcmp(rq->method, "POST") != 0)
@@ -572,6 +604,7 @@ static const char *inspect_body(FakeRequest *rq, bool *include_usage, Buf *histo
         refuse = "fake provider: only ?alt=sse streams are served";
     }
     messages_of(j, rq->route, history, last_user);
+    *reasoning = asks_reasoning(j, rq->route);
     cJSON_Delete(j);
     return refuse;
 }
@@ -765,13 +798,13 @@ static Outcome serve_one(Conn *c, FakeRequest *rq)
     rq->model = gmodel ? gmodel : strdup("");
     if (!rq->model)
         return OUT_CLOSE;
-    bool include_usage = false;
+    bool include_usage = false, reasoning = false;
     Buf history = { 0 }, last_user = { 0 }, text = { 0 };
-    const char *refuse = inspect_body(rq, &include_usage, &history, &last_user);
+    const char *refuse = inspect_body(rq, &include_usage, &reasoning, &history, &last_user);
     record(fp, rq);
 
     FakeWireRequest wr = { .route = rq->route, .model = rq->model ? rq->model : "",
-                           .include_usage = include_usage };
+                           .include_usage = include_usage, .reasoning = reasoning };
     FakeScript script;
     int rc;
     if (refuse) {
