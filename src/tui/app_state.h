@@ -9,9 +9,11 @@
 
 #include "core/config.h"
 #include "core/request.h"
+#include "run/preflight.h"
 #include "run/run.h"
 #include "store/session.h"
 #include "tui/layout.h"
+#include "tui/names.h"
 #include "tui/pane.h"
 #include "tui/statusbar.h"
 #include "tui/theme.h"
@@ -65,6 +67,9 @@ typedef struct App {
     Config *cfg;
     char **specs;          /* (n_specs) model specs */
     size_t n_specs;
+    char given[LAYOUT_MAX_PANES][NAMES_MAX];  /* the user's names for them (-m NAME=SPEC), "" */
+    char names[LAYOUT_MAX_PANES][NAMES_MAX];  /* what their panes are called (names.h) */
+    PreflightResult checks[LAYOUT_MAX_PANES]; /* whether each can be asked, and what to do */
     Params params;
     Sensitivity sensitivity;
     char *system;          /* or NULL */
@@ -77,6 +82,7 @@ typedef struct App {
     char *prompt;          /* the round's prompt (also what r reruns) */
     size_t n;              /* replies / panes */
     int order[LAYOUT_MAX_PANES]; /* display position -> reply index */
+    char round_names[LAYOUT_MAX_PANES][NAMES_MAX]; /* by reply index, fixed when the round started */
     bool round_blind;      /* names hidden in this round until labelled */
     bool round_done;       /* every reply final and the round recorded */
     long session_round;    /* index in the session, -1 when not saved */
@@ -129,5 +135,11 @@ typedef struct App {
 void app_message(App *a, bool alert, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Follows a new terminal size: curses, the layout, a full redraw. */
 void app_resize(App *a);
+/* Sets the models for the next rounds: args are SPEC or NAME=SPEC; checks
+ * each (preflight) and names the panes. 0, or -1 with err for a spec that
+ * does not resolve at all (nothing changes then). */
+int app_set_models(App *a, const char *const *args, size_t n, char *err, size_t errlen);
+/* Panes on screen: the round's replies, or before any round the models. */
+size_t app_panes(const App *a);
 
 #endif

@@ -21,27 +21,21 @@
 
 static void set_models(App *a, const Command *c)
 {
-    char **specs = calloc((size_t)c->argc, sizeof *specs);
-    if (!specs)
+    const char *args[COMMANDS_MAX_ARGS];
+    for (int i = 0; i < c->argc; i++)
+        args[i] = c->argv[i];
+    char err[700];
+    if (app_set_models(a, args, (size_t)c->argc, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
         return;
-    for (int i = 0; i < c->argc; i++) {
-        ModelTarget t;
-        char err[512];
-        if (target_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
-            app_message(a, true, "%s: %s", c->argv[i], err);
-            for (int k = 0; k < i; k++)
-                free(specs[k]);
-            free(specs);
-            return;
-        }
-        specs[i] = strdup(c->argv[i]);
     }
+    Buf bad = { 0 };
     for (size_t i = 0; i < a->n_specs; i++)
-        free(a->specs[i]);
-    free(a->specs);
-    a->specs = specs;
-    a->n_specs = (size_t)c->argc;
-    app_message(a, false, "models for the next round: %s", c->rest);
+        if (!a->checks[i].usable)
+            buf_printf(&bad, " \u00b7 %s can not be asked: %s (%s)", a->names[i], a->checks[i].problem,
+                       a->checks[i].fix);
+    app_message(a, bad.len > 0, "models for the next round: %s%s", c->rest, buf_str(&bad));
+    buf_free(&bad);
 }
 
 static void set_layout(App *a, const char *mode)

@@ -214,8 +214,10 @@ void round_start(App *a, const char *prompt)
     a->n = run_count(a->run);
     if (a->n > LAYOUT_MAX_PANES)
         a->n = LAYOUT_MAX_PANES;
-    for (size_t k = 0; k < a->n; k++)
+    for (size_t k = 0; k < a->n; k++) {
         a->order[k] = (int)k;
+        snprintf(a->round_names[k], sizeof a->round_names[k], "%s", k < a->n_specs ? a->names[k] : "?");
+    }
     a->round_blind = a->blind;
     if (a->round_blind)
         shuffle(a->order, a->n);
@@ -252,8 +254,16 @@ void round_sync_panes(App *a)
             s->copied = r->text.len;
         }
         if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
-            char line[1024];
-            if (r->http_status) {
+            char line[1600];
+            if (r->status == REPLY_NOT_SENT) {
+                /* never asked: say why and what to do, never a time or a cost */
+                const char *hint = r->error_hint;
+                size_t i = (size_t)a->order[k];
+                if (!hint && i < a->n_specs && strcmp(a->specs[i], r->spec) == 0 && a->checks[i].fix[0])
+                    hint = a->checks[i].fix;
+                snprintf(line, sizeof line, "[not sent] %s%s%s", r->error_message ? r->error_message : "",
+                         hint ? "\nwhat to do: " : "", hint ? hint : "");
+            } else if (r->http_status) {
                 snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
                          r->error_type ? r->error_type : "", r->error_message ? r->error_message : "failed");
             } else {
