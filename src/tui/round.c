@@ -249,30 +249,13 @@ void round_sync_panes(App *a)
         Reply *r = round_reply(a, (int)k);
         if (!r || !s->pane)
             continue;
-        if (r->text.len > s->copied) {
-            pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
-            s->copied = r->text.len;
+        if (r->status == REPLY_NOT_SENT && !r->error_hint) {
+            /* never asked: the pane says what to do (the preflight knows) */
+            size_t i = (size_t)a->order[k];
+            if (i < a->n_specs && strcmp(a->specs[i], r->spec) == 0 && a->checks[i].fix[0])
+                reply_set_hint(r, a->checks[i].fix);
         }
-        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
-            char line[1600];
-            if (r->status == REPLY_NOT_SENT) {
-                /* never asked: say why and what to do, never a time or a cost */
-                const char *hint = r->error_hint;
-                size_t i = (size_t)a->order[k];
-                if (!hint && i < a->n_specs && strcmp(a->specs[i], r->spec) == 0 && a->checks[i].fix[0])
-                    hint = a->checks[i].fix;
-                snprintf(line, sizeof line, "[not sent] %s%s%s", r->error_message ? r->error_message : "",
-                         hint ? "\nwhat to do: " : "", hint ? hint : "");
-            } else if (r->http_status) {
-                snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
-                         r->error_type ? r->error_type : "", r->error_message ? r->error_message : "failed");
-            } else {
-                snprintf(line, sizeof line, "%s[error: %s] %s", r->text.len ? "\n\n" : "",
-                         r->error_type ? r->error_type : "failed", r->error_message ? r->error_message : "");
-            }
-            pane_append(s->pane, line, strlen(line), THEME_ERROR);
-            s->error_shown = true;
-        }
+        replyview_sync(&s->view, s->pane, r, a->hide_reasoning);
     }
 }
 

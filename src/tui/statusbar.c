@@ -11,8 +11,8 @@
 StatusInfo statusbar_info_init(void)
 {
     return (StatusInfo){
-        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .out_tokens = -1,
-        .tps = -1, .elapsed_ms = -1, .cost_usd = NAN,
+        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .ttfa_ms = -1, .reasoning_tokens = -1,
+        .out_tokens = -1, .tps = -1, .elapsed_ms = -1, .cost_usd = NAN,
         .vram_used_mib = -1, .vram_total_mib = -1, .backend = "",
     };
 }
@@ -258,18 +258,28 @@ int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t 
         }
         if (form == 2)
             metrics_line(si, form, line, sizeof line);
-        if (si->local) { /* VRAM and backend when there is room */
-            char vram[64], more[320];
-            statusbar_fmt_vram(si->has_gpu, si->vram_used_mib, si->vram_total_mib, vram, sizeof vram);
-            snprintf(more, sizeof more, "%s  %s", line, vram);
-            if (wrap_str_cols(more, strlen(more)) <= width) {
-                snprintf(line, sizeof line, "%s", more);
-                if (si->backend && si->backend[0]) {
-                    snprintf(more, sizeof more, "%s  %s", line, si->backend);
-                    if (wrap_str_cols(more, strlen(more)) <= width)
-                        snprintf(line, sizeof line, "%s", more);
-                }
-            }
+        /* then, in order, while they fit: the time to the first answer
+         * token (when reasoning came first), reasoning tokens, VRAM, backend */
+        char extra[4][64];
+        int n_extra = 0;
+        if (si->ttfa_ms >= 0 && si->ttft_ms >= 0 && si->ttfa_ms - si->ttft_ms >= 1.0) {
+            char d[32];
+            statusbar_fmt_duration(si->ttfa_ms, d, sizeof d);
+            snprintf(extra[n_extra++], sizeof extra[0], "TTFA %s", d);
+        }
+        if (si->reasoning_tokens > 0)
+            snprintf(extra[n_extra++], sizeof extra[0], "%ld think", si->reasoning_tokens);
+        if (si->local) {
+            statusbar_fmt_vram(si->has_gpu, si->vram_used_mib, si->vram_total_mib, extra[n_extra++], sizeof extra[0]);
+            if (si->backend && si->backend[0])
+                snprintf(extra[n_extra++], sizeof extra[0], "%s", si->backend);
+        }
+        for (int e = 0; e < n_extra; e++) {
+            char more[400];
+            snprintf(more, sizeof more, "%s  %s", line, extra[e]);
+            if (wrap_str_cols(more, strlen(more)) > width)
+                break;
+            snprintf(line, sizeof line, "%s", more);
         }
     }
     statusbar_truncate(line, width, out, outlen);

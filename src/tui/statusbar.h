@@ -6,7 +6,9 @@
  * by dropping the least important fields first and shortening the name
  * last. Row 2, the metrics row: TTFT, tokens/s, output tokens and cost
  * (or "unpriced"), always all four, in the same order at every width
- * (shorter forms when narrow), then VRAM and backend when there is room;
+ * (shorter forms when narrow), then when there is room the time to the
+ * first answer token (when reasoning came first), reasoning tokens, VRAM
+ * and backend;
  * "not sent" and nothing else for a model that was never asked. Numbers are
  * formatted the way the workbench shows them; never "$0" for an unknown
  * cost. No curses, no clocks: the app gathers a StatusInfo from the Reply
@@ -23,7 +25,9 @@ typedef struct StatusInfo {
     const char *name;     /* what the pane is called: model spec, or "Model A" when blind */
     const char *state;    /* "waiting" "streaming" "done" "error" "cancelled" */
     const char *badge;    /* label mark after judging ("winner", "tie", "bad"), or NULL */
-    double ttft_ms;       /* time to first token; < 0 unknown */
+    double ttft_ms;       /* time to first token (reasoning included); < 0 unknown */
+    double ttfa_ms;       /* time to first answer token; < 0 unknown (shown when it differs from TTFT) */
+    long reasoning_tokens;/* tokens spent reasoning; <= 0: not shown */
     long out_tokens;      /* output tokens so far; < 0 unknown */
     double tps;           /* tokens/s (reply_live_tokens_per_s); < 0 unknown */
     double elapsed_ms;    /* since the request started; < 0 unknown */
@@ -64,8 +68,9 @@ void statusbar_truncate(const char *s, int cols, char *out, size_t outlen);
 int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen);
 /* Formats the metrics row (row 2): "TTFT 412ms  45.2 tok/s  123 tok
  * $0.0012" with "-" for what is not known yet, shorter forms as the width
- * shrinks ("412ms 45.2t/s 123t $0.0012"), then VRAM and backend for a local
- * model when they fit. Returns the display columns used (<= width). */
+ * shrinks ("412ms 45.2t/s 123t $0.0012"), then "TTFA 1.2s", "320 think",
+ * VRAM and backend while they fit. Returns the display columns used
+ * (<= width). */
 int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t outlen);
 
 /* One model's session total for the footer. */
