@@ -105,25 +105,23 @@ Test(statusbar, a_reasoning_reply_shows_time_to_first_answer_and_its_reasoning_t
     si.elapsed_ms = 7000;
     si.cost_usd = 0.0015;
     char b[512];
-    statusbar_format(&si, 200, b, sizeof b);
-    cr_assert_str_eq(b, " openai:o4-mini  done  TTFT 412ms  TTFA 6.1s  342 tok  320 think  7.0s  $0.0015");
-    /* no rate: "-" is never printed as a speed, the field is left out */
-    cr_assert_null(strstr(b, "tok/s"));
+    statusbar_format_metrics(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " TTFT 412ms  - tok/s  342 tok  $0.0015  TTFA 6.1s  320 think");
     /* the same first token for both: said once */
     si.ttfa_ms = 412;
     si.reasoning_tokens = 0;
-    statusbar_format(&si, 200, b, sizeof b);
-    cr_assert_str_eq(b, " openai:o4-mini  done  TTFT 412ms  342 tok  7.0s  $0.0015");
-    /* narrow: reasoning tokens go before tokens and rate; TTFA never without TTFT */
+    statusbar_format_metrics(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " TTFT 412ms  - tok/s  342 tok  $0.0015");
+    /* narrow: the four figures stay, TTFA and reasoning tokens go first */
     si.ttfa_ms = 6100;
     si.reasoning_tokens = 320;
-    si.tps_now = 40;
-    for (int w = 20; w <= 120; w++) {
-        statusbar_format(&si, w, b, sizeof b);
+    si.tps = 40;
+    for (int w = 30; w <= 120; w++) {
+        statusbar_format_metrics(&si, w, b, sizeof b);
+        cr_assert(strstr(b, "412ms") && strstr(b, "40.0") && strstr(b, "342") && strstr(b, "$0.0015"),
+                  "width %d: '%s'", w, b);
         if (strstr(b, "think"))
-            cr_assert(strstr(b, "342 tok") && strstr(b, "tok/s"), "width %d: '%s'", w, b);
-        if (strstr(b, "TTFA"))
-            cr_assert(strstr(b, "TTFT"), "width %d: '%s'", w, b);
+            cr_assert(strstr(b, "TTFA"), "width %d: '%s'", w, b);
     }
 }
 
