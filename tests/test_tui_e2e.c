@@ -238,8 +238,8 @@ Test(tui_e2e, reasoning_is_shown_apart_with_its_token_count_and_folds_on_request
     cr_assert(rig_wait(&rig, "The user says hello", 1, WAIT_MS), "the reasoning text:\n%s", rig.screen);
     cr_assert_eq(rig_count(&rig, HAPPY), 2, "both answers:\n%s", rig.screen);
     char line[1024];
-    rig_line(&rig, 0, line, sizeof line);
-    cr_assert(strstr(line, "24 think"), "the status bar counts the reasoning tokens: '%s'", line);
+    rig_line(&rig, 1, line, sizeof line);
+    cr_assert(strstr(line, "24 think"), "the metrics row counts the reasoning tokens: '%s'", line);
     rig_keys(&rig, "':reasoning hide' Enter");
     cr_assert(rig_wait(&rig, "\u25b8 reasoning \u00b7 24 tokens \u00b7 hidden", 1, WAIT_MS), "folded:\n%s",
               rig.screen);
