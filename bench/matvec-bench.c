@@ -7,13 +7,17 @@
  * throughput (batch 32) in GFLOP/s. Not a test: numbers only.
  *
  * usage: versus-matvec-bench [--threads N] [--iters N] [--type T]... [--rows R --cols C]
- *        [--no-simd]
+ *        [--batch B] [--rows-only] [--no-simd]
+ * --rows-only times the row kernels on the original layout instead of the
+ * prepared (panel) matrix.
  * With no --type it runs Q8_0, Q4_K and F16; with no --rows it runs 4096x4096
  * and 32768x4096 (the latter larger than any cache). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "engine/matmul.h"
@@ -99,11 +103,23 @@ static uint8_t *make_matrix(GgmlType t, int64_t rows, int64_t cols)
     return w;
 }
 
+static bool raw_rows = false; /* --rows-only: the row kernels, no panels */
+static int64_t batch = 32;     /* --batch */
+
+/* One product through the prepared matrix (panels where available) or the row kernels. */
+static int product(ThreadPool *pool, const MatmulWeights *pw, GgmlType t, const uint8_t *w, int64_t rows,
+                   int64_t cols, const float *x, int64_t n, float *y, char *err, size_t errlen)
+{
+    if (!pw)
+        return matmul(pool, t, w, rows, cols, x, n, y, err, errlen);
+    float *ys[1] = { y };
+    return matmul_many(pool, &pw, ys, 1, x, n, err, errlen);
+}
+
 static int bench_one(ThreadPool *pool, GgmlType t, int64_t rows, int64_t cols, int iters)
 {
     size_t bytes = quant_row_size(t, cols) * (size_t)rows;
     uint8_t *w = make_matrix(t, rows, cols);
-    int64_t batch = 32;
     float *x = malloc(sizeof(float) * (size_t)(cols * batch));
     float *y = malloc(sizeof(float) * (size_t)(rows * batch));
     if (!w || !x || !y) {
@@ -116,10 +132,15 @@ static int bench_one(ThreadPool *pool, GgmlType t, int64_t rows, int64_t cols, i
     for (int64_t i = 0; i < cols * batch; i++)
         x[i] = rnd();
     char err[256];
+    MatmulWeights *pw = NULL;
+    if (!raw_rows && !(pw = matmul_weights_new(pool, t, w, rows, cols, err, sizeof err))) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
     double best = 1e30;
     for (int it = 0; it < iters; it++) {
         double t0 = now_s();
-        if (matmul(pool, t, w, rows, cols, x, 1, y, err, sizeof err) != 0) {
+        if (product(pool, pw, t, w, rows, cols, x, 1, y, err, sizeof err) != 0) {
             fprintf(stderr, "%s\n", err);
             return -1;
         }
@@ -131,16 +152,18 @@ static int bench_one(ThreadPool *pool, GgmlType t, int64_t rows, int64_t cols, i
     double pbest = 1e30;
     for (int it = 0; it < (iters + 3) / 4; it++) {
         double t0 = now_s();
-        matmul(pool, t, w, rows, cols, x, batch, y, err, sizeof err);
+        product(pool, pw, t, w, rows, cols, x, batch, y, err, sizeof err);
         double dt = now_s() - t0;
         if (dt < pbest)
             pbest = dt;
     }
     printf("%-5s %6lldx%-6lld %8.1f MiB  matvec %7.3f ms %6.2f GB/s  (read %6.2f GB/s, %3.0f%%)"
-           "  batch32 %6.1f GFLOP/s\n",
+           "  batch%lld %6.1f GFLOP/s%s\n",
            quant_type_name(t), (long long)rows, (long long)cols, (double)bytes / 1048576.0,
            best * 1e3, (double)bytes / best / 1e9, read, 100.0 * ((double)bytes / best / 1e9) / read,
-           2.0 * (double)rows * (double)cols * (double)batch / pbest / 1e9);
+           (long long)batch, 2.0 * (double)rows * (double)cols * (double)batch / pbest / 1e9,
+           matmul_weights_packed(pw) ? "  [panels]" : "");
+    matmul_weights_free(pw);
     free(w);
     free(x);
     free(y);
@@ -188,6 +211,10 @@ int main(int argc, char **argv)
             rows = arg_long(argv[++i], "--rows");
         else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
             cols = arg_long(argv[++i], "--cols");
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = arg_long(argv[++i], "--batch");
+        else if (!strcmp(argv[i], "--rows-only"))
+            raw_rows = true;
         else if (!strcmp(argv[i], "--no-simd"))
             quant_set_simd(false);
         else if (!strcmp(argv[i], "--type") && i + 1 < argc && nt < 16) {
@@ -198,7 +225,7 @@ int main(int argc, char **argv)
             nt++;
         } else {
             fprintf(stderr, "usage: %s [--threads N] [--iters N] [--type T]... "
-                    "[--rows R --cols C] [--no-simd]\n", argv[0]);
+                    "[--rows R --cols C] [--batch B] [--rows-only] [--no-simd]\n", argv[0]);
             return 2;
         }
     }

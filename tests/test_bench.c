@@ -217,6 +217,24 @@ Test(bench_cli, pp_only_run_skips_tg_and_bandwidth_ratio)
     result_free(&r);
 }
 
+Test(bench_cli, depth_fills_the_cache_first_and_names_tests_like_llama_bench)
+{
+    find_model();
+    const char *args[] = { "bench", model_path, "-p", "4", "-n", "2", "-d", "16", "-r", "2", "-t", "1",
+                           "--no-membw", NULL };
+    Result r = run_versus(args);
+    cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "| pp4 @ d16 | "), "no pp row at depth 16:\n%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "| tg2 @ d16 | "), "no tg row at depth 16:\n%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "each test starts with 16 tokens in the cache"));
+    result_free(&r);
+    const char *too_deep[] = { "bench", model_path, "-p", "4", "-n", "2", "-d", "60000", "-r", "1", NULL };
+    r = run_versus(too_deep);
+    cr_assert_neq(r.exit_code, 0);
+    cr_assert(strstr(buf_str(&r.err), "-d 60000"), "the error names the depth: %s", buf_str(&r.err));
+    result_free(&r);
+}
+
 /* Each bad invocation: exit code and a fragment the message must contain. */
 typedef struct BadArgs {
     const char *args[10];
@@ -242,7 +260,7 @@ Test(bench_cli, bad_arguments_give_clear_errors)
         { { "bench", m, m, NULL }, 2, "expected one MODEL.gguf" },
         { { "bench", "/nonexistent/model.gguf", "-r", "1", NULL }, 1, "/nonexistent/model.gguf" },
         /* stories260K's context is 2048 tokens. */
-        { { "bench", m, "-p", "2000", "-n", "100", "-r", "1", NULL }, 1, "2100 tokens exceed the model's context of 2048" },
+        { { "bench", m, "-p", "2000", "-n", "100", "-d", "100", NULL }, 1, "2100 tokens exceed the model's context of 2048" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Result r = run_versus(cases[i].args);

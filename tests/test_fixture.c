@@ -63,7 +63,7 @@ static Session *saved_session(void)
     Reply *b = reply_with("local:smol.gguf", "local", "smol.gguf", "{\"name\": \"x\"}", 0);
     Reply *reps[2] = { a, b };
     Request rq = { .prompt = "Quote, then \"explain\":\n- item # not a comment", .system = "sys: prompt",
-                   .params = params_default(), .sensitivity = SENSITIVITY_RESTRICTED };
+                   .params = params_default(), .sensitivity = SENSITIVITY_INTERNAL };
     rq.params.seed = 7;
     rq.params.seed_set = true;
     for (int i = 0; i < 4; i++)
@@ -116,7 +116,7 @@ static void assert_common(const FixtureCase *c, const Session *s, size_t round)
     cr_assert_str_eq(c->r.prompt, r->prompt);
     cr_assert_str_eq(c->r.system, r->system);
     cr_assert_eq(c->r.outcome, r->outcome);
-    cr_assert_eq(c->r.sensitivity, SENSITIVITY_RESTRICTED);
+    cr_assert_eq(c->r.sensitivity, SENSITIVITY_INTERNAL);
     if (r->category)
         cr_assert_str_eq(c->r.category, r->category);
     else

@@ -25,6 +25,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/file.h"
+#include "core/prices.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 
@@ -685,6 +686,129 @@ Test(run, usage_errors_exit_2_without_any_request)
     cr_assert_eq(fakeprov_connections(fp), 0);
 }
 
+/* ---- reasoning on request ---------------------------------------------------------- */
+
+/* USD for these counts at the shipped table's row for model (input and
+ * output only: the fake reports no cache). */
+static double table_cost(const char *kind, const char *model, long in, long out)
+{
+    char err[256], path[1200];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/data/prices.json", src && *src ? src : VERSUS_SRCDIR);
+    PriceTable *t = prices_load_file(path, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    Price p;
+    cr_assert(prices_lookup(t, NULL, kind, kind, model, false, &p), "%s has a price", model);
+    prices_free(t);
+    return ((double)in * p.input + (double)out * p.output) / 1e6;
+}
+
+Test(run, reasoning_high_shows_each_replys_reasoning_and_answer_apart_with_tokens_and_cost)
+{
+    static const char *const specs[] = { "openai:o4-mini", "anthropic:claude-sonnet-4-5", "gemini:gemini-2.5-flash" };
+    static const char *const kinds[] = { "openai", "anthropic", "gemini" };
+    static const char *const models[] = { "o4-mini", "claude-sonnet-4-5", "gemini-2.5-flash" };
+    const long in[] = { 16, 12, 13 }; /* what the fake reports per API */
+    const long out = FAKEPROV_HAPPY_DELTAS + FAKEPROV_REASONING_TOKENS;
+    const char *args[] = { "--no-progress", "--reasoning", "high", "-m", specs[0], "-m", specs[1], "-m", specs[2],
+                           "Say hello.", NULL };
+    VResult r;
+    run_versus(args, NULL, false, &r);
+    cr_assert_eq(r.exit_code, 0, "exit %d; stderr: %s", r.exit_code, buf_str(&r.err));
+    const char *text = buf_str(&r.out);
+    for (int i = 0; i < 3; i++) {
+        /* the reasoning, with its token count, then the answer: apart, never mixed */
+        char want[512];
+        snprintf(want, sizeof want, "=== %s ===\n--- reasoning (%d tokens) ---\n%s\n--- answer ---\n%s\n", specs[i],
+                 FAKEPROV_REASONING_TOKENS, FAKEPROV_REASONING_TEXT, FAKEPROV_HAPPY_TEXT);
+        cr_assert(strstr(text, want), "%s: reasoning and answer apart:\n%s", specs[i], text);
+        /* the table row: reasoning tokens and the cost */
+        const char *row = text;
+        while ((row = strstr(row, "\n")) && strncmp(row + 1, specs[i], strlen(specs[i])) != 0)
+            row++;
+        cr_assert_not_null(row, "%s: no table row:\n%s", specs[i], text);
+        char line[256], cost[32], reason[32];
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(row + 1, "\n"), row + 1);
+        snprintf(cost, sizeof cost, "$%.6f", table_cost(kinds[i], models[i], in[i], out));
+        snprintf(reason, sizeof reason, " %d ", FAKEPROV_REASONING_TOKENS);
+        cr_assert(strstr(line, cost), "%s: cost %s in '%s'", specs[i], cost, line);
+        cr_assert(strstr(line, reason), "%s: reasoning tokens in '%s'", specs[i], line);
+    }
+    cr_assert(strstr(text, "[1 reasoning block encrypted by the provider: counted, not shown]"),
+              "Anthropic's redacted thinking is counted, not shown:\n%s", text);
+    vchild_result_free(&r);
+
+    /* what went on the wire: each API's own reasoning parameter */
+    FakeRequest rq;
+    cr_assert_eq(fakeprov_last_request(fp, FAKE_ROUTE_RESPONSES, &rq), 0, "o4-mini goes to the Responses API");
+    cJSON *b = cJSON_Parse(rq.body);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "reasoning"), "effort")->valuestring, "high");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "reasoning"), "summary")->valuestring, "auto");
+    cJSON_Delete(b);
+    fakeprov_request_free(&rq);
+    cr_assert_eq(fakeprov_last_request(fp, FAKE_ROUTE_ANTHROPIC, &rq), 0);
+    b = cJSON_Parse(rq.body);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "thinking"), "budget_tokens")->valuedouble, 16384);
+    cJSON_Delete(b);
+    fakeprov_request_free(&rq);
+    cr_assert_eq(fakeprov_last_request(fp, FAKE_ROUTE_GEMINI, &rq), 0);
+    b = cJSON_Parse(rq.body);
+    const cJSON *tc = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "generationConfig"), "thinkingConfig");
+    cr_assert_eq(cJSON_GetObjectItem(tc, "thinkingBudget")->valuedouble, 16384);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(tc, "includeThoughts")));
+    cJSON_Delete(b);
+    fakeprov_request_free(&rq);
+
+    /* the same in JSON */
+    const char *jargs[] = { "--no-progress", "-f", "json", "--reasoning", "high", "-m", specs[0], "-m", specs[1],
+                            "-m", specs[2], "Say hello.", NULL };
+    run_versus(jargs, NULL, true, &r);
+    for (int i = 0; i < 3; i++) {
+        const cJSON *res = result_at(&r, i);
+        assert_ok(res, FAKEPROV_HAPPY_TEXT);
+        cr_assert_str_eq(sget(res, "reasoning"), FAKEPROV_REASONING_TEXT, "%s reasoning", specs[i]);
+        cr_assert_str_eq(sget(res, "reasoning_request"), "high");
+        cr_assert_eq(nget(obj(res, "usage"), "reasoning_tokens"), FAKEPROV_REASONING_TOKENS, "%s", specs[i]);
+        cr_assert_eq(nget(obj(res, "usage"), "output_tokens"), out, "%s", specs[i]);
+        cr_assert_float_eq(nget(obj(res, "metrics"), "cost_usd"), table_cost(kinds[i], models[i], in[i], out), 1e-12,
+                           "%s cost", specs[i]);
+        cr_assert_geq(nget(obj(res, "metrics"), "ttfa_ms"), nget(obj(res, "metrics"), "ttft_ms"),
+                      "%s: the first answer token comes after the first token", specs[i]);
+    }
+    cr_assert_eq(nget(result_at(&r, 1), "redacted_reasoning_blocks"), 1);
+    vchild_result_free(&r);
+}
+
+Test(run, the_same_model_at_two_efforts_is_two_candidates)
+{
+    const char *args[] = { "--no-progress", "-f", "json", "-m", "openai:o4-mini#high", "-m", "openai:o4-mini#low",
+                           "-m", "anthropic:claude-sonnet-4-5#2048", "-m", "openai:o4-mini#extreme", "Say hello.", NULL };
+    VResult r;
+    run_versus(args, NULL, true, &r);
+    cr_assert_eq(r.exit_code, 1, "one spec is bad");
+    const cJSON *hi = result_at(&r, 0), *lo = result_at(&r, 1), *an = result_at(&r, 2), *bad = result_at(&r, 3);
+    cr_assert_str_eq(sget(hi, "spec"), "openai:o4-mini#high", "the spec is the candidate's identity");
+    cr_assert_str_eq(sget(lo, "spec"), "openai:o4-mini#low");
+    cr_assert_str_eq(sget(hi, "model"), "o4-mini", "the model on the wire has no suffix");
+    cr_assert_str_eq(sget(hi, "reasoning_request"), "high");
+    cr_assert_str_eq(sget(lo, "reasoning_request"), "low");
+    cr_assert_str_eq(sget(an, "reasoning_request"), "2048");
+    assert_ok(hi, FAKEPROV_HAPPY_TEXT);
+    assert_ok(lo, FAKEPROV_HAPPY_TEXT);
+    assert_ok(an, FAKEPROV_HAPPY_TEXT);
+    cr_assert_eq(fakeprov_count_model(fp, FAKE_ROUTE_RESPONSES, "o4-mini"), 2, "two requests, one per effort");
+    FakeRequest rq;
+    cr_assert_eq(fakeprov_last_request(fp, FAKE_ROUTE_ANTHROPIC, &rq), 0);
+    cJSON *b = cJSON_Parse(rq.body);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "thinking"), "budget_tokens")->valuedouble, 2048);
+    cJSON_Delete(b);
+    fakeprov_request_free(&rq);
+    cr_assert_str_eq(sget(bad, "status"), "not_sent");
+    cr_assert(strstr(sget(obj(bad, "error"), "message"), "reasoning must be off, low, medium, high"),
+              "%s", sget(obj(bad, "error"), "message"));
+    vchild_result_free(&r);
+}
+
 /* ---- transcripts replayed over HTTP ----------------------------------------------------------- */
 
 /* What the real binary must print for a transcript, derived from the
@@ -696,15 +820,26 @@ static void check_replayed(const cJSON *res, const cJSON *exp, const char *name)
     const cJSON *err = obj(exp, "error");
     bool done = bget(exp, "done");
     bool failed = cJSON_IsObject(err) || !done;
-    cr_assert_str_eq(sget(res, "status"), failed ? "error" : "ok", "%s: status (error %s)", spec,
+    const char *blocked = sget(exp, "blocked");
+    const cJSON *refused = obj(exp, "refused");
+    const char *status = failed ? "error" : blocked ? "blocked" : refused ? "refused" : "ok";
+    cr_assert_str_eq(sget(res, "status"), status, "%s: status (error %s)", spec,
                      cJSON_PrintUnformatted(obj(res, "error")));
+    if (!failed && (blocked || refused))
+        cr_assert_str_eq(sget(res, "status_reason"), blocked ? blocked : sget(refused, "reason"),
+                         "%s: status_reason", spec);
+    const cJSON *want_calls = obj(exp, "tool_calls"), *got_calls = obj(res, "tool_calls");
+    cr_assert_eq(cJSON_GetArraySize(got_calls), cJSON_GetArraySize(want_calls), "%s: tool calls", spec);
+    for (int i = 0; i < cJSON_GetArraySize(want_calls); i++)
+        cr_assert_str_eq(sget(cJSON_GetArrayItem(got_calls, i), "name"),
+                         sget(cJSON_GetArrayItem(want_calls, i), "name"), "%s: tool call %d", spec, i);
     cr_assert_str_eq(sget(res, "text"), sget(exp, "text"), "%s: text", spec);
     const char *reasoning = sget(exp, "reasoning");
     if (reasoning && *reasoning)
         cr_assert_str_eq(sget(res, "reasoning"), reasoning, "%s: reasoning", spec);
     else
         cr_assert_null(sget(res, "reasoning"), "%s: no reasoning", spec);
-    const char *finish = sget(exp, "finish");
+    const char *finish = failed ? "error" : sget(exp, "finish");
     if (finish)
         cr_assert_str_eq(sget(res, "finish_reason"), finish, "%s: finish_reason", spec);
     if (cJSON_IsObject(err)) {
@@ -804,7 +939,8 @@ Test(run, every_transcript_replayed_through_the_binary_matches_its_expectation)
         for (size_t k = 0; k < count; k++) {
             for (int v = 0; v < 2; v++)
                 check_replayed(result_at(&r, (int)(2 * k + (size_t)v)), exps[k], names[first + k]);
-            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done");
+            any_failed |= cJSON_IsObject(obj(exps[k], "error")) || !bget(exps[k], "done") ||
+                          obj(exps[k], "blocked") || obj(exps[k], "refused");
             cJSON_Delete(exps[k]);
         }
         cr_assert_eq(r.exit_code, any_failed ? 1 : 0, "exit code; stderr: %s", buf_str(&r.err));

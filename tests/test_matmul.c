@@ -221,3 +221,166 @@ Test(threadpool, every_slice_runs_once_per_job_many_times_over)
     cr_assert_eq(atomic_load(&one[0]), 1);
     cr_assert_eq(threadpool_size(NULL), 1);
 }
+
+/* ---- prepared matrices: panels where the CPU has them ---- */
+
+/* Y through a prepared matrix (matmul_many with one matrix). */
+static float *run_prepared(const Fixture *f, ThreadPool *pool, MatmulWeights *w)
+{
+    float *y = malloc(sizeof(float) * (size_t)(f->batch * f->rows));
+    char err[256] = "";
+    const MatmulWeights *ws[1] = { w };
+    float *ys[1] = { y };
+    cr_assert_eq(matmul_many(pool, ws, ys, 1, f->x, f->batch, err, sizeof err), 0, "%s: %s",
+                 quant_type_name(f->t), err);
+    return y;
+}
+
+static MatmulWeights *prepare(const Fixture *f, ThreadPool *pool)
+{
+    char err[256] = "";
+    MatmulWeights *w = matmul_weights_new(pool, f->t, f->wq, f->rows, f->cols, err, sizeof err);
+    cr_assert_not_null(w, "%s: %s", quant_type_name(f->t), err);
+    return w;
+}
+
+/* a and b differ only by float rounding: within 2e-6 of |w| |x| (the size of
+ * the terms, not of their possibly cancelling sum). */
+static void expect_close(const Fixture *f, const float *a, const float *b, const char *what)
+{
+    for (int64_t i = 0; i < f->rows * f->batch; i++) {
+        int64_t bi = i / f->rows, r = i % f->rows;
+        double nw = 0, nx = 0;
+        for (int64_t c = 0; c < f->cols; c++) {
+            nw += (double)f->wd[r * f->cols + c] * f->wd[r * f->cols + c];
+            nx += (double)f->x[bi * f->cols + c] * f->x[bi * f->cols + c];
+        }
+        cr_expect(fabs((double)a[i] - b[i]) <= 2e-6 * sqrt(nw * nx) + 1e-30,
+                  "%s %s rows=%lld cols=%lld batch=%lld output %lld: %.9g vs %.9g", quant_type_name(f->t),
+                  what, (long long)f->rows, (long long)f->cols, (long long)f->batch, (long long)i, a[i], b[i]);
+    }
+}
+
+Test(matmul, prepared_matrices_match_the_row_kernels_for_every_type_and_shape)
+{
+    static const Case prep_cases[] = {
+        { 1, 256, 1 }, { 13, 512, 3 }, { 64, 768, 4 }, { 129, 256, 5 }, { 19, 1024, 17 },
+        { 24, 768, 203 }, /* more activation rows than one cache block */
+    };
+    ThreadPool *pool = threadpool_new(2);
+    int packed = 0;
+    for (int k = 0; k < N_ALL; k++)
+        for (size_t c = 0; c < sizeof prep_cases / sizeof prep_cases[0]; c++) {
+            if (prep_cases[c].cols % quant_block_size(ALL_TYPES[k]))
+                continue;
+            Fixture f;
+            fixture_make(&f, ALL_TYPES[k], prep_cases[c]);
+            MatmulWeights *w = prepare(&f, pool);
+            packed += matmul_weights_packed(w);
+            float *a = run_prepared(&f, pool, w), *b = run_matmul(&f, pool);
+            expect_close(&f, a, b, matmul_weights_packed(w) ? "panels vs rows" : "prepared vs rows");
+            cr_expect(worst_error(&f, a) <= tolerance(f.t), "%s prepared: error %g", quant_type_name(f.t),
+                      worst_error(&f, a));
+            free(a);
+            free(b);
+            matmul_weights_free(w);
+            fixture_free(&f);
+        }
+    if (quant_simd_active())
+        cr_expect_gt(packed, 0, "SIMD is on but no matrix was packed");
+    threadpool_free(pool);
+}
+
+Test(matmul, prepared_results_do_not_depend_on_the_thread_count)
+{
+    ThreadPool *p3 = threadpool_new(3);
+    for (int k = 0; k < N_ALL; k++) {
+        for (int64_t batch = 1; batch <= 9; batch += 8) {
+            Fixture f;
+            fixture_make(&f, ALL_TYPES[k], (Case){ 77, 512, batch });
+            MatmulWeights *w = prepare(&f, p3);
+            float *a = run_prepared(&f, NULL, w), *b = run_prepared(&f, p3, w);
+            cr_expect_eq(memcmp(a, b, sizeof(float) * (size_t)(f.rows * f.batch)), 0,
+                         "%s batch %lld differs between 1 and 3 threads", quant_type_name(f.t), (long long)batch);
+            free(a);
+            free(b);
+            matmul_weights_free(w);
+            fixture_free(&f);
+        }
+    }
+    threadpool_free(p3);
+}
+
+Test(matmul, many_matrices_in_one_call_equal_separate_calls)
+{
+    ThreadPool *pool = threadpool_new(2);
+    /* q/k/v-like: different row counts and types over the same activations */
+    const GgmlType types[3] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K, GGML_TYPE_Q8_0 };
+    const int64_t rows[3] = { 64, 16, 24 };
+    for (int64_t batch = 1; batch <= 6; batch += 5) {
+        Fixture f[3];
+        MatmulWeights *w[3];
+        float *sep[3], *one[3];
+        for (int i = 0; i < 3; i++) {
+            fixture_make(&f[i], types[i], (Case){ rows[i], 512, batch });
+            if (i > 0)
+                memcpy(f[i].x, f[0].x, sizeof(float) * (size_t)(512 * batch));
+            w[i] = prepare(&f[i], pool);
+            sep[i] = run_prepared(&f[i], pool, w[i]);
+            one[i] = malloc(sizeof(float) * (size_t)(rows[i] * batch));
+        }
+        char err[256] = "";
+        const MatmulWeights *ws[3] = { w[0], w[1], w[2] };
+        cr_assert_eq(matmul_many(pool, ws, one, 3, f[0].x, batch, err, sizeof err), 0, "%s", err);
+        for (int i = 0; i < 3; i++) {
+            cr_expect_eq(memcmp(sep[i], one[i], sizeof(float) * (size_t)(rows[i] * batch)), 0,
+                         "%s differs inside one call", quant_type_name(types[i]));
+            free(sep[i]);
+            free(one[i]);
+            matmul_weights_free(w[i]);
+            fixture_free(&f[i]);
+        }
+    }
+    threadpool_free(pool);
+}
+
+Test(matmul, prepared_matrix_follows_simd_being_turned_off)
+{
+    Fixture f;
+    fixture_make(&f, GGML_TYPE_Q4_0, (Case){ 40, 512, 3 });
+    MatmulWeights *w = prepare(&f, NULL);
+    float *a = run_prepared(&f, NULL, w);
+    bool had = quant_set_simd(false);
+    cr_expect(!matmul_weights_packed(w), "with SIMD off the row kernels run");
+    float *b = run_prepared(&f, NULL, w), *c = run_matmul(&f, NULL);
+    quant_set_simd(had);
+    cr_expect_eq(memcmp(b, c, sizeof(float) * 120), 0, "SIMD off: prepared = portable row kernels");
+    expect_close(&f, a, b, "simd vs portable");
+    free(a);
+    free(b);
+    free(c);
+    matmul_weights_free(w);
+    fixture_free(&f);
+}
+
+Test(matmul, mismatched_matrices_in_one_call_are_refused)
+{
+    Fixture a, b;
+    fixture_make(&a, GGML_TYPE_Q8_0, (Case){ 8, 256, 1 });
+    fixture_make(&b, GGML_TYPE_Q8_0, (Case){ 8, 512, 1 });
+    MatmulWeights *wa = prepare(&a, NULL), *wb = prepare(&b, NULL);
+    float ya[8], yb[8];
+    const MatmulWeights *ws[2] = { wa, wb };
+    float *ys[2] = { ya, yb };
+    char err[256] = "";
+    cr_expect_eq(matmul_many(NULL, ws, ys, 2, a.x, 1, err, sizeof err), -1);
+    cr_expect(strstr(err, "256") && strstr(err, "512"), "error names both widths: %s", err);
+    cr_expect_eq(matmul_many(NULL, ws, ys, 0, a.x, 1, err, sizeof err), -1);
+    char err2[256] = "";
+    cr_expect_null(matmul_weights_new(NULL, GGML_TYPE_Q4_K, a.wq, 8, 100, err2, sizeof err2));
+    cr_expect(strstr(err2, "256"), "bad width is explained: %s", err2);
+    matmul_weights_free(wa);
+    matmul_weights_free(wb);
+    fixture_free(&a);
+    fixture_free(&b);
+}

@@ -80,7 +80,7 @@ Test(request, openai_full_body_and_exact_seed)
     rq.params.seed = 9007199254740993L; /* 2^53 + 1: not representable as a double */
     rq.params.seed_set = true;
     HttpRequestSpec spec;
-    cJSON *b = build("openai", "http://127.0.0.1:9/v1/", "k", "gpt-5", &rq, &spec);
+    cJSON *b = build("openai", "http://127.0.0.1:9/v1/", "k", "gpt-4.1", &rq, &spec);
     cr_assert_str_eq(spec.url, "http://127.0.0.1:9/v1/chat/completions");
     const cJSON *msgs = get(b, "messages");
     cr_assert_eq(cJSON_GetArraySize(msgs), 2);
@@ -280,6 +280,199 @@ Test(request, prompt_text_is_escaped_and_invalid_utf8_replaced)
     cJSON *b = build("openai", NULL, "k", "m", &rq, &spec);
     const char *content = get(cJSON_GetArrayItem(get(b, "messages"), 0), "content")->valuestring;
     cr_assert_str_eq(content, "quote \" backslash \\ newline \n tab \t bad \xEF\xBF\xBD end");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
+/* ---- reasoning on request, each API's own parameter -------------------------- */
+
+#include "providers/openai_responses.h"
+
+static Request reasoning_request(const char *level)
+{
+    Request rq = make_request("You are terse.", "Why is the sky blue?");
+    char err[256];
+    if (level)
+        cr_assert_eq(params_set(&rq.params, "reasoning", level, err, sizeof err), 0, "%s", err);
+    return rq;
+}
+
+Test(request, openai_reasoning_models_are_asked_through_the_responses_api)
+{
+    static const char *const reasoning[] = { "o1", "o3", "o3-mini", "o4-mini", "o4-mini-2025-04-16", "gpt-5",
+                                             "gpt-5-nano", "gpt-5.1", "gpt-5.6-luna", "codex-mini-latest" };
+    static const char *const chat[] = { "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-5-chat-latest",
+                                        "o", "ox-1", "gpt-50" };
+    for (size_t i = 0; i < sizeof reasoning / sizeof reasoning[0]; i++)
+        cr_assert(openai_model_is_reasoning(reasoning[i]), "%s reasons", reasoning[i]);
+    for (size_t i = 0; i < sizeof chat / sizeof chat[0]; i++)
+        cr_assert_not(openai_model_is_reasoning(chat[i]), "%s does not", chat[i]);
+
+    Request rq = reasoning_request("high");
+    rq.params.max_tokens = 2000;
+    HttpRequestSpec spec;
+    cJSON *b = build("openai", NULL, "sk-test", "o4-mini", &rq, &spec);
+    cr_assert_str_eq(spec.url, "https://api.openai.com/v1/responses");
+    cr_assert_str_eq(header(&spec, "Authorization"), "Bearer sk-test");
+    cr_assert_str_eq(get(b, "model")->valuestring, "o4-mini");
+    cr_assert_str_eq(get(b, "instructions")->valuestring, "You are terse.");
+    const cJSON *in = cJSON_GetArrayItem(get(b, "input"), 0);
+    cr_assert_str_eq(get(in, "role")->valuestring, "user");
+    cr_assert_str_eq(get(in, "content")->valuestring, "Why is the sky blue?");
+    cr_assert_eq(cJSON_GetArraySize(get(b, "input")), 1, "the system prompt is instructions, not input");
+    cr_assert_eq(get(b, "max_output_tokens")->valuedouble, 2000);
+    cr_assert_null(get(b, "max_completion_tokens"));
+    cr_assert(cJSON_IsTrue(get(b, "stream")));
+    cr_assert(cJSON_IsFalse(get(b, "store")), "nothing kept on OpenAI's side");
+    cr_assert_null(get(b, "stream_options"), "usage always comes in response.completed");
+    cr_assert_str_eq(get(get(b, "reasoning"), "effort")->valuestring, "high");
+    cr_assert_str_eq(get(get(b, "reasoning"), "summary")->valuestring, "auto", "summaries are what streams");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+
+    /* a budget maps to the nearest level; unset sends no reasoning object */
+    rq = reasoning_request("3000");
+    b = build("openai", NULL, "k", "gpt-5-mini", &rq, &spec);
+    cr_assert_str_eq(get(get(b, "reasoning"), "effort")->valuestring, "medium");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    rq = reasoning_request(NULL);
+    b = build("openai", NULL, "k", "o3", &rq, &spec);
+    cr_assert_str_eq(spec.url, "https://api.openai.com/v1/responses");
+    cr_assert_null(get(b, "reasoning"), "nothing asked: the model's default");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+
+    /* a model that does not reason stays on Chat Completions, without reasoning_effort */
+    rq = reasoning_request("high");
+    b = build("openai", NULL, "k", "gpt-4.1", &rq, &spec);
+    cr_assert_str_eq(spec.url, "https://api.openai.com/v1/chat/completions");
+    cr_assert_null(get(b, "reasoning_effort"));
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
+Test(request, openai_api_forced_by_the_config)
+{
+    Request rq = reasoning_request("low");
+    ProviderTarget t = { .ops = provider_find("openai"), .name = "openai", .model = "o4-mini",
+                         .api_key = "k", .api = "chat" };
+    HttpRequestSpec spec;
+    char err[256] = "";
+    cr_assert_eq(t.ops->build_request(&t, &rq, &spec, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(spec.url, "https://api.openai.com/v1/chat/completions");
+    cJSON *b = cJSON_Parse(spec.body);
+    cr_assert_str_eq(get(b, "reasoning_effort")->valuestring, "low");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    t.api = "responses";
+    t.model = "gpt-4.1";
+    cr_assert_eq(t.ops->build_request(&t, &rq, &spec, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(spec.url, "https://api.openai.com/v1/responses");
+    http_spec_free(&spec);
+}
+
+Test(request, compat_servers_get_reasoning_effort)
+{
+    Request rq = reasoning_request("medium");
+    HttpRequestSpec spec;
+    cJSON *b = build("openai-compat", "http://127.0.0.1:8080/v1", NULL, "qwen3-8b", &rq, &spec);
+    cr_assert_str_eq(get(b, "reasoning_effort")->valuestring, "medium");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    rq = reasoning_request("off");
+    b = build("openai-compat", "http://127.0.0.1:8080/v1", NULL, "qwen3-8b", &rq, &spec);
+    cr_assert_str_eq(get(b, "reasoning_effort")->valuestring, "none");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
+Test(request, anthropic_extended_thinking_budget_and_max_tokens)
+{
+    Request rq = reasoning_request("high");
+    HttpRequestSpec spec;
+    cJSON *b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    const cJSON *th = get(b, "thinking");
+    cr_assert_str_eq(get(th, "type")->valuestring, "enabled");
+    cr_assert_eq(get(th, "budget_tokens")->valuedouble, REASONING_HIGH_TOKENS);
+    cr_assert_eq(get(b, "max_tokens")->valuedouble, REASONING_HIGH_TOKENS + 4096,
+                 "max_tokens must exceed the budget: the answer keeps its default room");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    /* a budget below the API's minimum is raised to it */
+    rq = reasoning_request("500");
+    b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    cr_assert_eq(get(get(b, "thinking"), "budget_tokens")->valuedouble, 1024);
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    /* --max-tokens given: the budget is cut to fit under it */
+    rq = reasoning_request("high");
+    rq.params.max_tokens = 3000;
+    b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    cr_assert_eq(get(b, "max_tokens")->valuedouble, 3000);
+    cr_assert_eq(get(get(b, "thinking"), "budget_tokens")->valuedouble, 2999);
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    /* ... and when even the minimum cannot fit, a clear error before sending */
+    rq.params.max_tokens = 800;
+    ProviderTarget t = { .ops = provider_find("anthropic"), .name = "anthropic", .model = "m", .api_key = "k" };
+    char err[256] = "";
+    cr_assert_eq(t.ops->build_request(&t, &rq, &spec, err, sizeof err), -1);
+    cr_assert(strstr(err, "--max-tokens above 1024"), "%s", err);
+    /* off and unset: no thinking at all */
+    rq = reasoning_request("off");
+    b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    cr_assert_null(get(b, "thinking"));
+    cr_assert_eq(get(b, "max_tokens")->valuedouble, 4096);
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
+Test(request, gemini_thinking_config_budget_level_and_off)
+{
+    Request rq = reasoning_request("high");
+    HttpRequestSpec spec;
+    cJSON *b = build("gemini", NULL, "k", "gemini-2.5-flash", &rq, &spec);
+    const cJSON *tc = get(get(b, "generationConfig"), "thinkingConfig");
+    cr_assert_eq(get(tc, "thinkingBudget")->valuedouble, REASONING_HIGH_TOKENS);
+    cr_assert(cJSON_IsTrue(get(tc, "includeThoughts")), "thought summaries are asked for");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    b = build("gemini", NULL, "k", "gemini-3-pro-preview", &rq, &spec);
+    tc = get(get(b, "generationConfig"), "thinkingConfig");
+    cr_assert_str_eq(get(tc, "thinkingLevel")->valuestring, "high", "Gemini 3 takes a level");
+    cr_assert_null(get(tc, "thinkingBudget"));
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    rq = reasoning_request("off");
+    b = build("gemini", NULL, "k", "gemini-2.5-flash", &rq, &spec);
+    tc = get(get(b, "generationConfig"), "thinkingConfig");
+    cr_assert_eq(get(tc, "thinkingBudget")->valuedouble, 0, "a zero budget turns thinking off");
+    cr_assert_null(get(tc, "includeThoughts"));
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
+Test(request, ollama_think_as_a_switch_or_a_level_for_gpt_oss)
+{
+    Request rq = reasoning_request("high");
+    HttpRequestSpec spec;
+    cJSON *b = build("ollama", NULL, NULL, "qwen3:8b", &rq, &spec);
+    cr_assert(cJSON_IsTrue(get(b, "think")));
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    b = build("ollama", NULL, NULL, "gpt-oss:20b", &rq, &spec);
+    cr_assert_str_eq(get(b, "think")->valuestring, "high", "gpt-oss takes only levels");
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    rq = reasoning_request("off");
+    b = build("ollama", NULL, NULL, "qwen3:8b", &rq, &spec);
+    cr_assert(cJSON_IsFalse(get(b, "think")));
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    rq = reasoning_request(NULL);
+    b = build("ollama", NULL, NULL, "qwen3:8b", &rq, &spec);
+    cr_assert_null(get(b, "think"), "nothing asked, nothing sent");
     cJSON_Delete(b);
     http_spec_free(&spec);
 }

@@ -23,7 +23,10 @@
 
 typedef struct Rec {
     Buf log; /* every event, canonical, for comparing chunkings */
-    Buf text, reasoning;
+    Buf text, reasoning, refusal;
+    char refusal_reason[64], blocked_reason[64];
+    int n_refusal, n_blocked, n_redacted;
+    cJSON *tools; /* [{"id","name","arguments"(text)}] as they came */
     char finish[64];
     bool saw_finish;
     Usage usage; /* merged like Reply does */
@@ -38,6 +41,7 @@ typedef struct Rec {
 static void rec_init(Rec *r)
 {
     memset(r, 0, sizeof *r);
+    r->tools = cJSON_CreateArray();
     r->usage = usage_unknown();
     r->prompt_tps = r->output_tps = -1;
     r->server_prompt_n = r->server_output_n = -1;
@@ -48,6 +52,8 @@ static void rec_free(Rec *r)
     buf_free(&r->log);
     buf_free(&r->text);
     buf_free(&r->reasoning);
+    buf_free(&r->refusal);
+    cJSON_Delete(r->tools);
 }
 
 static void merge(Usage *u, const Usage *v)
@@ -57,6 +63,7 @@ static void merge(Usage *u, const Usage *v)
     if (v->reasoning_tokens >= 0) u->reasoning_tokens = v->reasoning_tokens;
     if (v->cached_input_tokens >= 0) u->cached_input_tokens = v->cached_input_tokens;
     if (v->cache_write_tokens >= 0) u->cache_write_tokens = v->cache_write_tokens;
+    if (v->cache_write_1h_tokens >= 0) u->cache_write_1h_tokens = v->cache_write_1h_tokens;
     if (v->reported_cost_usd >= 0) u->reported_cost_usd = v->reported_cost_usd;
 }
 
@@ -74,9 +81,9 @@ static void rec_emit(void *user, const StreamEvent *ev)
         buf_append(ev->kind == STREAM_EVENT_DELTA ? &r->text : &r->reasoning, ev->text, ev->len);
         break;
     case STREAM_EVENT_USAGE:
-        buf_printf(&r->log, "U:%ld,%ld,%ld,%ld,%ld,%.9g", ev->usage.input_tokens, ev->usage.output_tokens,
+        buf_printf(&r->log, "U:%ld,%ld,%ld,%ld,%ld,%ld,%.9g", ev->usage.input_tokens, ev->usage.output_tokens,
                    ev->usage.reasoning_tokens, ev->usage.cached_input_tokens,
-                   ev->usage.cache_write_tokens, ev->usage.reported_cost_usd);
+                   ev->usage.cache_write_tokens, ev->usage.cache_write_1h_tokens, ev->usage.reported_cost_usd);
         merge(&r->usage, &ev->usage);
         r->n_usage++;
         break;
@@ -107,6 +114,36 @@ static void rec_emit(void *user, const StreamEvent *ev)
     case STREAM_EVENT_DONE:
         buf_puts(&r->log, "X");
         r->n_done++;
+        break;
+    case STREAM_EVENT_TOOL_CALL: {
+        cr_assert_not_null(ev->tool.name);
+        cr_assert_not_null(ev->tool.arguments);
+        buf_printf(&r->log, "C:%s,%s,%s", ev->tool.id ? ev->tool.id : "(null)", ev->tool.name, ev->tool.arguments);
+        cJSON *c = cJSON_CreateObject();
+        if (ev->tool.id)
+            cJSON_AddStringToObject(c, "id", ev->tool.id);
+        else
+            cJSON_AddNullToObject(c, "id");
+        cJSON_AddStringToObject(c, "name", ev->tool.name);
+        cJSON_AddStringToObject(c, "arguments", ev->tool.arguments);
+        cJSON_AddItemToArray(r->tools, c);
+        break;
+    }
+    case STREAM_EVENT_REFUSAL:
+        buf_printf(&r->log, "Z:%s,%zu:", ev->reason ? ev->reason : "(null)", ev->len);
+        buf_append(&r->log, ev->text ? ev->text : "", ev->len);
+        buf_append(&r->refusal, ev->text ? ev->text : "", ev->len);
+        snprintf(r->refusal_reason, sizeof r->refusal_reason, "%s", ev->reason ? ev->reason : "");
+        r->n_refusal++;
+        break;
+    case STREAM_EVENT_BLOCKED:
+        buf_printf(&r->log, "B:%s", ev->reason ? ev->reason : "(null)");
+        snprintf(r->blocked_reason, sizeof r->blocked_reason, "%s", ev->reason ? ev->reason : "");
+        r->n_blocked++;
+        break;
+    case STREAM_EVENT_REDACTED:
+        buf_puts(&r->log, "H");
+        r->n_redacted++;
         break;
     }
     buf_puts(&r->log, "\n");
@@ -288,14 +325,15 @@ static void check_close(const char *name, const char *what, double got, double w
 static void check_usage(const char *name, const cJSON *exp, const Usage *u)
 {
     static const char *const keys[] = { "input_tokens", "output_tokens", "reasoning_tokens",
-                                        "cached_input_tokens", "cache_write_tokens", "reported_cost_usd", NULL };
+                                        "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+                                        "reported_cost_usd", NULL };
     cr_assert(!exp || cJSON_IsObject(exp), "%s: \"usage\" must be an object", name);
     only_keys(name, "usage", exp, keys);
     const long got[] = { u->input_tokens, u->output_tokens, u->reasoning_tokens, u->cached_input_tokens,
-                         u->cache_write_tokens };
-    for (size_t i = 0; i < 5; i++)
+                         u->cache_write_tokens, u->cache_write_1h_tokens };
+    for (size_t i = 0; i < 6; i++)
         cr_assert_eq(got[i], expect_count(name, exp, keys[i]), "%s: usage.%s: got %ld", name, keys[i], got[i]);
-    check_close(name, "usage.reported_cost_usd", u->reported_cost_usd, expect_num(name, exp, keys[5]));
+    check_close(name, "usage.reported_cost_usd", u->reported_cost_usd, expect_num(name, exp, keys[6]));
 }
 
 static void check_timings(const char *name, const cJSON *exp, const Rec *r)
@@ -336,6 +374,63 @@ static void check_error(const char *name, const cJSON *exp, int rc, const Rec *r
     cr_assert_eq(r->err_status, 0, "%s: in-stream errors carry no HTTP status", name);
 }
 
+/* Each expected call: "id" (string or null), "name", and "arguments" as a
+ * JSON value compared with what the model wrote parsed, or "arguments_text"
+ * compared byte for byte (for arguments that are not valid JSON). */
+static void check_tool_calls(const char *name, const cJSON *exp, const Rec *r)
+{
+    static const char *const keys[] = { "id", "name", "arguments", "arguments_text", NULL };
+    int want = exp ? cJSON_GetArraySize(exp) : 0;
+    cr_assert(!exp || cJSON_IsArray(exp), "%s: \"tool_calls\" must be an array", name);
+    cr_assert_eq(cJSON_GetArraySize(r->tools), want, "%s: %d tool calls, want %d", name,
+                 cJSON_GetArraySize(r->tools), want);
+    for (int i = 0; i < want; i++) {
+        const cJSON *e = cJSON_GetArrayItem(exp, i), *g = cJSON_GetArrayItem(r->tools, i);
+        only_keys(name, "a tool call", e, keys);
+        cr_assert_str_eq(get(g, "name")->valuestring, expect_str(name, e, "name", ""), "%s: call %d name", name, i);
+        const cJSON *id = get(e, "id");
+        if (cJSON_IsString(id))
+            cr_assert(cJSON_IsString(get(g, "id")) && strcmp(get(g, "id")->valuestring, id->valuestring) == 0,
+                      "%s: call %d id", name, i);
+        else
+            cr_assert(cJSON_IsNull(get(g, "id")), "%s: call %d: no id expected", name, i);
+        const char *args = get(g, "arguments")->valuestring;
+        if (get(e, "arguments_text")) {
+            cr_assert_str_eq(args, expect_str(name, e, "arguments_text", ""), "%s: call %d arguments", name, i);
+        } else {
+            cJSON *parsed = cJSON_Parse(args);
+            cr_assert_not_null(parsed, "%s: call %d arguments are not JSON: %s", name, i, args);
+            cr_assert(cJSON_Compare(parsed, get(e, "arguments"), true), "%s: call %d arguments %s", name, i, args);
+            cJSON_Delete(parsed);
+        }
+    }
+}
+
+static void check_outcome(const char *name, const cJSON *exp, const Rec *r)
+{
+    const cJSON *ref = get(exp, "refused");
+    if (ref) {
+        static const char *const keys[] = { "reason", "text", NULL };
+        cr_assert(cJSON_IsObject(ref), "%s: \"refused\" must be an object", name);
+        only_keys(name, "refused", ref, keys);
+        cr_assert_gt(r->n_refusal, 0, "%s: a REFUSAL expected", name);
+        cr_assert_str_eq(r->refusal_reason, expect_str(name, ref, "reason", ""), "%s: refusal reason", name);
+        cr_assert_str_eq(buf_str(&r->refusal), expect_str(name, ref, "text", ""), "%s: refusal text", name);
+    } else {
+        cr_assert_eq(r->n_refusal, 0, "%s: no REFUSAL expected (%s)", name, r->refusal_reason);
+    }
+    const char *blocked = expect_str(name, exp, "blocked", NULL);
+    if (blocked) {
+        cr_assert_gt(r->n_blocked, 0, "%s: a BLOCKED expected", name);
+        cr_assert_str_eq(r->blocked_reason, blocked, "%s: block reason", name);
+    } else {
+        cr_assert_eq(r->n_blocked, 0, "%s: no BLOCKED expected (%s)", name, r->blocked_reason);
+    }
+    cr_assert_eq(r->n_redacted, (int)expect_count(name, exp, "redacted_reasoning") < 0 ? 0
+                                    : (int)expect_count(name, exp, "redacted_reasoning"),
+                 "%s: redacted reasoning blocks", name);
+}
+
 static void check_transcript(const char *name)
 {
     char dir[1024], path[1200];
@@ -347,7 +442,8 @@ static void check_transcript(const char *name)
     cr_assert(cJSON_IsObject(exp), "%s: not a JSON object", path);
     free(etext);
     static const char *const keys[] = { "provider", "shows", "text", "reasoning", "finish", "done",
-                                        "usage", "timings", "error", NULL };
+                                        "usage", "timings", "error", "tool_calls", "refused", "blocked",
+                                        "redacted_reasoning", NULL };
     only_keys(name, "the expectation", exp, keys);
     const char *provider = expect_str(name, exp, "provider", NULL);
     cr_assert_not_null(provider, "%s: \"provider\" is required", name);
@@ -377,6 +473,8 @@ static void check_transcript(const char *name)
     check_usage(name, get(exp, "usage"), &r.usage);
     check_timings(name, get(exp, "timings"), &r);
     check_error(name, get(exp, "error"), rc, &r);
+    check_tool_calls(name, get(exp, "tool_calls"), &r);
+    check_outcome(name, exp, &r);
     rec_free(&r);
     free(s);
     cJSON_Delete(exp);
@@ -558,18 +656,6 @@ Test(stream, gemini_accepts_json_split_over_data_lines)
     cr_assert_eq(decode_str("gemini", in, sizeof in - 1, &r), 0);
     cr_assert_str_eq(buf_str(&r.text), "Hi");
     cr_assert_str_eq(r.finish, "stop");
-    cr_assert_eq(r.n_done, 1);
-    rec_free(&r);
-}
-
-Test(stream, gemini_blocked_prompt_finishes_with_block_reason)
-{
-    const char in[] = "data: {\"promptFeedback\": {\"blockReason\": \"PROHIBITED_CONTENT\"},"
-                      "\"usageMetadata\": {\"promptTokenCount\": 7,\"totalTokenCount\": 7}}\r\n\r\n";
-    Rec r;
-    cr_assert_eq(decode_str("gemini", in, sizeof in - 1, &r), 0);
-    cr_assert_str_eq(r.finish, "prohibited_content");
-    cr_assert_eq(r.usage.input_tokens, 7);
     cr_assert_eq(r.n_done, 1);
     rec_free(&r);
 }

@@ -4,6 +4,8 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <stdio.h>
 
 #include "tui/wrap.h"
 
@@ -177,5 +179,67 @@ Test(wrap, random_text_lines_fit_cover_the_text_and_never_start_with_a_mark)
             }
             pos = next;
         }
+    }
+}
+
+/* Renders s from column col and returns the bytes (static buffer). */
+static const char *rendered(const char *s, int col, int *cols)
+{
+    static char out[512];
+    Buf b = { 0 };
+    *cols = wrap_render(s, strlen(s), col, &b);
+    snprintf(out, sizeof out, "%s", buf_str(&b));
+    buf_free(&b);
+    return out;
+}
+
+Test(wrap, render_draws_exactly_what_was_measured)
+{
+    int cols;
+    /* tabs to the stop from the given column */
+    cr_assert_str_eq(rendered("a\tb", 0, &cols), "a       b");
+    cr_assert_eq(cols, 9);
+    cr_assert_str_eq(rendered("\t", 5, &cols), "   ");
+    /* controls and invalid bytes: one U+FFFD each, never the byte itself */
+    cr_assert_str_eq(rendered("a\x1b[31m\xff", 0, &cols), "a\xEF\xBF\xBD[31m\xEF\xBF\xBD");
+    cr_assert_eq(cols, 7);
+    /* a ZWJ sequence: its members side by side, the joiners not sent */
+    cr_assert_str_eq(rendered("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9", 0, &cols),
+                     "\xf0\x9f\x91\xa8\xf0\x9f\x91\xa9");
+    cr_assert_eq(cols, 4);
+    /* variation selectors, zero-width space, bidi override: not sent */
+    cr_assert_str_eq(rendered("\xe2\x9d\xa4\xef\xb8\x8f" "a\xe2\x80\x8b" "b\xe2\x80\xae" "c", 0, &cols),
+                     "\xe2\x9d\xa4" "abc");
+    cr_assert_eq(cols, 4);
+    /* a mark opening a line sits on a dotted circle; later marks join */
+    cr_assert_str_eq(rendered("\xcc\x81" "e\xcc\x81", 0, &cols), "\xe2\x97\x8c\xcc\x81" "e\xcc\x81");
+    cr_assert_eq(cols, 2);
+    cr_assert_str_eq(rendered("\xcc\x81", 3, &cols), "\xcc\x81");
+    cr_assert_eq(cols, 0);
+    /* at most WRAP_MAX_MARKS marks on one character */
+    cr_assert_str_eq(rendered("a\xcc\x81\xcc\x82\xcc\x83\xcc\x84\xcc\x85" "b", 0, &cols),
+                     "a\xcc\x81\xcc\x82\xcc\x83\xcc\x84" "b");
+    cr_assert_eq(cols, 2);
+}
+
+Test(wrap, classes_follow_wcwidth)
+{
+    static const struct {
+        uint32_t cp;
+        WrapClass want;
+    } t[] = {
+        { 'a', WRAP_CLASS_NARROW }, { 0xE9, WRAP_CLASS_NARROW }, { 0x4E2D, WRAP_CLASS_WIDE },
+        { 0xFF21, WRAP_CLASS_WIDE }, { 0x1F600, WRAP_CLASS_WIDE }, { 0x1F3FD, WRAP_CLASS_WIDE },
+        { 0x301, WRAP_CLASS_MARK }, { 0x1161, WRAP_CLASS_MARK }, { 0x20E3, WRAP_CLASS_MARK },
+        { 0x200D, WRAP_CLASS_FORMAT }, { 0x200B, WRAP_CLASS_FORMAT }, { 0xFE0F, WRAP_CLASS_FORMAT },
+        { 0x202E, WRAP_CLASS_FORMAT }, { 0xE0067, WRAP_CLASS_FORMAT }, { 0xFEFF, WRAP_CLASS_FORMAT },
+        { '\t', WRAP_CLASS_TAB }, { '\n', WRAP_CLASS_NEWLINE }, { 0x07, WRAP_CLASS_REPLACED },
+        { 0x9B, WRAP_CLASS_REPLACED }, { 0x7F, WRAP_CLASS_REPLACED },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        cr_assert_eq(wrap_cp_class(t[i].cp), t[i].want, "U+%04X", t[i].cp);
+        int w = wcwidth((wchar_t)t[i].cp);
+        if (t[i].want == WRAP_CLASS_NARROW || t[i].want == WRAP_CLASS_WIDE || t[i].want == WRAP_CLASS_MARK)
+            cr_assert_eq(wrap_cp_width(t[i].cp, 4), w, "U+%04X against wcwidth", t[i].cp);
     }
 }

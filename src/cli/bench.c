@@ -1,8 +1,9 @@
 /* bench.c — `versus bench MODEL.gguf`: the built-in engine's speed on this
  * machine, in llama-bench's terms. Loads the model, times prompt processing
- * (one batched forward of p tokens from position 0) separately from token
- * generation (n one-token forwards at the positions that follow), repeats
- * both r times from an empty KV cache, and reports median [min, max] tokens/s.
+ * (one batched forward of p tokens) separately from token generation (n
+ * one-token forwards), both starting at position d (-d: the cache first holds
+ * d tokens, untimed, like llama-bench's "@ dN"), repeats both r times, and
+ * reports median [min, max] tokens/s.
  * Then sets decode against the machine's measured memory read bandwidth
  * (membw.h) and resident memory against the mapping + KV cache + 64 MiB.
  * --backend cuda runs the same tests through backend_cuda.h (no bandwidth
@@ -41,6 +42,7 @@ typedef struct BenchOptions {
     const char *path;
     int n_prompt;     /* tokens of the pp test; 0 = skip it */
     int n_gen;        /* tokens of the tg test; 0 = skip it */
+    int depth;        /* tokens already in the cache when each test starts */
     int threads;      /* including the caller */
     int reps;
     int batch;        /* prefill chunk, tokens; 0 = the model's default */
@@ -73,16 +75,17 @@ typedef struct BenchMem {
 static void bench_usage(FILE *out)
 {
     fprintf(out,
-            "usage: versus bench MODEL.gguf [-p N] [-n N] [-t THREADS] [-r REPS] [-b BATCH]\n"
+            "usage: versus bench MODEL.gguf [-p N] [-n N] [-d N] [-t THREADS] [-r REPS] [-b BATCH]\n"
             "                    [--backend cpu|cuda|auto] [--format text|json] [--no-membw]\n\n"
             "Measures the built-in engine on this machine: load time, prompt processing\n"
             "(ppN: one batched forward of N tokens) and token generation (tgN: N\n"
-            "one-token forwards after the prompt), each repeated from an empty cache;\n"
+            "one-token forwards), each from the same cache depth (-d, like llama-bench);\n"
             "reports median [min, max] tokens/s. Then compares decode with this machine's\n"
             "memory read bandwidth (weights read per token x tg t/s) and resident memory\n"
             "with the mapped file + KV cache + 64 MiB.\n"
             "  -p N            prompt tokens (default 512; 0 skips pp)\n"
             "  -n N            generated tokens (default 128; 0 skips tg)\n"
+            "  -d N            tokens in the cache before each test (default 0; filled once, untimed)\n"
             "  -t THREADS      threads (default: one per online CPU)\n"
             "  -r REPS         repetitions (default 5)\n"
             "  -b BATCH        prefill chunk in tokens (default: the engine's, 64)\n"
@@ -105,7 +108,7 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":p:n:t:r:b:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:n:d:t:r:b:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (cli_parse_long(optarg, 0, BENCH_MAX_TOKENS, &v, "-p (prompt tokens)", err, errlen) < 0)
@@ -116,6 +119,11 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
             if (cli_parse_long(optarg, 0, BENCH_MAX_TOKENS, &v, "-n (generated tokens)", err, errlen) < 0)
                 return -1;
             o->n_gen = (int)v;
+            break;
+        case 'd':
+            if (cli_parse_long(optarg, 0, BENCH_MAX_TOKENS, &v, "-d (depth)", err, errlen) < 0)
+                return -1;
+            o->depth = (int)v;
             break;
         case 't':
             if (cli_parse_long(optarg, 1, 256, &v, "-t (threads)", err, errlen) < 0)
@@ -328,6 +336,7 @@ typedef struct BenchReport {
     int threads;
     int n_ctx;
     double load_ms, warmup_ms;
+    bool repacked;         /* the CPU weights were repacked while loading */
     BenchTest tests[2];
     int n_tests;
     const BenchTest *tg;   /* NULL when -n 0 */
@@ -379,14 +388,14 @@ static void print_text(const BenchReport *r)
     fmt_bytes(size, sizeof size, r->file_bytes);
     fmt_params(params, sizeof params, r->params);
     printf("model: %s\n", r->o->path);
-    printf("load: %.1f ms (map + validate + KV cache for %d tokens); warm-up forward of 1 token: %.1f ms\n",
-           r->load_ms, r->n_ctx, r->warmup_ms);
+    printf("load: %.1f ms (map + validate + KV cache for %d tokens%s); warm-up forward of 1 token: %.1f ms\n",
+           r->load_ms, r->n_ctx, r->repacked ? " + repack for the SIMD kernels" : "", r->warmup_ms);
     if (strcmp(r->backend, "cuda") == 0)
         printf("device: %s (%d/%d layers on the GPU, %s decode, %.0f MiB on the device)\n",
                r->cuda.device_name, r->cuda.gpu_layers, r->cuda.n_layers,
                r->cuda.graph ? "graph" : "stream", (double)r->cuda.device_bytes / 1048576.0);
-    printf("repetitions: %d; t/s = median [min, max]; tg runs after the prompt (positions %d..%d)\n\n",
-           r->o->reps, r->o->n_prompt, r->o->n_prompt + r->o->n_gen - 1);
+    printf("repetitions: %d; t/s = median [min, max]; each test starts with %d tokens in the cache\n\n",
+           r->o->reps, r->o->depth);
     printf("| model | size | params | type | backend | threads | test | t/s |\n");
     printf("| --- | ---: | ---: | --- | --- | ---: | --- | ---: |\n");
     for (int i = 0; i < r->n_tests; i++) {
@@ -463,9 +472,11 @@ static void print_json(const BenchReport *r)
     }
     cJSON_AddNumberToObject(root, "n_prompt", r->o->n_prompt);
     cJSON_AddNumberToObject(root, "n_gen", r->o->n_gen);
+    cJSON_AddNumberToObject(root, "n_depth", r->o->depth);
     cJSON_AddNumberToObject(root, "reps", r->o->reps);
     cJSON_AddNumberToObject(root, "n_ctx", r->n_ctx);
     cJSON_AddNumberToObject(root, "load_ms", r->load_ms);
+    cJSON_AddBoolToObject(root, "repacked", r->repacked);
     cJSON_AddNumberToObject(root, "warmup_ms", r->warmup_ms);
     cJSON *tests = cJSON_AddArrayToObject(root, "tests");
     for (int i = 0; i < r->n_tests; i++) {
@@ -584,14 +595,17 @@ static int bench_measure(BenchEngine *e, const BenchOptions *o, const int *ids, 
                          char *err, size_t errlen)
 {
     BenchTest *pp = NULL, *tg = NULL;
+    char at[16] = "";
+    if (o->depth > 0)
+        snprintf(at, sizeof at, " @ d%d", o->depth);
     if (o->n_prompt > 0) {
         pp = &r->tests[r->n_tests++];
-        snprintf(pp->name, sizeof pp->name, "pp%d", o->n_prompt);
+        snprintf(pp->name, sizeof pp->name, "pp%d%s", o->n_prompt, at);
         pp->n_tokens = o->n_prompt;
     }
     if (o->n_gen > 0) {
         tg = &r->tests[r->n_tests++];
-        snprintf(tg->name, sizeof tg->name, "tg%d", o->n_gen);
+        snprintf(tg->name, sizeof tg->name, "tg%d%s", o->n_gen, at);
         tg->n_tokens = o->n_gen;
     }
     r->tg = tg;
@@ -609,11 +623,15 @@ static int bench_measure(BenchEngine *e, const BenchOptions *o, const int *ids, 
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+    /* The first `depth` positions are filled once; every test then writes at
+     * depth.. (overwriting what the previous one left there). */
+    if (o->depth > 0 && bench_forward(e, ids, o->depth, 0, err, errlen) < 0)
+        return -1;
+    const int *tids = ids + o->depth;
     for (int rep = 0; rep < o->reps; rep++) {
-        /* Each repetition starts from an empty cache: position 0 again. */
         if (pp) {
             double c0 = process_cpu_ms(), t0 = clock_now_ms();
-            if (bench_forward(e, ids, o->n_prompt, 0, err, errlen) < 0)
+            if (bench_forward(e, tids, o->n_prompt, o->depth, err, errlen) < 0)
                 return -1;
             pp->ms[rep] = clock_now_ms() - t0;
             pp->cpu_ms += process_cpu_ms() - c0;
@@ -622,7 +640,7 @@ static int bench_measure(BenchEngine *e, const BenchOptions *o, const int *ids, 
         if (tg) {
             double c0 = process_cpu_ms(), t0 = clock_now_ms();
             for (int i = 0; i < o->n_gen; i++)
-                if (bench_forward(e, &ids[o->n_prompt + i], 1, o->n_prompt + i, err, errlen) < 0)
+                if (bench_forward(e, &tids[i], 1, o->depth + i, err, errlen) < 0)
                     return -1;
             tg->ms[rep] = clock_now_ms() - t0;
             tg->cpu_ms += process_cpu_ms() - c0;
@@ -685,15 +703,15 @@ int cli_bench(int argc, char **argv)
         snprintf(err, sizeof err, "could not start %d threads", o.threads);
         goto fail;
     }
-    int need = o.n_prompt + o.n_gen;
+    int need = o.depth + (o.n_prompt > o.n_gen ? o.n_prompt : o.n_gen);
     ModelOptions mo = { .n_ctx = need, .batch = o.batch, .pool = pool };
     e.m = model_new(g, &mo, err, sizeof err);
     if (!e.m)
         goto fail;
     const ModelConfig *cfg = model_config(e.m);
     if (cfg->n_ctx < need) {
-        snprintf(err, sizeof err, "-p %d + -n %d = %d tokens exceed the model's context of %d tokens",
-                 o.n_prompt, o.n_gen, need, cfg->n_ctx);
+        snprintf(err, sizeof err, "-d %d + max(-p %d, -n %d) = %d tokens exceed the model's context of %d tokens",
+                 o.depth, o.n_prompt, o.n_gen, need, cfg->n_ctx);
         goto fail;
     }
     char note[768];
@@ -702,7 +720,10 @@ int cli_bench(int argc, char **argv)
         goto fail;
     if (note[0])
         fprintf(stderr, "versus bench: %s\n", note);
+    if (!e.cm && model_prepare(e.m, err, sizeof err) < 0) /* the CPU runs it: repack as part of loading */
+        goto fail;
     r.load_ms = clock_now_ms() - t0;
+    r.repacked = !e.cm && model_repacked(e.m);
     if (e.cm)
         cuda_model_info(e.cm, &r.cuda);
     ids = malloc((size_t)need * sizeof *ids);

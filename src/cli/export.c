@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "store/fixture.h"
 #include "store/outfile.h"
 
@@ -15,24 +16,31 @@ static void export_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus export [SESSION|CASES.jsonl]... [--format versus|promptfoo|openai-evals|csv]\n"
-            "                     [-o FILE] [--all]\n\n"
+            "                     [-o FILE] [--all] [--include-restricted]\n\n"
             "Writes one test case per labelled round (every round with --all) of the named\n"
             "sessions (all saved sessions when none is named). A versus-format .jsonl file\n"
             "may be given instead of a session, to convert it to another format.\n"
             "  -f, --format F   versus (default; JSON Lines), promptfoo (YAML), openai-evals\n"
             "                   (JSONL samples), csv (one row per case and candidate)\n"
-            "  -o, --output F   write to F (default: standard output)\n"
+            "  -o, --output F   write to F (default: standard output); created 0600\n"
             "      --all        include unlabelled rounds\n"
+            "      --include-restricted\n"
+            "                   promptfoo, openai-evals, csv: keep restricted rounds (left out\n"
+            "                   by default); promptfoo limits each to its local models,\n"
+            "                   openai-evals refuses them. The versus format always keeps them.\n"
             "See versus-fixtures(5) for the formats.\n");
 }
 
 int cli_export(int argc, char **argv)
 {
+    enum { OPT_INCLUDE_RESTRICTED = 256 };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-        { "all", no_argument, NULL, 'A' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "all", no_argument, NULL, 'A' }, { "include-restricted", no_argument, NULL, OPT_INCLUDE_RESTRICTED },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     FixtureFormat format = FIXTURE_VERSUS;
+    FixtureExportOptions opt = { 0 };
     const char *output = NULL;
     bool all = false;
     int c;
@@ -41,13 +49,14 @@ int cli_export(int argc, char **argv)
         switch (c) {
         case 'f':
             if (fixture_format_parse(optarg, &format) < 0) {
-                fprintf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
+                cli_printf(stderr, "versus export: --format must be versus, promptfoo, openai-evals or csv (got '%s')\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case 'o': output = optarg; break;
         case 'A': all = true; break;
+        case OPT_INCLUDE_RESTRICTED: opt.include_restricted = true; break;
         case 'h': export_usage(stdout); return CLI_EXIT_OK;
         default: export_usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -57,30 +66,50 @@ int cli_export(int argc, char **argv)
     Buf warn = { 0 };
     int lrc = fixture_add_sources(&set, argc - optind, argv + optind, all, &warn, err, sizeof err);
     if (warn.len)
-        fprintf(stderr, "versus export: %s", buf_str(&warn));
+        cli_printf(stderr, "versus export: %s", buf_str(&warn));
     buf_free(&warn);
     if (lrc < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+        cli_printf(stderr, "versus export: %s\n", err);
         fixture_set_free(&set);
         return CLI_EXIT_USAGE;
     }
     int rc = 0;
     Buf out = { 0 };
-    if (fixture_write(&set, format, &out, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
-        fixture_set_free(&set);
-        buf_free(&out);
-        return CLI_EXIT_USAGE;
-    }
-    if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
-        fprintf(stderr, "versus export: %s\n", err);
+    FixtureExportReport rep = { 0 };
+    if (fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus export: %s\n", err);
+        rc = -1;
+    } else if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     }
-    if (rc == 0 && output && strcmp(output, "-") != 0)
-        fprintf(stderr, "versus export: %zu case%s written to %s (%s)\n", set.n, set.n == 1 ? "" : "s", output,
-                fixture_format_name(format));
-    if (rc == 0 && set.n == 0)
-        fprintf(stderr, "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+    if (rc == 0) {
+        for (const char *p = buf_str(&rep.notes), *e; *p; p = e + 1) {
+            e = strchr(p, '\n');
+            cli_printf(stderr, "versus export: %.*s\n", (int)(e ? e - p : (long)strlen(p)), p);
+            if (!e)
+                break;
+        }
+        if (output && strcmp(output, "-") != 0)
+            cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
+                    output, fixture_format_name(format));
+        if (rep.restricted_left_out)
+            cli_printf(stderr,
+                    "versus export: %zu restricted round%s left out: a %s file is meant for another tool "
+                    "(--include-restricted keeps %s, marked local-only)\n",
+                    rep.restricted_left_out, rep.restricted_left_out == 1 ? "" : "s", fixture_format_name(format),
+                    rep.restricted_left_out == 1 ? "it" : "them");
+        if (rep.restricted_included)
+            cli_printf(stderr, "versus export: %zu restricted round%s included, marked local-only\n",
+                    rep.restricted_included, rep.restricted_included == 1 ? "" : "s");
+        if (rep.not_carried)
+            cli_printf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
+                    rep.not_carried, rep.not_carried == 1 ? "" : "s", fixture_format_name(format));
+        if (set.n == 0)
+            cli_printf(stderr,
+                    "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+    }
+    fixture_export_report_free(&rep);
     fixture_set_free(&set);
     buf_free(&out);
     return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;

@@ -1,6 +1,7 @@
 /* models.c — `versus models`: what is configured, what is usable now, and
  * what to do about the rest. */
 #include "cli/cli.h"
+#include "cli/print.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
     ModelTarget t;
     char err[512], status[600];
     if (target_resolve(cfg, spec, &t, err, sizeof err) < 0) {
-        printf("  %-44s  unusable: %s\n", spec, err);
+        cli_printf(stdout, "  %-44s  unusable: %s\n", spec, err);
         return;
     }
     bool is_local = strcmp(t.kind, "local") == 0;
@@ -71,7 +72,7 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
     } else {
         snprintf(price, sizeof price, "price unknown: cost will show as unknown");
     }
-    printf("  %-44s  %s\n  %-44s  %s%s\n", spec, status, "", price,
+    cli_printf(stdout, "  %-44s  %s\n  %-44s  %s%s\n", spec, status, "", price,
            t.inside_perimeter ? "; inside the data perimeter" : "");
 }
 
@@ -99,20 +100,20 @@ int cli_models(int argc, char **argv)
     char err[512];
     Config *cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     PriceTable *prices = prices_load(err, sizeof err);
     if (!prices)
-        fprintf(stderr, "versus: %s (costs will show as unknown)\n", err);
-    printf("config: %s\nprices: %s\n\nDefault models (used when you give no -m):\n", config_path(cfg),
+        cli_printf(stderr, "versus: %s (costs will show as unknown)\n", err);
+    cli_printf(stdout, "config: %s\nprices: %s\n\nDefault models (used when you give no -m):\n", config_path(cfg),
            prices && prices_source(prices)[0] ? prices_source(prices) : "(none found)");
     char **specs = NULL;
     size_t n = config_default_specs(cfg, &specs);
     for (size_t i = 0; i < n; i++)
         show_spec(cfg, prices, specs[i]);
     config_free_specs(specs, n);
-    printf("\nOther providers: openai-compat:MODEL@URL (llama-server, vLLM, Ollama /v1, OpenRouter),\n"
+    cli_printf(stdout, "\nOther providers: openai-compat:MODEL@URL (llama-server, vLLM, Ollama /v1, OpenRouter),\n"
            "ollama:MODEL (OLLAMA_HOST), local:PATH.gguf or local:hf://OWNER/REPO/FILE.gguf.\n");
     printf("\nArchitectures the built-in engine runs (GGUF general.architecture):\n");
     for (int i = 0; arch_at(i); i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "core/config.h"
 #include "eval/policy.h"
 #include "providers/target.h"
@@ -47,7 +48,7 @@ static int policy_check_cmd(int argc, char **argv)
             char *end;
             volume = strtod(optarg, &end);
             if (!*optarg || *end || !(volume > 0) || volume > 1e15) {
-                fprintf(stderr, "versus policy check: --volume must be a number of requests > 0 (got '%s')\n", optarg);
+                cli_printf(stderr, "versus policy check: --volume must be a number of requests > 0 (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -59,18 +60,18 @@ static int policy_check_cmd(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "versus policy check: expected POLICY [CASES...]\n");
+        cli_printf(stderr, "versus policy check: expected POLICY [CASES...]\n");
         return CLI_EXIT_USAGE;
     }
     char err[2048];
     Config *cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus policy check: %s\n", err);
+        cli_printf(stderr, "versus policy check: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     Policy *p = policy_load(argv[optind], err, sizeof err);
     if (!p) {
-        fprintf(stderr, "versus policy check: %s\n", err);
+        cli_printf(stderr, "versus policy check: %s\n", err);
         config_free(cfg);
         return CLI_EXIT_USAGE;
     }
@@ -79,21 +80,21 @@ static int policy_check_cmd(int argc, char **argv)
     int rc = CLI_EXIT_USAGE;
     PolicyReport rep = { 0 };
     if (fixture_add_sources(&set, argc - optind - 1, argv + optind + 1, all, &warn, err, sizeof err) < 0) {
-        fprintf(stderr, "versus policy check: %s\n", err);
+        cli_printf(stderr, "versus policy check: %s\n", err);
         goto out;
     }
     if (warn.len)
-        fprintf(stderr, "versus policy check: %s", buf_str(&warn));
+        cli_printf(stderr, "versus policy check: %s", buf_str(&warn));
     if (set.n == 0) {
-        fprintf(stderr, "versus policy check: no labelled cases to check\n");
+        cli_printf(stderr, "versus policy check: no labelled cases to check\n");
         goto out;
     }
     if (policy_check_config(p, &set, cfg, &rep, err, sizeof err) < 0) {
-        fprintf(stderr, "versus policy check: %s\n", err);
+        cli_printf(stderr, "versus policy check: %s\n", err);
         goto out;
     }
     policy_report_format(p, &rep, volume, &out);
-    fputs(buf_str(&out), stdout);
+    cli_write(stdout, buf_str(&out), out.len);
     rc = policy_report_failed(&rep) ? CLI_EXIT_MODEL_FAILED : CLI_EXIT_OK;
 out:
     policy_report_free(&rep);
@@ -123,33 +124,33 @@ static int policy_route_cmd(int argc, char **argv)
         } else if (c == 's' && sensitivity_parse(optarg, &sens) == 0) {
             continue;
         } else {
-            fprintf(stderr, "versus policy route: --sensitivity must be public, internal or restricted\n");
+            cli_printf(stderr, "versus policy route: --sensitivity must be public, internal or restricted\n");
             return CLI_EXIT_USAGE;
         }
     }
     if (argc - optind != 2) {
-        fprintf(stderr, "versus policy route: expected POLICY PROMPT\n");
+        cli_printf(stderr, "versus policy route: expected POLICY PROMPT\n");
         return CLI_EXIT_USAGE;
     }
     char err[2048];
     Config *cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus policy route: %s\n", err);
+        cli_printf(stderr, "versus policy route: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     Policy *p = policy_load(argv[optind], err, sizeof err);
     if (!p) {
-        fprintf(stderr, "versus policy route: %s\n", err);
+        cli_printf(stderr, "versus policy route: %s\n", err);
         config_free(cfg);
         return CLI_EXIT_USAGE;
     }
     int rule;
     const char *route = policy_route(p, argv[optind + 1], category, sens, &rule);
-    printf("%s\t(%s; ~%ld tokens)\n", route, policy_rule_name(p, rule), policy_estimate_tokens(argv[optind + 1]));
+    cli_printf(stdout, "%s\t(%s; ~%ld tokens)\n", route, policy_rule_name(p, rule), policy_estimate_tokens(argv[optind + 1]));
     int rc = CLI_EXIT_OK;
     char why[1024];
     if (!target_sensitivity_allows(cfg, route, sens, why, sizeof why)) {
-        fprintf(stderr, "versus policy route: restricted data would leave the perimeter: %s\n", why);
+        cli_printf(stderr, "versus policy route: restricted data would leave the perimeter: %s\n", why);
         rc = CLI_EXIT_MODEL_FAILED;
     }
     policy_free(p);
@@ -167,6 +168,6 @@ int cli_policy(int argc, char **argv)
         return policy_check_cmd(argc - 1, argv + 1);
     if (strcmp(argv[1], "route") == 0)
         return policy_route_cmd(argc - 1, argv + 1);
-    fprintf(stderr, "versus policy: unknown action '%s' (check, route)\n", argv[1]);
+    cli_printf(stderr, "versus policy: unknown action '%s' (check, route)\n", argv[1]);
     return CLI_EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "util/clock.h"
 #include "core/config.h"
 #include "run/run.h"
@@ -31,7 +32,7 @@ static void replay_usage(FILE *out)
     fprintf(out,
             "usage: versus replay --offline CASES.jsonl... [--pace]\n"
             "       versus replay CASES.jsonl... [-m SPEC]... [--jobs N] [--drift-threshold X]\n"
-            "common: [--format text|junit] [-o FILE] [--fail-on-drift] [--config FILE]\n\n"
+            "common: [--format text|junit] [-o FILE] [--fail-on-drift] [--strict] [--config FILE]\n\n"
             "Checks every case's assertions (see versus-fixtures(5)).\n"
             "  --offline          feed each candidate's recorded bytes through the real\n"
             "                     decoders instead of calling any API\n"
@@ -41,6 +42,8 @@ static void replay_usage(FILE *out)
             "  --drift-threshold X  live: relative cost or latency change that counts as\n"
             "                     drift (default 0.5 = 50%%)\n"
             "  --fail-on-drift    exit 1 on drift too (changed text, status, cost, latency)\n"
+            "  --strict           any difference from the recorded reply fails the case: text,\n"
+            "                     status, any cost change, an API reply with no recording\n"
             "  --send-key-to URL  live: let a provider's key go to URL although a case wrote\n"
             "                     it inline after the provider's name (by default a key goes\n"
             "                     only to the URL the config names for it; such a case is\n"
@@ -51,7 +54,7 @@ static void replay_usage(FILE *out)
 }
 
 typedef struct ReplayArgs {
-    bool offline, pace, junit, fail_on_drift;
+    bool offline, pace, junit, fail_on_drift, strict;
     const char **specs;
     size_t n_specs;
     const char **key_urls; /* --send-key-to */
@@ -66,7 +69,7 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
     char fallback[32];
     snprintf(fallback, sizeof fallback, "case %zu", i + 1);
     const char *id = c->id ? c->id : fallback;
-    const char *verdict = r->failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
+    const char *verdict = r->failed || r->strict_failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
     buf_printf(b, "%-5s %s  (%zu/%zu assertions hold)\n", verdict, id, r->passed, r->n_checks);
     for (size_t k = 0; k < r->n_checks; k++) {
         const ReplayCheck *ch = &r->checks[k];
@@ -92,6 +95,8 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
         if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint)
             buf_printf(b, "      %s hint: %s\n", rc->reply->spec, rc->reply->error_hint);
     }
+    if (r->strict_failed)
+        buf_printf(b, "      strict: %s\n", r->strict_why);
 }
 
 /* ---- live --------------------------------------------------------------------- */
@@ -169,7 +174,7 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
     char err[1024];
     Config *cfg = config_load(a->config, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus replay: %s\n", err);
+        cli_printf(stderr, "versus replay: %s\n", err);
         return -1;
     }
     LiveSlot *slots = calloc((size_t)a->jobs, sizeof *slots);
@@ -184,7 +189,7 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
             slots[j].run = start_live(cfg, &set->cases[next], a, err, sizeof err);
             slots[j].case_index = next;
             if (!slots[j].run) {
-                fprintf(stderr, "versus replay: %s: %s\n", set->cases[next].id ? set->cases[next].id : "case", err);
+                cli_printf(stderr, "versus replay: %s: %s\n", set->cases[next].id ? set->cases[next].id : "case", err);
                 rc = -1;
                 break;
             }
@@ -201,13 +206,13 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
             if (!run_done(slots[j].run))
                 continue;
             if (finish_live(&slots[j], set, a, res, t0[slots[j].case_index], err, sizeof err) < 0) {
-                fprintf(stderr, "versus replay: %s\n", err);
+                cli_printf(stderr, "versus replay: %s\n", err);
                 rc = -1;
                 break;
             }
             done++;
             const ReplayCaseResult *r = &res[slots[j].case_index];
-            fprintf(stderr, "[%zu/%zu] %s %s\n", done, set->n,
+            cli_printf(stderr, "[%zu/%zu] %s %s\n", done, set->n,
                     set->cases[slots[j].case_index].id ? set->cases[slots[j].case_index].id : "case",
                     r->failed ? "FAIL" : r->drift ? "DRIFT" : "PASS");
         }
@@ -228,12 +233,13 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
 
 static int parse_args(int argc, char **argv, ReplayArgs *a)
 {
-    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG, OPT_KEY_URL };
+    enum { OPT_OFFLINE = 256, OPT_PACE, OPT_DRIFT, OPT_FAIL_DRIFT, OPT_CONFIG, OPT_KEY_URL, OPT_STRICT };
     static const struct option longopts[] = {
         { "offline", no_argument, NULL, OPT_OFFLINE }, { "pace", no_argument, NULL, OPT_PACE },
         { "model", required_argument, NULL, 'm' }, { "jobs", required_argument, NULL, 'j' },
         { "drift-threshold", required_argument, NULL, OPT_DRIFT },
-        { "fail-on-drift", no_argument, NULL, OPT_FAIL_DRIFT }, { "format", required_argument, NULL, 'f' },
+        { "fail-on-drift", no_argument, NULL, OPT_FAIL_DRIFT }, { "strict", no_argument, NULL, OPT_STRICT },
+        { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' }, { "config", required_argument, NULL, OPT_CONFIG },
         { "send-key-to", required_argument, NULL, OPT_KEY_URL },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -247,6 +253,7 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
         case OPT_OFFLINE: a->offline = true; break;
         case OPT_PACE: a->pace = true; break;
         case OPT_FAIL_DRIFT: a->fail_on_drift = true; break;
+        case OPT_STRICT: a->strict = true; break;
         case OPT_CONFIG: a->config = optarg; break;
         case OPT_KEY_URL: {
             const char **p = realloc(a->key_urls, (a->n_key_urls + 1) * sizeof *p);
@@ -269,14 +276,14 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
             errno = 0;
             a->jobs = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || a->jobs < 1 || a->jobs > 256) {
-                fprintf(stderr, "versus replay: --jobs must be 1 to 256 (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --jobs must be 1 to 256 (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_DRIFT:
             a->threshold = strtod(optarg, &end);
             if (!*optarg || *end || !(a->threshold >= 0)) {
-                fprintf(stderr, "versus replay: --drift-threshold must be a number >= 0 (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --drift-threshold must be a number >= 0 (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -284,7 +291,7 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
             if (strcmp(optarg, "junit") == 0) {
                 a->junit = true;
             } else if (strcmp(optarg, "text") != 0) {
-                fprintf(stderr, "versus replay: --format must be text or junit (got '%s')\n", optarg);
+                cli_printf(stderr, "versus replay: --format must be text or junit (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -293,11 +300,11 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "versus replay: expected CASES.jsonl (from 'versus export')\n");
+        cli_printf(stderr, "versus replay: expected CASES.jsonl (from 'versus export')\n");
         return CLI_EXIT_USAGE;
     }
     if (a->offline && a->n_specs) {
-        fprintf(stderr, "versus replay: --offline replays the recordings; -m applies to live replay only\n");
+        cli_printf(stderr, "versus replay: --offline replays the recordings; -m applies to live replay only\n");
         return CLI_EXIT_USAGE;
     }
     return -1; /* go on */
@@ -319,11 +326,11 @@ int cli_replay(int argc, char **argv)
     char err[2048];
     for (int i = optind; i < argc; i++)
         if (fixture_load_file(argv[i], &set, err, sizeof err) < 0) {
-            fprintf(stderr, "versus replay: %s\n", err);
+            cli_printf(stderr, "versus replay: %s\n", err);
             goto out;
         }
     if (set.n == 0) {
-        fprintf(stderr, "versus replay: no cases in the file%s\n", argc - optind > 1 ? "s" : "");
+        cli_printf(stderr, "versus replay: no cases in the file%s\n", argc - optind > 1 ? "s" : "");
         goto out;
     }
     res = calloc(set.n, sizeof *res);
@@ -334,7 +341,7 @@ int cli_replay(int argc, char **argv)
     if (a.offline) {
         for (size_t i = 0; i < set.n && !replay_interrupted; i++) {
             if (replay_case_offline(&set.cases[i], a.pace, &res[i], err, sizeof err) < 0) {
-                fprintf(stderr, "versus replay: %s\n", err);
+                cli_printf(stderr, "versus replay: %s\n", err);
                 signal(SIGINT, old);
                 goto out;
             }
@@ -342,7 +349,7 @@ int cli_replay(int argc, char **argv)
                 fprintf(stderr, "\r[%zu/%zu]", i + 1, set.n);
         }
         if (set.n >= 20 || a.pace)
-            fprintf(stderr, "\n");
+            cli_printf(stderr, "\n");
     } else {
         int lrc = replay_live(&set, &a, res);
         if (lrc == -1) {
@@ -354,12 +361,15 @@ int cli_replay(int argc, char **argv)
     double total = clock_now_ms() - t0;
     size_t failed = 0, drift = 0, checks = 0;
     for (size_t i = 0; i < set.n; i++) {
-        /* a candidate versus refused to send (restricted data, a key's URL)
-         * leaves the case unchecked: that fails it */
-        for (size_t k = 0; k < res[i].n_cands; k++)
+        /* live: a candidate versus refused to send (restricted data, a key's
+         * URL) leaves the case unchecked: that fails it. Offline, a stored
+         * not_sent candidate is what was recorded: there is nothing to replay */
+        for (size_t k = 0; !a.offline && k < res[i].n_cands; k++)
             if (res[i].cands[k].reply && res[i].cands[k].reply->status == REPLY_NOT_SENT && !res[i].failed)
                 res[i].failed = 1;
-        failed += res[i].failed > 0;
+        if (a.strict)
+            replay_case_strict(&res[i], a.offline);
+        failed += res[i].failed > 0 || res[i].strict_failed;
         drift += res[i].drift;
         checks += res[i].n_checks;
     }
@@ -373,11 +383,11 @@ int cli_replay(int argc, char **argv)
     }
     char werr[4400];
     if (outfile_write(a.output, buf_str(&out), out.len, werr, sizeof werr) < 0) {
-        fprintf(stderr, "versus replay: %s\n", werr);
+        cli_printf(stderr, "versus replay: %s\n", werr);
         goto out;
     }
     if (a.junit && a.output)
-        fprintf(stderr, "versus replay: %zu cases, %zu failing, %zu with drift; JUnit XML in %s\n", set.n, failed,
+        cli_printf(stderr, "versus replay: %zu cases, %zu failing, %zu with drift; JUnit XML in %s\n", set.n, failed,
                 drift, a.output);
     if (replay_interrupted)
         rc = CLI_EXIT_CANCELLED;

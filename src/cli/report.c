@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "eval/report.h"
 #include "store/outfile.h"
 
@@ -49,14 +50,14 @@ int cli_report(int argc, char **argv)
             if (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0) {
                 md = true;
             } else if (strcmp(optarg, "html") != 0) {
-                fprintf(stderr, "versus report: --format must be html or md (got '%s')\n", optarg);
+                cli_printf(stderr, "versus report: --format must be html or md (got '%s')\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_VOLUME:
             opt.volume = strtod(optarg, &end);
             if (!*optarg || *end || !(opt.volume > 0) || opt.volume > 1e15) {
-                fprintf(stderr, "versus report: --volume must be a number of requests > 0\n");
+                cli_printf(stderr, "versus report: --volume must be a number of requests > 0\n");
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -64,7 +65,7 @@ int cli_report(int argc, char **argv)
             errno = 0;
             unsigned long long s = strtoull(optarg, &end, 10);
             if (!*optarg || *end || errno || optarg[0] == '-') {
-                fprintf(stderr, "versus report: --seed must be a whole number >= 0\n");
+                cli_printf(stderr, "versus report: --seed must be a whole number >= 0\n");
                 return CLI_EXIT_USAGE;
             }
             opt.seed = s;
@@ -74,7 +75,7 @@ int cli_report(int argc, char **argv)
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || v < 1 || v > 100000) {
-                fprintf(stderr, "versus report: --bootstrap must be 1 to 100000\n");
+                cli_printf(stderr, "versus report: --bootstrap must be 1 to 100000\n");
                 return CLI_EXIT_USAGE;
             }
             opt.bootstrap_rounds = (int)v;
@@ -92,29 +93,29 @@ int cli_report(int argc, char **argv)
     char err[2048];
     int rc = CLI_EXIT_USAGE;
     if (fixture_add_sources(&set, argc - optind, argv + optind, true, &warn, err, sizeof err) < 0) {
-        fprintf(stderr, "versus report: %s\n", err);
+        cli_printf(stderr, "versus report: %s\n", err);
         goto out;
     }
     if (warn.len)
-        fprintf(stderr, "versus report: %s", buf_str(&warn));
+        cli_printf(stderr, "versus report: %s", buf_str(&warn));
     if (set.n == 0) {
-        fprintf(stderr, "versus report: no rounds found\n");
+        cli_printf(stderr, "versus report: no rounds found\n");
         goto out;
     }
     if (report_build(&set, &opt, &rep, err, sizeof err) < 0) {
-        fprintf(stderr, "versus report: %s\n", err);
+        cli_printf(stderr, "versus report: %s\n", err);
         goto out;
     }
     if ((md ? report_markdown(&rep, "versus report", &out) : report_html(&rep, "versus report", &out)) < 0) {
-        fprintf(stderr, "versus report: out of memory\n");
+        cli_printf(stderr, "versus report: out of memory\n");
         goto out;
     }
     if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
-        fprintf(stderr, "versus report: %s\n", err);
+        cli_printf(stderr, "versus report: %s\n", err);
         goto out;
     }
     if (strcmp(output, "-") != 0)
-        fprintf(stderr, "versus report: %zu rounds (%zu labelled), %zu models → %s\n", rep.n_rounds, rep.n_labelled,
+        cli_printf(stderr, "versus report: %zu rounds (%zu labelled), %zu models → %s\n", rep.n_rounds, rep.n_labelled,
                 rep.n_models, output);
     rc = CLI_EXIT_OK;
 out:

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "cli/print.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -27,7 +28,8 @@
 #include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
-#include "store/redact.h"
+#include "core/keyfilter.h"
+#include "core/termsafe.h"
 #include "store/session.h"
 
 typedef enum OutputFormat { FORMAT_TEXT, FORMAT_JSON, FORMAT_JSONL } OutputFormat;
@@ -63,6 +65,8 @@ static void run_usage(FILE *out)
             "      --min-p P           min-p sampling (local)\n"
             "      --repeat-penalty R  repetition penalty (local)\n"
             "      --seed N            random seed\n"
+            "      --reasoning R       how much to reason: off, low, medium, high, or a budget\n"
+            "                          in tokens; per model: -m SPEC#R (e.g. openai:o4-mini#high)\n"
             "      --timeout S         give up on a model after S seconds\n"
             "  -f, --format FMT        text (default), json (one document), jsonl (events)\n"
             "      --raw               local models: no chat template, prompt as is\n"
@@ -83,9 +87,10 @@ static void run_usage(FILE *out)
             "                          name (PROVIDER:MODEL@URL); by default a key goes only to\n"
             "                          the URL the config names for it\n"
             "  -h, --help              this help\n\n"
-            "Exit status: 0 all models succeeded, 1 some model failed, 2 usage or config\n"
-            "error, 130 interrupted. Keys come from OPENAI_API_KEY, ANTHROPIC_API_KEY,\n"
-            "GEMINI_API_KEY (or GOOGLE_API_KEY), or 0600 key files; see versus(1).\n");
+            "Exit status: 0 all models answered, 1 some model failed, refused or was\n"
+            "blocked, 2 usage or config error, 130 interrupted. Keys come from\n"
+            "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY), or\n"
+            "0600 key files; see versus(1).\n");
 }
 
 #define RUN_MAX_STDIN_PROMPT (64u << 20)
@@ -96,6 +101,14 @@ static char *read_stdin(char *err, size_t errlen)
     Buf b = { 0 };
     if (util_read_fd(STDIN_FILENO, "standard input", RUN_MAX_STDIN_PROMPT, &b, err, errlen) < 0)
         return NULL;
+    /* a prompt is text: a NUL byte would cut it short without a word */
+    const char *nul = b.len ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul) {
+        snprintf(err, errlen, "standard input holds a NUL byte (at byte %zu of %zu): a prompt must be text; "
+                 "nothing was sent", (size_t)(nul - b.data), b.len);
+        buf_free(&b);
+        return NULL;
+    }
     return buf_steal(&b);
 }
 
@@ -107,24 +120,15 @@ typedef struct Printer {
     bool live_single;    /* one model, text: stream its text straight to stdout */
     bool progress;       /* live progress line on stderr */
     bool *printed;       /* (n) text format: reply already printed */
+    bool live_reasoning; /* live_single: the reasoning block is open */
+    bool live_answer;    /* live_single: the answer header is printed (after reasoning) */
     double last_progress_ms;
     bool progress_shown;
 } Printer;
 
-/* Writes reply text to stdout: always valid UTF-8, and with terminal control
- * sequences neutralised when stdout is a terminal (a hostile server must not
- * drive the user's terminal). */
-static void print_text(const char *text, size_t len)
-{
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(1);
-    Buf clean = { 0 };
-    utf8_sanitize(&clean, text, len, tty ? UTF8_NO_CONTROLS : UTF8_KEEP_CONTROLS);
-    redact_secrets(clean.data, clean.len); /* a provider may echo a key */
-    fwrite(buf_str(&clean), 1, clean.len, stdout);
-    buf_free(&clean);
-}
+/* Writes reply text to stdout: keys masked, and made safe when stdout is a
+ * terminal (a hostile server must not drive the user's terminal). */
+static void print_text(const char *text, size_t len) { cli_write(stdout, text, len); }
 
 static void clear_progress(Printer *p)
 {
@@ -145,7 +149,9 @@ static void draw_progress(Printer *p, bool force)
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(p->run, i);
         double tps = reply_live_tokens_per_s(r, now);
-        buf_printf(&line, "%s%s %s", i ? " | " : "", r->spec, reply_status_name(r->status));
+        buf_puts(&line, i ? " | " : "");
+        termsafe_append(&line, r->spec, strlen(r->spec));
+        buf_printf(&line, " %s", reply_status_name(r->status));
         if (r->status == REPLY_STREAMING || r->status == REPLY_OK)
             buf_printf(&line, " %ld tok", reply_output_tokens(r));
         if (tps > 0)
@@ -160,10 +166,64 @@ static void draw_progress(Printer *p, bool force)
     buf_free(&line);
 }
 
+/* A tool call's arguments as indented JSON (two spaces), or as written when
+ * they are not JSON. */
+static void format_arguments(Buf *b, const char *args)
+{
+    cJSON *j = cJSON_Parse(args);
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!pretty) {
+        buf_printf(b, "%s\n(not valid JSON)\n", args);
+        return;
+    }
+    /* cJSON indents with tabs and puts one after each colon */
+    for (const char *q = pretty; *q; q++) {
+        if (*q == '\t')
+            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
+        else
+            buf_append(b, q, 1);
+    }
+    buf_puts(b, "\n");
+    free(pretty);
+}
+
+/* What the reply holds besides its text: tool calls, refusal, block,
+ * redacted reasoning, truncation by reasoning. */
+static void format_outcome(Buf *b, const Reply *r)
+{
+    for (size_t i = 0; i < r->n_tool_calls; i++) {
+        const ReplyToolCall *c = &r->tool_calls[i];
+        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
+        format_arguments(b, c->arguments);
+    }
+    if (r->status == REPLY_REFUSED) {
+        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
+        if (r->refusal.len) {
+            buf_puts(b, " ");
+            buf_append(b, r->refusal.data, r->refusal.len);
+        }
+        buf_puts(b, "\n");
+    } else if (r->status == REPLY_BLOCKED) {
+        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
+    }
+    if (r->redacted_reasoning > 0)
+        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
+                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
+    if (r->truncated_by_reasoning) {
+        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
+            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
+                       r->usage.reasoning_tokens, r->usage.output_tokens);
+        else
+            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    }
+}
+
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
+    format_outcome(&b, r);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");
@@ -189,10 +249,30 @@ static void print_reply_status(const Reply *r)
     fflush(stdout);
 }
 
+/* "--- reasoning (N tokens) ---": the header of the reasoning block. */
+static void print_reasoning_header(const Reply *r)
+{
+    long n = reply_reasoning_tokens(r);
+    if (n >= 0 && reply_is_final(r))
+        printf("--- reasoning (%ld tokens) ---\n", n);
+    else
+        printf("--- reasoning ---\n");
+}
+
+static bool has_reasoning(const Reply *r) { return r->reasoning.len > 0 || r->usage.reasoning_tokens > 0; }
+
 static void print_reply_text(Printer *p, const Reply *r)
 {
     clear_progress(p);
-    printf("=== %s ===\n", r->spec);
+    cli_printf(stdout, "=== %s ===\n", r->spec);
+    if (has_reasoning(r)) {
+        /* the reasoning apart from the answer, never mixed into it */
+        print_reasoning_header(r);
+        print_text(buf_str(&r->reasoning), r->reasoning.len);
+        if (r->reasoning.len == 0)
+            printf("(not shown by the provider)");
+        printf("\n--- answer ---\n");
+    }
     print_text(buf_str(&r->text), r->text.len);
     if (r->text.len && r->text.data[r->text.len - 1] != '\n')
         putchar('\n');
@@ -204,10 +284,8 @@ static void print_reply_text(Printer *p, const Reply *r)
 static void print_json_line(cJSON *o)
 {
     char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     fflush(stdout);
     free(s);
     cJSON_Delete(o);
@@ -228,12 +306,33 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
     print_json_line(o);
 }
 
+static void jsonl_tool_call(size_t i, const Reply *r)
+{
+    if (r->n_tool_calls == 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "tool_call");
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    /* the last one added: the call this event announced */
+    cJSON *all = reply_tool_calls_to_json(r);
+    cJSON *last = all ? cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1) : NULL;
+    cJSON_Delete(all);
+    if (last)
+        cJSON_AddItemToObject(o, "tool_call", last);
+    print_json_line(o);
+}
+
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
 {
     Printer *p = user;
     if (p->format == FORMAT_JSONL) {
         if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING))
             jsonl_event(i, r, ev->kind == STREAM_EVENT_DELTA ? "delta" : "reasoning", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_REFUSAL && ev->len)
+            jsonl_event(i, r, "refusal", ev->text, ev->len);
+        if (ev && ev->kind == STREAM_EVENT_TOOL_CALL)
+            jsonl_tool_call(i, r);
         if (!ev) {
             cJSON *o = reply_to_json(r);
             cJSON_AddStringToObject(o, "type", "result");
@@ -245,11 +344,19 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
     if (p->format != FORMAT_TEXT)
         return;
     if (p->live_single) {
-        if (ev && ev->kind == STREAM_EVENT_DELTA) {
+        if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING)) {
             clear_progress(p);
             if (!p->printed[i]) {
-                printf("=== %s ===\n", r->spec);
+                cli_printf(stdout, "=== %s ===\n", r->spec);
                 p->printed[i] = true;
+            }
+            if (ev->kind == STREAM_EVENT_REASONING && !p->live_answer && !p->live_reasoning) {
+                print_reasoning_header(r);
+                p->live_reasoning = true;
+            }
+            if (ev->kind == STREAM_EVENT_DELTA && p->live_reasoning && !p->live_answer) {
+                printf("\n--- answer ---\n");
+                p->live_answer = true;
             }
             print_text(ev->text, ev->len);
             fflush(stdout);
@@ -291,15 +398,17 @@ static void print_table(Run *run)
     }
     if (w > 48)
         w = 48;
-    printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, "model", "status", "ttft", "total", "tok/s",
-           "in", "out", "cost");
+    printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "ttft", "ttfa", "total",
+           "tok/s", "in", "out", "reason", "cost");
     double total_cost = 0;
     bool cost_unknown = false;
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(run, i);
-        char ttft[16], total[16], tps[16], in[16], out[16], cost[24];
+        char ttft[16], ttfa[16], total[16], tps[16], in[16], out[16], reason[16], cost[24];
         fmt_ms(ttft, sizeof ttft, r->metrics.ttft_ms);
+        fmt_ms(ttfa, sizeof ttfa, r->metrics.ttfa_ms);
         fmt_ms(total, sizeof total, r->metrics.total_ms);
+        fmt_count(reason, sizeof reason, reply_reasoning_tokens(r));
         if (r->metrics.output_tokens_per_s >= 0)
             snprintf(tps, sizeof tps, "%.1f", r->metrics.output_tokens_per_s);
         else
@@ -313,13 +422,13 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
-        printf("%-*.*s  %-9s %9s %9s %8s %7s %7s %11s\n", w, w, r->spec, reply_status_name(r->status),
-               ttft, total, tps, in, out, cost);
+        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
+                   reply_status_name(r->status), ttft, ttfa, total, tps, in, out, reason, cost);
     }
     if (n > 1) {
         char cost[24];
         snprintf(cost, sizeof cost, "$%.6f", total_cost);
-        printf("%-*s  %-9s %9s %9s %8s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", cost,
+        printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
                cost_unknown ? "  (+ unknown costs)" : "");
     }
 }
@@ -338,10 +447,8 @@ static void print_json(Run *run, const Request *rq)
     for (size_t i = 0; i < run_count(run); i++)
         cJSON_AddItemToArray(results, reply_to_json(run_reply(run, i)));
     char *s = cJSON_Print(doc);
-    if (s) {
-        redact_secrets(s, strlen(s));
-        puts(s);
-    }
+    if (s)
+        cli_write_json_line(stdout, s);
     free(s);
     cJSON_Delete(doc);
 }
@@ -352,7 +459,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_KEY_URL };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -363,6 +470,7 @@ int cli_run(int argc, char **argv)
         { "min-p", required_argument, NULL, OPT_MIN_P },
         { "repeat-penalty", required_argument, NULL, OPT_REPEAT },
         { "seed", required_argument, NULL, OPT_SEED },
+        { "reasoning", required_argument, NULL, OPT_REASONING },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "format", required_argument, NULL, 'f' },
         { "raw", no_argument, NULL, OPT_RAW },
@@ -464,11 +572,12 @@ int cli_run(int argc, char **argv)
             rc = CLI_EXIT_OK;
             goto out;
         case 'n': case 't': case OPT_TOP_P: case OPT_TOP_K: case OPT_MIN_P: case OPT_REPEAT:
-        case OPT_SEED: case OPT_TIMEOUT: case 'c': {
+        case OPT_SEED: case OPT_TIMEOUT: case 'c': case OPT_REASONING: {
             static const struct { int opt; const char *name; } names[] = {
                 { 'n', "max_tokens" }, { 't', "temperature" }, { OPT_TOP_P, "top_p" },
                 { OPT_TOP_K, "top_k" }, { OPT_MIN_P, "min_p" }, { OPT_REPEAT, "repeat_penalty" },
                 { OPT_SEED, "seed" }, { OPT_TIMEOUT, "timeout" }, { 'c', "context_length" },
+                { OPT_REASONING, "reasoning" },
             };
             for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
                 if (names[k].opt == c && params_set(&over, names[k].name, optarg, err, sizeof err) < 0)
@@ -491,13 +600,13 @@ int cli_run(int argc, char **argv)
     if (strcmp(prompt, "-") == 0) {
         prompt = prompt_owned = read_stdin(err, sizeof err);
         if (!prompt) {
-            fprintf(stderr, "versus run: could not read the prompt: %s\n", err);
+            cli_printf(stderr, "versus run: could not read the prompt: %s\n", err);
             goto out;
         }
     }
     cfg = config_load(config_file, err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
     Request rq = { .system = system, .prompt = prompt };
@@ -527,7 +636,7 @@ int cli_run(int argc, char **argv)
             char path[4096];
             if (session_resolve(NULL, session_name, path, sizeof path, err, sizeof err) < 0 ||
                 !(session = session_load(path, err, sizeof err))) {
-                fprintf(stderr, "versus run: --session: %s\n", err);
+                cli_printf(stderr, "versus run: --session: %s\n", err);
                 goto out;
             }
         } else if (!(session = session_new(NULL, err, sizeof err))) {
@@ -538,7 +647,7 @@ int cli_run(int argc, char **argv)
     cli_prefetch_local_models(cfg, specs, n_specs);
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
-        fprintf(stderr, "versus: %s\n", err);
+        cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
     Printer pr = { .format = format, .run = run, .live_single = format == FORMAT_TEXT && n_specs == 1,
@@ -594,11 +703,11 @@ int cli_run(int argc, char **argv)
         long round = replies ? session_add_round(session, &rq, replies, n_specs, NULL, err, sizeof err) : -1;
         free(replies);
         if (round < 0 || session_save(session, err, sizeof err) < 0) {
-            fprintf(stderr, "versus run: the round was not saved: %s\n", err);
+            cli_printf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
         } else {
             /* others may have appended meanwhile: ours is the last one now */
-            fprintf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
+            cli_printf(stderr, "versus: saved round %zu of session %s (%s)\n", session->n_rounds, session->id,
                     session->path);
         }
     }
@@ -610,7 +719,7 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_CANCELLED;
     goto out;
 bad:
-    fprintf(stderr, "versus run: %s\n", err);
+    cli_printf(stderr, "versus run: %s\n", err);
 out:
     fflush(stdout);
     run_free(run);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "store/session.h"
 
 static void sessions_usage(FILE *out)
@@ -39,32 +40,32 @@ static int sessions_list(int argc, char **argv)
 {
     (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "versus sessions list: takes no arguments\n");
+        cli_printf(stderr, "versus sessions list: takes no arguments\n");
         return CLI_EXIT_USAGE;
     }
     SessionInfo *info;
     size_t n;
     char err[512];
     if (session_list(NULL, &info, &n, err, sizeof err) < 0) {
-        fprintf(stderr, "versus sessions: %s\n", err);
+        cli_printf(stderr, "versus sessions: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     if (n == 0) {
         char dir[4096];
         if (session_dir(dir, sizeof dir) < 0)
             snprintf(dir, sizeof dir, "(unknown)");
-        printf("no sessions yet in %s\n", dir);
+        cli_printf(stdout, "no sessions yet in %s\n", dir);
     } else {
-        printf("%-22s %-16s %6s %8s  %s\n", "ID", "UPDATED", "ROUNDS", "LABELLED", "FIRST PROMPT");
+        cli_printf(stdout, "%-22s %-16s %6s %8s  %s\n", "ID", "UPDATED", "ROUNDS", "LABELLED", "FIRST PROMPT");
     }
     for (size_t i = 0; i < n; i++) {
         char when[32];
         fmt_time(info[i].updated_s, when, sizeof when);
         if (info[i].ok)
-            printf("%-22s %-16s %6zu %8zu  %s\n", info[i].id, when, info[i].n_rounds, info[i].n_labelled,
+            cli_printf(stdout, "%-22s %-16s %6zu %8zu  %s\n", info[i].id, when, info[i].n_rounds, info[i].n_labelled,
                    info[i].first_prompt);
         else
-            printf("%-22s %-16s %6s %8s  (unreadable: %s)\n", info[i].id, when, "?", "?", info[i].error);
+            cli_printf(stdout, "%-22s %-16s %6s %8s  (unreadable: %s)\n", info[i].id, when, "?", "?", info[i].error);
     }
     free(info);
     return CLI_EXIT_OK;
@@ -74,12 +75,12 @@ static Session *load_arg(const char *name, const char *cmd)
 {
     char path[4096], err[1024];
     if (session_resolve(NULL, name, path, sizeof path, err, sizeof err) < 0) {
-        fprintf(stderr, "versus sessions %s: %s\n", cmd, err);
+        cli_printf(stderr, "versus sessions %s: %s\n", cmd, err);
         return NULL;
     }
     Session *s = session_load(path, err, sizeof err);
     if (!s)
-        fprintf(stderr, "versus sessions %s: %s\n", cmd, err);
+        cli_printf(stderr, "versus sessions %s: %s\n", cmd, err);
     return s;
 }
 
@@ -88,7 +89,7 @@ static int parse_round(const char *arg, const Session *s, size_t *out, const cha
     char *end;
     long v = strtol(arg, &end, 10);
     if (!*arg || *end || v < 1 || (size_t)v > s->n_rounds) {
-        fprintf(stderr, "versus sessions %s: ROUND must be 1 to %zu (got '%s')\n", cmd, s->n_rounds, arg);
+        cli_printf(stderr, "versus sessions %s: ROUND must be 1 to %zu (got '%s')\n", cmd, s->n_rounds, arg);
         return -1;
     }
     *out = (size_t)v - 1;
@@ -98,59 +99,59 @@ static int parse_round(const char *arg, const Session *s, size_t *out, const cha
 static void print_num(const char *label, double v, const char *unit, int prec)
 {
     if (isfinite(v) && v >= 0)
-        printf("  %s %.*f%s", label, prec, v, unit);
+        cli_printf(stdout, "  %s %.*f%s", label, prec, v, unit);
 }
 
 static void show_round(const SessionRound *r, size_t idx)
 {
     char when[32];
     fmt_time(r->time_s, when, sizeof when);
-    printf("── round %zu  (%s, %s)\n", idx + 1, when, sensitivity_name(r->sensitivity));
+    cli_printf(stdout, "── round %zu  (%s, %s)\n", idx + 1, when, sensitivity_name(r->sensitivity));
     if (r->system)
-        printf("system: %s\n", r->system);
-    printf("prompt: %s\n", r->prompt);
+        cli_printf(stdout, "system: %s\n", r->system);
+    cli_printf(stdout, "prompt: %s\n", r->prompt);
     for (size_t i = 0; i < r->n_replies; i++) {
         const Reply *p = r->replies[i];
-        printf("\n[%zu] %s%s — %s", i + 1, p->spec, (int)i == r->winner ? "  ★ winner" : "",
+        cli_printf(stdout, "\n[%zu] %s%s — %s", i + 1, p->spec, (int)i == r->winner ? "  ★ winner" : "",
                reply_status_name(p->status));
         if (p->finish_reason[0])
-            printf(" (%s)", p->finish_reason);
+            cli_printf(stdout, " (%s)", p->finish_reason);
         if (p->incomplete)
-            printf(" incomplete");
+            cli_printf(stdout, " incomplete");
         print_num("ttft", p->metrics.ttft_ms, " ms", 0);
         print_num("total", p->metrics.total_ms, " ms", 0);
         print_num("", p->metrics.output_tokens_per_s, " tok/s", 1);
         if (p->usage.input_tokens >= 0 || p->usage.output_tokens >= 0)
-            printf("  tokens %ld→%ld", p->usage.input_tokens, p->usage.output_tokens);
+            cli_printf(stdout, "  tokens %ld→%ld", p->usage.input_tokens, p->usage.output_tokens);
         if (isfinite(p->metrics.cost_usd))
-            printf("  $%.6f", p->metrics.cost_usd);
+            cli_printf(stdout, "  $%.6f", p->metrics.cost_usd);
         if (r->vram_mib && r->vram_mib[i] >= 0)
-            printf("  VRAM %.0f MiB", r->vram_mib[i]);
-        printf("\n");
+            cli_printf(stdout, "  VRAM %.0f MiB", r->vram_mib[i]);
+        cli_printf(stdout, "\n");
         if (p->status == REPLY_ERROR || p->status == REPLY_NOT_SENT)
-            printf("error: %s%s%s\n", p->error_type ? p->error_type : "", p->error_type ? ": " : "",
+            cli_printf(stdout, "error: %s%s%s\n", p->error_type ? p->error_type : "", p->error_type ? ": " : "",
                    p->error_message ? p->error_message : "");
         if (p->text.len)
-            printf("%s\n", buf_str(&p->text));
+            cli_printf(stdout, "%s\n", buf_str(&p->text));
     }
-    printf("\nlabel: %s", session_outcome_name(r->outcome));
+    cli_printf(stdout, "\nlabel: %s", session_outcome_name(r->outcome));
     if (r->category)
-        printf("  category: %s", r->category);
+        cli_printf(stdout, "  category: %s", r->category);
     if (r->note)
-        printf("  note: %s", r->note);
-    printf("\n");
+        cli_printf(stdout, "  note: %s", r->note);
+    cli_printf(stdout, "\n");
     for (size_t i = 0; i < r->n_assertions; i++) {
         const Assertion *a = &r->assertions[i];
-        printf("assert: %s", assertion_kind_name(a->kind));
+        cli_printf(stdout, "assert: %s", assertion_kind_name(a->kind));
         if (a->value)
-            printf(" %s", a->value);
+            cli_printf(stdout, " %s", a->value);
         else if (isfinite(a->limit))
-            printf(" %g", a->limit);
+            cli_printf(stdout, " %g", a->limit);
         if (a->model)
-            printf(" (only %s)", a->model);
-        printf("\n");
+            cli_printf(stdout, " (only %s)", a->model);
+        cli_printf(stdout, "\n");
     }
-    printf("\n");
+    cli_printf(stdout, "\n");
 }
 
 static int sessions_show(int argc, char **argv)
@@ -167,7 +168,7 @@ static int sessions_show(int argc, char **argv)
         json = true;
     }
     if (optind >= argc || argc - optind > 2) {
-        fprintf(stderr, "versus sessions show: expected SESSION [ROUND]\n");
+        cli_printf(stderr, "versus sessions show: expected SESSION [ROUND]\n");
         return CLI_EXIT_USAGE;
     }
     Session *s = load_arg(argv[optind], "show");
@@ -185,11 +186,11 @@ static int sessions_show(int argc, char **argv)
         cJSON *doc = argc - optind == 2 ? session_round_to_json(&s->rounds[first]) : session_to_json(s);
         char *text = doc ? cJSON_Print(doc) : NULL;
         if (text)
-            printf("%s\n", text);
+            cli_printf(stdout, "%s\n", text);
         free(text);
         cJSON_Delete(doc);
     } else {
-        printf("session %s  (%zu rounds)\n%s\n\n", s->id, s->n_rounds, s->path);
+        cli_printf(stdout, "session %s  (%zu rounds)\n%s\n\n", s->id, s->n_rounds, s->path);
         for (size_t i = first; i < last; i++)
             show_round(&s->rounds[i], i);
     }
@@ -212,7 +213,7 @@ static int parse_winner(const char *arg, const SessionRound *r, SessionLabel *la
     long v = strtol(arg, &end, 10);
     if (*arg && !*end) {
         if (v < 1 || (size_t)v > r->n_replies) {
-            fprintf(stderr, "versus sessions label: --winner %s: the round has panes 1 to %zu\n", arg, r->n_replies);
+            cli_printf(stderr, "versus sessions label: --winner %s: the round has panes 1 to %zu\n", arg, r->n_replies);
             return -1;
         }
         lab->outcome = SESSION_WIN;
@@ -221,10 +222,10 @@ static int parse_winner(const char *arg, const SessionRound *r, SessionLabel *la
     }
     int i = session_round_find(r, arg);
     if (i < 0) {
-        fprintf(stderr, "versus sessions label: --winner %s: no such model in this round; it has:", arg);
+        cli_printf(stderr, "versus sessions label: --winner %s: no such model in this round; it has:", arg);
         for (size_t k = 0; k < r->n_replies; k++)
-            fprintf(stderr, " %s", r->replies[k]->spec);
-        fprintf(stderr, "\n");
+            cli_printf(stderr, " %s", r->replies[k]->spec);
+        cli_printf(stderr, "\n");
         return -1;
     }
     lab->outcome = SESSION_WIN;
@@ -265,7 +266,7 @@ static int sessions_label(int argc, char **argv)
         }
     }
     if (argc - optind != 2 || !winner) {
-        fprintf(stderr, "versus sessions label: expected SESSION ROUND --winner N|MODEL|tie|both-bad\n");
+        cli_printf(stderr, "versus sessions label: expected SESSION ROUND --winner N|MODEL|tie|both-bad\n");
         goto out;
     }
     s = load_arg(argv[optind], "label");
@@ -277,7 +278,7 @@ static int sessions_label(int argc, char **argv)
     if (parse_winner(winner, r, &lab) < 0)
         goto out;
     if (session_label_round(s, round, &lab, err, sizeof err) < 0) {
-        fprintf(stderr, "versus sessions label: %s\n", err);
+        cli_printf(stderr, "versus sessions label: %s\n", err);
         goto out;
     }
     for (size_t i = 0; i < n_asserts; i++) {
@@ -288,19 +289,19 @@ static int sessions_label(int argc, char **argv)
             assertion_free(&a);
         }
         if (arc < 0) {
-            fprintf(stderr, "versus sessions label: --assert %s: %s\n", asserts[i], err);
+            cli_printf(stderr, "versus sessions label: --assert %s: %s\n", asserts[i], err);
             goto out;
         }
     }
     if (session_save(s, err, sizeof err) < 0) {
-        fprintf(stderr, "versus sessions label: %s\n", err);
+        cli_printf(stderr, "versus sessions label: %s\n", err);
         goto out;
     }
     r = &s->rounds[round];
-    printf("%s round %zu: %s", s->id, round + 1, session_outcome_name(r->outcome));
+    cli_printf(stdout, "%s round %zu: %s", s->id, round + 1, session_outcome_name(r->outcome));
     if (r->outcome == SESSION_WIN)
-        printf(" (%s)", r->replies[r->winner]->spec);
-    printf("\n");
+        cli_printf(stdout, " (%s)", r->replies[r->winner]->spec);
+    cli_printf(stdout, "\n");
     rc = CLI_EXIT_OK;
 out:
     free(asserts);
@@ -311,21 +312,21 @@ out:
 static int sessions_rm(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "versus sessions rm: expected SESSION...\n");
+        cli_printf(stderr, "versus sessions rm: expected SESSION...\n");
         return CLI_EXIT_USAGE;
     }
     int rc = CLI_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         char path[4096], err[1024];
         if (session_resolve(NULL, argv[i], path, sizeof path, err, sizeof err) < 0) {
-            fprintf(stderr, "versus sessions rm: %s\n", err);
+            cli_printf(stderr, "versus sessions rm: %s\n", err);
             rc = CLI_EXIT_USAGE;
             continue;
         }
         /* only delete what really is a session file */
         Session *s = session_load(path, err, sizeof err);
         if (!s) {
-            fprintf(stderr, "versus sessions rm: refusing to delete %s: %s\n", path, err);
+            cli_printf(stderr, "versus sessions rm: refusing to delete %s: %s\n", path, err);
             rc = CLI_EXIT_USAGE;
             continue;
         }
@@ -334,7 +335,7 @@ static int sessions_rm(int argc, char **argv)
             perror(path);
             rc = CLI_EXIT_USAGE;
         } else {
-            printf("removed %s\n", path);
+            cli_printf(stdout, "removed %s\n", path);
         }
     }
     return rc;
@@ -359,7 +360,7 @@ int cli_sessions(int argc, char **argv)
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "versus sessions: unknown action '%s'\n", argv[1]);
+    cli_printf(stderr, "versus sessions: unknown action '%s'\n", argv[1]);
     sessions_usage(stderr);
     return CLI_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #include "core/config.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "util/buf.h"
 #include "util/file.h"
+#include "core/keyfilter.h"
 #include "core/keys.h"
 #include "util/xdg.h"
 
@@ -34,6 +36,7 @@ static const struct {
 };
 
 static cJSON *obj_get(const cJSON *o, const char *key);
+static const char *str_get(const cJSON *o, const char *key);
 
 static void set_paths(Config *cfg, const char *path)
 {
@@ -55,6 +58,50 @@ Config *config_new_empty(void)
     if (xdg_path(XDG_CONFIG, "config.json", p, sizeof p) == 0)
         set_paths(cfg, p);
     return cfg;
+}
+
+/* Makes every key the config points at known to the key filter, so it is
+ * masked wherever it shows up even when this command never sends it: each
+ * provider's key_env value and key_file, and every .key file in keys/. */
+static void register_keys(const Config *cfg)
+{
+    const cJSON *provs = obj_get(cfg->root, "providers");
+    const cJSON *p;
+    if (!cJSON_IsObject(provs))
+        provs = NULL;
+    cJSON_ArrayForEach(p, provs) {
+        const char *env = str_get(p, "key_env");
+        const char *val = env ? getenv(env) : NULL;
+        if (val)
+            keyfilter_add_secret(val, strlen(val));
+        const char *file = str_get(p, "key_file");
+        char path[2048];
+        if (file && file[0] == '~' && file[1] == '/' && getenv("HOME"))
+            snprintf(path, sizeof path, "%s%s", getenv("HOME"), file + 1);
+        else if (file)
+            snprintf(path, sizeof path, "%s", file);
+        int missing;
+        char err[512];
+        if (file)
+            keys_free(keys_read(NULL, path, &missing, err, sizeof err)); /* reading registers it */
+    }
+    char dir[1100];
+    if (!cfg->dir[0] || (size_t)snprintf(dir, sizeof dir, "%s/keys", cfg->dir) >= sizeof dir)
+        return;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        char path[2200];
+        if (n < 5 || strcmp(de->d_name + n - 4, ".key") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        int missing;
+        char err[512];
+        keys_free(keys_read(NULL, path, &missing, err, sizeof err));
+    }
+    if (d)
+        closedir(d);
 }
 
 Config *config_load(const char *path, char *err, size_t errlen)
@@ -120,6 +167,7 @@ Config *config_load(const char *path, char *err, size_t errlen)
         config_free(cfg);
         return NULL;
     }
+    register_keys(cfg);
     return cfg;
 }
 
@@ -156,6 +204,31 @@ static const cJSON *provider_entry(const Config *cfg, const char *name)
     return obj_get(obj_get(cfg->root, "providers"), name);
 }
 
+/* A reasoning setting written as "high" or as a budget number; out is left
+ * alone when v is absent or not valid. True when it was set. */
+static bool reasoning_value(const cJSON *v, Reasoning *out)
+{
+    char text[64], err[256];
+    if (cJSON_IsString(v))
+        snprintf(text, sizeof text, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+    else
+        return false;
+    return reasoning_parse(text, out, err, sizeof err) == 0;
+}
+
+bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s:%s", provider, model);
+    const cJSON *map = obj_get(cfg->root, "reasoning");
+    const cJSON *v = obj_get(map, key);
+    if (!v)
+        v = obj_get(map, model);
+    return reasoning_value(v, out);
+}
+
 Params config_default_params(const Config *cfg)
 {
     /* Every default goes through params_set(), so a value out of range (or
@@ -173,6 +246,7 @@ Params config_default_params(const Config *cfg)
         snprintf(text, sizeof text, "%.17g", v->valuedouble);
         params_set(&p, keys[i], text, err, sizeof err);
     }
+    reasoning_value(obj_get(d, "reasoning"), &p.reasoning);
     return p;
 }
 

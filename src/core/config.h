@@ -47,6 +47,9 @@ bool config_has_provider(const Config *cfg, const char *provider);
 /* A string / boolean field of a provider entry; NULL / def when absent. */
 const char *config_provider_str(const Config *cfg, const char *provider, const char *key);
 bool config_provider_bool(const Config *cfg, const char *provider, const char *key, bool def);
+/* The reasoning the config asks of one model ("reasoning": {"PROVIDER:MODEL"
+ * or "MODEL": "high" | budget}); false when it says nothing (or nothing valid). */
+bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out);
 /* "local": {"model": ...}, or NULL. */
 const char *config_local_model(const Config *cfg);
 /* User price overrides: USD per million tokens; false when the config has none. */

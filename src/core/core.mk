@@ -8,5 +8,7 @@ libversus_a_SOURCES += \
 	src/core/reply_json.c src/core/reply_json.h \
 	src/core/config.c src/core/config.h \
 	src/core/keys.c src/core/keys.h \
+	src/core/keyfilter.c src/core/keyfilter.h \
+	src/core/termsafe.c src/core/termsafe.h \
 	src/core/prices.c src/core/prices.h
 dist_versusdata_DATA += data/prices.json

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/keyfilter.h"
+
 int keys_check_private_file(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -55,6 +57,8 @@ static char *trimmed_dup(const char *s, size_t n)
         return NULL;
     memcpy(k, s, n);
     k[n] = '\0';
+    /* every key read is masked wherever it shows up, in the form it is sent */
+    keyfilter_add_secret(k, n);
     return k;
 }
 

@@ -22,18 +22,39 @@ typedef enum ReplyStatus {
     REPLY_NOT_SENT,  /* versus refused or could not start it before anything was sent
                       * (restricted data, no key, bad spec, model file missing):
                       * error_* says why; no times, no cost, no attempt */
+    REPLY_REFUSED,   /* finished, but the model declined (OpenAI refusal, Anthropic
+                      * stop_reason refusal): status_reason and refusal say how */
+    REPLY_BLOCKED,   /* finished, but the provider blocked the prompt or the answer
+                      * (Gemini promptFeedback.blockReason, finishReason SAFETY ...):
+                      * status_reason is the provider's reason */
 } ReplyStatus;
+
+/* Decode speed needs a window at least this long (first to latest token)
+ * before it means anything; shorter replies have no rate (see
+ * reply_live_tokens_per_s). */
+#define REPLY_RATE_MIN_WINDOW_MS 250.0
+
+/* One tool call the model asked for; versus shows and stores it, never runs it. */
+typedef struct ReplyToolCall {
+    char *id;        /* the provider's call id, or NULL */
+    char *name;      /* tool / function name */
+    char *arguments; /* JSON text as the model wrote it (possibly invalid JSON) */
+} ReplyToolCall;
 
 typedef struct ReplyMetrics {
     double t_start_ms;          /* clock_now_ms() when the request was started */
     double t_first_ms;          /* first DELTA/REASONING, or < 0 */
     double t_last_ms;           /* latest DELTA/REASONING, or < 0 */
+    double t_first_answer_ms;   /* first DELTA (the answer, not the reasoning), or < 0 */
+    double t_last_answer_ms;    /* latest DELTA, or < 0 */
     double t_end_ms;            /* when the reply ended, or < 0 */
-    double ttft_ms;             /* time to first token, or < 0 when none came */
+    double ttft_ms;             /* time to first token (reasoning or answer), or < 0 when none came */
+    double ttfa_ms;             /* time to first answer token, or < 0 when no answer came */
     double total_ms;            /* request start to end, or < 0 while running */
-    double output_tokens_per_s; /* (tokens - 1) / (t_last - t_first), or < 0 */
+    double output_tokens_per_s; /* decode speed as reply_live_tokens_per_s defines it, or < 0 */
     double cost_usd;            /* from usage and the price table; NAN = unknown */
     long delta_count;           /* DELTA+REASONING events seen (a token estimate) */
+    long answer_delta_count;    /* DELTA events seen */
     /* server-reported speed (llama-server timings, Ollama stats; local engine) */
     double prompt_tokens_per_s; /* or < 0 */
     double server_output_tokens_per_s; /* or < 0 */
@@ -64,7 +85,18 @@ typedef struct Reply {
     ReplyStatus status;
     Buf text;      /* visible reply so far */
     Buf reasoning; /* thinking text, when the provider streams it */
-    char finish_reason[32]; /* "" when none was reported */
+    Buf refusal;   /* the model's refusal message, when it sent one (never in text) */
+    char *status_reason; /* refused/blocked: the provider's reason ("refusal", "SAFETY"), or NULL */
+    ReplyStatus end_status; /* what reply_finish turns a healthy stream into: REPLY_OK,
+                             * REPLY_REFUSED or REPLY_BLOCKED */
+    ReplyToolCall *tool_calls; /* (n_tool_calls) in the order they came */
+    size_t n_tool_calls, cap_tool_calls;
+    long redacted_reasoning;    /* reasoning blocks sent encrypted: counted, never shown */
+    bool truncated_by_reasoning; /* finish "length" with the output budget spent on
+                                  * reasoning and little or no answer (set when final) */
+    char reasoning_request[24]; /* what --reasoning asked of this model ("high", "8000"),
+                                 * "" when nothing was asked */
+    char finish_reason[32]; /* "" when none was reported; "error" once the reply failed */
     bool incomplete;        /* ended without the provider's end marker */
     bool saw_done;          /* the provider's end marker was seen */
     /* error (status == REPLY_ERROR) */
@@ -106,7 +138,8 @@ void reply_finish(Reply *r, double now_ms);
 void reply_not_sent(Reply *r, const char *type, const char *message);
 /* False for REPLY_NOT_SENT: the request never left versus. */
 bool reply_was_sent(const Reply *r);
-/* Records a failure (keeps any partial text, marks it incomplete when text came). */
+/* Records a failure (keeps any partial text, marks it incomplete when text
+ * came); the finish reason becomes "error" whatever came before. */
 void reply_fail(Reply *r, int http_status, const char *type, const char *message, double now_ms);
 /* Sets the hint shown with the error (copied). */
 void reply_set_hint(Reply *r, const char *hint);
@@ -116,11 +149,28 @@ void reply_cancel(Reply *r, double now_ms);
 void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
 /* Output tokens: usage when reported, else the number of deltas seen. */
 long reply_output_tokens(const Reply *r);
-/* True once the reply will change no more (ok, error, cancelled, not sent). */
+/* Reasoning tokens: usage when reported, else -1 (unknown). */
+long reply_reasoning_tokens(const Reply *r);
+/* Appends a copy of a tool call. 0, or -1 when out of memory. */
+int reply_add_tool_call(Reply *r, const char *id, const char *name, const char *arguments);
+/* True once the reply will change no more (ok, error, cancelled, not sent,
+ * refused, blocked). */
 bool reply_is_final(const Reply *r);
-/* "waiting" | "streaming" | "ok" | "error" | "cancelled" | "not_sent" */
+/* "waiting" | "streaming" | "ok" | "error" | "cancelled" | "not_sent" |
+ * "refused" | "blocked" */
 const char *reply_status_name(ReplyStatus s);
-/* Live tokens/s at now_ms while streaming (same formula as the final one). */
+/* The status for its name; 0, or -1 when the name is unknown. */
+int reply_status_parse(const char *name, ReplyStatus *out);
+/* Decode tokens per second, the one definition every view shows
+ * (versus(1), TOKENS PER SECOND): the server's own decode rate when it
+ * reports one (llama-server timings, Ollama eval stats, the local engine);
+ * otherwise the tokens after the first divided by the time from the first
+ * to the latest token: answer tokens over the answer's window when the
+ * provider counts reasoning tokens apart (their text, if any, is a summary
+ * or arrives before the answer), every output token over the whole stream
+ * when not. Unknown (< 0) while that window is shorter than
+ * REPLY_RATE_MIN_WINDOW_MS or fewer than two tokens came: never a figure
+ * from a burst. Final replies give the value fixed when they ended. */
 double reply_live_tokens_per_s(const Reply *r, double now_ms);
 
 #endif

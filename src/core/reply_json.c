@@ -2,6 +2,9 @@
 #include "core/reply_json.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/utf8.h"
 
@@ -32,6 +35,73 @@ static cJSON *int_array(const int *ids, size_t n)
     return a;
 }
 
+cJSON *reply_tool_calls_to_json(const Reply *r)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < r->n_tool_calls; i++) {
+        const ReplyToolCall *c = &r->tool_calls[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddItemToArray(a, o);
+        if (c->id)
+            cJSON_AddStringToObject(o, "id", c->id);
+        else
+            cJSON_AddNullToObject(o, "id");
+        Buf clean = { 0 };
+        utf8_sanitize(&clean, c->name, strlen(c->name), UTF8_KEEP_CONTROLS);
+        cJSON_AddStringToObject(o, "name", buf_str(&clean));
+        buf_free(&clean);
+        cJSON *args = cJSON_Parse(c->arguments);
+        if (args) {
+            cJSON_AddItemToObject(o, "arguments", args);
+        } else {
+            /* what the model wrote is not JSON: kept as text, exactly */
+            cJSON_AddNullToObject(o, "arguments");
+            utf8_sanitize(&clean, c->arguments, strlen(c->arguments), UTF8_KEEP_CONTROLS);
+            cJSON_AddStringToObject(o, "arguments_text", buf_str(&clean));
+            buf_free(&clean);
+        }
+    }
+    return a;
+}
+
+int reply_tool_calls_from_json(Reply *r, const cJSON *arr, char *err, size_t errlen)
+{
+    if (!arr || cJSON_IsNull(arr))
+        return 0;
+    if (!cJSON_IsArray(arr)) {
+        snprintf(err, errlen, "\"tool_calls\" must be an array");
+        return -1;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, arr)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "arguments");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "arguments_text");
+        if (!cJSON_IsObject(c) || !cJSON_IsString(name)) {
+            snprintf(err, errlen, "a tool call needs a \"name\" string");
+            return -1;
+        }
+        char *printed = NULL;
+        const char *a = "{}";
+        if (cJSON_IsString(text))
+            a = text->valuestring;
+        else if (args && !cJSON_IsNull(args))
+            a = printed = cJSON_PrintUnformatted(args);
+        int rc = a ? reply_add_tool_call(r, cJSON_IsString(id) ? id->valuestring : NULL, name->valuestring, a)
+                   : -1;
+        free(printed);
+        if (rc < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 cJSON *reply_to_json(const Reply *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -44,11 +114,23 @@ cJSON *reply_to_json(const Reply *r)
     add_text(o, "text", &r->text);
     if (r->reasoning.len)
         add_text(o, "reasoning", &r->reasoning);
+    if (r->redacted_reasoning > 0)
+        cJSON_AddNumberToObject(o, "redacted_reasoning_blocks", (double)r->redacted_reasoning);
+    if (r->reasoning_request[0])
+        cJSON_AddStringToObject(o, "reasoning_request", r->reasoning_request);
+    if (r->refusal.len)
+        add_text(o, "refusal", &r->refusal);
+    if (r->status_reason)
+        cJSON_AddStringToObject(o, "status_reason", r->status_reason);
+    else
+        cJSON_AddNullToObject(o, "status_reason");
+    cJSON_AddItemToObject(o, "tool_calls", reply_tool_calls_to_json(r));
     if (r->finish_reason[0])
         cJSON_AddStringToObject(o, "finish_reason", r->finish_reason);
     else
         cJSON_AddNullToObject(o, "finish_reason");
     cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
+    cJSON_AddBoolToObject(o, "truncated_by_reasoning", r->truncated_by_reasoning);
     if (r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) {
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         add_num_or_null(e, "http_status", r->http_status, r->http_status > 0);
@@ -64,9 +146,12 @@ cJSON *reply_to_json(const Reply *r)
     add_count(u, "output_tokens", r->usage.output_tokens);
     add_count(u, "reasoning_tokens", r->usage.reasoning_tokens);
     add_count(u, "cached_input_tokens", r->usage.cached_input_tokens);
+    add_count(u, "cache_write_tokens", r->usage.cache_write_tokens);
+    add_count(u, "cache_write_1h_tokens", r->usage.cache_write_1h_tokens);
     const ReplyMetrics *m = &r->metrics;
     cJSON *mo = cJSON_AddObjectToObject(o, "metrics");
     add_num_or_null(mo, "ttft_ms", m->ttft_ms, m->ttft_ms >= 0);
+    add_num_or_null(mo, "ttfa_ms", m->ttfa_ms, m->ttfa_ms >= 0);
     add_num_or_null(mo, "total_ms", m->total_ms, m->total_ms >= 0);
     add_num_or_null(mo, "output_tokens_per_s", m->output_tokens_per_s, m->output_tokens_per_s >= 0);
     add_num_or_null(mo, "cost_usd", m->cost_usd, !isnan(m->cost_usd));
@@ -121,5 +206,10 @@ cJSON *params_to_json(const Params *p)
         cJSON_AddNumberToObject(o, "context_length", (double)p->context_length);
     if (p->raw)
         cJSON_AddBoolToObject(o, "raw", true);
+    if (p->reasoning.effort != REASONING_UNSET) {
+        char rs[32];
+        reasoning_format(&p->reasoning, rs, sizeof rs);
+        cJSON_AddStringToObject(o, "reasoning", rs);
+    }
     return o;
 }

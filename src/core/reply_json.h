@@ -10,13 +10,24 @@
 #include "core/reply.h"
 #include "core/request.h"
 
-/* {"model","spec","provider","status","text","finish_reason","incomplete",
+/* {"model","spec","provider","status","text","reasoning"?,
+ *  "redacted_reasoning_blocks"?,"reasoning_request"?,"refusal"?,"status_reason",
+ *  "tool_calls":[...],"finish_reason","incomplete","truncated_by_reasoning",
  *  "error":{"http_status","type","message","hint"}|null,
- *  "usage":{"input_tokens","output_tokens","reasoning_tokens","cached_input_tokens"},
- *  "metrics":{"ttft_ms","total_ms","output_tokens_per_s","cost_usd",...},
- *  local only: "token_ids","prompt_token_ids","backend"}; unknown numbers are null.
+ *  "usage":{"input_tokens","output_tokens","reasoning_tokens","cached_input_tokens",
+ *           "cache_write_tokens","cache_write_1h_tokens"},
+ *  "metrics":{"ttft_ms","ttfa_ms","total_ms","output_tokens_per_s","cost_usd",...},
+ *  local only: "token_ids","prompt_token_ids","backend"}; unknown numbers are
+ * null, "?" keys appear only when there is something to say.
  * NULL when memory runs out. */
 cJSON *reply_to_json(const Reply *r);
+/* The reply's tool calls: [{"id"|null,"name","arguments": JSON value}], or,
+ * when what the model wrote is not JSON, "arguments": null and
+ * "arguments_text": the text as written. NULL when memory runs out. */
+cJSON *reply_tool_calls_to_json(const Reply *r);
+/* Appends the tool calls of such an array (NULL or null: none) to r.
+ * 0, or -1 with err. */
+int reply_tool_calls_from_json(Reply *r, const cJSON *arr, char *err, size_t errlen);
 /* {"max_tokens","temperature","top_p","seed",...} with only the set ones. */
 cJSON *params_to_json(const Params *p);
 

@@ -12,7 +12,8 @@ Params params_default(void)
     return (Params){ .max_tokens = PARAM_UNSET_INT, .temperature = NAN, .top_p = NAN,
                      .top_k = PARAM_UNSET_INT, .min_p = NAN, .repeat_penalty = NAN,
                      .seed = PARAM_UNSET_INT, .seed_set = false, .timeout_s = 0,
-                     .context_length = PARAM_UNSET_INT, .raw = false };
+                     .context_length = PARAM_UNSET_INT, .raw = false,
+                     .reasoning = { .effort = REASONING_UNSET, .budget_tokens = 0 } };
 }
 
 static const char *const sensitivity_names[] = {
@@ -59,12 +60,15 @@ static const struct {
 const char *const *params_names(void)
 {
     static const char *const names[] = { "max_tokens", "temperature", "top_p", "top_k", "min_p",
-                                         "repeat_penalty", "seed", "timeout", "context_length", NULL };
+                                         "repeat_penalty", "seed", "timeout", "context_length",
+                                         "reasoning", NULL };
     return names;
 }
 
 int params_set(Params *p, const char *name, const char *value, char *err, size_t errlen)
 {
+    if (strcmp(name, "reasoning") == 0)
+        return reasoning_parse(value, &p->reasoning, err, errlen);
     for (size_t i = 0; i < sizeof param_table / sizeof param_table[0]; i++) {
         if (strcmp(param_table[i].name, name) != 0)
             continue;
@@ -96,7 +100,7 @@ int params_set(Params *p, const char *name, const char *value, char *err, size_t
         return 0;
     }
     snprintf(err, errlen, "unknown parameter '%s' (known: max_tokens, temperature, top_p, top_k, min_p, "
-             "repeat_penalty, seed, timeout, context_length)", name);
+             "repeat_penalty, seed, timeout, context_length, reasoning)", name);
     return -1;
 }
 
@@ -112,4 +116,65 @@ void params_overlay(Params *dst, const Params *over)
     if (over->timeout_s > 0) dst->timeout_s = over->timeout_s;
     if (over->context_length != PARAM_UNSET_INT) dst->context_length = over->context_length;
     if (over->raw) dst->raw = true;
+    if (over->reasoning.effort != REASONING_UNSET) dst->reasoning = over->reasoning;
+}
+
+/* ---- reasoning ------------------------------------------------------------ */
+
+static const char *const reasoning_names[] = {
+    [REASONING_OFF] = "off", [REASONING_LOW] = "low", [REASONING_MEDIUM] = "medium",
+    [REASONING_HIGH] = "high",
+};
+
+int reasoning_parse(const char *text, Reasoning *out, char *err, size_t errlen)
+{
+    for (int e = REASONING_OFF; e <= REASONING_HIGH; e++)
+        if (text && strcmp(text, reasoning_names[e]) == 0) {
+            *out = (Reasoning){ .effort = (ReasoningEffort)e };
+            return 0;
+        }
+    char *end = NULL;
+    errno = 0;
+    long v = text && text[0] >= '0' && text[0] <= '9' ? strtol(text, &end, 10) : -1;
+    if (v < 0 || errno || !end || *end || v > 10000000) {
+        snprintf(err, errlen, "reasoning must be off, low, medium, high or a budget in tokens from 0 "
+                 "to 10000000 (got '%s')", text ? text : "");
+        return -1;
+    }
+    *out = v == 0 ? (Reasoning){ .effort = REASONING_OFF }
+                  : (Reasoning){ .effort = REASONING_BUDGET, .budget_tokens = v };
+    return 0;
+}
+
+void reasoning_format(const Reasoning *r, char *out, size_t n)
+{
+    if (r->effort == REASONING_BUDGET)
+        snprintf(out, n, "%ld", r->budget_tokens);
+    else
+        snprintf(out, n, "%s", r->effort == REASONING_UNSET ? "" : reasoning_names[r->effort]);
+}
+
+long reasoning_budget_tokens(const Reasoning *r)
+{
+    switch (r->effort) {
+    case REASONING_UNSET: return -1;
+    case REASONING_OFF: return 0;
+    case REASONING_LOW: return REASONING_LOW_TOKENS;
+    case REASONING_MEDIUM: return REASONING_MEDIUM_TOKENS;
+    case REASONING_HIGH: return REASONING_HIGH_TOKENS;
+    case REASONING_BUDGET: return r->budget_tokens;
+    }
+    return -1;
+}
+
+ReasoningEffort reasoning_level(const Reasoning *r)
+{
+    if (r->effort != REASONING_BUDGET)
+        return r->effort;
+    return r->budget_tokens < 2048 ? REASONING_LOW : r->budget_tokens < 8192 ? REASONING_MEDIUM : REASONING_HIGH;
+}
+
+const char *reasoning_level_name(ReasoningEffort level)
+{
+    return level >= REASONING_OFF && level <= REASONING_HIGH ? reasoning_names[level] : NULL;
 }

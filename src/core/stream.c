@@ -4,7 +4,7 @@
 Usage usage_unknown(void)
 {
     return (Usage){ .input_tokens = -1, .output_tokens = -1, .reasoning_tokens = -1,
-                    .cached_input_tokens = -1, .cache_write_tokens = -1,
+                    .cached_input_tokens = -1, .cache_write_tokens = -1, .cache_write_1h_tokens = -1,
                     .reported_cost_usd = -1.0 };
 }
 
@@ -15,7 +15,7 @@ StreamEvent stream_event_init(StreamEventKind kind)
                           .server_prompt_tokens = -1, .server_output_tokens = -1 };
 }
 
-static void emit(const StreamSink *sink, const StreamEvent *ev)
+void stream_emit(const StreamSink *sink, const StreamEvent *ev)
 {
     if (sink && sink->emit)
         sink->emit(sink->user, ev);
@@ -28,21 +28,21 @@ void stream_emit_text(const StreamSink *sink, StreamEventKind kind, const char *
     StreamEvent ev = stream_event_init(kind);
     ev.text = text;
     ev.len = len;
-    emit(sink, &ev);
+    stream_emit(sink, &ev);
 }
 
 void stream_emit_usage(const StreamSink *sink, Usage usage)
 {
     StreamEvent ev = stream_event_init(STREAM_EVENT_USAGE);
     ev.usage = usage;
-    emit(sink, &ev);
+    stream_emit(sink, &ev);
 }
 
 void stream_emit_finish(const StreamSink *sink, const char *finish_reason)
 {
     StreamEvent ev = stream_event_init(STREAM_EVENT_FINISH);
     ev.finish_reason = finish_reason;
-    emit(sink, &ev);
+    stream_emit(sink, &ev);
 }
 
 void stream_emit_error(const StreamSink *sink, int http_status, const char *type, const char *message)
@@ -51,11 +51,42 @@ void stream_emit_error(const StreamSink *sink, int http_status, const char *type
     ev.http_status = http_status;
     ev.error_type = type;
     ev.error_message = message;
-    emit(sink, &ev);
+    stream_emit(sink, &ev);
 }
 
 void stream_emit_done(const StreamSink *sink)
 {
     StreamEvent ev = stream_event_init(STREAM_EVENT_DONE);
-    emit(sink, &ev);
+    stream_emit(sink, &ev);
+}
+
+void stream_emit_tool_call(const StreamSink *sink, const char *id, const char *name, const char *arguments)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_TOOL_CALL);
+    ev.tool.id = id;
+    ev.tool.name = name ? name : "";
+    ev.tool.arguments = arguments && arguments[0] ? arguments : "{}";
+    stream_emit(sink, &ev);
+}
+
+void stream_emit_refusal(const StreamSink *sink, const char *reason, const char *text, size_t len)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_REFUSAL);
+    ev.reason = reason;
+    ev.text = text;
+    ev.len = text ? len : 0;
+    stream_emit(sink, &ev);
+}
+
+void stream_emit_blocked(const StreamSink *sink, const char *reason)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_BLOCKED);
+    ev.reason = reason;
+    stream_emit(sink, &ev);
+}
+
+void stream_emit_redacted(const StreamSink *sink)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_REDACTED);
+    stream_emit(sink, &ev);
 }

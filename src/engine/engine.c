@@ -172,6 +172,10 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     e->n_stop = chat_template_stop_ids(&e->tmpl, e->tok, e->stop_ids, sizeof e->stop_ids / sizeof e->stop_ids[0]);
     if (engine_try_cuda(e, path, opt, err, errlen) < 0)
         goto fail;
+    if (!e->cm && model_prepare(e->m, inner, sizeof inner) < 0) { /* the CPU runs it: repack now */
+        errmsg_set(err, errlen, "%s: %s", path, inner);
+        goto fail;
+    }
     e->load_ms = clock_now_ms() - t0;
     return e;
 fail:

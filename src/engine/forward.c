@@ -3,7 +3,8 @@
  * each with the norms its architecture's table entry (arch.h) names, then the
  * output norm and classifier. In the spirit of llama2.c's run.c: one straight
  * function per step, batched over the tokens of a prefill chunk; elementwise
- * steps are ops.h, weight products matmul.h on the mapped bytes. */
+ * steps are ops.h, weight products matmul.h on the matrices model.c prepared
+ * (repacked for the SIMD kernels, or the mapped bytes). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,10 +18,18 @@
 
 /* ---- weight products (the only place that touches matrix bytes) ------------------ */
 
+int model_matmul_many(Model *m, const GgufTensor *const *w, float *const *out, int n, const float *x, int T)
+{
+    const MatmulWeights *pw[MATMUL_MAX_MANY];
+    for (int i = 0; i < n; i++)
+        if (!(pw[i] = model_prepared(m, w[i], m->errbuf, sizeof m->errbuf)))
+            return -1;
+    return matmul_many(m->pool, pw, out, n, x, T, m->errbuf, sizeof m->errbuf);
+}
+
 int model_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out)
 {
-    return matmul(m->pool, w->type, w->data, (int64_t)w->ne[1], (int64_t)w->ne[0], x, T, out, m->errbuf,
-                  sizeof m->errbuf);
+    return model_matmul_many(m, &w, &out, 1, x, T);
 }
 
 int model_matmul_expert(Model *m, const GgufTensor *w, int e, const float *x, int T, float *out)
@@ -121,9 +130,11 @@ static int project_qkv(Model *m, const ModelLayer *L, int T)
             memcpy(m->k + (size_t)t * kvd, r + qd, (size_t)kvd * sizeof(float));
             memcpy(m->v + (size_t)t * kvd, r + qd + kvd, (size_t)kvd * sizeof(float));
         }
-    } else if (model_matmul(m, L->wq, m->xb, T, m->q) < 0 || model_matmul(m, L->wk, m->xb, T, m->k) < 0 ||
-               model_matmul(m, L->wv, m->xb, T, m->v) < 0) {
-        return -1;
+    } else {
+        const GgufTensor *w3[3] = { L->wq, L->wk, L->wv };
+        float *o3[3] = { m->q, m->k, m->v };
+        if (model_matmul_many(m, w3, o3, 3, m->xb, T) < 0)
+            return -1;
     }
     add_bias(m->q, L->bq, T, qd);
     add_bias(m->k, L->bk, T, kvd);

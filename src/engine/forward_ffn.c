@@ -23,7 +23,9 @@ static int ffn_dense(Model *m, const ModelLayer *L, int T)
 {
     int hid = m->c.hidden_dim;
     if (L->w_gate) {
-        if (model_matmul(m, L->w_gate, m->xb, T, m->hb) < 0 || model_matmul(m, L->w_up, m->xb, T, m->hb2) < 0)
+        const GgufTensor *w2[2] = { L->w_gate, L->w_up };
+        float *o2[2] = { m->hb, m->hb2 };
+        if (model_matmul_many(m, w2, o2, 2, m->xb, T) < 0)
             return -1;
         activate(m, m->hb, m->hb2, (size_t)T * hid);
     } else {

@@ -732,6 +732,19 @@ const GgufTensor *gguf_tensor(const GgufFile *g, int64_t i)
     return &g->tensors[i];
 }
 
+void gguf_release_tensor(const GgufFile *g, const GgufTensor *t)
+{
+    if (!g->mapped || !t || !t->data || !t->nbytes)
+        return;
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0)
+        return;
+    uintptr_t a = (uintptr_t)t->data, b = a + t->nbytes, page = (uintptr_t)ps;
+    uintptr_t lo = (a + page - 1) / page * page, hi = b / page * page;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* private read-only file pages: refetched on touch */
+}
+
 const GgufTensor *gguf_find_tensor(const GgufFile *g, const char *name)
 {
     for (int64_t i = 0; i < g->n_tensors; i++)

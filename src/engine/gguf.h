@@ -86,6 +86,12 @@ const GgufTensor *gguf_find_tensor(const GgufFile *g, const char *name);
  * and the caller must stop with an error. */
 bool gguf_file_damaged(const GgufFile *g);
 
+/* Lets the kernel drop this process's copy of the whole pages inside
+ * t's data (e.g. once the weights were repacked elsewhere): resident memory
+ * shrinks, the bytes stay readable (a later read brings them back from the
+ * file). A no-op for files not mapped from disk. */
+void gguf_release_tensor(const GgufFile *g, const GgufTensor *t);
+
 /* Name of a ggml type ("Q4_K"), or "unknown". */
 const char *gguf_type_name(GgmlType t);
 /* True when s equals the NUL-terminated str. */

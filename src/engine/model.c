@@ -505,6 +505,60 @@ static int load_tensors(Model *m, const bool *layer_swa, char *err, size_t errle
 
 /* ---- the model ------------------------------------------------------------------- */
 
+/* ---- matrices prepared for the CPU kernels ---------------------------------------- */
+
+const MatmulWeights *model_prepared(Model *m, const GgufTensor *t, char *err, size_t errlen)
+{
+    int64_t i = t - gguf_tensor(m->g, 0);
+    if (m->prep[i])
+        return m->prep[i];
+    if (m->repack)
+        m->prep[i] = matmul_weights_new(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err,
+                                        errlen);
+    else
+        m->prep[i] = matmul_weights_view(t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err, errlen);
+    if (m->prep[i] && matmul_weights_bytes(m->prep[i]))
+        gguf_release_tensor(m->g, t); /* repacked: the mapped original pages can go */
+    return m->prep[i];
+}
+
+int model_prepare(Model *m, char *err, size_t errlen)
+{
+    if (!model_prepared(m, m->output, err, errlen))
+        return -1;
+    for (int l = 0; l < m->c.n_layers; l++) {
+        const ModelLayer *L = &m->layers[l];
+        const GgufTensor *all[] = { L->wqkv, L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down, L->router };
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            if (all[k] && !model_prepared(m, all[k], err, errlen))
+                return -1;
+    }
+    return 0;
+}
+
+bool model_repacked(const Model *m)
+{
+    for (int64_t i = 0; m->prep && i < gguf_tensor_count(m->g); i++)
+        if (matmul_weights_bytes(m->prep[i]))
+            return true;
+    return false;
+}
+
+/* Available memory from /proc/meminfo, bytes; 0 when unknown. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
 Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t errlen)
 {
     Model *m = calloc(1, sizeof *m);
@@ -567,6 +621,16 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
                 2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
         goto fail;
     }
+    /* Repacked weights are a copy in anonymous memory (the mapped pages are
+     * let go as each matrix is done): only where that copy fits with room to
+     * spare; otherwise the row kernels read the mapping. */
+    m->prep = calloc((size_t)gguf_tensor_count(g) + 1, sizeof *m->prep);
+    if (!m->prep) {
+        errmsg_set(err, errlen, "out of memory");
+        goto fail;
+    }
+    uint64_t avail = mem_available();
+    m->repack = avail == 0 || model_weight_bytes(m) < avail / 10 * 8;
     return m;
 fail:
     free(layer_swa);
@@ -578,6 +642,10 @@ void model_free(Model *m)
 {
     if (!m)
         return;
+    if (m->prep)
+        for (int64_t i = 0; i < gguf_tensor_count(m->g); i++)
+            matmul_weights_free(m->prep[i]);
+    free(m->prep);
     free(m->layers);
     free(m->key_cache);
     free(m->value_cache);

@@ -7,9 +7,11 @@
  * gpt-oss): grouped-query attention, RoPE in llama.cpp's "normal" or NeoX
  * layout with linear, YaRN, Llama 3.1 rope_freqs and Phi-3 long/short
  * scaling, QK norms, post-norms, sliding-window layers, soft-capping,
- * attention sinks, dense or mixture-of-experts feed-forward. Weights are never
- * copied: every product goes through matmul() on the mapped bytes. Not for
- * tokenization, sampling or threads of control (see engine.h). */
+ * attention sinks, dense or mixture-of-experts feed-forward. Every weight
+ * product goes through matmul.h: on CPUs with panel kernels the matrices are
+ * repacked once (a copy the size of the weights; the mapped pages are let
+ * go), otherwise the row kernels read the mapped bytes. Not for tokenization,
+ * sampling or threads of control (see engine.h). */
 #ifndef VERSUS_MODEL_H
 #define VERSUS_MODEL_H
 
@@ -108,6 +110,14 @@ int model_forward(Model *m, const int *tokens, int n, int pos, char *err, size_t
  * tokens (the scores of the token that follows each) into all, (n, n_vocab),
  * caller-owned. Used to compare engines position by position. */
 int model_forward_all(Model *m, const int *tokens, int n, int pos, float *all, char *err, size_t errlen);
+/* Prepares every weight matrix for the CPU kernels now (repacking them when
+ * the CPU has panel kernels and memory allows; see matmul.h) instead of at
+ * its first use in model_forward. Call it when the CPU will run the model, so
+ * that loading, not the first token, pays for it. Returns 0, or -1 with err
+ * (out of memory). */
+int model_prepare(Model *m, char *err, size_t errlen);
+/* True when some weight matrix has been repacked (rather than read in place). */
+bool model_repacked(const Model *m);
 /* Logits of the last token forwarded: (n_vocab), owned by the model; also
  * writable (samplers may modify them in place). */
 float *model_logits(Model *m);

@@ -4,6 +4,7 @@
 #ifndef VERSUS_MODEL_IMPL_H
 #define VERSUS_MODEL_IMPL_H
 
+#include "engine/matmul.h"
 #include "engine/model.h"
 #include "engine/ops.h"
 
@@ -17,6 +18,8 @@ struct Model {
     const GgufTensor *output_norm;    /* [dim] */
     const GgufTensor *output;         /* [dim, n_vocab] (token_embd when tied) */
     ModelLayer *layers;               /* (n_layers) */
+    MatmulWeights **prep;             /* (gguf tensor count) matrices prepared for matmul, by tensor index */
+    bool repack;                      /* prepare by repacking (there is memory for a copy of the weights) */
     OpsRope rope;                     /* full-attention layers */
     OpsRope rope_swa;                 /* sliding-window layers */
     float inv_freq[OPS_ROPE_MAX_DIMS / 2]; /* rope's angle per position, for the CUDA kernels */
@@ -46,6 +49,11 @@ struct Model {
 
 /* out[t][r] = sum_i w[r][i] * x[t][i] for T rows of x; -1 with m->errbuf. */
 int model_matmul(Model *m, const GgufTensor *w, const float *x, int T, float *out);
+/* The same for n (<= MATMUL_MAX_MANY) matrices of one input width, as one job. */
+int model_matmul_many(Model *m, const GgufTensor *const *w, float *const *out, int n, const float *x, int T);
+/* Matrix w prepared for matmul (model.c: repacked on first use unless
+ * model_prepare did it), or NULL with err. */
+const MatmulWeights *model_prepared(Model *m, const GgufTensor *w, char *err, size_t errlen);
 /* Expert e's slice of a 3-D expert tensor times T rows of x. */
 int model_matmul_expert(Model *m, const GgufTensor *w, int e, const float *x, int T, float *out);
 /* The feed-forward branch of layer l on T rows of m->xb (normed input), result in m->xb2. */

@@ -733,6 +733,7 @@ void quant_act_q8a_ref(const float *x, QuantQ8A *b, int64_t nb)
         }
         b[i].d = quant_half_round(d);
         b[i].s = quant_half_round(d * (float)sum);
+        b[i].sum = sum;
     }
 }
 

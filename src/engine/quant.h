@@ -82,6 +82,7 @@ typedef struct QuantQ8A {
     float d;        /* scale */
     float s;        /* d * sum(qs): lets Q4_1/Q5_1 fold their minimum in */
     int8_t qs[32];
+    int32_t sum;    /* sum(qs), exact: lets kernels apply Q4_0's offset of 8 in integers */
 } QuantQ8A;
 
 typedef struct BlockQ8_K {

@@ -401,6 +401,7 @@ static TARGET void act_q8a(const float *x, QuantQ8A *b, int64_t nb)
         int sum = quantize_run(x, id, b[i].qs, 32);
         b[i].d = quant_half_round(d);
         b[i].s = quant_half_round(d * (float)sum);
+        b[i].sum = sum;
     }
 }
 

@@ -3,6 +3,7 @@
 #ifndef VERSUS_QUANT_IMPL_H
 #define VERSUS_QUANT_IMPL_H
 
+#include "engine/panel.h"
 #include "engine/quant.h"
 
 /* 6-bit scale and min of sub-block j of a packed Q4_K/Q5_K scales array. */
@@ -29,6 +30,8 @@ extern const QuantKernels quant_kernels_ref;
 #if defined(__x86_64__) || defined(__i386__)
 #define QUANT_HAVE_AVX2_FILE 1
 extern const QuantKernels quant_kernels_avx2;
+/* The AVX2 panel kernel for weight type t (panel.h), or NULL. */
+PanelDotFn panel_kernels_avx2(GgmlType t);
 #endif
 
 #endif

@@ -2,6 +2,8 @@
 # routing policies, replay, reports.
 libversus_a_SOURCES += \
 	src/eval/bradley_terry.c src/eval/bradley_terry.h \
+	src/eval/battles.c src/eval/battles.h \
+	src/eval/style.c src/eval/style.h \
 	src/eval/policy.c src/eval/policy.h \
 	src/eval/replay.c src/eval/replay.h \
 	src/eval/report.c src/eval/report.h

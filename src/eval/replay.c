@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/markup.h"
+#include "core/keyfilter.h"
 #include "providers/provider.h"
 #include "store/candidate.h"
 
@@ -54,6 +55,7 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         return NULL;
     }
     reply_start(r, 0);
+    memcpy(r->reasoning_request, rec->reasoning_request, sizeof r->reasoning_request);
     const char *bytes = buf_str(&rr->bytes);
     double last = 0, t0 = clock_now_ms();
     if (rr->http_status >= 300) {
@@ -76,7 +78,15 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
             return NULL;
         }
         DecodeCtx ctx = { .r = r };
-        StreamSink sink = { .emit = on_event, .user = &ctx };
+        /* the decoded text goes through the key filter like a live run's */
+        KeySink *keys = keysink_new((StreamSink){ .emit = on_event, .user = &ctx });
+        if (!keys) {
+            ops->decoder_free(dec);
+            reply_free(r);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        StreamSink sink = keysink_sink(keys);
         int frc = 0;
         for (size_t i = 0; i < rr->n_chunks && frc == 0; i++) {
             const ReplyChunk *ch = &rr->chunks[i];
@@ -87,6 +97,8 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         }
         if (frc == 0)
             ops->decoder_end(dec, &sink);
+        keysink_end(keys);
+        keysink_free(keys);
         ops->decoder_free(dec);
         if (!r->saw_done && r->status != REPLY_ERROR)
             r->incomplete = true;
@@ -120,6 +132,28 @@ bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k)
     }
 }
 
+void replay_case_strict(ReplayCaseResult *r, bool offline)
+{
+    r->strict_failed = false;
+    r->strict_why[0] = '\0';
+    for (size_t k = 0; k < r->n_cands && !r->strict_failed; k++) {
+        const ReplayCandidate *rc = &r->cands[k];
+        const Reply *p = rc->reply;
+        const ProviderOps *ops = provider_find(p->provider);
+        r->strict_failed = true;
+        if (rc->text_drift || rc->status_drift)
+            snprintf(r->strict_why, sizeof r->strict_why, "%s:%s%s differs from the recording", p->spec,
+                     rc->text_drift ? " text" : "", rc->status_drift ? " status" : "");
+        else if (isinf(rc->cost_change) || (isfinite(rc->cost_change) && rc->cost_change != 0))
+            snprintf(r->strict_why, sizeof r->strict_why, "%s: cost changed by %+.1f%%", p->spec,
+                     100 * rc->cost_change);
+        else if (offline && !rc->decoded && reply_was_sent(p) && ops && ops->decoder_new)
+            snprintf(r->strict_why, sizeof r->strict_why, "%s: no recording to compare with (%s)", p->spec, rc->note);
+        else
+            r->strict_failed = false;
+    }
+}
+
 static double rel_change(double now, double then)
 {
     if (!isfinite(now) || !isfinite(then) || now < 0 || then < 0)
@@ -129,11 +163,18 @@ static double rel_change(double now, double then)
     return (now - then) / then;
 }
 
+/* ok, refused and blocked are outcomes of their own; every failure
+ * (error, not sent, cancelled) is one. */
+static int outcome_class(ReplyStatus s)
+{
+    return s == REPLY_OK || s == REPLY_REFUSED || s == REPLY_BLOCKED ? (int)s : -1;
+}
+
 static void compare(ReplayCandidate *rc, const Reply *rec, double threshold)
 {
     const Reply *r = rc->reply;
     rc->text_drift = r->text.len != rec->text.len || memcmp(buf_str(&r->text), buf_str(&rec->text), r->text.len) != 0;
-    rc->status_drift = (r->status == REPLY_OK) != (rec->status == REPLY_OK);
+    rc->status_drift = outcome_class(r->status) != outcome_class(rec->status);
     rc->cost_change = rel_change(r->metrics.cost_usd, rec->metrics.cost_usd);
     rc->latency_change = rel_change(r->metrics.total_ms, rec->metrics.total_ms);
     (void)threshold;
@@ -244,7 +285,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
 {
     size_t failures = 0;
     for (size_t i = 0; i < set->n; i++)
-        failures += res[i].failed > 0;
+        failures += res[i].failed > 0 || res[i].strict_failed;
     buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                   "<testsuites name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n"
                   "  <testsuite name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
@@ -259,7 +300,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
         buf_puts(b, "\" name=\"");
         markup_escape(b, c->id ? c->id : fallback);
         buf_printf(b, "\" time=\"%.3f\"", r->elapsed_ms / 1000);
-        if (!r->failed && !r->drift && !r->n_checks) {
+        if (!r->failed && !r->drift && !r->n_checks && !r->strict_failed) {
             buf_puts(b, ">\n      <system-out>no assertion applies</system-out>\n    </testcase>\n");
             continue;
         }
@@ -278,6 +319,12 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
                 markup_escape(b, buf_str(&line));
                 buf_free(&line);
             }
+            buf_puts(b, "</failure>\n");
+        } else if (r->strict_failed) {
+            buf_puts(b, "      <failure message=\"");
+            markup_escape(b, r->strict_why);
+            buf_puts(b, "\" type=\"drift\">");
+            markup_escape(b, r->strict_why);
             buf_puts(b, "</failure>\n");
         }
         if (r->drift) {

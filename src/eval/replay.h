@@ -46,6 +46,8 @@ typedef struct ReplayCaseResult {
     size_t n_checks;
     size_t passed, failed;  /* checks that held / did not */
     bool drift;             /* any candidate drifted */
+    bool strict_failed;     /* replay_case_strict found a difference from the recording */
+    char strict_why[256];
     double elapsed_ms;
 } ReplayCaseResult;
 
@@ -60,6 +62,11 @@ int replay_case_offline(const FixtureCase *c, bool pace, ReplayCaseResult *out, 
 int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool reference, double drift_threshold,
                       ReplayCaseResult *out, char *err, size_t errlen);
 void replay_case_result_free(ReplayCaseResult *r);
+/* `--strict`: any drift from the recorded reply fails the case — text or
+ * status changed, any cost change, or (offline) an API reply that has no
+ * recording to compare with. Latency is not compared (live timing never
+ * repeats). Sets r->strict_failed and r->strict_why. */
+void replay_case_strict(ReplayCaseResult *r, bool offline);
 /* True when the assertion (index a) applies to candidate k of c in reference mode. */
 bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k);
 

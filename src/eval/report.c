@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/battles.h"
 #include "eval/bradley_terry.h"
 #include "util/markup.h"
 
 ReportOptions report_options_default(void)
 {
-    return (ReportOptions){ .bootstrap_rounds = 200, .seed = 1, .prior = 1, .volume = 0 };
+    return (ReportOptions){ .bootstrap_rounds = 200, .seed = 1, .prior = -1, .volume = 0,
+                            .losers = BATTLES_LOSERS_NONE };
 }
 
 void report_free(Report *r)
@@ -75,8 +77,6 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
     r->opt = opt ? *opt : report_options_default();
     char **specs = NULL;
     size_t n = 0;
-    BtBattle *battles = NULL;
-    size_t nb = 0, capb = 0;
     double *ttft = NULL, *tps = NULL;
     /* pass 1: names */
     for (size_t i = 0; i < set->n; i++) {
@@ -111,67 +111,71 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
         size_t cat = 0;
         while (cat < r->n_categories && strcmp(r->categories[cat], rd->category ? rd->category : "(none)") != 0)
             cat++;
-        long *idx = calloc(rd->n_replies + 1, sizeof *idx);
-        if (!idx)
-            goto oom;
         for (size_t k = 0; k < rd->n_replies; k++) {
-            for (size_t m = 0; m < n; m++)
-                if (strcmp(r->models[m].spec, rd->replies[k]->spec) == 0)
-                    idx[k] = (long)m;
+            if (!battles_took_part(rd->replies[k]))
+                continue; /* not sent, or failed without a word: nothing was judged */
+            size_t m = 0;
+            while (m < n && strcmp(r->models[m].spec, rd->replies[k]->spec) != 0)
+                m++;
             bool won = rd->outcome == SESSION_WIN && (int)k == rd->winner;
-            count(&r->models[idx[k]].all, rd->outcome, won);
-            count(&r->models[idx[k]].by_category[cat], rd->outcome, won);
+            count(&r->models[m].all, rd->outcome, won);
+            count(&r->models[m].by_category[cat], rd->outcome, won);
         }
-        for (size_t a = 0; a < rd->n_replies; a++)
-            for (size_t b = a + 1; b < rd->n_replies; b++) {
-                if (idx[a] == idx[b])
-                    continue; /* the same model twice in a round */
-                double sa = 0.5;
-                if (rd->outcome == SESSION_WIN) {
-                    if ((int)a == rd->winner)
-                        sa = 1;
-                    else if ((int)b == rd->winner)
-                        sa = 0;
-                }
-                if (nb == capb) {
-                    capb = capb ? capb * 2 : 64;
-                    BtBattle *p = realloc(battles, capb * sizeof *p);
-                    if (!p) {
-                        free(idx);
-                        goto oom;
-                    }
-                    battles = p;
-                }
-                battles[nb++] = (BtBattle){ (int)idx[a], (int)idx[b], sa };
-                size_t ia = (size_t)idx[a], ib = (size_t)idx[b];
-                r->pair_score[ia * n + ib] += sa;
-                r->pair_score[ib * n + ia] += 1 - sa;
-                r->pair_games[ia * n + ib] += 1;
-                r->pair_games[ib * n + ia] += 1;
-            }
-        free(idx);
     }
-    /* ratings */
+    /* battles, pairwise records and ratings */
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!names)
+        goto oom;
+    for (size_t m = 0; m < n; m++)
+        names[m] = r->models[m].spec;
+    BattleSet bs;
+    int brc = battles_build(set, names, n, r->opt.losers, &bs, err, errlen);
+    free(names);
+    if (brc < 0)
+        goto oom;
+    for (size_t k = 0; k < bs.n; k++) {
+        size_t ia = (size_t)bs.b[k].a, ib = (size_t)bs.b[k].b;
+        double sa = bs.b[k].score_a;
+        r->pair_score[ia * n + ib] += sa;
+        r->pair_score[ib * n + ia] += 1 - sa;
+        r->pair_games[ia * n + ib] += 1;
+        r->pair_games[ib * n + ia] += 1;
+    }
+    r->n_battles = bs.n;
     if (n) {
-        double *lo = calloc(n, sizeof *lo), *hi = calloc(n, sizeof *hi), *rt = calloc(n, sizeof *rt);
+        double *buf = calloc(4 * n, sizeof *buf);
         BtOptions bo = bt_options_default();
-        bo.prior = r->opt.prior;
-        int ok = lo && hi && rt;
-        if (ok && bt_fit(n, battles, nb, &bo, rt) < 0)
-            ok = 0;
-        if (ok && nb && bt_bootstrap(n, battles, nb, &bo, r->opt.bootstrap_rounds, 0.95, r->opt.seed, lo, hi) < 0)
-            ok = 0;
-        for (size_t m = 0; ok && m < n; m++) {
-            r->models[m].rating = rt[m];
-            r->models[m].rating_lo = nb ? lo[m] : NAN;
-            r->models[m].rating_hi = nb ? hi[m] : NAN;
+        /* Arena's maximum likelihood; a virtual tie per pair only when the
+         * data have no finite rating (or when asked with --prior) */
+        r->prior_used = r->opt.prior >= 0 ? r->opt.prior : bt_has_finite_mle(n, bs.b, bs.n) ? 0 : 1;
+        bo.prior = r->prior_used;
+        int ok = buf != NULL;
+        BtResult res = { .rating = buf };
+        for (int style = 0; ok && style < 2; style++) {
+            bo.style = style;
+            if (bt_fit(n, bs.b, bs.n, &bo, &res) < 0 ||
+                (bs.n && bt_bootstrap(n, bs.b, bs.n, &bo, r->opt.bootstrap_rounds, 0.95, r->opt.seed, buf + n,
+                                      buf + 2 * n, style ? r->style_coef_lo : NULL,
+                                      style ? r->style_coef_hi : NULL) < 0)) {
+                ok = 0;
+                break;
+            }
+            if (style)
+                memcpy(r->style_coef, res.coef, sizeof r->style_coef);
+            for (size_t m = 0; m < n; m++) {
+                ReportModel *md = &r->models[m];
+                *(style ? &md->style_rating : &md->rating) = buf[m];
+                *(style ? &md->style_lo : &md->rating_lo) = bs.n ? buf[n + m] : NAN;
+                *(style ? &md->style_hi : &md->rating_hi) = bs.n ? buf[2 * n + m] : NAN;
+            }
         }
-        free(lo);
-        free(hi);
-        free(rt);
-        if (!ok)
+        free(buf);
+        if (!ok) {
+            battles_free(&bs);
             goto oom;
+        }
     }
+    battles_free(&bs);
     /* speed and cost: every reply of every round */
     size_t cap = 0;
     for (size_t i = 0; i < set->n; i++)
@@ -207,14 +211,12 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
     }
     free(ttft);
     free(tps);
-    free(battles);
     free(specs);
     return 0;
 oom:
     for (size_t m = 0; specs && m < n; m++)
         free(specs[m]);
     free(specs);
-    free(battles);
     free(ttft);
     free(tps);
     report_free(r);

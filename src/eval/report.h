@@ -14,11 +14,15 @@
 
 #include "util/buf.h"
 #include "store/fixture.h"
+#include "eval/battles.h"
+#include "eval/bradley_terry.h"
 
 typedef struct ReportOptions {
     int bootstrap_rounds; /* default 200 */
     uint64_t seed;        /* default 1 */
-    double prior;         /* Bradley-Terry virtual ties per pair that met (default 1) */
+    double prior;         /* virtual ties per pair that met; < 0 = Arena's plain maximum likelihood,
+                           * with 1 only when the data have no finite rating (default) */
+    BattleLosers losers;  /* losers of a won round: no battle (default) or a tie */
     double volume;        /* requests a month for the projection; 0 = none */
 } ReportOptions;
 
@@ -32,7 +36,9 @@ typedef struct ReportModel {
     char *spec;
     ReportCounts all;
     ReportCounts *by_category;   /* (Report.n_categories) */
-    double rating, rating_lo, rating_hi; /* Elo scale; NAN when it never met another model */
+    double rating, rating_lo, rating_hi; /* Bradley-Terry, Elo scale, 95% bootstrap; NAN when it never met another
+                                          * model; ±INFINITY: a bound the data do not give */
+    double style_rating, style_lo, style_hi; /* the same with style control */
     double median_ttft_ms;       /* NAN when unknown */
     double median_tokens_per_s;  /* NAN when unknown */
     double cost_per_1k_usd;      /* mean cost per reply × 1000, NAN when unknown */
@@ -47,6 +53,9 @@ typedef struct Report {
     double *pair_score;    /* (n_models × n_models): wins of i over j, ties counted half */
     double *pair_games;    /* (n_models × n_models): labelled meetings of i and j */
     size_t n_rounds, n_labelled;
+    size_t n_battles;
+    double prior_used;     /* virtual ties the ratings were fitted with (0 = Arena's maximum likelihood) */
+    double style_coef[BT_STYLE_N], style_coef_lo[BT_STYLE_N], style_coef_hi[BT_STYLE_N];
     ReportOptions opt;
 } Report;
 

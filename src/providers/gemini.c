@@ -6,7 +6,11 @@
  * decoder_end() is what emits DONE. usageMetadata carries running totals on
  * (almost) every chunk. The key travels in the x-goog-api-key header, never
  * in the URL (URLs end up in logs). As python-genai does, a JSON object sent
- * without `data:` (possibly over several lines) is also accepted. No I/O. */
+ * without `data:` (possibly over several lines) is also accepted. --reasoning
+ * becomes generationConfig.thinkingConfig (thinkingBudget or, on Gemini 3,
+ * thinkingLevel, with includeThoughts); "thought": true parts are reasoning;
+ * functionCall and executableCode parts are tool calls; a blockReason or a
+ * safety-type finishReason is a block. No I/O. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +36,30 @@ static int add_text_parts(cJSON *obj, const char *text)
     return wire_json_add_text(part, "text", text);
 }
 
-static char *build_body(const Request *rq)
+/* generationConfig.thinkingConfig for --reasoning: off is a zero budget
+ * (Gemini 2.5 Flash turns thinking off; Pro refuses, and says so); a level
+ * is thinkingLevel on Gemini 3 and the level's budget before; a budget is
+ * thinkingBudget everywhere; thoughts are asked for whenever thinking is. */
+static int add_thinking(cJSON *gc, const char *model, const Reasoning *r)
+{
+    if (r->effort == REASONING_UNSET)
+        return 0;
+    cJSON *tc = cJSON_AddObjectToObject(gc, "thinkingConfig");
+    if (!tc)
+        return -1;
+    if (r->effort == REASONING_OFF)
+        return wire_json_add_long(tc, "thinkingBudget", 0);
+    int bad = 0;
+    bool gemini3 = strncmp(model, "gemini-3", 8) == 0 || strstr(model, "/gemini-3") != NULL;
+    if (gemini3 && r->effort != REASONING_BUDGET)
+        bad |= cJSON_AddStringToObject(tc, "thinkingLevel", reasoning_level_name(r->effort)) ? 0 : -1;
+    else
+        bad |= wire_json_add_long(tc, "thinkingBudget", reasoning_budget_tokens(r));
+    bad |= cJSON_AddTrueToObject(tc, "includeThoughts") ? 0 : -1;
+    return bad;
+}
+
+static char *build_body(const char *model, const Request *rq)
 {
     const Params *p = &rq->params;
     cJSON *root = cJSON_CreateObject();
@@ -66,6 +93,7 @@ static char *build_body(const Request *rq)
         bad |= wire_json_add_long(gc, "topK", p->top_k);
     if (p->seed_set && p->seed >= 0)
         bad |= wire_json_add_long(gc, "seed", p->seed);
+    bad |= add_thinking(gc, model, &p->reasoning);
     if (gc->child)
         cJSON_AddItemToObject(root, "generationConfig", gc);
     else
@@ -96,7 +124,7 @@ static int gemini_build_request(const ProviderTarget *t, const Request *rq, Http
 {
     const char *base = wire_request_begin("gemini", t, rq, "set GEMINI_API_KEY or GOOGLE_API_KEY",
                                           gemini_provider.default_base_url, out, err, errlen);
-    if (!base || wire_request_json(out, build_url(base, t->model), build_body(rq),
+    if (!base || wire_request_json(out, build_url(base, t->model), build_body(t->model, rq),
                                    "text/event-stream", err, errlen) < 0)
         return -1;
     if (wire_add_header(&out->headers, "x-goog-api-key", t->api_key, err, errlen) < 0) {
@@ -183,6 +211,18 @@ typedef struct GeminiDecoder {
     bool in_string, escaped;
 } GeminiDecoder;
 
+/* finishReason values that mean the answer was blocked, not finished. */
+static bool finish_is_block(const char *r)
+{
+    static const char *const blocks[] = { "SAFETY", "RECITATION", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
+                                          "LANGUAGE", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
+                                          "IMAGE_RECITATION" };
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        if (strcmp(r, blocks[i]) == 0)
+            return true;
+    return false;
+}
+
 static const char *map_finish(const char *r, char *buf, size_t cap)
 {
     if (strcmp(r, "STOP") == 0)
@@ -238,20 +278,34 @@ static void handle_chunk(GeminiDecoder *d, const cJSON *root, const char *data, 
     cJSON_ArrayForEach(part, wire_json_array(parts))
     {
         const char *text = wire_json_str(part, "text");
+        const cJSON *call = wire_json_at(part, "functionCall", NULL);
+        const cJSON *code = wire_json_at(part, "executableCode", NULL);
         if (text)
             stream_emit_text(d->ws.sink, wire_json_true(part, "thought") ? STREAM_EVENT_REASONING
                                                                       : STREAM_EVENT_DELTA,
                              text, strlen(text));
+        if (cJSON_IsObject(call) || cJSON_IsObject(code)) {
+            /* executableCode: code Gemini runs itself, a call of its code_execution tool */
+            const cJSON *args = call ? wire_json_at(call, "args", NULL) : code;
+            char *a = args ? wire_json_print(args) : NULL;
+            stream_emit_tool_call(d->ws.sink, call ? wire_json_str(call, "id") : NULL,
+                                  call ? wire_json_str(call, "name") : "code_execution", a);
+            free(a);
+        }
+        /* codeExecutionResult, inlineData, ...: not answer text; kept in the recording */
     }
     const char *finish = wire_json_str(cand, "finishReason");
     if (finish) {
         d->saw_finish = true;
+        if (finish_is_block(finish))
+            stream_emit_blocked(d->ws.sink, finish);
         stream_emit_finish(d->ws.sink, map_finish(finish, buf, sizeof buf));
     }
     const char *block = wire_json_str(wire_json_at(root, "promptFeedback", NULL), "blockReason");
     if (block && !cand) {
         /* the prompt itself was refused: no candidates will come */
         d->saw_finish = true;
+        stream_emit_blocked(d->ws.sink, block);
         stream_emit_finish(d->ws.sink, map_finish(block, buf, sizeof buf));
     }
     const cJSON *um = cJSON_GetObjectItemCaseSensitive(root, "usageMetadata");

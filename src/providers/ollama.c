@@ -4,7 +4,11 @@
  * Each line carries message.content / message.thinking; the last one has
  * "done":true with done_reason and the metrics (durations in nanoseconds,
  * zero values omitted). The base URL may be given the way OLLAMA_HOST is
- * written, "host:port" without a scheme. Pure: no I/O. */
+ * written, "host:port" without a scheme. --reasoning becomes "think" (a
+ * level for gpt-oss, which only takes levels; true/false for the others);
+ * eval_count folds the thinking in, so the answer's streamed parts (one per
+ * token) are counted and the rest is reasoning. message.tool_calls become
+ * tool calls. Pure: no I/O. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,14 @@ static char *build_body(const ProviderTarget *t, const Request *rq)
     if (!root)
         return NULL;
     int bad = wire_json_add_chat(root, t, rq);
+    const Reasoning *r = &p->reasoning;
+    if (r->effort != REASONING_UNSET) {
+        bool levels_only = strncmp(t->model, "gpt-oss", 7) == 0;
+        if (levels_only && r->effort != REASONING_OFF)
+            bad |= cJSON_AddStringToObject(root, "think", reasoning_level_name(reasoning_level(r))) ? 0 : -1;
+        else if (!levels_only)
+            bad |= cJSON_AddBoolToObject(root, "think", r->effort != REASONING_OFF) ? 0 : -1;
+    }
     cJSON *opt = cJSON_CreateObject();
     if (!opt) {
         cJSON_Delete(root);
@@ -112,6 +124,7 @@ static void ollama_parse_error(int http_status, const char *body, size_t n, Prov
 
 typedef struct OllamaDecoder {
     WireStream ws; /* first: the wire_decoder_* functions rely on it */
+    long thinking_parts, answer_parts; /* lines that carried message.thinking / content */
 } OllamaDecoder;
 
 static double per_second(long count, long duration_ns)
@@ -127,15 +140,23 @@ static void handle_done(OllamaDecoder *d, const cJSON *root)
     if (reason)
         stream_emit_finish(d->ws.sink, reason);
     /* Go's omitempty drops zero values: a missing eval_count means none
-     * generated; a missing prompt_eval_count means the prompt came from the
-     * cache, whose size is not reported, so input stays unknown. */
+     * generated, unless parts streamed (then it is unknown, never 0); a
+     * missing prompt_eval_count means the prompt came from the cache, whose
+     * size is not reported, so input stays unknown. */
     long prompt_n = wire_json_count(root, "prompt_eval_count");
     long eval_n = wire_json_count(root, "eval_count");
-    if (eval_n < 0)
+    if (eval_n < 0 && d->thinking_parts + d->answer_parts == 0)
         eval_n = 0;
     Usage u = usage_unknown();
     u.input_tokens = prompt_n;
     u.output_tokens = eval_n;
+    if (d->thinking_parts > 0 && eval_n >= 0) {
+        /* eval_count counts the thinking too: what is not answer is reasoning */
+        long r = eval_n - d->answer_parts;
+        if (r < d->thinking_parts)
+            r = d->thinking_parts; /* never fewer than the thinking parts seen */
+        u.reasoning_tokens = r < eval_n ? r : eval_n;
+    }
     stream_emit_usage(d->ws.sink, u);
     StreamEvent ev = stream_event_init(STREAM_EVENT_TIMINGS);
     ev.server_prompt_tokens_per_s = per_second(prompt_n, wire_json_count(root, "prompt_eval_duration"));
@@ -175,10 +196,23 @@ static int on_line(void *user, const char *line, size_t n)
     } else {
         const cJSON *msg = wire_json_at(root, "message", NULL);
         const char *s;
-        if ((s = wire_json_str(msg, "thinking")))
+        if ((s = wire_json_str(msg, "thinking")) && s[0]) {
+            d->thinking_parts++;
             stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, s, strlen(s));
-        if ((s = wire_json_str(msg, "content")))
+        }
+        if ((s = wire_json_str(msg, "content")) && s[0]) {
+            d->answer_parts++;
             stream_emit_text(d->ws.sink, STREAM_EVENT_DELTA, s, strlen(s));
+        }
+        const cJSON *tc;
+        cJSON_ArrayForEach(tc, wire_json_array(wire_json_at(msg, "tool_calls", NULL)))
+        {
+            const cJSON *fn = wire_json_at(tc, "function", NULL);
+            const cJSON *args = wire_json_at(fn, "arguments", NULL);
+            char *a = cJSON_IsString(args) ? strdup(args->valuestring) : args ? wire_json_print(args) : NULL;
+            stream_emit_tool_call(d->ws.sink, wire_json_str(tc, "id"), wire_json_str(fn, "name"), a);
+            free(a);
+        }
         if (wire_json_true(root, "done"))
             handle_done(d, root);
     }

@@ -1,13 +1,26 @@
-/* openai.c — the "openai" provider: api.openai.com Chat Completions.
- * The wire format itself is in openai_common.c; this file only says how the
- * official API differs (max_completion_tokens, a key is required). */
+/* openai.c — the "openai" provider: api.openai.com.
+ *
+ * Reasoning models (o-series, gpt-5 and later) are asked through the
+ * Responses API, the only one that streams their reasoning summaries
+ * (openai_responses.c); every other model through Chat Completions
+ * (openai_common.c: max_completion_tokens, a key is required). The config
+ * can force either with "api": "responses" or "chat" on the provider. One
+ * decoder reads both. */
+#include <string.h>
+
 #include "providers/builtin.h"
 #include "providers/openai_common.h"
+#include "providers/openai_responses.h"
 #include "providers/wire.h"
 
 static int openai_build_request(const ProviderTarget *t, const Request *rq, HttpRequestSpec *out,
                                 char *err, size_t errlen)
 {
+    bool responses = t->api && strcmp(t->api, "responses") == 0 ? true
+                   : t->api && strcmp(t->api, "chat") == 0    ? false
+                                                              : openai_model_is_reasoning(t->model);
+    if (responses)
+        return openai_responses_build_request(t, rq, openai_provider.default_base_url, out, err, errlen);
     return openai_common_build_request(t, rq, OPENAI_DIALECT_OFFICIAL, openai_provider.default_base_url,
                                        out, err, errlen);
 }
@@ -24,6 +37,6 @@ const ProviderOps openai_provider = {
     .decoder_new = openai_common_decoder_new,
     .decoder_feed = wire_decoder_feed,
     .decoder_end = wire_decoder_end,
-    .decoder_free = wire_decoder_free,
+    .decoder_free = openai_common_decoder_free,
     .parse_error = openai_common_parse_error,
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net/sse.h"
+#include "providers/openai_responses.h"
 #include "providers/wire.h"
 
 /* ---- request ---------------------------------------------------------------- */
@@ -32,6 +33,15 @@ static char *build_body(const ProviderTarget *t, const Request *rq, OpenAiDialec
         bad |= wire_json_add_long(root, "top_k", p->top_k);
     if (p->seed_set && p->seed >= 0)
         bad |= wire_json_add_long(root, "seed", p->seed);
+    /* reasoning_effort: what compatible servers (vLLM, llama-server, Ollama
+     * /v1, OpenRouter) read; the official API only for a reasoning model the
+     * config sends through Chat Completions */
+    const char *effort = reasoning_level_name(reasoning_level(&p->reasoning));
+    if (effort && (dialect == OPENAI_DIALECT_COMPAT || openai_model_is_reasoning(t->model)))
+        bad |= cJSON_AddStringToObject(root, "reasoning_effort",
+                                       p->reasoning.effort == REASONING_OFF ? "none" : effort)
+                   ? 0
+                   : -1;
     char *body = bad ? NULL : wire_json_print(root);
     cJSON_Delete(root);
     return body;
@@ -74,8 +84,14 @@ static void error_fields(const cJSON *root, ProviderError *pe)
         wire_copy(pe->message, sizeof pe->message, e->valuestring);
     } else if (wire_json_str(root, "message")) {
         wire_copy(pe->message, sizeof pe->message, wire_json_str(root, "message"));
-        if (!wire_json_scalar_text(root, "type", pe->type, sizeof pe->type))
+        const char *type = wire_json_str(root, "type");
+        if (type && strcmp(type, "error") == 0) {
+            /* the Responses API's documented error event, {"type":"error",
+             * "code","message"}: the code says what went wrong */
             wire_json_scalar_text(root, "code", pe->type, sizeof pe->type);
+        } else if (!wire_json_scalar_text(root, "type", pe->type, sizeof pe->type)) {
+            wire_json_scalar_text(root, "code", pe->type, sizeof pe->type);
+        }
     }
 }
 
@@ -109,6 +125,8 @@ void openai_common_parse_error(int http_status, const char *body, size_t n, Prov
 
 typedef struct OpenAiDecoder {
     WireStream ws; /* first, for wire_decoder_*; done: [DONE] seen, later events ignored */
+    WireTools tools;           /* chat tool_calls by index, Responses calls by output index */
+    OpenAiResponses responses; /* Responses API events */
 } OpenAiDecoder;
 
 static void emit_stream_error(OpenAiDecoder *d, const cJSON *root, const char *data, size_t n)
@@ -158,6 +176,28 @@ static void emit_string(OpenAiDecoder *d, StreamEventKind kind, const cJSON *obj
         stream_emit_text(d->ws.sink, kind, s, strlen(s));
 }
 
+/* Collects one choice's delta.tool_calls pieces (id and name first, the
+ * arguments in later chunks, by index). */
+static void take_tool_calls(OpenAiDecoder *d, const cJSON *delta)
+{
+    const cJSON *tc;
+    long pos = 0;
+    cJSON_ArrayForEach(tc, wire_json_array(wire_json_at(delta, "tool_calls", NULL)))
+    {
+        long index = wire_json_count(tc, "index");
+        if (index < 0)
+            index = pos;
+        pos++;
+        const cJSON *fn = wire_json_at(tc, "function", NULL);
+        const char *args = wire_json_str(fn, "arguments");
+        if (wire_tools_begin(&d->tools, index, wire_json_str(tc, "id"), wire_json_str(fn, "name")) < 0 ||
+            (args && wire_tools_append(&d->tools, index, args, strlen(args)) < 0)) {
+            wire_stream_fail(&d->ws, "a tool call's arguments exceeded 16 MiB");
+            return;
+        }
+    }
+}
+
 static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
 {
     const char *finish = NULL;
@@ -175,12 +215,21 @@ static void handle_chunk(OpenAiDecoder *d, const cJSON *root)
         else
             emit_string(d, STREAM_EVENT_REASONING, delta, "reasoning");
         emit_string(d, STREAM_EVENT_DELTA, delta, "content");
-        emit_string(d, STREAM_EVENT_DELTA, delta, "refusal");
+        const char *refusal = wire_json_str(delta, "refusal");
+        if (refusal && refusal[0])
+            stream_emit_refusal(d->ws.sink, "refusal", refusal, strlen(refusal));
+        take_tool_calls(d, delta);
+        if (d->ws.failed)
+            return;
         if (wire_json_str(choice, "finish_reason"))
             finish = wire_json_str(choice, "finish_reason");
     }
-    if (finish)
+    if (finish) {
+        wire_tools_emit_all(&d->tools, d->ws.sink);
+        if (strcmp(finish, "content_filter") == 0)
+            stream_emit_blocked(d->ws.sink, "content_filter");
         stream_emit_finish(d->ws.sink, finish);
+    }
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
     if (cJSON_IsObject(usage))
         emit_usage(d, usage);
@@ -233,6 +282,7 @@ static int on_sse(void *user, const SseEvent *ev)
     if (wire_blank(ev->data, ev->data_len))
         return 0; /* `data:` with nothing: no chunk to decode */
     if (trimmed_equals(ev->data, ev->data_len, "[DONE]")) {
+        wire_tools_emit_all(&d->tools, d->ws.sink);
         d->ws.done = true;
         stream_emit_done(d->ws.sink);
         return 0;
@@ -241,8 +291,11 @@ static int on_sse(void *user, const SseEvent *ev)
     cJSON *root = wire_stream_parse_object(&d->ws, ev->data, ev->data_len);
     if (!root)
         return 0;
-    if (is_error_chunk(root) || strcmp(ev->type, "error") == 0)
+    const char *type = wire_json_str(root, "type");
+    if (is_error_chunk(root) || strcmp(ev->type, "error") == 0 || (type && strcmp(type, "error") == 0))
         emit_stream_error(d, root, ev->data, ev->data_len);
+    else if (openai_responses_is_event(type))
+        openai_responses_event(&d->responses, &d->ws, &d->tools, type, root);
     else
         handle_chunk(d, root);
     cJSON_Delete(root);
@@ -252,4 +305,12 @@ static int on_sse(void *user, const SseEvent *ev)
 void *openai_common_decoder_new(void)
 {
     return wire_decoder_new_sse(sizeof(OpenAiDecoder), on_sse, true);
+}
+
+void openai_common_decoder_free(void *dec)
+{
+    OpenAiDecoder *d = dec;
+    if (d)
+        wire_tools_free(&d->tools);
+    wire_decoder_free(d);
 }

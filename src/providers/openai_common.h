@@ -22,9 +22,12 @@ typedef enum OpenAiDialect {
 int openai_common_build_request(const ProviderTarget *t, const Request *rq, OpenAiDialect dialect,
                                 const char *dflt_base, HttpRequestSpec *out, char *err,
                                 size_t errlen);
-/* The decoder (ProviderOps.decoder_new); feed, end and free are wire.h's
- * wire_decoder_feed/wire_decoder_end/wire_decoder_free. */
+/* The decoder (ProviderOps.decoder_new and decoder_free; feed and end are
+ * wire.h's wire_decoder_feed/wire_decoder_end). It reads Chat Completions
+ * chunks and, by their JSON "type", Responses API events
+ * (openai_responses.h) alike. */
 void *openai_common_decoder_new(void);
+void openai_common_decoder_free(void *dec);
 void openai_common_parse_error(int http_status, const char *body, size_t n, ProviderError *out);
 
 #endif

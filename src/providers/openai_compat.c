@@ -27,6 +27,6 @@ const ProviderOps openai_compat_provider = {
     .decoder_new = openai_common_decoder_new,
     .decoder_feed = wire_decoder_feed,
     .decoder_end = wire_decoder_end,
-    .decoder_free = wire_decoder_free,
+    .decoder_free = openai_common_decoder_free,
     .parse_error = openai_common_parse_error,
 };

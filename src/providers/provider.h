@@ -24,6 +24,7 @@ typedef struct ProviderTarget {
     const char *model;     /* model name sent on the wire */
     const char *base_url;  /* without trailing slash */
     const char *api_key;   /* secret, or NULL when the endpoint needs none */
+    const char *api;       /* openai: "responses" or "chat" to force that API; NULL = by model */
 } ProviderTarget;
 
 /* What an HTTP error body says, parsed by the provider. */

@@ -7,5 +7,6 @@ libversus_a_SOURCES += \
 	src/providers/wire.c src/providers/wire.h \
 	src/providers/openai_common.c src/providers/openai_common.h \
 	src/providers/openai.c src/providers/openai_compat.c \
+	src/providers/openai_responses.c src/providers/openai_responses.h \
 	src/providers/anthropic.c src/providers/gemini.c src/providers/ollama.c \
 	src/providers/local.c src/providers/local.h

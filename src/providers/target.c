@@ -147,6 +147,28 @@ static void expand_home(char *dst, size_t n, const char *src)
         copy(dst, n, src);
 }
 
+/* Splits "SPEC#EFFORT": copies SPEC into base and parses EFFORT into *r
+ * (left alone when there is no '#'). 0, or -1 with err. */
+static int split_effort(const char *spec, char *base, size_t cap, Reasoning *r, char *err, size_t errlen)
+{
+    const char *hash = strrchr(spec, '#');
+    size_t n = hash ? (size_t)(hash - spec) : strlen(spec);
+    if (n >= cap) {
+        snprintf(err, errlen, "model spec too long: '%.60s...'", spec);
+        return -1;
+    }
+    memcpy(base, spec, n);
+    base[n] = '\0';
+    if (hash) {
+        char why[256];
+        if (reasoning_parse(hash + 1, r, why, sizeof why) < 0) {
+            snprintf(err, errlen, "model spec '%s': %s", spec, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -154,10 +176,21 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         snprintf(err, errlen, "empty model spec");
         return -1;
     }
-    /* Aliases: "models": {"fast": "openai:gpt-4o-mini"} (one level, no loops). */
+    char base[2048], abase[2048];
+    if (split_effort(spec, base, sizeof base, &out->reasoning, err, errlen) < 0)
+        return -1;
+    spec = base;
+    /* Aliases: "models": {"fast": "openai:gpt-4o-mini"} (one level, no loops);
+     * an alias may carry its own "#EFFORT", the spec's own suffix wins. */
     const char *alias = config_model_alias(cfg, spec);
-    if (alias)
-        spec = alias;
+    if (alias) {
+        Reasoning ar = { .effort = REASONING_UNSET };
+        if (split_effort(alias, abase, sizeof abase, &ar, err, errlen) < 0)
+            return -1;
+        if (out->reasoning.effort == REASONING_UNSET)
+            out->reasoning = ar;
+        spec = abase;
+    }
     const char *colon = strchr(spec, ':');
     char prov[64];
     if (!colon) {
@@ -259,6 +292,12 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         snprintf(err, errlen, "'%s': the URL must start with http:// or https://", spec);
         return -1;
     }
+
+    if (out->reasoning.effort == REASONING_UNSET)
+        config_model_reasoning(cfg, prov, out->model, &out->reasoning);
+    const char *api = config_provider_str(cfg, prov, "api");
+    if (api && (strcmp(api, "responses") == 0 || strcmp(api, "chat") == 0))
+        copy(out->api, sizeof out->api, api);
 
     const char *kenv = config_provider_str(cfg, prov, "key_env");
     if (!kenv && ops->key_envs) {

@@ -13,7 +13,10 @@
 
 #include "core/config.h"
 
-/* A resolved model spec: which provider endpoint and which model. */
+/* A resolved model spec: which provider endpoint and which model.
+ * "SPEC#EFFORT" (openai:o4-mini#high, anthropic:claude-sonnet-4-5#8000) asks
+ * that model for that much reasoning: the same model at two efforts is two
+ * candidates, and the spec string, suffix included, is each one's identity. */
 typedef struct ModelTarget {
     char provider[64];    /* configured provider name ("openai", "openrouter", "local", ...) */
     char kind[32];        /* wire protocol: "openai" "anthropic" "gemini" "ollama" "openai-compat" "local" */
@@ -25,6 +28,9 @@ typedef struct ModelTarget {
     char perimeter_why[640]; /* why it is inside or outside, for messages */
     bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
+    Reasoning reasoning;  /* from "#EFFORT" or the config's "reasoning" map; effort
+                           * REASONING_UNSET when neither says (the round's --reasoning applies) */
+    char api[16];         /* openai: "responses" / "chat" from the config's "api", "" = by model */
     bool key_allowed;     /* base_url is the provider's own URL (configured, from its environment
                            * variable, or its default), so its key may be sent there; false for a
                            * URL written inline after the provider's name that is another endpoint */

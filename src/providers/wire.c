@@ -580,6 +580,119 @@ bool wire_blank(const char *s, size_t n)
     return true;
 }
 
+/* ---- Tool calls in pieces ---------------------------------------------------- */
+
+#define WIRE_TOOLS_MAX_BYTES ((size_t)16 << 20)
+
+static WireToolCall *tools_find(const WireTools *t, long key)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->calls[i].key == key)
+            return &t->calls[i];
+    return NULL;
+}
+
+static WireToolCall *tools_get(WireTools *t, long key)
+{
+    WireToolCall *c = tools_find(t, key);
+    if (c)
+        return c;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        WireToolCall *p = realloc(t->calls, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        t->calls = p;
+        t->cap = cap;
+    }
+    c = &t->calls[t->n++];
+    memset(c, 0, sizeof *c);
+    c->key = key;
+    return c;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    if (!src || !src[0])
+        return 0;
+    char *c = strdup(src);
+    if (!c)
+        return -1;
+    free(*dst);
+    *dst = c;
+    return 0;
+}
+
+int wire_tools_begin(WireTools *t, long key, const char *id, const char *name)
+{
+    WireToolCall *c = tools_get(t, key);
+    if (!c || replace_str(&c->id, id) < 0 || replace_str(&c->name, name) < 0)
+        return -1;
+    return 0;
+}
+
+int wire_tools_append(WireTools *t, long key, const char *text, size_t n)
+{
+    WireToolCall *c = tools_get(t, key);
+    if (!c || t->bytes + n > WIRE_TOOLS_MAX_BYTES || buf_append(&c->args, text, n) < 0)
+        return -1;
+    t->bytes += n;
+    return 0;
+}
+
+int wire_tools_set_args(WireTools *t, long key, const char *text)
+{
+    WireToolCall *c = tools_get(t, key);
+    if (!c)
+        return -1;
+    t->bytes -= c->args.len;
+    buf_reset(&c->args);
+    return wire_tools_append(t, key, text, strlen(text));
+}
+
+bool wire_tools_has(const WireTools *t, long key) { return tools_find(t, key) != NULL; }
+
+static void tools_drop(WireTools *t, size_t i)
+{
+    WireToolCall *c = &t->calls[i];
+    t->bytes -= c->args.len;
+    free(c->id);
+    free(c->name);
+    buf_free(&c->args);
+    memmove(c, c + 1, (t->n - i - 1) * sizeof *c);
+    t->n--;
+}
+
+static void tools_emit_at(WireTools *t, size_t i, const StreamSink *sink)
+{
+    WireToolCall *c = &t->calls[i];
+    stream_emit_tool_call(sink, c->id, c->name ? c->name : "", buf_str(&c->args));
+    tools_drop(t, i);
+}
+
+void wire_tools_emit(WireTools *t, long key, const StreamSink *sink)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->calls[i].key == key) {
+            tools_emit_at(t, i, sink);
+            return;
+        }
+}
+
+void wire_tools_emit_all(WireTools *t, const StreamSink *sink)
+{
+    while (t->n)
+        tools_emit_at(t, 0, sink);
+}
+
+void wire_tools_free(WireTools *t)
+{
+    while (t->n)
+        tools_drop(t, t->n - 1);
+    free(t->calls);
+    memset(t, 0, sizeof *t);
+}
+
 /* ---- Error bodies ----------------------------------------------------------- */
 
 void wire_error_init(ProviderError *out)

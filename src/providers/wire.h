@@ -136,6 +136,41 @@ void wire_stream_fail(WireStream *ws, const char *what);
 /* True when s[0..n) is only spaces, tabs, CRs and LFs (or empty). */
 bool wire_blank(const char *s, size_t n);
 
+/* ---- tool calls arriving in pieces ----------------------------------------
+ *
+ * OpenAI (chat tool_calls by index, Responses function_call items by output
+ * index) and Anthropic (tool_use blocks by content index) stream a call's id
+ * and name first and its JSON arguments in pieces. A WireTools collects them
+ * by that key and emits each as one complete TOOL_CALL. */
+typedef struct WireToolCall {
+    long key;  /* the provider's index */
+    char *id;  /* or NULL */
+    char *name;
+    Buf args;  /* the arguments text so far */
+} WireToolCall;
+
+typedef struct WireTools {
+    WireToolCall *calls; /* (n), in the order they began */
+    size_t n, cap;
+    size_t bytes;        /* argument bytes held, bounded */
+} WireTools;
+
+/* Starts (or updates) the call under key: a non-empty id/name replaces what
+ * was known. 0, or -1 when out of memory. */
+int wire_tools_begin(WireTools *t, long key, const char *id, const char *name);
+/* Appends argument text to the call under key (starting it when new).
+ * 0, or -1 when out of memory or past 16 MiB of arguments. */
+int wire_tools_append(WireTools *t, long key, const char *text, size_t n);
+/* Replaces the arguments of the call under key with the final text. 0 or -1. */
+int wire_tools_set_args(WireTools *t, long key, const char *text);
+/* True when a call is open under key. */
+bool wire_tools_has(const WireTools *t, long key);
+/* Emits the call under key as one TOOL_CALL and forgets it (nothing when none). */
+void wire_tools_emit(WireTools *t, long key, const StreamSink *sink);
+/* Emits every open call, in the order they began, and forgets them. */
+void wire_tools_emit_all(WireTools *t, const StreamSink *sink);
+void wire_tools_free(WireTools *t);
+
 /* *out with nothing known (retry_after_s = -1). */
 void wire_error_init(ProviderError *out);
 /* Parses the body as JSON, unwrapping a one-element array ([{"error":...}]).

@@ -17,6 +17,7 @@
 
 #include "util/buf.h"
 #include "util/clock.h"
+#include "core/keyfilter.h"
 #include "core/keys.h"
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
@@ -39,6 +40,7 @@ typedef struct RunStream {
     HttpTransfer *transfer;
     LocalStream *local;
     bool local_ended;
+    KeySink *keys;        /* every event passes through it: echoed keys are masked */
     Price price;
     bool price_known;
     bool startable;       /* resolved fine: run_start sends it */
@@ -105,9 +107,29 @@ static void update_vram(RunStream *s)
     r->vram_process_mib = g.process_mib;
 }
 
+/* Releases text the key filter held back (it could have been the start of
+ * a key) into the reply, before the reply becomes final some way other
+ * than an event. */
+static void release_held(RunStream *s)
+{
+    if (s->keys && !reply_is_final(s->reply))
+        keysink_end(s->keys);
+}
+
 /* Every ending goes through here so the observer hears about it once. */
 static void stream_finalise(RunStream *s)
 {
+    /* A recording in which a key was found decoded (split across events,
+     * escaped) can not be masked byte for byte: it is not kept. */
+    if (s->keys && keysink_masked(s->keys) && s->reply->recording.bytes.len) {
+        ReplyRecording *rec = &s->reply->recording;
+        memset(rec->bytes.data, 0, rec->bytes.len);
+        buf_free(&rec->bytes);
+        free(rec->chunks);
+        rec->chunks = NULL;
+        rec->n_chunks = rec->cap_chunks = 0;
+        rec->enabled = false;
+    }
     update_cost(s);
     /* A CUDA engine sends its own sample while the model is still on the
      * device; reading now (after it freed the GPU) would understate it. */
@@ -120,6 +142,7 @@ static void fail(RunStream *s, int http_status, const char *type, const char *me
 {
     if (reply_is_final(s->reply))
         return;
+    release_held(s);
     reply_fail(s->reply, http_status, type, message, clock_now_ms());
     if (hint)
         reply_set_hint(s->reply, hint);
@@ -152,7 +175,8 @@ static void on_event(void *user, const StreamEvent *ev)
         stream_finalise(s);
 }
 
-static StreamSink stream_sink(RunStream *s) { return (StreamSink){ .emit = on_event, .user = s }; }
+/* Decoders and the engine emit into the key filter, which feeds on_event. */
+static StreamSink stream_sink(RunStream *s) { return keysink_sink(s->keys); }
 
 /* ---- building ---------------------------------------------------------- */
 
@@ -185,6 +209,11 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
     s->reply = reply_new(spec, t->provider, t->model);
     if (!s->reply)
         return;
+    s->keys = keysink_new((StreamSink){ .emit = on_event, .user = s });
+    if (!s->keys) {
+        refuse(s, "internal", "out of memory", NULL);
+        return;
+    }
     s->reply->recording.enabled = run->opt.record;
     bool is_local = strcmp(t->kind, "local") == 0;
     s->price_known = prices_lookup(run->prices, run->cfg, t->kind, t->provider, t->model,
@@ -230,9 +259,14 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         refuse(s, "key_url", msg, hint);
         return;
     }
+    /* "#EFFORT" on the spec (or the config's map) overrides the round's --reasoning */
+    Request rq = run->rq;
+    if (t->reasoning.effort != REASONING_UNSET)
+        rq.params.reasoning = t->reasoning;
+    reasoning_format(&rq.params.reasoning, s->reply->reasoning_request, sizeof s->reply->reasoning_request);
     ProviderTarget pt = { .ops = s->ops, .name = t->provider, .model = t->model,
-                          .base_url = t->base_url, .api_key = s->api_key };
-    if (s->ops->build_request(&pt, &run->rq, &s->spec, err, sizeof err) < 0) {
+                          .base_url = t->base_url, .api_key = s->api_key, .api = t->api[0] ? t->api : NULL };
+    if (s->ops->build_request(&pt, &rq, &s->spec, err, sizeof err) < 0) {
         refuse(s, "request", err, NULL);
         return;
     }
@@ -377,6 +411,7 @@ static void on_done(void *user, int status, HttpFailure failure, const char *mes
     double now = clock_now_ms();
     if (failure == HTTP_FAIL_CANCELLED) {
         if (!reply_is_final(s->reply)) {
+            release_held(s);
             reply_cancel(s->reply, now);
             stream_finalise(s);
         }
@@ -403,6 +438,7 @@ static void on_done(void *user, int status, HttpFailure failure, const char *mes
         if (reply_is_final(s->reply))
             return;
         if (s->reply->saw_done) {
+            release_held(s);
             reply_finish(s->reply, now);
             stream_finalise(s);
         } else {
@@ -631,6 +667,7 @@ int run_poll(Run *run, struct pollfd *extra, size_t n_extra, int timeout_ms)
         if (local_stream_pump(s->local, &sink) == 1) {
             s->local_ended = true;
             if (!reply_is_final(s->reply)) {
+                release_held(s);
                 reply_finish(s->reply, clock_now_ms());
                 stream_finalise(s);
             }
@@ -668,6 +705,7 @@ void run_cancel(Run *run)
             local_stream_cancel(s->local);
         s->retry_at_ms = 0;
         if (!reply_is_final(s->reply)) {
+            release_held(s);
             reply_cancel(s->reply, now);
             stream_finalise(s);
         }
@@ -701,6 +739,7 @@ void run_free(Run *run)
         if (s->decoder)
             s->ops->decoder_free(s->decoder);
         http_spec_free(&s->spec);
+        keysink_free(s->keys);
         keys_free(s->api_key);
         buf_free(&s->error_body);
         reply_free(s->reply);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "util/base64.h"
-#include "store/redact.h"
+#include "core/keyfilter.h"
+#include "core/reply_json.h"
 #include "store/jsonio.h"
 
 static int add_long_or_null(cJSON *o, const char *key, long v)
@@ -31,6 +32,7 @@ static cJSON *usage_encode(const Usage *u)
     bad |= add_long_or_null(o, "reasoning_tokens", u->reasoning_tokens);
     bad |= add_long_or_null(o, "cached_input_tokens", u->cached_input_tokens);
     bad |= add_long_or_null(o, "cache_write_tokens", u->cache_write_tokens);
+    bad |= add_long_or_null(o, "cache_write_1h_tokens", u->cache_write_1h_tokens);
     bad |= jsonio_add_num(o, "reported_cost_usd", u->reported_cost_usd >= 0 ? u->reported_cost_usd : NAN);
     return jsonio_finish(o, bad);
 }
@@ -45,6 +47,7 @@ static Usage usage_decode(const cJSON *o)
     u.reasoning_tokens = jsonio_long(o, "reasoning_tokens", -1);
     u.cached_input_tokens = jsonio_long(o, "cached_input_tokens", -1);
     u.cache_write_tokens = jsonio_long(o, "cache_write_tokens", -1);
+    u.cache_write_1h_tokens = jsonio_long(o, "cache_write_1h_tokens", -1);
     u.reported_cost_usd = jsonio_num(o, "reported_cost_usd", -1);
     return u;
 }
@@ -55,6 +58,7 @@ static cJSON *metrics_encode(const ReplyMetrics *m)
     if (!o)
         return NULL;
     int bad = add_ms(o, "ttft_ms", m->ttft_ms);
+    bad |= add_ms(o, "ttfa_ms", m->ttfa_ms);
     bad |= add_ms(o, "total_ms", m->total_ms);
     bad |= add_ms(o, "output_tokens_per_s", m->output_tokens_per_s);
     bad |= jsonio_add_num(o, "cost_usd", m->cost_usd);
@@ -71,6 +75,8 @@ static void metrics_decode(const cJSON *o, ReplyMetrics *m)
     /* Times are stored relative to the request start (t_start_ms = 0). */
     m->t_start_ms = 0;
     m->ttft_ms = jsonio_num(o, "ttft_ms", -1);
+    m->ttfa_ms = jsonio_num(o, "ttfa_ms", -1);
+    m->t_first_answer_ms = m->ttfa_ms;
     m->total_ms = jsonio_num(o, "total_ms", -1);
     m->output_tokens_per_s = jsonio_num(o, "output_tokens_per_s", -1);
     m->cost_usd = jsonio_num(o, "cost_usd", NAN);
@@ -95,7 +101,7 @@ static cJSON *recording_encode(const ReplyRecording *rec)
     if (raw) {
         if (rec->bytes.len)
             memcpy(raw, rec->bytes.data, rec->bytes.len);
-        redact_secrets(raw, rec->bytes.len);
+        keyfilter_mask(raw, rec->bytes.len);
         b64 = base64_encode(raw, rec->bytes.len);
         free(raw);
     }
@@ -204,6 +210,18 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
     bad |= jsonio_add_strn(o, "text", buf_str(&r->text), r->text.len);
     if (r->reasoning.len)
         bad |= jsonio_add_strn(o, "reasoning", buf_str(&r->reasoning), r->reasoning.len);
+    if (r->redacted_reasoning > 0)
+        bad |= jsonio_add_num(o, "redacted_reasoning_blocks", (double)r->redacted_reasoning);
+    if (r->reasoning_request[0])
+        bad |= jsonio_add_str(o, "reasoning_request", r->reasoning_request);
+    if (r->refusal.len)
+        bad |= jsonio_add_strn(o, "refusal", buf_str(&r->refusal), r->refusal.len);
+    if (r->status_reason)
+        bad |= jsonio_add_str(o, "status_reason", r->status_reason);
+    if (r->n_tool_calls)
+        bad |= jsonio_add_item(o, "tool_calls", reply_tool_calls_to_json(r));
+    if (r->truncated_by_reasoning)
+        bad |= !cJSON_AddTrueToObject(o, "truncated_by_reasoning");
     bad |= jsonio_add_str(o, "finish_reason", r->finish_reason[0] ? r->finish_reason : NULL);
     bad |= !cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
     bad |= !cJSON_AddBoolToObject(o, "saw_done", r->saw_done);
@@ -246,16 +264,6 @@ cJSON *candidate_encode_list(Reply *const *replies, const double *vram_mib, size
     return jsonio_finish(arr, bad);
 }
 
-static int status_parse(const char *s, ReplyStatus *out)
-{
-    for (int i = REPLY_WAITING; i <= REPLY_NOT_SENT; i++)
-        if (strcmp(s, reply_status_name((ReplyStatus)i)) == 0) {
-            *out = (ReplyStatus)i;
-            return 0;
-        }
-    return -1;
-}
-
 Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(o)) {
@@ -276,7 +284,7 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
     r->attempts = (int)jsonio_long(o, "attempts", 1);
     const char *status = jsonio_str(o, "status");
     r->status = REPLY_OK;
-    if (status && status_parse(status, &r->status) < 0) {
+    if (status && reply_status_parse(status, &r->status) < 0) {
         snprintf(err, errlen, "unknown reply status \"%s\"", status);
         goto fail;
     }
@@ -285,6 +293,18 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    const char *refusal = jsonio_str(o, "refusal");
+    if (refusal && buf_puts(&r->refusal, refusal) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    r->status_reason = jsonio_dup(o, "status_reason");
+    r->redacted_reasoning = jsonio_long(o, "redacted_reasoning_blocks", 0);
+    r->truncated_by_reasoning = jsonio_bool(o, "truncated_by_reasoning", false);
+    const char *rreq = jsonio_str(o, "reasoning_request");
+    snprintf(r->reasoning_request, sizeof r->reasoning_request, "%s", rreq ? rreq : "");
+    if (reply_tool_calls_from_json(r, cJSON_GetObjectItemCaseSensitive(o, "tool_calls"), err, errlen) < 0)
+        goto fail;
     const char *fr = jsonio_str(o, "finish_reason");
     snprintf(r->finish_reason, sizeof r->finish_reason, "%s", fr ? fr : "");
     r->incomplete = jsonio_bool(o, "incomplete", false);
@@ -344,6 +364,15 @@ Reply *candidate_clone(const Reply *r)
     c->metrics = r->metrics;
     int bad = buf_append(&c->text, buf_str(&r->text), r->text.len);
     bad |= buf_append(&c->reasoning, buf_str(&r->reasoning), r->reasoning.len);
+    bad |= buf_append(&c->refusal, buf_str(&r->refusal), r->refusal.len);
+    c->end_status = r->end_status;
+    c->redacted_reasoning = r->redacted_reasoning;
+    c->truncated_by_reasoning = r->truncated_by_reasoning;
+    memcpy(c->reasoning_request, r->reasoning_request, sizeof c->reasoning_request);
+    c->status_reason = r->status_reason ? strdup(r->status_reason) : NULL;
+    bad |= r->status_reason && !c->status_reason;
+    for (size_t i = 0; i < r->n_tool_calls; i++)
+        bad |= reply_add_tool_call(c, r->tool_calls[i].id, r->tool_calls[i].name, r->tool_calls[i].arguments);
     c->error_type = r->error_type ? strdup(r->error_type) : NULL;
     c->error_message = r->error_message ? strdup(r->error_message) : NULL;
     c->error_hint = r->error_hint ? strdup(r->error_hint) : NULL;
@@ -394,6 +423,11 @@ cJSON *candidate_params_encode(const Params *p)
     if (p->timeout_s > 0) bad |= jsonio_add_num(o, "timeout_s", p->timeout_s);
     if (p->context_length != PARAM_UNSET_INT) bad |= jsonio_add_num(o, "context_length", (double)p->context_length);
     if (p->raw) bad |= !cJSON_AddTrueToObject(o, "raw");
+    if (p->reasoning.effort != REASONING_UNSET) {
+        char rs[32];
+        reasoning_format(&p->reasoning, rs, sizeof rs);
+        bad |= jsonio_add_str(o, "reasoning", rs);
+    }
     return jsonio_finish(o, bad);
 }
 
@@ -416,5 +450,9 @@ Params candidate_params_decode(const cJSON *o)
     p.timeout_s = jsonio_num(o, "timeout_s", 0);
     p.context_length = jsonio_long(o, "context_length", PARAM_UNSET_INT);
     p.raw = jsonio_bool(o, "raw", false);
+    const char *rs = jsonio_str(o, "reasoning");
+    char err[256];
+    if (rs)
+        reasoning_parse(rs, &p.reasoning, err, sizeof err); /* a bad value stays unset */
     return p;
 }

@@ -2,6 +2,8 @@
  *
  * One candidate is written as
  *   {"spec", "provider", "model", "status", "text", "reasoning",
+ *    "redacted_reasoning_blocks", "reasoning_request", "refusal",
+ *    "status_reason", "tool_calls", "truncated_by_reasoning",
  *    "finish_reason", "incomplete", "saw_done", "attempts", "backend",
  *    "error": {"http_status", "type", "message", "hint"} | null,
  *    "usage": {...}, "metrics": {...}, "vram_mib",

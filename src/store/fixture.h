@@ -53,7 +53,32 @@ int fixture_add_session(FixtureSet *set, const Session *s, bool all, char *err, 
 int fixture_add_case(FixtureSet *set, const FixtureCase *c, char *err, size_t errlen);
 void fixture_set_free(FixtureSet *set);
 
-/* Writes every case in the format to out. 0 or -1 with err. */
+/* How an export treats restricted rounds. A file for another tool
+ * (promptfoo, openai-evals, csv) leaves them out unless include_restricted;
+ * then each carries the marking its tool understands: promptfoo gets a
+ * `providers` list of the local models that answered it and
+ * metadata.data_perimeter "local-only" (a case with no such model refuses
+ * the export); csv says so in its sensitivity column; openai-evals, which
+ * has no way to keep a sample away from a closed API, refuses. The versus
+ * format always keeps them. */
+typedef struct FixtureExportOptions {
+    bool include_restricted;
+} FixtureExportOptions;
+
+typedef struct FixtureExportReport {
+    size_t written;             /* cases in the file */
+    size_t restricted_left_out; /* restricted rounds not written (the default for other tools) */
+    size_t restricted_included; /* restricted rounds written (include_restricted) */
+    size_t not_carried;         /* cases the format has no place for (openai-evals: both_bad) */
+    Buf notes;                  /* one line per thing the file could not say (an assertion kept aside) */
+} FixtureExportReport;
+
+/* Writes the cases in the format to out (report may be NULL; opt NULL =
+ * defaults). 0, or -1 with err and nothing appended to out. */
+int fixture_export(const FixtureSet *set, FixtureFormat f, const FixtureExportOptions *opt, Buf *out,
+                   FixtureExportReport *report, char *err, size_t errlen);
+void fixture_export_report_free(FixtureExportReport *r);
+/* fixture_export with the defaults and no report. */
 int fixture_write(const FixtureSet *set, FixtureFormat f, Buf *out, char *err, size_t errlen);
 /* Reads cases written in the format (appending to set). Errors name the
  * line. 0 or -1 with err (set keeps the cases read before the error). */

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/redact.h"
+#include "util/buf.h"
+#include "core/keyfilter.h"
+#include "core/termsafe.h"
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -120,10 +122,19 @@ int outfile_write(const char *path, const char *data, size_t len, char *err, siz
     }
     if (len)
         memcpy(copy, data, len);
-    redact_secrets(copy, len);
+    keyfilter_mask(copy, len);
     int rc;
     if (!path || strcmp(path, "-") == 0) {
-        rc = (len && fwrite(copy, 1, len, stdout) != len) || fflush(stdout) != 0 ? -1 : 0;
+        /* on a terminal, what came from outside is shown, not obeyed */
+        Buf safe = { 0 };
+        const char *p = copy;
+        size_t n = len;
+        if (isatty(STDOUT_FILENO) && termsafe_append(&safe, copy, len) == 0) {
+            p = safe.data ? safe.data : "";
+            n = safe.len;
+        }
+        rc = (n && fwrite(p, 1, n, stdout) != n) || fflush(stdout) != 0 ? -1 : 0;
+        buf_free(&safe);
         if (rc < 0)
             snprintf(err, errlen, "standard output: %s", strerror(errno));
     } else {

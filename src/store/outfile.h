@@ -6,7 +6,7 @@
  * over the target, and the directory entry is synced. Files meant for people
  * and tools may hold prompts and replies of any data class, so they are
  * private too, and every secret-looking environment value in them is masked
- * (store/redact.h). Not for reading (util/file.h) or streaming output. */
+ * (core/keyfilter.h: every key versus holds, in any encoding). Not for reading (util/file.h) or streaming output. */
 #ifndef VERSUS_OUTFILE_H
 #define VERSUS_OUTFILE_H
 

@@ -19,7 +19,7 @@
 #include "util/xdg.h"
 #include "store/jsonio.h"
 #include "store/outfile.h"
-#include "store/redact.h"
+#include "core/keyfilter.h"
 #include "store/candidate.h"
 
 #define SESSION_MAX_FILE (512u << 20) /* refuse to load files above 512 MiB */
@@ -766,7 +766,7 @@ int session_save(Session *s, char *err, size_t errlen)
     }
     if (rc == 0) {
         size_t len = strlen(text);
-        redact_secrets(text, len);
+        keyfilter_mask(text, len);
         text[len] = '\n'; /* cJSON's terminator becomes the final newline */
         rc = outfile_replace(s->path, text, len + 1, err, errlen);
     }

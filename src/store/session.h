@@ -4,8 +4,8 @@
  * (ID.json, mode 0600), rewritten atomically (temporary file in the same
  * directory, fsync, rename, fsync of the directory) so that a crash at any
  * instant leaves either the old or the new complete file. Request headers
- * and keys are never stored; secret-looking environment values are masked
- * in everything written (see redact.h).
+ * and keys are never stored; every key versus knows is masked in
+ * everything written (see core/keyfilter.h).
  *
  * Typical use (the TUI, `versus run --save`):
  *   Session *s = session_new(NULL, err, sizeof err);

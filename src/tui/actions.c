@@ -28,7 +28,7 @@ static void scroll_panes(App *a, long lines, bool page)
         int idx = a->layout.visible[k];
         if (a->focus >= 0 && idx != a->focus)
             continue;
-        int h = a->layout.pane[k].h - 1;
+        int h = a->layout.pane[k].h - LAYOUT_PANE_HEAD_ROWS;
         if (h < 1)
             h = 1;
         long step = page ? lines * (h > 2 ? h - 1 : 1) : lines;
@@ -188,7 +188,7 @@ static void handle_mouse(App *a)
         if (ev.y >= r.y && ev.y < r.y + r.h && ev.x >= r.x && ev.x < r.x + r.w) {
             Pane *p = a->slots[a->layout.visible[k]].pane;
             if (p)
-                pane_scroll(p, dir, r.h - 1);
+                pane_scroll(p, dir, r.h - LAYOUT_PANE_HEAD_ROWS);
             a->dirty = true;
         }
     }

@@ -72,6 +72,8 @@ static const char *state_name(const Reply *r)
     case REPLY_ERROR: return "error";
     case REPLY_CANCELLED: return "cancelled";
     case REPLY_NOT_SENT: return "not sent";
+    case REPLY_REFUSED: return "refused";
+    case REPLY_BLOCKED: return "blocked";
     }
     return "?";
 }
@@ -140,7 +142,7 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
 {
     draw_status(a, k, r, now);
     Slot *s = &a->slots[k];
-    int th = r.h - 1;
+    int th = r.h - LAYOUT_PANE_HEAD_ROWS;
     if (th <= 0 || !s->pane)
         return;
     const Reply *rep = round_reply(a, k);
@@ -148,15 +150,15 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
     pane_text(s->pane, &len);
     if (len == 0 && rep) {
         for (int row = 0; row < th; row++)
-            fill(r.y + 1 + row, r.x, r.w, theme_attr(THEME_TEXT));
+            fill(r.y + LAYOUT_PANE_HEAD_ROWS + row, r.x, r.w, theme_attr(THEME_TEXT));
         const char *ph = rep->status == REPLY_WAITING ? "waiting for the first token..."
                          : rep->reasoning.len ? "thinking..."
                          : rep->status == REPLY_OK ? "(empty reply)"
                          : rep->status == REPLY_CANCELLED ? "(cancelled before any text)" : "";
-        put_clipped(r.y + 1, r.x, r.w, ph, theme_attr(THEME_DIM));
+        put_clipped(r.y + LAYOUT_PANE_HEAD_ROWS, r.x, r.w, ph, theme_attr(THEME_DIM));
         return;
     }
-    pane_draw(s->pane, r.y + 1, r.x, th, r.w, style_attr);
+    pane_draw(s->pane, r.y + LAYOUT_PANE_HEAD_ROWS, r.x, th, r.w, style_attr);
 }
 
 static void draw_overlay(App *a, double now)

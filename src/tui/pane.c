@@ -271,55 +271,37 @@ size_t pane_memory(const Pane *p)
 }
 
 /* Draws bytes s[0..n) of one line starting at text offset off, clipped at
- * `w` columns from column 0 of the row; returns the columns drawn. */
-static int draw_line(const Pane *p, const char *s, size_t n, size_t off, int w, PaneAttrFn attr)
+ * `w` columns, one style run at a time, exactly as wrap_render measures
+ * them; returns the columns drawn. */
+static int draw_line(const Pane *p, const char *s, size_t n, size_t off, int w, PaneAttrFn attr, Buf *tmp)
 {
     int col = 0;
     size_t i = 0;
-    size_t run_end = 0;
-    int style = -1;
     while (i < n) {
-        if (off + i >= run_end || style < 0) {
-            style = pane_style_at(p, off + i, &run_end);
-            attrset(attr ? (attr_t)attr(style) : A_NORMAL);
-        }
-        /* a batch of plain printable characters in the same style */
+        size_t run_end;
+        int style = pane_style_at(p, off + i, &run_end);
+        attrset(attr ? (attr_t)attr(style) : A_NORMAL);
+        /* the characters of this run that fit in w columns */
         size_t j = i;
-        int bc = col;
-        while (j < n && off + j < run_end) {
+        int c = col;
+        while (j < n && (run_end == SIZE_MAX || off + j < run_end)) {
             uint32_t cp;
             size_t k = wrap_decode(s, n, j, &cp);
-            if (cp == '\t' || wrap_cp_is_replaced(cp))
+            int cw = wrap_cp_width(cp, c);
+            if (c + cw > w)
                 break;
-            int cw = wrap_cp_width(cp, bc);
-            if (bc + cw > w)
-                break;
-            bc += cw;
+            c += cw;
             j += k;
         }
-        if (j > i) {
-            addnstr(s + i, (int)(j - i));
-            col = bc;
-            i = j;
-            continue;
-        }
-        if (i >= n || off + i >= run_end)
-            continue;
-        uint32_t cp;
-        size_t k = wrap_decode(s, n, i, &cp);
-        int cw = wrap_cp_width(cp, col);
-        if (col + cw > w)
+        if (j == i)
+            break; /* the next character does not fit */
+        buf_reset(tmp);
+        int cols = wrap_render(s + i, j - i, col, tmp);
+        if (cols < 0)
             break;
-        if (cp == '\t') {
-            for (int t = 0; t < cw; t++)
-                addch(' ');
-        } else if (wrap_cp_is_replaced(cp)) {
-            addstr("\xEF\xBF\xBD");
-        } else {
-            break; /* a printable character that did not fit */
-        }
-        col += cw;
-        i += k;
+        addnstr(buf_str(tmp), (int)tmp->len);
+        col += cols;
+        i = j;
     }
     return col;
 }
@@ -327,6 +309,7 @@ static int draw_line(const Pane *p, const char *s, size_t n, size_t off, int w, 
 void pane_draw(const Pane *p, int y, int x, int h, int w, PaneAttrFn attr)
 {
     size_t top = pane_top(p, h);
+    Buf tmp = { 0 };
     for (int row = 0; row < h; row++) {
         const char *s;
         size_t len, off;
@@ -334,14 +317,14 @@ void pane_draw(const Pane *p, int y, int x, int h, int w, PaneAttrFn attr)
         move(y + row, x);
         int drawn = 0;
         if (pane_line(p, top + (size_t)row, &s, &len, &off, &cols))
-            drawn = draw_line(p, s, len, off, w, attr);
+            drawn = draw_line(p, s, len, off, w, attr, &tmp);
         attrset(attr ? (attr_t)attr(0) : A_NORMAL);
-        int cy, cx;
-        getyx(stdscr, cy, cx);
-        (void)cy;
-        /* pad from where the cursor is to the pane's right edge */
-        for (int c = cx; c < x + w; c++)
+        /* pad to the pane's right edge by count, never from where the
+         * cursor is: a line that exactly fills the last screen column leaves
+         * the cursor on the next row, and padding from there blanked that
+         * row in every other pane */
+        for (int c = drawn; c < w; c++)
             addch(' ');
-        (void)drawn;
     }
+    buf_free(&tmp);
 }

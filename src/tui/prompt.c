@@ -433,15 +433,15 @@ void prompt_draw(int y, int x, int h, int w, unsigned long attr)
             col = 0;
         }
         if (row >= first && row < first + h) {
-            move(y + row - first, x + col);
-            if (cp == '\t') {
-                for (int t = 0; t < cw; t++)
-                    addch(' ');
-            } else if (wrap_cp_is_replaced(cp)) {
-                addstr("\xEF\xBF\xBD");
-            } else {
-                addnstr(s + i, (int)n);
+            /* drawn exactly as measured (wrap.h): marks join the cell
+             * before them, format characters are not sent */
+            Buf one = { 0 };
+            if (wrap_render(s + i, n, col, &one) >= 0 && one.len) {
+                if (wrap_cp_width(cp, col) > 0)
+                    move(y + row - first, x + col);
+                addnstr(buf_str(&one), (int)one.len);
             }
+            buf_free(&one);
         }
         col += cw;
         i += n;

@@ -5,6 +5,7 @@
  * the wrapper did). Not for drawing: see pane.c. */
 #include "tui/wrap.h"
 
+#include <stdlib.h>
 #include <wchar.h>
 
 size_t wrap_decode(const char *s, size_t len, size_t pos, uint32_t *cp)
@@ -53,27 +54,115 @@ size_t wrap_decode(const char *s, size_t len, size_t pos, uint32_t *cp)
     return need;
 }
 
+/* Zero-width format characters that terminals join or reorder by their own
+ * rules: never sent to the terminal. */
+static const struct {
+    uint32_t lo, hi;
+} FORMAT_RANGES[] = {
+    { 0x061C, 0x061C },   /* arabic letter mark */
+    { 0x180B, 0x180F },   /* mongolian selectors and vowel separator */
+    { 0x200B, 0x200F },   /* zero-width space, ZWNJ, ZWJ, LRM, RLM */
+    { 0x202A, 0x202E },   /* bidi embeddings and overrides */
+    { 0x2060, 0x206F },   /* word joiner, invisible operators, bidi isolates */
+    { 0xFE00, 0xFE0F },   /* variation selectors */
+    { 0xFEFF, 0xFEFF },   /* zero-width no-break space (BOM) */
+    { 0xFFF9, 0xFFFB },   /* interlinear annotation */
+    { 0xE0000, 0xE007F }, /* tags */
+    { 0xE0100, 0xE01EF }, /* variation selectors supplement */
+};
+
+static int is_format(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof FORMAT_RANGES / sizeof FORMAT_RANGES[0]; i++)
+        if (cp >= FORMAT_RANGES[i].lo && cp <= FORMAT_RANGES[i].hi)
+            return 1;
+    return 0;
+}
+
+WrapClass wrap_cp_class(uint32_t cp)
+{
+    if (cp >= 0x20 && cp < 0x7F)
+        return WRAP_CLASS_NARROW;
+    if (cp == '\t')
+        return WRAP_CLASS_TAB;
+    if (cp == '\n')
+        return WRAP_CLASS_NEWLINE;
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+        return WRAP_CLASS_REPLACED;
+    int w = wcwidth((wchar_t)cp);
+    if (w < 0)
+        return WRAP_CLASS_REPLACED;
+    if (w == 0)
+        return is_format(cp) ? WRAP_CLASS_FORMAT : WRAP_CLASS_MARK;
+    return w >= 2 ? WRAP_CLASS_WIDE : WRAP_CLASS_NARROW;
+}
+
 int wrap_cp_is_replaced(uint32_t cp)
 {
-    if (cp == '\t' || cp == '\n')
-        return 0;
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-        return 1;
-    if (cp < 0x7F)
-        return 0;
-    return wcwidth((wchar_t)cp) < 0;
+    return wrap_cp_class(cp) == WRAP_CLASS_REPLACED;
 }
 
 int wrap_cp_width(uint32_t cp, int col)
 {
-    if (cp == '\t')
-        return WRAP_TABSTOP - (col % WRAP_TABSTOP);
-    if (cp >= 0x20 && cp < 0x7F)
-        return 1;
-    if (wrap_cp_is_replaced(cp))
-        return 1;
-    int w = wcwidth((wchar_t)cp);
-    return w >= 2 ? 2 : w;
+    switch (wrap_cp_class(cp)) {
+    case WRAP_CLASS_NARROW: return 1;
+    case WRAP_CLASS_WIDE: return 2;
+    case WRAP_CLASS_MARK: return col == 0 ? 1 : 0;
+    case WRAP_CLASS_FORMAT: return 0;
+    case WRAP_CLASS_TAB: return WRAP_TABSTOP - (col % WRAP_TABSTOP);
+    case WRAP_CLASS_NEWLINE: return 0;
+    case WRAP_CLASS_REPLACED: return 1;
+    }
+    return 1;
+}
+
+int wrap_render(const char *s, size_t len, int col, Buf *out)
+{
+    int start = col;
+    int marks = 0; /* marks drawn on the current character */
+    int utf8 = MB_CUR_MAX > 1;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = wrap_decode(s, len, i, &cp);
+        WrapClass k = wrap_cp_class(cp);
+        int w = wrap_cp_width(cp, col);
+        int rc = 0;
+        switch (k) {
+        case WRAP_CLASS_NARROW:
+        case WRAP_CLASS_WIDE:
+            /* an invalid byte decoded to U+FFFD is drawn as U+FFFD, never as itself */
+            rc = cp == WRAP_REPLACEMENT ? buf_append(out, "\xEF\xBF\xBD", 3) : buf_append(out, s + i, n);
+            marks = 0;
+            break;
+        case WRAP_CLASS_MARK:
+            if (col == 0) { /* nothing to join: a dotted circle carries it */
+                rc = utf8 ? buf_append(out, "\xE2\x97\x8C", 3) : buf_append(out, "?", 1);
+                marks = 0;
+            }
+            if (rc == 0 && marks < WRAP_MAX_MARKS) {
+                rc = buf_append(out, s + i, n);
+                marks++;
+            }
+            break;
+        case WRAP_CLASS_FORMAT:
+        case WRAP_CLASS_NEWLINE:
+            break;
+        case WRAP_CLASS_TAB:
+            for (int t = 0; t < w && rc == 0; t++)
+                rc = buf_append(out, " ", 1);
+            marks = 0;
+            break;
+        case WRAP_CLASS_REPLACED:
+            rc = utf8 ? buf_append(out, "\xEF\xBF\xBD", 3) : buf_append(out, "?", 1);
+            marks = 0;
+            break;
+        }
+        if (rc < 0)
+            return -1;
+        col += w;
+        i += n;
+    }
+    return col - start;
 }
 
 size_t wrap_complete_prefix(const char *s, size_t len)

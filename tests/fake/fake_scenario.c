@@ -28,6 +28,9 @@ static const struct {
     { "never-ends", FAKE_NEVER_ENDS },
     { "accept-no-answer", FAKE_ACCEPT_NO_ANSWER },
     { "long", FAKE_LONG },
+    { "echo", FAKE_ECHO },
+    { "file", FAKE_FILE },
+    { "history", FAKE_HISTORY },
 };
 
 /* Reads a decimal number in [lo, hi] at *p (advancing it); 0 or -1. */

@@ -28,6 +28,9 @@ typedef enum FakeKind {
     FAKE_ACCEPT_NO_ANSWER,
     FAKE_REPLAY, /* a transcript file's bytes, verbatim */
     FAKE_LONG,   /* n_deltas deltas at delta_us apart, then the normal end */
+    FAKE_ECHO,   /* the last user message, sent back in small deltas */
+    FAKE_FILE,   /* the file whose path is the last user message, in small deltas */
+    FAKE_HISTORY,/* every message received (role and text), in small deltas */
 } FakeKind;
 
 typedef enum FakeEol { FAKE_EOL_DEFAULT, FAKE_EOL_LF, FAKE_EOL_CRLF, FAKE_EOL_CR } FakeEol;

@@ -4,8 +4,10 @@
  * when stream_options.include_usage, + [DONE]), the llama-server flavour with
  * `timings`, Anthropic message_start..message_stop with ping, Gemini data-only
  * SSE with CRLF and running usageMetadata ending at connection close, Ollama
- * NDJSON with done:true stats; and each one's error bodies and mid-stream
- * error events. No I/O here: fakeprov.c plays the script. */
+ * NDJSON with done:true stats, the Responses API's named events ending in
+ * response.completed; reasoning in each API's shape when the request asks
+ * for it (fakeprov.h); and each one's error bodies and mid-stream error
+ * events. No I/O here: fakeprov.c plays the script. */
 #include "fake/fake_wire.h"
 
 #include <stdio.h>
@@ -23,7 +25,12 @@ static const char *const BAD_UTF8[] = {
     "Hello", " \xff\xfe", " broken", " \xc3(", " cut", " \xe2\x82", "!",
 };
 
-enum { IN_OPENAI = 11, IN_ANTHROPIC = 12, IN_GEMINI = 13, IN_OLLAMA = 14, IN_LLAMA = 15 };
+/* The reasoning sent when the request asks for it (FAKEPROV_REASONING_TEXT). */
+static const char *const REASONING[FAKEPROV_REASONING_DELTAS] = {
+    "The user says hello;", " a short, friendly", " greeting", " will do.",
+};
+
+enum { IN_OPENAI = 11, IN_ANTHROPIC = 12, IN_GEMINI = 13, IN_OLLAMA = 14, IN_LLAMA = 15, IN_RESPONSES = 16 };
 
 typedef struct Gen {
     FakeScript *s;
@@ -33,6 +40,9 @@ typedef struct Gen {
     const char *eol; /* SSE line end */
     int n_out;       /* deltas emitted so far */
     int n_events;    /* events emitted (varies obfuscation/timestamps) */
+    int seq;         /* Responses API sequence_number */
+    int text_index;  /* Anthropic: the content block index of the answer text */
+    Buf sent;        /* the answer text sent so far (Responses *.done events repeat it) */
     bool length;     /* finish because of the token limit */
     bool oom;
 } Gen;
@@ -128,6 +138,9 @@ static void json_str(Buf *b, const char *s, size_t n)
 
 static void put_str(Gen *g, const char *s, size_t n) { json_str(&g->out, s, n); }
 
+/* Reasoning tokens reported: FAKEPROV_REASONING_TOKENS when it was asked for. */
+static int reasoning_tokens(const Gen *g) { return g->rq->reasoning ? FAKEPROV_REASONING_TOKENS : 0; }
+
 /* An SSE event: optional event name, one data line, blank line. */
 static void sse_begin(Gen *g, const char *event)
 {
@@ -206,6 +219,20 @@ static void oa_start(Gen *g)
               NULL);
     oa_chunk_close(g, oa_null_usage(g), false);
     sse_end(g);
+    /* llama-server streams reasoning as reasoning_content; OpenAI's chat API
+     * streams none (it only counts it) */
+    for (int i = 0; g->rq->reasoning && g->sc->llama && i < FAKEPROV_REASONING_DELTAS; i++) {
+        Buf d = { 0 };
+        buf_puts(&d, "{\"reasoning_content\":");
+        json_str(&d, REASONING[i], strlen(REASONING[i]));
+        buf_puts(&d, "}");
+        sse_begin(g, NULL);
+        oa_chunk_open(g);
+        oa_choice(g, buf_str(&d), NULL);
+        oa_chunk_close(g, oa_null_usage(g), false);
+        sse_end(g);
+        buf_free(&d);
+    }
 }
 
 static void oa_delta(Gen *g, const char *text, size_t len, bool last)
@@ -234,16 +261,17 @@ static void oa_finish(Gen *g)
     if (usage) {
         char u[512];
         int in = g->sc->llama ? IN_LLAMA : IN_OPENAI;
+        int out = g->n_out + reasoning_tokens(g);
         if (g->sc->llama)
             snprintf(u, sizeof u, "{\"completion_tokens\":%d,\"prompt_tokens\":%d,\"total_tokens\":%d}",
-                     g->n_out, in, in + g->n_out);
+                     out, in, in + out);
         else
             snprintf(u, sizeof u,
                      "{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d,"
                      "\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
-                     "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+                     "\"completion_tokens_details\":{\"reasoning_tokens\":%d,\"audio_tokens\":0,"
                      "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}",
-                     in, g->n_out, in + g->n_out);
+                     in, out, in + out, reasoning_tokens(g));
         sse_begin(g, NULL);
         if (g->sc->llama) {
             put(g, "{\"choices\":[]");
@@ -311,8 +339,29 @@ static void an_start(Gen *g)
             "\"service_tier\":\"standard\"}}}",
          IN_ANTHROPIC);
     sse_end(g);
-    an_event(g, "content_block_start",
-             "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
+    g->text_index = 0;
+    if (g->rq->reasoning) {
+        /* extended thinking: a thinking block with its signature, then one
+         * redacted_thinking block, then the answer in block 2 */
+        an_event(g, "content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                                           "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}");
+        for (int i = 0; i < FAKEPROV_REASONING_DELTAS; i++) {
+            sse_begin(g, "content_block_delta");
+            put(g, "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":");
+            put_str(g, REASONING[i], strlen(REASONING[i]));
+            put(g, "}}");
+            sse_end(g);
+        }
+        an_event(g, "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                                           "\"signature_delta\",\"signature\":\"EqQBCgIYAhIMFakeSignature0001\"}}");
+        an_event(g, "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
+        an_event(g, "content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+                                           "{\"type\":\"redacted_thinking\",\"data\":\"EmwKAhgBEgyFakeRedacted01\"}}");
+        an_event(g, "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}");
+        g->text_index = 2;
+    }
+    putf(g, "event: content_block_start%sdata: {\"type\":\"content_block_start\",\"index\":%d,"
+            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}%s%s", g->eol, g->text_index, g->eol, g->eol);
     an_event(g, "ping", "{\"type\": \"ping\"}");
 }
 
@@ -320,7 +369,8 @@ static void an_delta(Gen *g, const char *text, size_t len, bool last)
 {
     (void)last;
     sse_begin(g, "content_block_delta");
-    put(g, "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":");
+    putf(g, "{\"type\":\"content_block_delta\",\"index\":%d,\"delta\":{\"type\":\"text_delta\",\"text\":",
+         g->text_index);
     put_str(g, text, len);
     put(g, "}}");
     sse_end(g);
@@ -328,12 +378,16 @@ static void an_delta(Gen *g, const char *text, size_t len, bool last)
 
 static void an_finish(Gen *g)
 {
-    an_event(g, "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
+    putf(g, "event: content_block_stop%sdata: {\"type\":\"content_block_stop\",\"index\":%d}%s%s", g->eol,
+         g->text_index, g->eol, g->eol);
     sse_begin(g, "message_delta");
     putf(g, "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"%s\",\"stop_sequence\":null},"
             "\"usage\":{\"input_tokens\":%d,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,"
-            "\"output_tokens\":%d}}",
-         g->length ? "max_tokens" : "end_turn", IN_ANTHROPIC, g->n_out);
+            "\"output_tokens\":%d",
+         g->length ? "max_tokens" : "end_turn", IN_ANTHROPIC, g->n_out + reasoning_tokens(g));
+    if (g->rq->reasoning)
+        putf(g, ",\"output_tokens_details\":{\"thinking_tokens\":%d}", reasoning_tokens(g));
+    put(g, "}}");
     sse_end(g);
     an_event(g, "message_stop", "{\"type\":\"message_stop\"}");
 }
@@ -358,7 +412,35 @@ static void an_comment(Gen *g)
 
 /* ---- Gemini streamGenerateContent?alt=sse -------------------------------- */
 
-static void gm_start(Gen *g) { (void)g; }
+static void gm_usage(Gen *g, int candidates, bool with_candidates)
+{
+    int thoughts = reasoning_tokens(g);
+    putf(g, ",\"usageMetadata\": {\"promptTokenCount\": %d,", IN_GEMINI);
+    if (with_candidates)
+        putf(g, "\"candidatesTokenCount\": %d,", candidates);
+    putf(g, "\"totalTokenCount\": %d,\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": %d}]",
+         IN_GEMINI + candidates + thoughts, IN_GEMINI);
+    if (thoughts)
+        putf(g, ",\"thoughtsTokenCount\": %d", thoughts);
+    put(g, "}");
+}
+
+/* includeThoughts: the thought summary parts come first, "thought": true */
+static void gm_start(Gen *g)
+{
+    for (int i = 0; g->rq->reasoning && i < FAKEPROV_REASONING_DELTAS; i++) {
+        sse_begin(g, NULL);
+        put(g, "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": ");
+        put_str(g, REASONING[i], strlen(REASONING[i]));
+        put(g, ",\"thought\": true}],\"role\": \"model\"},\"index\": 0}]");
+        if (g->sc->kind != FAKE_NO_USAGE)
+            gm_usage(g, 0, false);
+        put(g, ",\"modelVersion\": ");
+        put_str(g, g->rq->model, strlen(g->rq->model));
+        put(g, ",\"responseId\": \"FakeProvResp0001\"}");
+        sse_end(g);
+    }
+}
 
 static void gm_delta(Gen *g, const char *text, size_t len, bool last)
 {
@@ -371,9 +453,7 @@ static void gm_delta(Gen *g, const char *text, size_t len, bool last)
         putf(g, "\"finishReason\": \"%s\",", g->length ? "MAX_TOKENS" : "STOP");
     put(g, "\"index\": 0}]");
     if (g->sc->kind != FAKE_NO_USAGE)
-        putf(g, ",\"usageMetadata\": {\"promptTokenCount\": %d,\"candidatesTokenCount\": %d,"
-                "\"totalTokenCount\": %d,\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": %d}]}",
-             IN_GEMINI, n, IN_GEMINI + n, IN_GEMINI);
+        gm_usage(g, n, true);
     put(g, ",\"modelVersion\": ");
     put_str(g, g->rq->model, strlen(g->rq->model));
     put(g, ",\"responseId\": \"FakeProvResp0001\"}");
@@ -409,7 +489,16 @@ static void ol_line_open(Gen *g)
     g->n_events++;
 }
 
-static void ol_start(Gen *g) { (void)g; }
+/* think: the thinking streams first, one part per line */
+static void ol_start(Gen *g)
+{
+    for (int i = 0; g->rq->reasoning && i < FAKEPROV_REASONING_DELTAS; i++) {
+        ol_line_open(g);
+        put(g, "\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":");
+        put_str(g, REASONING[i], strlen(REASONING[i]));
+        put(g, "},\"done\":false}\n");
+    }
+}
 
 static void ol_delta(Gen *g, const char *text, size_t len, bool last)
 {
@@ -426,7 +515,7 @@ static void ol_finish(Gen *g)
     putf(g, "\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"%s\","
             "\"total_duration\":2203237375,\"load_duration\":336223209,\"prompt_eval_count\":%d,"
             "\"prompt_eval_duration\":355000000,\"eval_count\":%d,\"eval_duration\":151100000}\n",
-         g->length ? "length" : "stop", IN_OLLAMA, g->n_out);
+         g->length ? "length" : "stop", IN_OLLAMA, g->n_out + reasoning_tokens(g));
 }
 
 static void ol_error_event(Gen *g) { put(g, "{\"error\":\"an error was encountered while running the model\"}\n"); }
@@ -438,6 +527,160 @@ static void ol_bad_json(Gen *g)
 }
 
 static void ol_comment(Gen *g) { (void)g; /* NDJSON has no comments */ }
+
+/* ---- OpenAI Responses API ------------------------------------------------ */
+
+/* "event: TYPE" + data {"type":TYPE,"sequence_number":N, then the caller's
+ * fields, then rs_close}. */
+static void rs_open(Gen *g, const char *type)
+{
+    sse_begin(g, type);
+    putf(g, "{\"type\":\"%s\",\"sequence_number\":%d", type, g->seq++);
+}
+
+static void rs_close(Gen *g)
+{
+    put(g, "}");
+    sse_end(g);
+}
+
+/* The response object of created/in_progress (usage null) or of the end. */
+static void rs_response(Gen *g, const char *status, bool end)
+{
+    putf(g, ",\"response\":{\"id\":\"resp_fake0001\",\"object\":\"response\",\"created_at\":1761565462,"
+            "\"status\":\"%s\",\"error\":null,\"incomplete_details\":",
+         status);
+    put(g, end && g->length ? "{\"reason\":\"max_output_tokens\"}" : "null");
+    put(g, ",\"model\":");
+    put_str(g, g->rq->model, strlen(g->rq->model));
+    put(g, ",\"output\":[],");
+    if (g->rq->reasoning)
+        put(g, "\"reasoning\":{\"effort\":\"high\",\"summary\":\"auto\"},");
+    if (end) {
+        int rt = reasoning_tokens(g), out = g->n_out + rt;
+        putf(g, "\"usage\":{\"input_tokens\":%d,\"input_tokens_details\":{\"cached_tokens\":0},"
+                "\"output_tokens\":%d,\"output_tokens_details\":{\"reasoning_tokens\":%d},\"total_tokens\":%d}}",
+             IN_RESPONSES, out, rt, IN_RESPONSES + out);
+    } else {
+        put(g, "\"usage\":null}");
+    }
+}
+
+static int rs_message_index(const Gen *g) { return g->rq->reasoning ? 1 : 0; }
+
+static void rs_text_part(Gen *g, const char *key)
+{
+    putf(g, ",\"%s\":{\"type\":\"output_text\",\"annotations\":[],\"logprobs\":[],\"text\":", key);
+    put_str(g, buf_str(&g->sent), g->sent.len);
+    put(g, "}");
+}
+
+static void rs_start(Gen *g)
+{
+    rs_open(g, "response.created");
+    rs_response(g, "in_progress", false);
+    rs_close(g);
+    rs_open(g, "response.in_progress");
+    rs_response(g, "in_progress", false);
+    rs_close(g);
+    if (g->rq->reasoning) {
+        /* a reasoning item whose summary streams before the message */
+        rs_open(g, "response.output_item.added");
+        put(g, ",\"output_index\":0,\"item\":{\"id\":\"rs_fake0001\",\"type\":\"reasoning\",\"summary\":[]}");
+        rs_close(g);
+        rs_open(g, "response.reasoning_summary_part.added");
+        put(g, ",\"item_id\":\"rs_fake0001\",\"output_index\":0,\"summary_index\":0,"
+               "\"part\":{\"type\":\"summary_text\",\"text\":\"\"}");
+        rs_close(g);
+        for (int i = 0; i < FAKEPROV_REASONING_DELTAS; i++) {
+            rs_open(g, "response.reasoning_summary_text.delta");
+            put(g, ",\"item_id\":\"rs_fake0001\",\"output_index\":0,\"summary_index\":0,\"delta\":");
+            put_str(g, REASONING[i], strlen(REASONING[i]));
+            put(g, ",\"obfuscation\":\"Fk9\"");
+            rs_close(g);
+        }
+        rs_open(g, "response.reasoning_summary_text.done");
+        put(g, ",\"item_id\":\"rs_fake0001\",\"output_index\":0,\"summary_index\":0,\"text\":\""
+               FAKEPROV_REASONING_TEXT "\"");
+        rs_close(g);
+        rs_open(g, "response.reasoning_summary_part.done");
+        put(g, ",\"item_id\":\"rs_fake0001\",\"output_index\":0,\"summary_index\":0,"
+               "\"part\":{\"type\":\"summary_text\",\"text\":\"" FAKEPROV_REASONING_TEXT "\"}");
+        rs_close(g);
+        rs_open(g, "response.output_item.done");
+        put(g, ",\"output_index\":0,\"item\":{\"id\":\"rs_fake0001\",\"type\":\"reasoning\",\"summary\":"
+               "[{\"type\":\"summary_text\",\"text\":\"" FAKEPROV_REASONING_TEXT "\"}]}");
+        rs_close(g);
+    }
+    rs_open(g, "response.output_item.added");
+    putf(g, ",\"output_index\":%d,\"item\":{\"id\":\"msg_fake0001\",\"type\":\"message\",\"status\":\"in_progress\","
+            "\"content\":[],\"role\":\"assistant\"}",
+         rs_message_index(g));
+    rs_close(g);
+    rs_open(g, "response.content_part.added");
+    putf(g, ",\"item_id\":\"msg_fake0001\",\"output_index\":%d,\"content_index\":0", rs_message_index(g));
+    rs_text_part(g, "part");
+    rs_close(g);
+}
+
+static void rs_delta(Gen *g, const char *text, size_t len, bool last)
+{
+    (void)last;
+    rs_open(g, "response.output_text.delta");
+    putf(g, ",\"item_id\":\"msg_fake0001\",\"output_index\":%d,\"content_index\":0,\"delta\":", rs_message_index(g));
+    put_str(g, text, len);
+    putf(g, ",\"logprobs\":[],\"obfuscation\":\"%s\"",
+         OBFUSCATION[g->seq % (int)(sizeof OBFUSCATION / sizeof OBFUSCATION[0])]);
+    rs_close(g);
+    if (buf_append(&g->sent, text, len) < 0)
+        g->oom = true;
+}
+
+static void rs_finish(Gen *g)
+{
+    int idx = rs_message_index(g);
+    rs_open(g, "response.output_text.done");
+    putf(g, ",\"item_id\":\"msg_fake0001\",\"output_index\":%d,\"content_index\":0,\"text\":", idx);
+    put_str(g, buf_str(&g->sent), g->sent.len);
+    put(g, ",\"logprobs\":[]");
+    rs_close(g);
+    rs_open(g, "response.content_part.done");
+    putf(g, ",\"item_id\":\"msg_fake0001\",\"output_index\":%d,\"content_index\":0", idx);
+    rs_text_part(g, "part");
+    rs_close(g);
+    rs_open(g, "response.output_item.done");
+    putf(g, ",\"output_index\":%d,\"item\":{\"id\":\"msg_fake0001\",\"type\":\"message\",\"status\":\"%s\","
+            "\"content\":[{\"type\":\"output_text\",\"annotations\":[],\"logprobs\":[],\"text\":",
+         idx, g->length ? "incomplete" : "completed");
+    put_str(g, buf_str(&g->sent), g->sent.len);
+    put(g, "}],\"role\":\"assistant\"}");
+    rs_close(g);
+    rs_open(g, g->length ? "response.incomplete" : "response.completed");
+    rs_response(g, g->length ? "incomplete" : "completed", true);
+    rs_close(g);
+}
+
+static void rs_error_event(Gen *g)
+{
+    rs_open(g, "error");
+    put(g, ",\"error\":{\"type\":\"server_error\",\"code\":\"server_error\",\"message\":\"The server had an error "
+           "while processing your request. Sorry about that!\",\"param\":null}");
+    rs_close(g);
+    rs_open(g, "response.failed");
+    put(g, ",\"response\":{\"id\":\"resp_fake0001\",\"object\":\"response\",\"status\":\"failed\",\"error\":"
+           "{\"code\":\"server_error\",\"message\":\"The server had an error while processing your request.\"},"
+           "\"output\":[],\"usage\":null}");
+    rs_close(g);
+}
+
+static void rs_bad_json(Gen *g)
+{
+    sse_begin(g, "response.output_text.delta");
+    put(g, "{\"type\":\"response.output_text.delta\",\"sequence_number\":99,\"delta\":\"oops\"");
+    sse_end(g);
+}
+
+static void rs_comment(Gen *g) { sse_comment(g, " keep-alive"); }
 
 /* ---- the table ------------------------------------------------------------ */
 
@@ -460,6 +703,11 @@ static const WireOps WIRES[FAKE_ROUTE_COUNT] = {
         .extra_headers = "openai-version: 2020-10-01\r\nopenai-processing-ms: 5\r\nx-request-id: req_fake0001\r\n",
         .sse = true, .start = oa_start, .delta = oa_delta, .finish = oa_finish,
         .error_event = oa_error_event, .bad_json = oa_bad_json, .comment = oa_comment },
+    [FAKE_ROUTE_RESPONSES] = {
+        .content_type = "text/event-stream; charset=utf-8",
+        .extra_headers = "openai-version: 2020-10-01\r\nopenai-processing-ms: 5\r\nx-request-id: req_fake0002\r\n",
+        .sse = true, .start = rs_start, .delta = rs_delta, .finish = rs_finish,
+        .error_event = rs_error_event, .bad_json = rs_bad_json, .comment = rs_comment },
     [FAKE_ROUTE_ANTHROPIC] = {
         .content_type = "text/event-stream; charset=utf-8",
         .extra_headers = "request-id: req_011CFakeProv0001\r\nanthropic-ratelimit-requests-remaining: 49\r\n",
@@ -673,6 +921,7 @@ static void error_body(Gen *g, int status, const char *message, bool bad_key, Bu
     }
     switch (g->rq->route) {
     case FAKE_ROUTE_OPENAI:
+    case FAKE_ROUTE_RESPONSES:
     case FAKE_ROUTE_OTHER:
         if (sc && sc->llama) {
             ErrText e = llama_err(status);
@@ -827,6 +1076,26 @@ static void build_stream(Gen *g, const WireOps *w)
         step_add(g, FAKE_STEP_END, NULL, 0, 0);
         return;
     }
+    if (k == FAKE_ECHO || k == FAKE_FILE || k == FAKE_HISTORY) {
+        /* the given text in deltas of at most 6 bytes, cut between characters */
+        const char *t = g->rq->text ? g->rq->text : "";
+        size_t len = g->rq->text_len, pos = 0;
+        bool first = true;
+        while (pos < len && !g->oom) {
+            size_t end = pos + 6 < len ? pos + 6 : len;
+            while (end < len && end > pos + 1 && ((unsigned char)t[end] & 0xC0) == 0x80)
+                end--;
+            w->delta(g, t + pos, end - pos, end == len);
+            g->n_out++;
+            flush(g, (first && sc->ttft_ms >= 0) ? sc->ttft_ms : sc->delta_ms);
+            first = false;
+            pos = end;
+        }
+        w->finish(g);
+        flush(g, 0);
+        step_add(g, FAKE_STEP_END, NULL, 0, 0);
+        return;
+    }
     const char *const *texts = HAPPY;
     size_t n = FAKEPROV_HAPPY_DELTAS;
     char *big = NULL;
@@ -911,6 +1180,7 @@ static void gen_init(Gen *g, const FakeWireRequest *rq, const FakeScenario *sc, 
 static int gen_done(Gen *g)
 {
     buf_free(&g->out);
+    buf_free(&g->sent);
     if (g->oom) {
         fake_script_free(g->s);
         return -1;

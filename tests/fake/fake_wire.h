@@ -53,8 +53,11 @@ typedef struct FakeWireRequest {
     FakeRoute route;
     const char *model;  /* as received */
     bool include_usage; /* openai: stream_options.include_usage was true */
+    bool reasoning;     /* the request asked for reasoning (see fakeprov.h) */
     const char *replay; /* FAKE_REPLAY: the transcript's bytes (replay_len) */
     size_t replay_len;
+    const char *text;   /* FAKE_ECHO / FAKE_FILE / FAKE_HISTORY: the reply's text (text_len) */
+    size_t text_len;
 } FakeWireRequest;
 
 /* Builds the response to one request playing sc. 0, or -1 when out of memory. */

@@ -68,7 +68,7 @@ struct FakeProv {
 
 const char *fakeprov_route_name(FakeRoute route)
 {
-    static const char *const names[] = { "openai", "anthropic", "gemini", "ollama", "other" };
+    static const char *const names[] = { "openai", "responses", "anthropic", "gemini", "ollama", "other" };
     return route < FAKE_ROUTE_COUNT ? names[route] : "any";
 }
 
@@ -405,6 +405,8 @@ static FakeRoute route_of(const char *path, char **gemini_model)
 {
     if (ends_with(path, "/chat/completions"))
         return FAKE_ROUTE_OPENAI;
+    if (ends_with(path, "/responses"))
+        return FAKE_ROUTE_RESPONSES;
     if (ends_with(path, "/messages"))
         return FAKE_ROUTE_ANTHROPIC;
     if (ends_with(path, "/api/chat"))
@@ -485,11 +487,91 @@ static void record(FakeProv *fp, FakeRequest *rq)
     pthread_mutex_unlock(&fp->mu);
 }
 
+/* The text of one message's content: a string, or the text parts of an
+ * array ({"type":"text","text":...} or Gemini's {"text":...}). */
+static void content_text(const cJSON *content, Buf *out)
+{
+    if (cJSON_IsString(content)) {
+        buf_append(out, content->valuestring, strlen(content->valuestring));
+        return;
+    }
+    const cJSON *part;
+    cJSON_ArrayForEach(part, content)
+    {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (cJSON_IsString(t))
+            buf_append(out, t->valuestring, strlen(t->valuestring));
+    }
+}
+
+/* Every message of the request as "[ROLE] TEXT" lines after "messages=N"
+ * (history), and the last user message's text (last_user). */
+static void messages_of(const cJSON *j, FakeRoute route, Buf *history, Buf *last_user)
+{
+    Buf lines = { 0 };
+    int n = 0;
+    const char *sys_key = route == FAKE_ROUTE_GEMINI ? "systemInstruction"
+                        : route == FAKE_ROUTE_RESPONSES ? "instructions" : "system";
+    const char *msgs_key = route == FAKE_ROUTE_GEMINI ? "contents" : route == FAKE_ROUTE_RESPONSES ? "input" : "messages";
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(j, sys_key);
+    if (sys) {
+        buf_printf(&lines, "\n[system] ");
+        content_text(route == FAKE_ROUTE_GEMINI ? cJSON_GetObjectItemCaseSensitive(sys, "parts") : sys, &lines);
+        n++;
+    }
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, msgs_key);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, msgs)
+    {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        const char *r = cJSON_IsString(role) ? role->valuestring : "?";
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, route == FAKE_ROUTE_GEMINI ? "parts" : "content");
+        buf_printf(&lines, "\n[%s] ", r);
+        content_text(c, &lines);
+        n++;
+        if (strcmp(r, "user") == 0) {
+            buf_reset(last_user);
+            content_text(c, last_user);
+        }
+    }
+    buf_printf(history, "messages=%d", n);
+    if (lines.len)
+        buf_append(history, lines.data, lines.len);
+    buf_free(&lines);
+}
+
 /* Fills the facts fake_wire needs from the JSON body; a refusal message
  * (static) when the request can not be served, else NULL. */
-static const char *inspect_body(FakeRequest *rq, bool *include_usage)
+/* True when the body asks for reasoning in its API's own way. */
+static bool asks_reasoning(const cJSON *j, FakeRoute route)
+{
+    const cJSON *v;
+    switch (route) {
+    case FAKE_ROUTE_RESPONSES:
+        return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "reasoning"),
+                                                               "effort"));
+    case FAKE_ROUTE_ANTHROPIC:
+        v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "thinking"), "type");
+        return cJSON_IsString(v) && strcmp(v->valuestring, "enabled") == 0;
+    case FAKE_ROUTE_GEMINI:
+        v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "generationConfig"), "thinkingConfig");
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "includeThoughts"));
+    case FAKE_ROUTE_OLLAMA:
+        v = cJSON_GetObjectItemCaseSensitive(j, "think");
+        return cJSON_IsTrue(v) || cJSON_IsString(v);
+    case FAKE_ROUTE_OPENAI:
+        v = cJSON_GetObjectItemCaseSensitive(j, "reasoning_effort");
+        return cJSON_IsString(v) && strcmp(v->valuestring, "none") != 0;
+    default:
+        return false;
+    }
+}
+
+static const char *inspect_body(FakeRequest *rq, bool *include_usage, bool *reasoning, Buf *history,
+                                Buf *last_user)
 {
     *include_usage = false;
+    *reasoning = false;
     if (rq->route == FAKE_ROUTE_OTHER)
         return NULL;
     if (strcmp(rq->method, "POST") != 0)
@@ -521,8 +603,42 @@ static const char *inspect_body(FakeRequest *rq, bool *include_usage)
                !ends_with(rq->query, "&alt=sse")) {
         refuse = "fake provider: only ?alt=sse streams are served";
     }
+    messages_of(j, rq->route, history, last_user);
+    *reasoning = asks_reasoning(j, rq->route);
     cJSON_Delete(j);
     return refuse;
+}
+
+/* Appends the file at path (trailing newlines of path ignored); 0 or -1. */
+static int read_whole(const char *path, Buf *out)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
+        p[--n] = '\0';
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return -1;
+    char tmp[8192];
+    size_t got;
+    while ((got = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_append(out, tmp, got);
+    fclose(f);
+    return 0;
+}
+
+/* FAKE_FILE: PATH.MODEL when it exists (one text per model), else PATH. */
+static int read_model_file(const char *path, const char *model, Buf *out)
+{
+    Buf p = { 0 };
+    buf_printf(&p, "%s", path);
+    while (p.len && (p.data[p.len - 1] == '\n' || p.data[p.len - 1] == ' '))
+        p.data[--p.len] = '\0';
+    buf_printf(&p, ".%s", model);
+    int rc = read_whole(buf_str(&p), out);
+    buf_free(&p);
+    return rc == 0 ? 0 : read_whole(path, out);
 }
 
 /* Reads transcripts/NAME.sse or NAME.ndjson whole; 0, or -1 when neither exists. */
@@ -682,12 +798,13 @@ static Outcome serve_one(Conn *c, FakeRequest *rq)
     rq->model = gmodel ? gmodel : strdup("");
     if (!rq->model)
         return OUT_CLOSE;
-    bool include_usage = false;
-    const char *refuse = inspect_body(rq, &include_usage);
+    bool include_usage = false, reasoning = false;
+    Buf history = { 0 }, last_user = { 0 }, text = { 0 };
+    const char *refuse = inspect_body(rq, &include_usage, &reasoning, &history, &last_user);
     record(fp, rq);
 
     FakeWireRequest wr = { .route = rq->route, .model = rq->model ? rq->model : "",
-                           .include_usage = include_usage };
+                           .include_usage = include_usage, .reasoning = reasoning };
     FakeScript script;
     int rc;
     if (refuse) {
@@ -699,15 +816,26 @@ static Outcome serve_one(Conn *c, FakeRequest *rq)
             fake_scenario_parse("happy", &sc);
         FakeScenario now = fake_scenario_for_attempt(&sc, rq->attempt);
         Buf replay = { 0 };
+        if (now.kind == FAKE_ECHO)
+            buf_append(&text, buf_str(&last_user), last_user.len);
+        else if (now.kind == FAKE_HISTORY)
+            buf_append(&text, buf_str(&history), history.len);
         if (now.kind == FAKE_REPLAY && load_transcript(fp, now.replay, &replay) < 0) {
             rc = fake_wire_build_error(&wr, 404, "fake provider: no such transcript", &script);
+        } else if (now.kind == FAKE_FILE && read_model_file(buf_str(&last_user), wr.model, &text) < 0) {
+            rc = fake_wire_build_error(&wr, 404, "fake provider: no such file", &script);
         } else {
             wr.replay = replay.data;
             wr.replay_len = replay.len;
+            wr.text = buf_str(&text);
+            wr.text_len = text.len;
             rc = fake_wire_build(&wr, &now, &script);
         }
         buf_free(&replay);
     }
+    buf_free(&history);
+    buf_free(&last_user);
+    buf_free(&text);
     if (rc < 0)
         return OUT_CLOSE;
     pthread_mutex_lock(&fp->mu);

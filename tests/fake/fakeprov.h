@@ -3,6 +3,7 @@
  *
  * One server answers every API at once; the route comes from the path:
  *   POST .../chat/completions                         openai, openai-compat, llama-server
+ *   POST .../responses                                openai Responses API (reasoning models)
  *   POST .../messages                                 anthropic
  *   POST .../models/{model}:streamGenerateContent     gemini (needs ?alt=sse)
  *   POST .../api/chat                                 ollama (NDJSON)
@@ -44,6 +45,13 @@
  *                         (microsecond resolution), usage and the end marker as happy
  *   replay-NAME           200 whose body is tests/transcripts/NAME.sse (or .ndjson)
  *                         byte for byte, framed like the route (404 when missing)
+ *   echo                  the last user message's text, in deltas of at most 6 bytes
+ *                         (cut between characters), then usage and the end marker
+ *   file                  the contents of the file whose path is the last user message
+ *                         (PATH.MODEL instead when it exists: one text per model; for
+ *                         the TUI's rendering tests), in the same deltas
+ *   history               every message received, one per line as "[ROLE] TEXT" after
+ *                         a first line "messages=N" (the system prompt counts), same deltas
  *
  * Modifiers (after the base, each starting with '.'):
  *   .msN     N ms before each delta (pacing)     .tpsN   N deltas per second
@@ -56,7 +64,18 @@
  * (FakeProvOptions.scenario, "happy" when NULL).
  *
  * Usage reported by happy: input tokens 11 (openai), 15 (llama), 12 (anthropic),
- * 13 (gemini), 14 (ollama); output tokens = number of deltas sent; no reasoning.
+ * 13 (gemini), 14 (ollama), 16 (responses); output tokens = number of deltas
+ * sent; no reasoning.
+ *
+ * Reasoning is answered when the request asks for it, in each API's own
+ * shape: Responses `reasoning` (a reasoning item whose summary streams as
+ * reasoning_summary_text.delta), Anthropic `thinking` (a thinking block with
+ * a signature, then one redacted_thinking block), Gemini thinkingConfig
+ * includeThoughts (`"thought": true` parts), Ollama `think` (message.thinking
+ * lines), llama-server style chat `reasoning_effort` (reasoning_content);
+ * official chat only counts it. The reasoning text is FAKEPROV_REASONING_TEXT
+ * in FAKEPROV_REASONING_DELTAS pieces, and FAKEPROV_REASONING_TOKENS more
+ * output tokens are reported as reasoning tokens (Ollama: in eval_count).
  *
  * Threads: one accept thread plus one thread per connection; every wait also
  * watches a wake pipe, so fakeprov_stop() ends hung and endless streams at
@@ -69,9 +88,13 @@
 
 #define FAKEPROV_HAPPY_TEXT "Hello from the fake provider: naïve café ✓."
 #define FAKEPROV_HAPPY_DELTAS 10
+#define FAKEPROV_REASONING_TEXT "The user says hello; a short, friendly greeting will do."
+#define FAKEPROV_REASONING_DELTAS 4
+#define FAKEPROV_REASONING_TOKENS 24
 
 typedef enum FakeRoute {
     FAKE_ROUTE_OPENAI,    /* .../chat/completions */
+    FAKE_ROUTE_RESPONSES, /* .../responses */
     FAKE_ROUTE_ANTHROPIC, /* .../messages */
     FAKE_ROUTE_GEMINI,    /* .../models/M:streamGenerateContent */
     FAKE_ROUTE_OLLAMA,    /* .../api/chat */
@@ -137,7 +160,7 @@ void fakeprov_request_free(FakeRequest *rq);
 const char *fakeprov_request_header(const FakeRequest *rq, const char *name);
 /* Forgets counts, attempts and captured requests (not the connections). */
 void fakeprov_reset(FakeProv *fp);
-/* "openai", "anthropic", "gemini", "ollama", "other". */
+/* "openai", "responses", "anthropic", "gemini", "ollama", "other". */
 const char *fakeprov_route_name(FakeRoute route);
 
 #endif

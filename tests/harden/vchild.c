@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -276,4 +277,59 @@ void vchild_env_add_asan(char ***env, const char *options)
     buf_printf(&b, "%s%s%s", cur && *cur ? cur : "", cur && *cur ? ":" : "", options);
     vchild_env_set(env, "ASAN_OPTIONS", buf_str(&b));
     buf_free(&b);
+}
+
+int vchild_run_tty(const char *bin, const char *const *args, char *const *env, int deadline_ms, VResult *r)
+{
+    memset(r, 0, sizeof *r);
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
+        return -1;
+    fcntl(master, F_SETFD, FD_CLOEXEC);
+    const char *argv[128];
+    size_t na = 0;
+    argv[na++] = bin;
+    for (size_t i = 0; args[i] && na < 126; i++)
+        argv[na++] = args[i];
+    argv[na] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, slave, 1);
+    posix_spawn_file_actions_adddup2(&fa, slave, 2);
+    posix_spawn_file_actions_addclose(&fa, slave);
+    pid_t pid;
+    double t0 = clock_now_ms();
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(slave);
+    if (rc != 0) {
+        close(master);
+        errno = rc;
+        return -1;
+    }
+    for (;;) {
+        int left = (int)(t0 + deadline_ms - clock_now_ms());
+        if (left <= 0) {
+            r->timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        struct pollfd pf = { .fd = master, .events = POLLIN };
+        if (poll(&pf, 1, left) <= 0)
+            continue;
+        char tmp[4096];
+        ssize_t got = read(master, tmp, sizeof tmp);
+        if (got <= 0)
+            break; /* EIO once the last slave descriptor is closed */
+        buf_append(&r->out, tmp, (size_t)got);
+    }
+    close(master);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    r->elapsed_ms = clock_now_ms() - t0;
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return 0;
 }

@@ -77,6 +77,12 @@ int vchild_run(const char *bin, const char *const *args, char *const *env, const
                bool json, VResult *r);
 void vchild_result_free(VResult *r);
 
+/* vchild_run with the child's stdout and stderr on one pseudo-terminal (so
+ * isatty is true for both; stdin is /dev/null): everything it wrote lands
+ * in r->out (with the terminal's own CR before each LF), r->err stays
+ * empty. -1 when no pseudo-terminal could be made. */
+int vchild_run_tty(const char *bin, const char *const *args, char *const *env, int deadline_ms, VResult *r);
+
 /* Removes a directory tree (no-op on NULL or ""). */
 void vchild_rm_tree(const char *dir);
 

@@ -2,6 +2,7 @@
  * and tmux's own command line for everything on screen. */
 #include "tui/tmux_driver.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,21 +50,66 @@ const char *rig_unavailable(void)
     return NULL;
 }
 
-static int tmux(TmuxRig *r, const char *args)
+int rig_tmux(TmuxRig *r, const char *args, char *out, size_t outlen)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "tmux -S '%s' %s >/dev/null 2>&1", r->sock, args);
-    return system(cmd) == 0 ? 0 : -1;
+    char cmd[16384];
+    if (snprintf(cmd, sizeof cmd, "tmux -S '%s' %s 2>/dev/null", r->sock, args) >= (int)sizeof cmd)
+        return -1;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    char sink[4096];
+    size_t n = 0;
+    if (out && outlen) {
+        n = fread(out, 1, outlen - 1, p);
+        out[n] = '\0';
+    }
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int st = pclose(p);
+    return st == 0 ? 0 : -1;
 }
 
-int rig_start(TmuxRig *r, const char *versus_args)
+static int tmux(TmuxRig *r, const char *args)
 {
-    memset(r, 0, sizeof *r);
-    r->fake_pid = -1;
-    snprintf(r->dir, sizeof r->dir, "/tmp/versus-e2e-XXXXXX");
-    if (!mkdtemp(r->dir))
+    return rig_tmux(r, args, NULL, 0);
+}
+
+int rig_write(const TmuxRig *r, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    for (char *s = path + strlen(r->dir) + 1; (s = strchr(s, '/')); s++) {
+        *s = '\0';
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
         return -1;
-    snprintf(r->sock, sizeof r->sock, "%s/tmux.sock", r->dir);
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+int rig_read(const TmuxRig *r, const char *name, char *out, size_t outlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return 0;
+}
+
+/* Starts the fake provider; waits for its port file (an event: no budget
+ * but the quiet limit, since nothing else can show progress). */
+static int start_fake(TmuxRig *r)
+{
     char portfile[400], fake[1024];
     snprintf(portfile, sizeof portfile, "%s/port", r->dir);
     snprintf(fake, sizeof fake, "%s/tests/fake/versus-fakeprov", builddir());
@@ -75,7 +121,7 @@ int rig_start(TmuxRig *r, const char *versus_args)
         _exit(127);
     }
     r->fake_pid = pid;
-    double deadline = now_ms() + 10000;
+    double deadline = now_ms() + RIG_QUIET_MS;
     while (now_ms() < deadline) {
         FILE *f = fopen(portfile, "r");
         if (f) {
@@ -88,29 +134,66 @@ int rig_start(TmuxRig *r, const char *versus_args)
             }
             fclose(f);
             if (r->port)
-                break;
+                return 0;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            r->fake_pid = -1;
+            return -1;
         }
         pause_ms(20);
     }
-    if (!r->port)
+    return -1;
+}
+
+int rig_start_opts(TmuxRig *r, const char *versus_args, const RigOptions *o)
+{
+    static const RigOptions defaults = { 0 };
+    if (!o)
+        o = &defaults;
+    memset(r, 0, sizeof *r);
+    r->fake_pid = -1;
+    r->cols = o->cols > 0 ? o->cols : 160;
+    r->rows = o->rows > 0 ? o->rows : 48;
+    snprintf(r->dir, sizeof r->dir, "/tmp/versus-e2e-XXXXXX");
+    if (!mkdtemp(r->dir))
         return -1;
-    char args[4096];
+    snprintf(r->sock, sizeof r->sock, "%s/tmux.sock", r->dir);
+    if (start_fake(r) < 0)
+        return -1;
+    if (rig_write(r, "tmux.conf", o->tmux_conf ? o->tmux_conf : "") < 0)
+        return -1;
+    if (o->config && rig_write(r, "config/versus/config.json", o->config) < 0)
+        return -1;
+    char errto[400];
+    if (o->stderr_on_screen)
+        errto[0] = '\0';
+    else
+        snprintf(errto, sizeof errto, "2>%s/stderr", r->dir);
+    static char args[8192];
     snprintf(args, sizeof args,
-             "-f /dev/null new-session -d -x 160 -y 48 "
-             "\"env -u NO_COLOR -u TMUX HOME=%s XDG_CONFIG_HOME=%s/config XDG_DATA_HOME=%s/data "
+             "-f '%s/tmux.conf' new-session -d -x %d -y %d "
+             "\"env -u NO_COLOR %s HOME=%s XDG_CONFIG_HOME=%s/config XDG_DATA_HOME=%s/data "
              "XDG_STATE_HOME=%s/state XDG_CACHE_HOME=%s/cache "
-             "OPENAI_BASE_URL=http://127.0.0.1:%d/v1 OPENAI_API_KEY=sk-test-e2e TERM=xterm-256color "
-             "%s/versus %s 2>%s/stderr; echo VERSUS-EXITED-\\$?; sleep 60\"",
-             r->dir, r->dir, r->dir, r->dir, r->dir, r->port, builddir(), versus_args, r->dir);
+             "OPENAI_BASE_URL=http://127.0.0.1:%d/v1 OPENAI_API_KEY=sk-test-e2e TERM=%s %s "
+             "%s/versus %s %s; echo VERSUS-EXITED-\\$?; exec cat -v\"",
+             r->dir, r->cols, r->rows, o->keep_tmux_env ? "" : "-u TMUX", r->dir, r->dir, r->dir, r->dir,
+             r->dir, r->port, o->term ? o->term : "xterm-256color", o->env ? o->env : "", builddir(),
+             versus_args, errto);
     if (tmux(r, args) < 0)
         return -1;
-    tmux(r, "set-option -g set-clipboard on");
     return 0;
+}
+
+int rig_start(TmuxRig *r, const char *versus_args)
+{
+    static const RigOptions o = { .tmux_conf = "set-option -g set-clipboard on\n" };
+    return rig_start_opts(r, versus_args, &o);
 }
 
 void rig_stop(TmuxRig *r)
 {
-    tmux(r, "kill-server");
+    if (r->sock[0])
+        tmux(r, "kill-server");
     if (r->fake_pid > 0) {
         kill(r->fake_pid, SIGTERM);
         waitpid(r->fake_pid, NULL, 0);
@@ -126,22 +209,55 @@ void rig_stop(TmuxRig *r)
 
 int rig_keys(TmuxRig *r, const char *keys)
 {
-    char args[2048];
+    static char args[8192];
     snprintf(args, sizeof args, "send-keys %s", keys);
     return tmux(r, args);
 }
 
+/* Writes text to a file in the rig directory and returns its path. */
+static int text_file(TmuxRig *r, const char *text, char *path, size_t pathlen)
+{
+    static unsigned seq;
+    char name[64];
+    snprintf(name, sizeof name, "text-%u", ++seq);
+    snprintf(path, pathlen, "%s/%s", r->dir, name);
+    return rig_write(r, name, text);
+}
+
+int rig_type(TmuxRig *r, const char *text)
+{
+    /* through a paste buffer without -p: the bytes arrive as typed */
+    char path[512], args[1024];
+    if (text_file(r, text, path, sizeof path) < 0)
+        return -1;
+    snprintf(args, sizeof args, "load-buffer -b typed '%s' \\; paste-buffer -d -r -b typed", path);
+    return tmux(r, args);
+}
+
+int rig_paste(TmuxRig *r, const char *text)
+{
+    char path[512], args[1024];
+    if (text_file(r, text, path, sizeof path) < 0)
+        return -1;
+    snprintf(args, sizeof args, "load-buffer -b pasted '%s' \\; paste-buffer -p -d -b pasted", path);
+    return tmux(r, args);
+}
+
+static int capture(TmuxRig *r, const char *flags)
+{
+    char args[64];
+    snprintf(args, sizeof args, "capture-pane -p %s", flags);
+    return rig_tmux(r, args, r->screen, sizeof r->screen);
+}
+
 int rig_capture(TmuxRig *r)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "tmux -S '%s' capture-pane -p 2>/dev/null", r->sock);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(r->screen, 1, sizeof r->screen - 1, p);
-    r->screen[n] = '\0';
-    pclose(p);
-    return 0;
+    return capture(r, "");
+}
+
+int rig_capture_escapes(TmuxRig *r)
+{
+    return capture(r, "-e");
 }
 
 int rig_count(const TmuxRig *r, const char *needle)
@@ -153,17 +269,70 @@ int rig_count(const TmuxRig *r, const char *needle)
     return c;
 }
 
-bool rig_wait(TmuxRig *r, const char *needle, int times, int timeout_ms)
+/* Polls until done(r) says yes; gives up after quiet_ms of a still screen,
+ * when versus exited (unless the caller waits for that), or at the guard. */
+static bool poll_until(TmuxRig *r, bool (*done)(TmuxRig *, const void *), const void *arg, int quiet_ms,
+                       bool exit_ends)
 {
-    double deadline = now_ms() + timeout_ms;
+    static char last[sizeof r->screen];
+    if (quiet_ms <= 0)
+        quiet_ms = RIG_QUIET_MS;
+    double start = now_ms(), changed = start;
+    last[0] = '\0';
     for (;;) {
-        if (rig_capture(r) == 0 && rig_count(r, needle) >= times)
+        if (rig_capture(r) == 0 && done(r, arg))
             return true;
-        if (strstr(r->screen, "VERSUS-EXITED-") && !strstr(needle, "VERSUS-EXITED-"))
+        double t = now_ms();
+        if (strcmp(last, r->screen) != 0) {
+            snprintf(last, sizeof last, "%s", r->screen);
+            changed = t;
+        }
+        if (exit_ends && strstr(r->screen, "VERSUS-EXITED-"))
             return false; /* it is gone: waiting longer will not help */
-        if (now_ms() > deadline)
+        if (t - changed > quiet_ms || t - start > RIG_MAX_WAIT_MS)
             return false;
         pause_ms(30);
+    }
+}
+
+typedef struct Needle {
+    const char *s;
+    int times;
+} Needle;
+
+static bool seen(TmuxRig *r, const void *arg)
+{
+    const Needle *n = arg;
+    return rig_count(r, n->s) >= n->times;
+}
+
+static bool gone(TmuxRig *r, const void *arg)
+{
+    return !strstr(r->screen, (const char *)arg);
+}
+
+bool rig_wait(TmuxRig *r, const char *needle, int times, int quiet_ms)
+{
+    Needle n = { needle, times };
+    return poll_until(r, seen, &n, quiet_ms, !strstr(needle, "VERSUS-EXITED-"));
+}
+
+bool rig_wait_gone(TmuxRig *r, const char *needle, int quiet_ms)
+{
+    return poll_until(r, gone, needle, quiet_ms, true);
+}
+
+void rig_settle(TmuxRig *r, int still_ms)
+{
+    static char last[sizeof r->screen];
+    double changed = now_ms(), start = changed;
+    last[0] = '\0';
+    while (now_ms() - changed < still_ms && now_ms() - start < RIG_MAX_WAIT_MS) {
+        if (rig_capture(r) == 0 && strcmp(last, r->screen) != 0) {
+            snprintf(last, sizeof last, "%s", r->screen);
+            changed = now_ms();
+        }
+        pause_ms(20);
     }
 }
 
@@ -190,5 +359,52 @@ int rig_resize(TmuxRig *r, int cols, int rows)
 {
     char args[128];
     snprintf(args, sizeof args, "resize-window -x %d -y %d", cols, rows);
+    r->cols = cols;
+    r->rows = rows;
     return tmux(r, args);
+}
+
+/* The child of pid named versus, from /proc. */
+static pid_t child_named(pid_t parent, const char *name)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    pid_t found = -1;
+    struct dirent *de;
+    while (found < 0 && (de = readdir(d))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        char path[64], stat[512] = "";
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(stat, 1, sizeof stat - 1, f);
+        stat[n] = '\0';
+        fclose(f);
+        /* pid (comm) state ppid ... */
+        char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
+        if (!lp || !rp || rp < lp)
+            continue;
+        long ppid = strtol(rp + 3, NULL, 10);
+        if (ppid == parent && (size_t)(rp - lp - 1) == strlen(name) && strncmp(lp + 1, name, strlen(name)) == 0)
+            found = (pid_t)pid;
+    }
+    closedir(d);
+    return found;
+}
+
+pid_t rig_versus_pid(TmuxRig *r)
+{
+    char out[64];
+    if (rig_tmux(r, "display-message -p '#{pane_pid}'", out, sizeof out) < 0)
+        return -1;
+    long shell = strtol(out, NULL, 10);
+    if (shell <= 0)
+        return -1;
+    pid_t p = child_named((pid_t)shell, "versus");
+    return p > 0 ? p : child_named((pid_t)shell, "lt-versus");
 }
