@@ -26,7 +26,7 @@
 /* Texts that end a turn or the generation (llama.cpp's list); such tokens are
  * treated as CONTROL whatever the file says. */
 static const char *const eog_texts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>", "</s>",
     "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
     "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>",
 };
@@ -300,6 +300,12 @@ static void setup_specials(Tokenizer *t, const GgufFile *g)
         t->eog[t->eot] = 1;
     if (t->eom >= 0)
         t->eog[t->eom] = 1;
+    /* gpt-oss (o200k_harmony): <|end|> closes one message of a turn (the
+     * analysis channel), <|return|> and <|call|> end the turn; as llama.cpp
+     * does, <|end|> is then no end of generation */
+    int ret = find_text(t, "<|return|>"), call = find_text(t, "<|call|>"), end = find_text(t, "<|end|>");
+    if (ret >= 0 && call >= 0 && end >= 0 && t->eog[ret] && t->eog[call])
+        t->eog[end] = 0;
 
     t->add_bos = gguf_get_bool(g, "tokenizer.ggml.add_bos_token", spm ? true : t->pre.add_bos);
     t->add_eos = gguf_get_bool(g, "tokenizer.ggml.add_eos_token", false);
