@@ -2,7 +2,12 @@
  * fixture in tests/reference/ (made by tests/tools/make-reference.sh, see
  * tests/README.md) the engine's teacher-forced logits at every position are
  * compared with llama.cpp's:
- *   - top-1 agrees wherever llama.cpp's top-1/top-2 margin exceeds 0.1;
+ *   - top-1 agrees wherever llama.cpp's top-1/top-2 margin exceeds 0.1 and
+ *     also exceeds llama.cpp's own F16-vs-F32 KV-cache difference at that
+ *     position (on SmolLM2 llama.cpp's F16 run itself changes its top-1 at 4
+ *     of the 378 positions with a margin over 0.1: where the margin is inside
+ *     the reference's own noise, no engine can be held to it; the literal
+ *     count is logged too);
  *   - each of llama.cpp's 10 best logits is within the tolerance derived from
  *     the fixture itself: the largest difference llama.cpp's own logits show
  *     between an F16 and an F32 KV cache over all positions of that model
@@ -63,8 +68,11 @@ static int *json_ints(const cJSON *arr, int *n)
 typedef struct Agreement {
     double worst;      /* max |versus - llama.cpp| over llama.cpp's top-10, all positions */
     double tolerance;  /* max |llama.cpp F16 KV - F32 KV| over the same */
-    int confident;     /* positions with a top-1/top-2 margin > MARGIN */
+    int confident;     /* positions with a margin > MARGIN and > llama.cpp's own F16-vs-F32 change there */
     int agree;         /* of those, where versus's top-1 is llama.cpp's */
+    int over_margin;   /* positions with a margin > MARGIN, whatever the noise */
+    int agree_over;    /* of those, where versus's top-1 is llama.cpp's */
+    int ref_agree_over; /* of those, where llama.cpp's F16-KV top-1 is its F32 one */
     int positions;
     char first_bad[200]; /* the first confident position whose top-1 differs */
 } Agreement;
@@ -119,9 +127,25 @@ static void compare(Model *m, const int *tokens, int n, const cJSON *positions, 
         double l1 = cJSON_GetArrayItem(cJSON_GetArrayItem(top, 0), 1)->valuedouble;
         double l2 = cJSON_GetArrayItem(cJSON_GetArrayItem(top, 1), 1)->valuedouble;
         int ref_top = cJSON_GetArrayItem(cJSON_GetArrayItem(top, 0), 0)->valueint;
+        const cJSON *f16 = cJSON_GetObjectItem(cJSON_GetArrayItem(positions, i), "f16");
+        double noise = 0, best16 = -INFINITY;
+        int top16 = 0;
+        for (int r = 0; r < TOP; r++) {
+            double v16 = cJSON_GetArrayItem(f16, r)->valuedouble;
+            noise = fmax(noise, fabs(v16 - cJSON_GetArrayItem(cJSON_GetArrayItem(top, r), 1)->valuedouble));
+            if (v16 > best16) {
+                best16 = v16;
+                top16 = r;
+            }
+        }
+        int mine = argmax(row, c->n_vocab);
         if (l1 - l2 > MARGIN) {
+            a->over_margin++;
+            a->agree_over += mine == ref_top;
+            a->ref_agree_over += top16 == 0;
+        }
+        if (l1 - l2 > MARGIN && l1 - l2 > noise) {
             a->confident++;
-            int mine = argmax(row, c->n_vocab);
             if (mine == ref_top)
                 a->agree++;
             else if (!a->first_bad[0])
@@ -137,8 +161,10 @@ static void compare(Model *m, const int *tokens, int n, const cJSON *positions, 
 static void check(const char *what, const Agreement *a)
 {
     cr_log_info("%s: %d positions, worst |versus - llama.cpp| over llama.cpp's top-10 %.6f, tolerance "
-                "(llama.cpp F16-vs-F32 KV) %.6f, top-1 agrees at %d of %d confident positions",
-                what, a->positions, a->worst, a->tolerance, a->agree, a->confident);
+                "(llama.cpp F16-vs-F32 KV) %.6f; top-1 agrees at %d of %d positions whose margin exceeds 0.1 "
+                "and llama.cpp's own F16-vs-F32 change; at %d of %d with a margin over 0.1 (llama.cpp's F16 "
+                "run itself: %d of %d)", what, a->positions, a->worst, a->tolerance, a->agree, a->confident,
+                a->agree_over, a->over_margin, a->ref_agree_over, a->over_margin);
     cr_expect_eq(a->agree, a->confident, "%s: top-1 differs at %s", what, a->first_bad);
     cr_expect_leq(a->worst, a->tolerance, "%s: logits differ by %.6f, more than llama.cpp's own F16-vs-F32 KV "
                   "difference %.6f", what, a->worst, a->tolerance);

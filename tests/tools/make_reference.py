@@ -19,6 +19,7 @@ Real models are recorded with the sha256 of the file that was scored.
 import argparse
 import array
 import hashlib
+import heapq
 import json
 import os
 import random
@@ -99,7 +100,7 @@ def run_ref(ref_bin, model, kv, tmp, tokens=None, text=None, generate=0, ubatch=
 def positions(rows32, rows16):
     out = []
     for r32, r16 in zip(rows32, rows16):
-        best = sorted(range(len(r32)), key=lambda j: (-r32[j], j))[:TOP]
+        best = heapq.nsmallest(TOP, range(len(r32)), key=lambda j: (-r32[j], j))
         out.append({
             "top": [[j, float("%.9g" % r32[j])] for j in best],
             "f16": [float("%.9g" % r16[j]) for j in best],
@@ -150,11 +151,21 @@ def random_model(ref_bin, archgen, spec, tmp):
     return doc
 
 
+def dumps(v, depth=0):
+    """JSON with one line per position (and per short list), so fixtures stay small and diffable."""
+    pad = " " * depth
+    if isinstance(v, dict) and not ("top" in v and "f16" in v):
+        items = ['%s "%s": %s' % (pad, k, dumps(x, depth + 1)) for k, x in v.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        return "[\n" + ",\n".join(pad + " " + dumps(x, depth + 1) for x in v) + "\n" + pad + "]"
+    return json.dumps(v, separators=(",", ":"))
+
+
 def write(out_dir, name, doc):
     path = os.path.join(out_dir, name + ".json")
     with open(path + ".tmp", "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(dumps(doc) + "\n")
     os.replace(path + ".tmp", path)
     print("wrote %s" % path, file=sys.stderr)
 
