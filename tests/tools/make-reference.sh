@@ -16,7 +16,8 @@
 #  3. runs tests/tools/make_reference.py: random-weight models of every
 #     architecture in Q8_0, Q4_0, Q4_K and Q6_K, plus the real models found
 #     in the model cache (SmolLM2-135M-Instruct Q4_1, Gemma 3 270M Q4_K_M) and
-#     ../shared (stories260K), each scored with an F32 and an F16 KV cache.
+#     $VERSUS_SHARED (default ../shared: stories260K), each scored with an F32
+#     and an F16 KV cache. A model that is not there is skipped with a note.
 # Only scripts and the JSON fixtures are committed, never llama.cpp or models.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
