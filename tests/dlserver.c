@@ -21,6 +21,8 @@ struct DlServer {
     DlServerMode mode;
     int listen_fd;
     int stop_pipe[2];
+    int release_pipe[2]; /* HOLD: readable once released */
+    int holding;         /* under lock */
     int port;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -139,6 +141,24 @@ static void serve(DlServer *s, int fd)
     send_all(fd, hdr, (size_t)n);
     if (mode == DLSERVER_CUT_ONCE || mode == DLSERVER_TRUNCATE)
         body /= 2;
+    if (mode == DLSERVER_HOLD) {
+        size_t half = body / 2;
+        send_all(fd, s->data + start, half);
+        pthread_mutex_lock(&s->lock);
+        s->holding = 1;
+        pthread_mutex_unlock(&s->lock);
+        struct pollfd pfd[3] = { { .fd = s->release_pipe[0], .events = POLLIN },
+                                 { .fd = s->stop_pipe[0], .events = POLLIN },
+                                 { .fd = fd, .events = POLLIN } };
+        while (poll(pfd, 3, -1) < 0 && errno == EINTR)
+            ;
+        pthread_mutex_lock(&s->lock);
+        s->holding = 0;
+        pthread_mutex_unlock(&s->lock);
+        if (pfd[0].revents & POLLIN)
+            send_all(fd, s->data + start + half, body - half);
+        return;
+    }
     send_all(fd, s->data + start, body);
 }
 
@@ -189,11 +209,21 @@ DlServer *dlserver_start(const void *data, size_t len, DlServerMode mode)
         free(s);
         return NULL;
     }
+    if (pipe(s->release_pipe) < 0) {
+        close(s->listen_fd);
+        close(s->stop_pipe[0]);
+        close(s->stop_pipe[1]);
+        free(s->data);
+        free(s);
+        return NULL;
+    }
     s->port = ntohs(a.sin_port);
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
         close(s->listen_fd);
         close(s->stop_pipe[0]);
         close(s->stop_pipe[1]);
+        close(s->release_pipe[0]);
+        close(s->release_pipe[1]);
         free(s->data);
         free(s);
         return NULL;
@@ -219,6 +249,21 @@ void dlserver_last(DlServer *s, char *path, size_t pathlen, char *range, size_t 
     pthread_mutex_unlock(&s->lock);
 }
 
+int dlserver_holding(DlServer *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int h = s->holding;
+    pthread_mutex_unlock(&s->lock);
+    return h;
+}
+
+void dlserver_release(DlServer *s)
+{
+    if (write(s->release_pipe[1], "r", 1) < 0) {
+        /* a full pipe is already released */
+    }
+}
+
 void dlserver_stop(DlServer *s)
 {
     if (!s)
@@ -229,6 +274,8 @@ void dlserver_stop(DlServer *s)
     pthread_join(s->thread, NULL);
     close(s->stop_pipe[0]);
     close(s->stop_pipe[1]);
+    close(s->release_pipe[0]);
+    close(s->release_pipe[1]);
     close(s->listen_fd);
     pthread_mutex_destroy(&s->lock);
     free(s->data);

@@ -18,6 +18,8 @@ typedef enum DlServerMode {
     DLSERVER_NO_RANGE,   /* ignores ranges: always 200 with the whole file */
     DLSERVER_NOT_FOUND,  /* 404 with the body "Entry not found" */
     DLSERVER_REDIRECT,   /* 302 to /cdn<path>, which is served as NORMAL */
+    DLSERVER_HOLD,       /* NORMAL, but the body stops half way until dlserver_release()
+                            (or the client leaves, or the server stops) */
 } DlServerMode;
 
 typedef struct DlServer DlServer;
@@ -30,6 +32,10 @@ int dlserver_port(const DlServer *s);
 int dlserver_requests(DlServer *s);
 /* Copies the last request's path and Range value ("" when none). */
 void dlserver_last(DlServer *s, char *path, size_t pathlen, char *range, size_t rangelen);
+/* True while a HOLD response has sent half its body and waits. */
+int dlserver_holding(DlServer *s);
+/* Lets every HOLD response, now and later, send the rest of its body. */
+void dlserver_release(DlServer *s);
 /* Stops the thread and frees everything. */
 void dlserver_stop(DlServer *s);
 

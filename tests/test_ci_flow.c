@@ -5,12 +5,14 @@
  * and `versus replay` (live, against the fake) check it, `versus policy check`
  * routes it, and every exit code means what the manual says. */
 #include <criterion/criterion.h>
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/file.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 
@@ -142,5 +144,88 @@ Test(ci_flow, policy_check_passes_a_route_to_the_winner_and_fails_one_to_the_los
     fclose(f);
     const char *check_bad[] = { "policy", "check", bad, cases, NULL };
     cr_assert_eq(versus(&r, check_bad), 1, "routing to the loser fails: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+/* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a
+ * block recorded with --save, the same model at two efforts as two
+ * candidates, a tool-call assertion, the export, and an offline replay that
+ * reproduces all of it from the recorded bytes. */
+Test(ci_flow, reasoning_tool_calls_refusals_and_blocks_are_saved_exported_and_replayed)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-f", "json",
+                          "-m", "openai:replay-responses-reasoning-tool", "-m", "openai:replay-openai-refusal",
+                          "-m", "gemini:replay-gemini-blocked-prompt", "-m", "anthropic:replay-anthropic-redacted-thinking",
+                          "-m", "openai:o4-mini#high", "-m", "openai:o4-mini#low", "What is the weather in Paris?", NULL };
+    cr_assert_eq(versus(&r, run), 1, "refused and blocked candidates make the exit 1: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1",
+                            "--assert", "tool-call:get_weather={\"city\":\"Paris\"}", NULL };
+    cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char cases[512];
+    snprintf(cases, sizeof cases, "%s/cases.jsonl", home);
+    const char *exp[] = { "export", id, "--format", "versus", "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+
+    /* the exported case keeps every outcome, each effort a candidate of its own */
+    Buf text = { 0 };
+    char err[256];
+    cr_assert_eq(util_read_file(cases, 16 << 20, &text, err, sizeof err), 0, "%s", err);
+    cJSON *c = cJSON_Parse(buf_str(&text));
+    buf_free(&text);
+    cr_assert_not_null(c);
+    const cJSON *cands = cJSON_GetObjectItem(c, "candidates");
+    cr_assert_eq(cJSON_GetArraySize(cands), 6);
+    const char *status[] = { "ok", "refused", "blocked", "ok", "ok", "ok" };
+    for (int i = 0; i < 6; i++)
+        cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, i), "status")->valuestring, status[i],
+                         "candidate %d", i);
+    const cJSON *c0 = cJSON_GetArrayItem(cands, 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c0, "tool_calls"), 0), "name")->valuestring,
+                     "get_weather");
+    cr_assert(strstr(cJSON_GetObjectItem(c0, "reasoning")->valuestring, "Checking the weather"));
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, 2), "status_reason")->valuestring, "SAFETY");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, 3), "redacted_reasoning_blocks")->valuedouble, 1);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, 4), "spec")->valuestring, "openai:o4-mini#high");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, 5), "spec")->valuestring, "openai:o4-mini#low");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cands, 5), "reasoning_request")->valuestring, "low");
+    cJSON_Delete(c);
+
+    /* offline: the recorded bytes through the real decoders give the same
+     * reasoning, call, refusal and block, and the tool-call assertion holds */
+    long before = fakeprov_count(fp, FAKE_ROUTE_COUNT);
+    const char *offline[] = { "replay", "--offline", "--strict", cases, NULL };
+    cr_assert_eq(versus(&r, offline), 0, "offline replay: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "0 with drift"), "nothing changed on replay: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+    cr_assert_eq(fakeprov_count(fp, FAKE_ROUTE_COUNT), before, "offline replay must not touch the network");
+    /* an assertion naming a call that never came fails, and says why */
+    const char *relabel[] = { "sessions", "label", id, "1", "--winner", "1", "--assert", "tool-call:get_news", NULL };
+    cr_assert_eq(versus(&r, relabel), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *exp2[] = { "export", id, "--format", "versus", "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp2), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    cr_assert_eq(versus(&r, offline), 1, "the missing call fails: %s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "no tool call named"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+Test(ci_flow, models_says_which_models_have_no_price)
+{
+    VResult r;
+    const char *args[] = { "models", "-m", "openai:o4-mini", "-m", "openai:gpt-99-imaginary", NULL };
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    const char *out = buf_str(&r.out);
+    const char *known = strstr(out, "openai:o4-mini"), *unknown = strstr(out, "openai:gpt-99-imaginary");
+    cr_assert(known && unknown, "%s", out);
+    cr_assert(strstr(known, "checked 20"), "a priced model says when its price was checked: %s", out);
+    cr_assert(strstr(unknown, "no price: its cost shows as unknown"), "%s", out);
+    cr_assert(strstr(out, "Any other model has no price"), "%s", out);
     vchild_result_free(&r);
 }

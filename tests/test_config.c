@@ -137,6 +137,28 @@ Test(config, malformed_config_names_the_line)
     cr_assert(strstr(err, "line 3"), "%s", err);
 }
 
+Test(config, local_kv_type_is_read_and_an_unknown_one_refused)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path, "{\"local\": {\"kv_type\": \"q8_0\"}}", 0600);
+    Config *cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    cr_assert_str_eq(config_local_kv_type(cfg), "q8_0");
+    config_free(cfg);
+    write_file(path, "{}", 0600);
+    cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    cr_assert_null(config_local_kv_type(cfg), "no kv_type: the engine's default");
+    config_free(cfg);
+    const char *bad[] = { "{\"local\": {\"kv_type\": \"q4_0\"}}", "{\"local\": {\"kv_type\": 16}}" };
+    for (size_t i = 0; i < 2; i++) {
+        write_file(path, bad[i], 0600);
+        cr_assert_null(config_load(path, err, sizeof err), "%s was accepted", bad[i]);
+        cr_assert(strstr(err, "local.kv_type") && strstr(err, "f16"), "%s", err);
+    }
+}
+
 Test(keys, env_wins_then_private_key_file_then_a_clear_miss)
 {
     char path[512], err[512];
@@ -186,8 +208,10 @@ Test(prices, dated_variants_match_their_base_but_not_a_longer_name)
     cr_assert_float_eq(p.output, 15.0, 1e-9);
     cr_assert(!prices_lookup(t, NULL, "openai", "openai", "gpt-4o-turbo-x", false, &p),
               "an unknown model must be unknown, not priced like a prefix");
-    cr_assert(prices_lookup(t, NULL, "local", "local", "whatever.gguf", true, &p));
-    cr_assert(p.free_local);
+    /* a local model runs on hardware that costs money: unknown until the
+     * config states its hourly cost (test_local_cost.c), never free */
+    cr_assert(!prices_lookup(t, NULL, "local", "local", "whatever.gguf", true, &p));
+    cr_assert(p.local && !p.free_local);
     prices_free(t);
 }
 
@@ -210,6 +234,61 @@ Test(prices, cost_follows_each_providers_billing_rule)
     /* No usage at all: unknown, never 0 */
     Usage none = usage_unknown();
     cr_assert(isnan(prices_cost(&p, "openai", &none)));
+}
+
+Test(prices, one_hour_cache_writes_and_reasoning_have_their_own_rates)
+{
+    /* Anthropic: 1000 tokens written to the 1-hour cache cost 2x input, not
+     * the 5-minute 1.25x (the issue: they were priced at the 5-minute rate) */
+    Price p = { .input = 3.0, .cached_input = 0.3, .cache_write = 3.75, .cache_write_1h = 6.0, .output = 15.0,
+                .reasoning = 15.0 };
+    Usage u = usage_unknown();
+    u.input_tokens = 412 + 2048;
+    u.cache_write_tokens = 2048;
+    u.cache_write_1h_tokens = 2048;
+    u.cached_input_tokens = 0;
+    u.output_tokens = 287;
+    u.reasoning_tokens = 268;
+    cr_assert_float_eq(prices_cost(&p, "anthropic", &u), (412 * 3.0 + 2048 * 6.0 + 287 * 15.0) / 1e6, 1e-12);
+    u.cache_write_1h_tokens = 1000; /* the rest (1048) went to the 5-minute cache */
+    cr_assert_float_eq(prices_cost(&p, "anthropic", &u), (412 * 3.0 + 1048 * 3.75 + 1000 * 6.0 + 287 * 15.0) / 1e6,
+                       1e-12);
+    /* a row with its own reasoning rate prices the reasoning part of the output at it */
+    p.reasoning = 7.5;
+    cr_assert_float_eq(prices_cost(&p, "anthropic", &u),
+                       (412 * 3.0 + 1048 * 3.75 + 1000 * 6.0 + 19 * 15.0 + 268 * 7.5) / 1e6, 1e-12);
+    Usage o = usage_unknown();
+    o.input_tokens = 12;
+    o.output_tokens = 200;
+    o.reasoning_tokens = 199;
+    Price q = { .input = 0.05, .cached_input = 0.005, .output = 0.40, .reasoning = 0.40 };
+    cr_assert_float_eq(prices_cost(&q, "openai", &o), (12 * 0.05 + 200 * 0.40) / 1e6, 1e-12,
+                       "reasoning is billed as output unless the row says otherwise");
+}
+
+Test(prices, every_shipped_row_says_when_it_was_checked)
+{
+    char path[1024], err[512];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/data/prices.json", src ? src : VERSUS_SRCDIR);
+    PriceTable *t = prices_load_file(path, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    size_t n = prices_count(t);
+    cr_assert_gt(n, 30);
+    for (size_t i = 0; i < n; i++) {
+        const char *provider, *model;
+        const Price *p = prices_row(t, i, &provider, &model);
+        int y, m, d;
+        char extra;
+        cr_assert_eq(sscanf(p->checked, "%4d-%2d-%2d%c", &y, &m, &d, &extra), 3, "%s:%s checked '%s'", provider,
+                     model, p->checked);
+        cr_assert(y >= 2024 && m >= 1 && m <= 12 && d >= 1 && d <= 31, "%s:%s checked '%s'", provider, model,
+                  p->checked);
+        cr_assert_geq(p->reasoning, 0, "%s:%s has a reasoning rate", provider, model);
+        if (strcmp(provider, "anthropic") == 0)
+            cr_assert_float_eq(p->cache_write_1h, 2 * p->input, 1e-9, "%s: 1-hour writes cost 2x input", model);
+    }
+    prices_free(t);
 }
 
 Test(params, set_checks_ranges_and_overlay_keeps_unset_fields)

@@ -1,6 +1,7 @@
-/* test_core.c — Buf, Reply and the reasoning setting: the accumulators and
- * definitions every later module leans on (statuses, tool calls, the one
- * tokens/s definition, TTFT and time to first answer). */
+/* test_core.c — Buf, Reply, Progress and the reasoning setting: the
+ * accumulators and definitions every later module leans on (statuses, tool
+ * calls, the one tokens/s definition, TTFT and time to first answer, a local
+ * model's download/load progress). */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "core/progress.h"
 #include "core/reply.h"
 #include "core/reply_json.h"
 
@@ -132,7 +134,7 @@ Test(rate, a_burst_of_deltas_in_one_read_has_no_rate_not_six_digits)
     put_text(r, STREAM_EVENT_DELTA, "Hel", 300.000);
     put_text(r, STREAM_EVENT_DELTA, "lo", 300.004);
     put_text(r, STREAM_EVENT_DELTA, "!", 300.011);
-    cr_assert_lt(reply_live_tokens_per_s(r, 300.02), 0, "live: unknown, not %g", reply_live_tokens_per_s(r, 300.02));
+    cr_assert_lt(reply_live_tokens_per_s(r), 0, "live: unknown, not %g", reply_live_tokens_per_s(r));
     put_usage(r, 10, 3, -1, 300.02);
     reply_finish(r, 301);
     cr_assert_lt(r->metrics.output_tokens_per_s, 0, "final: unknown, not %g", r->metrics.output_tokens_per_s);
@@ -149,9 +151,9 @@ Test(rate, a_window_just_below_the_minimum_has_none_just_above_has_one)
     reply_start(r, 0);
     put_text(r, STREAM_EVENT_DELTA, "a", 100);
     put_text(r, STREAM_EVENT_DELTA, "b", 100 + REPLY_RATE_MIN_WINDOW_MS - 1);
-    cr_assert_lt(reply_live_tokens_per_s(r, 1000), 0);
+    cr_assert_lt(reply_live_tokens_per_s(r), 0);
     put_text(r, STREAM_EVENT_DELTA, "c", 100 + REPLY_RATE_MIN_WINDOW_MS);
-    cr_assert_float_eq(reply_live_tokens_per_s(r, 1000), 2 * 1000.0 / REPLY_RATE_MIN_WINDOW_MS, 1e-9);
+    cr_assert_float_eq(reply_live_tokens_per_s(r), 2 * 1000.0 / REPLY_RATE_MIN_WINDOW_MS, 1e-9);
     reply_free(r);
 }
 
@@ -415,4 +417,81 @@ Test(utf8, complete_prefix_holds_back_a_cut_sequence)
     cr_assert_eq(utf8_complete_prefix("ab\xE2\x82\xAC", 5), 5);
     cr_assert_eq(utf8_complete_prefix("\xF0\x9F\x98", 3), 0);
     cr_assert_eq(utf8_complete_prefix("abc", 3), 3);
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+Test(progress, byte_line_shows_percent_sizes_rate_and_time_left)
+{
+    char line[256];
+    progress_format_bytes(line, sizeof line, "m.gguf", 49181216, 98362432, 10e6);
+    cr_assert_str_eq(line, "m.gguf [############------------]  50% 49.2/98.4 MB  10.0 MB/s  5s left");
+    progress_format_bytes(line, sizeof line, "m.gguf", 1000000, 0, 0);
+    cr_assert_str_eq(line, "m.gguf 1.0 MB");
+    progress_format_bytes(line, sizeof line, "m.gguf", 1000000, 0, 2e6);
+    cr_assert_str_eq(line, "m.gguf 1.0 MB  2.0 MB/s");
+    progress_format_bytes(line, sizeof line, "m.gguf", 98362432, 98362432, 0);
+    cr_assert_str_eq(line, "m.gguf [########################] 100% 98.4/98.4 MB");
+    progress_format_bytes(line, sizeof line, "m.gguf", 0, 98362432, 1e5);
+    cr_assert(strstr(line, "16m23s left"), "%s", line);
+}
+
+static StreamEvent progress_event(const char *phase, int64_t done, int64_t total)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_PROGRESS);
+    ev.phase = phase;
+    ev.label = "m.gguf";
+    ev.done = done;
+    ev.total = total;
+    return ev;
+}
+
+Test(progress, events_fold_into_one_line_per_phase_with_the_rate_since_the_phase_began)
+{
+    Progress p = progress_none();
+    char line[256];
+    progress_line(&p, 0, line, sizeof line);
+    cr_assert_str_eq(line, "", "nothing before any event");
+    cr_assert(!progress_active(&p));
+    /* a resumed download: 40 MB were there, 10 MB more arrive in 2 s */
+    StreamEvent ev = progress_event("download", 40000000, 100000000);
+    progress_apply(&p, &ev, 1000);
+    ev = progress_event("download", 50000000, 100000000);
+    progress_apply(&p, &ev, 3000);
+    cr_assert(progress_active(&p));
+    cr_assert_eq(progress_percent(&p), 50);
+    progress_line(&p, 3000, line, sizeof line);
+    cr_assert_str_eq(line, "downloading m.gguf [############------------]  50% 50.0/100.0 MB  5.0 MB/s  10s left");
+    ev = progress_event("download", 100000000, 100000000);
+    progress_apply(&p, &ev, 5000);
+    cr_assert(!progress_active(&p), "a whole download is over");
+    ev = progress_event("load", 0, 100000000);
+    progress_apply(&p, &ev, 5100);
+    progress_line(&p, 5200, line, sizeof line);
+    cr_assert_str_eq(line, "loading m.gguf (100.0 MB)");
+    ev = progress_event("load", 100000000, 100000000);
+    progress_apply(&p, &ev, 6000);
+    progress_line(&p, 6000, line, sizeof line);
+    cr_assert_str_eq(line, "", "loaded: nothing left to say");
+    /* unknown totals */
+    p = progress_none();
+    ev = progress_event("download", 0, -1);
+    progress_apply(&p, &ev, 0);
+    cr_assert(progress_active(&p));
+    cr_assert_eq(progress_percent(&p), -1);
+}
+
+Test(progress, a_reply_keeps_its_progress_until_it_starts_again)
+{
+    Reply *r = reply_new("local:x", "local", "x");
+    reply_start(r, 0);
+    StreamEvent ev = progress_event("download", 5, 10);
+    reply_apply_event(r, &ev, 10);
+    cr_assert_eq(r->status, REPLY_WAITING, "progress is not text");
+    cr_assert_eq(r->metrics.ttft_ms, -1);
+    cr_assert_str_eq(r->progress.phase, "download");
+    cr_assert_eq(progress_percent(&r->progress), 50);
+    reply_start(r, 20);
+    cr_assert_str_eq(r->progress.phase, "");
+    reply_free(r);
 }

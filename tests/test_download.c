@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/xdg.h"
 #include "dlserver.h"
 #include "engine/download.h"
@@ -71,11 +73,11 @@ static void need_model(void)
         teardown(); /* a skipped test does not reach .fini */
         cr_skip_test("VERSUS_SHARED not set");
     }
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    model = malloc(STORIES_SIZE + 1);
-    model_len = fread(model, 1, STORIES_SIZE + 1, f);
-    fclose(f);
+    Buf b = { 0 };
+    char err[1200];
+    cr_assert_eq(util_read_file(path, STORIES_SIZE, &b, err, sizeof err), UTIL_FILE_OK, "%s", err);
+    model_len = b.len;
+    model = (unsigned char *)buf_steal(&b);
     cr_assert_eq(model_len, STORIES_SIZE);
 }
 
@@ -586,17 +588,203 @@ Test(download, download_file_checks_expected_size_and_rejects_a_bad_digest_optio
     cr_assert(exists(dest));
 }
 
-Test(download, progress_line_shows_percent_sizes_and_time_left)
+/* What a download reported through its callback. */
+typedef struct Seen {
+    int calls;
+    int64_t first_done, first_total, last_done, last_total;
+    bool monotonic;
+    volatile int *cancel_after_bytes; /* set to 1 once bytes arrived */
+} Seen;
+
+static void on_seen(void *user, int64_t done, int64_t total)
 {
-    char line[256];
-    download_format_progress(line, sizeof line, "m.gguf", 49181216, 98362432, 10e6);
-    cr_assert_str_eq(line, "m.gguf [############------------]  50% 49.2/98.4 MB  10.0 MB/s  5s left");
-    download_format_progress(line, sizeof line, "m.gguf", 1000000, 0, 0);
-    cr_assert_str_eq(line, "m.gguf 1.0 MB");
-    download_format_progress(line, sizeof line, "m.gguf", 1000000, 0, 2e6);
-    cr_assert_str_eq(line, "m.gguf 1.0 MB  2.0 MB/s");
-    download_format_progress(line, sizeof line, "m.gguf", 98362432, 98362432, 0);
-    cr_assert_str_eq(line, "m.gguf [########################] 100% 98.4/98.4 MB");
-    download_format_progress(line, sizeof line, "m.gguf", 0, 98362432, 1e5);
-    cr_assert(strstr(line, "16m23s left"), "%s", line);
+    Seen *s = user;
+    if (s->calls == 0) {
+        s->first_done = done;
+        s->first_total = total;
+        s->monotonic = true;
+    } else if (done < s->last_done) {
+        s->monotonic = false;
+    }
+    s->calls++;
+    s->last_done = done;
+    s->last_total = total;
+    if (s->cancel_after_bytes && done > 0)
+        *s->cancel_after_bytes = 1;
+}
+
+Test(download, progress_goes_to_the_callback_from_zero_to_the_whole_file_and_nothing_is_printed)
+{
+    serve(DLSERVER_NORMAL);
+    char dest[600], err[512], errfile[600];
+    cache_file("p.gguf", dest, sizeof dest);
+    write_file(dest, "x", 1); /* the directory */
+    unlink(dest);
+    /* standard error goes to a file while the download runs */
+    snprintf(errfile, sizeof errfile, "%s/stderr", tmpdir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    Seen seen = { 0 };
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/m.gguf", dlserver_port(server));
+    DownloadOptions o = { .size = STORIES_SIZE, .sha256 = STORIES_SHA, .on_progress = on_seen, .progress_user = &seen };
+    int rc = download_file(url, dest, &o, err, sizeof err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    cr_assert_eq(rc, DOWNLOAD_OK, "%s", err);
+    cr_assert_geq(seen.calls, 2);
+    cr_assert_eq(seen.first_done, 0, "the first report says it started");
+    cr_assert_eq(seen.first_total, STORIES_SIZE);
+    cr_assert(seen.monotonic, "bytes never go backwards");
+    cr_assert_eq(seen.last_done, STORIES_SIZE, "the last report is the whole file");
+    cr_assert_eq(seen.last_total, STORIES_SIZE);
+    struct stat st;
+    cr_assert_eq(stat(errfile, &st), 0);
+    cr_assert_eq(st.st_size, 0, "a download prints nothing: the caller shows its progress");
+}
+
+Test(download, a_cancel_stops_a_stalled_download_and_the_next_use_resumes_it, .timeout = 60)
+{
+    serve(DLSERVER_HOLD);
+    char path[4096], err[512], hex[65], rpath[512], range[128], part[600];
+    volatile int cancel = 0;
+    Seen seen = { .cancel_after_bytes = &cancel };
+    ModelFetch mf = { .on_progress = on_seen, .progress_user = &seen, .cancel = &cancel };
+    /* the server sends half, then stalls; the cancel set on the first bytes stops it */
+    cr_assert_eq(model_ref_fetch(STORIES_REF "#sha256=" STORIES_SHA, &mf, path, sizeof path, err, sizeof err), -1);
+    cr_assert(strstr(err, "cancelled"), "%s", err);
+    cache_file("owner/repo/stories260K.gguf", part, sizeof part);
+    cr_assert(!exists(part), "nothing is put in place");
+    strncat(part, ".part", sizeof part - strlen(part) - 1);
+    struct stat st;
+    cr_assert_eq(stat(part, &st), 0, "what arrived is kept");
+    cr_assert_gt(st.st_size, 0);
+    /* released: the next use resumes where the cancelled one stopped */
+    dlserver_release(server);
+    cancel = 0;
+    seen = (Seen){ 0 };
+    cr_assert_eq(model_ref_fetch(STORIES_REF "#sha256=" STORIES_SHA, &mf, path, sizeof path, err, sizeof err), 0,
+                 "%s", err);
+    last_request(rpath, range);
+    char want[64];
+    snprintf(want, sizeof want, "bytes=%lld-", (long long)st.st_size);
+    cr_assert_str_eq(range, want);
+    file_sha(path, hex);
+    cr_assert_str_eq(hex, STORIES_SHA);
+    cr_assert_eq(seen.last_done, STORIES_SIZE);
+}
+
+/* Events of a local stream, in order: D download, L load, T token, E error, X done. */
+typedef struct Events {
+    char kinds[4096];
+    size_t n;
+    int64_t download_first, download_last, download_total, load_total;
+    char label[128];
+    char error[600];
+} Events;
+
+static void on_event(void *user, const StreamEvent *ev)
+{
+    Events *e = user;
+    char k = '?';
+    switch (ev->kind) {
+    case STREAM_EVENT_PROGRESS:
+        k = strcmp(ev->phase, "download") == 0 ? 'D' : 'L';
+        if (k == 'D') {
+            if (!strchr(e->kinds, 'D'))
+                e->download_first = ev->done;
+            e->download_last = ev->done;
+            e->download_total = ev->total;
+        } else {
+            e->load_total = ev->total;
+        }
+        snprintf(e->label, sizeof e->label, "%s", ev->label ? ev->label : "");
+        break;
+    case STREAM_EVENT_DELTA: k = 'T'; break;
+    case STREAM_EVENT_ERROR:
+        k = 'E';
+        snprintf(e->error, sizeof e->error, "%s: %s", ev->error_type, ev->error_message);
+        break;
+    case STREAM_EVENT_DONE: k = 'X'; break;
+    default: return;
+    }
+    if (e->n + 1 < sizeof e->kinds && (e->n == 0 || e->kinds[e->n - 1] != k || k == 'E'))
+        e->kinds[e->n++] = k; /* runs of one kind folded */
+}
+
+static void pump_all(LocalStream *ls, Events *ev)
+{
+    StreamSink sink = { on_event, ev };
+    for (;;) {
+        struct pollfd pfd = { .fd = local_stream_fd(ls), .events = POLLIN };
+        cr_assert_geq(poll(&pfd, 1, 30000), 1, "the worker said nothing for 30 s");
+        if (local_stream_pump(ls, &sink) == 1)
+            break;
+    }
+}
+
+Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_progress_then_runs_it, .timeout = 120)
+{
+    serve(DLSERVER_NORMAL);
+    Request rq = { .prompt = "Once upon a time", .params = params_default() };
+    rq.params.raw = true;
+    rq.params.max_tokens = 4;
+    LocalOptions lo = { .threads = 1, .backend = "cpu", .gpu_layers = -1 };
+    char err[512];
+    LocalStream *ls = local_stream_start(STORIES_REF "#sha256=" STORIES_SHA, &rq, &lo, NULL, err, sizeof err);
+    cr_assert_not_null(ls, "%s", err);
+    Events ev = { 0 };
+    pump_all(ls, &ev);
+    local_stream_free(ls);
+    cr_assert_str_eq(ev.kinds, "DLTX", "download, load, tokens, done in that order (got %s; %s)", ev.kinds, ev.error);
+    cr_assert_eq(ev.download_first, 0);
+    cr_assert_eq(ev.download_last, STORIES_SIZE);
+    cr_assert_eq(ev.download_total, STORIES_SIZE);
+    cr_assert_eq(ev.load_total, STORIES_SIZE);
+    cr_assert_str_eq(ev.label, "stories260K.gguf");
+    cr_assert_eq(dlserver_requests(server), 1);
+
+    /* cached now: no download, no request */
+    ls = local_stream_start(STORIES_REF, &rq, &lo, NULL, err, sizeof err);
+    cr_assert_not_null(ls, "%s", err);
+    ev = (Events){ 0 };
+    pump_all(ls, &ev);
+    local_stream_free(ls);
+    cr_assert_str_eq(ev.kinds, "LTX", "%s", ev.kinds);
+    cr_assert_eq(dlserver_requests(server), 1);
+}
+
+Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_error, .timeout = 60)
+{
+    serve(DLSERVER_NOT_FOUND);
+    Request rq = { .prompt = "hi", .params = params_default() };
+    char err[512];
+    LocalStream *ls = local_stream_start(STORIES_REF, &rq, NULL, NULL, err, sizeof err);
+    cr_assert_not_null(ls, "%s", err);
+    Events ev = { 0 };
+    pump_all(ls, &ev);
+    local_stream_free(ls);
+    cr_assert_eq(ev.kinds[ev.n - 1], 'E', "%s", ev.kinds);
+    cr_assert_null(strchr(ev.kinds, 'L'), "no load after a failed download: %s", ev.kinds);
+    cr_assert(strncmp(ev.error, "model: cannot download", 22) == 0, "%s", ev.error);
+}
+
+Test(model_ref, freeing_a_local_stream_stops_a_stalled_download, .timeout = 60)
+{
+    serve(DLSERVER_HOLD);
+    Request rq = { .prompt = "hi", .params = params_default() };
+    char err[512];
+    LocalStream *ls = local_stream_start(STORIES_REF, &rq, NULL, NULL, err, sizeof err);
+    cr_assert_not_null(ls, "%s", err);
+    for (int i = 0; i < 3000 && !dlserver_holding(server); i++)
+        poll(NULL, 0, 10);
+    cr_assert(dlserver_holding(server), "the download reached the stall");
+    local_stream_free(ls); /* must return: the worker notices the cancel and stops */
+    char part[600];
+    cache_file("owner/repo/stories260K.gguf.part", part, sizeof part);
+    cr_assert(exists(part), "what arrived is kept for the next use");
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/candidate.h"
 #include "store/fixture.h"
 #include "store/jsonio.h"
 #include "store/schema_lite.h"
@@ -77,7 +78,7 @@ static Session *saved_session(void)
     static const char *const args[] = { "contains:name", "not-contains:error", "regex:^\\{.*\\}$",
                                         "is-json:{\"type\":\"object\",\"required\":[\"name\"]}",
                                         "max-cost:0.01", "max-total-ms:5000", "max-output-tokens:100",
-                                        "max-ttft-ms:900" };
+                                        "max-ttft-ms:900", "tool-call:get_weather~{\"required\":[\"city\"]}" };
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
         Assertion as;
         cr_assert_eq(assertion_from_arg(args[i], &as, err, sizeof err), 0, "%s: %s", args[i], err);
@@ -152,7 +153,7 @@ Test(fixture, versus_format_round_trips_everything, .init = setup, .fini = teard
     cr_assert_eq(back.cases[0].r.winner, 1);
     cr_assert_str_eq(fixture_winner(&back.cases[0])->spec, "local:smol.gguf");
     cr_assert_str_eq(back.cases[0].r.note, "json, valid");
-    cr_assert_eq(back.cases[0].r.n_assertions, 8);
+    cr_assert_eq(back.cases[0].r.n_assertions, 9);
     cr_assert_eq(back.cases[0].r.assertions[3].kind, ASSERT_IS_JSON);
     cr_assert_str_eq(back.cases[0].r.assertions[3].value, "{\"type\":\"object\",\"required\":[\"name\"]}");
     cr_assert_null(fixture_winner(&back.cases[1]));
@@ -200,7 +201,7 @@ Test(fixture, promptfoo_yaml_round_trips_prompt_label_and_assertions, .init = se
     cr_assert_eq(c->r.n_replies, 2, "candidates are named");
     cr_assert_str_eq(fixture_winner(c)->spec, "local:smol.gguf");
     cr_assert_str_eq(c->r.note, "json, valid");
-    cr_assert_eq(c->r.n_assertions, 8, "native and versus-only assertions both come back");
+    cr_assert_eq(c->r.n_assertions, 9, "native and versus-only assertions both come back");
     int seen[ASSERT_KIND_COUNT] = { 0 };
     for (size_t i = 0; i < c->r.n_assertions; i++)
         seen[c->r.assertions[i].kind]++;
@@ -281,7 +282,7 @@ Test(fixture, csv_round_trips_rows_per_candidate, .init = setup, .fini = teardow
         }
     }
     cr_assert_eq(back.cases[0].r.winner, 1);
-    cr_assert_eq(back.cases[0].r.n_assertions, 8);
+    cr_assert_eq(back.cases[0].r.n_assertions, 9);
     fixture_set_free(&back);
     session_free(s);
 }
@@ -389,6 +390,99 @@ Test(assertions, every_kind_passes_and_fails)
     cr_assert_eq(check("max-cost:1", plain), -1, "unknown cost can not pass");
     cr_assert_eq(check("max-ttft-ms:1", plain), -1);
     reply_free(plain);
+}
+
+Test(assertions, a_tool_call_by_name_with_arguments_equal_or_fitting_a_schema)
+{
+    Reply *r = finished("", 30, 0.001, 100, 200);
+    cr_assert_eq(reply_add_tool_call(r, "call_1", "get_weather", "{\"city\": \"Paris\", \"days\": 3}"), 0);
+    cr_assert_eq(reply_add_tool_call(r, "call_2", "get_time", "{\"tz\":"), 0); /* not valid JSON */
+    cr_assert_eq(check("tool-call:get_weather", r), 1);
+    cr_assert_eq(check("tool-call:get_news", r), 0);
+    cr_assert_eq(check("tool-call:get_weather={\"days\":3,\"city\":\"Paris\"}", r), 1, "key order does not matter");
+    cr_assert_eq(check("tool-call:get_weather={\"city\":\"Rome\",\"days\":3}", r), 0);
+    cr_assert_eq(check("tool-call:get_weather~{\"type\":\"object\",\"required\":[\"city\"],"
+                       "\"properties\":{\"days\":{\"type\":\"integer\"}}}", r), 1);
+    cr_assert_eq(check("tool-call:get_weather~{\"required\":[\"country\"]}", r), 0);
+    cr_assert_eq(check("tool-call:get_time", r), 1, "a call with broken arguments is still a call");
+    cr_assert_eq(check("tool-call:get_time={\"tz\":\"UTC\"}", r), 0, "but its arguments match nothing");
+    Assertion a;
+    char err[200], why[200];
+    cr_assert_eq(assertion_from_arg("tool-call:get_news", &a, err, sizeof err), 0);
+    cr_assert_eq(assertion_check(&a, r, why, sizeof why), 0);
+    cr_assert(strstr(why, "no tool call named \"get_news\""), "%s", why);
+    assertion_free(&a);
+    /* the JSON form, both ways */
+    cJSON *o = cJSON_Parse("{\"type\":\"tool-call\",\"value\":\"get_weather\",\"schema\":{\"required\":[\"city\"]},"
+                           "\"model\":\"openai:m\"}");
+    cr_assert_eq(assertion_from_json(o, &a, err, sizeof err), 0, "%s", err);
+    cr_assert(a.args_schema);
+    cr_assert_eq(assertion_check(&a, r, why, sizeof why), 1, "%s", why);
+    cJSON *back = assertion_to_json(&a);
+    cr_assert(cJSON_Compare(back, o, true), "round trip: %s", cJSON_PrintUnformatted(back));
+    cJSON_Delete(back);
+    assertion_free(&a);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"type\":\"tool-call\",\"value\":\"x\",\"arguments\":{},\"schema\":{}}");
+    cr_assert_eq(assertion_from_json(o, &a, err, sizeof err), -1, "arguments or schema, not both");
+    cJSON_Delete(o);
+    cr_assert_eq(assertion_from_arg("tool-call:", &a, err, sizeof err), -1);
+    cr_assert(strstr(err, "the tool's name"), "%s", err);
+    cr_assert_eq(assertion_from_arg("tool-call:f={not json", &a, err, sizeof err), -1);
+    cr_assert_eq(assertion_from_arg("tool-call:f~[1]", &a, err, sizeof err), -1, "a schema is an object");
+    reply_free(r);
+}
+
+Test(candidates, tool_calls_refusals_blocks_and_reasoning_survive_a_session_round_trip)
+{
+    Reply *r = reply_new("openai:o4-mini#high", "openai", "o4-mini");
+    reply_start(r, 0);
+    StreamEvent ev = stream_event_init(STREAM_EVENT_REASONING);
+    ev.text = "Thinking";
+    ev.len = 8;
+    reply_apply_event(r, &ev, 10);
+    ev = stream_event_init(STREAM_EVENT_TOOL_CALL);
+    ev.tool = (StreamToolCall){ .id = "call_1", .name = "get_weather", .arguments = "{\"city\":\"Paris\"}" };
+    reply_apply_event(r, &ev, 20);
+    ev = stream_event_init(STREAM_EVENT_REFUSAL);
+    ev.reason = "refusal";
+    ev.text = "No.";
+    ev.len = 3;
+    reply_apply_event(r, &ev, 30);
+    ev = stream_event_init(STREAM_EVENT_REDACTED);
+    reply_apply_event(r, &ev, 31);
+    ev = stream_event_init(STREAM_EVENT_USAGE);
+    ev.usage.output_tokens = 50;
+    ev.usage.reasoning_tokens = 45;
+    ev.usage.cache_write_1h_tokens = 7;
+    reply_apply_event(r, &ev, 32);
+    snprintf(r->reasoning_request, sizeof r->reasoning_request, "high");
+    reply_finish(r, 40);
+    cJSON *j = candidate_encode(r, -1, false);
+    char err[256];
+    Reply *back = candidate_decode(j, NULL, err, sizeof err);
+    cr_assert_not_null(back, "%s", err);
+    cr_assert_eq(back->status, REPLY_REFUSED);
+    cr_assert_str_eq(back->status_reason, "refusal");
+    cr_assert_str_eq(buf_str(&back->refusal), "No.");
+    cr_assert_str_eq(buf_str(&back->reasoning), "Thinking");
+    cr_assert_str_eq(back->reasoning_request, "high");
+    cr_assert_str_eq(back->spec, "openai:o4-mini#high");
+    cr_assert_eq(back->redacted_reasoning, 1);
+    cr_assert_eq(back->usage.reasoning_tokens, 45);
+    cr_assert_eq(back->usage.cache_write_1h_tokens, 7);
+    cr_assert_eq(back->n_tool_calls, 1);
+    cr_assert_str_eq(back->tool_calls[0].name, "get_weather");
+    cr_assert_str_eq(back->tool_calls[0].id, "call_1");
+    cr_assert_float_eq(back->metrics.ttfa_ms, 20, 1e-9);
+    Reply *clone = candidate_clone(r);
+    cr_assert_eq(clone->n_tool_calls, 1);
+    cr_assert_eq(clone->status, REPLY_REFUSED);
+    cr_assert_str_eq(buf_str(&clone->refusal), "No.");
+    reply_free(clone);
+    reply_free(back);
+    cJSON_Delete(j);
+    reply_free(r);
 }
 
 Test(assertions, bad_arguments_are_refused)

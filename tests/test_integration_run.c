@@ -28,6 +28,8 @@
 #include "core/prices.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "dlserver.h"
+#include "testenv.h"
 
 #define KEY_OPENAI VCHILD_KEY_OPENAI
 #define KEY_ANTHROPIC VCHILD_KEY_ANTHROPIC
@@ -60,8 +62,10 @@ static void teardown(void)
 TestSuite(run, .init = setup, .fini = teardown);
 
 /* Starts `versus run` with args (NULL-terminated, without "run"), feeding
- * stdin_text, in the harness's private environment pointing at the fake. */
-static VChild spawn_versus(const char *const *args, const char *stdin_text)
+ * stdin_text, in the harness's private environment pointing at the fake,
+ * plus NAME=VALUE when env_name is not NULL. */
+static VChild spawn_versus_env(const char *const *args, const char *stdin_text, const char *env_name,
+                               const char *env_value)
 {
     const char *argv[64] = { "run" };
     size_t na = 1;
@@ -69,6 +73,8 @@ static VChild spawn_versus(const char *const *args, const char *stdin_text)
         argv[na++] = args[i];
     argv[na] = NULL;
     char **env = vchild_env_new(home, fakeprov_url(fp));
+    if (env_name)
+        vchild_env_set(&env, env_name, env_value);
     VChild c;
     int rc = vchild_start(versus_bin, argv, env, stdin_text, &c);
     int e = errno;
@@ -92,6 +98,11 @@ static void collect(VChild *c, bool json, VResult *r)
     if (json)
         cr_assert(r->json, "stdout is not one JSON document (exit %d): %.2000s\nstderr: %.2000s", r->exit_code,
                   buf_str(&r->out), buf_str(&r->err));
+}
+
+static VChild spawn_versus(const char *const *args, const char *stdin_text)
+{
+    return spawn_versus_env(args, stdin_text, NULL, NULL);
 }
 
 static void run_versus(const char *const *args, const char *stdin_text, bool json, VResult *r)
@@ -946,4 +957,161 @@ Test(run, every_transcript_replayed_through_the_binary_matches_its_expectation)
         cr_assert_eq(r.exit_code, any_failed ? 1 : 0, "exit code; stderr: %s", buf_str(&r.err));
         vchild_result_free(&r);
     }
+}
+
+/* ---- a local model fetched while the others stream ------------------------------------------- */
+
+#define STORIES_REF "hf://owner/repo/stories260K.gguf"
+
+/* Serves the shared stories260K.gguf on loopback (skips without it); the
+ * endpoint URL goes to ep. */
+static DlServer *serve_model(DlServerMode mode, char *ep, size_t eplen)
+{
+    char path[1024], err[1300];
+    if (!testenv_shared("models/stories260K.gguf", path, sizeof path))
+        cr_skip_test("VERSUS_SHARED not set");
+    Buf model = { 0 };
+    cr_assert_eq(util_read_file(path, 8u << 20, &model, err, sizeof err), UTIL_FILE_OK, "%s", err);
+    DlServer *dl = dlserver_start(model.data, model.len, mode);
+    buf_free(&model);
+    cr_assert_not_null(dl);
+    snprintf(ep, eplen, "http://127.0.0.1:%d", dlserver_port(dl));
+    return dl;
+}
+
+typedef struct Release {
+    DlServer *dl;
+    bool released;
+    bool held_at_api_result; /* the download was still stalled when the API reply had ended */
+} Release;
+
+/* Lets the stalled download go on once the API model's result line is out. */
+static void release_after_api_result(void *user, pid_t pid, const VResult *sofar, double now_ms)
+{
+    (void)pid;
+    (void)now_ms;
+    Release *rl = user;
+    if (rl->released || !strstr(buf_str(&sofar->out), "\"type\":\"result\",\"index\":1}"))
+        return;
+    rl->held_at_api_result = dlserver_holding(rl->dl);
+    dlserver_release(rl->dl);
+    rl->released = true;
+}
+
+/* The JSON lines of out, parsed (NULL-terminated array; free with free_lines). */
+static cJSON **parse_lines(const Buf *out, size_t *n)
+{
+    cJSON **lines = calloc(4096, sizeof *lines);
+    cr_assert_not_null(lines);
+    *n = 0;
+    const char *p = buf_str(out);
+    while (*p && *n < 4095) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        lines[*n] = cJSON_ParseWithLength(p, len);
+        cr_assert_not_null(lines[*n], "not JSON: %.*s", (int)len, p);
+        (*n)++;
+        p += len + (e ? 1 : 0);
+    }
+    return lines;
+}
+
+static void free_lines(cJSON **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(lines[i]);
+    free(lines);
+}
+
+Test(run, an_api_model_streams_to_its_end_while_a_local_model_is_still_downloading, .timeout = 120)
+{
+    char ep[64];
+    DlServer *dl = serve_model(DLSERVER_HOLD, ep, sizeof ep);
+    const char *args[] = { "-f", "jsonl", "-n", "8", "--raw", "-m", "local:" STORIES_REF, "-m",
+                           "openai:long.tps100.deltas50", "Once upon a time", NULL };
+    VChild c = spawn_versus_env(args, NULL, "VERSUS_HF_ENDPOINT", ep);
+    Release rl = { .dl = dl };
+    VResult r;
+    vchild_finish_watched(&c, 60000, false, 20, release_after_api_result, &rl, &r);
+    dlserver_stop(dl);
+    cr_assert(!r.timed_out, "stderr: %s", buf_str(&r.err));
+    cr_assert_eq(r.exit_code, 0, "exit %d; stderr: %s", r.exit_code, buf_str(&r.err));
+    cr_assert(rl.released, "the API model's result never came:\n%s", buf_str(&r.out));
+    cr_assert(rl.held_at_api_result, "the API reply ended while the download was stalled half way");
+
+    size_t n;
+    cJSON **lines = parse_lines(&r.out, &n);
+    long api_deltas = 0, api_result = -1, partial = -1, whole = -1, load = -1, local_delta = -1, local_result = -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *type = sget(lines[i], "type");
+        int index = (int)nget(lines[i], "index");
+        cr_assert(type);
+        if (index == 1 && strcmp(type, "delta") == 0)
+            api_deltas++;
+        if (index == 1 && strcmp(type, "result") == 0) {
+            api_result = (long)i;
+            cr_assert_str_eq(sget(lines[i], "status"), "ok");
+        }
+        if (index == 0 && strcmp(type, "progress") == 0) {
+            const char *phase = sget(lines[i], "phase");
+            double done = nget(lines[i], "done"), total = nget(lines[i], "total");
+            cr_assert_str_eq(sget(lines[i], "file"), "stories260K.gguf");
+            if (strcmp(phase, "download") == 0) {
+                /* unknown (null) until the server has said it */
+                cr_assert(isnan(total) || total == 1185376, "total %g", total);
+                if (done > 0 && done < total && partial < 0)
+                    partial = (long)i;
+                if (done == total)
+                    whole = (long)i;
+            } else if (strcmp(phase, "load") == 0 && load < 0) {
+                load = (long)i;
+            }
+        }
+        if (index == 0 && strcmp(type, "delta") == 0 && local_delta < 0)
+            local_delta = (long)i;
+        if (index == 0 && strcmp(type, "result") == 0) {
+            local_result = (long)i;
+            cr_assert_str_eq(sget(lines[i], "status"), "ok", "%s", cJSON_PrintUnformatted(lines[i]));
+        }
+    }
+    cr_assert_eq(api_deltas, 50, "every API delta arrived");
+    cr_assert(partial >= 0 && partial < api_result, "progress with part of the file came before the API result");
+    cr_assert(api_result < whole, "the download finished after the API reply");
+    cr_assert(whole < load && load < local_delta && local_delta < local_result,
+              "then the load, the local text and its result (%ld %ld %ld %ld)", whole, load, local_delta, local_result);
+    /* the download is not counted as the local model's time to first token */
+    const cJSON *m = obj(lines[local_result], "metrics");
+    cr_assert(nget(m, "ttft_ms") >= 0);
+    /* read from the file once it was in place */
+    cr_assert(sget(lines[local_result], "quant") && *sget(lines[local_result], "quant"), "the weight type is known");
+    free_lines(lines, n);
+    vchild_result_free(&r);
+}
+
+Test(run, a_download_on_a_pipe_is_reported_as_plain_lines_on_stderr, .timeout = 120)
+{
+    char ep[64];
+    DlServer *dl = serve_model(DLSERVER_NORMAL, ep, sizeof ep);
+    const char *args[] = { "-f", "json", "-n", "4", "--raw", "-m", "local:" STORIES_REF, "Once", NULL };
+    VChild c = spawn_versus_env(args, NULL, "VERSUS_HF_ENDPOINT", ep);
+    VResult r;
+    collect(&c, true, &r);
+    dlserver_stop(dl);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+    assert_ok(result_at(&r, 0), NULL);
+    const char *err = buf_str(&r.err);
+    cr_assert(strstr(err, "versus: local:" STORIES_REF ": downloading stories260K.gguf"), "%s", err);
+    cr_assert(strstr(err, "versus: local:" STORIES_REF ": downloaded stories260K.gguf (1.2 MB)\n"), "%s", err);
+    cr_assert_null(strchr(err, '\r'), "no carriage returns when standard error is not a terminal");
+    cr_assert_null(strstr(err, "\033["), "no terminal escapes either");
+    vchild_result_free(&r);
+
+    /* cached now, and --no-progress: nothing on stderr */
+    const char *quiet[] = { "--no-progress", "-f", "json", "-n", "4", "--raw", "-m", "local:" STORIES_REF, "Once",
+                            NULL };
+    c = spawn_versus_env(quiet, NULL, "VERSUS_HF_ENDPOINT", "http://127.0.0.1:9");
+    collect(&c, true, &r);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+    cr_assert_str_eq(buf_str(&r.err), "");
+    vchild_result_free(&r);
 }

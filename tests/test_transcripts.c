@@ -145,6 +145,9 @@ static void rec_emit(void *user, const StreamEvent *ev)
         buf_puts(&r->log, "H");
         r->n_redacted++;
         break;
+    case STREAM_EVENT_PROGRESS: /* local models only: an HTTP decoder never emits it */
+        buf_puts(&r->log, "P");
+        break;
     }
     buf_puts(&r->log, "\n");
 }

@@ -16,12 +16,12 @@
 
 static TmuxRig rig;
 
-static void start(const char *args)
+static void start_with(const char *args, const RigOptions *o)
 {
     const char *why = rig_unavailable();
     if (why)
         cr_skip_test("%s", why);
-    cr_assert_eq(rig_start(&rig, args), 0, "could not start tmux and the fake provider");
+    cr_assert_eq(rig_start_opts(&rig, args, o), 0, "could not start tmux and the fake provider");
     if (!rig_wait(&rig, "F1 help", 1, WAIT_MS)) {
         char path[400], err[2048] = "";
         snprintf(path, sizeof path, "%s/stderr", rig.dir);
@@ -33,6 +33,11 @@ static void start(const char *args)
         }
         cr_assert_fail("the workbench did not start:\n%s\nstderr: %s", rig.screen, err);
     }
+}
+
+static void start(const char *args)
+{
+    start_with(args, NULL);
 }
 
 static void stop(void)
@@ -165,7 +170,9 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
         cr_skip_test("VERSUS_SHARED not set");
     char args[1200];
     snprintf(args, sizeof args, "-m local:%s/models/stories260K.gguf -m openai:long.tps100.deltas400", shared);
-    start(args);
+    /* the machine's cost is stated once: the local pane's cost is estimated from its measured speed */
+    RigOptions o = { .config = "{\"local_cost\": {\"gpu_hour_usd\": 2.49}}" };
+    start_with(args, &o);
     rig_keys(&rig, "'Once upon a time' Enter");
     /* while the API pane is still streaming (4 s at 100 tokens/s) its rate is live */
     cr_assert(rig_wait(&rig, "streaming", 1, WAIT_MS), "a pane streams:\n%s", rig.screen);
@@ -178,7 +185,8 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     rig_line(&rig, 0, line, sizeof line);
     cr_assert(strstr(line, "1 local:"), "the local pane's status bar: '%s'", line);
     cr_assert(strstr(line, "no GPU"), "the local pane says no GPU, not 0: '%s'", line);
-    cr_assert(strstr(line, "$0"), "the local model costs $0: '%s'", line);
+    cr_assert(strstr(line, "~$0.0"), "the local model's cost, marked estimated, not $0: '%s'", line);
+    cr_assert_null(strstr(line, "$0.00 "), "never a free local model unless the config says so: '%s'", line);
     cr_assert(strstr(line, "2 openai:long"), "the API pane beside it: '%s'", line);
     rig_keys(&rig, "1");
     cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
@@ -206,4 +214,28 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
     cr_assert(strstr(doc, HAPPY), "the reply is in the file:\n%s", doc);
     cr_assert_null(strstr(doc, "sk-test-e2e"), "the key in the prompt is masked:\n%s", doc);
     cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
+}
+
+/* Issue 14 in the workbench: :set reasoning asks for it, each pane shows the
+ * reasoning apart from the answer with its own token count, the status bar
+ * counts the reasoning tokens, and :reasoning hide folds it to one line. */
+Test(tui_e2e, reasoning_is_shown_apart_with_its_token_count_and_folds_on_request)
+{
+    start("-m openai:o4-mini -m openai:gpt-4o-mini");
+    rig_keys(&rig, "':set reasoning high' Enter");
+    cr_assert(rig_wait(&rig, "reasoning=high", 1, WAIT_MS), "the parameter is set:\n%s", rig.screen);
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both replies end:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "\u25be reasoning \u00b7 24 tokens", 1, WAIT_MS),
+              "the reasoning model's pane opens with its reasoning and token count:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "The user says hello", 1, WAIT_MS), "the reasoning text:\n%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, HAPPY), 2, "both answers:\n%s", rig.screen);
+    char line[1024];
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "24 think"), "the status bar counts the reasoning tokens: '%s'", line);
+    rig_keys(&rig, "':reasoning hide' Enter");
+    cr_assert(rig_wait(&rig, "\u25b8 reasoning \u00b7 24 tokens \u00b7 hidden", 1, WAIT_MS), "folded:\n%s",
+              rig.screen);
+    cr_assert(rig_wait_gone(&rig, "The user says hello", WAIT_MS), "its text is gone:\n%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, HAPPY), 2, "the answers stay:\n%s", rig.screen);
 }

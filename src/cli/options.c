@@ -2,13 +2,14 @@
 #include "cli/options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "core/keys.h"
 #include "providers/target.h"
-#include "engine/model_ref.h"
-#include "providers/local.h"
+#include "engine/kvcache.h"
 
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen)
 {
@@ -20,6 +21,16 @@ int cli_parse_long(const char *s, long min, long max, long *out, const char *wha
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_check_kv_type(const char *s, char *err, size_t errlen)
+{
+    KvType t;
+    if (kv_type_parse(s, &t) < 0) {
+        snprintf(err, errlen, "--kv-type must be f32, f16 or q8_0 (got '%s')", s);
+        return -1;
+    }
     return 0;
 }
 
@@ -56,17 +67,17 @@ size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note)
     return n;
 }
 
-void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size_t n)
+int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < n; i++) {
-        ModelTarget t;
-        char err[512], path[4096];
-        if (target_resolve(cfg, specs[i], &t, err, sizeof err) < 0 || strcmp(t.kind, "local") != 0)
-            continue;
-        if (model_ref_locate(t.model, path, sizeof path, err, sizeof err) != 0)
-            continue; /* present, or unusable: the run says which */
-        fprintf(stderr, "versus: fetching %s into %s (first use)\n", t.model[0] ? t.model : model_ref_default(), path);
-        if (model_ref_resolve(t.model, path, sizeof path, err, sizeof err) < 0)
-            fprintf(stderr, "versus: %s\n", err);
+    Buf b = { 0 };
+    char why[600];
+    if (util_read_file(path, 1u << 20, &b, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--bench %s", why);
+        return -1;
     }
+    int rc = costs_bench_parse(buf_str(&b), b.len, out, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "--bench %s: %s", path, why);
+    buf_free(&b);
+    return rc;
 }

@@ -5,18 +5,19 @@
 #include <stdio.h>
 
 #include "core/config.h"
+#include "eval/costs.h"
+
+/* Reads a `versus bench --format json` file (--bench). 0, or -1 with err
+ * naming the file. */
+int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen);
 
 /* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
+/* Checks a --kv-type value (f32, f16 or q8_0); 0, or -1 with err saying what is allowed. */
+int cli_check_kv_type(const char *s, char *err, size_t errlen);
 /* The default model specs that can run now: the local default model and each
  * closed provider whose key is available. Each provider left out is named on
  * note (with the variable to set) rather than dropped silently. */
 size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note);
-
-/* Downloads, before any stream starts, every local model among specs that is
- * not cached yet (with a progress bar on stderr when it is a terminal), so
- * that no download ever stalls a running comparison. Failures are left for
- * the run to report per model. */
-void cli_prefetch_local_models(const Config *cfg, const char *const *specs, size_t n);
 
 #endif

@@ -23,6 +23,8 @@
 #include "util/file.h"
 #include "core/config.h"
 #include "core/keys.h"
+#include "core/prices.h"
+#include "core/progress.h"
 #include "core/reply_json.h"
 #include "run/run.h"
 #include "util/utf8.h"
@@ -75,6 +77,8 @@ static void run_usage(FILE *out)
             "      --backend B         local models: auto, cpu or cuda\n"
             "      --gpu-layers N      local models: layers on the GPU (default: all that fit;\n"
             "                          0 = CPU only)\n"
+            "      --kv-type T         local models on the CPU: KV cache f16 (default), f32 or\n"
+            "                          q8_0 (config: \"local\": {\"kv_type\": T})\n"
             "      --sensitivity C     public, internal or restricted (restricted never\n"
             "                          leaves the machine: closed APIs are refused)\n"
             "      --save              save the round in a new session (sessions list|show|label)\n"
@@ -82,7 +86,8 @@ static void run_usage(FILE *out)
             "      --record            keep each reply's raw bytes with arrival times (default\n"
             "                          when saving; --no-record turns it off)\n"
             "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
-            "      --no-progress       no live progress line on standard error\n"
+            "      --no-progress       nothing on standard error while it runs (the live status\n"
+            "                          line, a local model's download and load)\n"
             "      --send-key-to URL   let a provider's key go to URL written inline after its\n"
             "                          name (PROVIDER:MODEL@URL); by default a key goes only to\n"
             "                          the URL the config names for it\n"
@@ -124,6 +129,9 @@ typedef struct Printer {
     bool live_answer;    /* live_single: the answer header is printed (after reasoning) */
     double last_progress_ms;
     bool progress_shown;
+    bool fetch_line;     /* one model, stderr a terminal: its download/load on one updating line */
+    bool fetch_plain;    /* stderr not a terminal: a plain line as each tenth of a download arrives */
+    int *fetch_tenth;    /* (n) fetch_plain: the last tenth printed, -1 before the first line */
 } Printer;
 
 /* Writes reply text to stdout: keys masked, and made safe when stdout is a
@@ -148,10 +156,15 @@ static void draw_progress(Printer *p, bool force)
     size_t n = run_count(p->run);
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(p->run, i);
-        double tps = reply_live_tokens_per_s(r, now);
+        double tps = reply_live_tokens_per_s(r);
         buf_puts(&line, i ? " | " : "");
         termsafe_append(&line, r->spec, strlen(r->spec));
         buf_printf(&line, " %s", reply_status_name(r->status));
+        if (r->status == REPLY_WAITING && progress_active(&r->progress)) {
+            int pct = progress_percent(&r->progress);
+            buf_printf(&line, " (%s", strcmp(r->progress.phase, "download") == 0 ? "downloading" : "loading");
+            buf_printf(&line, pct >= 0 ? " %d%%)" : ")", pct);
+        }
         if (r->status == REPLY_STREAMING || r->status == REPLY_OK)
             buf_printf(&line, " %ld tok", reply_output_tokens(r));
         if (tps > 0)
@@ -166,64 +179,56 @@ static void draw_progress(Printer *p, bool force)
     buf_free(&line);
 }
 
-/* A tool call's arguments as indented JSON (two spaces), or as written when
- * they are not JSON. */
-static void format_arguments(Buf *b, const char *args)
+/* A local model's download or load, as it happens (never under --no-progress
+ * or with jsonl, which carries it as events): on a terminal one updating line
+ * (the status line when several models run), elsewhere a plain line at the
+ * start of a download, at each further tenth of it, and at its end. */
+static void show_fetch(Printer *p, size_t i, const Reply *r)
 {
-    cJSON *j = cJSON_Parse(args);
-    char *pretty = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!pretty) {
-        buf_printf(b, "%s\n(not valid JSON)\n", args);
+    if (p->progress) {
+        draw_progress(p, false);
         return;
     }
-    /* cJSON indents with tabs and puts one after each colon */
-    for (const char *q = pretty; *q; q++) {
-        if (*q == '\t')
-            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
-        else
-            buf_append(b, q, 1);
-    }
-    buf_puts(b, "\n");
-    free(pretty);
-}
-
-/* What the reply holds besides its text: tool calls, refusal, block,
- * redacted reasoning, truncation by reasoning. */
-static void format_outcome(Buf *b, const Reply *r)
-{
-    for (size_t i = 0; i < r->n_tool_calls; i++) {
-        const ReplyToolCall *c = &r->tool_calls[i];
-        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
-        format_arguments(b, c->arguments);
-    }
-    if (r->status == REPLY_REFUSED) {
-        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
-        if (r->refusal.len) {
-            buf_puts(b, " ");
-            buf_append(b, r->refusal.data, r->refusal.len);
+    double now = clock_now_ms();
+    char line[320];
+    if (p->fetch_line) {
+        if (!progress_active(&r->progress)) {
+            clear_progress(p);
+        } else if (now - p->last_progress_ms >= 100) {
+            p->last_progress_ms = now;
+            progress_line(&r->progress, now, line, sizeof line);
+            Buf b = { 0 };
+            buf_puts(&b, "\r\033[Kversus: "); /* our own escapes; the line (a file name) made safe */
+            termsafe_append(&b, line, strlen(line));
+            fputs(buf_str(&b), stderr);
+            buf_free(&b);
+            fflush(stderr);
+            p->progress_shown = true;
         }
-        buf_puts(b, "\n");
-    } else if (r->status == REPLY_BLOCKED) {
-        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
+        return;
     }
-    if (r->redacted_reasoning > 0)
-        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
-                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
-    if (r->truncated_by_reasoning) {
-        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
-            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
-                       r->usage.reasoning_tokens, r->usage.output_tokens);
-        else
-            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    if (!p->fetch_plain || strcmp(r->progress.phase, "download") != 0)
+        return;
+    int pct = progress_percent(&r->progress);
+    int tenth = pct < 0 ? 0 : pct / 10;
+    if (tenth <= p->fetch_tenth[i])
+        return;
+    p->fetch_tenth[i] = tenth;
+    if (progress_active(&r->progress)) {
+        progress_line(&r->progress, now, line, sizeof line);
+        cli_printf(stderr, "versus: %s: %s\n", r->spec, line);
+    } else {
+        cli_printf(stderr, "versus: %s: downloaded %s (%.1f MB)\n", r->spec, r->progress.label,
+                   (double)r->progress.done / 1e6);
     }
+    fflush(stderr);
 }
 
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
-    format_outcome(&b, r);
+    reply_outcome_format(r, &b);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");
@@ -243,6 +248,8 @@ static void print_reply_status(const Reply *r)
     }
     if (r->incomplete && r->text.len)
         buf_puts(&b, "[incomplete: the reply above was cut short]\n");
+    if (r->chat_template[0])
+        buf_printf(&b, "[chat template: %s]\n", r->chat_template);
     buf_puts(&b, "\n");
     print_text(buf_str(&b), b.len);
     buf_free(&b);
@@ -306,6 +313,26 @@ static void jsonl_event(size_t i, const Reply *r, const char *type, const char *
     print_json_line(o);
 }
 
+/* {"type":"progress","index":I,"model":SPEC,"phase":..,"file":..,"done":N,"total":N|null} */
+static void jsonl_progress(size_t i, const Reply *r, const StreamEvent *ev)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "progress");
+    cJSON_AddNumberToObject(o, "index", (double)i);
+    cJSON_AddStringToObject(o, "model", r->spec);
+    cJSON_AddStringToObject(o, "phase", ev->phase ? ev->phase : "");
+    Buf clean = { 0 };
+    utf8_sanitize(&clean, ev->label ? ev->label : "", ev->label ? strlen(ev->label) : 0, UTF8_KEEP_CONTROLS);
+    cJSON_AddStringToObject(o, "file", buf_str(&clean));
+    buf_free(&clean);
+    cJSON_AddNumberToObject(o, "done", (double)ev->done);
+    if (ev->total >= 0)
+        cJSON_AddNumberToObject(o, "total", (double)ev->total);
+    else
+        cJSON_AddNullToObject(o, "total");
+    print_json_line(o);
+}
+
 static void jsonl_tool_call(size_t i, const Reply *r)
 {
     if (r->n_tool_calls == 0)
@@ -326,6 +353,13 @@ static void jsonl_tool_call(size_t i, const Reply *r)
 static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
 {
     Printer *p = user;
+    if (ev && ev->kind == STREAM_EVENT_PROGRESS) {
+        if (p->format == FORMAT_JSONL)
+            jsonl_progress(i, r, ev);
+        else
+            show_fetch(p, i, r);
+        return;
+    }
     if (p->format == FORMAT_JSONL) {
         if (ev && (ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING))
             jsonl_event(i, r, ev->kind == STREAM_EVENT_DELTA ? "delta" : "reasoning", ev->text, ev->len);
@@ -419,7 +453,8 @@ static void print_table(Run *run)
             snprintf(cost, sizeof cost, "unknown");
             cost_unknown = true;
         } else {
-            snprintf(cost, sizeof cost, "$%.6f", r->metrics.cost_usd);
+            bool est = strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
+            snprintf(cost, sizeof cost, "%s$%.6f", est ? "~" : "", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
         }
         cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
@@ -430,6 +465,17 @@ static void print_table(Run *run)
         snprintf(cost, sizeof cost, "$%.6f", total_cost);
         printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
                cost_unknown ? "  (+ unknown costs)" : "");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Reply *r = run_reply(run, i);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            cli_printf(stdout, "~ %s: estimated from measured speed: $%.4g per 1M input, $%.4g per 1M output tokens "
+                   "(local_cost's hourly rate over %.0f prompt and %.1f decode tokens/s)\n",
+                   r->spec, r->metrics.input_usd_per_mtok, r->metrics.output_usd_per_mtok,
+                   reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r));
+        else if (r->status == REPLY_OK && isnan(r->metrics.cost_usd) && strcmp(r->provider, "local") == 0)
+            cli_printf(stdout, "%s: cost unknown: state what the machine costs in the config (\"local_cost\": "
+                   "{\"gpu_hour_usd\": N}, see versus(1))\n", r->spec);
     }
 }
 
@@ -459,7 +505,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL, OPT_KV_TYPE };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -478,6 +524,7 @@ int cli_run(int argc, char **argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "backend", required_argument, NULL, OPT_BACKEND },
         { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+        { "kv-type", required_argument, NULL, OPT_KV_TYPE },
         { "sensitivity", required_argument, NULL, OPT_SENS },
         { "record", no_argument, NULL, OPT_RECORD },
         { "no-record", no_argument, NULL, OPT_NO_RECORD },
@@ -552,6 +599,11 @@ int cli_run(int argc, char **argv)
             ropt.local.gpu_layers = (int)v;
             break;
         }
+        case OPT_KV_TYPE:
+            if (cli_check_kv_type(optarg, err, sizeof err) < 0)
+                goto bad;
+            ropt.local.kv_type = optarg;
+            break;
         case OPT_SENS: sens_name = optarg; break;
         case OPT_RECORD: record = 1; break;
         case OPT_NO_RECORD: record = 0; break;
@@ -644,15 +696,21 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
-    cli_prefetch_local_models(cfg, specs, n_specs);
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
         cli_printf(stderr, "versus: %s\n", err);
         goto out;
     }
+    bool show = !no_progress && format != FORMAT_JSONL, tty = isatty(2);
     Printer pr = { .format = format, .run = run, .live_single = format == FORMAT_TEXT && n_specs == 1,
-                   .progress = !no_progress && format != FORMAT_JSONL && isatty(2) && n_specs > 1 };
+                   .progress = show && tty && n_specs > 1, .fetch_line = show && tty && n_specs == 1,
+                   .fetch_plain = show && !tty };
     pr.printed = calloc(n_specs, sizeof *pr.printed);
+    pr.fetch_tenth = malloc(n_specs * sizeof *pr.fetch_tenth);
+    for (size_t i = 0; pr.fetch_tenth && i < n_specs; i++)
+        pr.fetch_tenth[i] = -1;
+    if (!pr.printed || !pr.fetch_tenth)
+        pr.fetch_plain = false;
     run_set_observer(run, on_observe, &pr);
 
     struct sigaction sa = { .sa_handler = on_sigint }, old_int, old_term;
@@ -695,6 +753,7 @@ int cli_run(int argc, char **argv)
         print_json(run, &rq);
     }
     free(pr.printed);
+    free(pr.fetch_tenth);
     rc = CLI_EXIT_OK;
     if (session) {
         Reply **replies = calloc(n_specs, sizeof *replies);

@@ -131,8 +131,21 @@ static void show_round(const SessionRound *r, size_t idx)
         if (p->status == REPLY_ERROR || p->status == REPLY_NOT_SENT)
             cli_printf(stdout, "error: %s%s%s\n", p->error_type ? p->error_type : "", p->error_type ? ": " : "",
                    p->error_message ? p->error_message : "");
+        if ((p->status == REPLY_REFUSED || p->status == REPLY_BLOCKED) && p->status_reason)
+            cli_printf(stdout, "%s: %s%s%s\n", reply_status_name(p->status), p->status_reason,
+                       p->refusal.len ? " — " : "", buf_str(&p->refusal));
+        if (p->reasoning.len || p->usage.reasoning_tokens > 0) {
+            cli_printf(stdout, "reasoning");
+            if (p->usage.reasoning_tokens >= 0)
+                cli_printf(stdout, " (%ld tokens)", p->usage.reasoning_tokens);
+            cli_printf(stdout, ": %s\n", p->reasoning.len ? buf_str(&p->reasoning) : "(not shown by the provider)");
+        }
+        if (p->truncated_by_reasoning)
+            cli_printf(stdout, "truncated by reasoning: the output budget went to reasoning\n");
         if (p->text.len)
             cli_printf(stdout, "%s\n", buf_str(&p->text));
+        for (size_t k = 0; k < p->n_tool_calls; k++)
+            cli_printf(stdout, "tool call: %s %s\n", p->tool_calls[k].name, p->tool_calls[k].arguments);
     }
     cli_printf(stdout, "\nlabel: %s", session_outcome_name(r->outcome));
     if (r->category)

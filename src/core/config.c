@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,13 @@ Config *config_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     buf_free(&b);
+    LocalCost lc;
+    char lerr[400];
+    if (config_local_cost(cfg, &lc, lerr, sizeof lerr) < 0) {
+        snprintf(err, errlen, "config %s: %s", path, lerr);
+        config_free(cfg);
+        return NULL;
+    }
     /* A sensitivity the program does not know is an error, never "public":
      * a typo must not send restricted data out. */
     const cJSON *sens = obj_get(obj_get(cfg->root, "defaults"), "sensitivity");
@@ -164,6 +172,20 @@ Config *config_load(const char *path, char *err, size_t errlen)
                 *c = '?';
         snprintf(err, errlen, "config %s: defaults.sensitivity \"%s\" is not one of public, internal, "
                  "restricted (written exactly so, lower case); nothing was sent", path, shown);
+        config_free(cfg);
+        return NULL;
+    }
+    /* The KV cache type is the engine's (kvcache.h) names; the core layer
+     * cannot ask the engine, so the three names are checked here. */
+    const cJSON *kvt = obj_get(obj_get(cfg->root, "local"), "kv_type");
+    if (kvt && (!cJSON_IsString(kvt) || (strcasecmp(kvt->valuestring, "f32") && strcasecmp(kvt->valuestring, "f16") &&
+                                         strcasecmp(kvt->valuestring, "q8_0")))) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", cJSON_IsString(kvt) ? kvt->valuestring : "(not a string)");
+        for (char *c = shown; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+        snprintf(err, errlen, "config %s: local.kv_type \"%s\" is not one of f32, f16, q8_0", path, shown);
         config_free(cfg);
         return NULL;
     }
@@ -312,6 +334,105 @@ void config_free_specs(char **specs, size_t n)
     free(specs);
 }
 
+/* A number >= 0 (> 0 when positive) at key of o, or -1 with err. */
+static int cost_number(const cJSON *o, const char *key, bool positive, double *out, char *err, size_t errlen)
+{
+    const cJSON *v = obj_get(o, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+        (positive && !(v->valuedouble > 0))) {
+        snprintf(err, errlen, "local_cost.%s must be a number %s (got %s)", key, positive ? "> 0" : ">= 0",
+                 v ? (cJSON_IsNumber(v) ? "out of range" : "not a number") : "nothing");
+        return -1;
+    }
+    *out = v->valuedouble;
+    return 0;
+}
+
+int config_local_cost(const Config *cfg, LocalCost *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const cJSON *lc = cfg ? obj_get(cfg->root, "local_cost") : NULL;
+    if (!lc)
+        return 0;
+    if (!cJSON_IsObject(lc)) {
+        snprintf(err, errlen, "local_cost must be an object: {\"gpu_hour_usd\": N}, {\"hardware_usd\": N, "
+                              "\"amortisation_months\": N, \"watts\": N, \"kwh_usd\": N} or {\"free\": true}");
+        return -1;
+    }
+    static const char *const known[] = { "gpu_hour_usd", "hardware_usd", "amortisation_months", "watts",
+                                         "kwh_usd", "utilisation", "free" };
+    const cJSON *e;
+    cJSON_ArrayForEach(e, lc) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+            ok |= strcmp(e->string, known[i]) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "local_cost.%.60s is not a setting (gpu_hour_usd, hardware_usd, "
+                                  "amortisation_months, watts, kwh_usd, utilisation, free)", e->string);
+            return -1;
+        }
+    }
+    out->set = true;
+    const cJSON *fr = obj_get(lc, "free");
+    if (fr && !cJSON_IsBool(fr)) {
+        snprintf(err, errlen, "local_cost.free must be true or false");
+        return -1;
+    }
+    if (cJSON_IsTrue(fr)) {
+        out->free = true;
+        snprintf(out->basis, sizeof out->basis, "free: the config says local models cost nothing");
+        return 0;
+    }
+    bool rented = obj_get(lc, "gpu_hour_usd") != NULL, owned = obj_get(lc, "hardware_usd") != NULL;
+    if (rented == owned) {
+        snprintf(err, errlen, "local_cost needs either gpu_hour_usd (a rented GPU's hourly price) or "
+                              "hardware_usd with amortisation_months (owned hardware), not %s",
+                 rented ? "both" : "neither");
+        return -1;
+    }
+    double util = 1;
+    if (obj_get(lc, "utilisation") &&
+        (cost_number(lc, "utilisation", true, &util, err, errlen) < 0 || util > 1)) {
+        snprintf(err, errlen, "local_cost.utilisation must be a share of the hours the machine is busy, "
+                              "more than 0 and at most 1");
+        return -1;
+    }
+    size_t n;
+    if (rented) {
+        double g;
+        if (cost_number(lc, "gpu_hour_usd", false, &g, err, errlen) < 0)
+            return -1;
+        out->hour_usd = g;
+        n = (size_t)snprintf(out->basis, sizeof out->basis, "a GPU rented at $%.4g/h", g);
+    } else {
+        double hw, months, watts = 0, kwh = 0;
+        if (cost_number(lc, "hardware_usd", false, &hw, err, errlen) < 0 ||
+            cost_number(lc, "amortisation_months", true, &months, err, errlen) < 0)
+            return -1;
+        bool w = obj_get(lc, "watts") != NULL, k = obj_get(lc, "kwh_usd") != NULL;
+        if (w != k) {
+            snprintf(err, errlen, "local_cost: power needs both watts and kwh_usd (the electricity price per kWh)");
+            return -1;
+        }
+        if (w && (cost_number(lc, "watts", false, &watts, err, errlen) < 0 ||
+                  cost_number(lc, "kwh_usd", false, &kwh, err, errlen) < 0))
+            return -1;
+        double amort = hw / (months * 730.0), power = watts / 1000.0 * kwh;
+        out->hour_usd = amort + power;
+        n = (size_t)snprintf(out->basis, sizeof out->basis, "$%.0f of hardware over %.4g months ($%.4g/h)", hw,
+                             months, amort);
+        if (w && n < sizeof out->basis)
+            n += (size_t)snprintf(out->basis + n, sizeof out->basis - n, " + %.4g W at $%.4g/kWh ($%.4g/h)", watts,
+                                  kwh, power);
+    }
+    if (util < 1) {
+        out->hour_usd /= util;
+        if (n < sizeof out->basis)
+            snprintf(out->basis + n, sizeof out->basis - n, ", busy %.0f%% of the time", 100 * util);
+    }
+    return 0;
+}
+
 bool config_price_override(const Config *cfg, const char *provider, const char *model,
                            double *in_per_m, double *out_per_m, double *cached_in_per_m)
 {
@@ -329,6 +450,17 @@ bool config_price_override(const Config *cfg, const char *provider, const char *
     *out_per_m = o->valuedouble;
     *cached_in_per_m = cJSON_IsNumber(c) ? c->valuedouble : i->valuedouble;
     return true;
+}
+
+size_t config_model_aliases(const Config *cfg, char ***names)
+{
+    size_t n = 0;
+    *names = NULL;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj_get(cfg->root, "models"))
+        if (cJSON_IsString(it) && it->string)
+            push_spec(names, &n, it->string);
+    return n;
 }
 
 const char *config_model_alias(const Config *cfg, const char *name)
@@ -367,4 +499,9 @@ bool config_provider_bool(const Config *cfg, const char *provider, const char *k
 const char *config_local_model(const Config *cfg)
 {
     return str_get(obj_get(cfg->root, "local"), "model");
+}
+
+const char *config_local_kv_type(const Config *cfg)
+{
+    return str_get(obj_get(cfg->root, "local"), "kv_type");
 }

@@ -38,6 +38,9 @@ const char *config_provider_default_model(const Config *cfg, const char *provide
 /* The directory holding the config (for themes/, keys), "" when unknown. */
 const char *config_dir(const Config *cfg);
 /* The spec an alias stands for ("models": {"fast": "openai:gpt-4o-mini"}), or NULL. */
+/* The alias names, in the file's order; returns the count, *names as for
+ * config_default_specs (free with config_free_specs). */
+size_t config_model_aliases(const Config *cfg, char ***names);
 const char *config_model_alias(const Config *cfg, const char *name);
 /* The names of the "providers" entries, by index (0 <= i < count). */
 size_t config_provider_count(const Config *cfg);
@@ -52,6 +55,30 @@ bool config_provider_bool(const Config *cfg, const char *provider, const char *k
 bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out);
 /* "local": {"model": ...}, or NULL. */
 const char *config_local_model(const Config *cfg);
+/* "local": {"kv_type": ...}: the built-in engine's KV cache type ("f32",
+ * "f16" or "q8_0", as written), or NULL when the config names none.
+ * config_load refuses any other value. */
+const char *config_local_kv_type(const Config *cfg);
+/* What the hardware that runs local models costs ("local_cost" in
+ * config.json), as an hourly rate:
+ *   {"gpu_hour_usd": 2.49}                       a rented GPU's price per hour
+ *   {"hardware_usd": 30000, "amortisation_months": 36,
+ *    "watts": 700, "kwh_usd": 0.15}              owned: price / (months × 730 h)
+ *                                                + watts / 1000 × $/kWh
+ *   {"free": true}                               $0, on the user's word
+ * with an optional "utilisation" (0 < u <= 1, default 1): the share of hours
+ * the machine is busy, which each busy hour pays for (rate / u). */
+typedef struct LocalCost {
+    bool set;          /* the config says something */
+    bool free;         /* "free": true */
+    double hour_usd;   /* per busy hour */
+    char basis[240];   /* how hour_usd was reached, for reports */
+} LocalCost;
+
+/* Reads "local_cost" into out (out->set false when absent). 0, or -1 with
+ * err naming the key and what it must be (config_load refuses such a file). */
+int config_local_cost(const Config *cfg, LocalCost *out, char *err, size_t errlen);
+
 /* User price overrides: USD per million tokens; false when the config has none. */
 bool config_price_override(const Config *cfg, const char *provider, const char *model,
                            double *in_per_m, double *out_per_m, double *cached_in_per_m);

@@ -75,6 +75,8 @@ PriceTable *prices_load_file(const char *path, char *err, size_t errlen)
         r->price.output = out;
         r->price.cached_input = num(m, "cached_input", in);
         r->price.cache_write = num(m, "cache_write", in * 1.25);
+        r->price.cache_write_1h = num(m, "cache_write_1h", in * 2.0);
+        r->price.reasoning = num(m, "reasoning", out);
         const cJSON *ck = cJSON_GetObjectItemCaseSensitive(m, "checked");
         snprintf(r->price.checked, sizeof r->price.checked, "%s", cJSON_IsString(ck) ? ck->valuestring : "");
     }
@@ -132,13 +134,22 @@ bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_
     memset(out, 0, sizeof *out);
     double in, o, c;
     if (cfg && config_price_override(cfg, provider_name, model, &in, &o, &c)) {
-        *out = (Price){ .input = in, .output = o, .cached_input = c, .cache_write = in * 1.25 };
+        *out = (Price){ .input = in, .output = o, .cached_input = c, .cache_write = in * 1.25,
+                        .cache_write_1h = in * 2.0, .reasoning = o };
         snprintf(out->checked, sizeof out->checked, "config");
         return true;
     }
     if (strcmp(provider_kind, "local") == 0 || local_endpoint || strcmp(provider_kind, "ollama") == 0) {
-        out->free_local = true;
-        return true;
+        /* the user's hardware: priced per hour (config "local_cost") */
+        LocalCost lc;
+        char e[300];
+        if (!cfg || config_local_cost(cfg, &lc, e, sizeof e) < 0)
+            lc.set = false;
+        out->local = true;
+        out->free_local = lc.set && lc.free;
+        out->hour_usd = lc.set && !lc.free ? lc.hour_usd : NAN;
+        snprintf(out->checked, sizeof out->checked, "%s", lc.set ? "config" : "");
+        return lc.set;
     }
     if (!t)
         return false;
@@ -169,18 +180,42 @@ bool prices_lookup(const PriceTable *t, const Config *cfg, const char *provider_
     return true;
 }
 
+bool prices_local_rate(Price *p, double prompt_tps, double decode_tps)
+{
+    if (!p->local || p->free_local || !isfinite(p->hour_usd) || !(prompt_tps > 0) || !(decode_tps > 0))
+        return false;
+    double per_s = p->hour_usd / 3600.0;
+    p->input = p->cached_input = p->cache_write = per_s / prompt_tps * 1e6;
+    p->output = per_s / decode_tps * 1e6;
+    p->estimated = true;
+    return true;
+}
+
 double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
 {
     if (u->reported_cost_usd >= 0)
         return u->reported_cost_usd;
     if (p->free_local)
         return 0.0;
+    if (p->local && !p->estimated)
+        return NAN; /* the hourly rate needs a measured speed first */
     if (u->input_tokens < 0 && u->output_tokens < 0)
         return NAN;
     double in = u->input_tokens > 0 ? (double)u->input_tokens : 0;
     double out = u->output_tokens > 0 ? (double)u->output_tokens : 0;
     double cached = u->cached_input_tokens > 0 ? (double)u->cached_input_tokens : 0;
     double cwrite = u->cache_write_tokens > 0 ? (double)u->cache_write_tokens : 0;
+    double cw1h = u->cache_write_1h_tokens > 0 ? (double)u->cache_write_1h_tokens : 0;
+    double reasoning = u->reasoning_tokens > 0 ? (double)u->reasoning_tokens : 0;
+    if (cw1h > cwrite)
+        cw1h = cwrite;
+    if (reasoning > out)
+        reasoning = out;
+    /* output includes the reasoning (Gemini's output_tokens already adds
+     * thoughts); a rate left at 0 means the default */
+    double reasoning_rate = p->reasoning > 0 ? p->reasoning : p->output;
+    double write_1h_rate = p->cache_write_1h > 0 ? p->cache_write_1h : 2.0 * p->input;
+    double output_usd = (out - reasoning) * p->output + reasoning * reasoning_rate;
     double usd;
     if (strcmp(provider_kind, "anthropic") == 0) {
         /* Usage.input_tokens is the whole prompt (the decoder adds Anthropic's
@@ -188,13 +223,26 @@ double prices_cost(const Price *p, const char *provider_kind, const Usage *u)
         double plain = in - cached - cwrite;
         if (plain < 0)
             plain = 0;
-        usd = plain * p->input + cwrite * p->cache_write + cached * p->cached_input + out * p->output;
+        usd = plain * p->input + (cwrite - cw1h) * p->cache_write + cw1h * write_1h_rate +
+              cached * p->cached_input + output_usd;
     } else {
-        /* OpenAI, Gemini, compat: input includes cached tokens; output
-         * includes reasoning (Gemini's output_tokens already adds thoughts). */
+        /* OpenAI, Gemini, compat: input includes cached tokens */
         if (cached > in)
             cached = in;
-        usd = (in - cached) * p->input + cached * p->cached_input + out * p->output;
+        usd = (in - cached) * p->input + cached * p->cached_input + output_usd;
     }
     return usd / 1e6;
+}
+
+size_t prices_count(const PriceTable *t) { return t ? t->n : 0; }
+
+const Price *prices_row(const PriceTable *t, size_t i, const char **provider, const char **model)
+{
+    if (!t || i >= t->n)
+        return NULL;
+    if (provider)
+        *provider = t->rows[i].provider;
+    if (model)
+        *model = t->rows[i].model;
+    return &t->rows[i].price;
 }

@@ -96,8 +96,10 @@ void reply_start(Reply *r, double now_ms)
                                  .t_end_ms = -1, .ttft_ms = -1, .ttfa_ms = -1, .total_ms = -1,
                                  .output_tokens_per_s = -1, .cost_usd = NAN,
                                  .prompt_tokens_per_s = -1, .server_output_tokens_per_s = -1,
-                                 .load_ms = -1, .rss_mib = -1 };
+                                 .load_ms = -1, .rss_mib = -1, .input_usd_per_mtok = NAN,
+                                 .output_usd_per_mtok = NAN };
     r->n_token_ids = 0;
+    r->progress = progress_none();
     r->recording.bytes.len = 0;
     if (r->recording.bytes.data)
         r->recording.bytes.data[0] = '\0';
@@ -271,7 +273,28 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
     case STREAM_EVENT_DONE:
         r->saw_done = true;
         break;
+    case STREAM_EVENT_PROGRESS:
+        progress_apply(&r->progress, ev, now_ms);
+        break;
     }
+}
+
+double reply_prompt_tokens_per_s(const Reply *r)
+{
+    const ReplyMetrics *m = &r->metrics;
+    if (m->prompt_tokens_per_s > 0)
+        return m->prompt_tokens_per_s;
+    double prefill_ms = m->ttft_ms - (m->load_ms > 0 ? m->load_ms : 0);
+    if (r->usage.input_tokens > 0 && m->ttft_ms >= 0 && prefill_ms > 0)
+        return (double)r->usage.input_tokens * 1000.0 / prefill_ms;
+    return -1;
+}
+
+double reply_decode_tokens_per_s(const Reply *r)
+{
+    if (r->metrics.server_output_tokens_per_s > 0)
+        return r->metrics.server_output_tokens_per_s;
+    return r->metrics.output_tokens_per_s > 0 ? r->metrics.output_tokens_per_s : -1;
 }
 
 long reply_output_tokens(const Reply *r)
@@ -309,9 +332,9 @@ static double decode_rate(const Reply *r)
     return rate_over(reply_output_tokens(r), m->t_first_ms, m->t_last_ms);
 }
 
-double reply_live_tokens_per_s(const Reply *r, double now_ms)
+double reply_live_tokens_per_s(const Reply *r)
 {
-    (void)now_ms; /* the rate runs to the latest token, not to now */
+    /* the rate runs to the latest token, not to now: no clock argument */
     if (reply_is_final(r))
         return r->metrics.output_tokens_per_s;
     return decode_rate(r);

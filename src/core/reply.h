@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "core/progress.h"
 #include "core/stream.h"
 
 typedef enum ReplyStatus {
@@ -61,6 +62,10 @@ typedef struct ReplyMetrics {
     /* local engine */
     double load_ms;             /* model load time, or < 0 */
     double rss_mib;             /* resident memory after generation, or < 0 */
+    /* how cost_usd was reached (prices.h PRICES_BASIS_*), "" while unknown,
+     * and the price per 1M tokens it used (NAN when not known) */
+    char cost_basis[40];
+    double input_usd_per_mtok, output_usd_per_mtok;
 } ReplyMetrics;
 
 /* One piece of raw bytes as it arrived from the network. */
@@ -113,12 +118,18 @@ typedef struct Reply {
     int *prompt_token_ids; /* (n_prompt_token_ids) */
     size_t n_prompt_token_ids;
     char backend[16];      /* "cpu" | "cuda" | "" */
+    char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
+                                template ...", "fallback gemma format: ...", "raw: ..."), or "" */
+    bool chat_template_fallback; /* a hand-written format, not the model's own template */
+    char quant[24];        /* local: the weights' main type ("Q4_K", "Q8_0", "F16"), "" when unknown */
+    char gpu_name[96];     /* local: the GPU it ran beside ("NVIDIA H100 80GB HBM3"), "" when none */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */
     bool vram_known;
     bool gpu_present;          /* false: "no GPU" */
     double vram_total_mib;     /* device memory, or -1 when unknown */
     double vram_used_mib;      /* used by every process, or -1 */
     double vram_process_mib;   /* used by versus, or -1 */
+    Progress progress;         /* local: the model being downloaded or loaded before its first token */
     ReplyRecording recording;
 } Reply;
 
@@ -147,6 +158,12 @@ void reply_set_hint(Reply *r, const char *hint);
 void reply_cancel(Reply *r, double now_ms);
 /* Appends raw bytes to the recording when it is enabled. */
 void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
+/* The speeds a cost estimate divides by, as measured for this reply:
+ * prompt tokens/s as the engine or server reported it, else input tokens
+ * over the time to first token less the model load; decode tokens/s as the
+ * server reported it, else versus's own output_tokens_per_s. -1 when unknown. */
+double reply_prompt_tokens_per_s(const Reply *r);
+double reply_decode_tokens_per_s(const Reply *r);
 /* Output tokens: usage when reported, else the number of deltas seen. */
 long reply_output_tokens(const Reply *r);
 /* Reasoning tokens: usage when reported, else -1 (unknown). */
@@ -171,6 +188,6 @@ int reply_status_parse(const char *name, ReplyStatus *out);
  * when not. Unknown (< 0) while that window is shorter than
  * REPLY_RATE_MIN_WINDOW_MS or fewer than two tokens came: never a figure
  * from a burst. Final replies give the value fixed when they ended. */
-double reply_live_tokens_per_s(const Reply *r, double now_ms);
+double reply_live_tokens_per_s(const Reply *r);
 
 #endif

@@ -12,7 +12,7 @@ StreamEvent stream_event_init(StreamEventKind kind)
 {
     return (StreamEvent){ .kind = kind, .token_id = -1, .usage = usage_unknown(),
                           .server_prompt_tokens_per_s = -1.0, .server_output_tokens_per_s = -1.0,
-                          .server_prompt_tokens = -1, .server_output_tokens = -1 };
+                          .server_prompt_tokens = -1, .server_output_tokens = -1, .total = -1 };
 }
 
 void stream_emit(const StreamSink *sink, const StreamEvent *ev)
@@ -88,5 +88,16 @@ void stream_emit_blocked(const StreamSink *sink, const char *reason)
 void stream_emit_redacted(const StreamSink *sink)
 {
     StreamEvent ev = stream_event_init(STREAM_EVENT_REDACTED);
+    stream_emit(sink, &ev);
+}
+
+void stream_emit_progress(const StreamSink *sink, const char *phase, const char *label, int64_t done,
+                          int64_t total)
+{
+    StreamEvent ev = stream_event_init(STREAM_EVENT_PROGRESS);
+    ev.phase = phase;
+    ev.label = label;
+    ev.done = done;
+    ev.total = total;
     stream_emit(sink, &ev);
 }

@@ -9,6 +9,7 @@
 #define VERSUS_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Token counts as the provider reports them; -1 means "not reported". */
 typedef struct Usage {
@@ -41,6 +42,8 @@ typedef enum StreamEventKind {
     STREAM_EVENT_REDACTED,  /* one block of reasoning sent encrypted (Anthropic
                              * redacted_thinking): counted, never shown; the bytes stay in
                              * the recording */
+    STREAM_EVENT_PROGRESS,  /* phase, label, done/total: a local model being downloaded or
+                               loaded before its first token (core/progress.h reads it) */
 } StreamEventKind;
 
 /* token_id of text a filter held back and released later (core/keyfilter.h):
@@ -73,6 +76,11 @@ typedef struct StreamEvent {
     double server_output_tokens_per_s;
     long server_prompt_tokens;
     long server_output_tokens;
+    /* PROGRESS: */
+    const char *phase; /* "download" | "load" */
+    const char *label; /* what is fetched or loaded (a file name), or NULL */
+    int64_t done;      /* bytes so far */
+    int64_t total;     /* bytes in all, or < 0 when not known */
 } StreamEvent;
 
 typedef void (*StreamEmitFn)(void *user, const StreamEvent *ev);
@@ -98,6 +106,8 @@ void stream_emit_blocked(const StreamSink *sink, const char *reason);
 void stream_emit_redacted(const StreamSink *sink);
 /* Delivers an event built with stream_event_init. */
 void stream_emit(const StreamSink *sink, const StreamEvent *ev);
+void stream_emit_progress(const StreamSink *sink, const char *phase, const char *label, int64_t done,
+                          int64_t total);
 /* An event of the given kind with every field "unset". */
 StreamEvent stream_event_init(StreamEventKind kind);
 

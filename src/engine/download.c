@@ -46,11 +46,8 @@ typedef struct Attempt {
     bool restart;            /* the part must be emptied before the next attempt */
     char failmsg[384];
     /* progress */
-    bool progress;
-    const char *label;
-    double started_ms;
-    double last_draw_ms;
-    bool drew;
+    const DownloadOptions *opt;
+    double last_report_ms;
 } Attempt;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -220,50 +217,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
-void download_format_progress(char *out, size_t outlen, const char *label, int64_t got, int64_t total,
-                              double rate)
+static bool cancelled(const DownloadOptions *opt)
 {
-    const double mb = 1e6;
-    if (total > 0) {
-        int pct = (int)(got * 100 / total);
-        int fill = (int)(got * 24 / total);
-        char bar[25];
-        for (int i = 0; i < 24; i++)
-            bar[i] = i < fill ? '#' : '-';
-        bar[24] = '\0';
-        char eta[32] = "";
-        if (rate > 0 && got < total) {
-            double s = (double)(total - got) / rate;
-            if (s < 60)
-                snprintf(eta, sizeof eta, "  %.0fs left", s);
-            else
-                snprintf(eta, sizeof eta, "  %dm%02ds left", (int)(s / 60), (int)s % 60);
-        }
-        char speed[32] = "";
-        if (rate > 0)
-            snprintf(speed, sizeof speed, "  %.1f MB/s", rate / mb);
-        snprintf(out, outlen, "%s [%s] %3d%% %.1f/%.1f MB%s%s", label, bar, pct, (double)got / mb,
-                 (double)total / mb, speed, eta);
-    } else if (rate > 0) {
-        snprintf(out, outlen, "%s %.1f MB  %.1f MB/s", label, (double)got / mb, rate / mb);
-    } else {
-        snprintf(out, outlen, "%s %.1f MB", label, (double)got / mb);
-    }
+    return opt->cancel && *opt->cancel;
 }
 
-static void draw_progress(Attempt *a, double now)
+static void report(Attempt *a, double now)
 {
-    a->last_draw_ms = now;
-    double secs = (now - a->started_ms) / 1000.0;
-    double rate = secs > 0.2 ? (double)a->written / secs : 0;
-    char line[256];
-    download_format_progress(line, sizeof line, a->label, a->have + a->written,
-                             a->total >= 0 ? a->total : a->expect_size, rate);
-    fprintf(stderr, "\r%s\033[K", line);
-    fflush(stderr);
-    a->drew = true;
+    a->last_report_ms = now;
+    if (a->opt->on_progress)
+        a->opt->on_progress(a->opt->progress_user, a->have + a->written, a->total >= 0 ? a->total : a->expect_size);
 }
 
+/* libcurl's transfer callback: about once a second even when no byte
+ * comes, so it is also where a cancel is noticed. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     Attempt *a = ud;
@@ -271,9 +238,13 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
+    if (cancelled(a->opt)) {
+        abort_with(a, DOWNLOAD_ERR_CANCELLED, "the download was cancelled");
+        return 1;
+    }
     double now = clock_now_ms();
-    if (a->progress && a->decided && (a->status == 200 || a->status == 206) && now - a->last_draw_ms >= 100)
-        draw_progress(a, now);
+    if (a->decided && (a->status == 200 || a->status == 206) && now - a->last_report_ms >= 100)
+        report(a, now);
     return 0;
 }
 
@@ -377,6 +348,12 @@ static int64_t fd_size(int fd)
     return fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
+static int64_t fd_size_path(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
 static int empty_part(int fd)
 {
     return (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0) ? 0 : -1;
@@ -400,16 +377,21 @@ static int lock_dir(const char *dest, const DownloadOptions *opt, char *err, siz
         snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-        return fd;
-    if (opt->progress)
-        fprintf(stderr, "waiting for another download into %s to finish...\n", dir);
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
+    /* another versus downloading into the same directory: wait for it, but
+     * stay cancellable */
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
             snprintf(err, errlen, "cannot lock %s: %s", dir, strerror(errno));
             close(fd);
             return -1;
         }
+        if (cancelled(opt)) {
+            snprintf(err, errlen, "the download was cancelled");
+            close(fd);
+            return -2;
+        }
+        struct timespec ts = { 0, 100000000L };
+        nanosleep(&ts, NULL);
     }
     return fd;
 }
@@ -447,7 +429,10 @@ static int fetch_part(const char *url, const DownloadOptions *opt, Attempt *a, i
         a->fail = 0;
         a->restart = false;
         a->failmsg[0] = '\0';
-        a->started_ms = clock_now_ms();
+        if (cancelled(opt)) {
+            snprintf(err, errlen, "the download was cancelled (%s)", url);
+            return DOWNLOAD_ERR_CANCELLED;
+        }
         CURLcode rc = run_attempt(url, opt, a, curlerr);
         if (rc == CURLE_OK && !a->decided && (a->status == 200 || a->status == 206))
             decide(a); /* an empty body still says what the response means */
@@ -600,17 +585,21 @@ int download_file(const char *url, const char *dest, const DownloadOptions *opt,
         snprintf(err, errlen, "libcurl could not be initialised");
         return DOWNLOAD_ERR_IO;
     }
+    Attempt a = { .fd = -1, .expect_size = opt->size > 0 ? opt->size : -1, .total = -1, .opt = opt };
+    if (opt->on_progress)
+        opt->on_progress(opt->progress_user, 0, a.expect_size); /* started (or waiting for the lock) */
     int dirfd = lock_dir(dest, opt, err, errlen);
     if (dirfd < 0)
-        return DOWNLOAD_ERR_IO;
+        return dirfd == -2 ? DOWNLOAD_ERR_CANCELLED : DOWNLOAD_ERR_IO;
     if (access(dest, F_OK) == 0) { /* another process finished it while we waited */
         close(dirfd);
+        if (opt->on_progress) {
+            int64_t size = fd_size_path(dest);
+            opt->on_progress(opt->progress_user, size, size);
+        }
         return DOWNLOAD_OK;
     }
 
-    Attempt a = { .fd = -1, .expect_size = opt->size > 0 ? opt->size : -1, .progress = opt->progress };
-    const char *base = strrchr(dest, '/');
-    a.label = opt->label ? opt->label : (base ? base + 1 : dest);
     a.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (a.fd < 0) {
         snprintf(err, errlen, "cannot create %s: %s", part, strerror(errno));
@@ -622,10 +611,6 @@ int download_file(const char *url, const char *dest, const DownloadOptions *opt,
 
     int64_t announced = -1;
     int rc = fetch_part(url, opt, &a, &announced, err, errlen);
-    if (a.drew && rc == DOWNLOAD_OK)
-        draw_progress(&a, clock_now_ms()); /* the final 100% */
-    if (a.drew)
-        fputc('\n', stderr);
     if (rc == DOWNLOAD_OK && fsync(a.fd) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", part, strerror(errno));
         rc = DOWNLOAD_ERR_IO;
@@ -642,8 +627,13 @@ int download_file(const char *url, const char *dest, const DownloadOptions *opt,
         snprintf(err, errlen, "cannot move %s into place: %s", part, strerror(errno));
         rc = DOWNLOAD_ERR_IO;
     }
-    if (rc == DOWNLOAD_OK)
+    if (rc == DOWNLOAD_OK) {
         fsync(dirfd);
+        if (opt->on_progress) { /* whole, checked and in place */
+            int64_t size = fd_size_path(dest);
+            opt->on_progress(opt->progress_user, size, size);
+        }
+    }
     close(dirfd);
     return rc;
 }

@@ -545,7 +545,9 @@ GgufFile *gguf_open_memory(const void *data, size_t size, char *err, size_t errl
 
 GgufFile *gguf_open(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* non-blocking: opening a FIFO named like a model must not wait for a
+     * writer (fstat below refuses it) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
@@ -557,7 +559,8 @@ GgufFile *gguf_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+        snprintf(err, errlen, "%s: not a regular file (%s); a model must be a .gguf file", path,
+                 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
         close(fd);
         return NULL;
     }

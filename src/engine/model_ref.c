@@ -252,7 +252,8 @@ static int locate_hf(const char *ref, HfRef *r, const KnownModel **km, char *pat
     return check_file(path, err, errlen) < 0 ? -1 : 1;
 }
 
-static int resolve_hf(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+static int resolve_hf(const char *ref, const ModelFetch *fetch, char *path, size_t pathlen, char *err,
+                      size_t errlen)
 {
     HfRef r;
     const KnownModel *km;
@@ -283,7 +284,12 @@ static int resolve_hf(const char *ref, char *path, size_t pathlen, char *err, si
         return -1;
     }
 
-    DownloadOptions opt = { .progress = isatty(STDERR_FILENO) == 1, .label = strrchr(path, '/') + 1 };
+    DownloadOptions opt = { 0 };
+    if (fetch) {
+        opt.on_progress = fetch->on_progress;
+        opt.progress_user = fetch->progress_user;
+        opt.cancel = fetch->cancel;
+    }
     if (r.sha256[0])
         opt.sha256 = r.sha256;
     if (km && (!r.sha256[0] || strcmp(r.sha256, km->sha256) == 0)) {
@@ -291,7 +297,13 @@ static int resolve_hf(const char *ref, char *path, size_t pathlen, char *err, si
         opt.size = km->size;
     }
     char why[640];
-    if (download_file(url, path, &opt, why, sizeof why) != DOWNLOAD_OK) {
+    int rc = download_file(url, path, &opt, why, sizeof why);
+    if (rc == DOWNLOAD_ERR_CANCELLED) {
+        snprintf(err, errlen, "the download of %s was cancelled; what arrived is kept and the next use resumes it",
+                 r.plain);
+        return -1;
+    }
+    if (rc != DOWNLOAD_OK) {
         snprintf(err, errlen, "cannot download %s: %s. Place the file by hand at %s, or give a local path.", r.plain,
                  why, path);
         return -1;
@@ -327,10 +339,16 @@ int model_ref_locate(const char *ref, char *path, size_t pathlen, char *err, siz
 
 const char *model_ref_default(void) { return MODEL_REF_DEFAULT->ref; }
 
-int model_ref_resolve(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+int model_ref_fetch(const char *ref, const ModelFetch *fetch, char *path, size_t pathlen, char *err,
+                    size_t errlen)
 {
     ref = effective_ref(ref);
     if (strncmp(ref, "hf://", 5) == 0)
-        return resolve_hf(ref, path, pathlen, err, errlen);
+        return resolve_hf(ref, fetch, path, pathlen, err, errlen);
     return resolve_path(ref, path, pathlen, err, errlen);
+}
+
+int model_ref_resolve(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    return model_ref_fetch(ref, NULL, path, pathlen, err, errlen);
 }

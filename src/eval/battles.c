@@ -12,7 +12,8 @@ bool battles_took_part(const Reply *r)
 {
     if (!reply_was_sent(r))
         return false;
-    return r->status == REPLY_OK || r->text.len > 0;
+    /* a refusal or a provider's block is the model's answer too */
+    return r->status == REPLY_OK || r->status == REPLY_REFUSED || r->status == REPLY_BLOCKED || r->text.len > 0;
 }
 
 void battles_wilson(double score, double n, double *lo, double *hi)

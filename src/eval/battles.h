@@ -2,7 +2,8 @@
  * votes, for the ratings (bradley_terry.h) and the pairwise figures.
  *
  * Only candidates that ran take part: a candidate versus did not send
- * (not_sent) or that failed without a word of text has nothing to judge.
+ * (not_sent) or that failed without a word of text has nothing to judge (a
+ * refusal or a provider's block is an answer, and takes part).
  * Among those that took part:
  *   win        the winner beats each other one (1 / 0);
  *   tie        every pair ties (0.5);

@@ -1,8 +1,12 @@
 /* local.c — the built-in engine as a stream source (see local.h): turns a
- * Request into an engine job on a worker thread, and the worker's messages
- * into StreamEvents and the Reply's local extras (prompt ids, backend, load
- * time, resident memory, GPU memory while the model was on the GPU). Not for model resolution (engine/model_ref.c) or
- * anything numeric (engine/). */
+ * Request into an engine job on a worker thread (which also resolves the
+ * model reference, downloading a first-use hf:// file), and the worker's
+ * messages into StreamEvents (PROGRESS while the model is fetched and loaded;
+ * the model's thinking as REASONING, apart from its answer) and the Reply's
+ * local extras (prompt ids, which chat template formatted the prompt,
+ * backend, load time, resident memory, GPU memory while the model was on the
+ * GPU). Not for model resolution (engine/model_ref.c) or anything numeric
+ * (engine/). */
 #include "providers/local.h"
 
 #include <math.h>
@@ -21,6 +25,9 @@ struct LocalStream {
     EngineWorker *w;
     Reply *reply;   /* borrowed: the run owns it and outlives the stream */
     bool ended;
+    bool loading;   /* the worker has resolved the model and started loading it */
+    char label[128];        /* the model file's name, from PROGRESS */
+    int64_t load_total;     /* bytes of the model file, or -1 */
     long n_prompt, n_output; /* from the USAGE message, repeated in TIMINGS */
 };
 
@@ -55,11 +62,11 @@ static EngineGenParams gen_params(const Params *p)
     return g;
 }
 
-LocalStream *local_stream_start(const char *model_path, const Request *rq, const LocalOptions *opt,
+LocalStream *local_stream_start(const char *model_ref, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen)
 {
-    if (!model_path || !*model_path) {
-        snprintf(err, errlen, "no model file given");
+    if (!model_ref) {
+        snprintf(err, errlen, "no model given");
         return NULL;
     }
     EngineBackend backend = ENGINE_BACKEND_AUTO;
@@ -83,10 +90,11 @@ LocalStream *local_stream_start(const char *model_path, const Request *rq, const
     }
     ls->reply = reply;
     ls->n_prompt = ls->n_output = -1;
+    ls->load_total = -1;
     EngineJob job = {
-        .model_path = model_path,
+        .model_ref = model_ref,
         .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
-                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0 },
+                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0, .kv_type = opt ? opt->kv_type : NULL },
         .system = rq->system,
         .prompt = rq->prompt ? rq->prompt : "",
         .raw = rq->params.raw,
@@ -129,18 +137,32 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
     int rc;
     while ((rc = engine_worker_read(ls->w, &m)) == 1) {
         switch (m.kind) {
+        case ENGINE_MSG_PROGRESS:
+            if (strcmp(m.phase, "load") == 0) {
+                ls->loading = true;
+                ls->load_total = m.total;
+            }
+            snprintf(ls->label, sizeof ls->label, "%s", m.text);
+            stream_emit_progress(sink, m.phase, ls->label, m.done, m.total);
+            break;
         case ENGINE_MSG_LOADED:
             if (ls->reply) {
                 ls->reply->metrics.load_ms = m.load_ms;
                 snprintf(ls->reply->backend, sizeof ls->reply->backend, "%s", m.backend);
             }
+            /* the load phase is over (its size, or 1 of 1 when the size was not known) */
+            stream_emit_progress(sink, "load", ls->label, ls->load_total >= 0 ? ls->load_total : 1,
+                                 ls->load_total >= 0 ? ls->load_total : 1);
             break;
         case ENGINE_MSG_PROMPT:
-            if (ls->reply)
+            if (ls->reply) {
                 set_prompt_ids(ls->reply, m.ids, m.n_ids);
+                snprintf(ls->reply->chat_template, sizeof ls->reply->chat_template, "%s", m.text);
+                ls->reply->chat_template_fallback = m.fallback;
+            }
             break;
         case ENGINE_MSG_TOKEN: {
-            StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+            StreamEvent ev = stream_event_init(m.thinking ? STREAM_EVENT_REASONING : STREAM_EVENT_DELTA);
             ev.text = m.text;
             ev.len = m.len;
             ev.token_id = m.token;
@@ -154,6 +176,7 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
             ls->n_output = m.n_output;
             u.input_tokens = m.n_prompt;
             u.output_tokens = m.n_output;
+            u.reasoning_tokens = m.n_reasoning; /* -1 (not reported) when the model does not think */
             stream_emit_usage(sink, u);
             break;
         }
@@ -182,7 +205,8 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
                 stream_emit_finish(sink, m.text);
             break;
         case ENGINE_MSG_ERROR:
-            stream_emit_error(sink, 0, "engine", m.text);
+            /* before loading began, the model could not be found or downloaded */
+            stream_emit_error(sink, 0, ls->loading ? "engine" : "model", m.text);
             ls->ended = true;
             return 1;
         case ENGINE_MSG_DONE:

@@ -1,10 +1,14 @@
 /* local.h — the built-in engine as a stream source.
  *
- * local_stream_start() loads the GGUF model and generates on a worker thread;
- * the thread talks to the event loop only through a pipe, whose read end the
- * loop polls. local_stream_pump() (called on the loop's thread when the fd is
- * readable) turns what arrived into StreamEvents (DELTA with token_id, USAGE,
- * TIMINGS, FINISH, ERROR, DONE) and fills the Reply's local extras. */
+ * local_stream_start() resolves the model reference (downloading a first-use
+ * hf:// file), loads the GGUF model and generates, all on a worker thread;
+ * the thread talks to the event loop only through a socket, whose read end
+ * the loop polls. local_stream_pump() (called on the loop's thread when the
+ * fd is readable) turns what arrived into StreamEvents (PROGRESS "download"
+ * and "load", DELTA with token_id, USAGE, TIMINGS, FINISH, ERROR, DONE) and
+ * fills the Reply's local extras. An ERROR before the "load" PROGRESS has
+ * error_type "model" (the model could not be found or downloaded); later
+ * ones "engine". */
 #ifndef VERSUS_LOCAL_H
 #define VERSUS_LOCAL_H
 
@@ -21,11 +25,14 @@ typedef struct LocalOptions {
     int threads;            /* 0 = all cores */
     const char *backend;    /* "auto" | "cpu" | "cuda" */
     int gpu_layers;         /* -1 = all that fit */
+    const char *kv_type;    /* CPU KV cache "f32" | "f16" | "q8_0"; NULL = f16 */
 } LocalOptions;
 
-/* Starts generating; reply->prompt_token_ids and reply->backend are filled
- * as soon as known. NULL with err filled when it can not start. */
-LocalStream *local_stream_start(const char *model_path, const Request *rq, const LocalOptions *opt,
+/* Starts the job for model_ref (model_ref.h: a path, hf://..., or "" for the
+ * default model); reply->prompt_token_ids and reply->backend are filled as
+ * soon as known. Never blocks on the network. NULL with err filled when it
+ * can not start (bad options, no thread). */
+LocalStream *local_stream_start(const char *model_ref, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen);
 /* The fd to poll for readability. */
 int local_stream_fd(const LocalStream *ls);

@@ -22,6 +22,7 @@
 #include "core/prices.h"
 #include "gpu/gpuinfo.h"
 #include "net/http.h"
+#include "engine/gguf.h"
 #include "engine/model_ref.h"
 #include "providers/provider.h"
 
@@ -40,6 +41,8 @@ typedef struct RunStream {
     HttpTransfer *transfer;
     LocalStream *local;
     bool local_ended;
+    bool fetching;        /* local: the model is being downloaded (no timeout, not in the metrics) */
+    bool loading;         /* local: the model file is there and being loaded or run */
     KeySink *keys;        /* every event passes through it: echoed keys are masked */
     Price price;
     bool price_known;
@@ -84,12 +87,31 @@ static void notify(RunStream *s, const StreamEvent *ev)
 
 static void update_cost(RunStream *s)
 {
-    if (!reply_was_sent(s->reply))
+    Reply *r = s->reply;
+    if (!reply_was_sent(r))
         return; /* nothing was sent: no cost, not even $0 */
+    ReplyMetrics *m = &r->metrics;
+    Price p = s->price;
+    const char *basis = "";
+    if (s->price_known && p.local && !p.free_local) {
+        /* the user's hardware: its hourly rate over the speed measured now */
+        if (prices_local_rate(&p, reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r)))
+            basis = PRICES_BASIS_ESTIMATED;
+    } else if (s->price_known) {
+        basis = p.free_local ? PRICES_BASIS_FREE : PRICES_BASIS_TABLE;
+    }
     if (s->price_known)
-        s->reply->metrics.cost_usd = prices_cost(&s->price, s->target.kind, &s->reply->usage);
-    else if (s->reply->usage.reported_cost_usd >= 0)
-        s->reply->metrics.cost_usd = s->reply->usage.reported_cost_usd;
+        m->cost_usd = prices_cost(&p, s->target.kind, &r->usage);
+    else if (r->usage.reported_cost_usd >= 0)
+        m->cost_usd = r->usage.reported_cost_usd;
+    if (r->usage.reported_cost_usd >= 0)
+        basis = PRICES_BASIS_REPORTED;
+    if (isnan(m->cost_usd))
+        basis = p.local && !s->price_known ? PRICES_BASIS_LOCAL_UNPRICED : "";
+    snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis);
+    bool rated = !isnan(m->cost_usd) && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
+    m->input_usd_per_mtok = rated ? p.input : NAN;
+    m->output_usd_per_mtok = rated ? p.output : NAN;
 }
 
 /* The GPU memory picture for a local model's reply (live while it runs). */
@@ -105,6 +127,8 @@ static void update_vram(RunStream *s)
     r->vram_total_mib = g.total_mib;
     r->vram_used_mib = g.used_mib;
     r->vram_process_mib = g.process_mib;
+    if (g.present)
+        snprintf(r->gpu_name, sizeof r->gpu_name, "%s", g.name);
 }
 
 /* Releases text the key filter held back (it could have been the start of
@@ -159,12 +183,65 @@ static void refuse(RunStream *s, const char *type, const char *message, const ch
         reply_set_hint(s->reply, hint);
 }
 
+/* The type most of a GGUF's tensor bytes are stored in ("Q4_K"), for
+ * naming the model in results and reports; "" when the file can not be read. */
+static void main_weight_type(const char *path, char *out, size_t n)
+{
+    char err[256];
+    out[0] = '\0';
+    GgufFile *g = gguf_open(path, err, sizeof err);
+    if (!g)
+        return;
+    uint64_t bytes[64] = { 0 };
+    for (int64_t i = 0; i < gguf_tensor_count(g); i++) {
+        const GgufTensor *t = gguf_tensor(g, i);
+        if (t && (unsigned)t->type < 64)
+            bytes[t->type] += t->nbytes;
+    }
+    unsigned best = 0;
+    for (unsigned k = 1; k < 64; k++)
+        if (bytes[k] > bytes[best])
+            best = k;
+    if (bytes[best])
+        snprintf(out, n, "%s", gguf_type_name((GgmlType)best));
+    gguf_close(g);
+}
+
+/* A local model's PROGRESS and ERROR events before it runs: the download is
+ * kept out of the reply's times (and out of --timeout), and a model that can
+ * not be found or fetched was never sent. Returns true when ev was consumed. */
+static bool local_before_start(RunStream *s, const StreamEvent *ev, double now)
+{
+    if (s->ops || s->loading)
+        return false;
+    if (ev->kind == STREAM_EVENT_PROGRESS && ev->phase && strcmp(ev->phase, "download") == 0) {
+        s->fetching = true;
+    } else if (ev->kind == STREAM_EVENT_PROGRESS) {
+        s->loading = true;
+        char path[4096], err[256];
+        if (!s->reply->quant[0] && model_ref_locate(s->target.model, path, sizeof path, err, sizeof err) == 1)
+            main_weight_type(path, s->reply->quant, sizeof s->reply->quant); /* downloaded: now it can be read */
+        if (s->fetching) { /* downloaded: the request starts now */
+            s->fetching = false;
+            s->first_start_ms = now;
+            s->reply->metrics.t_start_ms = now;
+        }
+    } else if (ev->kind == STREAM_EVENT_ERROR && ev->error_type && strcmp(ev->error_type, "model") == 0) {
+        refuse(s, "model", ev->error_message ? ev->error_message : "the model could not be resolved", NULL);
+        stream_finalise(s);
+        return true;
+    }
+    return false;
+}
+
 static void on_event(void *user, const StreamEvent *ev)
 {
     RunStream *s = user;
     if (reply_is_final(s->reply))
         return;
     double now = clock_now_ms();
+    if (local_before_start(s, ev, now))
+        return;
     reply_apply_event(s->reply, ev, now);
     if (ev->kind == STREAM_EVENT_USAGE)
         update_cost(s);
@@ -283,6 +360,8 @@ Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, siz
     }
     run->cfg = cfg;
     run->opt = opt ? *opt : run_options_default();
+    if (!run->opt.local.kv_type && cfg) /* the command line wins over the config */
+        run->opt.local.kv_type = config_local_kv_type(cfg);
     run->rq = *rq;
     run->prompt = strdup(rq->prompt ? rq->prompt : "");
     run->system = rq->system ? strdup(rq->system) : NULL;
@@ -528,20 +607,25 @@ static void start_transfer(RunStream *s)
     }
 }
 
+/* Starts a local model's job on the engine's worker, which resolves the
+ * reference itself: a first-use download never blocks this loop. A reference
+ * that is malformed or names a missing file is refused here, without the
+ * network (model_ref_locate). */
 static void start_local(RunStream *s)
 {
     char path[4096], err[512];
-    if (model_ref_resolve(s->target.model, path, sizeof path, err, sizeof err) < 0) {
+    if (model_ref_locate(s->target.model, path, sizeof path, err, sizeof err) < 0) {
         refuse(s, "model", err, NULL); /* never started: no time, no cost */
         stream_finalise(s);
         return;
     }
+    main_weight_type(path, s->reply->quant, sizeof s->reply->quant);
     double now = clock_now_ms();
     s->first_start_ms = now;
     reply_start(s->reply, now);
     update_cost(s);
     update_vram(s);
-    s->local = local_stream_start(path, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
+    s->local = local_stream_start(s->target.model, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
     if (!s->local)
         fail(s, 0, "engine", err, NULL);
 }
@@ -589,7 +673,7 @@ static void check_local_timeouts(Run *run, double now)
         return;
     for (size_t i = 0; i < run->n; i++) {
         RunStream *s = &run->streams[i];
-        if (s->local && !reply_is_final(s->reply) && now - s->first_start_ms > limit * 1000.0) {
+        if (s->local && !s->fetching && !reply_is_final(s->reply) && now - s->first_start_ms > limit * 1000.0) {
             local_stream_cancel(s->local);
             char msg[128];
             snprintf(msg, sizeof msg, "timed out after %.1f s", limit);

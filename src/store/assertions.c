@@ -2,11 +2,11 @@
 #include "store/assertions.h"
 
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/regexp.h"
 #include "store/jsonio.h"
 #include "store/schema_lite.h"
 
@@ -20,10 +20,11 @@ static const char *const assert_names[ASSERT_KIND_COUNT] = {
     [ASSERT_MAX_COST] = "max-cost",
     [ASSERT_MAX_TTFT_MS] = "max-ttft-ms",
     [ASSERT_MAX_TOTAL_MS] = "max-total-ms",
+    [ASSERT_TOOL_CALL] = "tool-call",
 };
 
 static bool kind_is_text(AssertKind k) { return k <= ASSERT_EQUALS; }
-static bool kind_is_limit(AssertKind k) { return k >= ASSERT_MAX_OUTPUT_TOKENS && k < ASSERT_KIND_COUNT; }
+static bool kind_is_limit(AssertKind k) { return k >= ASSERT_MAX_OUTPUT_TOKENS && k <= ASSERT_MAX_TOTAL_MS; }
 
 const char *assertion_kind_name(AssertKind k)
 {
@@ -46,7 +47,8 @@ void assertion_free(Assertion *a)
         return;
     free(a->value);
     free(a->model);
-    a->value = a->model = NULL;
+    free(a->args);
+    a->value = a->model = a->args = NULL;
 }
 
 int assertion_copy(Assertion *dst, const Assertion *src)
@@ -54,7 +56,8 @@ int assertion_copy(Assertion *dst, const Assertion *src)
     *dst = *src;
     dst->value = src->value ? strdup(src->value) : NULL;
     dst->model = src->model ? strdup(src->model) : NULL;
-    if ((src->value && !dst->value) || (src->model && !dst->model)) {
+    dst->args = src->args ? strdup(src->args) : NULL;
+    if ((src->value && !dst->value) || (src->model && !dst->model) || (src->args && !dst->args)) {
         assertion_free(dst);
         return -1;
     }
@@ -64,20 +67,29 @@ int assertion_copy(Assertion *dst, const Assertion *src)
 /* Checks what a complete assertion must hold; 0 or -1 with err. */
 static int validate(const Assertion *a, char *err, size_t errlen)
 {
-    if (kind_is_text(a->kind) && !a->value) {
-        snprintf(err, errlen, "assertion %s needs a value", assertion_kind_name(a->kind));
+    if ((kind_is_text(a->kind) || a->kind == ASSERT_TOOL_CALL) && (!a->value || !a->value[0])) {
+        snprintf(err, errlen, "assertion %s needs a value%s", assertion_kind_name(a->kind),
+                 a->kind == ASSERT_TOOL_CALL ? " (the tool's name)" : "");
         return -1;
     }
-    if (a->kind == ASSERT_REGEX) {
-        regex_t re;
-        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            char msg[128];
-            regerror(rc, &re, msg, sizeof msg);
-            snprintf(err, errlen, "regex \"%s\" does not compile: %s", a->value, msg);
+    if (a->kind == ASSERT_TOOL_CALL && a->args) {
+        cJSON *j = cJSON_Parse(a->args);
+        bool ok = j && (!a->args_schema || cJSON_IsObject(j));
+        cJSON_Delete(j);
+        if (!ok) {
+            snprintf(err, errlen, "tool-call %s must be %s", a->args_schema ? "schema" : "arguments",
+                     a->args_schema ? "a JSON object" : "valid JSON");
             return -1;
         }
-        regfree(&re);
+    }
+    if (a->kind == ASSERT_REGEX) {
+        char msg[256];
+        Regexp *re = regexp_compile(a->value, 0, msg, sizeof msg);
+        if (!re) {
+            snprintf(err, errlen, "regex \"%.200s\" does not compile: %s", a->value, msg);
+            return -1;
+        }
+        regexp_free(re);
     }
     if (a->kind == ASSERT_IS_JSON && a->value) {
         cJSON *s = cJSON_Parse(a->value);
@@ -109,6 +121,22 @@ int assertion_from_json(const cJSON *obj, Assertion *out, char *err, size_t errl
     }
     if (kind_is_text(out->kind)) {
         out->value = jsonio_dup(obj, "value");
+    } else if (out->kind == ASSERT_TOOL_CALL) {
+        out->value = jsonio_dup(obj, "value");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(obj, "arguments");
+        const cJSON *schema = cJSON_GetObjectItemCaseSensitive(obj, "schema");
+        if (args && schema) {
+            snprintf(err, errlen, "a tool-call assertion takes \"arguments\" or \"schema\", not both");
+            assertion_free(out);
+            return -1;
+        }
+        const cJSON *m = args ? args : schema;
+        out->args_schema = schema != NULL;
+        if (m && !(out->args = cJSON_PrintUnformatted(m))) {
+            snprintf(err, errlen, "out of memory");
+            assertion_free(out);
+            return -1;
+        }
     } else if (out->kind == ASSERT_IS_JSON) {
         const cJSON *schema = cJSON_GetObjectItemCaseSensitive(obj, "schema");
         if (schema && !cJSON_IsNull(schema)) {
@@ -137,6 +165,10 @@ cJSON *assertion_to_json(const Assertion *a)
     int bad = jsonio_add_str(o, "type", assertion_kind_name(a->kind));
     if (kind_is_text(a->kind)) {
         bad |= jsonio_add_str(o, "value", a->value);
+    } else if (a->kind == ASSERT_TOOL_CALL) {
+        bad |= jsonio_add_str(o, "value", a->value);
+        if (a->args)
+            bad |= jsonio_add_item(o, a->args_schema ? "schema" : "arguments", cJSON_Parse(a->args));
     } else if (a->kind == ASSERT_IS_JSON) {
         if (a->value)
             bad |= jsonio_add_item(o, "schema", cJSON_Parse(a->value));
@@ -181,6 +213,19 @@ int assertion_from_arg(const char *arg, Assertion *out, char *err, size_t errlen
             snprintf(err, errlen, "assertion %s needs a number, as in %s:100", name, name);
             return -1;
         }
+    } else if (out->kind == ASSERT_TOOL_CALL && val) {
+        /* NAME, NAME={arguments} or NAME~{schema}: tool names never hold '=' or '~' */
+        size_t n = strcspn(val, "=~");
+        out->value = strndup(val, n);
+        if (val[n]) {
+            out->args_schema = val[n] == '~';
+            out->args = strdup(val + n + 1);
+        }
+        if (!out->value || (val[n] && !out->args)) {
+            assertion_free(out);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     } else if (val && *val) {
         out->value = strdup(val);
         if (!out->value) {
@@ -223,6 +268,53 @@ static int check_limit(const char *what, double got, double limit, const char *u
     return 0;
 }
 
+/* Some call named a->value whose arguments match (or any arguments when
+ * the assertion names none). */
+static int check_tool_call(const Assertion *a, const Reply *r, char *why, size_t whylen)
+{
+    cJSON *want = a->args ? cJSON_Parse(a->args) : NULL;
+    if (a->args && !want) {
+        snprintf(why, whylen, "the assertion's %s is not valid JSON", a->args_schema ? "schema" : "arguments");
+        return -1;
+    }
+    int named = 0, rc = 0;
+    char last[160] = "";
+    for (size_t i = 0; i < r->n_tool_calls && rc != 1; i++) {
+        const ReplyToolCall *c = &r->tool_calls[i];
+        if (strcmp(c->name, a->value) != 0)
+            continue;
+        named++;
+        if (!want) {
+            rc = 1;
+            break;
+        }
+        cJSON *got = cJSON_Parse(c->arguments);
+        if (!got) {
+            snprintf(last, sizeof last, "its arguments are not valid JSON: %.80s", c->arguments);
+        } else if (a->args_schema) {
+            char w[128];
+            if (schema_lite_validate(want, got, w, sizeof w) == 1)
+                rc = 1;
+            else
+                snprintf(last, sizeof last, "its arguments do not fit the schema: %s", w);
+        } else if (cJSON_Compare(got, want, true)) {
+            rc = 1;
+        } else {
+            snprintf(last, sizeof last, "its arguments are %.100s", c->arguments);
+        }
+        cJSON_Delete(got);
+    }
+    cJSON_Delete(want);
+    if (rc == 1)
+        return 1;
+    if (!named)
+        snprintf(why, whylen, "no tool call named \"%.60s\" (%zu call%s)", a->value, r->n_tool_calls,
+                 r->n_tool_calls == 1 ? "" : "s");
+    else
+        snprintf(why, whylen, "tool call \"%.60s\": %s", a->value, last);
+    return 0;
+}
+
 int assertion_check(const Assertion *a, const Reply *r, char *why, size_t whylen)
 {
     const char *text = buf_str(&r->text);
@@ -245,16 +337,21 @@ int assertion_check(const Assertion *a, const Reply *r, char *why, size_t whylen
         snprintf(why, whylen, "text differs from the expected %zu bytes", strlen(a->value));
         return 0;
     case ASSERT_REGEX: {
-        regex_t re;
-        int rc = regcomp(&re, a->value, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            snprintf(why, whylen, "regex \"%.80s\" does not compile", a->value);
+        char msg[256];
+        Regexp *re = regexp_compile(a->value, 0, msg, sizeof msg);
+        if (!re) {
+            snprintf(why, whylen, "regex \"%.80s\" does not compile: %s", a->value, msg);
             return -1;
         }
-        rc = regexec(&re, text, 0, NULL, 0);
-        regfree(&re);
-        if (rc == 0)
+        int rc = regexp_search(re, text, r->text.len);
+        regexp_free(re);
+        if (rc == 1)
             return 1;
+        if (rc < 0) {
+            snprintf(why, whylen, "/%.80s/ needs more than %ld steps on this %zu-byte text; simplify it", a->value,
+                     (long)REGEXP_MAX_STEPS, r->text.len);
+            return -1;
+        }
         snprintf(why, whylen, "text does not match /%.80s/", a->value);
         return 0;
     }
@@ -285,6 +382,8 @@ int assertion_check(const Assertion *a, const Reply *r, char *why, size_t whylen
         return check_limit("time to first token", r->metrics.ttft_ms, a->limit, " ms", why, whylen);
     case ASSERT_MAX_TOTAL_MS:
         return check_limit("total time", r->metrics.total_ms, a->limit, " ms", why, whylen);
+    case ASSERT_TOOL_CALL:
+        return check_tool_call(a, r, why, whylen);
     case ASSERT_KIND_COUNT:
         break;
     }

@@ -67,6 +67,11 @@ static cJSON *metrics_encode(const ReplyMetrics *m)
     bad |= add_ms(o, "server_output_tokens_per_s", m->server_output_tokens_per_s);
     bad |= add_ms(o, "load_ms", m->load_ms);
     bad |= add_ms(o, "rss_mib", m->rss_mib);
+    if (m->cost_basis[0]) {
+        bad |= jsonio_add_str(o, "cost_basis", m->cost_basis);
+        bad |= jsonio_add_num(o, "input_usd_per_mtok", m->input_usd_per_mtok);
+        bad |= jsonio_add_num(o, "output_usd_per_mtok", m->output_usd_per_mtok);
+    }
     return jsonio_finish(o, bad);
 }
 
@@ -85,6 +90,10 @@ static void metrics_decode(const cJSON *o, ReplyMetrics *m)
     m->server_output_tokens_per_s = jsonio_num(o, "server_output_tokens_per_s", -1);
     m->load_ms = jsonio_num(o, "load_ms", -1);
     m->rss_mib = jsonio_num(o, "rss_mib", -1);
+    const char *basis = jsonio_str(o, "cost_basis");
+    snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis ? basis : "");
+    m->input_usd_per_mtok = jsonio_num(o, "input_usd_per_mtok", NAN);
+    m->output_usd_per_mtok = jsonio_num(o, "output_usd_per_mtok", NAN);
     m->t_first_ms = m->ttft_ms;
     m->t_end_ms = m->total_ms;
     m->t_last_ms = -1;
@@ -228,6 +237,10 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
     bad |= jsonio_add_num(o, "attempts", r->attempts);
     if (r->backend[0])
         bad |= jsonio_add_str(o, "backend", r->backend);
+    if (r->quant[0])
+        bad |= jsonio_add_str(o, "quant", r->quant);
+    if (r->gpu_name[0])
+        bad |= jsonio_add_str(o, "gpu", r->gpu_name);
     if (r->status == REPLY_ERROR || r->error_type || r->error_message) {
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         bad |= !e;
@@ -311,6 +324,9 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
     r->saw_done = jsonio_bool(o, "saw_done", false);
     const char *backend = jsonio_str(o, "backend");
     snprintf(r->backend, sizeof r->backend, "%s", backend ? backend : "");
+    const char *quant = jsonio_str(o, "quant"), *gpu = jsonio_str(o, "gpu");
+    snprintf(r->quant, sizeof r->quant, "%s", quant ? quant : "");
+    snprintf(r->gpu_name, sizeof r->gpu_name, "%s", gpu ? gpu : "");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
     if (cJSON_IsObject(e)) {
         r->http_status = (int)jsonio_long(e, "http_status", 0);
@@ -357,6 +373,8 @@ Reply *candidate_clone(const Reply *r)
     c->attempts = r->attempts;
     memcpy(c->finish_reason, r->finish_reason, sizeof c->finish_reason);
     memcpy(c->backend, r->backend, sizeof c->backend);
+    memcpy(c->quant, r->quant, sizeof c->quant);
+    memcpy(c->gpu_name, r->gpu_name, sizeof c->gpu_name);
     c->incomplete = r->incomplete;
     c->saw_done = r->saw_done;
     c->http_status = r->http_status;

@@ -162,7 +162,7 @@ static void after_wait(App *a, bool live)
     round_check_finished(a);
     double now = clock_now_ms();
     if (a->run && now - a->last_sample_ms >= SAMPLE_MS) {
-        round_sample(a, now);
+        round_sample(a);
         a->last_sample_ms = now;
         if (live)
             a->dirty = true;

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "core/progress.h"
+#include "core/prices.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -92,9 +94,11 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.state = state_name(rep);
         const ReplyMetrics *m = &rep->metrics;
         si.ttft_ms = m->ttft_ms;
+        si.ttfa_ms = m->ttfa_ms;
+        si.reasoning_tokens = reply_reasoning_tokens(rep);
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
-        si.tps_now = reply_live_tokens_per_s(rep, now);
+        si.tps_now = reply_live_tokens_per_s(rep);
         if (rep->status == REPLY_STREAMING) {
             si.elapsed_ms = now - m->t_start_ms;
         } else if (reply_is_final(rep)) {
@@ -103,6 +107,7 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
             si.elapsed_ms = now - m->t_start_ms;
         }
         si.cost_usd = m->cost_usd;
+        si.cost_estimated = strcmp(m->cost_basis, PRICES_BASIS_ESTIMATED) == 0;
         si.hide_cost = blind_now;
         if (!blind_now && rep->provider && strcmp(rep->provider, "local") == 0) {
             si.local = true;
@@ -151,7 +156,10 @@ static void draw_pane(App *a, int k, LayoutRect r, double now)
     if (len == 0 && rep) {
         for (int row = 0; row < th; row++)
             fill(r.y + LAYOUT_PANE_HEAD_ROWS + row, r.x, r.w, theme_attr(THEME_TEXT));
-        const char *ph = rep->status == REPLY_WAITING ? "waiting for the first token..."
+        char fetch[320]; /* a local model being downloaded or loaded says so */
+        progress_line(&rep->progress, now, fetch, sizeof fetch);
+        const char *ph = rep->status == REPLY_WAITING && fetch[0] ? fetch
+                         : rep->status == REPLY_WAITING ? "waiting for the first token..."
                          : rep->reasoning.len ? "thinking..."
                          : rep->status == REPLY_OK ? "(empty reply)"
                          : rep->status == REPLY_CANCELLED ? "(cancelled before any text)" : "";

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "core/prices.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
@@ -204,35 +205,20 @@ void round_sync_panes(App *a)
         Reply *r = round_reply(a, (int)k);
         if (!r || !s->pane)
             continue;
-        if (r->text.len > s->copied) {
-            pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
-            s->copied = r->text.len;
-        }
-        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
-            char line[1024];
-            if (r->http_status) {
-                snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
-                         r->error_type ? r->error_type : "", r->error_message ? r->error_message : "failed");
-            } else {
-                snprintf(line, sizeof line, "%s[error: %s] %s", r->text.len ? "\n\n" : "",
-                         r->error_type ? r->error_type : "failed", r->error_message ? r->error_message : "");
-            }
-            pane_append(s->pane, line, strlen(line), THEME_ERROR);
-            s->error_shown = true;
-        }
+        replyview_sync(&s->view, s->pane, r, a->hide_reasoning);
     }
 }
 
 /* The sparkline plots the core's live rate (reply_live_tokens_per_s, the
  * one definition of tokens/s) as it evolves; the TUI computes no rate. */
-void round_sample(App *a, double now_ms)
+void round_sample(App *a)
 {
     for (size_t k = 0; k < a->n; k++) {
         Slot *s = &a->slots[k];
         Reply *r = round_reply(a, (int)k);
         if (!r || r->status != REPLY_STREAMING)
             continue;
-        double tps = reply_live_tokens_per_s(r, now_ms);
+        double tps = reply_live_tokens_per_s(r);
         if (tps < 0)
             continue;
         if (s->n_spark == STATUSBAR_SPARK_MAX) {
@@ -320,6 +306,8 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         Reply *r = run_reply(a->run, i);
         char cost[32], ttft[32], total[32];
         statusbar_fmt_cost(r->metrics.cost_usd, cost, sizeof cost);
+        if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
+            snprintf(cost + strlen(cost), sizeof cost - strlen(cost), " (estimated)");
         statusbar_fmt_duration(r->metrics.ttft_ms, ttft, sizeof ttft);
         statusbar_fmt_duration(r->metrics.total_ms, total, sizeof total);
         bool won = a->label.outcome == SESSION_WIN && a->label.winner == (int)i;

@@ -24,7 +24,7 @@ Reply *round_reply(App *a, int k);
 /* Copies text (and errors) that arrived since the last call into the panes. */
 void round_sync_panes(App *a);
 /* Takes a sample of every pane's live tokens/s for the sparklines. */
-void round_sample(App *a, double now_ms);
+void round_sample(App *a);
 /* Records the round in the session once every reply is final. */
 void round_check_finished(App *a);
 /* True when the round is over and waits for a label. */

@@ -9,4 +9,5 @@ libversus_a_SOURCES += \
 	src/util/base64.c src/util/base64.h \
 	src/util/file.c src/util/file.h \
 	src/util/errmsg.c src/util/errmsg.h \
-	src/util/markup.c src/util/markup.h
+	src/util/markup.c src/util/markup.h \
+	src/util/regexp.c src/util/regexp.h

@@ -104,7 +104,28 @@ bool vchild_binary(char *out, size_t outlen)
     return access(out, X_OK) == 0;
 }
 
+static int start_with(const char *bin, const char *const *args, char *const *env, const char *stdin_data,
+                      size_t stdin_len, VChild *c);
+
 int vchild_start(const char *bin, const char *const *args, char *const *env, const char *stdin_text, VChild *c)
+{
+    return start_with(bin, args, env, stdin_text, stdin_text ? strlen(stdin_text) : 0, c);
+}
+
+int vchild_run_bytes(const char *bin, const char *const *args, char *const *env, const char *stdin_data,
+                     size_t stdin_len, int deadline_ms, bool json, VResult *r)
+{
+    VChild c;
+    if (start_with(bin, args, env, stdin_data, stdin_len, &c) < 0) {
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    vchild_finish(&c, deadline_ms, json, r);
+    return 0;
+}
+
+static int start_with(const char *bin, const char *const *args, char *const *env, const char *stdin_text,
+                      size_t stdin_len, VChild *c)
 {
     const char *argv[128];
     size_t na = 0;
@@ -158,7 +179,7 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
         return -1;
     }
     if (stdin_text) {
-        size_t len = strlen(stdin_text), off = 0;
+        size_t len = stdin_len, off = 0;
         signal(SIGPIPE, SIG_IGN); /* a child that exits early must not kill the test */
         while (off < len) {
             ssize_t w = write(in[1], stdin_text + off, len - off);
@@ -190,7 +211,7 @@ void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, V
             break;
         }
         if (tick && now >= next_tick) {
-            tick(user, c->pid, now);
+            tick(user, c->pid, r, now);
             next_tick = now + tick_ms;
         }
         if (tick && next_tick - now < left)

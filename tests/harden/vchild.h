@@ -67,14 +67,18 @@ int vchild_start(const char *bin, const char *const *args, char *const *env, con
  * when json is true. */
 void vchild_finish(VChild *c, int deadline_ms, bool json, VResult *r);
 /* Called every tick_ms while the child runs (before it is reaped, so its
- * /proc entry is there to sample); now_ms is clock_now_ms(). */
-typedef void (*VChildTickFn)(void *user, pid_t pid, double now_ms);
+ * /proc entry is there to sample) with what it has written so far (sofar's
+ * out and err); now_ms is clock_now_ms(). */
+typedef void (*VChildTickFn)(void *user, pid_t pid, const VResult *sofar, double now_ms);
 /* vchild_finish, calling tick (when not NULL) every tick_ms (> 0) meanwhile. */
 void vchild_finish_watched(VChild *c, int deadline_ms, bool json, int tick_ms, VChildTickFn tick, void *user,
                            VResult *r);
 /* vchild_start + vchild_finish. -1 when it could not start. */
 int vchild_run(const char *bin, const char *const *args, char *const *env, const char *stdin_text, int deadline_ms,
                bool json, VResult *r);
+/* vchild_run with stdin_len bytes of stdin (NUL bytes included). */
+int vchild_run_bytes(const char *bin, const char *const *args, char *const *env, const char *stdin_data,
+                     size_t stdin_len, int deadline_ms, bool json, VResult *r);
 void vchild_result_free(VResult *r);
 
 /* vchild_run with the child's stdout and stderr on one pseudo-terminal (so

@@ -83,8 +83,9 @@ typedef struct Sampler {
     bool started;
 } Sampler;
 
-static void sample(void *user, pid_t pid, double now_ms)
+static void sample(void *user, pid_t pid, const VResult *sofar, double now_ms)
 {
+    (void)sofar;
     Sampler *sm = user;
     SoakStreams *out = sm->out;
     long rss = proc_rss_kb(pid);

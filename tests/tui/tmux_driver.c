@@ -90,6 +90,7 @@ int rig_write(const TmuxRig *r, const char *name, const char *text)
         return -1;
     size_t n = strlen(text);
     int ok = fwrite(text, 1, n, f) == n;
+    ok &= fchmod(fileno(f), 0600) == 0; /* versus refuses a config others can read */
     return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
