@@ -18,7 +18,9 @@
  * the fixture recorded; the real models (SmolLM2-135M-Instruct Q4_1 via
  * VERSUS_DEFAULT_MODEL_FILE, Gemma 3 270M Q4_K_M via VERSUS_GEMMA_MODEL_FILE,
  * stories260K via VERSUS_SHARED) must be the files the fixtures were made
- * from, and their tests skip visibly when absent. Each test logs its figures. */
+ * from, and their tests skip visibly when absent. The engine runs with an F32
+ * KV cache, as llama.cpp did for the compared logits. Each test logs its
+ * figures. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -30,6 +32,7 @@
 
 #include "archgen.h"
 #include "engine/gguf.h"
+#include "engine/kvcache.h"
 #include "engine/model.h"
 #include "engine/quant.h"
 #include "engine/sha256.h"
@@ -207,7 +210,7 @@ static void check_random(const char *spec_name)
                          "quantizers changed: run tests/tools/make-reference.sh", spec_name, tname);
         GgufFile *g = gguf_open_memory(data, size, err, sizeof err);
         cr_assert_not_null(g, "%s", err);
-        ModelOptions mo = { .n_ctx = 64, .batch = 5, .pool = pool };
+        ModelOptions mo = { .n_ctx = 64, .batch = 5, .pool = pool, .kv_type = KV_TYPE_F32, .kv_type_set = true };
         Model *m = model_new(g, &mo, err, sizeof err);
         cr_assert_not_null(m, "%s %s: %s", spec_name, tname, err);
         const cJSON *pos = cJSON_GetObjectItem(mj, "positions");
@@ -254,7 +257,7 @@ static void check_real(const char *fixture, const char *path)
     GgufFile *g = gguf_open(path, err, sizeof err);
     cr_assert_not_null(g, "%s", err);
     ThreadPool *pool = threadpool_new(2);
-    ModelOptions mo = { .n_ctx = 512, .pool = pool };
+    ModelOptions mo = { .n_ctx = 512, .pool = pool, .kv_type = KV_TYPE_F32, .kv_type_set = true };
     Model *m = model_new(g, &mo, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
     Agreement a = { 0 };
