@@ -217,6 +217,29 @@ Test(bench_cli, pp_only_run_skips_tg_and_bandwidth_ratio)
     result_free(&r);
 }
 
+Test(bench_cli, kv_type_is_used_and_reported)
+{
+    find_model();
+    const char *types[] = { "f32", "f16", "q8_0" }; /* stories260K's heads of 8 are too small for q8_0 */
+    for (int i = 0; i < 3; i++) {
+        const char *args[] = { "bench", model_path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--no-membw",
+                               "--kv-type", types[i], "--format", "json", NULL };
+        Result r = run_versus(args);
+        if (i == 2) {
+            cr_assert_neq(r.exit_code, 0);
+            cr_assert(strstr(buf_str(&r.err), "multiple of 32"), "%s", buf_str(&r.err));
+            result_free(&r);
+            continue;
+        }
+        cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
+        cJSON *j = cJSON_Parse(buf_str(&r.out));
+        cr_assert_not_null(j, "not JSON: %s", buf_str(&r.out));
+        cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "kv_type")), types[i]);
+        cJSON_Delete(j);
+        result_free(&r);
+    }
+}
+
 Test(bench_cli, depth_fills_the_cache_first_and_names_tests_like_llama_bench)
 {
     find_model();
@@ -255,6 +278,7 @@ Test(bench_cli, bad_arguments_give_clear_errors)
         { { "bench", m, "-p", "0", "-n", "0", NULL }, 2, "nothing to measure" },
         { { "bench", m, "--backend", "tpu", NULL }, 2, "--backend must be cpu, cuda or auto" },
         { { "bench", m, "--format", "xml", NULL }, 2, "--format must be text or json" },
+        { { "bench", m, "--kv-type", "q4_0", NULL }, 2, "--kv-type must be f32, f16 or q8_0" },
         { { "bench", m, "--bogus", NULL }, 2, "unknown option '--bogus'" },
         { { "bench", m, "-p", NULL }, 2, "needs a value" },
         { { "bench", m, m, NULL }, 2, "expected one MODEL.gguf" },

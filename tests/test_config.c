@@ -137,6 +137,28 @@ Test(config, malformed_config_names_the_line)
     cr_assert(strstr(err, "line 3"), "%s", err);
 }
 
+Test(config, local_kv_type_is_read_and_an_unknown_one_refused)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path, "{\"local\": {\"kv_type\": \"q8_0\"}}", 0600);
+    Config *cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    cr_assert_str_eq(config_local_kv_type(cfg), "q8_0");
+    config_free(cfg);
+    write_file(path, "{}", 0600);
+    cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    cr_assert_null(config_local_kv_type(cfg), "no kv_type: the engine's default");
+    config_free(cfg);
+    const char *bad[] = { "{\"local\": {\"kv_type\": \"q4_0\"}}", "{\"local\": {\"kv_type\": 16}}" };
+    for (size_t i = 0; i < 2; i++) {
+        write_file(path, bad[i], 0600);
+        cr_assert_null(config_load(path, err, sizeof err), "%s was accepted", bad[i]);
+        cr_assert(strstr(err, "local.kv_type") && strstr(err, "f16"), "%s", err);
+    }
+}
+
 Test(keys, env_wins_then_private_key_file_then_a_clear_miss)
 {
     char path[512], err[512];

@@ -477,3 +477,23 @@ Test(engine_faults, a_prompt_longer_than_the_context_is_a_clear_error)
     vchild_result_free(&r);
     buf_free(&prompt);
 }
+
+Test(engine_faults, a_kv_cache_type_the_model_cannot_use_is_a_clear_error)
+{
+    /* stories260K's attention heads hold 8 values: too few for q8_0 blocks of 32 */
+    const char *extra[] = { "--kv-type", "q8_0", "--max-tokens", "2", NULL };
+    VResult r;
+    const cJSON *res = run_local(model, extra, "Once", &r);
+    const char *words[] = { "multiple of 32", NULL };
+    assert_clear_error(res, &r, words);
+    vchild_result_free(&r);
+    const char *args[] = { "run", "--no-progress", "-m", "local:x.gguf", "--kv-type", "q4_0", "hi", NULL };
+    cr_assert_eq(vchild_run(bin, args, env, NULL, DEADLINE_MS, false, &r), 0);
+    cr_assert_eq(r.exit_code, 2, "exit %d: %s", r.exit_code, buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "--kv-type must be f32, f16 or q8_0"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *f32[] = { "--kv-type", "f32", "--max-tokens", "2", "--temperature", "0", NULL };
+    res = run_local(model, f32, "Once", &r);
+    cr_assert_str_eq(sget(res, "status"), "ok", "f32 cache: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+}

@@ -43,11 +43,14 @@ static void run(const char *const *args, bool json, VResult *r)
     vchild_rm_tree(home);
 }
 
-/* The engine's own logits for ids, (n, n_vocab); *nv gets n_vocab. */
-static float *engine_logits(const int *ids, int n, int *nv)
+static void expect_usage_error(const char *const *args, const char *needle, int code);
+
+/* The engine's own logits for ids with a KV cache of kv_type (NULL = the
+ * default), (n, n_vocab); *nv gets n_vocab. */
+static float *engine_logits_kv(const int *ids, int n, int *nv, const char *kv_type)
 {
     char err[512];
-    EngineOptions eo = { .n_threads = 1, .backend = ENGINE_BACKEND_CPU };
+    EngineOptions eo = { .n_threads = 1, .backend = ENGINE_BACKEND_CPU, .kv_type = kv_type };
     Engine *e = engine_load(model, &eo, err, sizeof err);
     cr_assert_not_null(e, "%s", err);
     *nv = model_config(engine_model(e))->n_vocab;
@@ -55,6 +58,11 @@ static float *engine_logits(const int *ids, int n, int *nv)
     cr_assert_eq(model_forward_all(engine_model(e), ids, n, 0, all, err, sizeof err), 0, "%s", err);
     engine_free(e);
     return all;
+}
+
+static float *engine_logits(const int *ids, int n, int *nv)
+{
+    return engine_logits_kv(ids, n, nv, NULL);
 }
 
 /* Every position of the printed JSON holds the k best of the engine's logits. */
@@ -102,6 +110,41 @@ Test(logits, token_ids_give_the_engines_top_k_at_every_position)
     cr_assert_not_null(r.json, "stdout is not JSON: %s", buf_str(&r.out));
     check_positions(r.json, ids, 10, 4);
     vchild_result_free(&r);
+}
+
+Test(logits, each_kv_type_prints_what_the_engine_computes_with_it)
+{
+    setup();
+    static const int ids[] = { 1, 403, 407, 261, 378, 425, 409, 263, 9, 300 };
+    const char *types[] = { "f32", "f16" }; /* q8_0 needs heads of 32 or more: below */
+    int nv;
+    float *f32 = engine_logits_kv(ids, 10, &nv, "f32");
+    for (int k = 0; k < 2; k++) {
+        const char *args[] = { "logits", model, "--tokens", "1,403,407,261,378,425,409,263,9,300", "--top", "1",
+                               "--kv-type", types[k], NULL };
+        VResult r;
+        run(args, true, &r);
+        cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+        cr_assert_not_null(r.json);
+        float *mine = engine_logits_kv(ids, 10, &nv, types[k]);
+        const cJSON *pos = cJSON_GetObjectItem(r.json, "positions");
+        for (int i = 0; i < 10; i++) {
+            const cJSON *pair = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(pos, i), "top"), 0);
+            int id = cJSON_GetArrayItem(pair, 0)->valueint;
+            double lg = cJSON_GetArrayItem(pair, 1)->valuedouble;
+            cr_assert_eq((float)lg, mine[(size_t)i * nv + id], "%s pos %d", types[k], i);
+            /* the cache's rounding moves a logit by a small fraction of it */
+            cr_assert(fabs(lg - f32[(size_t)i * nv + id]) <= 0.02 * (1.0 + fabs(lg)), "%s pos %d: %g vs f32 %g",
+                      types[k], i, lg, (double)f32[(size_t)i * nv + id]);
+        }
+        free(mine);
+        vchild_result_free(&r);
+    }
+    free(f32);
+    const char *bad[] = { "logits", model, "--tokens", "1", "--kv-type", "q4_0", NULL };
+    expect_usage_error(bad, "--kv-type must be f32, f16 or q8_0", 2);
+    const char *q8[] = { "logits", model, "--tokens", "1", "--kv-type", "q8_0", NULL }; /* heads of 8 */
+    expect_usage_error(q8, "multiple of 32", 1);
 }
 
 Test(logits, text_is_tokenized_with_bos_and_scored_like_ids)

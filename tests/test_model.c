@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "engine/gguf.h"
+#include "engine/kvcache.h"
+#define KV_F16_TOL 5e-4 /* fp16: 2^-11 relative rounding */
+#define KV_Q8_0_TOL 1e-2 /* Q8_0: half of amax / 127 per value */
 #include "engine/model.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
@@ -125,7 +128,7 @@ Test(model, stories260k_refuses_context_overflow_and_bad_tokens)
     char err[512];
     GgufFile *g = gguf_open(mp, err, sizeof err);
     cr_assert_not_null(g, "%s", err);
-    ModelOptions mo = { .n_ctx = 8 };
+    ModelOptions mo = { .n_ctx = 8, .kv_type = KV_TYPE_F32, .kv_type_set = true };
     Model *m = model_new(g, &mo, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
     cr_assert_eq(model_config(m)->n_ctx, 8);
@@ -141,7 +144,9 @@ Test(model, stories260k_refuses_context_overflow_and_bad_tokens)
     cr_assert_eq(model_forward(m, &bad, 1, 0, err, sizeof err), -1);
     cr_assert_gt(model_weight_bytes(m), 1000000);
     cr_assert_lt(model_weight_bytes(m), 1185376);
-    cr_assert_eq(model_kv_bytes(m), 2ull * 5 * 8 * 32 * 4);
+    /* keys in tiles of 16 positions, values per position */
+    cr_assert_eq(model_kv_bytes(m), 5ull * 16 * 32 * 4 + 5ull * 8 * 32 * 4);
+    cr_assert_str_eq(model_kv_type(m), "f32");
     cr_assert_str_eq(model_weight_type(m), "F32");
     model_free(m);
     gguf_close(g);
@@ -149,8 +154,9 @@ Test(model, stories260k_refuses_context_overflow_and_bad_tokens)
 }
 
 /* Engine vs reference after a prefill of 7 tokens (in chunks of 3) and after
- * each of 4 single-token decode steps; tol is relative to the logit range. */
-static void check_against_reference(const RefSpec *s, double tol, ThreadPool *pool)
+ * each of 4 single-token decode steps; tol is relative to the logit range;
+ * the engine's KV cache holds kvt. */
+static void check_against_reference_kv(const RefSpec *s, double tol, ThreadPool *pool, KvType kvt)
 {
     RefModel y;
     ref_model_build(&y, s, 0x1234567ull + (uint64_t)s->dim * 31 + (uint64_t)s->n_kv);
@@ -158,7 +164,8 @@ static void check_against_reference(const RefSpec *s, double tol, ThreadPool *po
     char err[512];
     GgufFile *g = gguf_open_memory(y.file, y.size, err, sizeof err);
     cr_assert_not_null(g, "%s", err);
-    ModelOptions mo = { .n_ctx = 32, .batch = s->batch ? s->batch : 3, .pool = pool };
+    ModelOptions mo = { .n_ctx = 32, .batch = s->batch ? s->batch : 3, .pool = pool, .kv_type = (int)kvt,
+                        .kv_type_set = true };
     Model *m = model_new(g, &mo, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
     const ModelConfig *c = model_config(m);
@@ -182,6 +189,12 @@ static void check_against_reference(const RefSpec *s, double tol, ThreadPool *po
     model_free(m);
     gguf_close(g);
     ref_model_free(&y);
+}
+
+/* The same with an F32 cache: the reference keeps keys and values in double. */
+static void check_against_reference(const RefSpec *s, double tol, ThreadPool *pool)
+{
+    check_against_reference_kv(s, tol, pool, KV_TYPE_F32);
 }
 
 static RefSpec base_spec(const char *arch)
@@ -224,6 +237,23 @@ Test(model, llama3_rope_freqs_divide_the_angles)
     s.rope_freqs = true;
     s.freq_base = 500000.0f;
     check_against_reference(&s, 1e-5, NULL);
+}
+
+Test(model, f16_and_q8_0_kv_caches_stay_within_their_rounding)
+{
+    /* fp16 keeps 11 significant bits (relative step 2^-11), Q8_0 a 127th of
+     * each 32-value block's largest magnitude: the logits move by well under
+     * that share of their range */
+    RefSpec s = base_spec("llama");
+    s.n_heads = 8;
+    s.n_kv = 2;
+    ThreadPool *pool = threadpool_new(2);
+    check_against_reference_kv(&s, KV_F16_TOL, pool, KV_TYPE_F16);
+    s.n_heads = 2; /* Q8_0 blocks are 32 wide: heads of 32 */
+    s.n_kv = 1;
+    check_against_reference_kv(&s, KV_F16_TOL, pool, KV_TYPE_F16);
+    check_against_reference_kv(&s, KV_Q8_0_TOL, pool, KV_TYPE_Q8_0);
+    threadpool_free(pool);
 }
 
 Test(model, quantized_weights_match_reference_within_activation_rounding)

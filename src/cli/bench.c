@@ -26,6 +26,7 @@
 #include "util/clock.h"
 #include "engine/backend_cuda.h"
 #include "engine/gguf.h"
+#include "engine/kvcache.h"
 #include "engine/membw.h"
 #include "engine/model.h"
 #include "engine/threadpool.h"
@@ -49,6 +50,7 @@ typedef struct BenchOptions {
     const char *backend_asked; /* "cpu" | "cuda" | "auto" */
     BenchFormat format;
     bool membw;       /* measure the memory bandwidth bound */
+    int kv_type;      /* KvType of the CPU KV cache */
 } BenchOptions;
 
 /* Median and range of a set of samples. */
@@ -76,6 +78,7 @@ static void bench_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus bench MODEL.gguf [-p N] [-n N] [-d N] [-t THREADS] [-r REPS] [-b BATCH]\n"
+            "                    [--kv-type f16|f32|q8_0]\n"
             "                    [--backend cpu|cuda|auto] [--format text|json] [--no-membw]\n\n"
             "Measures the built-in engine on this machine: load time, prompt processing\n"
             "(ppN: one batched forward of N tokens) and token generation (tgN: N\n"
@@ -91,7 +94,8 @@ static void bench_usage(FILE *out)
             "  -b BATCH        prefill chunk in tokens (default: the engine's, 64)\n"
             "  --backend B     cpu, cuda or auto (default auto: cuda when available)\n"
             "  --format F      text (a table, default) or json\n"
-            "  --no-membw      skip the memory bandwidth measurement\n");
+            "  --no-membw      skip the memory bandwidth measurement\n"
+            "  --kv-type T     CPU KV cache: f16 (default), f32 or q8_0\n");
 }
 
 static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t errlen)
@@ -99,11 +103,13 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
     static const struct option longopts[] = {
         { "backend", required_argument, NULL, 'B' }, { "format", required_argument, NULL, 'F' },
         { "no-membw", no_argument, NULL, 'M' },      { "help", no_argument, NULL, 'h' },
+        { "kv-type", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (BenchOptions){ .n_prompt = 512, .n_gen = 128, .threads = ncpu > 0 ? (int)ncpu : 1,
-                         .reps = 5, .backend_asked = "auto", .format = BENCH_TEXT, .membw = true };
+                         .reps = 5, .backend_asked = "auto", .format = BENCH_TEXT, .membw = true,
+                         .kv_type = KV_TYPE_DEFAULT };
     long v;
     int c;
     optind = 1;
@@ -158,6 +164,15 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
             }
             break;
         case 'M': o->membw = false; break;
+        case 'K': {
+            KvType kt;
+            if (kv_type_parse(optarg, &kt) < 0) {
+                snprintf(err, errlen, "--kv-type must be f32, f16 or q8_0 (got '%s')", optarg);
+                return -1;
+            }
+            o->kv_type = (int)kt;
+            break;
+        }
         case 'h': return 1;
         case ':':
             snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
@@ -388,8 +403,9 @@ static void print_text(const BenchReport *r)
     fmt_bytes(size, sizeof size, r->file_bytes);
     fmt_params(params, sizeof params, r->params);
     printf("model: %s\n", r->o->path);
-    printf("load: %.1f ms (map + validate + KV cache for %d tokens%s); warm-up forward of 1 token: %.1f ms\n",
-           r->load_ms, r->n_ctx, r->repacked ? " + repack for the SIMD kernels" : "", r->warmup_ms);
+    printf("load: %.1f ms (map + validate + %s KV cache for %d tokens%s); warm-up forward of 1 token: %.1f ms\n",
+           r->load_ms, kv_type_name((KvType)r->o->kv_type), r->n_ctx,
+           r->repacked ? " + repack for the SIMD kernels" : "", r->warmup_ms);
     if (strcmp(r->backend, "cuda") == 0)
         printf("device: %s (%d/%d layers on the GPU, %s decode, %.0f MiB on the device)\n",
                r->cuda.device_name, r->cuda.gpu_layers, r->cuda.n_layers,
@@ -473,6 +489,7 @@ static void print_json(const BenchReport *r)
     cJSON_AddNumberToObject(root, "n_prompt", r->o->n_prompt);
     cJSON_AddNumberToObject(root, "n_gen", r->o->n_gen);
     cJSON_AddNumberToObject(root, "n_depth", r->o->depth);
+    cJSON_AddStringToObject(root, "kv_type", kv_type_name((KvType)r->o->kv_type));
     cJSON_AddNumberToObject(root, "reps", r->o->reps);
     cJSON_AddNumberToObject(root, "n_ctx", r->n_ctx);
     cJSON_AddNumberToObject(root, "load_ms", r->load_ms);
@@ -704,7 +721,7 @@ int cli_bench(int argc, char **argv)
         goto fail;
     }
     int need = o.depth + (o.n_prompt > o.n_gen ? o.n_prompt : o.n_gen);
-    ModelOptions mo = { .n_ctx = need, .batch = o.batch, .pool = pool };
+    ModelOptions mo = { .n_ctx = need, .batch = o.batch, .pool = pool, .kv_type = o.kv_type, .kv_type_set = true };
     e.m = model_new(g, &mo, err, sizeof err);
     if (!e.m)
         goto fail;

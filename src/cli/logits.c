@@ -36,13 +36,14 @@ typedef struct LogitsOptions {
     int top;
     int threads;
     int batch;
+    const char *kv_type; /* NULL = the engine's default */
 } LogitsOptions;
 
 static void logits_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus logits MODEL.gguf (--tokens ID,ID,... | --text TEXT [--chat [--system S]])\n"
-            "                     [--top K] [-t THREADS] [-b BATCH]\n\n"
+            "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n\n"
             "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
             "logits at every position of the input, teacher-forced, on the CPU backend:\n"
             "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
@@ -55,6 +56,7 @@ static void logits_usage(FILE *out)
             "  --top K         candidates per position (default 10)\n"
             "  -t THREADS      threads (default: one per online CPU)\n"
             "  -b BATCH        prefill chunk in tokens (default: the engine's)\n"
+            "  --kv-type T     KV cache type: f16 (default), f32 or q8_0\n"
             "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
 }
 
@@ -64,6 +66,7 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
         { "tokens", required_argument, NULL, 'T' }, { "text", required_argument, NULL, 'X' },
         { "chat", no_argument, NULL, 'C' },         { "system", required_argument, NULL, 'S' },
         { "top", required_argument, NULL, 'k' },    { "help", no_argument, NULL, 'h' },
+        { "kv-type", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
     *o = (LogitsOptions){ .top = 10 };
@@ -76,6 +79,11 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
         case 'T': o->tokens = optarg; break;
         case 'X': o->text = optarg; break;
         case 'C': o->chat = true; break;
+        case 'K':
+            if (cli_check_kv_type(optarg, err, errlen) < 0)
+                return -1;
+            o->kv_type = optarg;
+            break;
         case 'S': o->system = optarg; break;
         case 'k':
             if (cli_parse_long(optarg, 1, LOGITS_MAX_TOP, &v, "--top", err, errlen) < 0)
@@ -272,7 +280,8 @@ int cli_logits(int argc, char **argv)
         fprintf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU };
+    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU,
+                         .kv_type = o.kv_type };
     Engine *e = engine_load(path, &eo, err, sizeof err);
     if (!e) {
         free(ids);

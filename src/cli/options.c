@@ -7,6 +7,7 @@
 
 #include "core/keys.h"
 #include "providers/target.h"
+#include "engine/kvcache.h"
 
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen)
 {
@@ -18,6 +19,16 @@ int cli_parse_long(const char *s, long min, long max, long *out, const char *wha
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_check_kv_type(const char *s, char *err, size_t errlen)
+{
+    KvType t;
+    if (kv_type_parse(s, &t) < 0) {
+        snprintf(err, errlen, "--kv-type must be f32, f16 or q8_0 (got '%s')", s);
+        return -1;
+    }
     return 0;
 }
 

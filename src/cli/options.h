@@ -8,6 +8,8 @@
 
 /* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
+/* Checks a --kv-type value (f32, f16 or q8_0); 0, or -1 with err saying what is allowed. */
+int cli_check_kv_type(const char *s, char *err, size_t errlen);
 /* The default model specs that can run now: the local default model and each
  * closed provider whose key is available. Each provider left out is named on
  * note (with the variable to set) rather than dropped silently. */

@@ -77,6 +77,8 @@ static void run_usage(FILE *out)
             "      --backend B         local models: auto, cpu or cuda\n"
             "      --gpu-layers N      local models: layers on the GPU (default: all that fit;\n"
             "                          0 = CPU only)\n"
+            "      --kv-type T         local models on the CPU: KV cache f16 (default), f32 or\n"
+            "                          q8_0 (config: \"local\": {\"kv_type\": T})\n"
             "      --sensitivity C     public, internal or restricted (restricted never\n"
             "                          leaves the machine: closed APIs are refused)\n"
             "      --save              save the round in a new session (sessions list|show|label)\n"
@@ -554,7 +556,7 @@ int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL, OPT_KV_TYPE };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -573,6 +575,7 @@ int cli_run(int argc, char **argv)
         { "threads", required_argument, NULL, OPT_THREADS },
         { "backend", required_argument, NULL, OPT_BACKEND },
         { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+        { "kv-type", required_argument, NULL, OPT_KV_TYPE },
         { "sensitivity", required_argument, NULL, OPT_SENS },
         { "record", no_argument, NULL, OPT_RECORD },
         { "no-record", no_argument, NULL, OPT_NO_RECORD },
@@ -647,6 +650,11 @@ int cli_run(int argc, char **argv)
             ropt.local.gpu_layers = (int)v;
             break;
         }
+        case OPT_KV_TYPE:
+            if (cli_check_kv_type(optarg, err, sizeof err) < 0)
+                goto bad;
+            ropt.local.kv_type = optarg;
+            break;
         case OPT_SENS: sens_name = optarg; break;
         case OPT_RECORD: record = 1; break;
         case OPT_NO_RECORD: record = 0; break;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,20 @@ Config *config_load(const char *path, char *err, size_t errlen)
                 *c = '?';
         snprintf(err, errlen, "config %s: defaults.sensitivity \"%s\" is not one of public, internal, "
                  "restricted (written exactly so, lower case); nothing was sent", path, shown);
+        config_free(cfg);
+        return NULL;
+    }
+    /* The KV cache type is the engine's (kvcache.h) names; the core layer
+     * cannot ask the engine, so the three names are checked here. */
+    const cJSON *kvt = obj_get(obj_get(cfg->root, "local"), "kv_type");
+    if (kvt && (!cJSON_IsString(kvt) || (strcasecmp(kvt->valuestring, "f32") && strcasecmp(kvt->valuestring, "f16") &&
+                                         strcasecmp(kvt->valuestring, "q8_0")))) {
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", cJSON_IsString(kvt) ? kvt->valuestring : "(not a string)");
+        for (char *c = shown; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+        snprintf(err, errlen, "config %s: local.kv_type \"%s\" is not one of f32, f16, q8_0", path, shown);
         config_free(cfg);
         return NULL;
     }
@@ -484,4 +499,9 @@ bool config_provider_bool(const Config *cfg, const char *provider, const char *k
 const char *config_local_model(const Config *cfg)
 {
     return str_get(obj_get(cfg->root, "local"), "model");
+}
+
+const char *config_local_kv_type(const Config *cfg)
+{
+    return str_get(obj_get(cfg->root, "local"), "kv_type");
 }

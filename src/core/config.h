@@ -55,6 +55,10 @@ bool config_provider_bool(const Config *cfg, const char *provider, const char *k
 bool config_model_reasoning(const Config *cfg, const char *provider, const char *model, Reasoning *out);
 /* "local": {"model": ...}, or NULL. */
 const char *config_local_model(const Config *cfg);
+/* "local": {"kv_type": ...}: the built-in engine's KV cache type ("f32",
+ * "f16" or "q8_0", as written), or NULL when the config names none.
+ * config_load refuses any other value. */
+const char *config_local_kv_type(const Config *cfg);
 /* What the hardware that runs local models costs ("local_cost" in
  * config.json), as an hourly rate:
  *   {"gpu_hour_usd": 2.49}                       a rented GPU's price per hour

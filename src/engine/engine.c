@@ -29,6 +29,7 @@
 #include "gpu/gpuinfo.h"
 #include "engine/backend_cuda.h"
 #include "engine/chat_template.h"
+#include "engine/kvcache.h"
 #include "engine/model_ref.h"
 #include "engine/threadpool.h"
 #include "engine/token_decoder.h"
@@ -158,6 +159,15 @@ Engine *engine_load(const char *path, const EngineOptions *opt, char *err, size_
     e->n_threads = threadpool_size(e->pool);
     e->batch = opt && opt->batch > 0 ? opt->batch : 64;
     ModelOptions mo = { .n_ctx = opt ? opt->n_ctx : 0, .batch = e->batch, .pool = e->pool };
+    if (opt && opt->kv_type) {
+        KvType kt;
+        if (kv_type_parse(opt->kv_type, &kt) < 0) {
+            errmsg_set(err, errlen, "unknown KV cache type '%s' (f32, f16 or q8_0)", opt->kv_type);
+            goto fail;
+        }
+        mo.kv_type = (int)kt;
+        mo.kv_type_set = true;
+    }
     e->m = model_new(e->g, &mo, inner, sizeof inner);
     if (!e->m) {
         errmsg_set(err, errlen, "%s: %s", path, inner);
@@ -485,7 +495,7 @@ struct EngineWorker {
     volatile int cancel;
     bool write_failed;     /* worker: the reader is gone */
     /* the job, copied */
-    char *model_path, *model_ref, *system, *prompt;
+    char *model_path, *model_ref, *system, *prompt, *kv_type;
     char label[128];       /* worker: the model file's name, for PROGRESS */
     int *prompt_ids;
     EngineJob job;
@@ -685,6 +695,7 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
     w->job.model_ref = w->model_ref = dup_or_null(job->model_ref, &oom);
     w->job.system = w->system = dup_or_null(job->system, &oom);
     w->job.prompt = w->prompt = dup_or_null(job->prompt, &oom);
+    w->job.opt.kv_type = w->kv_type = dup_or_null(job->opt.kv_type, &oom);
     if (job->prompt_ids) {
         w->prompt_ids = malloc((job->n_prompt_ids ? job->n_prompt_ids : 1) * sizeof(int));
         if (w->prompt_ids)
@@ -894,6 +905,7 @@ void engine_worker_free(EngineWorker *w)
     free(w->model_ref);
     free(w->system);
     free(w->prompt);
+    free(w->kv_type);
     free(w->prompt_ids);
     free(w->in);
     free(w->msg);

@@ -38,6 +38,7 @@ typedef struct EngineOptions {
     EngineBackend backend;
     int gpu_layers; /* CUDA: the first N layers live in device memory, the rest are read from
                        pinned host memory; <= 0 = all (CUDA: as many as fit when not all do) */
+    const char *kv_type; /* CPU KV cache: "f32" | "f16" | "q8_0"; NULL = f16 (kvcache.h) */
 } EngineOptions;
 
 /* "auto" | "cpu" | "cuda" (NULL = "auto") to *b; 0, or -1 for another name. */

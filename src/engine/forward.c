@@ -74,47 +74,6 @@ static int embedding_row(Model *m, int row, float *dst)
 
 /* ---- attention ----------------------------------------------------------------------- */
 
-typedef struct AttnJob {
-    Model *m;
-    const ModelLayer *L;
-    int layer, T, pos;
-    atomic_int next;    /* next (token, head) item to take */
-} AttnJob;
-
-/* Causal attention of every (token, head) of the chunk over the cache (the
- * last n_swa positions on sliding layers); the items are taken from a shared
- * counter (threadpool_run_dynamic), each done the same way whoever takes it. */
-static void attention_part(void *arg, int ith, int nth)
-{
-    (void)nth;
-    AttnJob *j = arg;
-    Model *m = j->m;
-    const ModelConfig *c = &m->c;
-    int hd = c->head_dim, kvd = c->n_kv_heads * hd, qd = c->n_heads * hd;
-    int group = c->n_heads / c->n_kv_heads;
-    const float *kc = m->key_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *vc = m->value_cache + (size_t)j->layer * c->n_ctx * kvd;
-    const float *sinks = j->L->sinks ? j->L->sinks->data : NULL;
-    float *att = m->att + (size_t)ith * c->n_ctx;
-    int total = j->T * c->n_heads;
-    for (int w; (w = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < total;) {
-        int t = w / c->n_heads, h = w % c->n_heads;
-        int kvh = h / group, last = j->pos + t;
-        int first = j->L->swa && c->n_swa > 0 && last - c->n_swa + 1 > 0 ? last - c->n_swa + 1 : 0;
-        const float *q = m->q + (size_t)t * qd + (size_t)h * hd;
-        int n = last - first + 1;
-        for (int p = first; p <= last; p++)
-            att[p - first] = ops_dot(q, kc + (size_t)p * kvd + (size_t)kvh * hd, hd) * c->attn_scale;
-        if (c->attn_softcap > 0)
-            ops_softcap(att, (size_t)n, c->attn_softcap);
-        ops_softmax(att, n, sinks ? sinks[h] : -INFINITY);
-        float *out = m->xb + (size_t)t * qd + (size_t)h * hd;
-        memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = first; p <= last; p++)
-            ops_axpy(out, att[p - first], vc + (size_t)p * kvd + (size_t)kvh * hd, hd);
-    }
-}
-
 /* q, k, v of T rows of m->xb: one fused product split three ways, or three. */
 static int project_qkv(Model *m, const ModelLayer *L, int T)
 {
@@ -172,10 +131,11 @@ static int attention(Model *m, int l, int T, int pos)
         ops_rope(rope, m->q + (size_t)t * qd, c->n_heads, hd, pos + t);
         ops_rope(rope, m->k + (size_t)t * kvd, c->n_kv_heads, hd, pos + t);
     }
-    memcpy(m->key_cache + ((size_t)l * c->n_ctx + pos) * kvd, m->k, (size_t)T * kvd * sizeof(float));
-    memcpy(m->value_cache + ((size_t)l * c->n_ctx + pos) * kvd, m->v, (size_t)T * kvd * sizeof(float));
-    AttnJob aj = { m, L, l, T, pos, 0 };
-    threadpool_run_dynamic(m->pool, attention_part, &aj);
+    kv_cache_store(m->kv, l, pos, T, m->k, m->v);
+    KvAttn ka = { .n_heads = c->n_heads, .scale = c->attn_scale, .softcap = c->attn_softcap,
+                  .sinks = L->sinks ? L->sinks->data : NULL, .window = L->swa ? c->n_swa : 0 };
+    if (kv_cache_attend(m->kv, m->pool, l, &ka, m->q, T, pos, m->xb, m->errbuf, sizeof m->errbuf) < 0)
+        return -1;
     if (model_matmul(m, L->wo, m->xb, T, m->xb2) < 0)
         return -1;
     add_bias(m->xb2, L->bo, T, dim);

@@ -577,11 +577,12 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->batch = opt && opt->batch > 0 ? opt->batch : MODEL_DEFAULT_BATCH;
     size_t B = (size_t)m->batch, qd = (size_t)c->n_heads * c->head_dim;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
-    size_t cache = (size_t)c->n_layers * c->n_ctx * kvd;
     size_t xbw = qd > (size_t)c->dim ? qd : (size_t)c->dim;
     size_t ffw = 2 * (size_t)(c->hidden_dim > c->expert_ff ? c->hidden_dim : c->expert_ff);
-    m->key_cache = calloc(cache, sizeof(float));
-    m->value_cache = calloc(cache, sizeof(float));
+    KvType kvt = opt && opt->kv_type_set ? (KvType)opt->kv_type : KV_TYPE_DEFAULT;
+    m->kv = kv_cache_new(kvt, c->n_layers, c->n_ctx, c->n_kv_heads, c->head_dim, err, errlen);
+    if (!m->kv)
+        goto fail;
     m->x = malloc(B * c->dim * sizeof(float));
     m->xb = malloc(B * xbw * sizeof(float));
     m->xb2 = malloc(B * c->dim * sizeof(float));
@@ -590,7 +591,6 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
     m->v = malloc(B * kvd * sizeof(float));
     m->hb = malloc(B * ffw * sizeof(float));
     m->hb2 = malloc(B * ffw * sizeof(float));
-    m->att = malloc((size_t)m->n_threads * c->n_ctx * sizeof(float));
     m->logits = calloc((size_t)c->n_vocab, sizeof(float));
     bool fused = false;
     for (int l = 0; l < c->n_layers; l++)
@@ -606,11 +606,10 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
         m->moe_out = malloc(B * k * c->dim * sizeof(float));
         m->moe_rows = malloc(B * sizeof(int));
     }
-    if (!m->key_cache || !m->value_cache || !m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
-        !m->hb2 || !m->att || !m->logits || (fused && !m->qkv) ||
+    if (!m->x || !m->xb || !m->xb2 || !m->q || !m->k || !m->v || !m->hb ||
+        !m->hb2 || !m->logits || (fused && !m->qkv) ||
         (c->n_expert && (!m->moe_logits || !m->moe_sel || !m->moe_w || !m->moe_in || !m->moe_out || !m->moe_rows))) {
-        errmsg_set(err, errlen, "out of memory for a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
-                2.0 * cache * sizeof(float) / (1024.0 * 1024.0));
+        errmsg_set(err, errlen, "out of memory for the scratch of a %d-token batch", m->batch);
         goto fail;
     }
     /* Repacked weights are a copy in anonymous memory (the mapped pages are
@@ -639,8 +638,7 @@ void model_free(Model *m)
             matmul_weights_free(m->prep[i]);
     free(m->prep);
     free(m->layers);
-    free(m->key_cache);
-    free(m->value_cache);
+    kv_cache_free(m->kv);
     free(m->x);
     free(m->xb);
     free(m->xb2);
@@ -656,7 +654,6 @@ void model_free(Model *m)
     free(m->moe_in);
     free(m->moe_out);
     free(m->moe_rows);
-    free(m->att);
     free(m->logits);
     free(m);
 }
@@ -674,7 +671,12 @@ const float *model_rope_inv_freq(const Model *m) { return m->inv_freq_ok ? m->in
 
 uint64_t model_kv_bytes(const Model *m)
 {
-    return 2ull * m->c.n_layers * m->c.n_ctx * m->c.n_kv_heads * m->c.head_dim * sizeof(float);
+    return kv_cache_bytes(m->kv);
+}
+
+const char *model_kv_type(const Model *m)
+{
+    return kv_type_name(kv_cache_type(m->kv));
 }
 
 uint64_t model_weight_bytes(const Model *m)

@@ -88,6 +88,8 @@ typedef struct ModelOptions {
     int n_ctx;          /* KV cache tokens; <= 0 = min(context_length, 4096); clamped to context_length */
     int batch;          /* prefill chunk, tokens; <= 0 = 64 */
     ThreadPool *pool;   /* borrowed, may be NULL (single-threaded); must outlive the model */
+    int kv_type;        /* KvType of the KV cache (kvcache.h); 0 = the default (F16) */
+    bool kv_type_set;   /* kv_type was chosen (else the default) */
 } ModelOptions;
 
 /* Reads the hyperparameters and checks every tensor's presence, shape and
@@ -131,6 +133,8 @@ const float *model_rope_inv_freq(const Model *m);
 uint64_t model_weight_bytes(const Model *m);
 /* Bytes allocated for the KV cache (both K and V, all layers). */
 uint64_t model_kv_bytes(const Model *m);
+/* The KV cache's element type: "f32", "f16" or "q8_0". */
+const char *model_kv_type(const Model *m);
 /* Dominant weight type of the layer matrices ("Q4_1", "F32", ...). */
 const char *model_weight_type(const Model *m);
 

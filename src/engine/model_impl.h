@@ -4,6 +4,7 @@
 #ifndef VERSUS_MODEL_IMPL_H
 #define VERSUS_MODEL_IMPL_H
 
+#include "engine/kvcache.h"
 #include "engine/matmul.h"
 #include "engine/model.h"
 #include "engine/ops.h"
@@ -24,8 +25,7 @@ struct Model {
     OpsRope rope_swa;                 /* sliding-window layers */
     float inv_freq[OPS_ROPE_MAX_DIMS / 2]; /* rope's angle per position, for the CUDA kernels */
     bool inv_freq_ok;                 /* false when YaRN makes the angle not linear in pos */
-    float *key_cache;                 /* (n_layers, n_ctx, kv_dim) */
-    float *value_cache;               /* (n_layers, n_ctx, kv_dim) */
+    KvCache *kv;                      /* keys and values of every layer (kvcache.h) */
     /* scratch, sized for one chunk of `batch` tokens */
     float *x;                         /* (batch, dim) residual stream */
     float *xb;                        /* (batch, max(dim, q_dim)) normed input / attention output */
@@ -42,7 +42,6 @@ struct Model {
     float *moe_in;                    /* (batch, dim) rows routed to one expert */
     float *moe_out;                   /* (batch, n_expert_used, dim) each chosen expert's output */
     int *moe_rows;                    /* (batch) which (token, slot) each gathered row is */
-    float *att;                       /* (n_threads, n_ctx) attention scores per thread */
     float *logits;                    /* (n_vocab) */
     char errbuf[256];                 /* what failed inside the forward pass */
 };

@@ -92,7 +92,7 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
     EngineJob job = {
         .model_ref = model_ref,
         .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
-                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0 },
+                 .gpu_layers = gpu_layers > 0 ? gpu_layers : 0, .kv_type = opt ? opt->kv_type : NULL },
         .system = rq->system,
         .prompt = rq->prompt ? rq->prompt : "",
         .raw = rq->params.raw,

@@ -25,6 +25,7 @@ typedef struct LocalOptions {
     int threads;            /* 0 = all cores */
     const char *backend;    /* "auto" | "cpu" | "cuda" */
     int gpu_layers;         /* -1 = all that fit */
+    const char *kv_type;    /* CPU KV cache "f32" | "f16" | "q8_0"; NULL = f16 */
 } LocalOptions;
 
 /* Starts the job for model_ref (model_ref.h: a path, hf://..., or "" for the

@@ -360,6 +360,8 @@ Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, siz
     }
     run->cfg = cfg;
     run->opt = opt ? *opt : run_options_default();
+    if (!run->opt.local.kv_type && cfg) /* the command line wins over the config */
+        run->opt.local.kv_type = config_local_kv_type(cfg);
     run->rq = *rq;
     run->prompt = strdup(rq->prompt ? rq->prompt : "");
     run->system = rq->system ? strdup(rq->system) : NULL;
