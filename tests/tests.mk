@@ -81,7 +81,7 @@ check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
 VALGRIND_TESTS = $(CRITERION_TESTS)
 VALGRIND_UNIT_TESTS = \
 	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
-	tests/test_providers tests/test_transcripts tests/test_gguf tests/test_chat_template \
+	tests/test_providers tests/test_gguf tests/test_chat_template \
 	tests/test_session tests/test_fixture tests/test_policy tests/test_bradley_terry tests/test_report \
 	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
 	tests/test_threadpool tests/test_gpuinfo
