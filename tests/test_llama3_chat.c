@@ -212,7 +212,18 @@ static void llama31_rope_factors(double base, double *out, int n)
     }
 }
 
+/* Llama 3's turns with a thinking model's habits (DeepSeek-R1-distill style):
+ * the generation prompt opens <think>, earlier answers lose their thinking. */
+static const char THINK_TEMPLATE[] =
+    "{{ bos_token }}{% for message in messages %}{% set content = message['content'] %}"
+    "{% if message['role'] == 'assistant' and '</think>' in content %}"
+    "{% set content = content.split('</think>')[-1] %}{% endif %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + content | trim + '<|eot_id|>' }}"
+    "{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n<think>\\n' }}{% endif %}";
+
 typedef struct Fixture {
+    const char *tmpl; /* the chat template the file carries (NULL: LLAMA3_TEMPLATE) */
     Vocab v;
     RefModel y;
     char dir[64];
@@ -261,7 +272,7 @@ static void fixture_write(Fixture *fx)
     rc |= gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)v->bos);
     rc |= gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eot);
     rc |= gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", true);
-    rc |= gguf_writer_add_string(w, "tokenizer.chat_template", LLAMA3_TEMPLATE);
+    rc |= gguf_writer_add_string(w, "tokenizer.chat_template", fx->tmpl ? fx->tmpl : LLAMA3_TEMPLATE);
     cr_assert_eq(rc, 0);
     char err[512];
     cr_assert_eq(gguf_writer_write_file(w, fx->path, err, sizeof err), 0, "%s", err);
@@ -754,6 +765,45 @@ Test(llama3_chat, versus_run_chats_with_the_file_through_its_template)
     const cJSON *u = cJSON_GetObjectItem(o.r, "usage");
     cr_assert_eq(cJSON_GetObjectItem(u, "input_tokens")->valueint, (int)nw);
     cr_assert_eq(cJSON_GetObjectItem(u, "output_tokens")->valueint, STOP_AFTER);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(u, "reasoning_tokens")), "a model without a thinking format");
+    const cJSON *ct = cJSON_GetObjectItem(o.r, "chat_template");
+    cr_assert_str_eq(jstr(ct, "source"), "model");
+    cr_assert(strstr(jstr(ct, "note"), "own chat template"), "%s", jstr(ct, "note"));
+    cJSON_Delete(o.json);
+    buf_free(&o.out);
+    fixture_free(&fx);
+}
+
+Test(llama3_chat, a_thinking_templates_reply_is_reported_as_reasoning_with_its_token_count)
+{
+    Fixture fx;
+    fixture_build(&fx);
+    fx.tmpl = THINK_TEMPLATE;
+    fixture_write(&fx);
+    const char *const args[] = { "--max-tokens", "6", "-t", "0", NULL };
+    RunOut o = run_versus(&fx, args);
+    cr_assert_not_null(o.r, "no JSON result; output:\n%s", buf_str(&o.out));
+    cr_assert_eq(o.exit_code, 0, "%s", buf_str(&o.out));
+    int ids[64];
+    int np = json_ints(cJSON_GetObjectItem(o.r, "prompt_token_ids"), ids, 64);
+    cr_assert_gt(np, 4);
+    int n = json_ints(cJSON_GetObjectItem(o.r, "token_ids"), ids, 64);
+    cr_assert_gt(n, 0, "the model said nothing");
+    /* the prompt opened <think> and the model never closed it: all of it is thinking */
+    const cJSON *u = cJSON_GetObjectItem(o.r, "usage");
+    cr_assert_eq(cJSON_GetObjectItem(u, "output_tokens")->valueint, n);
+    cr_assert_eq(cJSON_GetObjectItem(u, "reasoning_tokens")->valueint, n);
+    cr_assert_str_eq(jstr(o.r, "text"), "");
+    cr_assert_gt(strlen(jstr(o.r, "reasoning")), 0);
+    char err[512];
+    GgufFile *g = gguf_open(fx.path, err, sizeof err);
+    Tokenizer *tok = tokenizer_load(g, err, sizeof err);
+    Buf want = { 0 };
+    tokenizer_decode(tok, ids, (size_t)n, false, &want);
+    cr_assert_str_eq(jstr(o.r, "reasoning"), buf_str(&want), "the reasoning is the generated text");
+    buf_free(&want);
+    tokenizer_free(tok);
+    gguf_close(g);
     cJSON_Delete(o.json);
     buf_free(&o.out);
     fixture_free(&fx);

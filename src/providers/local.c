@@ -1,10 +1,12 @@
 /* local.c — the built-in engine as a stream source (see local.h): turns a
  * Request into an engine job on a worker thread (which also resolves the
  * model reference, downloading a first-use hf:// file), and the worker's
- * messages into StreamEvents (PROGRESS while the model is fetched and loaded)
- * and the Reply's local extras (prompt ids, backend, load time, resident
- * memory, GPU memory while the model was on the GPU). Not for model
- * resolution (engine/model_ref.c) or anything numeric (engine/). */
+ * messages into StreamEvents (PROGRESS while the model is fetched and loaded;
+ * the model's thinking as REASONING, apart from its answer) and the Reply's
+ * local extras (prompt ids, which chat template formatted the prompt,
+ * backend, load time, resident memory, GPU memory while the model was on the
+ * GPU). Not for model resolution (engine/model_ref.c) or anything numeric
+ * (engine/). */
 #include "providers/local.h"
 
 #include <math.h>
@@ -153,11 +155,14 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
                                  ls->load_total >= 0 ? ls->load_total : 1);
             break;
         case ENGINE_MSG_PROMPT:
-            if (ls->reply)
+            if (ls->reply) {
                 set_prompt_ids(ls->reply, m.ids, m.n_ids);
+                snprintf(ls->reply->chat_template, sizeof ls->reply->chat_template, "%s", m.text);
+                ls->reply->chat_template_fallback = m.fallback;
+            }
             break;
         case ENGINE_MSG_TOKEN: {
-            StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+            StreamEvent ev = stream_event_init(m.thinking ? STREAM_EVENT_REASONING : STREAM_EVENT_DELTA);
             ev.text = m.text;
             ev.len = m.len;
             ev.token_id = m.token;
@@ -171,6 +176,7 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
             ls->n_output = m.n_output;
             u.input_tokens = m.n_prompt;
             u.output_tokens = m.n_output;
+            u.reasoning_tokens = m.n_reasoning; /* -1 (not reported) when the model does not think */
             stream_emit_usage(sink, u);
             break;
         }

@@ -107,9 +107,9 @@ static void update_cost(RunStream *s)
     if (r->usage.reported_cost_usd >= 0)
         basis = PRICES_BASIS_REPORTED;
     if (isnan(m->cost_usd))
-        basis = "";
+        basis = p.local && !s->price_known ? PRICES_BASIS_LOCAL_UNPRICED : "";
     snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis);
-    bool rated = *basis && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
+    bool rated = !isnan(m->cost_usd) && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
     m->input_usd_per_mtok = rated ? p.input : NAN;
     m->output_usd_per_mtok = rated ? p.output : NAN;
 }
