@@ -195,6 +195,9 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
                 if (strcmp(p->spec, md->spec) != 0)
                     continue;
                 md->replies++;
+                md->refused += p->status == REPLY_REFUSED;
+                md->blocked += p->status == REPLY_BLOCKED;
+                md->failed += p->status == REPLY_ERROR || p->status == REPLY_CANCELLED;
                 if (p->metrics.ttft_ms >= 0)
                     ttft[nt++] = p->metrics.ttft_ms;
                 if (p->metrics.output_tokens_per_s > 0)
@@ -346,15 +349,17 @@ static void pair_rows(Buf *b, const Report *r, const RowStyle *st)
     }
 }
 
-/* One row per model: replies, median TTFT (ttft_fmt), tokens/s, cost per
- * 1,000 requests and, with a volume, per month. */
+/* One row per model: replies (and how many were refused, blocked or
+ * failed), median TTFT (ttft_fmt), tokens/s, cost per 1,000 requests and,
+ * with a volume, per month. */
 static void speed_rows(Buf *b, const Report *r, const RowStyle *st, const char *ttft_fmt)
 {
     for (size_t m = 0; m < r->n_models; m++) {
         const ReportModel *md = &r->models[m];
         buf_puts(b, st->open);
         st->text(b, md->spec);
-        buf_printf(b, "%s%zu%s", st->sep, md->replies, st->sep);
+        buf_printf(b, "%s%zu%s%zu%s%zu%s%zu%s", st->sep, md->replies, st->sep, md->refused, st->sep, md->blocked,
+                   st->sep, md->failed, st->sep);
         num(b, md->median_ttft_ms, ttft_fmt, "n/a");
         buf_puts(b, st->sep);
         num(b, md->median_tokens_per_s, "%.1f", "n/a");
@@ -426,7 +431,7 @@ int report_html(const Report *r, const char *title, Buf *b)
     buf_puts(b, "</tr>\n");
     pair_rows(b, r, &html_row);
     buf_puts(b, "</table>\n<h2>Speed and cost</h2>\n<table><tr><th>model</th><th>replies</th>"
-                "<th>median TTFT</th><th>median tokens/s</th><th>cost / 1,000 requests</th>");
+                "<th>refused</th><th>blocked</th><th>failed</th><th>median TTFT</th><th>median tokens/s</th><th>cost / 1,000 requests</th>");
     if (r->opt.volume > 0)
         buf_printf(b, "<th>at %.0f requests/month</th>", r->opt.volume);
     buf_puts(b, "</tr>\n");
@@ -490,10 +495,11 @@ int report_markdown(const Report *r, const char *title, Buf *b)
         buf_puts(b, "---:|");
     buf_puts(b, "\n");
     pair_rows(b, r, &md_row);
-    buf_puts(b, "\n## Speed and cost\n\n| model | replies | median TTFT (ms) | median tokens/s | cost / 1,000 requests |");
+    buf_puts(b, "\n## Speed and cost\n\n| model | replies | refused | blocked | failed | median TTFT (ms) | "
+                "median tokens/s | cost / 1,000 requests |");
     if (r->opt.volume > 0)
         buf_printf(b, " at %.0f requests/month |", r->opt.volume);
-    buf_puts(b, "\n|---|---:|---:|---:|---:|");
+    buf_puts(b, "\n|---|---:|---:|---:|---:|---:|---:|---:|");
     if (r->opt.volume > 0)
         buf_puts(b, "---:|");
     buf_puts(b, "\n");

@@ -43,6 +43,7 @@ typedef struct ReportModel {
     double median_tokens_per_s;  /* NAN when unknown */
     double cost_per_1k_usd;      /* mean cost per reply × 1000, NAN when unknown */
     size_t replies, cost_known;
+    size_t refused, blocked, failed; /* replies that were refused, blocked, or failed (error, cancelled) */
 } ReportModel;
 
 typedef struct Report {
