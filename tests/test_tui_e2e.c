@@ -215,3 +215,27 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
     cr_assert_null(strstr(doc, "sk-test-e2e"), "the key in the prompt is masked:\n%s", doc);
     cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
 }
+
+/* Issue 14 in the workbench: :set reasoning asks for it, each pane shows the
+ * reasoning apart from the answer with its own token count, the status bar
+ * counts the reasoning tokens, and :reasoning hide folds it to one line. */
+Test(tui_e2e, reasoning_is_shown_apart_with_its_token_count_and_folds_on_request)
+{
+    start("-m openai:o4-mini -m openai:gpt-4o-mini");
+    rig_keys(&rig, "':set reasoning high' Enter");
+    cr_assert(rig_wait(&rig, "reasoning=high", 1, WAIT_MS), "the parameter is set:\n%s", rig.screen);
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both replies end:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "\u25be reasoning \u00b7 24 tokens", 1, WAIT_MS),
+              "the reasoning model's pane opens with its reasoning and token count:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "The user says hello", 1, WAIT_MS), "the reasoning text:\n%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, HAPPY), 2, "both answers:\n%s", rig.screen);
+    char line[1024];
+    rig_line(&rig, 0, line, sizeof line);
+    cr_assert(strstr(line, "24 think"), "the status bar counts the reasoning tokens: '%s'", line);
+    rig_keys(&rig, "':reasoning hide' Enter");
+    cr_assert(rig_wait(&rig, "\u25b8 reasoning \u00b7 24 tokens \u00b7 hidden", 1, WAIT_MS), "folded:\n%s",
+              rig.screen);
+    cr_assert(rig_wait_gone(&rig, "The user says hello", WAIT_MS), "its text is gone:\n%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, HAPPY), 2, "the answers stay:\n%s", rig.screen);
+}

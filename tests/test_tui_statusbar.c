@@ -88,6 +88,40 @@ Test(statusbar, full_line_shows_every_field_when_wide)
     cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
 }
 
+Test(statusbar, a_reasoning_reply_shows_time_to_first_answer_and_its_reasoning_tokens)
+{
+    StatusInfo si = statusbar_info_init();
+    si.name = "openai:o4-mini";
+    si.state = "done";
+    si.ttft_ms = 412;
+    si.ttfa_ms = 6100;
+    si.out_tokens = 342;
+    si.reasoning_tokens = 320;
+    si.elapsed_ms = 7000;
+    si.cost_usd = 0.0015;
+    char b[512];
+    statusbar_format(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " openai:o4-mini  done  TTFT 412ms  TTFA 6.1s  342 tok  320 think  7.0s  $0.0015");
+    /* no rate: "-" is never printed as a speed, the field is left out */
+    cr_assert_null(strstr(b, "tok/s"));
+    /* the same first token for both: said once */
+    si.ttfa_ms = 412;
+    si.reasoning_tokens = 0;
+    statusbar_format(&si, 200, b, sizeof b);
+    cr_assert_str_eq(b, " openai:o4-mini  done  TTFT 412ms  342 tok  7.0s  $0.0015");
+    /* narrow: reasoning tokens go before tokens and rate; TTFA never without TTFT */
+    si.ttfa_ms = 6100;
+    si.reasoning_tokens = 320;
+    si.tps_now = 40;
+    for (int w = 20; w <= 120; w++) {
+        statusbar_format(&si, w, b, sizeof b);
+        if (strstr(b, "think"))
+            cr_assert(strstr(b, "342 tok") && strstr(b, "tok/s"), "width %d: '%s'", w, b);
+        if (strstr(b, "TTFA"))
+            cr_assert(strstr(b, "TTFT"), "width %d: '%s'", w, b);
+    }
+}
+
 Test(statusbar, local_pane_adds_vram_backend_and_sparkline)
 {
     double v[] = { 5, 10 };

@@ -224,64 +224,11 @@ static void show_fetch(Printer *p, size_t i, const Reply *r)
     fflush(stderr);
 }
 
-/* A tool call's arguments as indented JSON (two spaces), or as written when
- * they are not JSON. */
-static void format_arguments(Buf *b, const char *args)
-{
-    cJSON *j = cJSON_Parse(args);
-    char *pretty = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!pretty) {
-        buf_printf(b, "%s\n(not valid JSON)\n", args);
-        return;
-    }
-    /* cJSON indents with tabs and puts one after each colon */
-    for (const char *q = pretty; *q; q++) {
-        if (*q == '\t')
-            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
-        else
-            buf_append(b, q, 1);
-    }
-    buf_puts(b, "\n");
-    free(pretty);
-}
-
-/* What the reply holds besides its text: tool calls, refusal, block,
- * redacted reasoning, truncation by reasoning. */
-static void format_outcome(Buf *b, const Reply *r)
-{
-    for (size_t i = 0; i < r->n_tool_calls; i++) {
-        const ReplyToolCall *c = &r->tool_calls[i];
-        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
-        format_arguments(b, c->arguments);
-    }
-    if (r->status == REPLY_REFUSED) {
-        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
-        if (r->refusal.len) {
-            buf_puts(b, " ");
-            buf_append(b, r->refusal.data, r->refusal.len);
-        }
-        buf_puts(b, "\n");
-    } else if (r->status == REPLY_BLOCKED) {
-        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
-    }
-    if (r->redacted_reasoning > 0)
-        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
-                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
-    if (r->truncated_by_reasoning) {
-        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
-            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
-                       r->usage.reasoning_tokens, r->usage.output_tokens);
-        else
-            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
-    }
-}
-
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
-    format_outcome(&b, r);
+    reply_outcome_format(r, &b);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");

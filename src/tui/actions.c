@@ -15,6 +15,7 @@
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/term.h"
+#include "core/termsafe.h"
 
 /* ---- scrolling and copy ---------------------------------------------------------- */
 
@@ -58,11 +59,18 @@ static void copy_focused(App *a)
         app_message(a, true, "nothing to copy");
         return;
     }
+    /* the clipboard gets what the pane shows: controls, escape sequences and
+     * bidi characters written out, never raw (a pasted ESC[201~ and CR would
+     * end a shell's bracketed paste and run a line) */
     char err[256];
-    if (osc52_copy(STDOUT_FILENO, buf_str(&r->text), r->text.len, err, sizeof err) < 0)
+    Buf safe = { 0 };
+    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0)
+        app_message(a, true, "copy failed: out of memory");
+    else if (osc52_copy(STDOUT_FILENO, buf_str(&safe), safe.len, err, sizeof err) < 0)
         app_message(a, true, "copy failed: %s", err);
     else
-        app_message(a, false, "copied pane %d (%zu bytes) with OSC 52", k + 1, r->text.len);
+        app_message(a, false, "copied pane %d (%zu bytes) with OSC 52", k + 1, safe.len);
+    buf_free(&safe);
 }
 
 /* ---- actions ------------------------------------------------------------------------- */

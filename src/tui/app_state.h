@@ -13,6 +13,7 @@
 #include "store/session.h"
 #include "tui/layout.h"
 #include "tui/pane.h"
+#include "tui/replyview.h"
 #include "tui/statusbar.h"
 #include "tui/theme.h"
 
@@ -21,8 +22,7 @@
 typedef struct Slot {
     Pane *pane;
     size_t reply;          /* index into the run's replies */
-    size_t copied;         /* bytes of reply text already in the pane */
-    bool error_shown;      /* the error line was appended */
+    ReplyView view;        /* what of the reply is already in the pane */
     double spark[STATUSBAR_SPARK_MAX]; /* live tokens/s samples (reply_live_tokens_per_s), oldest first */
     size_t n_spark;
 } Slot;
@@ -54,6 +54,7 @@ typedef struct App {
     Sensitivity sensitivity;
     char *system;          /* or NULL */
     bool blind;            /* blind mode for the next rounds */
+    bool hide_reasoning;   /* panes fold each reply's reasoning into one line (:reasoning) */
     Theme theme;
     bool use_color;
 

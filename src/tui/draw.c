@@ -94,6 +94,8 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.state = state_name(rep);
         const ReplyMetrics *m = &rep->metrics;
         si.ttft_ms = m->ttft_ms;
+        si.ttfa_ms = m->ttfa_ms;
+        si.reasoning_tokens = reply_reasoning_tokens(rep);
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
         si.tps_now = reply_live_tokens_per_s(rep);

@@ -18,6 +18,28 @@
 
 /* ---- `:` commands ------------------------------------------------------------------ */
 
+/* :reasoning alone or show/hide folds or unfolds the reasoning in every
+ * pane; a level, a budget or "unset" is what the next rounds ask for
+ * (as :set reasoning). */
+static void reasoning_command(App *a, const char *arg)
+{
+    if (!arg || strcmp(arg, "show") == 0 || strcmp(arg, "hide") == 0) {
+        a->hide_reasoning = arg ? strcmp(arg, "hide") == 0 : !a->hide_reasoning;
+        round_sync_panes(a);
+        a->dirty = true;
+        app_message(a, false, "reasoning %s in the panes", a->hide_reasoning ? "hidden" : "shown");
+        return;
+    }
+    char err[256];
+    if (commands_set_param(&a->params, "reasoning", arg, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
+        return;
+    }
+    char rs[32];
+    reasoning_format(&a->params.reasoning, rs, sizeof rs);
+    app_message(a, false, "reasoning asked of every model from the next round: %s", rs[0] ? rs : "each model's default");
+}
+
 static void set_models(App *a, const Command *c)
 {
     char **specs = calloc((size_t)c->argc, sizeof *specs);
@@ -137,6 +159,9 @@ static void run_command(App *a, const char *line)
     case CMD_PROMPTS: list_prompts(a); break;
     case CMD_THEME: set_theme(a, c.argv[0]); break;
     case CMD_LAYOUT: set_layout(a, c.argv[0]); break;
+    case CMD_REASONING:
+        reasoning_command(a, c.argc ? c.argv[0] : NULL);
+        break;
     case CMD_BLIND:
         a->blind = !a->blind;
         app_message(a, false, "blind mode %s (from the next round)", a->blind ? "on" : "off");

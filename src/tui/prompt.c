@@ -16,6 +16,7 @@
 #include "tui/library.h"
 #include "tui/theme.h"
 #include "tui/wrap.h"
+#include "core/keyfilter.h"
 
 #define QUEUE_MAX 64
 
@@ -303,6 +304,8 @@ void prompt_set_line(const char *text)
 
 void prompt_add_history(const char *line)
 {
+    if (keyfilter_contains(line, strlen(line)))
+        return; /* a line holding a key versus knows is never kept */
     add_history(line);
     if (P.history_path[0]) {
         FILE *f = fopen(P.history_path, "a"); /* append_history needs the file to exist */

@@ -205,22 +205,7 @@ void round_sync_panes(App *a)
         Reply *r = round_reply(a, (int)k);
         if (!r || !s->pane)
             continue;
-        if (r->text.len > s->copied) {
-            pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
-            s->copied = r->text.len;
-        }
-        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
-            char line[1024];
-            if (r->http_status) {
-                snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
-                         r->error_type ? r->error_type : "", r->error_message ? r->error_message : "failed");
-            } else {
-                snprintf(line, sizeof line, "%s[error: %s] %s", r->text.len ? "\n\n" : "",
-                         r->error_type ? r->error_type : "failed", r->error_message ? r->error_message : "");
-            }
-            pane_append(s->pane, line, strlen(line), THEME_ERROR);
-            s->error_shown = true;
-        }
+        replyview_sync(&s->view, s->pane, r, a->hide_reasoning);
     }
 }
 

@@ -11,7 +11,8 @@
 StatusInfo statusbar_info_init(void)
 {
     return (StatusInfo){
-        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .out_tokens = -1,
+        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .ttfa_ms = -1, .reasoning_tokens = -1,
+        .out_tokens = -1,
         .tps_now = -1, .tps_avg = -1, .elapsed_ms = -1, .cost_usd = NAN,
         .vram_used_mib = -1, .vram_total_mib = -1, .backend = "",
     };
@@ -131,12 +132,13 @@ void statusbar_truncate(const char *s, int cols, char *out, size_t outlen)
     snprintf(out + keep, outlen - keep, "\u2026");
 }
 
-enum { F_NAME, F_STATE, F_BADGE, F_TTFT, F_TOKENS, F_RATE, F_AVG, F_ELAPSED, F_COST,
+enum { F_NAME, F_STATE, F_BADGE, F_TTFT, F_TTFA, F_TOKENS, F_REASON, F_RATE, F_AVG, F_ELAPSED, F_COST,
        F_VRAM, F_BACKEND, F_SPARK, F_COUNT };
 
 /* Fields in the order they are given up when space runs out (last first). */
 static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_COST, F_RATE, F_TOKENS,
-                                         F_TTFT, F_ELAPSED, F_AVG, F_VRAM, F_BACKEND, F_SPARK };
+                                         F_TTFT, F_TTFA, F_REASON, F_ELAPSED, F_AVG, F_VRAM, F_BACKEND,
+                                         F_SPARK };
 
 #define FIELD_MAX 192
 #define SEP "  "
@@ -163,8 +165,14 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
         statusbar_fmt_duration(si->ttft_ms, tmp, sizeof tmp);
         snprintf(f[F_TTFT], FIELD_MAX, "TTFT %s", tmp);
     }
+    if (si->ttfa_ms >= 0 && (si->ttft_ms < 0 || si->ttfa_ms - si->ttft_ms >= 1.0)) {
+        statusbar_fmt_duration(si->ttfa_ms, tmp, sizeof tmp);
+        snprintf(f[F_TTFA], FIELD_MAX, "TTFA %s", tmp);
+    }
     if (si->out_tokens >= 0)
         snprintf(f[F_TOKENS], FIELD_MAX, "%ld tok", si->out_tokens);
+    if (si->reasoning_tokens > 0)
+        snprintf(f[F_REASON], FIELD_MAX, "%ld think", si->reasoning_tokens);
     if (si->tps_now >= 0) {
         statusbar_fmt_rate(si->tps_now, tmp, sizeof tmp);
         snprintf(f[F_RATE], FIELD_MAX, "%s tok/s", tmp);
@@ -198,6 +206,8 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
         int id = keep_order[k];
         if (cols[id] == 0)
             continue;
+        if (id == F_TTFA && !on[F_TTFT])
+            continue; /* the time to the answer means little without the time to the first token */
         if (used + SEP_COLS + cols[id] <= width) {
             on[id] = true;
             used += SEP_COLS + cols[id];

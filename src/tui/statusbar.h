@@ -17,7 +17,9 @@ typedef struct StatusInfo {
     const char *name;     /* what the pane is called: model spec, or "Model A" when blind */
     const char *state;    /* "waiting" "streaming" "done" "error" "cancelled" */
     const char *badge;    /* label mark after judging ("winner", "tie", "bad"), or NULL */
-    double ttft_ms;       /* time to first token; < 0 unknown */
+    double ttft_ms;       /* time to first token (reasoning included); < 0 unknown */
+    double ttfa_ms;       /* time to first answer token; < 0 unknown (shown when it differs from TTFT) */
+    long reasoning_tokens;/* tokens spent reasoning; <= 0: not shown */
     long out_tokens;      /* output tokens so far; < 0 unknown */
     double tps_now;       /* tokens/s over the last moment; < 0 unknown */
     double tps_avg;       /* tokens/s over the whole reply; < 0 unknown */
@@ -53,8 +55,9 @@ void statusbar_truncate(const char *s, int cols, char *out, size_t outlen);
 
 /* Formats the whole status line into out, at most width columns (fields are
  * dropped from the least important: sparkline, backend, VRAM, average rate,
- * elapsed, TTFT, tokens, rate, cost; the name is shortened last). Returns the
- * display columns used. */
+ * elapsed, reasoning tokens ("320 think"), time to first answer ("TTFA 1.2s"),
+ * TTFT, tokens, rate, cost; the name is shortened last). Returns the display
+ * columns used. */
 int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen);
 
 /* One model's session total for the footer. */

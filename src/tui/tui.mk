@@ -7,6 +7,7 @@ libversus_a_SOURCES += \
 	src/tui/statusbar.c src/tui/statusbar.h \
 	src/tui/theme.c src/tui/theme.h \
 	src/tui/pane.c src/tui/pane.h \
+	src/tui/replyview.c src/tui/replyview.h \
 	src/tui/diff.c src/tui/diff.h \
 	src/tui/osc52.c src/tui/osc52.h \
 	src/tui/keymap.c src/tui/keymap.h \
