@@ -7,4 +7,5 @@ libversus_a_SOURCES += \
 	src/eval/costs.c src/eval/costs.h \
 	src/eval/policy.c src/eval/policy.h src/eval/policy_check.c \
 	src/eval/replay.c src/eval/replay.h \
-	src/eval/report.c src/eval/report.h
+	src/eval/report.c src/eval/report.h \
+	src/eval/report_doc.c src/eval/report_doc.h src/eval/report_render.c

@@ -776,24 +776,29 @@ void run_wakeup(Run *run)
         http_wakeup(run->http);
 }
 
+void run_cancel_one(Run *run, size_t i)
+{
+    if (i >= run->n)
+        return;
+    RunStream *s = &run->streams[i];
+    if (s->transfer) {
+        http_cancel(run->http, s->transfer); /* on_done marks it cancelled */
+        return;
+    }
+    if (s->local)
+        local_stream_cancel(s->local);
+    s->retry_at_ms = 0;
+    if (!reply_is_final(s->reply)) {
+        release_held(s);
+        reply_cancel(s->reply, clock_now_ms());
+        stream_finalise(s);
+    }
+}
+
 void run_cancel(Run *run)
 {
-    double now = clock_now_ms();
-    for (size_t i = 0; i < run->n; i++) {
-        RunStream *s = &run->streams[i];
-        if (s->transfer) {
-            http_cancel(run->http, s->transfer); /* on_done marks it cancelled */
-            continue;
-        }
-        if (s->local)
-            local_stream_cancel(s->local);
-        s->retry_at_ms = 0;
-        if (!reply_is_final(s->reply)) {
-            release_held(s);
-            reply_cancel(s->reply, now);
-            stream_finalise(s);
-        }
-    }
+    for (size_t i = 0; i < run->n; i++)
+        run_cancel_one(run, i);
 }
 
 void run_wait(Run *run, volatile int *cancel)

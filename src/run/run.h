@@ -63,6 +63,8 @@ void run_wakeup(Run *run);
 bool run_done(const Run *run);
 /* Cancels every stream still running (their replies become REPLY_CANCELLED). */
 void run_cancel(Run *run);
+/* Cancels stream i only, when it is still running; the others go on. */
+void run_cancel_one(Run *run, size_t i);
 /* Runs to completion; *cancel becoming non-zero (e.g. from a SIGINT handler,
  * which should also call run_wakeup) cancels all streams. */
 void run_wait(Run *run, volatile int *cancel);

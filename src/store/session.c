@@ -211,6 +211,29 @@ static SessionRound *round_at(Session *s, size_t round, char *err, size_t errlen
     return &s->rounds[round];
 }
 
+int session_update_replies(Session *s, size_t round, Reply *const *replies, size_t n, char *err, size_t errlen)
+{
+    SessionRound *r = round_at(s, round, err, errlen);
+    if (!r)
+        return -1;
+    if (n != r->n_replies) {
+        snprintf(err, errlen, "round %zu has %zu replies, not %zu", round + 1, r->n_replies, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Reply *c = candidate_clone(replies[i]);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        reply_free(r->replies[i]);
+        r->replies[i] = c;
+    }
+    r->dirty = true;
+    s->updated_s = clock_wall_s();
+    return 0;
+}
+
 int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen)
 {
     SessionRound *r = round_at(s, round, err, errlen);

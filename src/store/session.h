@@ -81,6 +81,11 @@ void session_free(Session *s);
  * Returns the new round's index, or -1 with err. */
 long session_add_round(Session *s, const Request *rq, Reply *const *replies, size_t n,
                        const double *vram_mib, char *err, size_t errlen);
+/* Replaces the replies of a round with fresh deep copies (a round saved as
+ * it started and updated as it streams: partial replies keep their status
+ * and incomplete flag). n must be the round's reply count. Does not save.
+ * 0, or -1 with err. */
+int session_update_replies(Session *s, size_t round, Reply *const *replies, size_t n, char *err, size_t errlen);
 /* Sets (replaces) the label of a round; note/category are copied, NULL
  * clears them. Does not save. 0, or -1 with err (no such round, bad winner). */
 int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen);

@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "core/progress.h"
 #include "core/prices.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -23,18 +24,21 @@ static unsigned long style_attr(int style)
 
 void draw_pane_name(const App *a, int k, char *out, size_t outlen)
 {
+    if (!a->run) { /* before any round: the models' own names */
+        snprintf(out, outlen, "%s", k >= 0 && (size_t)k < a->n_specs ? a->names[k] : "?");
+        return;
+    }
     if (a->round_blind && a->label.outcome == SESSION_UNLABELLED) {
         snprintf(out, outlen, "Model %c", 'A' + k);
         return;
     }
-    const Reply *r = round_reply((App *)a, k);
-    snprintf(out, outlen, "%s", r ? r->spec : "?");
+    snprintf(out, outlen, "%s", k >= 0 && (size_t)k < a->n ? a->round_names[a->order[k]] : "?");
 }
 
 void draw_relayout(App *a)
 {
     int pw = a->cols > 0 ? a->cols : 1;
-    LayoutInput in = { .term_h = a->rows, .term_w = a->cols, .n_panes = (int)a->n, .mode = a->mode,
+    LayoutInput in = { .term_h = a->rows, .term_w = a->cols, .n_panes = (int)app_panes(a), .mode = a->mode,
                        .zoom = a->zoom, .focus = a->focus >= 0 ? a->focus : 0,
                        .prompt_rows = prompt_rows(pw, LAYOUT_MAX_PROMPT_ROWS) };
     layout_compute(&in, &a->layout);
@@ -43,8 +47,7 @@ void draw_relayout(App *a)
         if (s->pane)
             pane_set_width(s->pane, a->layout.pane[k].w);
     }
-    if (a->overlay_pane)
-        pane_set_width(a->overlay_pane, a->cols > 2 ? a->cols - 2 : 1);
+    overlay_relayout(a);
     a->full_redraw = true;
 }
 
@@ -98,7 +101,8 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.reasoning_tokens = reply_reasoning_tokens(rep);
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
-        si.tps_now = reply_live_tokens_per_s(rep);
+        si.tps = reply_live_tokens_per_s(rep);
+        si.not_sent = rep->status == REPLY_NOT_SENT;
         if (rep->status == REPLY_STREAMING) {
             si.elapsed_ms = now - m->t_start_ms;
         } else if (reply_is_final(rep)) {
@@ -141,10 +145,76 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
     put_clipped(r.y, r.x, r.w, num, theme_attr(el));
     statusbar_format(&si, r.w - 1, line, sizeof line);
     put_clipped(r.y, r.x + 1, r.w - 1, line, theme_attr(el));
+    /* the metrics row: always TTFT, tokens/s, tokens and cost */
+    fill(r.y + 1, r.x, r.w, theme_attr(el));
+    statusbar_format_metrics(&si, r.w, line, sizeof line);
+    put_clipped(r.y + 1, r.x, r.w, line, theme_attr(el));
+}
+
+/* Draws text wrapped in the rectangle's rows (a throwaway pane). */
+static void put_wrapped(int y, int x, int h, int w, const char *const *texts, const int *styles, size_t n)
+{
+    Pane *p = pane_new(w);
+    if (!p)
+        return;
+    for (size_t i = 0; i < n; i++)
+        pane_append(p, texts[i], strlen(texts[i]), styles[i]);
+    pane_scroll_home(p);
+    pane_draw(p, y, x, h, w, style_attr);
+    pane_free(p);
+}
+
+/* Before any round: each model's pane says whether it can be asked, and
+ * what to do when it can not. */
+static void draw_preview(App *a, int k, LayoutRect r)
+{
+    const PreflightResult *c = &a->checks[k];
+    ThemeElement el = THEME_STATUS;
+    char name[NAMES_MAX], line[1024];
+    draw_pane_name(a, k, name, sizeof name);
+    StatusInfo si = statusbar_info_init();
+    si.name = name;
+    si.state = c->usable ? "ready" : "not usable";
+    fill(r.y, r.x, r.w, theme_attr(el));
+    snprintf(line, sizeof line, "%d", k + 1);
+    put_clipped(r.y, r.x, r.w, line, theme_attr(el));
+    statusbar_format(&si, r.w - 1, line, sizeof line);
+    put_clipped(r.y, r.x + 1, r.w - 1, line, theme_attr(el));
+    fill(r.y + 1, r.x, r.w, theme_attr(el));
+    put_clipped(r.y + 1, r.x, r.w, c->usable ? " nothing sent yet" : " not usable: nothing will be sent",
+                theme_attr(el));
+    int th = r.h - LAYOUT_PANE_HEAD_ROWS;
+    if (th <= 0)
+        return;
+    char problem[700], fix[700];
+    const char *texts[4];
+    int styles[4];
+    size_t n = 0;
+    if (!c->usable) {
+        snprintf(problem, sizeof problem, "not usable: %s\n", c->problem);
+        snprintf(fix, sizeof fix, "what to do: %s\n", c->fix);
+        texts[n] = problem, styles[n++] = THEME_ERROR;
+        texts[n] = fix, styles[n++] = THEME_TEXT;
+    } else {
+        if (k == 0) {
+            texts[n] = "Type a prompt and press Enter; every model answers side by side.\n"
+                       "F1 or ? for keys and :commands, :prompts for the library, :q to quit.\n";
+            styles[n++] = THEME_DIM;
+        }
+        if (c->fix[0]) {
+            snprintf(fix, sizeof fix, "%s\n", c->fix);
+            texts[n] = fix, styles[n++] = THEME_DIM;
+        }
+    }
+    put_wrapped(r.y + LAYOUT_PANE_HEAD_ROWS, r.x, th, r.w, texts, styles, n);
 }
 
 static void draw_pane(App *a, int k, LayoutRect r, double now)
 {
+    if (!a->run) {
+        draw_preview(a, k, r);
+        return;
+    }
     draw_status(a, k, r, now);
     Slot *s = &a->slots[k];
     int th = r.h - LAYOUT_PANE_HEAD_ROWS;
@@ -188,6 +258,12 @@ static void draw_footer(App *a, double now)
     if (f.h <= 0)
         return;
     char line[1024];
+    if (a->ask != ASK_NONE) { /* a question waits for y/n: nothing hides it */
+        fill(f.y, f.x, f.w, theme_attr(THEME_ALERT));
+        snprintf(line, sizeof line, " %s", a->ask_text);
+        put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
+        return;
+    }
     if (a->message[0] && now < a->message_until_ms) {
         ThemeElement el = a->message_alert ? THEME_ALERT : THEME_MESSAGE;
         fill(f.y, f.x, f.w, theme_attr(el));
@@ -223,7 +299,7 @@ void draw_frame(App *a)
         put_clipped(0, 0, a->cols, "terminal too small", theme_attr(THEME_ALERT));
     } else if (a->overlay != OVERLAY_NONE) {
         draw_overlay(a, now);
-    } else if (a->n == 0) {
+    } else if (app_panes(a) == 0) {
         for (int y = 0; y < l->footer.y; y++)
             fill(y, 0, a->cols, theme_attr(THEME_TEXT));
         put_clipped(1, 2, a->cols - 2, "Type a prompt and press Enter; every model answers side by side.",
@@ -243,7 +319,7 @@ void draw_frame(App *a)
         /* cells no rectangle covers (e.g. beside a short last grid row) */
         if (l->auto_zoomed && l->n_visible == 1) {
             char hint[64];
-            snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, a->n);
+            snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, app_panes(a));
             int w = (int)strlen(hint);
             if (w < l->pane[0].w)
                 put_clipped(l->pane[0].y, l->pane[0].x + l->pane[0].w - w, w, hint,

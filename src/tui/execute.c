@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/actions.h"
 #include "tui/commands.h"
 #include "tui/draw.h"
 #include "tui/library.h"
@@ -42,27 +43,21 @@ static void reasoning_command(App *a, const char *arg)
 
 static void set_models(App *a, const Command *c)
 {
-    char **specs = calloc((size_t)c->argc, sizeof *specs);
-    if (!specs)
+    const char *args[COMMANDS_MAX_ARGS];
+    for (int i = 0; i < c->argc; i++)
+        args[i] = c->argv[i];
+    char err[700];
+    if (app_set_models(a, args, (size_t)c->argc, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
         return;
-    for (int i = 0; i < c->argc; i++) {
-        ModelTarget t;
-        char err[512];
-        if (target_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
-            app_message(a, true, "%s: %s", c->argv[i], err);
-            for (int k = 0; k < i; k++)
-                free(specs[k]);
-            free(specs);
-            return;
-        }
-        specs[i] = strdup(c->argv[i]);
     }
+    Buf bad = { 0 };
     for (size_t i = 0; i < a->n_specs; i++)
-        free(a->specs[i]);
-    free(a->specs);
-    a->specs = specs;
-    a->n_specs = (size_t)c->argc;
-    app_message(a, false, "models for the next round: %s", c->rest);
+        if (!a->checks[i].usable)
+            buf_printf(&bad, " \u00b7 %s can not be asked: %s (%s)", a->names[i], a->checks[i].problem,
+                       a->checks[i].fix);
+    app_message(a, bad.len > 0, "models for the next round: %s%s", c->rest, buf_str(&bad));
+    buf_free(&bad);
 }
 
 static void set_layout(App *a, const char *mode)
@@ -96,18 +91,6 @@ static bool load_prompt(App *a, const char *name)
     library_prompt_free(&lp);
     draw_relayout(a);
     return false;
-}
-
-static void list_prompts(App *a)
-{
-    char **names;
-    size_t n = library_list(&names);
-    Buf b = { 0 };
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&b, "%s%s", i ? " " : "", names[i]);
-    app_message(a, false, "%zu prompts: %s", n, n ? buf_str(&b) : "(none found)");
-    buf_free(&b);
-    library_free_names(names, n);
 }
 
 static void set_theme(App *a, const char *name)
@@ -156,7 +139,7 @@ static void run_command(App *a, const char *line)
             app_message(a, false, "sensitivity: %s", sensitivity_name(a->sensitivity));
         break;
     case CMD_PROMPT: clear_line = load_prompt(a, c.argv[0]); break;
-    case CMD_PROMPTS: list_prompts(a); break;
+    case CMD_PROMPTS: overlay_library(a); break;
     case CMD_THEME: set_theme(a, c.argv[0]); break;
     case CMD_LAYOUT: set_layout(a, c.argv[0]); break;
     case CMD_REASONING:
@@ -181,7 +164,7 @@ static void run_command(App *a, const char *line)
         break;
     }
     case CMD_HELP: overlay_help(a); break;
-    case CMD_QUIT: a->quit = true; break;
+    case CMD_QUIT: actions_quit(a, 0); break;
     }
     if (clear_line)
         prompt_set_line("");
@@ -196,7 +179,7 @@ void execute_line(void *user, char *line)
         if (a->label_stage != LABEL_NONE)
             round_label_finish(a);
         else
-            a->quit = true;
+            actions_quit(a, 4 /* Ctrl-D again */);
         return;
     }
     if (a->label_stage == LABEL_NOTE) {
@@ -219,6 +202,10 @@ void execute_line(void *user, char *line)
         prompt_add_history(line);
         if (*p == ':')
             run_command(a, p);
+        else if (round_streaming(a))
+            actions_ask(a, ASK_SEND, 0, line,
+                        "replies are still streaming: stop them (the partial replies are saved) and send "
+                        "this prompt?  (y / n: the round goes on, your prompt back on the line)");
         else
             round_start(a, line);
     }

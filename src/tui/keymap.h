@@ -19,6 +19,7 @@ typedef enum KeyAction {
     KEYMAP_INTERRUPT,/* Ctrl-C: cancel streams, else clear the line */
     KEYMAP_RERUN, KEYMAP_QUIT, KEYMAP_HELP, KEYMAP_ZOOM, KEYMAP_LAYOUT, KEYMAP_DIFF, KEYMAP_COPY, KEYMAP_REDRAW,
     KEYMAP_SUSPEND,  /* Ctrl-Z: back to the shell (fg returns) */
+    KEYMAP_STOP,     /* s on a pane: stop that stream only */
     KEYMAP_DIGIT,    /* 1..9: label the winner when a round awaits a label, else focus pane N */
     KEYMAP_TIE, KEYMAP_BAD,
 } KeyAction;

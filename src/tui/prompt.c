@@ -31,6 +31,8 @@ static struct {
     bool dirty;
     FILE *devnull;
     char label[256];
+    bool in_handler;  /* inside the line callback: readline clears the line after it */
+    char *pending;    /* a line set inside the callback, put in place after it */
 } P;
 
 static int queue_getc(FILE *f)
@@ -57,10 +59,25 @@ static void redisplay(void)
 static void line_handler(char *line)
 {
     P.dirty = true;
+    P.in_handler = true;
     if (P.on_line)
         P.on_line(P.user, line);
     else
         free(line);
+    P.in_handler = false;
+}
+
+/* A line set from inside the callback: readline wipes its buffer when the
+ * callback returns, so the text is put in place afterwards. */
+static void apply_pending(void)
+{
+    if (!P.pending || P.in_handler)
+        return;
+    rl_replace_line(P.pending, 0);
+    rl_point = rl_end;
+    free(P.pending);
+    P.pending = NULL;
+    P.dirty = true;
 }
 
 static int insert_newline(int count, int key)
@@ -76,6 +93,7 @@ static int insert_newline(int count, int key)
 static char **cands;
 static size_t n_cands;
 static size_t cand_i;
+static bool cand_short; /* candidates are CATEGORY/NAME: NAME alone matches too */
 
 static void cands_free(void)
 {
@@ -105,7 +123,8 @@ static char *cand_gen(const char *text, int state)
     size_t tl = strlen(text);
     while (cand_i < n_cands) {
         const char *c = cands[cand_i++];
-        if (strncmp(c, text, tl) == 0)
+        const char *slash = cand_short ? strchr(c, '/') : NULL;
+        if (strncmp(c, text, tl) == 0 || (slash && strncmp(slash + 1, text, tl) == 0))
             return strdup(c);
     }
     return NULL;
@@ -118,6 +137,7 @@ static char **complete(const char *text, int start, int end)
     const char *buf = rl_line_buffer;
     if (buf[0] != ':')
         return NULL;
+    cand_short = false;
     if (start <= 1) {
         cands_from(commands_names());
         return rl_completion_matches(text, cand_gen);
@@ -128,11 +148,13 @@ static char **complete(const char *text, int start, int end)
         cmd[k++] = *p;
     cmd[k] = '\0';
     if (strcmp(cmd, "prompt") == 0) {
+        /* CATEGORY/NAME, found from either its start or NAME's */
         char **names;
         size_t n = library_list(&names);
         cands_free();
         cands = names;
         n_cands = n;
+        cand_short = true;
     } else if (strcmp(cmd, "theme") == 0) {
         char list[1024];
         theme_list(list, sizeof list);
@@ -159,7 +181,17 @@ static char **complete(const char *text, int start, int end)
     } else {
         return NULL;
     }
-    return rl_completion_matches(text, cand_gen);
+    char **m = rl_completion_matches(text, cand_gen);
+    /* several NAME matches in different categories share no prefix with
+     * what was typed: keep the typed text rather than cut it to theirs */
+    if (m && m[0] && m[1] && m[2] && strncmp(m[0], text, strlen(text)) != 0) {
+        char *keep = strdup(text);
+        if (keep) {
+            free(m[0]);
+            m[0] = keep;
+        }
+    }
+    return m;
 }
 
 static void show_matches(char **matches, int num, int max_length)
@@ -232,6 +264,8 @@ void prompt_shutdown(void)
     if (P.history_path[0])
         history_truncate_file(P.history_path, 2000);
     cands_free();
+    free(P.pending);
+    P.pending = NULL;
     if (P.devnull)
         fclose(P.devnull);
     P.devnull = NULL;
@@ -240,8 +274,10 @@ void prompt_shutdown(void)
 
 static void pump(void)
 {
-    while (P.head != P.tail)
+    while (P.head != P.tail) {
         rl_callback_read_char();
+        apply_pending();
+    }
 }
 
 void prompt_feed(int byte)
@@ -297,8 +333,24 @@ bool prompt_line_empty(void)
 
 void prompt_set_line(const char *text)
 {
+    free(P.pending);
+    P.pending = NULL;
+    if (P.in_handler) {
+        P.pending = strdup(text);
+        return;
+    }
     rl_replace_line(text, 0);
     rl_point = rl_end;
+    P.dirty = true;
+}
+
+void prompt_insert(const char *text, size_t n)
+{
+    char *t = strndup(text, n);
+    if (!t)
+        return;
+    rl_insert_text(t);
+    free(t);
     P.dirty = true;
 }
 

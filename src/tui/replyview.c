@@ -37,7 +37,13 @@ static int put_end(Pane *pane, const Reply *r, const char *gap)
 {
     Buf b = { 0 };
     int style = THEME_MESSAGE;
-    if (r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) {
+    if (r->status == REPLY_NOT_SENT) {
+        /* never asked: why, and what to do; no time, no cost */
+        style = THEME_ERROR;
+        buf_printf(&b, "[not sent] %s", r->error_message ? r->error_message : "");
+        if (r->error_hint)
+            buf_printf(&b, "\nwhat to do: %s", r->error_hint);
+    } else if (r->status == REPLY_ERROR) {
         style = THEME_ERROR;
         if (r->http_status)
             buf_printf(&b, "[error: HTTP %d %s] %s", r->http_status, r->error_type ? r->error_type : "",

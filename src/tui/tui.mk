@@ -5,6 +5,7 @@ libversus_a_SOURCES += \
 	src/tui/wrap.c src/tui/wrap.h \
 	src/tui/layout.c src/tui/layout.h \
 	src/tui/statusbar.c src/tui/statusbar.h \
+	src/tui/names.c src/tui/names.h \
 	src/tui/theme.c src/tui/theme.h \
 	src/tui/pane.c src/tui/pane.h \
 	src/tui/replyview.c src/tui/replyview.h \
