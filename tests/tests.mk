@@ -12,7 +12,7 @@ CRITERION_TESTS = \
 	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul tests/test_panel tests/test_kvcache \
 	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_jinja tests/test_jinja_templates \
 	tests/test_reasoning tests/test_chat_prompt tests/test_model \
-	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits \
+	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits tests/test_agreement \
 	tests/test_gpuinfo \
 	tests/test_session tests/test_fixture tests/test_bradley_terry tests/test_policy \
 	tests/test_report tests/test_outfile tests/test_export tests/test_local_cost \
@@ -34,6 +34,7 @@ tests_libtesthelp_a_SOURCES = \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
 	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
 	tests/engine_ref.c tests/engine_ref.h \
+	tests/archgen.c tests/archgen.h \
 	tests/dlserver.c tests/dlserver.h \
 	tests/testenv.c tests/testenv.h
 TEST_LIBS = tests/libtesthelp.a $(VERSUS_LIBS) $(CRITERION_LIBS)
@@ -69,6 +70,10 @@ EXTRA_DIST += tests/fake_nvml.c
 # the TUI tests), and the soak driver. `make check-soak` is the full soak
 # (16 x 2,000 tokens/s for a minute, 1,000 rounds); test_soak is its short form.
 check_PROGRAMS += tests/fake/versus-fakeprov tests/soak/versus-soak tests/soak/versus-maxrss
+# The random-weight models of the llama.cpp agreement fixtures, as files
+# (tests/tools/make-reference.sh; see tests/README.md).
+check_PROGRAMS += tests/tools/versus-archgen
+tests_tools_versus_archgen_SOURCES = tests/tools/archgen-main.c
 tests_soak_versus_maxrss_SOURCES = tests/soak/maxrss.c
 tests_soak_versus_maxrss_LDADD =
 check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
@@ -84,6 +89,9 @@ check-valgrind: versus $(check_PROGRAMS)
 		$(top_srcdir)/tests/soak/valgrind.supp valgrind-logs $(VALGRIND_TESTS)
 .PHONY: check-valgrind
 EXTRA_DIST += tests/soak/run-valgrind.sh tests/soak/valgrind.supp
+
+# The llama.cpp agreement fixtures and the scripts that make them.
+EXTRA_DIST += tests/reference tests/tools/make-reference.sh tests/tools/make_reference.py tests/tools/ref-logits.c
 
 # Wire transcripts (also read by the fake provider), so make dist carries them.
 EXTRA_DIST += tests/transcripts
