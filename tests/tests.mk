@@ -11,7 +11,7 @@ CRITERION_TESTS = \
 	tests/test_providers tests/test_transcripts tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
 	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul tests/test_panel tests/test_kvcache \
 	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_jinja tests/test_jinja_templates \
-	tests/test_reasoning tests/test_chat_prompt tests/test_model \
+	tests/test_think_split tests/test_chat_prompt tests/test_model \
 	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits tests/test_agreement \
 	tests/test_gpuinfo \
 	tests/test_session tests/test_fixture tests/test_bradley_terry tests/test_policy \
