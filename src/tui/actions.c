@@ -10,7 +10,7 @@
 
 #include "tui/draw.h"
 #include "tui/keymap.h"
-#include "tui/osc52.h"
+#include "tui/clipboard.h"
 #include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
@@ -62,14 +62,14 @@ static void copy_focused(App *a)
     /* the clipboard gets what the pane shows: controls, escape sequences and
      * bidi characters written out, never raw (a pasted ESC[201~ and CR would
      * end a shell's bracketed paste and run a line) */
-    char err[256];
+    char msg[700];
     Buf safe = { 0 };
-    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0)
+    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0) {
         app_message(a, true, "copy failed: out of memory");
-    else if (osc52_copy(STDOUT_FILENO, buf_str(&safe), safe.len, err, sizeof err) < 0)
-        app_message(a, true, "copy failed: %s", err);
-    else
-        app_message(a, false, "copied pane %d (%zu bytes) with OSC 52", k + 1, safe.len);
+    } else {
+        int rc = clipboard_copy(buf_str(&safe), safe.len, msg, sizeof msg);
+        app_message(a, rc < 0 || strstr(msg, "drops"), "pane %d: %s", k + 1, msg);
+    }
     buf_free(&safe);
 }
 

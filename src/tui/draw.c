@@ -65,7 +65,11 @@ static void put_clipped(int y, int x, int w, const char *s, unsigned long attr)
     char buf[1024];
     statusbar_truncate(s, w, buf, sizeof buf);
     attrset((attr_t)attr);
-    mvaddstr(y, x, buf);
+    /* drawn exactly as measured, in ASCII outside a UTF-8 locale (wrap.h) */
+    Buf r = { 0 };
+    if (wrap_render(buf, strlen(buf), 0, &r) >= 0 && r.len)
+        mvaddnstr(y, x, r.data, (int)r.len);
+    buf_free(&r);
 }
 
 static const char *state_name(const Reply *r)
@@ -313,7 +317,7 @@ void draw_frame(App *a)
             if (l->sep_right[k]) {
                 attrset((attr_t)theme_attr(THEME_SEPARATOR));
                 for (int y = r.y; y < r.y + r.h; y++)
-                    mvaddstr(y, r.x + r.w, "\u2502");
+                    mvaddstr(y, r.x + r.w, wrap_utf8() ? "\u2502" : "|");
             }
         }
         /* cells no rectangle covers (e.g. beside a short last grid row) */

@@ -11,6 +11,7 @@ libversus_a_SOURCES += \
 	src/tui/replyview.c src/tui/replyview.h \
 	src/tui/diff.c src/tui/diff.h \
 	src/tui/osc52.c src/tui/osc52.h \
+	src/tui/clipboard.c src/tui/clipboard.h \
 	src/tui/keymap.c src/tui/keymap.h \
 	src/tui/commands.c src/tui/commands.h \
 	src/tui/library.c src/tui/library.h \
