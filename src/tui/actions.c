@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/clipboard.h"
@@ -228,6 +229,10 @@ static void do_action(App *a, KeyAction act, int digit, int key)
     case KEYMAP_CANCEL:
     case KEYMAP_INTERRUPT: cancel(a, act, key); break;
     case KEYMAP_STOP: stop_focused(a); break;
+    case KEYMAP_NEW:
+        conversation_new(a);
+        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        break;
     case KEYMAP_RERUN: rerun(a, key); break;
     case KEYMAP_QUIT: actions_quit(a, key); break;
     case KEYMAP_HELP: overlay_help(a); break;
@@ -339,9 +344,10 @@ static void key(App *a, int ch)
     }
     int digit = 0;
     KeyAction act = keymap_lookup(ch, pane_focus, empty, &digit);
-    /* from the prompt, label keys act only when a round awaits a label, so
-     * that prompts may start with a digit, "t" or "b" */
-    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a))
+    /* from the prompt the label keys are typed like any text: a follow-up
+     * may start with a digit, "t" or "b"; a line that is just "2", "t" or
+     * "b" labels the round when Enter sends it (execute.c) */
+    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD))
         act = KEYMAP_NONE;
     if ((act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a)) {
         app_message(a, true, "%s",

@@ -277,8 +277,8 @@ static void draw_footer(App *a, double now)
     }
     fill(f.y, f.x, f.w, theme_attr(THEME_FOOTER));
     if (round_label_pending(a) && a->label_stage == LABEL_NONE) {
-        snprintf(line, sizeof line, " label this round: 1-%zu winner \u00b7 t tie \u00b7 b both bad"
-                 "   (F1 help)", a->n);
+        snprintf(line, sizeof line, " label turn %d: 1-%zu winner \u00b7 t tie \u00b7 b both bad, then Enter"
+                 " \u00b7 or type a follow-up   (F1 help)", a->round_turn, a->n);
         put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
         return;
     }

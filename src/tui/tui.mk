@@ -19,6 +19,7 @@ libversus_a_SOURCES += \
 	src/tui/term.c src/tui/term.h \
 	src/tui/draw.c src/tui/draw.h src/tui/app_state.h \
 	src/tui/round.c src/tui/round.h \
+	src/tui/conversation.c src/tui/conversation.h \
 	src/tui/overlay.c src/tui/overlay.h \
 	src/tui/actions.c src/tui/actions.h \
 	src/tui/execute.c src/tui/execute.h \
