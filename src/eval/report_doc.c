@@ -565,17 +565,19 @@ static int speed_section(Doc *d, const Report *r)
 {
     if (text(d, DOC_H3, "speed", "Speed") < 0)
         return -1;
-    DocTable *t = table(d, 4, r->n_models + 1);
+    DocTable *t = table(d, 5, r->n_models + 1);
     if (!t)
         return -1;
     cell(t, 0, 0, "model");
     cell(t, 0, 1, "replies sent");
     cell(t, 0, 2, "median time to first token");
     cell(t, 0, 3, "median output tokens/s");
+    cell(t, 0, 4, "refused / blocked / failed");
     for (size_t m = 0; m < r->n_models; m++) {
         const ReportModel *md = &r->models[m];
         cell(t, m + 1, 0, "%zu. %s", m + 1, md->spec);
         cell(t, m + 1, 1, "%zu", md->replies);
+        cell(t, m + 1, 4, "%zu / %zu / %zu", md->refused, md->blocked, md->failed);
         if (isfinite(md->median_ttft_ms))
             cell(t, m + 1, 2, "%.0f ms", md->median_ttft_ms);
         else
