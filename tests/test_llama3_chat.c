@@ -212,15 +212,18 @@ static void llama31_rope_factors(double base, double *out, int n)
     }
 }
 
-/* Llama 3's turns with a thinking model's habits (DeepSeek-R1-distill style):
- * the generation prompt opens <think>, earlier answers lose their thinking. */
+/* Llama 3's turns with a thinking model's habits (DeepSeek-R1-distill and
+ * Qwen 3 style): the generation prompt opens <think> (and closes it at once
+ * when enable_thinking is false), earlier answers lose their thinking. */
 static const char THINK_TEMPLATE[] =
     "{{ bos_token }}{% for message in messages %}{% set content = message['content'] %}"
     "{% if message['role'] == 'assistant' and '</think>' in content %}"
     "{% set content = content.split('</think>')[-1] %}{% endif %}"
     "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + content | trim + '<|eot_id|>' }}"
     "{% endfor %}{% if add_generation_prompt %}"
-    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n<think>\\n' }}{% endif %}";
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n<think>\\n' }}"
+    "{% if enable_thinking is defined and enable_thinking is false %}{{ '</think>\\n\\n' }}{% endif %}"
+    "{% endif %}";
 
 typedef struct Fixture {
     const char *tmpl; /* the chat template the file carries (NULL: LLAMA3_TEMPLATE) */
@@ -802,6 +805,21 @@ Test(llama3_chat, a_thinking_templates_reply_is_reported_as_reasoning_with_its_t
     tokenizer_decode(tok, ids, (size_t)n, false, &want);
     cr_assert_str_eq(jstr(o.r, "reasoning"), buf_str(&want), "the reasoning is the generated text");
     buf_free(&want);
+    cJSON_Delete(o.json);
+    buf_free(&o.out);
+    /* --reasoning off: enable_thinking=false closes <think> in the prompt, and the reply is all answer */
+    const char *const off[] = { "--max-tokens", "6", "-t", "0", "--reasoning", "off", NULL };
+    o = run_versus(&fx, off);
+    cr_assert_not_null(o.r, "no JSON result; output:\n%s", buf_str(&o.out));
+    cr_assert_eq(o.exit_code, 0, "%s", buf_str(&o.out));
+    int np_off = json_ints(cJSON_GetObjectItem(o.r, "prompt_token_ids"), ids, 64);
+    cr_assert_gt(np_off, np, "the prompt gains the closing </think>");
+    n = json_ints(cJSON_GetObjectItem(o.r, "token_ids"), ids, 64);
+    u = cJSON_GetObjectItem(o.r, "usage");
+    cr_assert_gt(n, 0);
+    cr_assert_eq(cJSON_GetObjectItem(u, "reasoning_tokens")->valueint, 0);
+    cr_assert_gt(strlen(jstr(o.r, "text")), 0);
+    cr_assert(cJSON_GetObjectItem(o.r, "reasoning") == NULL || strlen(jstr(o.r, "reasoning")) == 0);
     tokenizer_free(tok);
     gguf_close(g);
     cJSON_Delete(o.json);
