@@ -225,6 +225,29 @@ Test(model_ref, absolute_relative_and_home_paths_resolve)
     cr_assert_str_eq(path, file);
 }
 
+Test(model_ref, a_bare_file_name_not_in_the_working_directory_is_found_in_the_model_cache)
+{
+    char dir[512], cached[600], here[600], path[4096], err[512];
+    snprintf(dir, sizeof dir, "%s/versus/models", tmpdir);
+    snprintf(cached, sizeof cached, "%s/g.gguf", dir);
+    snprintf(here, sizeof here, "%s/versus", tmpdir);
+    cr_assert(mkdir(here, 0700) == 0 || errno == EEXIST);
+    cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    write_file(cached, "GGUF", 4);
+    snprintf(here, sizeof here, "%s/work", tmpdir);
+    cr_assert_eq(mkdir(here, 0700), 0);
+    cr_assert_eq(chdir(here), 0);
+    cr_assert_eq(model_ref_resolve("g.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, cached);
+    snprintf(here, sizeof here, "%s/work/g.gguf", tmpdir);
+    write_file(here, "GGUF", 4); /* the working directory comes first */
+    cr_assert_eq(model_ref_resolve("g.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, "g.gguf");
+    cr_assert_eq(model_ref_resolve("other.gguf", path, sizeof path, err, sizeof err), -1);
+    cr_assert_str_eq(err, "model file other.gguf not found");
+    cr_assert_eq(model_ref_resolve("./h.gguf", path, sizeof path, err, sizeof err), -1, "an explicit path is not looked up");
+}
+
 Test(model_ref, missing_file_and_directory_give_clear_errors)
 {
     char path[4096], err[512], want[600];

@@ -181,10 +181,19 @@ Test(report, first_section_matches_the_independent_computation_number_by_number)
     const char *want_text[] = { "$688.18", "$1,250.00", "$220.00", "keeping 160% of that model", "~$2.20",
                                 "Qwen2.5-7B-Instruct-Q4_K_M.gguf (Q4_K weights, cuda backend on NVIDIA H100 80GB HBM3)",
                                 "estimated from measured speed: $3.6/h", "4 of 6: 67% (30–90%)" };
+    /* the page's text, without the line-break opportunities in table cells */
+    Buf plain = { 0 };
+    for (const char *s = buf_str(&h), *w; *s; s = w + 5) {
+        w = strstr(s, "<wbr>");
+        buf_append(&plain, s, w ? (size_t)(w - s) : strlen(s));
+        if (!w)
+            break;
+    }
     for (size_t i = 0; i < sizeof want_text / sizeof *want_text; i++) {
         cr_assert(strstr(buf_str(&md), want_text[i]), "Markdown lacks \"%s\":\n%s", want_text[i], buf_str(&md));
-        cr_assert(strstr(buf_str(&h), want_text[i]), "HTML lacks \"%s\"", want_text[i]);
+        cr_assert(strstr(buf_str(&plain), want_text[i]), "HTML lacks \"%s\"", want_text[i]);
     }
+    buf_free(&plain);
     /* the answer comes before the detail */
     cr_assert_lt(strstr(buf_str(&h), "id=\"answer\""), strstr(buf_str(&h), "id=\"detail\""));
     buf_free(&h);
@@ -429,4 +438,41 @@ Test(report, chromium_shows_every_label_inside_its_drawing_and_nothing_wider_tha
     buf_free(&dom);
     buf_free(&h);
     fixture_free(&f);
+}
+
+Test(report, refused_blocked_and_failed_replies_are_counted_apart, .init = setup, .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s);
+    const ReplyStatus outcomes[] = { REPLY_OK, REPLY_REFUSED, REPLY_BLOCKED, REPLY_BLOCKED, REPLY_ERROR };
+    for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++) {
+        Reply *a = cand("openai:a", 100, 50, 0.001), *b = cand("gemini:g", 200, 40, 0.002);
+        b->status = outcomes[i];
+        Request rq = { .prompt = "p", .params = params_default() };
+        Reply *reps[2] = { a, b };
+        cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), (long)i);
+        reply_free(a);
+        reply_free(b);
+    }
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, true, err, sizeof err), 0);
+    session_free(s);
+    Report r;
+    ReportOptions o = report_options_default();
+    cr_assert_eq(report_build(&set, &o, &r, err, sizeof err), 0, "%s", err);
+    const ReportModel *g = &r.models[1];
+    cr_assert_str_eq(g->spec, "gemini:g");
+    cr_assert_eq(g->replies, 5);
+    cr_assert_eq(g->refused, 1);
+    cr_assert_eq(g->blocked, 2);
+    cr_assert_eq(g->failed, 1);
+    cr_assert_eq(r.models[0].refused + r.models[0].blocked + r.models[0].failed, 0);
+    Buf md = { 0 };
+    cr_assert_eq(report_markdown(&r, "t", &md), 0);
+    cr_assert(strstr(buf_str(&md), "refused / blocked / failed"), "%s", buf_str(&md));
+    cr_assert(strstr(buf_str(&md), "1 / 2 / 1"), "%s", buf_str(&md));
+    buf_free(&md);
+    report_free(&r);
+    fixture_set_free(&set);
 }

@@ -770,6 +770,47 @@ Test(handmade, bpe_merges_by_rank_over_mapped_bytes)
     buf_free(&f);
 }
 
+/* gpt-oss's harmony tokens: <|return|> and <|call|> end a turn, <|end|> only
+ * a message inside it (so the analysis channel does not stop generation);
+ * without <|return|>/<|call|>, <|end|> keeps ending it (Phi-3). */
+static Tokenizer *harmony_vocab(bool harmony, GgufFile **gf, Buf *f)
+{
+    const char *tok[] = { "a", "b", "<|endoftext|>", "<|end|>", "<|return|>", "<|call|>", "<|start|>" };
+    int32_t types[] = { 1, 1, 3, 3, 3, 3, 3 };
+    size_t n = harmony ? 7 : 4;
+    Gguf g = { 0 };
+    kv_str(&g, "tokenizer.ggml.model", "gpt2");
+    kv_str(&g, "tokenizer.ggml.pre", "gpt-2");
+    kv_strs(&g, "tokenizer.ggml.tokens", tok, n);
+    kv_arr32(&g, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, n);
+    kv_strs(&g, "tokenizer.ggml.merges", (const char *[]){ "a b" }, 1);
+    kv_u32(&g, "tokenizer.ggml.eos_token_id", 2);
+    *f = gguf_finish(&g);
+    char err[256];
+    Tokenizer *t = load_mem(f, gf, err, sizeof(err));
+    cr_assert(t, "%s", err);
+    return t;
+}
+
+Test(handmade, gpt_oss_turn_ends_at_return_or_call_not_at_end)
+{
+    GgufFile *gf;
+    Buf f;
+    Tokenizer *t = harmony_vocab(true, &gf, &f);
+    cr_expect(tokenizer_is_eog(t, 4), "<|return|>");
+    cr_expect(tokenizer_is_eog(t, 5), "<|call|>");
+    cr_expect_not(tokenizer_is_eog(t, 3), "<|end|> only closes a message");
+    cr_expect(tokenizer_is_eog(t, 2));
+    tokenizer_free(t);
+    gguf_close(gf);
+    buf_free(&f);
+    t = harmony_vocab(false, &gf, &f);
+    cr_expect(tokenizer_is_eog(t, 3), "<|end|> ends a Phi-3 turn");
+    tokenizer_free(t);
+    gguf_close(gf);
+    buf_free(&f);
+}
+
 static void expect_refused(void (*build)(Gguf *), const char *needle)
 {
     Gguf g = { 0 };

@@ -35,6 +35,10 @@ typedef enum ReplyStatus {
  * reply_live_tokens_per_s). */
 #define REPLY_RATE_MIN_WINDOW_MS 250.0
 
+/* A reply asking for more tool calls than this is failed (a hostile or
+ * broken stream), not grown without bound. */
+#define REPLY_MAX_TOOL_CALLS 4096
+
 /* One tool call the model asked for; versus shows and stores it, never runs it. */
 typedef struct ReplyToolCall {
     char *id;        /* the provider's call id, or NULL */

@@ -215,6 +215,9 @@ static void speed_and_cost(Report *r, const FixtureSet *set, double *ttft, doubl
                 if (strcmp(p->spec, md->spec) != 0 || !reply_was_sent(p))
                     continue;
                 md->replies++;
+                md->refused += p->status == REPLY_REFUSED;
+                md->blocked += p->status == REPLY_BLOCKED;
+                md->failed += p->status == REPLY_ERROR || p->status == REPLY_CANCELLED;
                 if (p->metrics.ttft_ms >= 0)
                     ttft[nt++] = p->metrics.ttft_ms;
                 if (p->metrics.output_tokens_per_s > 0)

@@ -73,6 +73,7 @@ typedef struct ReportModel {
     bool cost_estimated;         /* local: estimated from measured speed */
     double in_per_mtok, out_per_mtok; /* USD per 1M tokens as recorded (or re-priced), NAN unknown */
     size_t replies, cost_known;
+    size_t refused, blocked, failed; /* replies that were refused, blocked, or failed (error, cancelled) */
 } ReportModel;
 
 typedef struct Report {

@@ -187,14 +187,14 @@ static void block_start(AnthropicDecoder *d, const cJSON *root)
         stream_emit_redacted(d->ws.sink);
     } else if (strcmp(bt, "tool_use") == 0 || strcmp(bt, "server_tool_use") == 0) {
         if (wire_tools_begin(&d->tools, index, wire_json_str(b, "id"), wire_json_str(b, "name")) < 0) {
-            wire_stream_fail(&d->ws, "out of memory collecting a tool call");
+            wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
             return;
         }
         const cJSON *input = wire_json_at(b, "input", NULL);
         if (cJSON_IsObject(input) && input->child) { /* given whole, not streamed */
             char *s = wire_json_print(input);
             if (!s || wire_tools_set_args(&d->tools, index, s) < 0)
-                wire_stream_fail(&d->ws, "out of memory collecting a tool call");
+                wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
             free(s);
         }
     }
@@ -213,7 +213,7 @@ static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *roo
             stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, s, strlen(s));
         else if (dt && strcmp(dt, "input_json_delta") == 0 && (s = wire_json_str(delta, "partial_json")) &&
                  wire_tools_append(&d->tools, wire_json_count(root, "index"), s, strlen(s)) < 0)
-            wire_stream_fail(&d->ws, "a tool call's input exceeded 16 MiB");
+            wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
         /* signature_delta, citations_delta, future deltas: kept in the recording only */
     } else if (strcmp(type, "content_block_start") == 0) {
         block_start(d, root);

@@ -596,6 +596,7 @@ bool wire_blank(const char *s, size_t n)
 /* ---- Tool calls in pieces ---------------------------------------------------- */
 
 #define WIRE_TOOLS_MAX_BYTES ((size_t)16 << 20)
+#define WIRE_TOOLS_MAX_CALLS 4096
 
 static WireToolCall *tools_find(const WireTools *t, long key)
 {
@@ -610,6 +611,8 @@ static WireToolCall *tools_get(WireTools *t, long key)
     WireToolCall *c = tools_find(t, key);
     if (c)
         return c;
+    if (t->n >= WIRE_TOOLS_MAX_CALLS)
+        return NULL;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
         WireToolCall *p = realloc(t->calls, cap * sizeof *p);

@@ -160,8 +160,10 @@ typedef struct WireTools {
     size_t bytes;        /* argument bytes held, bounded */
 } WireTools;
 
+/* WIRE_TOOLS_LIMITS: what a failed wire_tools_* call means, for messages. */
+#define WIRE_TOOLS_LIMITS "too many or too large tool calls (over 4096 open, or 16 MiB of arguments)"
 /* Starts (or updates) the call under key: a non-empty id/name replaces what
- * was known. 0, or -1 when out of memory. */
+ * was known. 0, or -1 when out of memory or past 4096 open calls. */
 int wire_tools_begin(WireTools *t, long key, const char *id, const char *name);
 /* Appends argument text to the call under key (starting it when new).
  * 0, or -1 when out of memory or past 16 MiB of arguments. */
