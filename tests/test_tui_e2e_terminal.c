@@ -44,7 +44,7 @@ static void copy_pane_one(char *out, size_t outlen)
     rig_keys(&rig, "'Say hello' Enter");
     cr_assert(rig_wait(&rig, " done ", 1, 0), "%s", rig.screen);
     rig_keys(&rig, "Tab c");
-    cr_assert(rig_wait(&rig, "pane 1: ", 1, 0), "a message says what the copy did:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "copied pane 1 (", 1, 0), "a message says what the copy did:\n%s", rig.screen);
     out[0] = '\0';
     rig_read(&rig, "output", out, outlen);
 }

@@ -69,7 +69,10 @@ static void copy_focused(App *a)
         app_message(a, true, "copy failed: out of memory");
     } else {
         int rc = clipboard_copy(buf_str(&safe), safe.len, msg, sizeof msg);
-        app_message(a, rc < 0 || strstr(msg, "drops"), "pane %d: %s", k + 1, msg);
+        if (rc < 0)
+            app_message(a, true, "copy of pane %d %s", k + 1, msg);
+        else
+            app_message(a, strstr(msg, "drops") != NULL, "copied pane %d (%zu bytes) %s", k + 1, safe.len, msg);
     }
     buf_free(&safe);
 }

@@ -85,31 +85,30 @@ int clipboard_copy(const char *text, size_t n, char *msg, size_t msglen)
     case CLIP_TMUX_OSC52:
         if (emit(text, n, false, err, sizeof err) < 0)
             break;
-        snprintf(msg, msglen, "copied %zu bytes: OSC 52 to tmux (set-clipboard %s; tmux's buffer has it too)", n, sc);
+        snprintf(msg, msglen, "with OSC 52 to tmux (set-clipboard %s; tmux's buffer has it too)", sc);
         return 0;
     case CLIP_TMUX_PASSTHROUGH:
         if (emit(text, n, true, err, sizeof err) < 0)
             break;
-        snprintf(msg, msglen, "copied %zu bytes: OSC 52 through tmux passthrough (%s); the outer terminal must "
-                              "accept OSC 52 (or set tmux's set-clipboard on)",
-                 n, asked ? "allow-passthrough on" : "tmux did not say its settings");
+        snprintf(msg, msglen, "with OSC 52 through tmux passthrough (%s); the outer terminal must accept OSC 52 "
+                              "(or set tmux's set-clipboard on)",
+                 asked ? "allow-passthrough on" : "tmux did not say its settings");
         return 0;
     case CLIP_OSC52:
         if (emit(text, n, false, err, sizeof err) < 0)
             break;
         if (save_file(text, n, path, sizeof path, err, sizeof err) == 0)
-            snprintf(msg, msglen, "copied %zu bytes with OSC 52 (if this terminal ignores it, the text is in %s)", n,
-                     path);
+            snprintf(msg, msglen, "with OSC 52 (if this terminal ignores it, the text is in %s)", path);
         else
-            snprintf(msg, msglen, "copied %zu bytes with OSC 52 (the terminal must allow it)", n);
+            snprintf(msg, msglen, "with OSC 52 (the terminal must allow it)");
         return 0;
     case CLIP_FILE:
         if (save_file(text, n, path, sizeof path, err, sizeof err) < 0)
             break;
-        snprintf(msg, msglen, "tmux drops OSC 52 here: saved %zu bytes to %s \u00b7 to copy, set tmux's "
-                              "set-clipboard on (or allow-passthrough on)", n, path);
+        snprintf(msg, msglen, "to %s: tmux drops OSC 52 here \u00b7 to copy, set tmux's set-clipboard on "
+                              "(or allow-passthrough on)", path);
         return 0;
     }
-    snprintf(msg, msglen, "copy failed: %s", err);
+    snprintf(msg, msglen, "failed: %s", err);
     return -1;
 }

@@ -26,8 +26,9 @@ typedef enum ClipRoute {
  * ("on", "external", "off", NULL when unknown). */
 ClipRoute clipboard_route(bool in_tmux, const char *set_clipboard, bool allow_passthrough);
 /* Copies text[0..n) by the route this terminal allows and fills msg with
- * what was done ("copied 557 bytes: OSC 52 to tmux (set-clipboard on)"). 0,
- * or -1 when nothing worked (msg says why). */
+ * how, to follow "copied pane 2 (557 bytes) ": "with OSC 52 to tmux
+ * (set-clipboard on)", "to FILE: tmux drops OSC 52 here · to copy, set ...".
+ * 0, or -1 when nothing worked (msg says why). */
 int clipboard_copy(const char *text, size_t n, char *msg, size_t msglen);
 
 #endif
