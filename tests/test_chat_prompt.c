@@ -16,6 +16,7 @@
 #include "engine/chat_template.h"
 #include "engine/engine.h"
 #include "engine/gguf.h"
+#include "engine/gguf_write.h"
 #include "engine/tokenizer.h"
 #include "testenv.h"
 #include "util/buf.h"
@@ -243,7 +244,7 @@ Test(smollm2, the_turn_ends_at_the_templates_im_end)
     cr_expect_not(ct->fallback);
     cr_expect(ct->jinja);
     cr_expect(strstr(ct->reason, "own chat template"), "%s", ct->reason);
-    cr_expect_eq(ct->reasoning, REASONING_NONE);
+    cr_expect_eq(ct->reasoning, THINK_NONE);
     char err[256];
     GgufFile *g = gguf_open(getenv("VERSUS_DEFAULT_MODEL_FILE"), err, sizeof err);
     Tokenizer *t = tokenizer_load(g, err, sizeof err);
@@ -318,7 +319,7 @@ static void load_pair(const char *vocab, const char *tmpl, GgufFile **g, Tokeniz
     cr_assert_not(ct->fallback, "%s: %s", tmpl, ct->reason);
 }
 
-static void expect_turn_end(const char *vocab, const char *tmpl, const char *end, ReasoningFormat reasoning)
+static void expect_turn_end(const char *vocab, const char *tmpl, const char *end, ThinkFormat reasoning)
 {
     char path[4096];
     if (!testenv_shared(vocab, path, sizeof path)) {
@@ -332,7 +333,7 @@ static void expect_turn_end(const char *vocab, const char *tmpl, const char *end
     int ids[4];
     cr_expect_eq(chat_template_stop_ids(&ct, t, ids, 4), 1, "%s", tmpl);
     cr_expect_eq(ids[0], tokenizer_find_token(t, end, strlen(end)), "%s: the turn end is not %s", tmpl, end);
-    cr_expect_eq(ct.reasoning, reasoning, "%s: thinking format %s", tmpl, reasoning_format_name(ct.reasoning));
+    cr_expect_eq(ct.reasoning, reasoning, "%s: thinking format %s", tmpl, think_format_name(ct.reasoning));
     chat_template_free(&ct);
     tokenizer_free(t);
     gguf_close(g);
@@ -340,11 +341,11 @@ static void expect_turn_end(const char *vocab, const char *tmpl, const char *end
 
 Test(real_templates, turn_ends_come_from_the_rendered_template)
 {
-    expect_turn_end("models/vocab/ggml-vocab-llama-bpe.gguf", "llama-3.1.jinja", "<|eot_id|>", REASONING_NONE);
-    expect_turn_end("models/vocab/ggml-vocab-llama-bpe.gguf", "llama-3.2.jinja", "<|eot_id|>", REASONING_NONE);
-    expect_turn_end("models/vocab/ggml-vocab-qwen2.gguf", "qwen-2.5.jinja", "<|im_end|>", REASONING_NONE);
-    expect_turn_end("models/vocab/ggml-vocab-qwen2.gguf", "qwen-3.jinja", "<|im_end|>", REASONING_TAGS);
-    expect_turn_end("models/vocab/ggml-vocab-phi-3.gguf", "phi-3.5.jinja", "<|end|>", REASONING_NONE);
+    expect_turn_end("models/vocab/ggml-vocab-llama-bpe.gguf", "llama-3.1.jinja", "<|eot_id|>", THINK_NONE);
+    expect_turn_end("models/vocab/ggml-vocab-llama-bpe.gguf", "llama-3.2.jinja", "<|eot_id|>", THINK_NONE);
+    expect_turn_end("models/vocab/ggml-vocab-qwen2.gguf", "qwen-2.5.jinja", "<|im_end|>", THINK_NONE);
+    expect_turn_end("models/vocab/ggml-vocab-qwen2.gguf", "qwen-3.jinja", "<|im_end|>", THINK_TAGS);
+    expect_turn_end("models/vocab/ggml-vocab-phi-3.gguf", "phi-3.5.jinja", "<|end|>", THINK_NONE);
 }
 
 Test(real_templates, qwq_opens_thinking_in_its_generation_prompt_and_qwen3_can_close_it)
@@ -371,7 +372,7 @@ Test(real_templates, qwq_opens_thinking_in_its_generation_prompt_and_qwen3_can_c
     load_pair("models/vocab/ggml-vocab-qwen2.gguf", "qwen-3.jinja", &g, &t, &q3);
     cr_assert_eq(chat_template_render(&q3, &in, true, &p, err, sizeof err), 0, "%s", err);
     cr_expect_not(p.thinking_open);
-    cr_expect_eq(q3.reasoning, REASONING_TAGS);
+    cr_expect_eq(q3.reasoning, THINK_TAGS);
     chat_prompt_free(&p);
     in.thinking = CHAT_THINKING_OFF;
     cr_assert_eq(chat_template_render(&q3, &in, true, &p, err, sizeof err), 0, "%s", err);
@@ -417,7 +418,7 @@ Test(real_templates, gpt_oss_is_harmony_and_a_template_versus_cannot_parse_falls
     chat_template_load(&ct, text, len, NULL);
     free(text);
     cr_expect_not(ct.fallback);
-    cr_expect_eq(ct.reasoning, REASONING_HARMONY);
+    cr_expect_eq(ct.reasoning, THINK_HARMONY);
     chat_template_free(&ct);
     static const char call[] = "{% call foo() %}x{% endcall %}<|im_start|>";
     chat_template_load(&ct, call, strlen(call), NULL);
@@ -425,4 +426,64 @@ Test(real_templates, gpt_oss_is_harmony_and_a_template_versus_cannot_parse_falls
     cr_expect_eq(ct.family, CHAT_CHATML);
     cr_expect(strstr(ct.reason, "cannot render") && strstr(ct.reason, "call"), "%s", ct.reason);
     chat_template_free(&ct);
+}
+
+/* A small byte-level vocabulary with gpt-oss's harmony tokens. */
+static Tokenizer *harmony_vocab(void **mem, GgufFile **g)
+{
+    static const char *const toks[] = { "H", "i", "e", "l", "o", "<|startoftext|>", "<|start|>", "<|channel|>",
+                                        "<|message|>", "<|end|>", "<|return|>", "<|call|>", "<|constrain|>" };
+    int32_t types[13];
+    for (int i = 0; i < 13; i++)
+        types[i] = i < 5 ? 1 : 3;
+    GgufWriter *w = gguf_writer_new();
+    int rc = gguf_writer_add_string(w, "general.architecture", "llama");
+    rc |= gguf_writer_add_string(w, "tokenizer.ggml.model", "gpt2");
+    rc |= gguf_writer_add_string(w, "tokenizer.ggml.pre", "gpt-2");
+    rc |= gguf_writer_add_string_array(w, "tokenizer.ggml.tokens", toks, 13);
+    rc |= gguf_writer_add_array(w, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, 13);
+    rc |= gguf_writer_add_string_array(w, "tokenizer.ggml.merges", NULL, 0);
+    rc |= gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", 5);
+    rc |= gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 10);
+    size_t size;
+    char err[256];
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(gguf_writer_write_memory(w, mem, &size, err, sizeof err), 0, "%s", err);
+    gguf_writer_free(w);
+    *g = gguf_open_memory(*mem, size, err, sizeof err);
+    cr_assert(*g, "%s", err);
+    Tokenizer *t = tokenizer_load(*g, err, sizeof err);
+    cr_assert(t, "%s", err);
+    return t;
+}
+
+Test(harmony, end_closes_a_message_and_return_or_call_end_the_reply)
+{
+    void *mem;
+    GgufFile *g;
+    Tokenizer *t = harmony_vocab(&mem, &g);
+    int end = tokenizer_find_token(t, "<|end|>", 7), ret = tokenizer_find_token(t, "<|return|>", 10),
+        call = tokenizer_find_token(t, "<|call|>", 8);
+    cr_expect_not(tokenizer_is_eog(t, end), "<|end|> only closes the analysis message");
+    cr_expect(tokenizer_is_eog(t, ret));
+    cr_expect(tokenizer_is_eog(t, call));
+    /* gpt-oss's template on it: harmony thinking, and the turn ends where the template puts <|return|> */
+    const char *src = getenv("VERSUS_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/gpt-oss.jinja", src ? src : ".");
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    cr_assert(text);
+    ChatTemplate ct;
+    chat_template_load(&ct, text, len, t);
+    free(text);
+    cr_expect_not(ct.fallback, "%s", ct.reason);
+    cr_expect_eq(ct.reasoning, THINK_HARMONY);
+    int ids[4];
+    cr_expect_eq(chat_template_stop_ids(&ct, t, ids, 4), 1);
+    cr_expect_eq(ids[0], ret);
+    chat_template_free(&ct);
+    tokenizer_free(t);
+    gguf_close(g);
+    free(mem);
 }

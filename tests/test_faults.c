@@ -17,16 +17,11 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <pty.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -427,42 +422,13 @@ static const char esc_error_transcript[] =
  * wrote there. */
 static void run_on_a_tty(const char *const *args, Buf *out, int *exit_code)
 {
-    int master, slave;
-    cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0, "openpty: %s", strerror(errno));
-    const char *argv[32] = { bin };
-    size_t n = 1;
-    for (size_t i = 0; args[i]; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, slave, 1);
-    posix_spawn_file_actions_adddup2(&fa, slave, 2);
-    posix_spawn_file_actions_addclose(&fa, master);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "posix_spawn: %s", strerror(rc));
-    close(slave);
-    double t0 = clock_now_ms();
-    for (;;) {
-        struct pollfd pf = { .fd = master, .events = POLLIN };
-        int left = (int)(t0 + DEADLINE_MS - clock_now_ms());
-        cr_assert_gt(left, 0, "versus did not finish on the tty");
-        if (poll(&pf, 1, left) <= 0)
-            continue;
-        char tmp[4096];
-        ssize_t got = read(master, tmp, sizeof tmp);
-        if (got <= 0)
-            break; /* EIO once the last slave descriptor is closed */
-        buf_append(out, tmp, (size_t)got);
-    }
-    close(master);
-    int status;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status), "versus died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    *exit_code = WEXITSTATUS(status);
+    VResult r;
+    cr_assert_eq(vchild_run_tty(bin, args, env, DEADLINE_MS, &r), 0, "openpty: %s", strerror(errno));
+    cr_assert(!r.timed_out, "versus did not finish on the tty");
+    cr_assert_eq(r.term_signal, 0, "versus died of signal %d", r.term_signal);
+    buf_append(out, buf_str(&r.out), r.out.len);
+    *exit_code = r.exit_code;
+    vchild_result_free(&r);
 }
 
 /* Replays transcript as openai:replay-esc, alone (streamed live) and next to

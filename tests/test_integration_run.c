@@ -1115,3 +1115,28 @@ Test(run, a_download_on_a_pipe_is_reported_as_plain_lines_on_stderr, .timeout = 
     cr_assert_str_eq(buf_str(&r.err), "");
     vchild_result_free(&r);
 }
+
+Test(run, a_download_on_a_terminal_is_one_line_kept_up_to_date_then_cleared, .timeout = 120)
+{
+    char ep[64];
+    DlServer *dl = serve_model(DLSERVER_NORMAL, ep, sizeof ep);
+    const char *args[] = { "run", "-n", "4", "--raw", "-m", "local:" STORIES_REF, "Once", NULL };
+    char **env = vchild_env_new(home, fakeprov_url(fp));
+    vchild_env_set(&env, "VERSUS_HF_ENDPOINT", ep);
+    VResult r;
+    cr_assert_eq(vchild_run_tty(versus_bin, args, env, DEADLINE_MS, &r), 0, "openpty");
+    vchild_env_free(env);
+    dlserver_stop(dl);
+    cr_assert(!r.timed_out);
+    cr_assert_eq(r.exit_code, 0, "%s", buf_str(&r.out));
+    const char *out = buf_str(&r.out);
+    const char *line = strstr(out, "\r\033[Kversus: downloading stories260K.gguf");
+    cr_assert(line, "the download on one line rewritten in place:\n%s", out);
+    cr_assert_null(strstr(out, "\nversus: local:"), "no plain lines on a terminal:\n%s", out);
+    /* the line is cleared before the reply is printed */
+    const char *header = strstr(out, "=== local:" STORIES_REF " ===");
+    cr_assert(header && header > line, "%s", out);
+    const char *clear = strstr(line + 1, "\r\033[K");
+    cr_assert(clear && clear < header, "the progress line is cleared before the text:\n%s", out);
+    vchild_result_free(&r);
+}

@@ -11,7 +11,7 @@ CRITERION_TESTS = \
 	tests/test_providers tests/test_transcripts tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
 	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul tests/test_panel tests/test_kvcache \
 	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_jinja tests/test_jinja_templates \
-	tests/test_reasoning tests/test_chat_prompt tests/test_model \
+	tests/test_think_split tests/test_chat_prompt tests/test_model \
 	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits tests/test_agreement \
 	tests/test_gpuinfo \
 	tests/test_session tests/test_fixture tests/test_bradley_terry tests/test_policy \
@@ -81,13 +81,25 @@ check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
 .PHONY: check-soak
 
 # The unit-test programs once under valgrind (memcheck): any invalid access,
-# uninitialised use or definite leak in any process fails. Override the list
-# with VALGRIND_TESTS="tests/test_sse tests/test_config".
+# uninitialised use or definite leak in any process fails. check-valgrind
+# runs every suite (override with VALGRIND_TESTS="tests/test_sse ...");
+# check-valgrind-unit the in-process ones below (parsers, core, util, store,
+# the TUI's pure parts, GGUF and templates), which `bootstrap check` runs: the
+# integration, engine-speed and tmux suites run under ASan there instead.
 VALGRIND_TESTS = $(CRITERION_TESTS)
+VALGRIND_UNIT_TESTS = \
+	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
+	tests/test_providers tests/test_gguf tests/test_chat_template \
+	tests/test_session tests/test_fixture tests/test_policy tests/test_bradley_terry tests/test_report \
+	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
+	tests/test_threadpool tests/test_gpuinfo
 check-valgrind: versus $(check_PROGRAMS)
 	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/tests/soak/run-valgrind.sh \
 		$(top_srcdir)/tests/soak/valgrind.supp valgrind-logs $(VALGRIND_TESTS)
-.PHONY: check-valgrind
+check-valgrind-unit: versus $(check_PROGRAMS)
+	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/tests/soak/run-valgrind.sh \
+		$(top_srcdir)/tests/soak/valgrind.supp valgrind-logs $(VALGRIND_UNIT_TESTS)
+.PHONY: check-valgrind check-valgrind-unit
 EXTRA_DIST += tests/soak/run-valgrind.sh tests/soak/valgrind.supp
 
 # The llama.cpp agreement fixtures and the scripts that make them.

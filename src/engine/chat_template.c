@@ -148,16 +148,16 @@ static ChatFamily family_of_vocab(const Tokenizer *tok, const char **why)
 /* How the model marks its thinking: from the template's text and the vocabulary. */
 static void reasoning_of(ChatTemplate *ct, const char *t, size_t n, const Tokenizer *tok)
 {
-    ct->reasoning = REASONING_NONE;
+    ct->reasoning = THINK_NONE;
     if (has(t, n, "<|channel|>") || (vocab_has(tok, "<|channel|>") && vocab_has(tok, "<|message|>") &&
                                      vocab_has(tok, "<|start|>"))) {
-        ct->reasoning = REASONING_HARMONY;
+        ct->reasoning = THINK_HARMONY;
     } else if (has(t, n, "[/THINK]") || (vocab_has(tok, "[THINK]") && vocab_has(tok, "[/THINK]"))) {
-        ct->reasoning = REASONING_TAGS;
+        ct->reasoning = THINK_TAGS;
         snprintf(ct->think_open, sizeof ct->think_open, "[THINK]");
         snprintf(ct->think_close, sizeof ct->think_close, "[/THINK]");
     } else if (has(t, n, "</think>") || (vocab_has(tok, "<think>") && vocab_has(tok, "</think>"))) {
-        ct->reasoning = REASONING_TAGS;
+        ct->reasoning = THINK_TAGS;
         snprintf(ct->think_open, sizeof ct->think_open, "<think>");
         snprintf(ct->think_close, sizeof ct->think_close, "</think>");
     }
@@ -452,7 +452,7 @@ static int build_vars(const ChatTemplate *ct, const ChatInput *in, bool gen, Jin
 
 static bool ends_open(const ChatTemplate *ct, const char *s, size_t n)
 {
-    if (ct->reasoning != REASONING_TAGS)
+    if (ct->reasoning != THINK_TAGS)
         return false;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' || s[n - 1] == '\r'))
         n--;

@@ -21,7 +21,7 @@
 
 #include "engine/gguf.h"
 #include "engine/jinja.h"
-#include "engine/reasoning.h"
+#include "engine/think_split.h"
 #include "engine/tokenizer.h"
 #include "util/buf.h"
 
@@ -73,8 +73,8 @@ typedef struct ChatTemplate {
                                  (as the model's template would) */
     const char *inst_open;    /* Mistral: "[INST] " or "[INST]" */
     const char *inst_close;   /* Mistral: " [/INST]" or "[/INST]" */
-    ReasoningFormat reasoning;            /* how the model marks its thinking */
-    char think_open[16], think_close[16]; /* REASONING_TAGS: its tags */
+    ThinkFormat reasoning;            /* how the model marks its thinking */
+    char think_open[16], think_close[16]; /* THINK_TAGS: its tags */
 } ChatTemplate;
 
 /* A rendered prompt. */

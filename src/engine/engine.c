@@ -571,7 +571,7 @@ struct EngineWorker {
     EngineJob job;
     /* worker side while generating */
     const Tokenizer *tok;
-    ReasoningSplitter split;
+    ThinkSplitter split;
     int cur_token;         /* the token being reported, -1 once a frame carried it */
     /* reader state */
     unsigned char *in;     /* received bytes not yet consumed */
@@ -648,13 +648,13 @@ static int on_token(void *user, int token, const char *text, size_t len)
 {
     EngineWorker *w = user;
     bool special = false;
-    if (token >= 0 && w->split.format != REASONING_NONE &&
+    if (token >= 0 && w->split.format != THINK_NONE &&
         (tokenizer_token_attr(w->tok, token) & TOKEN_ATTR_CONTROL)) {
         text = tokenizer_token_text(w->tok, token, &len); /* markers such as <|channel|> */
         special = true;
     }
     w->cur_token = token;
-    bool thinking = reasoning_push(&w->split, text ? text : "", text ? len : 0, special, on_run, w);
+    bool thinking = think_split_push(&w->split, text ? text : "", text ? len : 0, special, on_run, w);
     if (w->cur_token >= 0) /* nothing to show for this token (a marker, held bytes): still report it */
         send_token(w, token, thinking, "", 0);
     return w->write_failed;
@@ -722,7 +722,7 @@ static void *worker_main(void *arg)
     struct { double load_ms; char backend[8]; } loaded = { e->load_ms, "" };
     snprintf(loaded.backend, sizeof loaded.backend, "%s", engine_backend(e));
     send_frame(w, ENGINE_MSG_LOADED, &loaded, sizeof loaded, NULL, 0);
-    EnginePromptInfo info = { .reasoning = REASONING_NONE };
+    EnginePromptInfo info = { .reasoning = THINK_NONE };
     if (w->job.prompt_ids) {
         n = w->job.n_prompt_ids;
         ids = malloc((n ? n : 1) * sizeof *ids);
@@ -769,15 +769,15 @@ static void *worker_main(void *arg)
     send_frame(w, ENGINE_MSG_PROMPT, payload, plen, info.template_note, note_len);
     free(payload);
     w->tok = e->tok;
-    reasoning_init(&w->split, info.reasoning, info.think_open, info.think_close, info.thinking_open);
+    think_split_init(&w->split, info.reasoning, info.think_open, info.think_close, info.thinking_open);
     EngineStats st;
     if (engine_generate(e, ids, n, &w->job.gen, on_token, w, &w->cancel, &st, err, sizeof err) < 0) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }
     w->cur_token = -1;
-    reasoning_flush(&w->split, on_run, w);
-    st.n_reasoning = info.reasoning == REASONING_NONE ? -1 : (int)w->split.reasoning_tokens;
+    think_split_flush(&w->split, on_run, w);
+    st.n_reasoning = info.reasoning == THINK_NONE ? -1 : (int)w->split.reasoning_tokens;
     int64_t usage[3] = { st.n_prompt, st.n_output, st.n_reasoning };
     send_frame(w, ENGINE_MSG_USAGE, usage, sizeof usage, NULL, 0);
     /* [4]: -1 no GPU sample, 0 no GPU, 1 present; [5..7] its memory, MiB */

@@ -19,7 +19,7 @@
 #include "engine/chat_template.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
-#include "engine/reasoning.h"
+#include "engine/think_split.h"
 #include "engine/sampler.h"
 
 typedef struct Engine Engine;
@@ -77,7 +77,7 @@ typedef struct EnginePromptInfo {
     char template_note[400];   /* what formatted the prompt and why: "the model's own chat
                                   template ...", "fallback gemma format: ...", "raw: ..." */
     bool fallback;             /* a hand-written family formatted it */
-    ReasoningFormat reasoning; /* how the reply marks its thinking (REASONING_NONE for raw) */
+    ThinkFormat reasoning; /* how the reply marks its thinking (THINK_NONE for raw) */
     char think_open[16], think_close[16];
     bool thinking_open;        /* the prompt already opened the thinking part */
 } EnginePromptInfo;

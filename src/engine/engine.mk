@@ -16,7 +16,7 @@ libversus_a_SOURCES += \
 	src/engine/jinja.h src/engine/jinja_impl.h src/engine/jinja_arena.c \
 	src/engine/jinja_lex.c src/engine/jinja_parse.c src/engine/jinja_eval.c \
 	src/engine/jinja_value.c src/engine/jinja_builtins.c \
-	src/engine/reasoning.c src/engine/reasoning.h \
+	src/engine/think_split.c src/engine/think_split.h \
 	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
 	src/engine/panel.c src/engine/panel.h src/engine/panel_avx2.c \

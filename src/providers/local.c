@@ -62,6 +62,21 @@ static EngineGenParams gen_params(const Params *p)
     return g;
 }
 
+/* --reasoning as chat template flags: enable_thinking (Qwen 3, DeepSeek, ...)
+ * and reasoning_effort (gpt-oss, whose least is "low"); a budget picks the
+ * level it stands for (reasoning_level). Unset: the template's defaults. */
+static void local_reasoning(const Reasoning *r, ChatThinking *thinking, const char **effort)
+{
+    *thinking = CHAT_THINKING_DEFAULT;
+    *effort = NULL;
+    if (r->effort == REASONING_UNSET)
+        return;
+    bool off = r->effort == REASONING_OFF || (r->effort == REASONING_BUDGET && r->budget_tokens <= 0);
+    *thinking = off ? CHAT_THINKING_OFF : CHAT_THINKING_ON;
+    ReasoningEffort level = off ? REASONING_LOW : reasoning_level(r);
+    *effort = level == REASONING_HIGH ? "high" : level == REASONING_MEDIUM ? "medium" : "low";
+}
+
 LocalStream *local_stream_start(const char *model_ref, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen)
 {
@@ -102,6 +117,7 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
     };
     if (rq->params.context_length != PARAM_UNSET_INT && rq->params.context_length > 0)
         job.opt.n_ctx = (int)(rq->params.context_length > 1 << 20 ? 1 << 20 : rq->params.context_length);
+    local_reasoning(&rq->params.reasoning, &job.thinking, &job.reasoning_effort);
     ls->w = engine_worker_start(&job, err, errlen);
     if (!ls->w) {
         free(ls);

@@ -1,4 +1,4 @@
-/* test_reasoning.c — the thinking/answer splitter: <think> tags (at the
+/* test_think_split.c — the thinking/answer splitter: <think> tags (at the
  * start, pre-opened by the prompt, custom tags, absent, unclosed) and
  * gpt-oss's harmony channels, each fed whole, byte by byte and split at
  * every pair of positions, always giving the same two texts; and the
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "util/buf.h"
-#include "engine/reasoning.h"
+#include "engine/think_split.h"
 
 typedef struct Out {
     Buf think, answer;
@@ -24,22 +24,22 @@ static void collect(void *user, bool thinking, const char *text, size_t len)
 }
 
 typedef struct Spec {
-    ReasoningFormat format;
+    ThinkFormat format;
     const char *open, *close;
     bool starts_open;
 } Spec;
 
 static void run_split(const Spec *sp, const char *s, const size_t *cuts, size_t ncuts, Out *o)
 {
-    ReasoningSplitter rs;
-    reasoning_init(&rs, sp->format, sp->open, sp->close, sp->starts_open);
+    ThinkSplitter rs;
+    think_split_init(&rs, sp->format, sp->open, sp->close, sp->starts_open);
     size_t n = strlen(s), at = 0;
     for (size_t i = 0; i <= ncuts; i++) {
         size_t end = i < ncuts ? cuts[i] : n;
-        reasoning_push(&rs, s + at, end - at, false, collect, o);
+        think_split_push(&rs, s + at, end - at, false, collect, o);
         at = end;
     }
-    reasoning_flush(&rs, collect, o);
+    think_split_flush(&rs, collect, o);
 }
 
 /* Every way to cut s into three pieces, and byte by byte, gives want_think / want_answer. */
@@ -69,9 +69,9 @@ static void expect_every_split(const Spec *sp, const char *s, const char *want_t
     free(cuts);
 }
 
-static const Spec think = { REASONING_TAGS, NULL, NULL, false };
-static const Spec think_open = { REASONING_TAGS, NULL, NULL, true };
-static const Spec harmony = { REASONING_HARMONY, NULL, NULL, false };
+static const Spec think = { THINK_TAGS, NULL, NULL, false };
+static const Spec think_open = { THINK_TAGS, NULL, NULL, true };
+static const Spec harmony = { THINK_HARMONY, NULL, NULL, false };
 
 Test(reasoning_tags, a_leading_think_block_is_thinking_and_the_rest_the_answer)
 {
@@ -103,7 +103,7 @@ Test(reasoning_tags, unclosed_thinking_stays_thinking_and_partial_close_tags_are
 
 Test(reasoning_tags, mistral_style_tags)
 {
-    Spec sp = { REASONING_TAGS, "[THINK]", "[/THINK]", false };
+    Spec sp = { THINK_TAGS, "[THINK]", "[/THINK]", false };
     expect_every_split(&sp, "[THINK]weigh it[/THINK]Answer: yes", "weigh it", "Answer: yes");
 }
 
@@ -130,7 +130,7 @@ Test(reasoning_harmony, output_without_any_header_is_shown_as_the_answer)
 
 Test(reasoning_none, everything_is_the_answer)
 {
-    Spec none = { REASONING_NONE, NULL, NULL, false };
+    Spec none = { THINK_NONE, NULL, NULL, false };
     expect_every_split(&none, "<think>not special here</think>", "", "<think>not special here</think>");
 }
 
@@ -141,11 +141,11 @@ typedef struct Tok {
 
 static long feed_tokens(const Spec *sp, const Tok *toks, size_t n, Out *o, bool *counted)
 {
-    ReasoningSplitter rs;
-    reasoning_init(&rs, sp->format, sp->open, sp->close, sp->starts_open);
+    ThinkSplitter rs;
+    think_split_init(&rs, sp->format, sp->open, sp->close, sp->starts_open);
     for (size_t i = 0; i < n; i++)
-        counted[i] = reasoning_push(&rs, toks[i].text, strlen(toks[i].text), toks[i].special, collect, o);
-    reasoning_flush(&rs, collect, o);
+        counted[i] = think_split_push(&rs, toks[i].text, strlen(toks[i].text), toks[i].special, collect, o);
+    think_split_flush(&rs, collect, o);
     return rs.reasoning_tokens;
 }
 

@@ -1,7 +1,7 @@
-/* reasoning.c — the thinking/answer splitter (see reasoning.h): a small
+/* think_split.c — the thinking/answer splitter (see think_split.h): a small
  * state machine over bytes that holds back what may be the start of a marker
  * until it knows, and hands out runs of text. */
-#include "engine/reasoning.h"
+#include "engine/think_split.h"
 
 #include <string.h>
 
@@ -19,16 +19,16 @@ static const char *const harmony_specials[] = { "<|end|>",    "<|start|>", "<|ch
                                                 "<|call|>",   "<|message|>", "<|constrain|>" };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *reasoning_format_name(ReasoningFormat f)
+const char *think_format_name(ThinkFormat f)
 {
     switch (f) {
-    case REASONING_TAGS: return "tags";
-    case REASONING_HARMONY: return "harmony";
+    case THINK_TAGS: return "tags";
+    case THINK_HARMONY: return "harmony";
     default: return "none";
     }
 }
 
-void reasoning_init(ReasoningSplitter *s, ReasoningFormat format, const char *open_tag, const char *close_tag,
+void think_split_init(ThinkSplitter *s, ThinkFormat format, const char *open_tag, const char *close_tag,
                     bool starts_open)
 {
     memset(s, 0, sizeof *s);
@@ -45,27 +45,27 @@ void reasoning_init(ReasoningSplitter *s, ReasoningFormat format, const char *op
     memcpy(s->open_tag, o, on + 1);
     memcpy(s->close_tag, c, cn + 1);
     switch (format) {
-    case REASONING_TAGS: s->state = starts_open ? ST_THINK : ST_MAYBE; break;
-    case REASONING_HARMONY: s->state = ST_HEADER; break;
+    case THINK_TAGS: s->state = starts_open ? ST_THINK : ST_MAYBE; break;
+    case THINK_HARMONY: s->state = ST_HEADER; break;
     default: s->state = ST_CONTENT;
     }
 }
 
-bool reasoning_thinking(const ReasoningSplitter *s)
+bool think_split_thinking(const ThinkSplitter *s)
 {
     return s->state == ST_THINK || (s->state == ST_BODY && s->channel_thinking);
 }
 
 /* ---- output runs ---------------------------------------------------------------- */
 
-static void flush_run(ReasoningSplitter *s, ReasoningEmitFn emit, void *user)
+static void flush_run(ThinkSplitter *s, ThinkEmitFn emit, void *user)
 {
     if (s->nrun && emit)
         emit(user, s->run_thinking, s->run, s->nrun);
     s->nrun = 0;
 }
 
-static void put(ReasoningSplitter *s, bool thinking, const char *p, size_t n, ReasoningEmitFn emit, void *user)
+static void put(ThinkSplitter *s, bool thinking, const char *p, size_t n, ThinkEmitFn emit, void *user)
 {
     while (n) {
         if (s->nrun && s->run_thinking != thinking)
@@ -92,7 +92,7 @@ static bool prefix_of(const char *pend, size_t n, const char *marker)
 
 /* ---- tags ------------------------------------------------------------------------- */
 
-static void tags_byte(ReasoningSplitter *s, char c, ReasoningEmitFn emit, void *user)
+static void tags_byte(ThinkSplitter *s, char c, ThinkEmitFn emit, void *user)
 {
     switch (s->state) {
     case ST_MAYBE:
@@ -143,7 +143,7 @@ static void tags_byte(ReasoningSplitter *s, char c, ReasoningEmitFn emit, void *
 /* ---- harmony ------------------------------------------------------------------------ */
 
 /* The header is complete: read its channel. */
-static void harmony_header_done(ReasoningSplitter *s)
+static void harmony_header_done(ThinkSplitter *s)
 {
     static const char ch[] = "<|channel|>";
     const char *h = s->header;
@@ -162,7 +162,7 @@ static void harmony_header_done(ReasoningSplitter *s)
     s->nheader = 0;
 }
 
-static void harmony_byte(ReasoningSplitter *s, char c, ReasoningEmitFn emit, void *user)
+static void harmony_byte(ThinkSplitter *s, char c, ThinkEmitFn emit, void *user)
 {
     static const char msg[] = "<|message|>";
     if (s->state == ST_HEADER) {
@@ -210,9 +210,9 @@ static void harmony_byte(ReasoningSplitter *s, char c, ReasoningEmitFn emit, voi
 
 /* ---- entry points --------------------------------------------------------------------- */
 
-static bool is_marker(const ReasoningSplitter *s, const char *text, size_t len)
+static bool is_marker(const ThinkSplitter *s, const char *text, size_t len)
 {
-    if (s->format == REASONING_TAGS)
+    if (s->format == THINK_TAGS)
         return (len == strlen(s->open_tag) && memcmp(text, s->open_tag, len) == 0) ||
                (len == strlen(s->close_tag) && memcmp(text, s->close_tag, len) == 0);
     for (size_t i = 0; i < NELEM(harmony_specials); i++)
@@ -221,30 +221,30 @@ static bool is_marker(const ReasoningSplitter *s, const char *text, size_t len)
     return false;
 }
 
-bool reasoning_push(ReasoningSplitter *s, const char *text, size_t len, bool special, ReasoningEmitFn emit,
+bool think_split_push(ThinkSplitter *s, const char *text, size_t len, bool special, ThinkEmitFn emit,
                     void *user)
 {
-    if (special && (s->format == REASONING_NONE || !is_marker(s, text, len))) {
+    if (special && (s->format == THINK_NONE || !is_marker(s, text, len))) {
         /* a control token that is not one of the markers: dropped, as the detokenizer does */
-        bool counted = reasoning_thinking(s);
+        bool counted = think_split_thinking(s);
         if (s->state == ST_HEADER)
             s->pending_tokens++;
         else if (counted)
             s->reasoning_tokens++;
         return counted;
     }
-    bool think0 = reasoning_thinking(s), counted = false;
+    bool think0 = think_split_thinking(s), counted = false;
     bool mine_pending = false; /* this piece is counted in pending_tokens */
-    if (s->format == REASONING_HARMONY && s->state == ST_HEADER) {
+    if (s->format == THINK_HARMONY && s->state == ST_HEADER) {
         s->pending_tokens++; /* part of a header: settled when its channel is known */
         mine_pending = true;
     }
     for (size_t i = 0; i < len; i++) {
         int st = s->state;
-        bool thinking = reasoning_thinking(s);
-        if (s->format == REASONING_TAGS)
+        bool thinking = think_split_thinking(s);
+        if (s->format == THINK_TAGS)
             tags_byte(s, text[i], emit, user);
-        else if (s->format == REASONING_HARMONY)
+        else if (s->format == THINK_HARMONY)
             harmony_byte(s, text[i], emit, user);
         else
             put(s, false, text + i, 1, emit, user);
@@ -265,20 +265,20 @@ bool reasoning_push(ReasoningSplitter *s, const char *text, size_t len, bool spe
         }
     }
     flush_run(s, emit, user);
-    if (s->format != REASONING_HARMONY) {
-        counted = think0 || reasoning_thinking(s);
+    if (s->format != THINK_HARMONY) {
+        counted = think0 || think_split_thinking(s);
         if (counted)
             s->reasoning_tokens++;
         return counted;
     }
-    if (!counted && !mine_pending && (think0 || reasoning_thinking(s))) {
+    if (!counted && !mine_pending && (think0 || think_split_thinking(s))) {
         s->reasoning_tokens++;
         counted = true;
     }
     return counted;
 }
 
-void reasoning_flush(ReasoningSplitter *s, ReasoningEmitFn emit, void *user)
+void think_split_flush(ThinkSplitter *s, ThinkEmitFn emit, void *user)
 {
     switch (s->state) {
     case ST_MAYBE:
