@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "cli/options.h"
 #include "engine/engine.h"
 #include "engine/model.h"
@@ -264,20 +265,20 @@ int cli_logits(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (prc < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         logits_usage(stderr);
         return CLI_EXIT_USAGE;
     }
     char path[4096];
     if (model_ref_resolve(o.model, path, sizeof path, err, sizeof err) < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     int *ids = NULL;
     size_t n = 0;
     if (o.tokens && parse_ids(o.tokens, &ids, &n, err, sizeof err) < 0) {
         free(ids);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU,
@@ -285,12 +286,12 @@ int cli_logits(int argc, char **argv)
     Engine *e = engine_load(path, &eo, err, sizeof err);
     if (!e) {
         free(ids);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_MODEL_FAILED;
     }
     if (o.text && engine_build_prompt(e, o.system, o.text, !o.chat, &ids, &n, err, sizeof err) < 0) {
         engine_free(e);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_MODEL_FAILED;
     }
     Model *m = engine_model(e);
@@ -312,7 +313,7 @@ int cli_logits(int argc, char **argv)
         fprintf(stderr, "versus logits: out of memory\n");
         rc = CLI_EXIT_MODEL_FAILED;
     } else if (score_positions(m, ids, n, k, best, val, err, sizeof err) < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         rc = CLI_EXIT_MODEL_FAILED;
     } else {
         print_result(path, c->arch_name, ids, n, k, best, val);
