@@ -114,8 +114,8 @@ Test(tui_e2e, a_winner_key_stores_the_label_with_note_and_category)
 {
     start("-m openai:happy -m openai:happy.ms10");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, "label this round", 1, WAIT_MS), "%s", rig.screen);
-    rig_keys(&rig, "2");
+    cr_assert(rig_wait(&rig, "label turn", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "2 Enter"); /* from the prompt a label is a line: "2" and Enter */
     cr_assert(rig_wait(&rig, "note (Enter to skip)", 1, WAIT_MS), "%s", rig.screen);
     rig_keys(&rig, "'friendlier tone' Enter");
     cr_assert(rig_wait(&rig, "category [", 1, WAIT_MS), "%s", rig.screen);
@@ -134,7 +134,7 @@ Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
 {
     start("--blind -m openai:happy -m openai:happy.ms10");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, "label this round", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "label turn", 1, WAIT_MS), "%s", rig.screen);
     char line[1024];
     rig_line(&rig, 0, line, sizeof line);
     cr_assert(strstr(line, "Model A") && strstr(line, "Model B"), "anonymous names: '%s'", line);
@@ -142,7 +142,7 @@ Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
     rig_line(&rig, 1, line, sizeof line);
     cr_assert(!strstr(line, "$") && strstr(line, "cost hidden"), "no cost (it would give the model away): '%s'",
               line);
-    rig_keys(&rig, "t");
+    rig_keys(&rig, "t Enter");
     cr_assert(rig_wait(&rig, "names revealed", 1, WAIT_MS), "%s", rig.screen);
     rig_line(&rig, 0, line, sizeof line);
     cr_assert(strstr(line, "happy ") && strstr(line, "happy.ms10") && !strstr(line, "Model A"),
@@ -195,7 +195,7 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     cr_assert(strstr(line, "~$0.0") || strstr(line, "~<$0.0001"),
               "the local model's cost, marked estimated, not $0: '%s'", line);
     cr_assert_null(strstr(line, "$0.00 "), "never a free local model unless the config says so: '%s'", line);
-    rig_keys(&rig, "1");
+    rig_keys(&rig, "1 Enter");
     cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
 }
 

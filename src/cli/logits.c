@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "cli/options.h"
 #include "cli/print.h"
 #include "engine/engine.h"

@@ -69,16 +69,8 @@ static char *build_body(const ProviderTarget *t, const Request *rq, long budget,
     }
     if (rq->system && rq->system[0])
         bad |= wire_json_add_text(root, "system", rq->system);
-    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
-    cJSON *m = cJSON_CreateObject();
-    if (messages && m) {
-        cJSON_AddItemToArray(messages, m);
-        bad |= cJSON_AddStringToObject(m, "role", "user") ? 0 : -1;
-        bad |= wire_json_add_text(m, "content", rq->prompt);
-    } else {
-        cJSON_Delete(m);
-        bad = -1;
-    }
+    /* the conversation: earlier turns, then the prompt */
+    bad |= wire_json_add_messages(cJSON_AddArrayToObject(root, "messages"), rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
     if (budget > 0) {
         /* Extended thinking refuses temperature and top_k and takes top_p

@@ -65,7 +65,11 @@ static void put_clipped(int y, int x, int w, const char *s, unsigned long attr)
     char buf[1024];
     statusbar_truncate(s, w, buf, sizeof buf);
     attrset((attr_t)attr);
-    mvaddstr(y, x, buf);
+    /* drawn exactly as measured, in ASCII outside a UTF-8 locale (wrap.h) */
+    Buf r = { 0 };
+    if (wrap_render(buf, strlen(buf), 0, &r) >= 0 && r.len)
+        mvaddnstr(y, x, r.data, (int)r.len);
+    buf_free(&r);
 }
 
 static const char *state_name(const Reply *r)
@@ -273,8 +277,8 @@ static void draw_footer(App *a, double now)
     }
     fill(f.y, f.x, f.w, theme_attr(THEME_FOOTER));
     if (round_label_pending(a) && a->label_stage == LABEL_NONE) {
-        snprintf(line, sizeof line, " label this round: 1-%zu winner \u00b7 t tie \u00b7 b both bad"
-                 "   (F1 help)", a->n);
+        snprintf(line, sizeof line, " label turn %d: 1-%zu winner \u00b7 t tie \u00b7 b both bad, then Enter"
+                 " \u00b7 or type a follow-up   (F1 help)", a->round_turn, a->n);
         put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
         return;
     }
@@ -313,7 +317,7 @@ void draw_frame(App *a)
             if (l->sep_right[k]) {
                 attrset((attr_t)theme_attr(THEME_SEPARATOR));
                 for (int y = r.y; y < r.y + r.h; y++)
-                    mvaddstr(y, r.x + r.w, "\u2502");
+                    mvaddstr(y, r.x + r.w, wrap_utf8() ? "\u2502" : "|");
             }
         }
         /* cells no rectangle covers (e.g. beside a short last grid row) */
