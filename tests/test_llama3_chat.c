@@ -33,6 +33,7 @@
 #include "engine/gguf_write.h"
 #include "engine/tokenizer.h"
 #include "engine_ref.h"
+#include "testenv.h"
 
 extern char **environ;
 
@@ -307,7 +308,7 @@ static void remove_leftovers(void)
         nftw(made_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TestSuite(llama3_chat, .fini = remove_leftovers);
+TestSuite(llama3_chat, .fini = remove_leftovers, .timeout = TESTENV_HANG_S);
 
 static Engine *load(const Fixture *fx)
 {
@@ -679,7 +680,7 @@ static RunOut run_versus(const Fixture *fx, const char *const *args)
     cr_assert_eq(rc, 0, "spawn %s: %s", bin, strerror(rc));
     close(po[1]);
     RunOut o = { .exit_code = -1 };
-    time_t deadline = time(NULL) + 60;
+    time_t deadline = time(NULL) + TESTENV_HANG_MS / 1000; /* only a hang reaches it */
     for (;;) {
         struct pollfd pfd = { po[0], POLLIN, 0 };
         if (time(NULL) > deadline) {
