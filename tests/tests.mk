@@ -53,6 +53,10 @@ LDADD = $(TEST_LIBS)
 # without CUDA; `make check-gpu` in kernels/kernels.mk runs it in full).
 TESTS += tests/check-layers.sh
 EXTRA_DIST += tests/check-layers.sh
+# ...and the check that every suite, fuzz target and valgrind entry is listed
+# where it runs (a test file left out of these lists would silently never run).
+TESTS += tests/check-lists.sh
+EXTRA_DIST += tests/check-lists.sh
 check_PROGRAMS += tests/gpu/test_cuda
 TESTS += tests/gpu/test_cuda
 tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)
