@@ -185,3 +185,27 @@ Test(tui_status, plain_versus_writes_nothing_behind_the_screen_and_shows_every_d
     rig_read(&rig, "stderr", err, sizeof err);
     cr_assert_str_eq(err, "", "nothing written behind the full-screen UI");
 }
+
+/* Scroll and zoom say where you are: a pane that holds more than it shows
+ * gives the lines in view, an arrow when it no longer follows the end, and
+ * a zoomed pane says "zoomed" and which of how many it is. */
+Test(tui_status, scroll_and_zoom_say_where_you_are)
+{
+    RigOptions o = { .cols = 120, .rows = 24 };
+    start_opts("-m openai:long.deltas3000 -m openai:happy", &o, "\n>");
+    rig_keys(&rig, "'Say a lot' Enter");
+    cr_assert(rig_wait(&rig, " done ", 2, 0), "%s", rig.screen);
+    char l0[1024];
+    /* following the end: the last lines are in view */
+    cr_assert(rig_wait(&rig, "/", 1, 0), "%s", rig.screen);
+    rig_line(&rig, 0, l0, sizeof l0);
+    cr_assert(strstr(l0, "lines ") && !strstr(l0, "\xe2\x86\x91"), "the position, at the end: '%s'", l0);
+    rig_keys(&rig, "Tab PPage");
+    cr_assert(rig_wait(&rig, "\xe2\x86\x91", 1, 0), "scrolled up, the arrow says so:\n%s", rig.screen);
+    rig_line(&rig, 0, l0, sizeof l0);
+    cr_assert(strstr(l0, "lines "), "'%s'", l0);
+    rig_keys(&rig, "z");
+    cr_assert(rig_wait(&rig, "zoomed 1/2", 1, 0), "zoom says so:\n%s", rig.screen);
+    rig_keys(&rig, "G");
+    cr_assert(rig_wait_gone(&rig, "\xe2\x86\x91", 0), "back at the end:\n%s", rig.screen);
+}
