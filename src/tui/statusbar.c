@@ -223,7 +223,7 @@ static void metrics_line(const StatusInfo *si, int form, char *out, size_t outle
     statusbar_fmt_duration(si->ttft_ms, ttft, sizeof ttft);
     statusbar_fmt_rate(si->tps, rate, sizeof rate);
     if (si->hide_cost) {
-        snprintf(cost, sizeof cost, form < 2 ? "cost hidden" : "$hidden");
+        snprintf(cost, sizeof cost, form < 3 ? "cost hidden" : "$hidden");
     } else if (isnan(si->cost_usd) || si->cost_usd < 0) {
         snprintf(cost, sizeof cost, "unpriced");
     } else {
@@ -240,6 +240,8 @@ static void metrics_line(const StatusInfo *si, int form, char *out, size_t outle
         snprintf(out, outlen, " TTFT %s  %s tok/s  %s tok  %s", ttft, rate, tok, cost);
     else if (form == 1)
         snprintf(out, outlen, " TTFT %s %s tok/s %s tok %s", ttft, rate, tok, cost);
+    else if (form == 2)
+        snprintf(out, outlen, "TTFT %s %st/s %st %s", ttft, rate, tok, cost);
     else
         snprintf(out, outlen, "%s %st/s %st %s", ttft, rate, tok, cost);
 }
@@ -256,12 +258,12 @@ int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t 
         snprintf(line, sizeof line, " not sent");
     } else {
         int form = 0;
-        for (; form < 2; form++) {
+        for (; form < 3; form++) {
             metrics_line(si, form, line, sizeof line);
             if (wrap_str_cols(line, strlen(line)) <= width)
                 break;
         }
-        if (form == 2)
+        if (form == 3)
             metrics_line(si, form, line, sizeof line);
         /* then, in order, while they fit: the time to the first answer
          * token (when reasoning came first), reasoning tokens, VRAM, backend */
