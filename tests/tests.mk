@@ -33,7 +33,7 @@ tests_libtesthelp_a_SOURCES = \
 	tests/harden/rawserver.c tests/harden/rawserver.h \
 	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
-	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
+	tests/tui/tmux_driver.c tests/tui/tmux_driver.h tests/tui/rig_test.h \
 	tests/engine_ref.c tests/engine_ref.h \
 	tests/archgen.c tests/archgen.h \
 	tests/dlserver.c tests/dlserver.h \
