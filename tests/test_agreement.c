@@ -18,7 +18,10 @@
  * the fixture recorded; the real models (SmolLM2-135M-Instruct Q4_1 via
  * VERSUS_DEFAULT_MODEL_FILE, Gemma 3 270M Q4_K_M via VERSUS_GEMMA_MODEL_FILE,
  * stories260K via VERSUS_SHARED) must be the files the fixtures were made
- * from, and their tests skip visibly when absent. The engine runs with an F32
+ * from, and their tests skip visibly when absent. For those, greedy generation
+ * through the engine (its prompt tokenized from the fixture's text, as `versus
+ * run --raw` does) must give llama.cpp's greedy tokens up to the first one
+ * llama.cpp was not confident about. The engine runs with an F32
  * KV cache, as llama.cpp did for the compared logits. Each test logs its
  * figures. */
 #include <cjson/cJSON.h>
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "archgen.h"
+#include "engine/engine.h"
 #include "engine/gguf.h"
 #include "engine/kvcache.h"
 #include "engine/model.h"
@@ -279,6 +283,78 @@ static void check_real(const char *fixture, const char *path)
     cJSON_Delete(j);
 }
 
+/* Greedy generation from each sequence's text: the engine's prompt ids are
+ * llama.cpp's, and its tokens are llama.cpp's until llama.cpp's first
+ * position whose margin is not over max(0.1, its own F16-vs-F32 change). */
+typedef struct Greedy {
+    int *ids;
+    size_t n, cap;
+} Greedy;
+
+static int on_greedy(void *user, int token, const char *text, size_t len)
+{
+    (void)text;
+    (void)len;
+    Greedy *g = user;
+    if (token >= 0 && g->n < g->cap)
+        g->ids[g->n++] = token;
+    return 0;
+}
+
+static void check_greedy(const char *fixture, const char *path)
+{
+    cJSON *j = load_fixture(fixture);
+    char err[512];
+    EngineOptions eo = { .n_ctx = 512, .n_threads = 2, .backend = ENGINE_BACKEND_CPU }; /* as versus run */
+    Engine *e = engine_load(path, &eo, err, sizeof err);
+    cr_assert_not_null(e, "%s", err);
+    int compared = 0, sequences = 0;
+    const cJSON *seq;
+    cJSON_ArrayForEach(seq, cJSON_GetObjectItem(j, "sequences"))
+    {
+        int n;
+        int *want = json_ints(cJSON_GetObjectItem(seq, "tokens"), &n);
+        int *prompt;
+        size_t np;
+        cr_assert_eq(engine_build_prompt(e, NULL, cJSON_GetStringValue(cJSON_GetObjectItem(seq, "text")), true, &prompt,
+                                         &np, err, sizeof err), 0, "%s", err);
+        cr_assert(np <= (size_t)n, "%s: the prompt is longer than the fixture's sequence", fixture);
+        for (size_t i = 0; i < np; i++)
+            cr_assert_eq(prompt[i], want[i], "%s: prompt token %zu is %d, llama.cpp's is %d", fixture, i, prompt[i],
+                         want[i]);
+        /* how far llama.cpp was sure: positions np-1 .. n-2 predict tokens np .. n-1 */
+        const cJSON *positions = cJSON_GetObjectItem(seq, "positions");
+        int sure = 0;
+        for (int i = (int)np - 1; i < n - 1; i++, sure++) {
+            const cJSON *p = cJSON_GetArrayItem(positions, i);
+            const cJSON *top = cJSON_GetObjectItem(p, "top"), *f16 = cJSON_GetObjectItem(p, "f16");
+            double m = cJSON_GetArrayItem(cJSON_GetArrayItem(top, 0), 1)->valuedouble -
+                       cJSON_GetArrayItem(cJSON_GetArrayItem(top, 1), 1)->valuedouble, noise = 0;
+            for (int r = 0; r < TOP; r++)
+                noise = fmax(noise, fabs(cJSON_GetArrayItem(f16, r)->valuedouble -
+                                         cJSON_GetArrayItem(cJSON_GetArrayItem(top, r), 1)->valuedouble));
+            if (!(m > MARGIN && m > noise))
+                break;
+        }
+        Greedy g = { .ids = calloc((size_t)n, sizeof(int)), .cap = (size_t)n };
+        EngineGenParams gp = { .sampler = sampler_params_default(), .max_tokens = n - (int)np, .ignore_eos = true };
+        gp.sampler.temperature = 0;
+        cr_assert_eq(engine_generate(e, prompt, np, &gp, on_greedy, &g, NULL, NULL, err, sizeof err), 0, "%s", err);
+        for (int k = 0; k < sure; k++)
+            cr_expect_eq(g.ids[k], want[np + (size_t)k], "%s sequence %d: greedy token %d is %d, llama.cpp's %d",
+                         fixture, sequences, k, g.ids[k], want[np + (size_t)k]);
+        compared += sure;
+        sequences++;
+        free(g.ids);
+        free(prompt);
+        free(want);
+    }
+    cr_log_info("%s: greedy generation equals llama.cpp's for the %d tokens of %d prompts up to llama.cpp's "
+                "first unsure position", fixture, compared, sequences);
+    engine_free(e);
+    cJSON_Delete(j);
+}
+
 static const char *env_file(const char *var)
 {
     const char *p = getenv(var);
@@ -297,6 +373,16 @@ Test(agreement, smollm2_135m_instruct_q4_1_agrees_with_llama_cpp, .timeout = TES
 Test(agreement, gemma3_270m_q4_k_m_agrees_with_llama_cpp, .timeout = TESTENV_HANG_S)
 {
     check_real("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
+}
+
+Test(agreement, smollm2_greedy_generation_follows_llama_cpp_while_it_is_sure, .timeout = 300)
+{
+    check_greedy("smollm2-135m-instruct-q4_1", env_file("VERSUS_DEFAULT_MODEL_FILE"));
+}
+
+Test(agreement, gemma3_270m_raw_continuation_follows_llama_cpp_while_it_is_sure, .timeout = 600)
+{
+    check_greedy("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
 }
 
 Test(agreement, stories260k_agrees_with_llama_cpp)

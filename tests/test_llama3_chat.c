@@ -15,14 +15,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +29,7 @@
 #include "engine/gguf_write.h"
 #include "engine/tokenizer.h"
 #include "engine_ref.h"
+#include "harden/vchild.h"
 #include "testenv.h"
 
 extern char **environ;
@@ -628,83 +625,34 @@ typedef struct RunOut {
     const cJSON *r; /* results[0] */
 } RunOut;
 
-/* Runs `versus run -f json -m local:PATH ARGS... Hi` with HOME and the XDG
- * directories inside the fixture's directory and no API keys. */
+/* Runs `versus run -f json -m local:PATH ARGS... Hi` through the shared
+ * child harness, with HOME and the XDG directories inside the fixture's
+ * directory and no API keys. */
 static RunOut run_versus(const Fixture *fx, const char *const *args)
 {
-    const char *bd = getenv("VERSUS_BUILDDIR");
-    if (!bd)
-        cr_skip_test("VERSUS_BUILDDIR not set");
     char bin[1024], spec[256];
-    snprintf(bin, sizeof bin, "%s/versus", bd);
-    if (access(bin, X_OK) != 0)
-        cr_skip_test("no versus binary at %s", bin);
+    if (!vchild_binary(bin, sizeof bin))
+        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set, or nothing built there)");
     snprintf(spec, sizeof spec, "local:%s", fx->path);
-    const char *argv[32] = { bin, "run", "-f", "json", "--no-progress", "-m", spec };
-    int an = 7;
-    for (; *args; args++)
+    const char *argv[32] = { "run", "-f", "json", "--no-progress", "-m", spec };
+    int an = 6;
+    for (; *args && an < 30; args++)
         argv[an++] = *args;
     argv[an++] = "Hi";
     argv[an] = NULL;
-    char *env[256];
-    int en = 0;
-    static const char *const drop[] = { "HOME=", "XDG_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "VERSUS_" };
-    for (char **p = environ; *p && en < 240; p++) {
-        bool keep = true;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-            keep &= strncmp(*p, drop[i], strlen(drop[i])) != 0;
-        if (keep)
-            env[en++] = *p;
-    }
-    char vars[5][160];
-    static const char *const names[] = { "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-                                         "XDG_CACHE_HOME" };
-    static const char *const subs[] = { "", "/config", "/data", "/state", "/cache" };
-    for (int i = 0; i < 5; i++) {
-        snprintf(vars[i], sizeof vars[i], "%s=%s%s", names[i], fx->dir, subs[i]);
-        env[en++] = vars[i];
-    }
-    env[en] = NULL;
-    int po[2];
-    cr_assert_eq(pipe(po), 0);
-    char errpath[160];
-    snprintf(errpath, sizeof errpath, "%s/stderr", fx->dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "spawn %s: %s", bin, strerror(rc));
-    close(po[1]);
-    RunOut o = { .exit_code = -1 };
-    time_t deadline = time(NULL) + TESTENV_HANG_MS / 1000; /* only a hang reaches it */
-    for (;;) {
-        struct pollfd pfd = { po[0], POLLIN, 0 };
-        if (time(NULL) > deadline) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
-            break;
-        char b[4096];
-        ssize_t k = read(po[0], b, sizeof b);
-        if (k > 0)
-            buf_append(&o.out, b, (size_t)k);
-        else if (k == 0 || errno != EINTR)
-            break;
-    }
-    close(po[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    if (WIFEXITED(status))
-        o.exit_code = WEXITSTATUS(status);
-    o.json = cJSON_Parse(buf_str(&o.out));
+    char **env = vchild_env_new(fx->dir, NULL);
+    static const char *const keys[] = { "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        vchild_env_set(&env, keys[i], NULL);
+    VResult vr;
+    int rc = vchild_run(bin, argv, env, NULL, TESTENV_HANG_MS, true, &vr); /* only a hang reaches it */
+    vchild_env_free(env);
+    cr_assert_eq(rc, 0, "spawn %s", bin);
+    cr_assert(!vr.timed_out, "versus ran past %d s (hung)", TESTENV_HANG_MS / 1000);
+    RunOut o = { .exit_code = vr.exit_code, .out = vr.out, .json = vr.json };
+    buf_free(&vr.err);
     if (o.json)
         o.r = cJSON_GetArrayItem(cJSON_GetObjectItem(o.json, "results"), 0);
-    unlink(errpath);
     return o;
 }
 

@@ -18,7 +18,8 @@ CRITERION_TESTS = \
 	tests/test_report tests/test_outfile tests/test_export tests/test_local_cost \
 	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
 	tests/test_tui_pane tests/test_tui_replyview tests/test_tui_e2e tests/test_tui_e2e_render tests/test_tui_e2e_input \
-	tests/test_tui_e2e_rounds tests/test_tui_e2e_status tests/test_tui_fetch \
+	tests/test_tui_e2e_rounds tests/test_tui_e2e_status tests/test_tui_e2e_terminal \
+	tests/test_tui_e2e_conversation tests/test_tui_fetch \
 	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
 	tests/test_sessions_safe tests/test_perimeter tests/test_keyfilter tests/test_leaks tests/test_terminal tests/test_regexp tests/test_hostile_input \
 	tests/test_tui_e2e_security
@@ -32,7 +33,7 @@ tests_libtesthelp_a_SOURCES = \
 	tests/harden/rawserver.c tests/harden/rawserver.h \
 	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
-	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
+	tests/tui/tmux_driver.c tests/tui/tmux_driver.h tests/tui/rig_test.h \
 	tests/engine_ref.c tests/engine_ref.h \
 	tests/archgen.c tests/archgen.h \
 	tests/dlserver.c tests/dlserver.h \

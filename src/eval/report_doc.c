@@ -143,6 +143,20 @@ static void money(char *out, size_t n, double usd)
     snprintf(out + o, n - o, "%s", dot);
 }
 
+/* "100,000" */
+static void count_text(char *out, size_t n, double v)
+{
+    char digits[64];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t len = strlen(digits), o = 0;
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        out[o++] = digits[i];
+        if ((len - i - 1) % 3 == 0 && i + 1 < len)
+            out[o++] = ',';
+    }
+    out[o] = '\0';
+}
+
 static void pct(char *out, size_t n, double v)
 {
     if (isfinite(v))
@@ -285,8 +299,10 @@ static int cost_table(Doc *d, const Report *r)
     cell(t, 0, 2, "$ per 1M input / output tokens");
     cell(t, 0, 3, "how it is priced");
     cell(t, 0, 4, "replies priced");
+    char vol_text[40];
+    count_text(vol_text, sizeof vol_text, vol);
     if (vol > 0)
-        cell(t, 0, 5, "a month at %.0f requests", vol);
+        cell(t, 0, 5, "a month at %s requests", vol_text);
     for (size_t m = 0; m < r->n_models; m++) {
         const ReportModel *md = &r->models[m];
         const CostsModel *cm = r->opt.costs ? costs_model(r->opt.costs, md->spec) : NULL;
@@ -335,8 +351,10 @@ static int policy_section(Doc *d, const Report *r)
     cell(t, 0, 1, "quality (winner or tie)");
     cell(t, 0, 2, "cost per 1,000 requests");
     cell(t, 0, 3, "model");
+    char vol_text[40];
+    count_text(vol_text, sizeof vol_text, vol);
     if (vol > 0)
-        cell(t, 0, 4, "a month at %.0f requests", vol);
+        cell(t, 0, 4, "a month at %s requests", vol_text);
     static const struct { const char *label, *words; } words[] = {
         { "policy", "the policy" }, { "always frontier", "everything to the frontier model" },
         { "always local", "everything local" }, { "always best", "everything to the best single model" },
@@ -366,9 +384,9 @@ static int policy_section(Doc *d, const Report *r)
         char a[48], b[48];
         money(a, sizeof a, p->base[0].cost_per_case * vol);
         money(b, sizeof b, p->base[1].cost_per_case * vol);
-        rc |= text(d, DOC_P, NULL, "At %.0f requests a month the policy would cost %s against %s for everything to "
+        rc |= text(d, DOC_P, NULL, "At %s requests a month the policy would cost %s against %s for everything to "
                                    "%s, keeping %s of that model's quality.",
-                   vol, a, b, p->base[1].spec, kept);
+                   vol_text, a, b, p->base[1].spec, kept);
     } else if (p->n_base > 1 && strcmp(p->base[1].label, "always frontier") == 0) {
         rc |= text(d, DOC_P, NULL, "The policy keeps %s of the frontier model's quality. Give --volume N for the "
                                    "monthly figures.", kept);

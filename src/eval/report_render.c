@@ -26,8 +26,7 @@ static const char page_css[] =
     "body{font:14px/1.45 'DejaVu Sans',system-ui,sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#222}\n"
     "h1{font-size:1.6em}h2{font-size:1.3em;border-bottom:1px solid #999;margin-top:1.6em}h3{font-size:1.1em}\n"
     "table{border-collapse:collapse;margin:.4em 0 1.2em;width:100%}\n"
-    "td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top;"
-    "overflow-wrap:anywhere;word-break:break-word}\n"
+    "td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}\n"
     "th{background:#eee}\n"
     ".note{color:#555;font-size:12px}.warn{border-left:4px solid #c60;background:#fff4e5;padding:.3em .6em}\n"
     "figure{margin:.6em 0 1.4em}figcaption{font-weight:600;margin-bottom:.3em}\n"
@@ -145,6 +144,21 @@ static void svg_chart(Buf *b, const DocBlock *blk)
     buf_puts(b, "</svg></figure>\n");
 }
 
+/* Cell text escaped, with a line-break opportunity (<wbr>) after the
+ * characters that separate the parts of a model spec or a path, so a long
+ * name wraps at a sensible place instead of widening the page. */
+static void cell_text(Buf *b, const char *s)
+{
+    const char *p = s;
+    for (const char *q = s; *q; q++)
+        if (q[1] && (strchr(":/@_-", *q) || (*q == '.' && !(q[1] >= '0' && q[1] <= '9')))) {
+            escape_n(b, p, (size_t)(q + 1 - p));
+            buf_puts(b, "<wbr>");
+            p = q + 1;
+        }
+    markup_escape(b, p);
+}
+
 static void html_table(Buf *b, const DocTable *t)
 {
     buf_puts(b, "<table>\n");
@@ -153,7 +167,7 @@ static void html_table(Buf *b, const DocTable *t)
         for (size_t c = 0; c < t->cols; c++) {
             const char *s = t->cell[r * t->cols + c];
             buf_puts(b, r ? "<td>" : "<th>");
-            markup_escape(b, s ? s : "");
+            cell_text(b, s ? s : "");
             buf_puts(b, r ? "</td>" : "</th>");
         }
         buf_puts(b, "</tr>\n");

@@ -106,8 +106,27 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
     ls->reply = reply;
     ls->n_prompt = ls->n_output = -1;
     ls->load_total = -1;
+    /* a conversation goes to the model's own chat template as messages
+     * (the worker copies them) */
+    ChatMessage *msgs = NULL;
+    size_t n_msgs = 0;
+    if (rq->n_history > 0) {
+        msgs = calloc(rq->n_history + 2, sizeof *msgs);
+        if (!msgs) {
+            free(ls);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        if (rq->system && rq->system[0])
+            msgs[n_msgs++] = (ChatMessage){ "system", rq->system, NULL };
+        for (size_t i = 0; i < rq->n_history; i++)
+            msgs[n_msgs++] = (ChatMessage){ rq->history[i].role, rq->history[i].content, NULL };
+        msgs[n_msgs++] = (ChatMessage){ "user", rq->prompt ? rq->prompt : "", NULL };
+    }
     EngineJob job = {
         .model_ref = model_ref,
+        .messages = msgs,
+        .n_messages = n_msgs,
         .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
                  .gpu_layers = gpu_layers > 0 ? gpu_layers : 0, .kv_type = opt ? opt->kv_type : NULL },
         .system = rq->system,
@@ -119,6 +138,7 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
         job.opt.n_ctx = (int)(rq->params.context_length > 1 << 20 ? 1 << 20 : rq->params.context_length);
     local_reasoning(&rq->params.reasoning, &job.thinking, &job.reasoning_effort);
     ls->w = engine_worker_start(&job, err, errlen);
+    free(msgs);
     if (!ls->w) {
         free(ls);
         return NULL;

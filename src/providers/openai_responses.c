@@ -46,16 +46,8 @@ static char *build_body(const ProviderTarget *t, const Request *rq)
     int bad = wire_json_add_text(root, "model", t->model);
     if (rq->system && rq->system[0])
         bad |= wire_json_add_text(root, "instructions", rq->system);
-    cJSON *input = cJSON_AddArrayToObject(root, "input");
-    cJSON *m = cJSON_CreateObject();
-    if (input && m) {
-        cJSON_AddItemToArray(input, m);
-        bad |= cJSON_AddStringToObject(m, "role", "user") ? 0 : -1;
-        bad |= wire_json_add_text(m, "content", rq->prompt);
-    } else {
-        cJSON_Delete(m);
-        bad = -1;
-    }
+    /* the conversation: earlier turns, then the prompt */
+    bad |= wire_json_add_messages(cJSON_AddArrayToObject(root, "input"), rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
     /* a workbench round is not a conversation to keep on OpenAI's side */
     bad |= cJSON_AddFalseToObject(root, "store") ? 0 : -1;

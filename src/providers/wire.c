@@ -201,6 +201,19 @@ static int add_message(cJSON *messages, const char *role, const char *content)
     return wire_json_add_text(m, "content", content);
 }
 
+int wire_json_add_messages(cJSON *messages, const Request *rq, const char *assistant_role)
+{
+    int bad = messages ? 0 : -1;
+    for (size_t i = 0; !bad && i < rq->n_history; i++) {
+        const Message *m = &rq->history[i];
+        bool assistant = m->role && strcmp(m->role, "assistant") == 0;
+        bad |= add_message(messages, assistant ? assistant_role : "user", m->content ? m->content : "");
+    }
+    if (!bad)
+        bad |= add_message(messages, "user", rq->prompt);
+    return bad;
+}
+
 int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq)
 {
     int bad = wire_json_add_text(root, "model", t->model);
@@ -210,7 +223,7 @@ int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq)
     if (!bad && rq->system && rq->system[0])
         bad |= add_message(messages, "system", rq->system);
     if (!bad)
-        bad |= add_message(messages, "user", rq->prompt);
+        bad |= wire_json_add_messages(messages, rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
     return bad;
 }

@@ -8,9 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
-#include "tui/osc52.h"
+#include "tui/clipboard.h"
 #include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
@@ -62,14 +63,17 @@ static void copy_focused(App *a)
     /* the clipboard gets what the pane shows: controls, escape sequences and
      * bidi characters written out, never raw (a pasted ESC[201~ and CR would
      * end a shell's bracketed paste and run a line) */
-    char err[256];
+    char msg[700];
     Buf safe = { 0 };
-    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0)
+    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0) {
         app_message(a, true, "copy failed: out of memory");
-    else if (osc52_copy(STDOUT_FILENO, buf_str(&safe), safe.len, err, sizeof err) < 0)
-        app_message(a, true, "copy failed: %s", err);
-    else
-        app_message(a, false, "copied pane %d (%zu bytes) with OSC 52", k + 1, safe.len);
+    } else {
+        int rc = clipboard_copy(buf_str(&safe), safe.len, msg, sizeof msg);
+        if (rc < 0)
+            app_message(a, true, "copy of pane %d %s", k + 1, msg);
+        else
+            app_message(a, strstr(msg, "drops") != NULL, "copied pane %d (%zu bytes) %s", k + 1, safe.len, msg);
+    }
     buf_free(&safe);
 }
 
@@ -90,7 +94,7 @@ void actions_quit(App *a, int key)
 {
     if (round_streaming(a))
         actions_ask(a, ASK_QUIT, key, NULL,
-                    "replies are still streaming: quit? the partial replies are saved  (y / n)");
+                    "still streaming: quit? (what came is saved)  y / n");
     else
         a->quit = true;
 }
@@ -161,7 +165,7 @@ static void cancel(App *a, KeyAction act, int key)
         a->focus = -1;
     } else if (round_streaming(a)) {
         actions_ask(a, ASK_STOP_ALL, key, NULL,
-                    "stop every stream? the partial replies are saved  (y / n; s on a focused pane stops one)");
+                    "stop every stream? (what came is saved)  y / n  (s on a pane stops one)");
     } else if (a->label_stage != LABEL_NONE) {
         round_label_finish(a);
     } else if (act == KEYMAP_INTERRUPT) {
@@ -189,7 +193,7 @@ static void rerun(App *a, int key)
     }
     if (round_streaming(a)) {
         actions_ask(a, ASK_SEND, key, a->prompt,
-                    "replies are still streaming: stop them (the partial replies are saved) and rerun?  (y / n)");
+                    "still streaming: stop (what came is saved) and rerun?  y / n");
         a->ask_restore_line = false;
         return;
     }
@@ -228,6 +232,10 @@ static void do_action(App *a, KeyAction act, int digit, int key)
     case KEYMAP_CANCEL:
     case KEYMAP_INTERRUPT: cancel(a, act, key); break;
     case KEYMAP_STOP: stop_focused(a); break;
+    case KEYMAP_NEW:
+        conversation_new(a);
+        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        break;
     case KEYMAP_RERUN: rerun(a, key); break;
     case KEYMAP_QUIT: actions_quit(a, key); break;
     case KEYMAP_HELP: overlay_help(a); break;
@@ -339,9 +347,10 @@ static void key(App *a, int ch)
     }
     int digit = 0;
     KeyAction act = keymap_lookup(ch, pane_focus, empty, &digit);
-    /* from the prompt, label keys act only when a round awaits a label, so
-     * that prompts may start with a digit, "t" or "b" */
-    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a))
+    /* from the prompt the label keys are typed like any text: a follow-up
+     * may start with a digit, "t" or "b"; a line that is just "2", "t" or
+     * "b" labels the round when Enter sends it (execute.c) */
+    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD))
         act = KEYMAP_NONE;
     if ((act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a)) {
         app_message(a, true, "%s",

@@ -19,6 +19,7 @@
 #include "util/xdg.h"
 #include "tui/actions.h"
 #include "tui/app_state.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/execute.h"
 #include "tui/overlay.h"
@@ -131,12 +132,14 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
     a->mode = LAYOUT_AUTO;
     a->session_round = -1;
     a->label = (RoundLabel){ .outcome = SESSION_UNLABELLED, .winner = -1 };
+    a->turn = 1;
     return 0;
 }
 
 static void teardown(App *a)
 {
     round_free(a);
+    conversation_free(a);
     buf_free(&a->paste);
     free(a->ask_prompt);
     overlay_close(a);

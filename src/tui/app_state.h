@@ -109,6 +109,13 @@ typedef struct App {
     bool message_alert;
     double message_until_ms;
 
+    /* the conversation (conversation.c), by spec index */
+    Message *conv[LAYOUT_MAX_PANES]; /* (n_conv[i]) model i's side: prompts and its replies */
+    size_t n_conv[LAYOUT_MAX_PANES];
+    int turn;              /* the turn the next prompt makes (1: a fresh conversation) */
+    int round_turn;        /* the turn the current round is */
+    char conv_id[48];      /* the id its rounds share in the session, "" before its first */
+
     /* session */
     Session *session;
     char session_note[256]; /* why saving is off, when it is */

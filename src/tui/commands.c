@@ -30,11 +30,12 @@ static const CommandSpec specs[] = {
     { "save", CMD_SAVE, 0, 0, ":save" },
     { "export", CMD_EXPORT, 0, 1, ":export [FILE]" },
     { "help", CMD_HELP, 0, 0, ":help" },
+    { "new", CMD_NEW, 0, 0, ":new" },
     { "q", CMD_QUIT, 0, 0, ":q" },
     { "quit", CMD_QUIT, 0, 0, ":quit" },
 };
 
-static const char *const names[] = { "models", "system", "set", "sensitivity", "prompt", "prompts", "theme",
+static const char *const names[] = { "models", "new", "system", "set", "sensitivity", "prompt", "prompts", "theme",
                                      "layout", "blind", "save", "export", "help", "quit", "reasoning", NULL };
 static const char *const param_names[] = { "temperature", "max_tokens", "top_p", "top_k", "seed", "timeout",
                                            "reasoning", NULL };

@@ -9,6 +9,7 @@
 
 #include "tui/actions.h"
 #include "tui/commands.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/library.h"
 #include "tui/overlay.h"
@@ -51,7 +52,12 @@ static void set_models(App *a, const Command *c)
         app_message(a, true, "%s", err);
         return;
     }
+    /* other models: their histories do not carry over */
+    bool had_turns = a->turn > 1;
+    conversation_new(a);
     Buf bad = { 0 };
+    if (had_turns)
+        buf_printf(&bad, " \u00b7 a new conversation starts");
     for (size_t i = 0; i < a->n_specs; i++)
         if (!a->checks[i].usable)
             buf_printf(&bad, " \u00b7 %s can not be asked: %s (%s)", a->names[i], a->checks[i].problem,
@@ -164,6 +170,10 @@ static void run_command(App *a, const char *line)
         break;
     }
     case CMD_HELP: overlay_help(a); break;
+    case CMD_NEW:
+        conversation_new(a);
+        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        break;
     case CMD_QUIT: actions_quit(a, 0); break;
     }
     if (clear_line)
@@ -171,6 +181,32 @@ static void run_command(App *a, const char *line)
 }
 
 /* ---- entered lines ------------------------------------------------------------------- */
+
+/* A line that is just a pane number, "t" or "b" while a round awaits its
+ * label is the label. True when it was. */
+static bool label_line(App *a, const char *p)
+{
+    if (!round_label_pending(a) || !p[0])
+        return false;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\n'))
+        n--;
+    if (n != 1)
+        return false;
+    if (p[0] >= '1' && p[0] <= '9') {
+        int k = p[0] - '0';
+        if ((size_t)k > a->n)
+            app_message(a, true, "there is no pane %d", k);
+        else
+            round_label_begin(a, SESSION_WIN, k - 1);
+        return true;
+    }
+    if (p[0] == 't' || p[0] == 'b') {
+        round_label_begin(a, p[0] == 't' ? SESSION_TIE : SESSION_BOTH_BAD, -1);
+        return true;
+    }
+    return false;
+}
 
 void execute_line(void *user, char *line)
 {
@@ -198,14 +234,18 @@ void execute_line(void *user, char *line)
     const char *p = line;
     while (*p == ' ' || *p == '\t' || *p == '\n')
         p++;
+    if (label_line(a, p)) {
+        free(line);
+        a->dirty = true;
+        return;
+    }
     if (*p) {
         prompt_add_history(line);
         if (*p == ':')
             run_command(a, p);
         else if (round_streaming(a))
             actions_ask(a, ASK_SEND, 0, line,
-                        "replies are still streaming: stop them (the partial replies are saved) and send "
-                        "this prompt?  (y / n: the round goes on, your prompt back on the line)");
+                        "still streaming: stop (what came is saved) and send this?  y / n (n: it goes on)");
         else
             round_start(a, line);
     }

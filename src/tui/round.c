@@ -13,6 +13,7 @@
 #include "core/prices.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/overlay.h"
 #include "tui/prompt.h"
@@ -110,6 +111,10 @@ static void record(App *a)
             app_message(a, true, "the round was not recorded: %s", err);
             return;
         }
+        /* its turn in the conversation: the session can rebuild what each model saw */
+        if (session_set_turn(a->session, (size_t)a->session_round, conversation_id(a), a->round_turn, err,
+                             sizeof err) < 0)
+            app_message(a, true, "the round's turn was not recorded: %s", err);
     } else if (session_update_replies(a->session, (size_t)a->session_round, replies, a->n, err, sizeof err) < 0) {
         app_message(a, true, "the round was not updated: %s", err);
         return;
@@ -127,6 +132,8 @@ static void round_finished(App *a)
         add_total(a, r->spec, r->metrics.cost_usd);
     }
     record(a);
+    if (conversation_add_turn(a) < 0)
+        app_message(a, true, "out of memory: the conversation starts afresh");
     a->dirty = true;
 }
 
@@ -201,6 +208,11 @@ void round_start(App *a, const char *prompt)
     Request rq = { .system = a->system, .prompt = a->prompt, .params = a->params,
                    .sensitivity = a->sensitivity };
     RunOptions opt = run_options_default();
+    /* a follow-up: each model gets its own side of the conversation */
+    RunHistory hist[LAYOUT_MAX_PANES];
+    conversation_histories(a, hist);
+    opt.histories = hist;
+    a->round_turn = a->turn;
     /* Batch network work every few ms instead of waking for each token:
      * four fast streams otherwise cost a core in poll() alone. */
     opt.min_poll_gap_ms = 8.0;
@@ -305,7 +317,7 @@ void round_label_begin(App *a, SessionOutcome outcome, int winner_pos)
 void round_label_finish(App *a)
 {
     a->label_stage = LABEL_NONE;
-    prompt_set_label("> ");
+    conversation_show_turn(a);
     prompt_set_line("");
     const char *what = a->label.outcome == SESSION_WIN ? "winner" : a->label.outcome == SESSION_TIE ? "tie" : "both bad";
     if (a->session && a->session_round >= 0) {
