@@ -375,12 +375,12 @@ Test(agreement, gemma3_270m_q4_k_m_agrees_with_llama_cpp, .timeout = TESTENV_HAN
     check_real("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
 }
 
-Test(agreement, smollm2_greedy_generation_follows_llama_cpp_while_it_is_sure, .timeout = 300)
+Test(agreement, smollm2_greedy_generation_follows_llama_cpp_while_it_is_sure, .timeout = TESTENV_HANG_S)
 {
     check_greedy("smollm2-135m-instruct-q4_1", env_file("VERSUS_DEFAULT_MODEL_FILE"));
 }
 
-Test(agreement, gemma3_270m_raw_continuation_follows_llama_cpp_while_it_is_sure, .timeout = 600)
+Test(agreement, gemma3_270m_raw_continuation_follows_llama_cpp_while_it_is_sure, .timeout = TESTENV_HANG_S)
 {
     check_greedy("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
 }
