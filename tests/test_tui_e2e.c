@@ -53,7 +53,7 @@ Test(tui_e2e, every_pane_streams_its_reply_with_a_status_bar)
     start("-m openai:happy -m openai:happy.ms20");
     rig_keys(&rig, "'Say hello' Enter");
     cr_assert(rig_wait(&rig, HAPPY, 2, WAIT_MS), "both replies shown:\n%s", rig.screen);
-    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both status bars say done:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, WAIT_MS), "both status bars say done:\n%s", rig.screen);
     char line[1024];
     rig_line(&rig, 0, line, sizeof line);
     cr_assert(strstr(line, "1 happy ") && strstr(line, "2 happy.ms20 "),
@@ -67,7 +67,7 @@ Test(tui_e2e, a_resize_relays_out_without_losing_text)
 {
     start("-m openai:happy -m openai:happy.ms5");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, WAIT_MS), "%s", rig.screen);
     rig_resize(&rig, 60, 40);
     /* narrow: the panes stack, so pane 2's status bar starts a row of its own */
     bool stacked = false;
@@ -182,7 +182,7 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     /* while the API pane is still streaming (4 s at 100 tokens/s) its rate is live */
     cr_assert(rig_wait(&rig, "streaming", 1, WAIT_MS), "a pane streams:\n%s", rig.screen);
     cr_assert(rig_wait(&rig, "tok/s", 1, WAIT_MS), "a live tokens/s figure:\n%s", rig.screen);
-    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both finish:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, WAIT_MS), "both finish:\n%s", rig.screen);
     /* wide enough for every status field of two panes */
     rig_resize(&rig, 260, 48);
     cr_assert(rig_wait(&rig, "no GPU", 1, WAIT_MS), "the VRAM field:\n%s", rig.screen);
@@ -203,7 +203,7 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
 {
     start("-m openai:happy");
     rig_keys(&rig, "'my key is sk-test-e2e' Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, WAIT_MS), "%s", rig.screen);
     char path[512], cmd[600];
     snprintf(path, sizeof path, "%s/round.md", rig.dir);
     snprintf(cmd, sizeof cmd, "':export %s' Enter", path);
@@ -232,7 +232,7 @@ Test(tui_e2e, reasoning_is_shown_apart_with_its_token_count_and_folds_on_request
     rig_keys(&rig, "':set reasoning high' Enter");
     cr_assert(rig_wait(&rig, "reasoning=high", 1, WAIT_MS), "the parameter is set:\n%s", rig.screen);
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 2, WAIT_MS), "both replies end:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, WAIT_MS), "both replies end:\n%s", rig.screen);
     cr_assert(rig_wait(&rig, "\u25be reasoning \u00b7 24 tokens", 1, WAIT_MS),
               "the reasoning model's pane opens with its reasoning and token count:\n%s", rig.screen);
     cr_assert(rig_wait(&rig, "The user says hello", 1, WAIT_MS), "the reasoning text:\n%s", rig.screen);

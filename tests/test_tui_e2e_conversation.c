@@ -17,6 +17,7 @@
 #include "harden/vchild.h"
 #include "store/fixture.h"
 #include "store/session.h"
+#include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
@@ -25,12 +26,8 @@ static char home[256];
 
 static void start(const char *args)
 {
-    const char *why = rig_unavailable();
-    if (why)
-        cr_skip_test("%s", why);
     RigOptions o = { .cols = 160, .rows = 45 };
-    cr_assert_eq(rig_start_opts(&rig, args, &o), 0, "could not start tmux and the fake provider");
-    cr_assert(rig_wait(&rig, "\n>", 1, 0), "the workbench did not start:\n%s", rig.screen);
+    RIG_OPEN(&rig, args, &o, "\n>");
 }
 
 static void stop(void)
@@ -79,11 +76,11 @@ Test(tui_conversation, a_follow_up_carries_each_panes_own_history_and_the_turn_s
 {
     start("-m openai:echo -m openai:history");
     send("Explain the difference between Rust and Go in three sentences.");
-    cr_assert(rig_wait(&rig, " done ", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, 0), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "turn 2>", 1, 0), "the prompt says the next prompt is turn 2:\n%s", rig.screen);
     send("and which one compiles faster?");
     cr_assert(rig_wait(&rig, "messages=3", 1, 0), "the follow-up came with the conversation:\n%s", rig.screen);
-    cr_assert(rig_wait(&rig, " done ", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, 0), "%s", rig.screen);
     cr_assert(strstr(rig.screen, "[user] Explain the difference between Rust and Go"), "the first prompt:\n%s",
               rig.screen);
     cr_assert(strstr(rig.screen, "[assistant] messages=1"), "its own earlier reply:\n%s", rig.screen);

@@ -9,17 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
 
 static void start(const char *args)
 {
-    const char *why = rig_unavailable();
-    if (why)
-        cr_skip_test("%s", why);
-    cr_assert_eq(rig_start(&rig, args), 0, "could not start tmux and the fake provider");
-    cr_assert(rig_wait(&rig, "Type a prompt", 1, 0), "the workbench did not start:\n%s", rig.screen);
+    static const RigOptions o = { .tmux_conf = "set-option -g set-clipboard on\n" };
+    RIG_OPEN(&rig, args, &o, "Type a prompt");
 }
 
 static void stop(void)
@@ -50,7 +48,7 @@ Test(tui_input, a_pasted_block_is_one_prompt_with_its_newlines_sent_only_on_ente
     /* ... and nothing was sent: the panes still invite a prompt */
     cr_assert(strstr(rig.screen, "Type a prompt"), "no round started before Enter:\n%s", rig.screen);
     rig_keys(&rig, "Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, 0), "one round:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "one round:\n%s", rig.screen);
     cr_assert(rig_wait(&rig, "line 31 of the pasted document", 1, 0), "%s", rig.screen);
     /* the fake saw one user message holding every line, newlines kept */
     cr_assert(strstr(rig.screen, "messages=1"), "one message:\n%s", rig.screen);
@@ -117,7 +115,7 @@ Test(tui_input, prompt_name_puts_the_library_prompt_on_the_line_and_enter_sends_
     cr_assert(rig_wait(&rig, "Total        EUR 5,910.00", 1, 0), "the text is on the prompt line:\n%s", rig.screen);
     cr_assert(strstr(rig.screen, "Type a prompt"), "and not sent yet:\n%s", rig.screen);
     rig_keys(&rig, "Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "Extract the following fields", 1, 0), "the whole prompt was sent, from its first line:\n%s",
               rig.screen);
     cr_assert(strstr(rig.screen, "Nordlicht Software GmbH"), "%s", rig.screen);
@@ -156,6 +154,6 @@ Test(tui_input, the_library_is_a_browsable_list_one_prompt_a_line)
     cr_assert(rig_wait(&rig, "loaded", 1, 0), "%s", rig.screen);
     cr_assert(rig_wait_gone(&rig, "prompt library", 0), "the list closes:\n%s", rig.screen);
     rig_keys(&rig, "Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "Classify each support ticket", 1, 0), "the third prompt was sent:\n%s", rig.screen);
 }

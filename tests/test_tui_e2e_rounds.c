@@ -11,17 +11,14 @@
 #include <string.h>
 
 #include "store/session.h"
+#include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
 
 static void start(const char *args)
 {
-    const char *why = rig_unavailable();
-    if (why)
-        cr_skip_test("%s", why);
-    cr_assert_eq(rig_start(&rig, args), 0, "could not start tmux and the fake provider");
-    cr_assert(rig_wait(&rig, "Type a prompt", 1, 0), "the workbench did not start:\n%s", rig.screen);
+    RIG_OPEN(&rig, args, NULL, "Type a prompt");
 }
 
 static void stop(void)

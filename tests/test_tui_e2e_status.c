@@ -15,6 +15,7 @@
 
 #include "engine/gguf_write.h"
 #include "tui/layout.h"
+#include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
@@ -22,12 +23,8 @@ static char arch_file[256];
 
 static void start_opts(const char *args, const RigOptions *o, const char *ready)
 {
-    const char *why = rig_unavailable();
-    if (why)
-        cr_skip_test("%s", why);
     setlocale(LC_CTYPE, "C.UTF-8");
-    cr_assert_eq(rig_start_opts(&rig, args, o), 0, "could not start tmux and the fake provider");
-    cr_assert(rig_wait(&rig, ready, 1, 0), "the workbench did not start:\n%s", rig.screen);
+    RIG_OPEN(&rig, args, o, ready);
 }
 
 static void stop(void)
@@ -100,7 +97,7 @@ Test(tui_status, every_pane_keeps_a_metrics_row_at_80_columns_with_up_to_4_panes
             rig_settle(&rig, 300);
             assert_metrics_rows(80, 24, n, "streaming");
         }
-        cr_assert(rig_wait(&rig, " done ", n, 0), "%s", rig.screen);
+        cr_assert(rig_wait(&rig, "  done", n, 0), "%s", rig.screen);
         assert_metrics_rows(80, 24, n, "done");
         /* the priced model shows dollars, the unpriced one says so */
         if (n >= 3)
@@ -117,7 +114,7 @@ Test(tui_status, pane_names_are_short_and_unique)
                "-m openai-compat:gpt-4o-mini@http://127.0.0.1:{port}/v1",
                &o, "\n>");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 5, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 5, 0), "%s", rig.screen);
     static const char *const want[] = { "1 fast ", "2 model-a ", "3 model-b ", "4 openai:gpt-4o-mini ",
                                         "5 openai-compat:gpt-4o-mini " };
     for (size_t i = 0; i < 5; i++)
@@ -163,7 +160,7 @@ Test(tui_status, a_model_never_sent_shows_not_sent_and_no_time_or_cost)
     RigOptions o = { .cols = 120, .rows = 30, .unset = "ANTHROPIC_API_KEY" };
     start_opts("-m anthropic:claude-haiku-4-5 -m openai:happy.ms10", &o, "\n>");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "not sent", 2, 0), "%s", rig.screen);
     char l0[1024], l1[1024];
     cut(0, 0, 59, l0, sizeof l0);
@@ -184,4 +181,28 @@ Test(tui_status, plain_versus_writes_nothing_behind_the_screen_and_shows_every_d
     char err[4096] = "";
     rig_read(&rig, "stderr", err, sizeof err);
     cr_assert_str_eq(err, "", "nothing written behind the full-screen UI");
+}
+
+/* Scroll and zoom say where you are: a pane that holds more than it shows
+ * gives the lines in view, an arrow when it no longer follows the end, and
+ * a zoomed pane says "zoomed" and which of how many it is. */
+Test(tui_status, scroll_and_zoom_say_where_you_are)
+{
+    RigOptions o = { .cols = 120, .rows = 24 };
+    start_opts("-m openai:long.deltas3000 -m openai:happy", &o, "\n>");
+    rig_keys(&rig, "'Say a lot' Enter");
+    cr_assert(rig_wait(&rig, "  done", 2, 0), "%s", rig.screen);
+    char l0[1024];
+    /* following the end: the last lines are in view */
+    cr_assert(rig_wait(&rig, "/", 1, 0), "%s", rig.screen);
+    rig_line(&rig, 0, l0, sizeof l0);
+    cr_assert(strstr(l0, "lines ") && !strstr(l0, "\xe2\x86\x91"), "the position, at the end: '%s'", l0);
+    rig_keys(&rig, "Tab PPage");
+    cr_assert(rig_wait(&rig, "\xe2\x86\x91", 1, 0), "scrolled up, the arrow says so:\n%s", rig.screen);
+    rig_line(&rig, 0, l0, sizeof l0);
+    cr_assert(strstr(l0, "lines "), "'%s'", l0);
+    rig_keys(&rig, "z");
+    cr_assert(rig_wait(&rig, "zoomed 1/2", 1, 0), "zoom says so:\n%s", rig.screen);
+    rig_keys(&rig, "G");
+    cr_assert(rig_wait_gone(&rig, "\xe2\x86\x91", 0), "back at the end:\n%s", rig.screen);
 }

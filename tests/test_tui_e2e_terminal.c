@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
 
 #define HAPPY "Hello from the fake provider"
@@ -19,11 +20,7 @@ static TmuxRig rig;
 
 static void start(const char *args, const RigOptions *o, const char *ready)
 {
-    const char *why = rig_unavailable();
-    if (why)
-        cr_skip_test("%s", why);
-    cr_assert_eq(rig_start_opts(&rig, args, o), 0, "could not start tmux and the fake provider");
-    cr_assert(rig_wait(&rig, ready, 1, 0), "the workbench did not start:\n%s", rig.screen);
+    RIG_OPEN(&rig, args, o, ready);
 }
 
 static void stop(void)
@@ -42,7 +39,7 @@ static void copy_pane_one(char *out, size_t outlen)
     snprintf(args, sizeof args, "pipe-pane 'cat >> %s/output'", rig.dir);
     cr_assert_eq(rig_tmux(&rig, args, NULL, 0), 0);
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 1, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     rig_keys(&rig, "Tab c");
     cr_assert(rig_wait(&rig, "copied pane 1 (", 1, 0), "a message says what the copy did:\n%s", rig.screen);
     out[0] = '\0';
@@ -97,7 +94,7 @@ Test(tui_terminal, a_locale_that_is_not_utf8_gets_ascii_glyphs_and_nothing_overf
     RigOptions o = { .cols = 100, .rows = 24, .env = "LANG=C LC_ALL=C" };
     start("-m openai:happy -m openai:happy.ms5", &o, "\n>");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, 0), "%s", rig.screen);
     /* the reply's non-ASCII letters are '?', the UI's glyphs ASCII */
     cr_assert(rig_wait(&rig, HAPPY ": na?ve caf? ?.", 2, 0), "%s", rig.screen);
     for (const unsigned char *p = (const unsigned char *)rig.screen; *p; p++)
@@ -151,7 +148,7 @@ Test(tui_terminal, eight_colour_themes_use_colours_that_show_on_dark_and_light)
     RigOptions o = { .cols = 120, .rows = 24, .term = "xterm" };
     start("-m openai:happy -m openai:happy.ms5", &o, "\n>");
     rig_keys(&rig, "'Say hello' Enter");
-    cr_assert(rig_wait(&rig, " done ", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  done", 2, 0), "%s", rig.screen);
     rig_settle(&rig, 300);
     rig_capture_escapes(&rig);
     /* walk the SGR sequences: no visible character may be black or white on

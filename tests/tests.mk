@@ -33,7 +33,7 @@ tests_libtesthelp_a_SOURCES = \
 	tests/harden/rawserver.c tests/harden/rawserver.h \
 	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \
-	tests/tui/tmux_driver.c tests/tui/tmux_driver.h \
+	tests/tui/tmux_driver.c tests/tui/tmux_driver.h tests/tui/rig_test.h \
 	tests/engine_ref.c tests/engine_ref.h \
 	tests/archgen.c tests/archgen.h \
 	tests/dlserver.c tests/dlserver.h \
@@ -54,6 +54,10 @@ LDADD = $(TEST_LIBS)
 # without CUDA; `make check-gpu` in kernels/kernels.mk runs it in full).
 TESTS += tests/check-layers.sh
 EXTRA_DIST += tests/check-layers.sh
+# ...and the check that every suite, fuzz target and valgrind entry is listed
+# where it runs (a test file left out of these lists would silently never run).
+TESTS += tests/check-lists.sh
+EXTRA_DIST += tests/check-lists.sh
 check_PROGRAMS += tests/gpu/test_cuda
 TESTS += tests/gpu/test_cuda
 tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)

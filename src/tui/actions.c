@@ -94,7 +94,7 @@ void actions_quit(App *a, int key)
 {
     if (round_streaming(a))
         actions_ask(a, ASK_QUIT, key, NULL,
-                    "replies are still streaming: quit? the partial replies are saved  (y / n)");
+                    "still streaming: quit? (what came is saved)  y / n");
     else
         a->quit = true;
 }
@@ -165,7 +165,7 @@ static void cancel(App *a, KeyAction act, int key)
         a->focus = -1;
     } else if (round_streaming(a)) {
         actions_ask(a, ASK_STOP_ALL, key, NULL,
-                    "stop every stream? the partial replies are saved  (y / n; s on a focused pane stops one)");
+                    "stop every stream? (what came is saved)  y / n  (s on a pane stops one)");
     } else if (a->label_stage != LABEL_NONE) {
         round_label_finish(a);
     } else if (act == KEYMAP_INTERRUPT) {
@@ -193,7 +193,7 @@ static void rerun(App *a, int key)
     }
     if (round_streaming(a)) {
         actions_ask(a, ASK_SEND, key, a->prompt,
-                    "replies are still streaming: stop them (the partial replies are saved) and rerun?  (y / n)");
+                    "still streaming: stop (what came is saved) and rerun?  y / n");
         a->ask_restore_line = false;
         return;
     }

@@ -95,6 +95,11 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
     char name[300];
     draw_pane_name(a, k, name, sizeof name);
     si.name = name;
+    char zoom[32];
+    if (a->layout.zoomed && a->layout.n_visible == 1) {
+        snprintf(zoom, sizeof zoom, "zoomed %d/%zu", k + 1, a->n);
+        si.zoom = zoom;
+    }
     bool blind_now = a->round_blind && a->label.outcome == SESSION_UNLABELLED;
     ThemeElement el = a->focus == k ? THEME_STATUS_FOCUS : THEME_STATUS;
     if (rep) {
@@ -106,6 +111,16 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
         si.tps = reply_live_tokens_per_s(rep);
+        /* where the view is: only when the reply is longer than the pane */
+        int th = r.h - LAYOUT_PANE_HEAD_ROWS;
+        size_t lines = s->pane ? pane_line_count(s->pane) : 0;
+        if (th > 0 && lines > (size_t)th) {
+            size_t top = pane_top(s->pane, th);
+            si.view_first = (long)top + 1;
+            si.view_last = (long)(top + (size_t)th);
+            si.view_lines = (long)lines;
+            si.view_scrolled = !pane_following(s->pane);
+        }
         si.not_sent = rep->status == REPLY_NOT_SENT;
         if (rep->status == REPLY_STREAMING) {
             si.elapsed_ms = now - m->t_start_ms;
@@ -320,8 +335,9 @@ void draw_frame(App *a)
                     mvaddstr(y, r.x + r.w, wrap_utf8() ? "\u2502" : "|");
             }
         }
-        /* cells no rectangle covers (e.g. beside a short last grid row) */
-        if (l->auto_zoomed && l->n_visible == 1) {
+        /* before a round, auto-zoomed: which model this is (a round's panes
+         * say "zoomed k/n" in their status row) */
+        if (!a->run && l->auto_zoomed && l->n_visible == 1) {
             char hint[64];
             snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, app_panes(a));
             int w = (int)strlen(hint);

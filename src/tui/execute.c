@@ -245,8 +245,7 @@ void execute_line(void *user, char *line)
             run_command(a, p);
         else if (round_streaming(a))
             actions_ask(a, ASK_SEND, 0, line,
-                        "replies are still streaming: stop them (the partial replies are saved) and send "
-                        "this prompt?  (y / n: the round goes on, your prompt back on the line)");
+                        "still streaming: stop (what came is saved) and send this?  y / n (n: it goes on)");
         else
             round_start(a, line);
     }

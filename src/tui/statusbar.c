@@ -12,7 +12,7 @@ StatusInfo statusbar_info_init(void)
 {
     return (StatusInfo){
         .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .ttfa_ms = -1, .reasoning_tokens = -1,
-        .out_tokens = -1, .tps = -1, .elapsed_ms = -1, .cost_usd = NAN,
+        .out_tokens = -1, .tps = -1, .elapsed_ms = -1, .cost_usd = NAN, .view_lines = -1,
         .vram_used_mib = -1, .vram_total_mib = -1, .backend = "",
     };
 }
@@ -133,10 +133,10 @@ void statusbar_truncate(const char *s, int cols, char *out, size_t outlen)
     snprintf(out + keep, outlen - keep, "\u2026");
 }
 
-enum { F_NAME, F_STATE, F_BADGE, F_ELAPSED, F_SPARK, F_COUNT };
+enum { F_NAME, F_STATE, F_BADGE, F_ZOOM, F_POS, F_ELAPSED, F_SPARK, F_COUNT };
 
 /* Fields in the order they are given up when space runs out (last first). */
-static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_ELAPSED, F_SPARK };
+static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_ZOOM, F_POS, F_ELAPSED, F_SPARK };
 
 #define FIELD_MAX 192
 #define SEP "  "
@@ -158,6 +158,11 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
     snprintf(f[F_STATE], FIELD_MAX, "%s", si->state ? si->state : "");
     if (si->badge && si->badge[0])
         snprintf(f[F_BADGE], FIELD_MAX, "[%s]", si->badge);
+    if (si->zoom && si->zoom[0])
+        snprintf(f[F_ZOOM], FIELD_MAX, "%s", si->zoom);
+    if (si->view_lines > 0)
+        snprintf(f[F_POS], FIELD_MAX, "lines %ld-%ld/%ld%s", si->view_first, si->view_last, si->view_lines,
+                 si->view_scrolled ? " \u2191" : "");
     if (si->elapsed_ms >= 0 && !si->not_sent)
         statusbar_fmt_duration(si->elapsed_ms, f[F_ELAPSED], FIELD_MAX);
     if (si->local)
@@ -218,7 +223,7 @@ static void metrics_line(const StatusInfo *si, int form, char *out, size_t outle
     statusbar_fmt_duration(si->ttft_ms, ttft, sizeof ttft);
     statusbar_fmt_rate(si->tps, rate, sizeof rate);
     if (si->hide_cost) {
-        snprintf(cost, sizeof cost, form < 2 ? "cost hidden" : "$hidden");
+        snprintf(cost, sizeof cost, form < 3 ? "cost hidden" : "$hidden");
     } else if (isnan(si->cost_usd) || si->cost_usd < 0) {
         snprintf(cost, sizeof cost, "unpriced");
     } else {
@@ -235,6 +240,8 @@ static void metrics_line(const StatusInfo *si, int form, char *out, size_t outle
         snprintf(out, outlen, " TTFT %s  %s tok/s  %s tok  %s", ttft, rate, tok, cost);
     else if (form == 1)
         snprintf(out, outlen, " TTFT %s %s tok/s %s tok %s", ttft, rate, tok, cost);
+    else if (form == 2)
+        snprintf(out, outlen, "TTFT %s %st/s %st %s", ttft, rate, tok, cost);
     else
         snprintf(out, outlen, "%s %st/s %st %s", ttft, rate, tok, cost);
 }
@@ -251,12 +258,12 @@ int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t 
         snprintf(line, sizeof line, " not sent");
     } else {
         int form = 0;
-        for (; form < 2; form++) {
+        for (; form < 3; form++) {
             metrics_line(si, form, line, sizeof line);
             if (wrap_str_cols(line, strlen(line)) <= width)
                 break;
         }
-        if (form == 2)
+        if (form == 3)
             metrics_line(si, form, line, sizeof line);
         /* then, in order, while they fit: the time to the first answer
          * token (when reasoning came first), reasoning tokens, VRAM, backend */

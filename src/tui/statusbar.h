@@ -25,6 +25,10 @@ typedef struct StatusInfo {
     const char *name;     /* what the pane is called: model spec, or "Model A" when blind */
     const char *state;    /* "waiting" "streaming" "done" "error" "cancelled" */
     const char *badge;    /* label mark after judging ("winner", "tie", "bad"), or NULL */
+    const char *zoom;     /* "zoomed 1/3" while one pane is shown alone, or NULL */
+    long view_first, view_last, view_lines; /* 1-based lines in view of view_lines; view_lines <= 0:
+                                               all of it fits (nothing shown) */
+    bool view_scrolled;   /* the view no longer follows the end: an arrow says so */
     double ttft_ms;       /* time to first token (reasoning included); < 0 unknown */
     double ttfa_ms;       /* time to first answer token; < 0 unknown (shown when it differs from TTFT) */
     long reasoning_tokens;/* tokens spent reasoning; <= 0: not shown */
@@ -63,8 +67,9 @@ void statusbar_sparkline(const double *v, size_t n, int cols, char *out, size_t 
 void statusbar_truncate(const char *s, int cols, char *out, size_t outlen);
 
 /* Formats the status line (row 1) into out, at most width columns (fields
- * are dropped from the least important: sparkline, elapsed, badge, state;
- * the name is shortened last). Returns the display columns used. */
+ * are dropped from the least important: sparkline, elapsed, position
+ * ("lines 12-40/80", "↑" when scrolled up), zoom, badge, state; the name is
+ * shortened last). Returns the display columns used. */
 int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen);
 /* Formats the metrics row (row 2): "TTFT 412ms  45.2 tok/s  123 tok
  * $0.0012" with "-" for what is not known yet, shorter forms as the width

@@ -15,6 +15,7 @@ libversus_a_SOURCES += \
 	src/tui/keymap.c src/tui/keymap.h \
 	src/tui/commands.c src/tui/commands.h \
 	src/tui/library.c src/tui/library.h \
+	src/tui/completion.c src/tui/completion.h \
 	src/tui/prompt.c src/tui/prompt.h \
 	src/tui/term.c src/tui/term.h \
 	src/tui/draw.c src/tui/draw.h src/tui/app_state.h \
