@@ -43,6 +43,7 @@
 #include "engine/threadpool.h"
 #include "util/buf.h"
 #include "util/file.h"
+#include "testenv.h"
 
 #define MARGIN 0.1  /* the "confident" top-1/top-2 margin */
 #define TOP 10
@@ -364,22 +365,22 @@ static const char *env_file(const char *var)
     return p;
 }
 
-Test(agreement, smollm2_135m_instruct_q4_1_agrees_with_llama_cpp, .timeout = 300)
+Test(agreement, smollm2_135m_instruct_q4_1_agrees_with_llama_cpp, .timeout = TESTENV_HANG_S)
 {
     check_real("smollm2-135m-instruct-q4_1", env_file("VERSUS_DEFAULT_MODEL_FILE"));
 }
 
-Test(agreement, gemma3_270m_q4_k_m_agrees_with_llama_cpp, .timeout = 600)
+Test(agreement, gemma3_270m_q4_k_m_agrees_with_llama_cpp, .timeout = TESTENV_HANG_S)
 {
     check_real("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
 }
 
-Test(agreement, smollm2_greedy_generation_follows_llama_cpp_while_it_is_sure, .timeout = 300)
+Test(agreement, smollm2_greedy_generation_follows_llama_cpp_while_it_is_sure, .timeout = TESTENV_HANG_S)
 {
     check_greedy("smollm2-135m-instruct-q4_1", env_file("VERSUS_DEFAULT_MODEL_FILE"));
 }
 
-Test(agreement, gemma3_270m_raw_continuation_follows_llama_cpp_while_it_is_sure, .timeout = 600)
+Test(agreement, gemma3_270m_raw_continuation_follows_llama_cpp_while_it_is_sure, .timeout = TESTENV_HANG_S)
 {
     check_greedy("gemma-3-270m-q4_k_m", env_file("VERSUS_GEMMA_MODEL_FILE"));
 }

@@ -62,8 +62,8 @@ static void teardown(void)
     tmpdir[0] = '\0';
 }
 
-TestSuite(download, .init = setup, .fini = teardown);
-TestSuite(model_ref, .init = setup, .fini = teardown);
+TestSuite(download, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
+TestSuite(model_ref, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 /* Loads the shared test model or skips the test. */
 static void need_model(void)
@@ -647,7 +647,7 @@ Test(download, progress_goes_to_the_callback_from_zero_to_the_whole_file_and_not
     cr_assert_eq(st.st_size, 0, "a download prints nothing: the caller shows its progress");
 }
 
-Test(download, a_cancel_stops_a_stalled_download_and_the_next_use_resumes_it, .timeout = 60)
+Test(download, a_cancel_stops_a_stalled_download_and_the_next_use_resumes_it, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_HOLD);
     char path[4096], err[512], hex[65], rpath[512], range[128], part[600];
@@ -727,7 +727,7 @@ static void pump_all(LocalStream *ls, Events *ev)
     }
 }
 
-Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_progress_then_runs_it, .timeout = 120)
+Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_progress_then_runs_it, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_NORMAL);
     Request rq = { .prompt = "Once upon a time", .params = params_default() };
@@ -758,7 +758,7 @@ Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_pr
     cr_assert_eq(dlserver_requests(server), 1);
 }
 
-Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_error, .timeout = 60)
+Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_error, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_NOT_FOUND);
     Request rq = { .prompt = "hi", .params = params_default() };
@@ -773,7 +773,7 @@ Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_
     cr_assert(strncmp(ev.error, "model: cannot download", 22) == 0, "%s", ev.error);
 }
 
-Test(model_ref, freeing_a_local_stream_stops_a_stalled_download, .timeout = 60)
+Test(model_ref, freeing_a_local_stream_stops_a_stalled_download, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_HOLD);
     Request rq = { .prompt = "hi", .params = params_default() };

@@ -30,6 +30,7 @@
 #include "engine/tokenizer.h"
 #include "engine_ref.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
 extern char **environ;
 
@@ -304,7 +305,7 @@ static void remove_leftovers(void)
         nftw(made_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TestSuite(llama3_chat, .fini = remove_leftovers);
+TestSuite(llama3_chat, .fini = remove_leftovers, .timeout = TESTENV_HANG_S);
 
 static Engine *load(const Fixture *fx)
 {
@@ -644,10 +645,10 @@ static RunOut run_versus(const Fixture *fx, const char *const *args)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         vchild_env_set(&env, keys[i], NULL);
     VResult vr;
-    int rc = vchild_run(bin, argv, env, NULL, 60000, true, &vr);
+    int rc = vchild_run(bin, argv, env, NULL, TESTENV_HANG_MS, true, &vr); /* only a hang reaches it */
     vchild_env_free(env);
     cr_assert_eq(rc, 0, "spawn %s", bin);
-    cr_assert(!vr.timed_out, "versus ran past 60 s");
+    cr_assert(!vr.timed_out, "versus ran past %d s (hung)", TESTENV_HANG_MS / 1000);
     RunOut o = { .exit_code = vr.exit_code, .out = vr.out, .json = vr.json };
     buf_free(&vr.err);
     if (o.json)

@@ -20,6 +20,7 @@
 #include "eval/costs.h"
 #include "eval/policy.h"
 #include "eval/report.h"
+#include "testenv.h"
 
 static char tmpdir[256];
 
@@ -374,7 +375,7 @@ static const char measure_js[] =
     "</script>\n";
 
 Test(report, chromium_shows_every_label_inside_its_drawing_and_nothing_wider_than_a4, .init = setup,
-     .fini = teardown, .timeout = 120)
+     .fini = teardown, .timeout = TESTENV_HANG_S)
 {
     if (system("command -v chromium >/dev/null 2>&1") != 0)
         cr_skip_test("chromium is not installed (Debian package chromium): the rendered report was not checked");

@@ -20,8 +20,9 @@
 #include "util/buf.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 30000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 /* Every kind of hostile sequence, as reply text. */
 static const char *const hostile[] = {
@@ -76,7 +77,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(terminal, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(terminal, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 /* Fails when what a terminal received holds a control, C1, bidi or bare CR. */
 static void assert_terminal_safe(const char *what, const Buf *out)

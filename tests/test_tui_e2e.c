@@ -197,6 +197,13 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     cr_assert_null(strstr(line, "$0.00 "), "never a free local model unless the config says so: '%s'", line);
     rig_keys(&rig, "1 Enter");
     cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
+    /* the footer's session totals mark the estimate too, and the total it enters */
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled winner", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "total ~", 1, WAIT_MS), "the session total is marked estimated:\n%s", rig.screen);
+    const char *foot = strstr(rig.screen, " session: ");
+    cr_assert(foot && (strstr(foot, "stories260K.gguf ~$") || strstr(foot, "stories260K.gguf ~<$")),
+              "the local model's total is marked estimated:\n%s", rig.screen);
 }
 
 Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)

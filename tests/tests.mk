@@ -22,7 +22,7 @@ CRITERION_TESTS = \
 	tests/test_tui_e2e_conversation tests/test_tui_fetch \
 	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
 	tests/test_sessions_safe tests/test_perimeter tests/test_keyfilter tests/test_leaks tests/test_terminal tests/test_regexp tests/test_hostile_input \
-	tests/test_tui_e2e_security
+	tests/test_tui_e2e_security tests/test_cli_contract
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \
@@ -54,6 +54,10 @@ LDADD = $(TEST_LIBS)
 # without CUDA; `make check-gpu` in kernels/kernels.mk runs it in full).
 TESTS += tests/check-layers.sh
 EXTRA_DIST += tests/check-layers.sh
+# ...and the check that every suite, fuzz target and valgrind entry is listed
+# where it runs (a test file left out of these lists would silently never run).
+TESTS += tests/check-lists.sh
+EXTRA_DIST += tests/check-lists.sh
 check_PROGRAMS += tests/gpu/test_cuda
 TESTS += tests/gpu/test_cuda
 tests_gpu_test_cuda_LDADD = $(VERSUS_LIBS)

@@ -233,12 +233,18 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
     }
     copy(out->kind, sizeof out->kind, ops->name);
 
-    /* openai-compat:MODEL@URL gives the endpoint inline. */
-    const char *at = NULL;
+    /* PROVIDER:MODEL@URL gives the endpoint inline, for every kind: the URL
+     * is never part of the model name. Whether the provider's key may go
+     * there is key_allowed below (the run refuses it unless the user named
+     * the URL with --send-key-to). */
+    const char *at = strrchr(model, '@');
     bool inline_url = false;
-    if (strcmp(ops->name, "openai-compat") == 0)
-        at = strrchr(model, '@');
     if (at) {
+        if (strncmp(at + 1, "http://", 7) != 0 && strncmp(at + 1, "https://", 8) != 0) {
+            snprintf(err, errlen, "'%s': the URL after '@' must start with http:// or https:// "
+                     "(%s:MODEL@http://HOST:PORT/...)", spec, prov);
+            return -1;
+        }
         size_t ml = (size_t)(at - model);
         if (ml >= sizeof out->model) {
             snprintf(err, errlen, "model name too long in '%s'", spec);

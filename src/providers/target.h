@@ -1,7 +1,9 @@
 /* target.h — a model spec resolved into the endpoint it names.
  *
- * "PROVIDER:MODEL", "openai-compat:MODEL@URL", "local:REF" or an alias the
- * config defines are turned into a ModelTarget: wire protocol, model name,
+ * "PROVIDER:MODEL", "PROVIDER:MODEL@URL" (the same wire format at another
+ * endpoint: the provider's key goes there only when it is the provider's
+ * own URL, see key_allowed), "local:REF" or an alias the config defines are
+ * turned into a ModelTarget: wire protocol, model name,
  * base URL, where the key lives, and whether the endpoint may receive
  * restricted data. Pure lookups over the config and the provider table: no
  * network, no key reading. */
@@ -36,8 +38,9 @@ typedef struct ModelTarget {
                            * URL written inline after the provider's name that is another endpoint */
 } ModelTarget;
 
-/* Resolves "PROVIDER:MODEL" (or "openai-compat:MODEL@URL", or a name the
- * config defines as a model alias) into out; 0, or -1 with err.
+/* Resolves "PROVIDER:MODEL" (or "PROVIDER:MODEL@URL", or a name the config
+ * defines as a model alias) into out; 0, or -1 with err (also for an '@'
+ * not followed by an http:// or https:// URL).
  *
  * The perimeter decision, made here once for every caller (run, policy
  * check, policy route, models): the destination decides, fail-closed.

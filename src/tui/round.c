@@ -37,8 +37,12 @@ bool round_label_pending(const App *a)
 
 /* ---- totals and the session ------------------------------------------------ */
 
-static void add_total(App *a, const char *name, double cost)
+static void add_total(App *a, const Reply *r)
 {
+    const char *name = r->spec;
+    double cost = r->metrics.cost_usd;
+    if (!reply_was_sent(r))
+        return; /* nothing ran, so nothing was spent: not an unknown cost */
     Total *t = NULL;
     for (size_t i = 0; i < a->n_totals; i++)
         if (strcmp(a->totals[i].name, name) == 0)
@@ -54,6 +58,7 @@ static void add_total(App *a, const char *name, double cost)
         t->unknown_rounds++;
     else
         t->known_usd += cost;
+    t->estimated |= cost > 0 && strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
 }
 
 static bool ensure_session(App *a)
@@ -129,7 +134,7 @@ static void round_finished(App *a)
     a->round_done = true;
     for (size_t i = 0; i < a->n; i++) {
         Reply *r = run_reply(a->run, i);
-        add_total(a, r->spec, r->metrics.cost_usd);
+        add_total(a, r);
     }
     record(a);
     if (conversation_add_turn(a) < 0)
