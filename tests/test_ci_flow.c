@@ -148,6 +148,38 @@ Test(ci_flow, policy_check_passes_a_route_to_the_winner_and_fails_one_to_the_los
     vchild_result_free(&r);
 }
 
+/* tryout1 #2: a policy whose route names a provider versus does not know is
+ * bad input (exit 2, the rule and the spec named) for check, route and
+ * report alike, never a PASS with the typo's cases "not judged". */
+Test(ci_flow, a_policy_with_a_route_that_does_not_resolve_is_refused_not_passed)
+{
+    char cases[512], typo[600];
+    saved_labelled_round("contains:fake", cases, sizeof cases);
+    snprintf(typo, sizeof typo, "%s/typo.json", home);
+    FILE *f = fopen(typo, "w");
+    fputs("{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"restricted\"},\"route\":\"local:\"}],"
+          "\"default\":\"opnai:gpt-4o-mini\"}\n", f);
+    fclose(f);
+    VResult r;
+    const char *check[] = { "policy", "check", typo, cases, NULL };
+    cr_assert_eq(versus(&r, check), 2, "a typo is bad input: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "PASS"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.err), "default route \"opnai:gpt-4o-mini\" does not resolve"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "unknown provider 'opnai'"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *route[] = { "policy", "route", typo, "hi", NULL };
+    cr_assert_eq(versus(&r, route), 2, "route too: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "opnai"), "no route is printed: %s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.err), "opnai:gpt-4o-mini"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char html[600];
+    snprintf(html, sizeof html, "%s/report.html", home);
+    const char *report[] = { "report", cases, "--policy", typo, "-o", html, NULL };
+    cr_assert_eq(versus(&r, report), 2, "report --policy too: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "default route \"opnai:gpt-4o-mini\""), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+}
+
 /* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a
  * block recorded with --save, the same model at two efforts as two
  * candidates, a tool-call assertion, the export, and an offline replay that

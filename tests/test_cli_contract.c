@@ -9,6 +9,7 @@
  * (harden/vchild.h, fake/fakeprov.h); every provider points at the fake. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -229,4 +230,84 @@ Test(contract, a_spec_that_does_not_resolve_exits_2_and_sends_nothing)
         cr_assert_eq(requests(), before, "nothing may be sent when one spec is wrong");
         vchild_result_free(&r);
     }
+}
+
+/* ---- #4: the default local model is recorded by its file ----------------------- */
+
+/* The one saved session's id. */
+static void session_id(char *id, size_t n)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no sessions directory %s", dir);
+    struct dirent *e;
+    id[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
+            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
+    closedir(d);
+    cr_assert(id[0], "no session was saved");
+}
+
+/* Copies src to home/name; the path goes to out. */
+static void copy_to_home(const char *src, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", home, name);
+    FILE *in = fopen(src, "rb"), *o = fopen(out, "wb");
+    cr_assert(in && o, "copy %s", src);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        cr_assert_eq(fwrite(buf, 1, k, o), k);
+    fclose(in);
+    fclose(o);
+}
+
+Test(contract, the_default_local_model_is_named_by_its_file_and_two_files_are_two_models)
+{
+    char stories[1024], other[600];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    copy_to_home(stories, "other-model.gguf", other, sizeof other);
+    /* the spec stays as typed, the model names the file it ran */
+    vchild_env_set(&env, "VERSUS_MODEL", stories);
+    VResult r;
+    const char *first[] = { "run", "--save", "--no-progress", "-f", "json", "--raw", "-n", "4", "-m", "local:",
+                            "-m", "openai:happy", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, first), 0, "%s", buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "spec"), "local:");
+    cr_assert(strstr(sget(result_at(&r, 0), "model"), "stories260K.gguf"), "%s", sget(result_at(&r, 0), "model"));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    vchild_env_set(&env, "VERSUS_MODEL", other);
+    const char *second[] = { "run", "--session", id, "--no-progress", "-f", "json", "--raw", "-n", "4", "-m",
+                             "local:", "-m", "openai:happy", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, second), 0, "%s", buf_str(&r.err));
+    cr_assert(strstr(sget(result_at(&r, 0), "model"), "other-model.gguf"), "%s", sget(result_at(&r, 0), "model"));
+    vchild_result_free(&r);
+    vchild_env_set(&env, "VERSUS_MODEL", NULL);
+    for (int round = 1; round <= 2; round++) {
+        char rs[8];
+        snprintf(rs, sizeof rs, "%d", round);
+        const char *label[] = { "sessions", "label", id, rs, "--winner", "1", NULL };
+        cr_assert_eq(versus(&r, label), 0, "%s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
+    /* the bench of one file prices that file's rounds, and only those */
+    char cfg[512], bench[512];
+    write_home_file("cost.json", "{\"local_cost\": {\"gpu_hour_usd\": 2.0}}", cfg, sizeof cfg);
+    write_home_file("bench.json",
+                    "{\"path\": \"/somewhere/stories260K.gguf\", \"tests\": [{\"test\": \"pp32\", "
+                    "\"tps_median\": 1000}, {\"test\": \"tg16\", \"tps_median\": 500}]}",
+                    bench, sizeof bench);
+    const char *report[] = { "report", id, "-f", "md", "-o", "-", "--config", cfg, "--bench", bench, NULL };
+    cr_assert_eq(versus(&r, report), 0, "%s", buf_str(&r.err));
+    const char *md = buf_str(&r.out);
+    cr_assert(strstr(md, "local:stories260K.gguf"), "a row for each file:\n%s", md);
+    cr_assert(strstr(md, "local:other-model.gguf"), "a row for each file:\n%s", md);
+    cr_assert(strstr(md, "1000 prompt and 500.0 decode tokens/s (versus bench)"), "the bench applies:\n%s", md);
+    cr_assert(strstr(md, "(measured in its replies (medians))"), "the other file keeps its own speeds:\n%s", md);
+    vchild_result_free(&r);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eval/style.h"
+#include "store/candidate.h"
 
 bool battles_took_part(const Reply *r)
 {
@@ -97,7 +98,8 @@ int battles_build(const FixtureSet *set, const char *const *models, size_t n_mod
         }
         for (size_t i = 0; i < k; i++) {
             const Reply *p = r->replies[i];
-            idx[i] = battles_took_part(p) ? find(models, n_models, p->spec) : -1;
+            char key[600];
+            idx[i] = battles_took_part(p) ? find(models, n_models, candidate_key(p, key, sizeof key)) : -1;
             out->skipped += !battles_took_part(p);
             style_count(buf_str(&p->text), p->text.len, f[i]);
         }

@@ -37,8 +37,9 @@ typedef struct BattleSet {
 /* True when a candidate took part in its round (see above). */
 bool battles_took_part(const Reply *r);
 
-/* Battles of every labelled case in set whose models are all among
- * models[0..n_models) (a spec not found there is skipped). 0, or -1 with err. */
+/* Battles of every labelled case in set between candidates whose names
+ * (candidate_key: the spec, or "local:FILE") are among models[0..n_models)
+ * (a candidate not found there is skipped). 0, or -1 with err. */
 int battles_build(const FixtureSet *set, const char *const *models, size_t n_models, BattleLosers losers,
                   BattleSet *out, char *err, size_t errlen);
 void battles_free(BattleSet *b);

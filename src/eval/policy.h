@@ -31,6 +31,12 @@ typedef struct Policy Policy;
 Policy *policy_parse(const char *text, size_t len, char *err, size_t errlen);
 Policy *policy_load(const char *path, char *err, size_t errlen);
 void policy_free(Policy *p);
+/* Resolves every spec the policy can route to (each rule's route, strong and
+ * weak, and the default) as versus run resolves a -m spec, with cfg's
+ * providers and aliases (providers/target.h). 0, or -1 with err naming the
+ * first that does not resolve, its rule and why: a typo'd provider is bad
+ * input, not a route that merely never ran. */
+int policy_resolve_routes(const Policy *p, const Config *cfg, char *err, size_t errlen);
 
 /* Estimated tokens of a prompt: ceil(UTF-8 characters / 4). */
 long policy_estimate_tokens(const char *prompt);

@@ -514,7 +514,11 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
         snprintf(label, sizeof label, "best single model (%s)", r->best_model);
         pct(b, label, r->best_quality);
     }
-    buf_printf(b, "%-36s $%.6f over %zu routed cases with a known cost\n", "cost", r->cost_usd, r->cost_known);
+    if (r->cost_known)
+        buf_printf(b, "%-36s $%.6f over %zu routed case%s with a known cost\n", "cost", r->cost_usd, r->cost_known,
+                   r->cost_known == 1 ? "" : "s");
+    else
+        buf_printf(b, "%-36s n/a (no routed case has a known cost)\n", "cost");
     if (r->n_base > 1) {
         buf_printf(b, "\nOn the same %zu cases (%zu of them priced), where the policy's route and every model "
                       "below ran:\n", r->common_judged, r->common_priced);

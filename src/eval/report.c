@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/prices.h"
+#include "store/candidate.h"
 
 ReportOptions report_options_default(void)
 {
@@ -212,7 +213,8 @@ static void speed_and_cost(Report *r, const FixtureSet *set, double *ttft, doubl
             const SessionRound *rd = &set->cases[i].r;
             for (size_t k = 0; k < rd->n_replies; k++) {
                 const Reply *p = rd->replies[k];
-                if (strcmp(p->spec, md->spec) != 0 || !reply_was_sent(p))
+                char key[600];
+                if (strcmp(candidate_key(p, key, sizeof key), md->spec) != 0 || !reply_was_sent(p))
                     continue;
                 md->replies++;
                 md->refused += p->status == REPLY_REFUSED;
@@ -249,9 +251,11 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
     BattleSet bs = { 0 };
     for (size_t i = 0; i < set->n; i++) {
         const SessionRound *rd = &set->cases[i].r;
-        for (size_t k = 0; k < rd->n_replies; k++)
-            if (intern(&specs, &n, rd->replies[k]->spec) < 0)
+        for (size_t k = 0; k < rd->n_replies; k++) {
+            char key[600];
+            if (intern(&specs, &n, candidate_key(rd->replies[k], key, sizeof key)) < 0)
                 goto oom;
+        }
         if (rd->outcome != SESSION_UNLABELLED &&
             intern(&r->categories, &r->n_categories, rd->category ? rd->category : "(none)") < 0)
             goto oom;
@@ -282,7 +286,9 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
         r->n_rounds++;
         for (size_t k = 0; k < rd->n_replies; k++) {
             size_t m = 0;
-            while (m < n && strcmp(r->models[m].spec, rd->replies[k]->spec) != 0)
+            char key[600];
+            candidate_key(rd->replies[k], key, sizeof key);
+            while (m < n && strcmp(r->models[m].spec, key) != 0)
                 m++;
             if (reply_was_sent(rd->replies[k]) && strcmp(r->models[m].name, r->models[m].spec) == 0)
                 full_name(&r->models[m], rd->replies[k]);
@@ -298,7 +304,9 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
             if (!battles_took_part(rd->replies[k]))
                 continue; /* not sent, or failed without a word: nothing was judged */
             size_t m = 0;
-            while (m < n && strcmp(r->models[m].spec, rd->replies[k]->spec) != 0)
+            char key[600];
+            candidate_key(rd->replies[k], key, sizeof key);
+            while (m < n && strcmp(r->models[m].spec, key) != 0)
                 m++;
             bool won = rd->outcome == SESSION_WIN && (int)k == rd->winner;
             count(&r->models[m].all, rd->outcome, won);

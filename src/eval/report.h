@@ -56,7 +56,8 @@ typedef struct ReportShare {
 } ReportShare;
 
 typedef struct ReportModel {
-    char *spec;
+    char *spec;                  /* the name its replies are counted under (candidate_key):
+                                  * the spec, or "local:FILE" for a local spec naming no file */
     char name[640];              /* in full: "local: FILE (Q4_K weights, cuda on GPU)" or the spec */
     bool local;
     ReportCounts all;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/model_ref.h"
 #include "providers/provider.h"
 
 /* True for loopback and private-range hosts (the only ones that may be
@@ -213,10 +214,18 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
 
     if (strcmp(prov, "local") == 0) {
         copy(out->kind, sizeof out->kind, "local");
+        /* "local:" is the default model: $VERSUS_MODEL, the config's
+         * local.model, else the built-in default. It is named here, so the
+         * reply records the file it ran, not "" (two different defaults are
+         * two models, and a bench of that file prices it). */
         const char *m = *model ? model : getenv("VERSUS_MODEL");
+        if (m && !*model && strncmp(m, "local:", 6) == 0)
+            m += 6;
         if (!m || !*m)
             m = config_local_model(cfg);
-        copy(out->model, sizeof out->model, m ? m : "");
+        if (!m || !*m)
+            m = model_ref_default();
+        copy(out->model, sizeof out->model, m);
         out->inside_perimeter = perimeter_decide(cfg, out, NULL, out->perimeter_why, sizeof out->perimeter_why);
         return 0;
     }

@@ -22,7 +22,8 @@
 typedef struct ModelTarget {
     char provider[64];    /* configured provider name ("openai", "openrouter", "local", ...) */
     char kind[32];        /* wire protocol: "openai" "anthropic" "gemini" "ollama" "openai-compat" "local" */
-    char model[512];      /* model name on the wire, or the GGUF reference for local */
+    char model[512];      /* model name on the wire, or the GGUF reference for local
+                           * ("local:" alone: $VERSUS_MODEL, local.model or the default's hf:// reference) */
     char base_url[512];   /* "" for local */
     char key_env[128];    /* environment variable that holds the key, "" when none is needed */
     char key_file[1200];  /* key file (must be 0600), "" when none */
