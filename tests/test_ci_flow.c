@@ -340,7 +340,7 @@ Test(ci_flow, live_replay_says_why_a_case_fails_and_passes_a_candidate_not_sent_
     const char *eol = strchr(out, '\n');
     char head[1024];
     snprintf(head, sizeof head, "%.*s", eol ? (int)(eol - out) : (int)strlen(out), out);
-    cr_assert(strstr(head, "FAIL") && strstr(head, "1 assertion fails") && strstr(head, "openai:happy was not sent") &&
+    cr_assert(strstr(head, "FAIL") && strstr(head, "1 of 1 assertion failed") && strstr(head, "openai:happy was not sent") &&
                   strstr(head, "anthropic:happy was not sent"),
               "the verdict line says why: '%s'\n%s", head, out);
     cr_assert(strstr(out, "openai:happy not sent: refused") && strstr(out, "it ran in the recording"),

@@ -141,7 +141,7 @@ void replay_case_fail_summary(const ReplayCaseResult *r, char *out, size_t outle
 {
     Buf b = { 0 };
     if (r->failed)
-        buf_printf(&b, "%zu assertion%s fail%s", r->failed, r->failed == 1 ? "" : "s", r->failed == 1 ? "s" : "");
+        buf_printf(&b, "%zu of %zu assertion%s failed", r->failed, r->n_checks, r->n_checks == 1 ? "" : "s");
     for (size_t k = 0; k < r->n_cands; k++)
         if (r->cands[k].unsent_fails)
             buf_printf(&b, "%s%s was not sent", b.len ? "; " : "", r->cands[k].reply->spec);

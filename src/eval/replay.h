@@ -73,8 +73,8 @@ void replay_case_result_free(ReplayCaseResult *r);
 /* True when the case fails: an assertion does not hold, a candidate that ran
  * in the recording was not sent (live), or --strict found a difference. */
 bool replay_case_failed(const ReplayCaseResult *r);
-/* Why it fails, in a few words for a one-line verdict ("1 assertion fails;
- * openai:x was not sent"); "" when it does not. */
+/* Why it fails, in a few words for a one-line verdict ("1 of 2 assertions
+ * failed; openai:x was not sent"); "" when it does not. */
 void replay_case_fail_summary(const ReplayCaseResult *r, char *out, size_t outlen);
 /* `--strict`: any drift from the recorded reply fails the case — text or
  * status changed, any cost change, or (offline) an API reply that has no
