@@ -22,7 +22,7 @@ CRITERION_TESTS = \
 	tests/test_tui_e2e_conversation tests/test_tui_fetch \
 	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
 	tests/test_sessions_safe tests/test_perimeter tests/test_keyfilter tests/test_leaks tests/test_terminal tests/test_regexp tests/test_hostile_input \
-	tests/test_tui_e2e_security tests/test_cli_contract
+	tests/test_tui_e2e_security tests/test_cli_contract tests/test_run_local
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \
