@@ -37,13 +37,15 @@ typedef struct LogitsOptions {
     int threads;
     int batch;
     const char *kv_type; /* NULL = the engine's default */
+    EngineBackend backend; /* CPU (batched) or CUDA (one token at a time) */
 } LogitsOptions;
 
 static void logits_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus logits MODEL.gguf (--tokens ID,ID,... | --text TEXT [--chat [--system S]])\n"
-            "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n\n"
+            "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n"
+            "                     [--backend cpu|cuda]\n\n"
             "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
             "logits at every position of the input, teacher-forced, on the CPU backend:\n"
             "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
@@ -57,6 +59,8 @@ static void logits_usage(FILE *out)
             "  -t THREADS      threads (default: one per online CPU)\n"
             "  -b BATCH        prefill chunk in tokens (default: the engine's)\n"
             "  --kv-type T     KV cache type: f16 (default), f32 or q8_0\n"
+            "  --backend B     cpu (default: batched prefill) or cuda (the GPU backend, one\n"
+            "                  token at a time; an error when it cannot run)\n"
             "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
 }
 
@@ -66,7 +70,7 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
         { "tokens", required_argument, NULL, 'T' }, { "text", required_argument, NULL, 'X' },
         { "chat", no_argument, NULL, 'C' },         { "system", required_argument, NULL, 'S' },
         { "top", required_argument, NULL, 'k' },    { "help", no_argument, NULL, 'h' },
-        { "kv-type", required_argument, NULL, 'K' },
+        { "kv-type", required_argument, NULL, 'K' }, { "backend", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
     *o = (LogitsOptions){ .top = 10 };
@@ -83,6 +87,16 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
             if (cli_check_kv_type(optarg, err, errlen) < 0)
                 return -1;
             o->kv_type = optarg;
+            break;
+        case 'B':
+            if (strcmp(optarg, "cpu") == 0)
+                o->backend = ENGINE_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                o->backend = ENGINE_BACKEND_CUDA;
+            else {
+                snprintf(err, errlen, "--backend must be cpu or cuda (got '%s')", optarg);
+                return -1;
+            }
             break;
         case 'S': o->system = optarg; break;
         case 'k':
@@ -205,11 +219,14 @@ static void print_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Forwards ids in chunks of LOGITS_CHUNK positions and keeps each position's
- * k best ids (best, (n, k)) and logits (val, (n, k)). */
-static int score_positions(Model *m, const int *ids, size_t n, int k, int *best, float *val, char *err,
+/* Forwards ids in chunks of LOGITS_CHUNK positions (on CUDA one token at a
+ * time) and keeps each position's k best ids (best, (n, k)) and logits (val,
+ * (n, k)). */
+static int score_positions(Engine *e, const int *ids, size_t n, int k, int *best, float *val, char *err,
                            size_t errlen)
 {
+    Model *m = engine_model(e);
+    bool cuda = strcmp(engine_backend(e), "cuda") == 0;
     const ModelConfig *c = model_config(m);
     float *all = malloc((size_t)LOGITS_CHUNK * c->n_vocab * sizeof *all);
     if (!all) {
@@ -218,7 +235,8 @@ static int score_positions(Model *m, const int *ids, size_t n, int k, int *best,
     }
     for (size_t done = 0; done < n; done += LOGITS_CHUNK) {
         int T = n - done < LOGITS_CHUNK ? (int)(n - done) : LOGITS_CHUNK;
-        if (model_forward_all(m, ids + done, T, (int)done, all, err, errlen) < 0) {
+        if ((cuda ? engine_logits_stepwise(e, ids + done, (size_t)T, (int)done, all, err, errlen)
+                  : model_forward_all(m, ids + done, T, (int)done, all, err, errlen)) < 0) {
             free(all);
             return -1;
         }
@@ -234,13 +252,15 @@ static int score_positions(Model *m, const int *ids, size_t n, int k, int *best,
     return 0;
 }
 
-static void print_result(const char *path, const char *arch, const int *ids, size_t n, int k, const int *best,
-                         const float *val)
+static void print_result(const char *path, const char *arch, const char *backend, const int *ids, size_t n, int k,
+                         const int *best, const float *val)
 {
     printf("{\n  \"model\": ");
     print_json_string(stdout, path);
     printf(",\n  \"arch\": ");
     print_json_string(stdout, arch);
+    printf(",\n  \"backend\": ");
+    print_json_string(stdout, backend);
     printf(",\n  \"tokens\": [");
     for (size_t i = 0; i < n; i++)
         printf("%s%d", i ? ", " : "", ids[i]);
@@ -280,8 +300,7 @@ int cli_logits(int argc, char **argv)
         fprintf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU,
-                         .kv_type = o.kv_type };
+    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = o.backend, .kv_type = o.kv_type };
     Engine *e = engine_load(path, &eo, err, sizeof err);
     if (!e) {
         free(ids);
@@ -311,11 +330,11 @@ int cli_logits(int argc, char **argv)
     } else if (!(best = malloc(n * k * sizeof *best)) || !(val = malloc(n * k * sizeof *val))) {
         fprintf(stderr, "versus logits: out of memory\n");
         rc = CLI_EXIT_MODEL_FAILED;
-    } else if (score_positions(m, ids, n, k, best, val, err, sizeof err) < 0) {
+    } else if (score_positions(e, ids, n, k, best, val, err, sizeof err) < 0) {
         fprintf(stderr, "versus logits: %s\n", err);
         rc = CLI_EXIT_MODEL_FAILED;
     } else {
-        print_result(path, c->arch_name, ids, n, k, best, val);
+        print_result(path, c->arch_name, engine_backend(e), ids, n, k, best, val);
     }
     free(best);
     free(val);
