@@ -44,8 +44,8 @@ typedef struct KernMat {
     const void *data;    /* device (or mapped host) pointer, 2-byte aligned rows */
 } KernMat;
 
-/* True for the weight types the matrix and embedding kernels read: F32, F16,
- * BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K. */
+/* True for the weight types the matrix and embedding kernels read (the
+ * `cuda` column of core/ggml_type.h's table). */
 bool kern_type_supported(GgmlType t);
 
 /* Once per process and device, before any launch: raises the dynamic shared

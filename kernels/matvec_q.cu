@@ -45,14 +45,8 @@ matvec_kernel(const uint8_t *__restrict__ W, size_t row_bytes, int rows, int col
 
 extern "C" bool kern_type_supported(GgmlType t)
 {
-    switch (t) {
-    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q4_0:
-    case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
-    case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
-        return true;
-    default:
-        return false;
-    }
+    const GgmlTypeInfo *ti = ggml_type_info((int)t); /* the one list: core/ggml_type.h */
+    return ti && ti->cuda;
 }
 
 extern "C" cudaError_t kern_matvec(const KernMat *w, const float *x, float *y, const float *bias,

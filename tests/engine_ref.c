@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ops.h"
 #include "engine/quant.h"
 
 /* ---- building ---------------------------------------------------------------------- */
@@ -174,14 +175,17 @@ void ref_model_to_memory(RefModel *y)
 
 /* ---- the reference forward pass (double precision, whole sequence) ----------------- */
 
+/* The engine's own rmsnorm (ops.h), the one CPU implementation, on doubles. */
 static void ref_rmsnorm(double *out, const double *x, const float *w, int n, double eps)
 {
-    double ss = 0;
+    float *f = malloc((size_t)n * sizeof *f);
+    cr_assert_not_null(f);
     for (int i = 0; i < n; i++)
-        ss += x[i] * x[i];
-    double sc = 1.0 / sqrt(ss / n + eps);
+        f[i] = (float)x[i];
+    ops_rmsnorm(f, f, w, n, (float)eps);
     for (int i = 0; i < n; i++)
-        out[i] = x[i] * sc * w[i];
+        out[i] = f[i];
+    free(f);
 }
 
 /* y[r] = W[r] . x (+ b[r]) */
@@ -195,20 +199,19 @@ static void ref_matvec(double *out, const RefTensor *W, const double *x, const R
     }
 }
 
+/* The engine's own rotary embedding (ops.h), the one CPU implementation. */
 static void ref_rope(double *v, int n_heads, int hd, int pos, bool neox, double base, const RefTensor *freqs)
 {
-    for (int h = 0; h < n_heads; h++) {
-        double *x = v + h * hd;
-        for (int i = 0; i < hd / 2; i++) {
-            double theta = pos * pow(base, -2.0 * i / hd);
-            if (freqs)
-                theta /= freqs->f[i];
-            int a = neox ? i : 2 * i, b = neox ? i + hd / 2 : 2 * i + 1;
-            double x0 = x[a], x1 = x[b];
-            x[a] = x0 * cos(theta) - x1 * sin(theta);
-            x[b] = x0 * sin(theta) + x1 * cos(theta);
-        }
-    }
+    OpsRope r;
+    cr_assert_eq(ops_rope_init(&r, hd, neox, (float)base, 1.0f, freqs ? freqs->f : NULL, 0.0f, 1.0f, 0, 32.0f, 1.0f), 0);
+    float *f = malloc((size_t)n_heads * hd * sizeof *f);
+    cr_assert_not_null(f);
+    for (int i = 0; i < n_heads * hd; i++)
+        f[i] = (float)v[i];
+    ops_rope(&r, f, n_heads, hd, pos);
+    for (int i = 0; i < n_heads * hd; i++)
+        v[i] = f[i];
+    free(f);
 }
 
 void ref_model_forward(const RefModel *y, const int *tok, int n, double *logits, double *hidden)

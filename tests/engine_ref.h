@@ -5,7 +5,9 @@
  * engine/gguf_write.h; and a plain reference forward pass over those floats in
  * double precision (one token at a time, whole-sequence attention, no
  * batching, no threads, no quantized activations) to check the engine's
- * logits against.
+ * logits against. Elementwise steps (rmsnorm, RoPE) are the engine's own
+ * (engine/ops.h, the one CPU implementation); the products, attention and
+ * activations are computed here in double.
  *
  * Test code: failures are Criterion assertions, not returned errors. Not for
  * tokenizer metadata (each test writes its own) or the engine's own code. */

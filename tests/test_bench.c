@@ -6,40 +6,29 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 #include "engine/membw.h"
 #include "testenv.h"
+#include "harden/vchild.h"
 
-#define DEADLINE_S 60
+#define DEADLINE_S (TESTENV_HANG_MS / 1000) /* only a hang reaches it */
 
 extern char **environ;
 
-typedef struct Result {
-    int exit_code; /* -1 when killed or not exited */
-    Buf out, err;
-} Result;
 
 static char versus_bin[1024];
 static char model_path[1024];
 
 static void find_binary(void)
 {
-    const char *bd = getenv("VERSUS_BUILDDIR");
-    if (!bd)
-        cr_skip_test("VERSUS_BUILDDIR not set");
-    snprintf(versus_bin, sizeof versus_bin, "%s/versus", bd);
-    if (access(versus_bin, X_OK) != 0)
-        cr_skip_test("no versus binary at %s", versus_bin);
+    if (!vchild_binary(versus_bin, sizeof versus_bin))
+        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set, or nothing built there)");
 }
 
 static void find_model(void)
@@ -50,80 +39,25 @@ static void find_model(void)
         cr_skip_test("no model at %s", model_path);
 }
 
-static void result_free(Result *r)
+/* Runs versus with args (NULL-terminated, after argv[0]) in this process's
+ * environment and collects its output; a run past the deadline is killed
+ * and fails the test. */
+static VResult run_versus(const char *const *args)
 {
-    buf_free(&r->out);
-    buf_free(&r->err);
-}
-
-/* Runs versus with args (NULL-terminated, after argv[0]) and collects its
- * output; a run past the deadline is killed and fails the test. */
-static Result run_versus(const char *const *args)
-{
-    Result r = { .exit_code = -1 };
-    int po[2], pe[2];
-    cr_assert(pipe(po) == 0 && pipe(pe) == 0);
-    const char *argv[32] = { versus_bin };
-    size_t n = 1;
-    for (; args[n - 1]; n++) {
-        cr_assert(n < 31);
-        argv[n] = args[n - 1];
-    }
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    posix_spawn_file_actions_addclose(&fa, pe[0]);
-    pid_t pid;
-    int e = posix_spawn(&pid, versus_bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert(e == 0, "spawn %s: %s", versus_bin, strerror(e));
-    close(po[1]);
-    close(pe[1]);
-    struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-    Buf *dst[2] = { &r.out, &r.err };
-    time_t deadline = time(NULL) + DEADLINE_S;
-    int open_fds = 2;
-    while (open_fds > 0 && time(NULL) < deadline) {
-        if (poll(fds, 2, 1000) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[4096];
-            ssize_t k = read(fds[i].fd, buf, sizeof buf);
-            if (k > 0) {
-                buf_append(dst[i], buf, (size_t)k);
-            } else {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    bool timed_out = open_fds > 0;
-    if (timed_out)
-        kill(pid, SIGKILL);
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    int st;
-    waitpid(pid, &st, 0);
-    cr_assert(!timed_out, "versus bench ran past %d s", DEADLINE_S);
-    if (WIFEXITED(st))
-        r.exit_code = WEXITSTATUS(st);
+    VResult r;
+    cr_assert_eq(vchild_run(versus_bin, args, environ, NULL, DEADLINE_S * 1000, false, &r), 0, "spawn %s",
+                 versus_bin);
+    cr_assert(!r.timed_out, "versus bench ran past %d s", DEADLINE_S);
     return r;
 }
 
-TestSuite(bench_cli, .init = find_binary);
+TestSuite(bench_cli, .init = find_binary, .timeout = TESTENV_HANG_S);
 
 Test(bench_cli, prints_table_with_pp_and_tg_rows_and_the_bound)
 {
     find_model();
     const char *args[] = { "bench", model_path, "-p", "16", "-n", "8", "-r", "2", "-t", "1", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
     const char *out = buf_str(&r.out);
     cr_assert(strstr(out, "| model | size | params | type | backend | threads | test | t/s |"),
@@ -146,7 +80,7 @@ Test(bench_cli, prints_table_with_pp_and_tg_rows_and_the_bound)
     const char *busy = strstr(out, "busy threads (process CPU time / wall time): pp16 ");
     cr_assert(busy, "no busy-threads line in:\n%s", out);
     cr_assert_gt(strtod(busy + strlen("busy threads (process CPU time / wall time): pp16 "), NULL), 0.0);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(bench_cli, json_has_both_tests_and_consistent_figures)
@@ -154,7 +88,7 @@ Test(bench_cli, json_has_both_tests_and_consistent_figures)
     find_model();
     const char *args[] = { "bench", model_path, "-p", "8", "-n", "4", "-r", "3", "-t", "2",
                            "--format", "json", "--backend", "cpu", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
     cJSON *j = cJSON_Parse(buf_str(&r.out));
     cr_assert(j, "not JSON:\n%s", buf_str(&r.out));
@@ -202,19 +136,19 @@ Test(bench_cli, json_has_both_tests_and_consistent_figures)
     cr_assert_float_eq(cJSON_GetObjectItem(mem, "limit_bytes")->valuedouble, file + kv + 64.0 * 1048576, 0.5);
     cr_assert_gt(cJSON_GetObjectItem(mem, "vmhwm_bytes")->valuedouble, 0.0);
     cJSON_Delete(j);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(bench_cli, pp_only_run_skips_tg_and_bandwidth_ratio)
 {
     find_model();
     const char *args[] = { "bench", model_path, "-p", "4", "-n", "0", "-r", "1", "-t", "1", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.out), "| pp4 | "));
     cr_assert_null(strstr(buf_str(&r.out), "| tg"));
     cr_assert_null(strstr(buf_str(&r.out), "decode traffic"));
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(bench_cli, kv_type_is_used_and_reported)
@@ -224,11 +158,11 @@ Test(bench_cli, kv_type_is_used_and_reported)
     for (int i = 0; i < 3; i++) {
         const char *args[] = { "bench", model_path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--no-membw",
                                "--kv-type", types[i], "--format", "json", NULL };
-        Result r = run_versus(args);
+        VResult r = run_versus(args);
         if (i == 2) {
             cr_assert_neq(r.exit_code, 0);
             cr_assert(strstr(buf_str(&r.err), "multiple of 32"), "%s", buf_str(&r.err));
-            result_free(&r);
+            vchild_result_free(&r);
             continue;
         }
         cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
@@ -236,7 +170,7 @@ Test(bench_cli, kv_type_is_used_and_reported)
         cr_assert_not_null(j, "not JSON: %s", buf_str(&r.out));
         cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "kv_type")), types[i]);
         cJSON_Delete(j);
-        result_free(&r);
+        vchild_result_free(&r);
     }
 }
 
@@ -245,17 +179,17 @@ Test(bench_cli, depth_fills_the_cache_first_and_names_tests_like_llama_bench)
     find_model();
     const char *args[] = { "bench", model_path, "-p", "4", "-n", "2", "-d", "16", "-r", "2", "-t", "1",
                            "--no-membw", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     cr_assert_eq(r.exit_code, 0, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.out), "| pp4 @ d16 | "), "no pp row at depth 16:\n%s", buf_str(&r.out));
     cr_assert(strstr(buf_str(&r.out), "| tg2 @ d16 | "), "no tg row at depth 16:\n%s", buf_str(&r.out));
     cr_assert(strstr(buf_str(&r.out), "each test starts with 16 tokens in the cache"));
-    result_free(&r);
+    vchild_result_free(&r);
     const char *too_deep[] = { "bench", model_path, "-p", "4", "-n", "2", "-d", "60000", "-r", "1", NULL };
     r = run_versus(too_deep);
     cr_assert_neq(r.exit_code, 0);
     cr_assert(strstr(buf_str(&r.err), "-d 60000"), "the error names the depth: %s", buf_str(&r.err));
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 /* Each bad invocation: exit code and a fragment the message must contain. */
@@ -287,13 +221,13 @@ Test(bench_cli, bad_arguments_give_clear_errors)
         { { "bench", m, "-p", "2000", "-n", "100", "-d", "100", NULL }, 1, "2100 tokens exceed the model's context of 2048" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        Result r = run_versus(cases[i].args);
+        VResult r = run_versus(cases[i].args);
         cr_expect_eq(r.exit_code, cases[i].exit_code, "case %zu: exit %d, stderr: %s", i, r.exit_code,
                      buf_str(&r.err));
         cr_expect(strstr(buf_str(&r.err), cases[i].msg), "case %zu: stderr lacks '%s': %s", i,
                   cases[i].msg, buf_str(&r.err));
         cr_expect_eq(r.out.len, 0, "case %zu printed to stdout: %s", i, buf_str(&r.out));
-        result_free(&r);
+        vchild_result_free(&r);
     }
 }
 
@@ -303,7 +237,7 @@ Test(bench_cli, cuda_backend_runs_on_a_gpu_or_is_refused_with_the_reason)
 {
     find_model();
     const char *args[] = { "bench", model_path, "--backend", "cuda", "-p", "4", "-n", "2", "-r", "1", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     if (r.exit_code == 0) {
         cr_assert(strstr(buf_str(&r.out), "| cuda | "), "exit 0 without a cuda row:\n%s", buf_str(&r.out));
         cr_assert(strstr(buf_str(&r.out), "device: "), "no device line:\n%s", buf_str(&r.out));
@@ -312,7 +246,7 @@ Test(bench_cli, cuda_backend_runs_on_a_gpu_or_is_refused_with_the_reason)
         cr_assert(strstr(buf_str(&r.err), "cuda backend: not available (no GPU / not built): "),
                   "stderr: %s", buf_str(&r.err));
         cr_assert_eq(r.out.len, 0, "printed a table anyway: %s", buf_str(&r.out));
-        result_free(&r);
+        vchild_result_free(&r);
         const char *auto_args[] = { "bench", model_path, "--backend", "auto", "-p", "4", "-n", "2", "-r", "1", NULL };
         r = run_versus(auto_args);
         cr_assert_eq(r.exit_code, 0, "auto did not fall back: %s", buf_str(&r.err));
@@ -320,7 +254,7 @@ Test(bench_cli, cuda_backend_runs_on_a_gpu_or_is_refused_with_the_reason)
         cr_assert(strstr(buf_str(&r.err), "cuda backend: not available (no GPU / not built): "),
                   "auto fell back silently: %s", buf_str(&r.err));
     }
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(bench_cli, not_a_gguf_file_is_an_error_not_a_crash)
@@ -332,23 +266,23 @@ Test(bench_cli, not_a_gguf_file_is_an_error_not_a_crash)
     cr_assert(write(fd, junk, sizeof junk) == (ssize_t)sizeof junk);
     close(fd);
     const char *args[] = { "bench", path, "-r", "1", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     unlink(path);
     cr_assert_eq(r.exit_code, 1, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.err), "versus bench: "), "stderr: %s", buf_str(&r.err));
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(bench_cli, help_lists_the_options)
 {
     const char *args[] = { "bench", "--help", NULL };
-    Result r = run_versus(args);
+    VResult r = run_versus(args);
     cr_assert_eq(r.exit_code, 0);
     for (const char *const *o = (const char *const[]){ "-p N", "-n N", "-t THREADS", "-r REPS", "--backend",
                                                         "--format", NULL };
          *o; o++)
         cr_expect(strstr(buf_str(&r.out), *o), "help lacks %s", *o);
-    result_free(&r);
+    vchild_result_free(&r);
 }
 
 Test(membw, measures_a_positive_plausible_bandwidth)

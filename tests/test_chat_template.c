@@ -109,18 +109,18 @@ Test(apply, llama2_puts_the_system_prompt_in_sys_tags)
     expect_prompt(&ct, "", "Hi!", "[INST] Hi! [/INST]");
 }
 
-Test(apply, chatml_default_system_prompt_is_detected_but_only_applied_when_asked)
+Test(apply, the_chatml_fallback_writes_the_templates_default_system_prompt_as_the_template_would)
 {
     ChatTemplate ct = detect(qwen_tmpl, false);
     cr_expect_str_eq(ct.default_system, "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
-    /* by default every model gets exactly the user's messages */
-    expect_prompt(&ct, NULL, "Hi!", "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
-    ct.use_default_system = true;
+    /* the model as its authors ship it: no system message given, the template's own is sent */
     expect_prompt(&ct, NULL, "Hi!",
                   "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
                   "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
     expect_prompt(&ct, "Be brief.", "Hi!",
                   "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
+    ct.use_default_system = false;
+    expect_prompt(&ct, NULL, "Hi!", "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
     ChatTemplate plain = detect(chatml_plain_tmpl, false);
     cr_expect_str_eq(plain.default_system, "");
     expect_prompt(&plain, NULL, "Hi!", "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
@@ -211,6 +211,7 @@ Test(gguf, smollm2_is_chatml_with_its_default_system_and_stop_ids)
     chat_template_from_gguf(&ct, g, t);
     cr_expect_eq(ct.family, CHAT_CHATML);
     cr_expect_not(ct.fallback);
+    cr_expect(ct.jinja, "SmolLM2's template is rendered, not just recognised");
     cr_expect_str_eq(ct.default_system, "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
     int ids[8];
     size_t n = chat_template_stop_ids(&ct, t, ids, 8);
@@ -231,6 +232,7 @@ Test(gguf, smollm2_is_chatml_with_its_default_system_and_stop_ids)
     free(tok);
     buf_free(&b);
     buf_free(&back);
+    chat_template_free(&ct);
     tokenizer_free(t);
     gguf_close(g);
 }
@@ -252,6 +254,7 @@ Test(gguf, phi3_vocab_file_template_is_phi3)
     int ids[4];
     cr_expect_geq(chat_template_stop_ids(&ct, t, ids, 4), 1);
     cr_expect_eq(ids[0], tokenizer_find_token(t, "<|end|>", 7));
+    chat_template_free(&ct);
     tokenizer_free(t);
     gguf_close(g);
 }
@@ -271,6 +274,55 @@ Test(gguf, a_model_without_template_or_im_start_falls_back_to_plain)
     chat_template_from_gguf(&ct, g, t);
     cr_expect_eq(ct.family, CHAT_PLAIN);
     cr_expect(ct.fallback);
+    cr_expect(strstr(ct.reason, "no chat template"), "%s", ct.reason);
+    chat_template_free(&ct);
     tokenizer_free(t);
     gguf_close(g);
+}
+
+/* ---- multi-turn fallback prompts ------------------------------------------------------ */
+
+static void expect_turns(ChatFamily f, const char *want)
+{
+    ChatTemplate ct;
+    chat_template_init(&ct, f);
+    ChatMessage m[4] = { { "system", "S", NULL }, { "user", "U1", NULL }, { "assistant", "A1", NULL },
+                         { "user", "U2", NULL } };
+    ChatInput in = { .messages = m, .n_messages = 4 };
+    ChatPrompt p;
+    char err[128];
+    cr_assert_eq(chat_template_render(&ct, &in, true, &p, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(p.text, want, "%s", chat_family_name(f));
+    /* exactly the message texts are marked as input */
+    Buf marked = { 0 };
+    for (size_t i = 0; i < p.len; i++)
+        if (p.input && p.input[i])
+            buf_append(&marked, p.text + i, 1);
+    const char *roles = f == CHAT_CHATML || f == CHAT_LLAMA3 ? "yes" : "no";
+    if (strcmp(roles, "yes") == 0)
+        cr_expect(strstr(buf_str(&marked), "U1") && strstr(buf_str(&marked), "assistantA1"), "%s: %s",
+                  chat_family_name(f), buf_str(&marked));
+    else
+        cr_expect_str_eq(buf_str(&marked), "SU1A1U2", "%s", chat_family_name(f));
+    buf_free(&marked);
+    chat_prompt_free(&p);
+}
+
+Test(fallback, families_render_whole_conversations)
+{
+    expect_turns(CHAT_CHATML, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU1<|im_end|>\n"
+                              "<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nU2<|im_end|>\n"
+                              "<|im_start|>assistant\n");
+    expect_turns(CHAT_LLAMA3, "<|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>"
+                              "<|start_header_id|>user<|end_header_id|>\n\nU1<|eot_id|>"
+                              "<|start_header_id|>assistant<|end_header_id|>\n\nA1<|eot_id|>"
+                              "<|start_header_id|>user<|end_header_id|>\n\nU2<|eot_id|>"
+                              "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    expect_turns(CHAT_LLAMA2, "[INST] <<SYS>>\nS\n<</SYS>>\n\nU1 [/INST] A1 </s><s>[INST] U2 [/INST]");
+    expect_turns(CHAT_MISTRAL, "[INST] S\n\nU1 [/INST]A1</s>[INST] U2 [/INST]");
+    expect_turns(CHAT_GEMMA, "<start_of_turn>user\nS\n\nU1<end_of_turn>\n<start_of_turn>model\nA1<end_of_turn>\n"
+                             "<start_of_turn>user\nU2<end_of_turn>\n<start_of_turn>model\n");
+    expect_turns(CHAT_PHI3, "<|system|>\nS<|end|>\n<|user|>\nU1<|end|>\n<|assistant|>\nA1<|end|>\n<|user|>\nU2<|end|>\n"
+                            "<|assistant|>\n");
+    expect_turns(CHAT_PLAIN, "S\n\nU1\n\nA1\n\nU2");
 }

@@ -15,6 +15,7 @@
 #include "util/file.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
 static char home[256];
 static char bin[1024];
@@ -44,7 +45,7 @@ static void teardown(void)
 /* Runs versus with args; returns its exit code, output in r (caller frees). */
 static int versus(VResult *r, const char *const *args)
 {
-    cr_assert_eq(vchild_run(bin, args, env, NULL, 60000, false, r), 0, "could not start %s", bin);
+    cr_assert_eq(vchild_run(bin, args, env, NULL, TESTENV_HANG_MS, false, r), 0, "could not start %s", bin);
     cr_assert(!r->timed_out, "versus %s hung", args[0]);
     return r->exit_code;
 }
@@ -86,7 +87,7 @@ static void saved_labelled_round(const char *assertion, char *cases, size_t n)
     cr_assert(stat(cases, &st) == 0 && st.st_size > 0, "export wrote nothing");
 }
 
-TestSuite(ci_flow, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(ci_flow, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 Test(ci_flow, labelled_round_exports_and_replays_green_offline_and_live)
 {

@@ -308,3 +308,40 @@ Test(params, set_checks_ranges_and_overlay_keeps_unset_fields)
     cr_assert_float_eq(base.temperature, 0.2, 1e-12);
     cr_assert(base.seed_set && base.seed == 42);
 }
+
+Test(config, reasoning_from_the_defaults_the_model_map_an_alias_and_the_spec_suffix)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path,
+               "{\"defaults\": {\"reasoning\": \"medium\"},"
+               " \"reasoning\": {\"anthropic:claude-sonnet-4-5\": 8000, \"gemini-2.5-flash\": \"off\","
+               "                 \"openai:o3\": \"extreme\"},"
+               " \"models\": {\"deep\": \"openai:o4-mini#high\"},"
+               " \"providers\": {\"oa-chat\": {\"kind\": \"openai\", \"api\": \"chat\"}}}",
+               0600);
+    Config *cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    Params p = config_default_params(cfg);
+    cr_assert_eq(p.reasoning.effort, REASONING_MEDIUM);
+    ModelTarget t;
+    cr_assert_eq(target_resolve(cfg, "anthropic:claude-sonnet-4-5", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.reasoning.effort, REASONING_BUDGET);
+    cr_assert_eq(t.reasoning.budget_tokens, 8000);
+    cr_assert_eq(target_resolve(cfg, "gemini:gemini-2.5-flash", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.reasoning.effort, REASONING_OFF, "the bare model name matches too");
+    cr_assert_eq(target_resolve(cfg, "openai:o3", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.reasoning.effort, REASONING_UNSET, "an invalid value says nothing");
+    cr_assert_eq(target_resolve(cfg, "deep", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.model, "o4-mini");
+    cr_assert_eq(t.reasoning.effort, REASONING_HIGH, "an alias carries its suffix");
+    cr_assert_eq(target_resolve(cfg, "deep#low", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.reasoning.effort, REASONING_LOW, "the spec's own suffix wins over the alias's");
+    cr_assert_eq(target_resolve(cfg, "anthropic:claude-sonnet-4-5#high", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.reasoning.effort, REASONING_HIGH, "and over the map");
+    cr_assert_eq(target_resolve(cfg, "oa-chat:o4-mini", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.api, "chat");
+    cr_assert_eq(target_resolve(cfg, "openai:o4-mini#", &t, err, sizeof err), -1);
+    cr_assert(strstr(err, "reasoning must be"), "%s", err);
+    config_free(cfg);
+}

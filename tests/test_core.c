@@ -294,6 +294,20 @@ Test(outcome, tool_calls_are_kept_in_order_with_their_arguments)
     reply_free(r);
 }
 
+Test(outcome, a_flood_of_tool_calls_fails_the_reply_instead_of_growing_it)
+{
+    Reply *r = reply_new("x:y", "x", "y");
+    reply_start(r, 0);
+    StreamEvent ev = stream_event_init(STREAM_EVENT_TOOL_CALL);
+    ev.tool = (StreamToolCall){ .name = "f", .arguments = "{}" };
+    for (int i = 0; i < REPLY_MAX_TOOL_CALLS + 10; i++)
+        reply_apply_event(r, &ev, 1);
+    cr_assert_eq(r->status, REPLY_ERROR);
+    cr_assert_str_eq(r->error_type, "too_many_tool_calls");
+    cr_assert_eq(r->n_tool_calls, REPLY_MAX_TOOL_CALLS, "what came first is kept");
+    reply_free(r);
+}
+
 Test(outcome, a_length_finish_with_the_budget_spent_reasoning_is_flagged)
 {
     /* 199 of 200 tokens spent reasoning, empty content, finish length */

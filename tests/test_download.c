@@ -62,8 +62,8 @@ static void teardown(void)
     tmpdir[0] = '\0';
 }
 
-TestSuite(download, .init = setup, .fini = teardown);
-TestSuite(model_ref, .init = setup, .fini = teardown);
+TestSuite(download, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
+TestSuite(model_ref, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 /* Loads the shared test model or skips the test. */
 static void need_model(void)
@@ -223,6 +223,29 @@ Test(model_ref, absolute_relative_and_home_paths_resolve)
     cr_assert_str_eq(path, file);
     cr_assert_eq(model_ref_resolve("local:~/m.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(path, file);
+}
+
+Test(model_ref, a_bare_file_name_not_in_the_working_directory_is_found_in_the_model_cache)
+{
+    char dir[512], cached[600], here[600], path[4096], err[512];
+    snprintf(dir, sizeof dir, "%s/versus/models", tmpdir);
+    snprintf(cached, sizeof cached, "%s/g.gguf", dir);
+    snprintf(here, sizeof here, "%s/versus", tmpdir);
+    cr_assert(mkdir(here, 0700) == 0 || errno == EEXIST);
+    cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    write_file(cached, "GGUF", 4);
+    snprintf(here, sizeof here, "%s/work", tmpdir);
+    cr_assert_eq(mkdir(here, 0700), 0);
+    cr_assert_eq(chdir(here), 0);
+    cr_assert_eq(model_ref_resolve("g.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, cached);
+    snprintf(here, sizeof here, "%s/work/g.gguf", tmpdir);
+    write_file(here, "GGUF", 4); /* the working directory comes first */
+    cr_assert_eq(model_ref_resolve("g.gguf", path, sizeof path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(path, "g.gguf");
+    cr_assert_eq(model_ref_resolve("other.gguf", path, sizeof path, err, sizeof err), -1);
+    cr_assert_str_eq(err, "model file other.gguf not found");
+    cr_assert_eq(model_ref_resolve("./h.gguf", path, sizeof path, err, sizeof err), -1, "an explicit path is not looked up");
 }
 
 Test(model_ref, missing_file_and_directory_give_clear_errors)
@@ -624,7 +647,7 @@ Test(download, progress_goes_to_the_callback_from_zero_to_the_whole_file_and_not
     cr_assert_eq(st.st_size, 0, "a download prints nothing: the caller shows its progress");
 }
 
-Test(download, a_cancel_stops_a_stalled_download_and_the_next_use_resumes_it, .timeout = 60)
+Test(download, a_cancel_stops_a_stalled_download_and_the_next_use_resumes_it, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_HOLD);
     char path[4096], err[512], hex[65], rpath[512], range[128], part[600];
@@ -704,7 +727,7 @@ static void pump_all(LocalStream *ls, Events *ev)
     }
 }
 
-Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_progress_then_runs_it, .timeout = 120)
+Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_progress_then_runs_it, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_NORMAL);
     Request rq = { .prompt = "Once upon a time", .params = params_default() };
@@ -735,7 +758,7 @@ Test(model_ref, a_local_stream_downloads_a_first_use_model_on_its_worker_with_pr
     cr_assert_eq(dlserver_requests(server), 1);
 }
 
-Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_error, .timeout = 60)
+Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_error, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_NOT_FOUND);
     Request rq = { .prompt = "hi", .params = params_default() };
@@ -750,7 +773,7 @@ Test(model_ref, a_local_stream_whose_model_can_not_be_fetched_ends_with_a_model_
     cr_assert(strncmp(ev.error, "model: cannot download", 22) == 0, "%s", ev.error);
 }
 
-Test(model_ref, freeing_a_local_stream_stops_a_stalled_download, .timeout = 60)
+Test(model_ref, freeing_a_local_stream_stops_a_stalled_download, .timeout = TESTENV_HANG_S)
 {
     serve(DLSERVER_HOLD);
     Request rq = { .prompt = "hi", .params = params_default() };

@@ -515,21 +515,23 @@ Test(worker, a_bad_model_is_an_error_message_then_done)
     engine_worker_free(w);
 }
 
-Test(worker, free_without_reading_does_not_hang)
+/* A hang in engine_worker_free (joining a thread blocked on a socket nobody
+ * reads) is what this catches: each free must return, whatever stage the
+ * worker is at. No wall-clock budget (valgrind runs this 50x slower); the
+ * test's own timeout is the guard against a hang. */
+Test(worker, free_without_reading_does_not_hang, .timeout = TESTENV_HANG_S)
 {
     char *p = testenv_shared_path("models/stories260K.gguf");
     if (!p)
         cr_skip_test("VERSUS_SHARED not set");
     EngineJob job = { .model_path = p, .prompt = "Once", .raw = true, .gen = greedy(0) };
     char err[512];
-    double t0 = clock_now_ms();
     for (int i = 0; i < 5; i++) {
         EngineWorker *w = engine_worker_start(&job, err, sizeof err);
         cr_assert_not_null(w, "%s", err);
         usleep(20000 * (useconds_t)i); /* free at different stages: loading, generating, blocked on a full socket */
         engine_worker_free(w);
     }
-    cr_assert_lt(clock_now_ms() - t0, 5000);
     free(p);
 }
 

@@ -31,7 +31,7 @@
 #include "harden/vchild.h"
 #include "testenv.h"
 
-#define DEADLINE_MS 60000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 static char home[256];
 static char bin[1024];
@@ -84,7 +84,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(engine_faults, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(engine_faults, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 static const cJSON *obj(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -128,6 +128,20 @@ static void assert_clear_error(const cJSON *res, const VResult *r, const char *c
     cr_assert(hit, "the message does not say what is wrong: %s", m);
 }
 
+/* A refusal before any compute, without a wall-clock budget: the run ended
+ * by itself with the memory error, not at its own --timeout (a forward pass
+ * over gigabytes of weights would still be running then), and the weights
+ * (all holes on disk) were never paged in: a pass over them would fault in
+ * every page of the mapping. */
+static void assert_refused_before_compute(const cJSON *res, const VResult *r)
+{
+    const char *t = sget(obj(res, "error"), "type");
+    cr_assert(!t || !strstr(t, "timeout"), "the run ended at its --timeout, not with the error (%.0f ms)",
+              r->elapsed_ms);
+    cr_assert_lt(r->max_rss_kb, 1024L * 1024, "peak RSS %ld KiB: memory was touched before the error",
+                 r->max_rss_kb);
+}
+
 /* ---- the file on disk ------------------------------------------------------------------ */
 
 Test(engine_faults, a_truncated_model_file_is_a_clear_error_naming_it)
@@ -162,7 +176,7 @@ static void act_while_generating(void (*act)(void), VResult *r)
     Buf head = { 0 };
     int deltas = 0;
     double t0 = clock_now_ms();
-    while (deltas < 3 && clock_now_ms() - t0 < 30000) {
+    while (deltas < 3 && clock_now_ms() - t0 < DEADLINE_MS) {
         struct pollfd pf = { .fd = c.out, .events = POLLIN };
         if (poll(&pf, 1, 1000) <= 0)
             continue;
@@ -409,8 +423,7 @@ Test(engine_faults, a_kv_cache_too_big_for_memory_is_a_clear_error_before_any_co
     const cJSON *res = run_local(path, extra, "hi", &r);
     const char *words[] = { "memory", "KV", "too large", "too big", NULL };
     assert_clear_error(res, &r, words);
-    cr_assert_lt(r.elapsed_ms, 15000, "%.0f ms: it computed before failing", r.elapsed_ms);
-    cr_assert_lt(r.max_rss_kb, 1024L * 1024, "peak RSS %ld KiB: memory was touched before the error", r.max_rss_kb);
+    assert_refused_before_compute(res, &r);
     vchild_result_free(&r);
 }
 
@@ -432,8 +445,7 @@ Test(engine_faults, a_model_bigger_than_memory_is_a_clear_error_before_allocatin
     const cJSON *res = run_local(path, extra, "hi", &r);
     const char *words[] = { "memory", NULL };
     assert_clear_error(res, &r, words);
-    cr_assert_lt(r.elapsed_ms, 15000, "%.0f ms: it computed before failing", r.elapsed_ms);
-    cr_assert_lt(r.max_rss_kb, 1024L * 1024, "peak RSS %ld KiB: memory was touched before the error", r.max_rss_kb);
+    assert_refused_before_compute(res, &r);
     vchild_result_free(&r);
 }
 

@@ -22,13 +22,12 @@
 #include <unistd.h>
 
 #include "util/buf.h"
-#include "util/clock.h"
 #include "engine/gguf.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 #include "testenv.h"
 
-#define DEADLINE_MS 60000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 static FakeProv *fp;
 static char home[256];
@@ -56,7 +55,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(hostile, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(hostile, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 static void finished(const VResult *r, const char *what)
 {
@@ -74,7 +73,7 @@ Test(hostile, a_fifo_given_as_a_model_is_refused_and_sigint_ends_a_run_that_neve
     snprintf(spec, sizeof spec, "local:%s", fifo);
     const char *args[] = { "run", "--no-progress", "--timeout", "3", "-m", spec, "-m", "openai:happy", "hi", NULL };
     VResult r;
-    cr_assert_eq(vchild_run(bin, args, env, NULL, 20000, false, &r), 0);
+    cr_assert_eq(vchild_run(bin, args, env, NULL, DEADLINE_MS, false, &r), 0);
     finished(&r, "run with a FIFO model");
     cr_assert_eq(r.exit_code, 1);
     cr_assert(strstr(buf_str(&r.out), "not a regular file (a FIFO)"), "%s", buf_str(&r.out));
@@ -86,13 +85,14 @@ Test(hostile, a_fifo_given_as_a_model_is_refused_and_sigint_ends_a_run_that_neve
     VChild c;
     fakeprov_reset(fp);
     cr_assert_eq(vchild_start(bin, forever, env, NULL, &c), 0);
-    cr_assert(fakeprov_wait_count(fp, FAKE_ROUTE_OPENAI, 1, 20000), "the stream did not start");
+    cr_assert(fakeprov_wait_count(fp, FAKE_ROUTE_OPENAI, 1, DEADLINE_MS), "the stream did not start");
     kill(c.pid, SIGINT);
-    double t0 = clock_now_ms();
-    vchild_finish(&c, 20000, false, &r);
+    /* the stream never ends and the FIFO is never written: only the SIGINT
+     * can end this run, so its ending (before the hang guard) with 130 is
+     * the proof */
+    vchild_finish(&c, DEADLINE_MS, false, &r);
     finished(&r, "run after SIGINT");
     cr_assert_eq(r.exit_code, 130, "exit %d", r.exit_code);
-    cr_assert_lt(clock_now_ms() - t0, 15000.0);
     vchild_result_free(&r);
 }
 
@@ -114,7 +114,7 @@ Test(hostile, a_20_mib_prompt_to_a_local_model_is_the_context_length_error)
     snprintf(spec, sizeof spec, "local:%s", model);
     const char *args[] = { "run", "--no-progress", "--raw", "-m", spec, "-", NULL };
     VResult r;
-    cr_assert_eq(vchild_run(bin, args, env, prompt, DEADLINE_MS * 3, false, &r), 0);
+    cr_assert_eq(vchild_run(bin, args, env, prompt, DEADLINE_MS, false, &r), 0);
     finished(&r, "run with a 20 MiB prompt");
     cr_assert(strstr(buf_str(&r.out), "does not fit in the context"), "%s", buf_str(&r.out));
     cr_assert_null(strstr(buf_str(&r.out), "worker stopped"));
@@ -195,15 +195,16 @@ static char *nested(size_t k)
     return p;
 }
 
-static void refused_quickly(const char *const *args, const char *says)
+/* Refused by the pattern limits (the message names the limit), not by
+ * running out of time or memory: no wall-clock budget, the message is the
+ * proof that the bound fired before any blow-up. */
+static void refused_by_a_limit(const char *const *args, const char *says)
 {
     VResult r;
-    double t0 = clock_now_ms();
     cr_assert_eq(vchild_run(bin, args, env, NULL, DEADLINE_MS, false, &r), 0);
     finished(&r, args[0]);
     cr_assert_eq(r.exit_code, 2, "versus %s %s: exit %d: %s", args[0], args[1], r.exit_code, buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.err), says), "versus %s %s: %s", args[0], args[1], buf_str(&r.err));
-    cr_assert_lt(clock_now_ms() - t0, 10000.0, "versus %s took %.0f ms", args[0], clock_now_ms() - t0);
     cr_assert_lt(r.max_rss_kb, 256 * 1024, "versus %s used %ld KiB", args[0], r.max_rss_kb);
     vchild_result_free(&r);
 }
@@ -224,7 +225,7 @@ Test(hostile, regexes_in_policies_fixture_assertions_and_labels_are_bounded)
         write_text(policy, buf_str(&b));
         buf_free(&b);
         const char *route[] = { "policy", "route", policy, "a prompt", NULL };
-        refused_quickly(route, says[i]);
+        refused_by_a_limit(route, says[i]);
         buf_printf(&b, "{\"versus_fixture\":1,\"id\":\"c#1\",\"prompt\":\"hi\",\"system\":null,\"sensitivity\":"
                        "\"public\",\"params\":{},\"outcome\":\"unlabelled\",\"candidates\":[{\"spec\":\"openai:happy\","
                        "\"provider\":\"openai\",\"model\":\"happy\",\"status\":\"ok\",\"text\":\"aaaa\"}],"
@@ -232,7 +233,7 @@ Test(hostile, regexes_in_policies_fixture_assertions_and_labels_are_bounded)
         write_text(fixture, buf_str(&b));
         buf_free(&b);
         const char *replay[] = { "replay", "--offline", fixture, NULL };
-        refused_quickly(replay, says[i]);
+        refused_by_a_limit(replay, says[i]);
     }
     /* sessions label --assert */
     const char *save[] = { "run", "--no-progress", "--save", "-m", "openai:happy", "hi", NULL };
@@ -247,7 +248,7 @@ Test(hostile, regexes_in_policies_fixture_assertions_and_labels_are_bounded)
         Buf a = { 0 };
         buf_printf(&a, "regex:%s", patterns[i]);
         const char *label[] = { "sessions", "label", id, "1", "--winner", "1", "--assert", buf_str(&a), NULL };
-        refused_quickly(label, says[i]);
+        refused_by_a_limit(label, says[i]);
         buf_free(&a);
     }
     free(deep);

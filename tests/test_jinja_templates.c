@@ -12,27 +12,19 @@
 #include <cjson/cJSON.h>
 
 #include "engine/jinja.h"
+#include "util/buf.h"
+#include "util/file.h"
 
+/* The file at path, whole (free it); NULL when it cannot be read. */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    Buf b = { 0 };
+    char err[256];
+    if (util_read_file(path, 64u << 20, &b, err, sizeof err) != UTIL_FILE_OK)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    if (s) {
-        s[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return s;
+    if (len)
+        *len = b.len;
+    return buf_steal(&b);
 }
 
 static cJSON *load_json(const char *name)
@@ -134,7 +126,7 @@ Test(jinja_templates, real_chat_templates_render_as_jinja2_does)
         char path[4096];
         snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/%s", src ? src : ".",
                  cJSON_GetObjectItem(t, "file")->valuestring);
-        size_t len;
+        size_t len = 0;
         char *text = slurp(path, &len);
         cr_assert(text, "cannot read %s", path);
         char err[256];

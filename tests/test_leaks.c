@@ -23,8 +23,9 @@
 #include "util/buf.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 30000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 #define FILE_KEY "sk-file-SECRETKEY-from-a-key-file-424242"
 #define ENV_KEY "cred-SECRETKEY-under-an-ordinary-name-777"
 
@@ -56,7 +57,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(leaks, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(leaks, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 /* ---- the independent scanner ------------------------------------------------ */
 

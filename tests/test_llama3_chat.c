@@ -15,14 +15,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +29,8 @@
 #include "engine/gguf_write.h"
 #include "engine/tokenizer.h"
 #include "engine_ref.h"
+#include "harden/vchild.h"
+#include "testenv.h"
 
 extern char **environ;
 
@@ -212,7 +210,21 @@ static void llama31_rope_factors(double base, double *out, int n)
     }
 }
 
+/* Llama 3's turns with a thinking model's habits (DeepSeek-R1-distill and
+ * Qwen 3 style): the generation prompt opens <think> (and closes it at once
+ * when enable_thinking is false), earlier answers lose their thinking. */
+static const char THINK_TEMPLATE[] =
+    "{{ bos_token }}{% for message in messages %}{% set content = message['content'] %}"
+    "{% if message['role'] == 'assistant' and '</think>' in content %}"
+    "{% set content = content.split('</think>')[-1] %}{% endif %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + content | trim + '<|eot_id|>' }}"
+    "{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n<think>\\n' }}"
+    "{% if enable_thinking is defined and enable_thinking is false %}{{ '</think>\\n\\n' }}{% endif %}"
+    "{% endif %}";
+
 typedef struct Fixture {
+    const char *tmpl; /* the chat template the file carries (NULL: LLAMA3_TEMPLATE) */
     Vocab v;
     RefModel y;
     char dir[64];
@@ -261,7 +273,7 @@ static void fixture_write(Fixture *fx)
     rc |= gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)v->bos);
     rc |= gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eot);
     rc |= gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", true);
-    rc |= gguf_writer_add_string(w, "tokenizer.chat_template", LLAMA3_TEMPLATE);
+    rc |= gguf_writer_add_string(w, "tokenizer.chat_template", fx->tmpl ? fx->tmpl : LLAMA3_TEMPLATE);
     cr_assert_eq(rc, 0);
     char err[512];
     cr_assert_eq(gguf_writer_write_file(w, fx->path, err, sizeof err), 0, "%s", err);
@@ -293,7 +305,7 @@ static void remove_leftovers(void)
         nftw(made_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TestSuite(llama3_chat, .fini = remove_leftovers);
+TestSuite(llama3_chat, .fini = remove_leftovers, .timeout = TESTENV_HANG_S);
 
 static Engine *load(const Fixture *fx)
 {
@@ -613,83 +625,34 @@ typedef struct RunOut {
     const cJSON *r; /* results[0] */
 } RunOut;
 
-/* Runs `versus run -f json -m local:PATH ARGS... Hi` with HOME and the XDG
- * directories inside the fixture's directory and no API keys. */
+/* Runs `versus run -f json -m local:PATH ARGS... Hi` through the shared
+ * child harness, with HOME and the XDG directories inside the fixture's
+ * directory and no API keys. */
 static RunOut run_versus(const Fixture *fx, const char *const *args)
 {
-    const char *bd = getenv("VERSUS_BUILDDIR");
-    if (!bd)
-        cr_skip_test("VERSUS_BUILDDIR not set");
     char bin[1024], spec[256];
-    snprintf(bin, sizeof bin, "%s/versus", bd);
-    if (access(bin, X_OK) != 0)
-        cr_skip_test("no versus binary at %s", bin);
+    if (!vchild_binary(bin, sizeof bin))
+        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set, or nothing built there)");
     snprintf(spec, sizeof spec, "local:%s", fx->path);
-    const char *argv[32] = { bin, "run", "-f", "json", "--no-progress", "-m", spec };
-    int an = 7;
-    for (; *args; args++)
+    const char *argv[32] = { "run", "-f", "json", "--no-progress", "-m", spec };
+    int an = 6;
+    for (; *args && an < 30; args++)
         argv[an++] = *args;
     argv[an++] = "Hi";
     argv[an] = NULL;
-    char *env[256];
-    int en = 0;
-    static const char *const drop[] = { "HOME=", "XDG_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "VERSUS_" };
-    for (char **p = environ; *p && en < 240; p++) {
-        bool keep = true;
-        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-            keep &= strncmp(*p, drop[i], strlen(drop[i])) != 0;
-        if (keep)
-            env[en++] = *p;
-    }
-    char vars[5][160];
-    static const char *const names[] = { "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-                                         "XDG_CACHE_HOME" };
-    static const char *const subs[] = { "", "/config", "/data", "/state", "/cache" };
-    for (int i = 0; i < 5; i++) {
-        snprintf(vars[i], sizeof vars[i], "%s=%s%s", names[i], fx->dir, subs[i]);
-        env[en++] = vars[i];
-    }
-    env[en] = NULL;
-    int po[2];
-    cr_assert_eq(pipe(po), 0);
-    char errpath[160];
-    snprintf(errpath, sizeof errpath, "%s/stderr", fx->dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    cr_assert_eq(rc, 0, "spawn %s: %s", bin, strerror(rc));
-    close(po[1]);
-    RunOut o = { .exit_code = -1 };
-    time_t deadline = time(NULL) + 60;
-    for (;;) {
-        struct pollfd pfd = { po[0], POLLIN, 0 };
-        if (time(NULL) > deadline) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
-            break;
-        char b[4096];
-        ssize_t k = read(po[0], b, sizeof b);
-        if (k > 0)
-            buf_append(&o.out, b, (size_t)k);
-        else if (k == 0 || errno != EINTR)
-            break;
-    }
-    close(po[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    if (WIFEXITED(status))
-        o.exit_code = WEXITSTATUS(status);
-    o.json = cJSON_Parse(buf_str(&o.out));
+    char **env = vchild_env_new(fx->dir, NULL);
+    static const char *const keys[] = { "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        vchild_env_set(&env, keys[i], NULL);
+    VResult vr;
+    int rc = vchild_run(bin, argv, env, NULL, TESTENV_HANG_MS, true, &vr); /* only a hang reaches it */
+    vchild_env_free(env);
+    cr_assert_eq(rc, 0, "spawn %s", bin);
+    cr_assert(!vr.timed_out, "versus ran past %d s (hung)", TESTENV_HANG_MS / 1000);
+    RunOut o = { .exit_code = vr.exit_code, .out = vr.out, .json = vr.json };
+    buf_free(&vr.err);
     if (o.json)
         o.r = cJSON_GetArrayItem(cJSON_GetObjectItem(o.json, "results"), 0);
-    unlink(errpath);
     return o;
 }
 
@@ -754,6 +717,60 @@ Test(llama3_chat, versus_run_chats_with_the_file_through_its_template)
     const cJSON *u = cJSON_GetObjectItem(o.r, "usage");
     cr_assert_eq(cJSON_GetObjectItem(u, "input_tokens")->valueint, (int)nw);
     cr_assert_eq(cJSON_GetObjectItem(u, "output_tokens")->valueint, STOP_AFTER);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(u, "reasoning_tokens")), "a model without a thinking format");
+    const cJSON *ct = cJSON_GetObjectItem(o.r, "chat_template");
+    cr_assert_str_eq(jstr(ct, "source"), "model");
+    cr_assert(strstr(jstr(ct, "note"), "own chat template"), "%s", jstr(ct, "note"));
+    cJSON_Delete(o.json);
+    buf_free(&o.out);
+    fixture_free(&fx);
+}
+
+Test(llama3_chat, a_thinking_templates_reply_is_reported_as_reasoning_with_its_token_count)
+{
+    Fixture fx;
+    fixture_build(&fx);
+    fx.tmpl = THINK_TEMPLATE;
+    fixture_write(&fx);
+    const char *const args[] = { "--max-tokens", "6", "-t", "0", NULL };
+    RunOut o = run_versus(&fx, args);
+    cr_assert_not_null(o.r, "no JSON result; output:\n%s", buf_str(&o.out));
+    cr_assert_eq(o.exit_code, 0, "%s", buf_str(&o.out));
+    int ids[64];
+    int np = json_ints(cJSON_GetObjectItem(o.r, "prompt_token_ids"), ids, 64);
+    cr_assert_gt(np, 4);
+    int n = json_ints(cJSON_GetObjectItem(o.r, "token_ids"), ids, 64);
+    cr_assert_gt(n, 0, "the model said nothing");
+    /* the prompt opened <think> and the model never closed it: all of it is thinking */
+    const cJSON *u = cJSON_GetObjectItem(o.r, "usage");
+    cr_assert_eq(cJSON_GetObjectItem(u, "output_tokens")->valueint, n);
+    cr_assert_eq(cJSON_GetObjectItem(u, "reasoning_tokens")->valueint, n);
+    cr_assert_str_eq(jstr(o.r, "text"), "");
+    cr_assert_gt(strlen(jstr(o.r, "reasoning")), 0);
+    char err[512];
+    GgufFile *g = gguf_open(fx.path, err, sizeof err);
+    Tokenizer *tok = tokenizer_load(g, err, sizeof err);
+    Buf want = { 0 };
+    tokenizer_decode(tok, ids, (size_t)n, false, &want);
+    cr_assert_str_eq(jstr(o.r, "reasoning"), buf_str(&want), "the reasoning is the generated text");
+    buf_free(&want);
+    cJSON_Delete(o.json);
+    buf_free(&o.out);
+    /* --reasoning off: enable_thinking=false closes <think> in the prompt, and the reply is all answer */
+    const char *const off[] = { "--max-tokens", "6", "-t", "0", "--reasoning", "off", NULL };
+    o = run_versus(&fx, off);
+    cr_assert_not_null(o.r, "no JSON result; output:\n%s", buf_str(&o.out));
+    cr_assert_eq(o.exit_code, 0, "%s", buf_str(&o.out));
+    int np_off = json_ints(cJSON_GetObjectItem(o.r, "prompt_token_ids"), ids, 64);
+    cr_assert_gt(np_off, np, "the prompt gains the closing </think>");
+    n = json_ints(cJSON_GetObjectItem(o.r, "token_ids"), ids, 64);
+    u = cJSON_GetObjectItem(o.r, "usage");
+    cr_assert_gt(n, 0);
+    cr_assert_eq(cJSON_GetObjectItem(u, "reasoning_tokens")->valueint, 0);
+    cr_assert_gt(strlen(jstr(o.r, "text")), 0);
+    cr_assert(cJSON_GetObjectItem(o.r, "reasoning") == NULL || strlen(jstr(o.r, "reasoning")) == 0);
+    tokenizer_free(tok);
+    gguf_close(g);
     cJSON_Delete(o.json);
     buf_free(&o.out);
     fixture_free(&fx);

@@ -15,8 +15,9 @@
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 60000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 static char bin[1024], model[1024];
 
@@ -216,4 +217,30 @@ Test(logits, bad_input_is_refused_with_a_reason_and_no_output)
     expect_usage_error(a5, "not found", 2);
     const char *a6[] = { "logits", model, "--tokens", "1", "--top", "0", NULL };
     expect_usage_error(a6, "--top", 2);
+}
+
+/* The model path is printed back: a file name holding a bidi override and a
+ * C1 control reaches the output as JSON escapes (same meaning, nothing for
+ * a terminal to obey), as every other command's JSON does. */
+Test(logits, hidden_characters_in_the_model_path_are_escaped_in_the_json)
+{
+    setup();
+    char dir[] = "/tmp/versus-logits-name-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char link[1200];
+    snprintf(link, sizeof link, "%s/evil\xe2\x80\xae" "fgg\xc2\x9b.gguf", dir);
+    cr_assert_eq(symlink(model, link), 0);
+    const char *args[] = { "logits", link, "--tokens", "1,403", "--top", "2", NULL };
+    VResult r;
+    run(args, true, &r);
+    cr_assert_eq(r.exit_code, 0, "stderr: %s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "\xe2\x80\xae"), "raw U+202E reached stdout");
+    cr_assert_null(strstr(buf_str(&r.out), "\xc2\x9b"), "raw U+009B reached stdout");
+    cr_assert_not_null(strstr(buf_str(&r.out), "\\u202e"), "%s", buf_str(&r.out));
+    cr_assert_not_null(r.json);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(r.json, "model");
+    cr_assert(cJSON_IsString(m) && strcmp(m->valuestring, link) == 0, "the escaped path must decode to the path");
+    vchild_result_free(&r);
+    unlink(link);
+    rmdir(dir);
 }

@@ -24,8 +24,9 @@
 #include "harden/netns.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 30000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 #define OR_KEY "sk-or-v1-SECRETKEY-openrouter-0123456789abcdef"
 
 static char home[256];
@@ -56,7 +57,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(perimeter, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(perimeter, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 static void enter_netns(void)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/prices.h"
 #include "eval/policy.h"
 #include "providers/target.h"
 
@@ -143,8 +144,11 @@ Test(policy, restricted_routes_are_judged_by_the_perimeter_decision)
     config_free(cfg);
 }
 
-Test(policy, check_threshold_policy_gives_the_hand_computed_figures, .init = setup, .fini = teardown)
+Test(policy, a_small_strong_weak_gap_gives_a_warning_not_a_figure_above_100, .init = setup, .fini = teardown)
 {
+    /* build_cases: on the 8 cases the strong model alone is right in 3 (c3,
+     * c4, c8) and the weak alone in 1 (c5): exact McNemar p = 0.625. The old
+     * figures (PGR 150%, APGR 100%) said nothing that these cases support. */
     FixtureSet set = { 0 };
     build_cases(&set);
     Policy *p = parse("{\"versus_policy\":1,\"rules\":["
@@ -156,44 +160,199 @@ Test(policy, check_threshold_policy_gives_the_hand_computed_figures, .init = set
     char err[200];
     cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
     cr_assert_eq(r.judged, 8);
+    cr_assert_eq(r.judged_routes, 8);
     cr_assert_eq(r.winners, 5);
     cr_assert_eq(r.ties, 2);
-    cr_assert_eq(r.losers, 0);
     cr_assert_eq(r.both_bad, 1);
-    cr_assert_eq(r.violations, 0);
-    cr_assert_not(policy_report_failed(&r));
     cr_assert_float_eq(r.quality, 7.0 / 8, 1e-12);
-    cr_assert_str_eq(r.best_model, "openai:big");
-    cr_assert_float_eq(r.best_quality, 5.0 / 8, 1e-12);
-    cr_assert_float_eq(r.quality_retained, 1.4, 1e-12);
-    cr_assert_float_eq(r.oracle_quality, 7.0 / 8, 1e-12);
-    cr_assert_float_eq(r.cost_usd, 0.04, 1e-12);
-    cr_assert_str_eq(r.priciest_model, "openai:big");
-    cr_assert_float_eq(r.priciest_cost_usd, 0.08, 1e-12);
-    cr_assert_float_eq(r.cost_ratio, 0.5, 1e-12);
-    cr_assert_float_eq(r.mean_cost_usd * 1000, 5.0, 1e-9);
-    /* the curve over thresholds 1, 2, 5, 50, 60, 100, 200, 250, never */
+    cr_assert_eq(r.curve_cases, 8);
     cr_assert_float_eq(r.q_strong, 6.0 / 8, 1e-12);
     cr_assert_float_eq(r.q_weak, 4.0 / 8, 1e-12);
-    cr_assert_eq(r.n_curve, 9);
-    cr_assert_float_eq(r.curve[0].strong_share, 0, 1e-12);
-    cr_assert_float_eq(r.curve[0].pgr, 0, 1e-12);
-    cr_assert_float_eq(r.curve[1].strong_share, 1.0 / 7, 1e-12);
-    cr_assert_float_eq(r.curve[1].pgr, 0.5, 1e-12);
-    cr_assert_float_eq(r.curve[3].pgr, 1.5, 1e-12);
-    cr_assert_float_eq(r.curve[8].strong_share, 1, 1e-12);
-    cr_assert_float_eq(r.apgr, 1.0, 1e-12);
-    cr_assert_float_eq(r.cpt50, 1.0 / 7, 1e-12);
-    cr_assert_float_eq(r.cpt80, 1.6 / 7, 1e-12);
+    cr_assert_eq(r.strong_only, 3);
+    cr_assert_eq(r.weak_only, 1);
+    cr_assert_float_eq(r.gap_p, 0.625, 1e-12);
+    cr_assert(r.gap_too_small);
+    for (size_t i = 0; i < r.n_curve; i++)
+        cr_assert(isnan(r.curve[i].pgr), "no PGR figure at point %zu", i);
+    cr_assert(isnan(r.apgr) && isnan(r.cpt50) && isnan(r.cpt80));
     Buf out = { 0 };
     cr_assert_eq(policy_report_format(p, &r, 1000, &out), 0);
-    cr_assert(strstr(buf_str(&out), "projected monthly cost at 1000 requests: $5.00"), "%s", buf_str(&out));
-    cr_assert(strstr(buf_str(&out), "APGR"));
-    cr_assert(strstr(buf_str(&out), "PASS"));
+    cr_assert(strstr(buf_str(&out), "WARNING: the strong–weak gap is too small"), "%s", buf_str(&out));
+    cr_assert_null(strstr(buf_str(&out), "150.0%"), "%s", buf_str(&out));
     buf_free(&out);
     policy_report_free(&r);
     policy_free(p);
     fixture_set_free(&set);
+
+    /* one case apart: the same warning */
+    char e2[256];
+    Session *s = session_new(tmpdir, e2, sizeof e2);
+    Reply *reps[2] = { cand("openai:big", "openai", 0.01), cand("local:small", "local", 0.001) };
+    for (int i = 0; i < 4; i++) {
+        char prompt[64];
+        memset(prompt, 'a', (size_t)(4 * (i + 1)));
+        prompt[4 * (i + 1)] = '\0';
+        Request rq = { .prompt = prompt, .params = params_default() };
+        cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, e2, sizeof e2), i);
+        SessionLabel l = { .outcome = i == 3 ? SESSION_WIN : SESSION_TIE, .winner = i == 3 ? 0 : -1 };
+        cr_assert_eq(session_label_round(s, (size_t)i, &l, e2, sizeof e2), 0);
+    }
+    FixtureSet one = { 0 };
+    cr_assert_eq(fixture_add_session(&one, s, false, e2, sizeof e2), 0);
+    p = parse("{\"versus_policy\":1,\"rules\":[{\"threshold\":{\"score\":\"tokens\",\"at\":2,"
+              "\"strong\":\"openai:big\",\"weak\":\"local:small\"}}],\"default\":\"openai:big\"}");
+    cr_assert_eq(policy_check(p, &one, &r, err, sizeof err), 0);
+    cr_assert_eq(r.strong_only, 1);
+    cr_assert_eq(r.weak_only, 0);
+    cr_assert(r.gap_too_small, "a gap of one case is not measurable");
+    cr_assert(isnan(r.apgr));
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&one);
+    session_free(s);
+    reply_free(reps[0]);
+    reply_free(reps[1]);
+}
+
+/* Twelve cases of 1..12 tokens between openai:big ($0.01) and local:small
+ * (~$0.001, estimated): c1-c5 tie, c6 both bad, c7-c12 big wins. */
+static void build_significant(FixtureSet *set)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *big = cand("openai:big", "openai", 0.01), *small = cand("local:small", "local", 0.001);
+    snprintf(small->metrics.cost_basis, sizeof small->metrics.cost_basis, "%s", PRICES_BASIS_ESTIMATED);
+    Reply *reps[2] = { big, small };
+    for (int i = 0; i < 12; i++) {
+        char prompt[64];
+        memset(prompt, 'a' + i, (size_t)(4 * (i + 1)));
+        prompt[4 * (i + 1)] = '\0';
+        Request rq = { .prompt = prompt, .params = params_default() };
+        cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), i);
+        SessionLabel l = { .outcome = i < 5 ? SESSION_TIE : i == 5 ? SESSION_BOTH_BAD : SESSION_WIN,
+                           .winner = i > 5 ? 0 : -1 };
+        cr_assert_eq(session_label_round(s, (size_t)i, &l, err, sizeof err), 0, "%s", err);
+    }
+    cr_assert_eq(fixture_add_session(set, s, false, err, sizeof err), 0);
+    reply_free(big);
+    reply_free(small);
+    session_free(s);
+}
+
+Test(policy, check_gives_routellms_figures_on_a_measurable_gap, .init = setup, .fini = teardown)
+{
+    /* worked by hand and with numpy (trapezoid, interp):
+     *   always strong 11/12, always weak 5/12; strong alone right 6, weak 0 (p = 1/32)
+     *   points (share, quality): (0, 5/12) (1/12, 6/12) ... (6/12, 11/12) ... (1, 11/12)
+     *   AUC = 19/24 → APGR = (19/24 − 5/12) / (6/12) = 0.75
+     *   CPT(50%): quality 8/12 at share 3/12; CPT(80%): 9.8/12 at share 4.8/12 */
+    FixtureSet set = { 0 };
+    build_significant(&set);
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":[{\"name\":\"length\",\"threshold\":{\"score\":\"tokens\","
+                      "\"at\":9,\"strong\":\"openai:big\",\"weak\":\"local:small\"}}],\"default\":\"openai:big\"}");
+    PolicyReport r;
+    char err[200];
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_float_eq(r.q_strong, 11.0 / 12, 1e-12);
+    cr_assert_float_eq(r.q_weak, 5.0 / 12, 1e-12);
+    cr_assert_eq(r.strong_only, 6);
+    cr_assert_eq(r.weak_only, 0);
+    cr_assert_float_eq(r.gap_p, 1.0 / 32, 1e-12);
+    cr_assert_not(r.gap_too_small);
+    cr_assert_not(r.curve_not_monotone);
+    cr_assert_eq(r.n_curve, 13);
+    cr_assert_float_eq(r.curve[0].strong_share, 0, 1e-12);
+    cr_assert_float_eq(r.curve[0].pgr, 0, 1e-12);
+    cr_assert_float_eq(r.curve[6].strong_share, 0.5, 1e-12);
+    cr_assert_float_eq(r.curve[6].pgr, 1, 1e-12);
+    cr_assert_float_eq(r.apgr, 0.75, 1e-12);
+    cr_assert_float_eq(r.cpt50, 0.25, 1e-12);
+    cr_assert_float_eq(r.cpt80, 0.4, 1e-12);
+    /* the policy (≥ 9 tokens → big) and the baselines on the same 12 cases */
+    cr_assert_float_eq(r.quality, 9.0 / 12, 1e-12);
+    cr_assert_eq(r.common_judged, 12);
+    cr_assert_eq(r.common_priced, 12);
+    cr_assert_eq(r.n_base, 4);
+    cr_assert_str_eq(r.base[1].label, "always frontier");
+    cr_assert_str_eq(r.base[1].spec, "openai:big");
+    cr_assert_str_eq(r.base[2].spec, "local:small");
+    cr_assert_float_eq(r.base[0].quality, 9.0 / 12, 1e-12);
+    cr_assert_float_eq(r.base[1].quality, 11.0 / 12, 1e-12);
+    cr_assert_float_eq(r.base[2].quality, 5.0 / 12, 1e-12);
+    cr_assert_float_eq(r.quality_kept, 9.0 / 11, 1e-12);
+    cr_assert_float_eq(r.base[0].cost_per_case, (4 * 0.01 + 8 * 0.001) / 12, 1e-15);
+    cr_assert_float_eq(r.base[1].cost_per_case, 0.01, 1e-15);
+    cr_assert_float_eq(r.base[2].cost_per_case, 0.001, 1e-15);
+    cr_assert(r.base[0].cost_estimated && !r.base[1].cost_estimated);
+    Buf out = { 0 };
+    cr_assert_eq(policy_report_format(p, &r, 100000, &out), 0);
+    const char *o = buf_str(&out);
+    cr_assert(strstr(o, "APGR                                 75.0%"), "%s", o);
+    cr_assert(strstr(o, "$         400.00"), "policy a month: $0.004 × 100,000:\n%s", o);
+    cr_assert(strstr(o, "$        1000.00"), "frontier a month:\n%s", o);
+    cr_assert(strstr(o, "estimated from measured speed"), "%s", o);
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+}
+
+Test(policy, quality_and_baselines_count_only_cases_where_the_routes_ran, .init = setup, .fini = teardown)
+{
+    /* three labelled cases; in the third the frontier model was not sent
+     * (restricted) and the policy routes to a model that is no candidate in
+     * the second: quality is over the routes that could be judged, and the
+     * baselines over the one case where everything ran */
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    Reply *big = cand("openai:big", "openai", 0.01), *small = cand("local:small", "local", 0.001);
+    Reply *other = cand("local:other", "local", 0.002);
+    Reply *refused = reply_new("openai:big", "openai", "big");
+    reply_not_sent(refused, "sensitivity", "refused");
+    Reply *r1[2] = { big, small }, *r2[2] = { big, other }, *r3[2] = { refused, small };
+    Reply **rounds[3] = { r1, r2, r3 };
+    for (int i = 0; i < 3; i++) {
+        Request rq = { .prompt = i == 1 ? "route me elsewhere" : "hello", .params = params_default(),
+                       .sensitivity = i == 2 ? SENSITIVITY_RESTRICTED : SENSITIVITY_PUBLIC };
+        cr_assert_eq(session_add_round(s, &rq, rounds[i], 2, NULL, err, sizeof err), i);
+        SessionLabel l = { .outcome = SESSION_WIN, .winner = 1 };
+        cr_assert_eq(session_label_round(s, (size_t)i, &l, err, sizeof err), 0, "%s", err);
+    }
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, false, err, sizeof err), 0);
+    Policy *p = parse("{\"versus_policy\":1,\"default\":\"local:small\"}");
+    PolicyReport r;
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_eq(r.unjudged, 1, "case 2 has no local:small");
+    cr_assert_eq(r.judged_routes, 2);
+    cr_assert_float_eq(r.quality, 1.0, 1e-12, "both judged routes won; the unjudged one is no miss");
+    cr_assert_eq(r.common_judged, 1, "only case 1 has the policy's route, the frontier and the local model");
+    cr_assert_float_eq(r.base[0].cost_per_case, 0.001, 1e-15);
+    cr_assert_float_eq(r.base[1].cost_per_case, 0.01, 1e-15);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+    session_free(s);
+    reply_free(big);
+    reply_free(small);
+    reply_free(other);
+    reply_free(refused);
+}
+
+Test(policy, interpolation_and_mcnemar_follow_their_definitions)
+{
+    /* numpy.interp: the last of equal x values wins, clamps below */
+    double xp[4] = { 0.5, 0.5, 0.75, 1.0 }, fp[4] = { 0, 0.3, 0.6, 0.9 };
+    cr_assert_float_eq(policy_interp(0.5, xp, fp, 4), 0.3, 1e-15);
+    cr_assert_float_eq(policy_interp(0.625, xp, fp, 4), 0.45, 1e-15);
+    cr_assert_float_eq(policy_interp(0.1, xp, fp, 4), 0, 0);
+    cr_assert_float_eq(policy_interp(1.0, xp, fp, 4), 0.9, 1e-15);
+    cr_assert(isnan(policy_interp(1.01, xp, fp, 4)), "never reached: not 100%%");
+    cr_assert_float_eq(policy_mcnemar_p(6, 0), 1.0 / 32, 1e-15);
+    cr_assert_float_eq(policy_mcnemar_p(3, 1), 0.625, 1e-15);
+    cr_assert_float_eq(policy_mcnemar_p(0, 0), 1, 0);
+    cr_assert_float_eq(policy_mcnemar_p(10, 10), 1, 0);
 }
 
 Test(policy, check_lists_loser_picks_and_restricted_data_to_closed_apis, .init = setup, .fini = teardown)

@@ -428,6 +428,34 @@ Test(request, anthropic_extended_thinking_budget_and_max_tokens)
     http_spec_free(&spec);
 }
 
+/* Anthropic refuses temperature and top_k beside extended thinking, and
+ * top_p outside [0.95, 1]: versus leaves them out (top_p clamped) instead of
+ * sending a request the API answers with a 400. */
+Test(request, anthropic_thinking_leaves_out_sampling_the_api_refuses_with_it)
+{
+    Request rq = reasoning_request("high");
+    rq.params.temperature = 0.2;
+    rq.params.top_k = 40;
+    rq.params.top_p = 0.5;
+    HttpRequestSpec spec;
+    cJSON *b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    cr_assert_not_null(get(b, "thinking"));
+    cr_assert_null(get(b, "temperature"));
+    cr_assert_null(get(b, "top_k"));
+    cr_assert_float_eq(get(b, "top_p")->valuedouble, 0.95, 1e-9);
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+    /* without thinking they go as given */
+    rq = reasoning_request("off");
+    rq.params.temperature = 0.2;
+    rq.params.top_k = 40;
+    b = build("anthropic", NULL, "k", "claude-sonnet-4-5", &rq, &spec);
+    cr_assert_float_eq(get(b, "temperature")->valuedouble, 0.2, 1e-9);
+    cr_assert_eq(get(b, "top_k")->valuedouble, 40);
+    cJSON_Delete(b);
+    http_spec_free(&spec);
+}
+
 Test(request, gemini_thinking_config_budget_level_and_off)
 {
     Request rq = reasoning_request("high");

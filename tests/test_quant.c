@@ -21,7 +21,7 @@ static float rnd_uniform(void) /* [-1, 1) */
 static const GgmlType ALL_TYPES[] = {
     GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
     GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q8_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
-    GGML_TYPE_Q6_K,
+    GGML_TYPE_Q6_K, GGML_TYPE_MXFP4,
 };
 #define N_ALL ((int)(sizeof ALL_TYPES / sizeof ALL_TYPES[0]))
 
@@ -145,6 +145,24 @@ Test(layout, q6_k_low_and_high_bits_with_signed_scales)
     cr_assert_float_eq(y[64], -1.0f * -32, 0.0f);
 }
 
+Test(layout, mxfp4_codes_are_twice_e2m1_at_a_power_of_two_scale)
+{
+    BlockMXFP4 b = { .e = 128 }; /* scale 2^(128-128) = 1 */
+    for (int j = 0; j < 16; j++)
+        b.qs[j] = (uint8_t)(j | (15 - j) << 4);
+    static const float want[16] = { 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12 };
+    float y[32];
+    cr_assert_eq(quant_dequantize_row(GGML_TYPE_MXFP4, &b, y, 32), 0);
+    for (int j = 0; j < 16; j++) {
+        cr_assert_float_eq(y[j], want[j], 0.0f, "low nibble %d", j);
+        cr_assert_float_eq(y[j + 16], want[15 - j], 0.0f, "high nibble %d", j);
+    }
+    cr_assert_float_eq(quant_e8m0_half(127), 0.5f, 0.0f);
+    cr_assert_float_eq(quant_e8m0_half(130), 4.0f, 0.0f);
+    cr_assert_float_eq(quant_e8m0_half(0), ldexpf(1.0f, -128), 0.0f, "denormal 2^-128");
+    cr_assert_eq(quant_row_size(GGML_TYPE_MXFP4, 64), 34);
+}
+
 Test(layout, block_sizes_match_ggml)
 {
     cr_assert_eq(quant_row_size(GGML_TYPE_Q4_0, 64), 36);
@@ -181,6 +199,10 @@ static const Tol TOLS[] = {
     { GGML_TYPE_Q4_K, 0.068, 0.080 },
     { GGML_TYPE_Q5_K, 0.034, 0.040 },
     { GGML_TYPE_Q6_K, 0.018, 0.041 },
+    /* MXFP4: 2 x E2M1 codes (0..12) at scale 2^(floor(log2 amax) - 3), as ggml
+     * quantizes: the top of a binade clips at 0.75 of the next power of two,
+     * so the largest error approaches amax / 4 (measured 0.145 / 0.250) */
+    { GGML_TYPE_MXFP4, 0.17, 0.26 },
 };
 
 static void round_trip(GgmlType t, float scale, double *rel_rmse, double *max_err)

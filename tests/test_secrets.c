@@ -26,8 +26,9 @@
 #include "providers/target.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 30000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 static FakeProv *fp;
 static char home[256];
@@ -100,7 +101,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(secrets, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(secrets, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 /* ---- finding keys ---------------------------------------------------------------------- */
 

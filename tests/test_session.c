@@ -16,6 +16,7 @@
 #include "store/jsonio.h"
 #include "store/session.h"
 #include "util/file.h"
+#include "testenv.h"
 
 static char tmpdir[256];
 
@@ -290,7 +291,7 @@ static void assert_all_files_load(int iteration)
 }
 
 Test(session, sigkill_during_saves_never_leaves_a_torn_file, .init = make_tmpdir, .fini = rm_tmpdir,
-     .timeout = 60)
+     .timeout = TESTENV_HANG_S)
 {
     char err[256];
     Session *s = sample_session();

@@ -28,8 +28,9 @@
 #include "util/buf.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
-#define DEADLINE_MS 60000
+#define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
 
 static FakeProv *fp;
 static char home[256];
@@ -59,7 +60,7 @@ static void teardown(void)
     vchild_rm_tree(home);
 }
 
-TestSuite(sessions_safe, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(sessions_safe, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);
 
 static void run_versus(const char *const *args, VResult *r)
 {

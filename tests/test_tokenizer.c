@@ -1,7 +1,7 @@
 /* test_tokenizer.c — the tokenizers against llama.cpp's own tokenizer test
  * files (../shared/models/vocab), the stories260K oracle, the default chat
  * model; plus round trips, the streaming decoder, special tokens, hostile
- * metadata and speed. */
+ * metadata and how the cost grows with the text. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -578,13 +578,84 @@ Test(special, phi3_special_tokens_eat_the_white_space_after_them)
     unload(&l);
 }
 
-/* ---- speed ------------------------------------------------------------- */
+/* ---- scaling ----------------------------------------------------------
+ * No wall-clock budget (a loaded CI box, ASan and valgrind make any budget
+ * meaningless): what these guard against is work that grows faster than the
+ * input, e.g. a quadratic merge loop or a special-token scan that restarts at
+ * every byte. Encoding 8x the text must cost about 8x the thread's own CPU
+ * time (n log n: ~9.5x; seen: 6-16x), not ~64x; the least of a few runs of
+ * each size keeps a preempted or cache-cold run from deciding. Timing the
+ * thread's CPU, not the wall clock, keeps other processes out of it. */
 
-static double now_s(void)
+static double thread_cpu_s(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define SCALE_RUNS 5
+#define SCALE_FACTOR 8
+#define SCALE_MAX_RATIO 24.0 /* linear: 8, n log n: ~9.5, quadratic: 64 */
+
+/* The least thread CPU time over SCALE_RUNS encodings of text; *n gets the
+ * token count. */
+static double encode_cpu_s(const Tokenizer *t, const Buf *text, bool special, size_t *n)
+{
+    double best = -1;
+    for (int i = 0; i < SCALE_RUNS; i++) {
+        double t0 = thread_cpu_s();
+        int *ids = encode(t, text->data, text->len, special, special, n);
+        double dt = thread_cpu_s() - t0;
+        free(ids);
+        if (best < 0 || dt < best)
+            best = dt;
+    }
+    return best;
+}
+
+/* Fills small with about `bytes` of text from gen and big with
+ * SCALE_FACTOR times as much, then checks that encoding big costs at most
+ * SCALE_MAX_RATIO times encoding small. */
+static void check_scaling(const Tokenizer *t, const char *what, size_t bytes, bool special,
+                          const char *(*gen)(unsigned *seed), size_t min_tokens)
+{
+    Buf small = { 0 }, big = { 0 };
+    unsigned seed = 7;
+    while (small.len < bytes)
+        buf_puts(&small, gen(&seed));
+    seed = 7;
+    while (big.len < SCALE_FACTOR * bytes)
+        buf_puts(&big, gen(&seed));
+    size_t n_small, n_big;
+    double t_small = encode_cpu_s(t, &small, special, &n_small);
+    double t_big = encode_cpu_s(t, &big, special, &n_big);
+    cr_expect_geq(n_big, min_tokens, "%s: %zu bytes gave only %zu tokens", what, big.len, n_big);
+    /* below ~1 ms of CPU a clock tick is a large share; the floor keeps a
+     * very fast small run from inflating the ratio */
+    double ratio = t_big / (t_small > 1e-3 ? t_small : 1e-3);
+    cr_log_info("%s: %zu B -> %zu tokens in %.4f s CPU, %zu B -> %zu tokens in %.4f s CPU (x%.1f)", what,
+                small.len, n_small, t_small, big.len, n_big, t_big, ratio);
+    cr_expect_leq(ratio, SCALE_MAX_RATIO,
+                  "%s: %dx the text cost %.1fx the CPU (%.4f s vs %.4f s): the tokenizer grows faster than "
+                  "its input",
+                  what, SCALE_FACTOR, ratio, t_big, t_small);
+    buf_free(&small);
+    buf_free(&big);
+}
+
+static const char *mixed_words(unsigned *seed)
+{
+    static const char *const words[] = { "the", " quick", " brown", " fox", ",", " jumps", "\n\n", " 12345",
+                                         " \xe6\x97\xa5\xe6\x9c\xac", " caf\xc3\xa9", " \xf0\x9f\xa6\x99", "    ",
+                                         "supercalifragilistic", " don't", "!!" };
+    return words[rand_r(seed) % (int)(sizeof(words) / sizeof(words[0]))];
+}
+
+static const char *one_word(unsigned *seed)
+{
+    (void)seed;
+    return "abcdefghij";
 }
 
 static void check_speed(const char *vocab)
@@ -593,38 +664,19 @@ static void check_speed(const char *vocab)
     snprintf(rel, sizeof(rel), "models/vocab/ggml-vocab-%s.gguf", vocab);
     testenv_shared(rel, path, sizeof(path));
     Loaded l = load_path(path);
-    Buf text = { 0 };
-    srand(7);
-    static const char *const words[] = { "the", " quick", " brown", " fox", ",", " jumps", "\n\n", " 12345",
-                                         " \xe6\x97\xa5\xe6\x9c\xac", " caf\xc3\xa9", " \xf0\x9f\xa6\x99", "    ",
-                                         "supercalifragilistic", " don't", "!!" };
-    while (text.len < 100 * 1024)
-        buf_puts(&text, words[rand() % (int)(sizeof(words) / sizeof(words[0]))]);
-    double t0 = now_s();
-    size_t n;
-    int *ids = encode(l.t, text.data, text.len, true, true, &n);
-    double dt = now_s() - t0;
-    cr_log_info("%s: %zu bytes -> %zu tokens in %.3f s", vocab, text.len, n, dt);
-    cr_expect_lt(dt, 1.0, "%s: 100 KB took %.3f s", vocab, dt);
-    cr_expect_gt(n, 10000);
-    /* and one 100 KB word: a single SentencePiece fragment, a single BPE word */
-    buf_reset(&text);
-    while (text.len < 100 * 1024)
-        buf_puts(&text, "abcdefghij");
-    free(ids);
-    t0 = now_s();
-    ids = encode(l.t, text.data, text.len, false, false, &n);
-    dt = now_s() - t0;
-    cr_expect_lt(dt, 1.0, "%s: a 100 KB word took %.3f s", vocab, dt);
-    free(ids);
-    buf_free(&text);
+    char what[128];
+    snprintf(what, sizeof what, "%s: mixed text", vocab);
+    check_scaling(l.t, what, 100 * 1024 / SCALE_FACTOR, true, mixed_words, 10000);
+    /* and one long word: a single SentencePiece fragment, a single BPE word */
+    snprintf(what, sizeof what, "%s: one long word", vocab);
+    check_scaling(l.t, what, 100 * 1024 / SCALE_FACTOR, false, one_word, 1);
     unload(&l);
 }
 
-Test(speed, spm_tokenizes_100kb_well_under_a_second) { NEED_SHARED(); check_speed("llama-spm"); }
-Test(speed, bpe_tokenizes_100kb_well_under_a_second) { NEED_SHARED(); check_speed("gpt-2"); }
+Test(scaling, spm_tokenizer_cost_grows_linearly_with_the_text) { NEED_SHARED(); check_speed("llama-spm"); }
+Test(scaling, bpe_tokenizer_cost_grows_linearly_with_the_text) { NEED_SHARED(); check_speed("gpt-2"); }
 /* 2,400 USER_DEFINED tokens to look for in the text before any BPE */
-Test(speed, many_special_tokens_stay_fast) { NEED_SHARED(); check_speed("deepseek-llm"); }
+Test(scaling, many_special_tokens_keep_the_cost_linear) { NEED_SHARED(); check_speed("deepseek-llm"); }
 
 /* ---- hand-made vocabularies (no shared files needed) ------------------- */
 
@@ -765,6 +817,47 @@ Test(handmade, bpe_merges_by_rank_over_mapped_bytes)
     cr_expect_str_eq(buf_str(&b), " ab ab");
     buf_free(&b);
     free(ids);
+    tokenizer_free(t);
+    gguf_close(gf);
+    buf_free(&f);
+}
+
+/* gpt-oss's harmony tokens: <|return|> and <|call|> end a turn, <|end|> only
+ * a message inside it (so the analysis channel does not stop generation);
+ * without <|return|>/<|call|>, <|end|> keeps ending it (Phi-3). */
+static Tokenizer *harmony_vocab(bool harmony, GgufFile **gf, Buf *f)
+{
+    const char *tok[] = { "a", "b", "<|endoftext|>", "<|end|>", "<|return|>", "<|call|>", "<|start|>" };
+    int32_t types[] = { 1, 1, 3, 3, 3, 3, 3 };
+    size_t n = harmony ? 7 : 4;
+    Gguf g = { 0 };
+    kv_str(&g, "tokenizer.ggml.model", "gpt2");
+    kv_str(&g, "tokenizer.ggml.pre", "gpt-2");
+    kv_strs(&g, "tokenizer.ggml.tokens", tok, n);
+    kv_arr32(&g, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, n);
+    kv_strs(&g, "tokenizer.ggml.merges", (const char *[]){ "a b" }, 1);
+    kv_u32(&g, "tokenizer.ggml.eos_token_id", 2);
+    *f = gguf_finish(&g);
+    char err[256];
+    Tokenizer *t = load_mem(f, gf, err, sizeof(err));
+    cr_assert(t, "%s", err);
+    return t;
+}
+
+Test(handmade, gpt_oss_turn_ends_at_return_or_call_not_at_end)
+{
+    GgufFile *gf;
+    Buf f;
+    Tokenizer *t = harmony_vocab(true, &gf, &f);
+    cr_expect(tokenizer_is_eog(t, 4), "<|return|>");
+    cr_expect(tokenizer_is_eog(t, 5), "<|call|>");
+    cr_expect_not(tokenizer_is_eog(t, 3), "<|end|> only closes a message");
+    cr_expect(tokenizer_is_eog(t, 2));
+    tokenizer_free(t);
+    gguf_close(gf);
+    buf_free(&f);
+    t = harmony_vocab(false, &gf, &f);
+    cr_expect(tokenizer_is_eog(t, 3), "<|end|> ends a Phi-3 turn");
     tokenizer_free(t);
     gguf_close(gf);
     buf_free(&f);

@@ -736,3 +736,19 @@ Test(stream, mangled_transcripts_keep_the_decoder_contract)
         free(orig);
     }
 }
+
+Test(stream, endless_tool_calls_are_refused_not_collected_forever)
+{
+    /* 5000 calls opened one by one and never finished: the decoder stops at
+     * its bound with one clear ERROR */
+    Buf in = { 0 };
+    for (int i = 0; i < 5000; i++)
+        buf_printf(&in, "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":%d,\"id\":\"c%d\","
+                        "\"function\":{\"name\":\"f\",\"arguments\":\"{\"}}]}}]}\n\n", i, i);
+    Rec r;
+    cr_assert_eq(decode_str("openai", in.data, in.len, &r), -1);
+    cr_assert_eq(r.n_error, 1);
+    cr_assert(strstr(r.err_msg, "too many or too large tool calls"), "%s", r.err_msg);
+    rec_free(&r);
+    buf_free(&in);
+}

@@ -28,7 +28,7 @@ static void stop(void)
     dl = NULL;
 }
 
-TestSuite(tui_fetch, .fini = stop, .timeout = 120);
+TestSuite(tui_fetch, .fini = stop, .timeout = TESTENV_HANG_S);
 
 Test(tui_fetch, an_api_pane_streams_to_its_end_while_the_local_pane_shows_its_download)
 {

@@ -302,9 +302,13 @@ Test(keys, prompt_typing_is_never_taken_by_letter_keys)
     cr_assert_eq(keymap_lookup('q', 0, 1, &digit), KEYMAP_NONE, "q on the prompt types a q");
     cr_assert_eq(keymap_lookup('q', 1, 0, &digit), KEYMAP_QUIT);
     cr_assert_eq(keymap_lookup('3', 0, 0, &digit), KEYMAP_NONE, "digits inside a line are text");
-    cr_assert_eq(keymap_lookup('3', 0, 1, &digit), KEYMAP_DIGIT);
+    cr_assert_eq(keymap_lookup('3', 0, 1, &digit), KEYMAP_NONE, "a follow-up may start with a digit");
+    cr_assert_eq(keymap_lookup('3', 1, 0, &digit), KEYMAP_DIGIT, "on a pane a digit labels");
     cr_assert_eq(digit, 3);
     cr_assert_eq(keymap_lookup('t', 0, 0, &digit), KEYMAP_NONE);
+    cr_assert_eq(keymap_lookup('t', 0, 1, &digit), KEYMAP_NONE, "a follow-up may start with t");
+    cr_assert_eq(keymap_lookup('t', 1, 0, &digit), KEYMAP_TIE);
+    cr_assert_eq(keymap_lookup('?', 0, 1, &digit), KEYMAP_HELP);
     cr_assert_eq(keymap_lookup(27, 0, 0, &digit), KEYMAP_CANCEL);
     cr_assert_eq(keymap_lookup('\t', 0, 0, &digit), KEYMAP_FOCUS_NEXT);
 }

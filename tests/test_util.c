@@ -19,6 +19,7 @@
 #include "util/file.h"
 #include "util/markup.h"
 #include "harden/vchild.h"
+#include "testenv.h"
 
 static char dir[256];
 
@@ -109,7 +110,7 @@ Test(file, a_directory_is_refused_as_not_a_regular_file)
     cr_assert(strstr(err, "a directory") && strstr(err, "only regular files are read"), "%s", err);
 }
 
-Test(file, a_fifo_without_a_writer_is_refused_at_once_not_waited_on, .timeout = 20)
+Test(file, a_fifo_without_a_writer_is_refused_at_once_not_waited_on, .timeout = TESTENV_HANG_S)
 {
     char path[512], err[600];
     snprintf(path, sizeof path, "%s/fifo", dir);
@@ -161,7 +162,7 @@ Test(file, a_pipe_is_read_to_its_end_within_the_bound)
 }
 
 /* The readers built on util_read_file refuse a FIFO too, each naming it. */
-Test(file, config_prices_sessions_and_policies_refuse_a_fifo, .timeout = 20)
+Test(file, config_prices_sessions_and_policies_refuse_a_fifo, .timeout = TESTENV_HANG_S)
 {
     char path[512], err[1024];
     snprintf(path, sizeof path, "%s/fifo.json", dir);

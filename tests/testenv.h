@@ -12,6 +12,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Hang guards. Tests wait for events (a child exits, a line appears, the
+ * fake sees a request, a stream that would never end is ended), never for a
+ * wall-clock budget; these bound only a wait that would otherwise never
+ * end, so they sit far beyond any scenario's natural length (seconds), with
+ * valgrind (20-50x), ASan (2-3x) and a load of 15+ on 2 cores included.
+ * Criterion 2.4 times out only tests that declare a .timeout (run-test.sh's
+ * --timeout caps those): every suite that waits on a child, a thread or a
+ * socket declares .timeout = TESTENV_HANG_S. */
+#define TESTENV_HANG_MS 300000 /* one wait: a child's run, an event to come */
+#define TESTENV_HANG_S 900     /* one whole test, several waits included */
+
 /* Writes "$VERSUS_SHARED/rel" into out. false (out "") when VERSUS_SHARED is
  * unset or empty, or when the path does not fit. */
 bool testenv_shared(const char *rel, char *out, size_t outlen);

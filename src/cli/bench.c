@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "cli/options.h"
 #include "util/clock.h"
 #include "engine/backend_cuda.h"
@@ -402,7 +403,7 @@ static void print_text(const BenchReport *r)
     char size[32], params[32], buf[64];
     fmt_bytes(size, sizeof size, r->file_bytes);
     fmt_params(params, sizeof params, r->params);
-    printf("model: %s\n", r->o->path);
+    cli_printf(stdout, "model: %s\n", r->o->path);
     printf("load: %.1f ms (map + validate + %s KV cache for %d tokens%s); warm-up forward of 1 token: %.1f ms\n",
            r->load_ms, kv_type_name((KvType)r->o->kv_type), r->n_ctx,
            r->repacked ? " + repack for the SIMD kernels" : "", r->warmup_ms);
@@ -417,7 +418,7 @@ static void print_text(const BenchReport *r)
     for (int i = 0; i < r->n_tests; i++) {
         const BenchTest *t = &r->tests[i];
         snprintf(buf, sizeof buf, "%.2f [%.2f, %.2f]", t->rate.median, t->rate.min, t->rate.max);
-        printf("| %s | %s | %s | %s | %s | %d | %s | %s |\n", r->label, size, params, r->type,
+        cli_printf(stdout, "| %s | %s | %s | %s | %s | %d | %s | %s |\n", r->label, size, params, r->type,
                r->backend, r->threads, t->name, buf);
     }
     printf("\n");
@@ -699,7 +700,7 @@ int cli_bench(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (pr < 0) {
-        fprintf(stderr, "versus bench: %s\n", err);
+        cli_printf(stderr, "versus bench: %s\n", err);
         fprintf(stderr, "run 'versus bench --help' for the options\n");
         return CLI_EXIT_USAGE;
     }
@@ -736,7 +737,7 @@ int cli_bench(int argc, char **argv)
     if (!r.backend)
         goto fail;
     if (note[0])
-        fprintf(stderr, "versus bench: %s\n", note);
+        cli_printf(stderr, "versus bench: %s\n", note);
     if (!e.cm && model_prepare(e.m, err, sizeof err) < 0) /* the CPU runs it: repack as part of loading */
         goto fail;
     r.load_ms = clock_now_ms() - t0;
@@ -776,7 +777,7 @@ int cli_bench(int argc, char **argv)
     rc = CLI_EXIT_OK;
     goto out;
 fail:
-    fprintf(stderr, "versus bench: %s\n", err);
+    cli_printf(stderr, "versus bench: %s\n", err);
 out:
     for (int i = 0; i < r.n_tests; i++) {
         free(r.tests[i].ms);

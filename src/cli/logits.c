@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/print.h"
 #include "cli/options.h"
+#include "cli/print.h"
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "engine/model_ref.h"
@@ -205,18 +207,18 @@ static void top_k(const float *x, int n, int k, int *out)
     }
 }
 
-static void print_json_string(FILE *f, const char *s)
+static void put_json_string(Buf *b, const char *s)
 {
-    fputc('"', f);
+    buf_puts(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
+            buf_printf(b, "\\%c", *p);
         else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
+            buf_printf(b, "\\u%04x", *p);
         else
-            fputc(*p, f);
+            buf_append(b, p, 1);
     }
-    fputc('"', f);
+    buf_puts(b, "\"");
 }
 
 /* Forwards ids in chunks of LOGITS_CHUNK positions (on CUDA one token at a
@@ -252,26 +254,33 @@ static int score_positions(Engine *e, const int *ids, size_t n, int k, int *best
     return 0;
 }
 
-static void print_result(const char *path, const char *arch, const char *backend, const int *ids, size_t n, int k,
-                         const int *best, const float *val)
+/* The result as JSON on stdout, through the printer every command uses
+ * (keys masked; C1 and bidi characters from the file escaped). */
+static int print_result(const char *path, const char *arch, const char *backend, const int *ids, size_t n, int k,
+                        const int *best, const float *val)
 {
-    printf("{\n  \"model\": ");
-    print_json_string(stdout, path);
-    printf(",\n  \"arch\": ");
-    print_json_string(stdout, arch);
-    printf(",\n  \"backend\": ");
-    print_json_string(stdout, backend);
-    printf(",\n  \"tokens\": [");
+    Buf b = { 0 };
+    buf_puts(&b, "{\n  \"model\": ");
+    put_json_string(&b, path);
+    buf_puts(&b, ",\n  \"arch\": ");
+    put_json_string(&b, arch);
+    buf_puts(&b, ",\n  \"backend\": ");
+    put_json_string(&b, backend);
+    buf_puts(&b, ",\n  \"tokens\": [");
     for (size_t i = 0; i < n; i++)
-        printf("%s%d", i ? ", " : "", ids[i]);
-    printf("],\n  \"positions\": [");
+        buf_printf(&b, "%s%d", i ? ", " : "", ids[i]);
+    buf_puts(&b, "],\n  \"positions\": [");
     for (size_t i = 0; i < n; i++) {
-        printf("%s\n    {\"pos\": %zu, \"top\": [", i ? "," : "", i);
+        buf_printf(&b, "%s\n    {\"pos\": %zu, \"top\": [", i ? "," : "", i);
         for (int j = 0; j < k; j++)
-            printf("%s[%d, %.9g]", j ? ", " : "", best[i * k + j], (double)val[i * k + j]);
-        printf("]}");
+            buf_printf(&b, "%s[%d, %.9g]", j ? ", " : "", best[i * k + j], (double)val[i * k + j]);
+        buf_puts(&b, "]}");
     }
-    printf("\n  ]\n}\n");
+    int rc = buf_puts(&b, "\n  ]\n}");
+    if (rc == 0)
+        rc = cli_write_json_line(stdout, buf_str(&b));
+    buf_free(&b);
+    return rc;
 }
 
 int cli_logits(int argc, char **argv)
@@ -284,32 +293,32 @@ int cli_logits(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (prc < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         logits_usage(stderr);
         return CLI_EXIT_USAGE;
     }
     char path[4096];
     if (model_ref_resolve(o.model, path, sizeof path, err, sizeof err) < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     int *ids = NULL;
     size_t n = 0;
     if (o.tokens && parse_ids(o.tokens, &ids, &n, err, sizeof err) < 0) {
         free(ids);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = o.backend, .kv_type = o.kv_type };
     Engine *e = engine_load(path, &eo, err, sizeof err);
     if (!e) {
         free(ids);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_MODEL_FAILED;
     }
     if (o.text && engine_build_prompt(e, o.system, o.text, !o.chat, &ids, &n, err, sizeof err) < 0) {
         engine_free(e);
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_MODEL_FAILED;
     }
     Model *m = engine_model(e);
@@ -321,20 +330,21 @@ int cli_logits(int argc, char **argv)
     while (bad < n && ids[bad] < c->n_vocab)
         bad++;
     if (bad < n) {
-        fprintf(stderr, "versus logits: token id %d (at index %zu) is outside the vocabulary (%d ids)\n", ids[bad],
+        cli_printf(stderr, "versus logits: token id %d (at index %zu) is outside the vocabulary (%d ids)\n", ids[bad],
                 bad, c->n_vocab);
         rc = CLI_EXIT_USAGE;
     } else if (n > (size_t)c->n_ctx) {
-        fprintf(stderr, "versus logits: %zu tokens do not fit in the %d-token context\n", n, c->n_ctx);
+        cli_printf(stderr, "versus logits: %zu tokens do not fit in the %d-token context\n", n, c->n_ctx);
         rc = CLI_EXIT_USAGE;
     } else if (!(best = malloc(n * k * sizeof *best)) || !(val = malloc(n * k * sizeof *val))) {
-        fprintf(stderr, "versus logits: out of memory\n");
+        cli_printf(stderr, "versus logits: out of memory\n");
         rc = CLI_EXIT_MODEL_FAILED;
     } else if (score_positions(e, ids, n, k, best, val, err, sizeof err) < 0) {
-        fprintf(stderr, "versus logits: %s\n", err);
+        cli_printf(stderr, "versus logits: %s\n", err);
         rc = CLI_EXIT_MODEL_FAILED;
     } else {
-        print_result(path, c->arch_name, engine_backend(e), ids, n, k, best, val);
+        if (print_result(path, c->arch_name, engine_backend(e), ids, n, k, best, val) < 0)
+            rc = CLI_EXIT_MODEL_FAILED;
     }
     free(best);
     free(val);

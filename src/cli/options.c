@@ -2,9 +2,11 @@
 #include "cli/options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "core/keys.h"
 #include "providers/target.h"
 #include "engine/kvcache.h"
@@ -63,4 +65,19 @@ size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note)
     }
     config_free_specs(all, n_all);
     return n;
+}
+
+int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen)
+{
+    Buf b = { 0 };
+    char why[600];
+    if (util_read_file(path, 1u << 20, &b, why, sizeof why) < 0) {
+        snprintf(err, errlen, "--bench %s", why);
+        return -1;
+    }
+    int rc = costs_bench_parse(buf_str(&b), b.len, out, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "--bench %s: %s", path, why);
+    buf_free(&b);
+    return rc;
 }

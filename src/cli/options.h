@@ -5,6 +5,11 @@
 #include <stdio.h>
 
 #include "core/config.h"
+#include "eval/costs.h"
+
+/* Reads a `versus bench --format json` file (--bench). 0, or -1 with err
+ * naming the file. */
+int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen);
 
 /* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);

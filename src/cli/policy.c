@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "core/config.h"
+#include "eval/costs.h"
 #include "eval/policy.h"
 #include "providers/target.h"
 
@@ -16,6 +18,7 @@ static void policy_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus policy check POLICY [CASES.jsonl|SESSION]... [--volume N] [--all]\n"
+            "                           [--frontier SPEC] [--local SPEC] [--bench BENCH.json]...\n"
             "       versus policy route POLICY [--category CAT] [--sensitivity S] PROMPT\n"
             "       (both take --config PATH)\n\n"
             "check: routes every labelled case with the policy (no API calls) and reports\n"
@@ -25,8 +28,14 @@ static void policy_usage(FILE *out)
             "for a threshold rule, the quality/cost curve with APGR and CPT(50%%/80%%).\n"
             "Exits 1 on any loser pick or sensitivity violation. With no CASES, every\n"
             "saved session is used.\n"
-            "  --volume N   also project the monthly cost at N requests a month\n"
+            "  --volume N   the monthly cost of the policy and of each baseline at N requests\n"
             "  --all        include unlabelled rounds of sessions (reported as unjudged)\n"
+            "  --frontier SPEC  the \"everything to the frontier model\" baseline (default: the\n"
+            "               closed API with the highest cost per reply)\n"
+            "  --local SPEC the \"everything local\" baseline (default: the local model in most cases)\n"
+            "  --bench F    versus bench --format json results: price that model file's local\n"
+            "               replies at these speeds (default: the medians measured in its replies)\n"
+            "Local models are priced from the config's local_cost (versus(1), LOCAL COST).\n"
             "route: prints where the policy sends one prompt, and by which rule.\n"
             "The policy format is described in versus-policy(5).\n");
 }
@@ -35,11 +44,17 @@ static int policy_check_cmd(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "volume", required_argument, NULL, 'v' }, { "all", no_argument, NULL, 'A' },
-        { "config", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "config", required_argument, NULL, 'C' }, { "frontier", required_argument, NULL, 'F' },
+        { "local", required_argument, NULL, 'L' }, { "bench", required_argument, NULL, 'B' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config_file = NULL;
     double volume = 0;
     bool all = false;
+    PolicyCheckOptions po = { 0 };
+    BenchSpeed bench[16];
+    size_t n_bench = 0;
+    char berr[600];
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -55,6 +70,15 @@ static int policy_check_cmd(int argc, char **argv)
         }
         case 'A': all = true; break;
         case 'C': config_file = optarg; break;
+        case 'F': po.frontier = optarg; break;
+        case 'L': po.local = optarg; break;
+        case 'B':
+            if (n_bench == sizeof bench / sizeof *bench || cli_load_bench(optarg, &bench[n_bench], berr, sizeof berr) < 0) {
+                cli_printf(stderr, "versus policy check: %s\n", n_bench == 16 ? "at most 16 --bench files" : berr);
+                return CLI_EXIT_USAGE;
+            }
+            n_bench++;
+            break;
         case 'h': policy_usage(stdout); return CLI_EXIT_OK;
         default: policy_usage(stderr); return CLI_EXIT_USAGE;
         }
@@ -89,7 +113,16 @@ static int policy_check_cmd(int argc, char **argv)
         cli_printf(stderr, "versus policy check: no labelled cases to check\n");
         goto out;
     }
-    if (policy_check_config(p, &set, cfg, &rep, err, sizeof err) < 0) {
+    LocalCost lc;
+    CostsSummary costs = { 0 };
+    if (config_local_cost(cfg, &lc, err, sizeof err) < 0 ||
+        costs_price(&set, &lc, bench, n_bench, &costs, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus policy check: %s\n", err);
+        goto out;
+    }
+    costs_summary_free(&costs);
+    po.cfg = cfg;
+    if (policy_check_with(p, &set, &po, &rep, err, sizeof err) < 0) {
         cli_printf(stderr, "versus policy check: %s\n", err);
         goto out;
     }

@@ -83,6 +83,9 @@ static void run_usage(FILE *out)
             "                          leaves the machine: closed APIs are refused)\n"
             "      --save              save the round in a new session (sessions list|show|label)\n"
             "      --session NAME      append the round to an existing session (implies --save)\n"
+            "      --continue SESSION  a follow-up: the prompt is the next turn of SESSION's last\n"
+            "                          conversation, each model sent its own earlier replies;\n"
+            "                          the round is saved there (default models: that round's)\n"
             "      --record            keep each reply's raw bytes with arrival times (default\n"
             "                          when saving; --no-record turns it off)\n"
             "      --config PATH       config file (default $XDG_CONFIG_HOME/versus/config.json)\n"
@@ -224,64 +227,11 @@ static void show_fetch(Printer *p, size_t i, const Reply *r)
     fflush(stderr);
 }
 
-/* A tool call's arguments as indented JSON (two spaces), or as written when
- * they are not JSON. */
-static void format_arguments(Buf *b, const char *args)
-{
-    cJSON *j = cJSON_Parse(args);
-    char *pretty = j ? cJSON_Print(j) : NULL;
-    cJSON_Delete(j);
-    if (!pretty) {
-        buf_printf(b, "%s\n(not valid JSON)\n", args);
-        return;
-    }
-    /* cJSON indents with tabs and puts one after each colon */
-    for (const char *q = pretty; *q; q++) {
-        if (*q == '\t')
-            buf_puts(b, q > pretty && q[-1] == ':' ? " " : "  ");
-        else
-            buf_append(b, q, 1);
-    }
-    buf_puts(b, "\n");
-    free(pretty);
-}
-
-/* What the reply holds besides its text: tool calls, refusal, block,
- * redacted reasoning, truncation by reasoning. */
-static void format_outcome(Buf *b, const Reply *r)
-{
-    for (size_t i = 0; i < r->n_tool_calls; i++) {
-        const ReplyToolCall *c = &r->tool_calls[i];
-        buf_printf(b, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "", c->id ? ")" : "");
-        format_arguments(b, c->arguments);
-    }
-    if (r->status == REPLY_REFUSED) {
-        buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
-        if (r->refusal.len) {
-            buf_puts(b, " ");
-            buf_append(b, r->refusal.data, r->refusal.len);
-        }
-        buf_puts(b, "\n");
-    } else if (r->status == REPLY_BLOCKED) {
-        buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
-    }
-    if (r->redacted_reasoning > 0)
-        buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
-                   r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
-    if (r->truncated_by_reasoning) {
-        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
-            buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
-                       r->usage.reasoning_tokens, r->usage.output_tokens);
-        else
-            buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
-    }
-}
-
 static void print_reply_status(const Reply *r)
 {
     /* Error messages and hints quote the provider: printed like reply text. */
     Buf b = { 0 };
-    format_outcome(&b, r);
+    reply_outcome_format(r, &b);
     if (r->status == REPLY_NOT_SENT) {
         buf_printf(&b, "[not sent: %s: %s]\n", r->error_type ? r->error_type : "",
                    r->error_message ? r->error_message : "");
@@ -301,6 +251,8 @@ static void print_reply_status(const Reply *r)
     }
     if (r->incomplete && r->text.len)
         buf_puts(&b, "[incomplete: the reply above was cut short]\n");
+    if (r->chat_template[0])
+        buf_printf(&b, "[chat template: %s]\n", r->chat_template);
     buf_puts(&b, "\n");
     print_text(buf_str(&b), b.len);
     buf_free(&b);
@@ -552,11 +504,60 @@ static void print_json(Run *run, const Request *rq)
 
 /* ---- the command ----------------------------------------------------------- */
 
+/* --continue: the last conversation of session, and each model's side of it
+ * as the history of the next turn. With no -m, the models of its last
+ * round (their specs then point into session). Fills *hist (n_specs) and
+ * the arrays behind it, conv (the id; one is given to a round that stood
+ * alone) and *turn. 0, or -1 with err. */
+static int continue_conversation(Session *session, const char ***specs, size_t *n_specs, RunHistory **hist,
+                                 Message ***msgs, char *conv, size_t convlen, int *turn, char *err, size_t errlen)
+{
+    size_t last;
+    const char *id;
+    if (!session_last_turn(session, &last, &id, turn)) {
+        snprintf(err, errlen, "the session has no round to continue");
+        return -1;
+    }
+    if (id) {
+        snprintf(conv, convlen, "%s", id);
+    } else { /* the last round stood alone: it becomes turn 1 */
+        snprintf(conv, convlen, "c%.0f-%d", clock_wall_s(), (int)getpid());
+        if (session_set_turn(session, last, conv, 1, err, errlen) < 0)
+            return -1;
+        *turn = 2;
+    }
+    if (*n_specs == 0) {
+        const SessionRound *r = &session->rounds[last];
+        *specs = calloc(r->n_replies ? r->n_replies : 1, sizeof **specs);
+        if (!*specs) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < r->n_replies; i++)
+            (*specs)[(*n_specs)++] = r->replies[i]->spec;
+    }
+    *hist = calloc(*n_specs ? *n_specs : 1, sizeof **hist);
+    *msgs = calloc(*n_specs ? *n_specs : 1, sizeof **msgs);
+    if (!*hist || !*msgs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < *n_specs; i++) {
+        size_t n = 0;
+        if (session_history(session, conv, *turn, (*specs)[i], &(*msgs)[i], &n) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        (*hist)[i] = (RunHistory){ (*msgs)[i], n };
+    }
+    return 0;
+}
+
 int cli_run(int argc, char **argv)
 {
     enum { OPT_TOP_P = 256, OPT_TOP_K, OPT_MIN_P, OPT_REPEAT, OPT_SEED, OPT_TIMEOUT, OPT_RAW,
            OPT_THREADS, OPT_BACKEND, OPT_GPU_LAYERS, OPT_SENS, OPT_RECORD, OPT_CONFIG, OPT_NOPROG,
-           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL, OPT_KV_TYPE };
+           OPT_SAVE, OPT_SESSION, OPT_NO_RECORD, OPT_REASONING, OPT_KEY_URL, OPT_KV_TYPE, OPT_CONTINUE };
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
         { "system", required_argument, NULL, 's' },
@@ -581,6 +582,7 @@ int cli_run(int argc, char **argv)
         { "no-record", no_argument, NULL, OPT_NO_RECORD },
         { "save", no_argument, NULL, OPT_SAVE },
         { "session", required_argument, NULL, OPT_SESSION },
+        { "continue", required_argument, NULL, OPT_CONTINUE },
         { "config", required_argument, NULL, OPT_CONFIG },
         { "no-progress", no_argument, NULL, OPT_NOPROG },
         { "send-key-to", required_argument, NULL, OPT_KEY_URL },
@@ -596,6 +598,11 @@ int cli_run(int argc, char **argv)
     bool save = false;
     int record = -1; /* -1: on when saving, else off */
     const char *session_name = NULL;
+    bool continuing = false;   /* --continue: the next turn of the session's last conversation */
+    char conv_id[64] = "";
+    int turn = 0;
+    RunHistory *hist = NULL;
+    Message **hist_msgs = NULL;
     Session *session = NULL;
     Params over = params_unset();
     int rc = CLI_EXIT_USAGE;
@@ -660,6 +667,7 @@ int cli_run(int argc, char **argv)
         case OPT_NO_RECORD: record = 0; break;
         case OPT_SAVE: save = true; break;
         case OPT_SESSION: session_name = optarg; save = true; break;
+        case OPT_CONTINUE: session_name = optarg; save = true; continuing = true; break;
         case OPT_CONFIG: config_file = optarg; break;
         case OPT_NOPROG: no_progress = true; break;
         case OPT_KEY_URL: {
@@ -720,7 +728,7 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "versus run: --sensitivity must be public, internal or restricted\n");
         goto out;
     }
-    if (n_specs == 0) {
+    if (n_specs == 0 && !continuing) {
         n_default = cli_usable_default_specs(cfg, &default_specs, stderr);
         specs = (const char **)calloc(n_default ? n_default : 1, sizeof *specs);
         for (size_t i = 0; specs && i < n_default; i++)
@@ -747,6 +755,12 @@ int cli_run(int argc, char **argv)
             goto out;
         }
     }
+    if (continuing && continue_conversation(session, &specs, &n_specs, &hist, &hist_msgs, conv_id, sizeof conv_id,
+                                            &turn, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus run: --continue: %s\n", err);
+        goto out;
+    }
+    ropt.histories = hist;
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);
     if (!run) {
         cli_printf(stderr, "versus: %s\n", err);
@@ -812,6 +826,8 @@ int cli_run(int argc, char **argv)
             replies[i] = run_reply(run, i);
         long round = replies ? session_add_round(session, &rq, replies, n_specs, NULL, err, sizeof err) : -1;
         free(replies);
+        if (round >= 0 && continuing && session_set_turn(session, (size_t)round, conv_id, turn, err, sizeof err) < 0)
+            round = -1;
         if (round < 0 || session_save(session, err, sizeof err) < 0) {
             cli_printf(stderr, "versus run: the round was not saved: %s\n", err);
             rc = CLI_EXIT_MODEL_FAILED;
@@ -833,6 +849,10 @@ bad:
 out:
     fflush(stdout);
     run_free(run);
+    for (size_t i = 0; hist_msgs && i < n_specs; i++)
+        session_history_free(hist_msgs[i]);
+    free(hist_msgs);
+    free(hist);
     session_free(session);
     config_free(cfg);
     config_free_specs(default_specs, n_default);

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/print.h"
+#include "core/prices.h"
 #include "store/session.h"
 
 static void sessions_usage(FILE *out)
@@ -124,7 +125,10 @@ static void show_round(const SessionRound *r, size_t idx)
         if (p->usage.input_tokens >= 0 || p->usage.output_tokens >= 0)
             cli_printf(stdout, "  tokens %ld→%ld", p->usage.input_tokens, p->usage.output_tokens);
         if (isfinite(p->metrics.cost_usd))
-            cli_printf(stdout, "  $%.6f", p->metrics.cost_usd);
+            cli_printf(stdout, "  %s$%.6f%s", strcmp(p->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0 ? "~" : "",
+                       p->metrics.cost_usd,
+                       strcmp(p->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0 ? " (estimated from measured speed)"
+                                                                                   : "");
         if (r->vram_mib && r->vram_mib[i] >= 0)
             cli_printf(stdout, "  VRAM %.0f MiB", r->vram_mib[i]);
         cli_printf(stdout, "\n");

@@ -16,7 +16,8 @@ static void tui_usage(FILE *out)
     fprintf(out,
             "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n\n"
             "Opens the workbench: every model answers the same prompt side by side.\n\n"
-            "  -m, --model SPEC   a model to compare (repeat, up to %d); default: the configured ones\n"
+            "  -m, --model SPEC   a model to compare (repeat, up to %d); NAME=SPEC names its pane;\n"
+            "                     default: the configured ones\n"
             "      --blind        hide model names and shuffle panes until you label the round\n"
             "      --system TEXT  system prompt for every round (:system changes it)\n"
             "      --theme NAME   default, light, solarized-dark, high-contrast, mono, or a file\n"
@@ -75,7 +76,9 @@ int cli_tui(int argc, char **argv)
             fprintf(stderr, "versus: %s\n", err);
             return CLI_EXIT_USAGE;
         }
-        n_defaults = cli_usable_default_specs(cfg, &defaults, stderr);
+        /* every configured model, usable or not: the workbench shows in its
+         * pane why one can not be asked (nothing is printed behind it) */
+        n_defaults = config_default_specs(cfg, &defaults);
         config_free(cfg);
         opt.specs = (const char *const *)defaults;
         opt.n_specs = n_defaults > LAYOUT_MAX_PANES ? LAYOUT_MAX_PANES : n_defaults;

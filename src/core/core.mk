@@ -2,7 +2,7 @@
 # a local model's download/load progress, Request, Reply and its metrics,
 # config, keys, prices, GGUF type ids.
 libversus_a_SOURCES += \
-	src/core/ggml_type.h \
+	src/core/ggml_type.c src/core/ggml_type.h \
 	src/core/stream.c src/core/stream.h \
 	src/core/progress.c src/core/progress.h \
 	src/core/request.c src/core/request.h \

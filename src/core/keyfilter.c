@@ -7,8 +7,9 @@
  * characters of the encoding that depend on the secret's bytes alone, for
  * each of the three alignments and both alphabets. A match is masked over
  * its whole span. The set of secrets is the one piece of process-wide state
- * here (like the environment it partly comes from): registered once at
- * start, read under a lock. */
+ * here (like the environment it partly comes from): secrets join it when
+ * read (keys, the environment's when first seen) and never leave it, so a
+ * snapshot is a list of pointers taken under a lock. */
 #include "core/keyfilter.h"
 
 #include <pthread.h>
@@ -29,13 +30,17 @@ typedef struct Secret {
     size_t b64_len[B64_FORMS];
 } Secret;
 
-typedef struct SecretSet {
-    Secret *v;
-    size_t n, cap;
-} SecretSet;
-
+/* The secrets known to the process: added, never removed, never freed (so a
+ * snapshot is just pointers). Guarded by registry_lock. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static SecretSet registry; /* guarded by registry_lock */
+static Secret **registry;
+static size_t registry_n, registry_cap;
+
+/* What a filter or a mask looks for: the secrets known when it was taken. */
+typedef struct SecretSet {
+    Secret **v; /* (n) borrowed from the registry */
+    size_t n;
+} SecretSet;
 
 /* ---- secrets ------------------------------------------------------------- */
 
@@ -47,19 +52,6 @@ static void trim(const char **s, size_t *n)
         (*s)++;
         (*n)--;
     }
-}
-
-static void secret_clear(Secret *s)
-{
-    if (s->raw)
-        memset(s->raw, 0, s->len);
-    free(s->raw);
-    for (int i = 0; i < B64_FORMS; i++) {
-        if (s->b64[i])
-            memset(s->b64[i], 0, s->b64_len[i]);
-        free(s->b64[i]);
-    }
-    memset(s, 0, sizeof *s);
 }
 
 /* The base64 characters that only the secret's bytes decide, when it starts
@@ -100,44 +92,39 @@ static void b64_core(Secret *s, int align, int slot)
     free(enc);
 }
 
-static bool set_has(const SecretSet *set, const char *p, size_t n)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (set->v[i].len == n && memcmp(set->v[i].raw, p, n) == 0)
-            return true;
-    return false;
-}
-
-/* Adds a (trimmed) secret to set; 0, or -1 when memory runs out. */
-static int set_add(SecretSet *set, const char *p, size_t n)
+/* Adds a (trimmed) secret to the registry unless it is there; the caller
+ * holds registry_lock. 0, or -1 when memory runs out. */
+static int registry_add(const char *p, size_t n)
 {
     trim(&p, &n);
-    if (n < KEYFILTER_MIN_SECRET || set_has(set, p, n))
+    if (n < KEYFILTER_MIN_SECRET)
         return 0;
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
-        Secret *v = realloc(set->v, cap * sizeof *v);
+    for (size_t i = 0; i < registry_n; i++)
+        if (registry[i]->len == n && memcmp(registry[i]->raw, p, n) == 0)
+            return 0;
+    if (registry_n == registry_cap) {
+        size_t cap = registry_cap ? registry_cap * 2 : 8;
+        Secret **v = realloc(registry, cap * sizeof *v);
         if (!v)
             return -1;
-        set->v = v;
-        set->cap = cap;
+        registry = v;
+        registry_cap = cap;
     }
-    Secret *s = &set->v[set->n];
-    memset(s, 0, sizeof *s);
-    if (!(s->raw = malloc(n)))
+    Secret *s = calloc(1, sizeof *s);
+    if (!s || !(s->raw = malloc(n))) {
+        free(s);
         return -1;
+    }
     memcpy(s->raw, p, n);
     s->len = n;
     for (int a = 0; a < 3; a++)
         b64_core(s, a, a);
-    set->n++;
+    registry[registry_n++] = s;
     return 0;
 }
 
 static void set_free(SecretSet *set)
 {
-    for (size_t i = 0; i < set->n; i++)
-        secret_clear(&set->v[i]);
     free(set->v);
     memset(set, 0, sizeof *set);
 }
@@ -157,19 +144,17 @@ void keyfilter_add_secret(const char *secret, size_t n)
     if (!secret)
         return;
     pthread_mutex_lock(&registry_lock);
-    set_add(&registry, secret, n);
+    registry_add(secret, n);
     pthread_mutex_unlock(&registry_lock);
 }
 
-/* Every secret known now: the registered ones and the environment's. */
+/* Every secret known now: the registered ones and the environment's (which
+ * join the registry when first seen). 0, or -1 when memory runs out. */
 static int snapshot(SecretSet *out)
 {
     memset(out, 0, sizeof *out);
     int rc = 0;
     pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < registry.n && rc == 0; i++)
-        rc = set_add(out, (const char *)registry.v[i].raw, registry.v[i].len);
-    pthread_mutex_unlock(&registry_lock);
     for (char **e = environ; rc == 0 && e && *e; e++) {
         const char *eq = strchr(*e, '=');
         char name[256];
@@ -179,10 +164,18 @@ static int snapshot(SecretSet *out)
         memcpy(name, *e, nl);
         name[nl] = '\0';
         if (keyfilter_is_secret_name(name))
-            rc = set_add(out, eq + 1, strlen(eq + 1));
+            rc = registry_add(eq + 1, strlen(eq + 1));
     }
-    if (rc < 0)
-        set_free(out);
+    if (rc == 0 && registry_n) {
+        out->v = malloc(registry_n * sizeof *out->v);
+        if (out->v) {
+            memcpy(out->v, registry, registry_n * sizeof *out->v);
+            out->n = registry_n;
+        } else {
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
     return rc;
 }
 
@@ -263,50 +256,50 @@ static Match match_plain(const char *pat, size_t n, const unsigned char *p, size
     return k == n ? MATCH_FULL : MATCH_PARTIAL;
 }
 
-/* The longest full match of any secret at p (*span), or whether one may
- * still come with more bytes (PARTIAL). */
-static Match match_any(const SecretSet *set, const unsigned char *p, size_t avail, size_t *span)
+/* The longest full match of any secret at p (*span, 0 when none), and
+ * whether a match (possibly a longer one) may still come with more bytes. */
+static void match_any(const SecretSet *set, const unsigned char *p, size_t avail, size_t *span, bool *partial)
 {
-    Match best = MATCH_NONE;
     *span = 0;
+    *partial = false;
     for (size_t i = 0; i < set->n; i++) {
-        const Secret *s = &set->v[i];
+        const Secret *s = set->v[i];
         if (p[0] == s->raw[0] || p[0] == '%' || p[0] == '\\') {
             size_t sp = 0;
             Match m = match_escaped(s, p, avail, &sp);
-            if (m == MATCH_FULL && sp > *span) {
+            if (m == MATCH_FULL && sp > *span)
                 *span = sp;
-                best = MATCH_FULL;
-            } else if (m == MATCH_PARTIAL && best == MATCH_NONE) {
-                best = MATCH_PARTIAL;
-            }
+            *partial |= m == MATCH_PARTIAL;
         }
         for (int f = 0; f < B64_FORMS; f++) {
             if (!s->b64[f] || p[0] != (unsigned char)s->b64[f][0])
                 continue;
             Match m = match_plain(s->b64[f], s->b64_len[f], p, avail);
-            if (m == MATCH_FULL && s->b64_len[f] > *span) {
+            if (m == MATCH_FULL && s->b64_len[f] > *span)
                 *span = s->b64_len[f];
-                best = MATCH_FULL;
-            } else if (m == MATCH_PARTIAL && best == MATCH_NONE) {
-                best = MATCH_PARTIAL;
-            }
+            *partial |= m == MATCH_PARTIAL;
         }
     }
-    return best;
 }
 
-/* Scans buf[0..n): masks full matches (in place when mask is set) and
- * returns how many; *stop is where a partial match begins (n when none, or
- * when final: then partial matches are no matches). */
+/* Scans buf[0..n): masks full matches (in place when mask is set; the
+ * longest one at each position) and returns how many; *stop is where a
+ * match that more bytes could still make (or make longer) begins: n when
+ * none, or when final (the end: what is there is all there is). Fed the
+ * same bytes, streaming and whole scans mask the same spans. */
 static size_t scan(const SecretSet *set, char *buf, size_t n, bool mask, bool final, size_t *stop)
 {
     size_t hits = 0, i = 0;
     *stop = n;
     while (i < n && set->n) {
         size_t span;
-        Match m = match_any(set, (const unsigned char *)buf + i, n - i, &span);
-        if (m == MATCH_FULL) {
+        bool partial;
+        match_any(set, (const unsigned char *)buf + i, n - i, &span, &partial);
+        if (partial && !final) {
+            *stop = i;
+            break;
+        }
+        if (span) {
             /* an escape whose backslash is itself escaped (JSON "\\u0073"):
              * mask that backslash too, so JSON text stays valid */
             size_t back = 0;
@@ -318,10 +311,6 @@ static size_t scan(const SecretSet *set, char *buf, size_t n, bool mask, bool fi
             hits++;
             i += span;
             continue;
-        }
-        if (m == MATCH_PARTIAL && !final) {
-            *stop = i;
-            break;
         }
         i++;
     }
@@ -381,14 +370,15 @@ void keyfilter_free(KeyFilter *f)
 
 static int release(KeyFilter *f, bool final, Buf *out)
 {
+    if (!f->hold.len)
+        return 0;
     size_t stop;
     f->hits += scan(&f->set, f->hold.data, f->hold.len, true, final, &stop);
     if (stop && buf_append(out, f->hold.data, stop) < 0)
         return -1;
     memmove(f->hold.data, f->hold.data + stop, f->hold.len - stop);
     f->hold.len -= stop;
-    if (f->hold.data)
-        f->hold.data[f->hold.len] = '\0';
+    f->hold.data[f->hold.len] = '\0';
     return 0;
 }
 

@@ -229,7 +229,10 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
     case STREAM_EVENT_TOOL_CALL:
         /* a tool call is the answer's first token as much as text is */
         note_token(r, true, now_ms);
-        reply_add_tool_call(r, ev->tool.id, ev->tool.name, ev->tool.arguments);
+        if (r->n_tool_calls >= REPLY_MAX_TOOL_CALLS)
+            reply_fail(r, 0, "too_many_tool_calls", "the stream asked for more than 4096 tool calls", now_ms);
+        else if (reply_add_tool_call(r, ev->tool.id, ev->tool.name, ev->tool.arguments) < 0)
+            reply_fail(r, 0, "out_of_memory", "out of memory keeping a tool call", now_ms);
         break;
     case STREAM_EVENT_REFUSAL:
         if (ev->token_id == STREAM_TOKEN_HELD_BACK) { /* the rest of a refusal already counted */

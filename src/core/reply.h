@@ -35,6 +35,10 @@ typedef enum ReplyStatus {
  * reply_live_tokens_per_s). */
 #define REPLY_RATE_MIN_WINDOW_MS 250.0
 
+/* A reply asking for more tool calls than this is failed (a hostile or
+ * broken stream), not grown without bound. */
+#define REPLY_MAX_TOOL_CALLS 4096
+
 /* One tool call the model asked for; versus shows and stores it, never runs it. */
 typedef struct ReplyToolCall {
     char *id;        /* the provider's call id, or NULL */
@@ -118,6 +122,9 @@ typedef struct Reply {
     int *prompt_token_ids; /* (n_prompt_token_ids) */
     size_t n_prompt_token_ids;
     char backend[16];      /* "cpu" | "cuda" | "" */
+    char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
+                                template ...", "fallback gemma format: ...", "raw: ..."), or "" */
+    bool chat_template_fallback; /* a hand-written format, not the model's own template */
     char quant[24];        /* local: the weights' main type ("Q4_K", "Q8_0", "F16"), "" when unknown */
     char gpu_name[96];     /* local: the GPU it ran beside ("NVIDIA H100 80GB HBM3"), "" when none */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */

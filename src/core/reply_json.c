@@ -66,6 +66,54 @@ cJSON *reply_tool_calls_to_json(const Reply *r)
     return a;
 }
 
+int reply_tool_call_format(const ReplyToolCall *c, Buf *out)
+{
+    int rc = buf_printf(out, "[tool call: %s%s%s%s]\n", c->name, c->id ? " (" : "", c->id ? c->id : "",
+                        c->id ? ")" : "");
+    cJSON *j = cJSON_Parse(c->arguments);
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    cJSON_Delete(j);
+    if (!pretty)
+        return rc | buf_printf(out, "%s\n(not valid JSON)\n", c->arguments);
+    /* cJSON indents with tabs and puts one after each colon */
+    for (const char *q = pretty; *q; q++) {
+        if (*q == '\t')
+            rc |= buf_puts(out, q > pretty && q[-1] == ':' ? " " : "  ");
+        else
+            rc |= buf_append(out, q, 1);
+    }
+    free(pretty);
+    return rc | buf_puts(out, "\n");
+}
+
+int reply_outcome_format(const Reply *r, Buf *b)
+{
+    int rc = 0;
+    for (size_t i = 0; i < r->n_tool_calls; i++)
+        rc |= reply_tool_call_format(&r->tool_calls[i], b);
+    if (r->status == REPLY_REFUSED) {
+        rc |= buf_printf(b, "[refused: %s]", r->status_reason ? r->status_reason : "refusal");
+        if (r->refusal.len) {
+            rc |= buf_puts(b, " ");
+            rc |= buf_append(b, r->refusal.data, r->refusal.len);
+        }
+        rc |= buf_puts(b, "\n");
+    } else if (r->status == REPLY_BLOCKED) {
+        rc |= buf_printf(b, "[blocked: %s]\n", r->status_reason ? r->status_reason : "blocked");
+    }
+    if (r->redacted_reasoning > 0)
+        rc |= buf_printf(b, "[%ld reasoning block%s encrypted by the provider: counted, not shown]\n",
+                         r->redacted_reasoning, r->redacted_reasoning == 1 ? "" : "s");
+    if (r->truncated_by_reasoning) {
+        if (r->usage.reasoning_tokens >= 0 && r->usage.output_tokens > 0)
+            rc |= buf_printf(b, "[truncated by reasoning: %ld of %ld output tokens went to reasoning]\n",
+                             r->usage.reasoning_tokens, r->usage.output_tokens);
+        else
+            rc |= buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    }
+    return rc;
+}
+
 int reply_tool_calls_from_json(Reply *r, const cJSON *arr, char *err, size_t errlen)
 {
     if (!arr || cJSON_IsNull(arr))
@@ -180,6 +228,11 @@ cJSON *reply_to_json(const Reply *r)
     }
     if (r->backend[0] || r->n_token_ids || r->n_prompt_token_ids) {
         cJSON_AddStringToObject(o, "backend", r->backend);
+        if (r->chat_template[0]) {
+            cJSON *ct = cJSON_AddObjectToObject(o, "chat_template");
+            cJSON_AddStringToObject(ct, "source", r->chat_template_fallback ? "fallback" : "model");
+            cJSON_AddStringToObject(ct, "note", r->chat_template);
+        }
         if (r->quant[0])
             cJSON_AddStringToObject(o, "quant", r->quant);
         if (r->gpu_name[0])

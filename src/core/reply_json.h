@@ -25,6 +25,15 @@ cJSON *reply_to_json(const Reply *r);
  * when what the model wrote is not JSON, "arguments": null and
  * "arguments_text": the text as written. NULL when memory runs out. */
 cJSON *reply_tool_calls_to_json(const Reply *r);
+/* Appends "[tool call: NAME (ID)]\n" and the arguments as JSON indented by
+ * two spaces (or as written, marked "(not valid JSON)", when they are not
+ * JSON), ending in a newline: how versus shows a call to a person. 0 or -1. */
+int reply_tool_call_format(const ReplyToolCall *c, Buf *out);
+/* Appends, one per line, what a final reply holds besides its text and
+ * reasoning: its tool calls (as reply_tool_call_format), "[refused: REASON]
+ * MESSAGE", "[blocked: REASON]", the count of encrypted reasoning blocks and
+ * "[truncated by reasoning: ...]". Nothing when there is none. 0 or -1. */
+int reply_outcome_format(const Reply *r, Buf *out);
 /* Appends the tool calls of such an array (NULL or null: none) to r.
  * 0, or -1 with err. */
 int reply_tool_calls_from_json(Reply *r, const cJSON *arr, char *err, size_t errlen);

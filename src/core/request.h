@@ -1,4 +1,6 @@
-/* request.h — what one round asks of every model: messages and parameters.
+/* request.h — what one round asks of a model: the system prompt, the
+ * conversation so far (each model its own: its earlier replies), the new
+ * user message, and parameters.
  *
  * A Request is built once per round and shared read-only by every provider;
  * each provider translates it to its own wire format. Unset parameters are
@@ -53,9 +55,18 @@ typedef enum Sensitivity {
     SENSITIVITY_RESTRICTED,
 } Sensitivity;
 
+/* One earlier message of a conversation. */
+typedef struct Message {
+    const char *role;    /* "user" | "assistant" */
+    const char *content; /* UTF-8 */
+} Message;
+
 typedef struct Request {
-    const char *system; /* system prompt, or NULL */
-    const char *prompt; /* the user's message, UTF-8 */
+    const char *system;     /* system prompt, or NULL */
+    const Message *history; /* (n_history) the conversation before prompt, oldest first,
+                               user and assistant turns; NULL: prompt stands alone */
+    size_t n_history;
+    const char *prompt;     /* the user's (new) message, UTF-8 */
     Params params;
     Sensitivity sensitivity;
 } Request;

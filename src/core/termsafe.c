@@ -19,28 +19,29 @@ bool termsafe_is_hidden(uint32_t cp)
     return (cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || is_bidi(cp);
 }
 
-/* Decodes the valid UTF-8 sequence at s (n > 0 bytes left); its length. */
+/* Decodes the UTF-8 sequence at s (n > 0 bytes left) into *cp; its length.
+ * A byte that does not start a well-formed sequence is one byte of
+ * U+FFFD-like "ordinary" text (never taken for a control). */
 static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    if (s[0] < 0x80 || n < 2) {
+    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    if (len == 1) {
         *cp = s[0];
         return 1;
     }
-    if (s[0] < 0xE0) {
-        *cp = (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-        return 2;
+    bool ok = len && len <= n;
+    for (size_t i = 1; ok && i < len; i++)
+        ok = (s[i] & 0xC0) == 0x80;
+    if (!ok) {
+        *cp = 0xFFFD;
+        return 1;
     }
-    if (s[0] < 0xF0 && n >= 3) {
-        *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-        return 3;
-    }
-    if (n >= 4) {
-        *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
-              (s[3] & 0x3F);
-        return 4;
-    }
-    *cp = s[0];
-    return 1;
+    uint32_t v = s[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++)
+        v = v << 6 | (s[i] & 0x3F);
+    *cp = v;
+    return len;
 }
 
 /* Repaired copy of s: valid UTF-8, NUL kept as a byte to be shown. */

@@ -30,17 +30,11 @@ static uint64_t align_up(uint64_t v)
 
 /* ---- the plan (pure arithmetic, every build) ------------------------------------ */
 
-/* Weight types the kernels read (kern_type_supported, without needing CUDA). */
+/* Weight types the kernels read (the one list: core/ggml_type.h). */
 static bool gpu_type_ok(GgmlType t)
 {
-    switch (t) {
-    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q4_0:
-    case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
-    case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
-        return true;
-    default:
-        return false;
-    }
+    const GgmlTypeInfo *ti = ggml_type_info((int)t);
+    return ti && ti->cuda;
 }
 
 #define LAYER_TENSORS 13

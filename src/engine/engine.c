@@ -40,8 +40,8 @@ struct Engine {
     Model *m;
     ThreadPool *pool;
     Tokenizer *tok;
-    ChatTemplate tmpl;    /* the model's chat family (plain when it has none) */
-    int stop_ids[16];     /* tokens that end the assistant's turn in that family */
+    ChatTemplate tmpl;    /* the model's chat template, or the fallback family (chat_template.h) */
+    int stop_ids[16];     /* tokens that end the assistant's turn in it */
     size_t n_stop;
     double load_ms;
     int n_threads;
@@ -204,6 +204,7 @@ void engine_free(Engine *e)
         return;
     cuda_model_free(e->cm);
     free(e->cuda_logits);
+    chat_template_free(&e->tmpl);
     tokenizer_free(e->tok);
     model_free(e->m);
     threadpool_free(e->pool);
@@ -231,22 +232,75 @@ bool engine_is_eog(const Engine *e, int token)
 const ChatTemplate *engine_chat_template(const Engine *e) { return &e->tmpl; }
 int engine_bos(const Engine *e) { return tokenizer_bos(e->tok); }
 
-int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids, size_t *n,
-                        char *err, size_t errlen)
+/* The prompt text for in: the model's template (or its fallback), or the raw texts. */
+static int render_prompt(Engine *e, const ChatInput *in, bool raw, ChatPrompt *p, EnginePromptInfo *info, char *err,
+                         size_t errlen)
 {
-    *ids = NULL;
-    *n = 0;
     ChatTemplate raw_tmpl;
     chat_template_init(&raw_tmpl, CHAT_RAW);
     const ChatTemplate *ct = raw ? &raw_tmpl : &e->tmpl;
-    Buf text = { 0 };
-    if (chat_template_apply(ct, system, user ? user : "", &text) < 0 ||
-        tokenizer_encode(e->tok, buf_str(&text), text.len, true, true, ids, n) < 0) {
-        buf_free(&text);
-        errmsg_set(err, errlen, "out of memory while building the prompt");
-        return -1;
+    char why[512];
+    int rc = chat_template_render(ct, in, true, p, why, sizeof why);
+    if (rc == CHAT_TEMPLATE_REFUSED)
+        return errmsg_set(err, errlen, "the model's chat template refuses this conversation: %s", why);
+    if (rc < 0)
+        return errmsg_set(err, errlen, "cannot build the prompt: %s", why);
+    if (info) {
+        memset(info, 0, sizeof *info);
+        if (raw) {
+            snprintf(info->template_note, sizeof info->template_note,
+                     "raw: no chat template, the text as given (special-token text in it is parsed)");
+        } else {
+            snprintf(info->template_note, sizeof info->template_note, "%s", p->note);
+            info->fallback = p->fallback;
+            info->reasoning = ct->reasoning;
+            snprintf(info->think_open, sizeof info->think_open, "%s", ct->think_open);
+            snprintf(info->think_close, sizeof info->think_close, "%s", ct->think_close);
+            info->thinking_open = p->thinking_open;
+        }
     }
-    buf_free(&text);
+    return 0;
+}
+
+/* Drops the BOS text a template wrote at the start when the tokenizer adds
+ * BOS itself, and the EOS text at the end when it adds EOS (llama.cpp does
+ * the same with rendered templates). */
+static void strip_bos_eos_text(const Engine *e, ChatPrompt *p)
+{
+    size_t n;
+    const char *t;
+    if (tokenizer_adds_bos(e->tok) && (t = tokenizer_token_text(e->tok, tokenizer_bos(e->tok), &n)) && n &&
+        p->len >= n && memcmp(p->text, t, n) == 0 && (!p->input || !p->input[0])) {
+        memmove(p->text, p->text + n, p->len - n + 1);
+        if (p->input)
+            memmove(p->input, p->input + n, p->len - n);
+        p->len -= n;
+    }
+    if (tokenizer_adds_eos(e->tok) && (t = tokenizer_token_text(e->tok, tokenizer_eos(e->tok), &n)) && n &&
+        p->len >= n && memcmp(p->text + p->len - n, t, n) == 0 && (!p->input || !p->input[p->len - 1])) {
+        p->len -= n;
+        p->text[p->len] = '\0';
+    }
+}
+
+int engine_build_chat_prompt(Engine *e, const ChatInput *in, bool raw, int **ids, size_t *n, EnginePromptInfo *info,
+                             char *err, size_t errlen)
+{
+    *ids = NULL;
+    *n = 0;
+    ChatPrompt p;
+    if (render_prompt(e, in, raw, &p, info, err, errlen) < 0)
+        return -1;
+    int rc;
+    if (raw) {
+        rc = tokenizer_encode(e->tok, p.text, p.len, true, true, ids, n);
+    } else {
+        strip_bos_eos_text(e, &p);
+        rc = tokenizer_encode_masked(e->tok, p.text, p.len, p.input, true, ids, n);
+    }
+    chat_prompt_free(&p);
+    if (rc < 0)
+        return errmsg_set(err, errlen, "out of memory while building the prompt");
     /* a template that writes the BOS text itself plus the tokenizer's BOS: keep one */
     int bos = tokenizer_bos(e->tok);
     if (*n >= 2 && bos >= 0 && (*ids)[0] == bos && (*ids)[1] == bos) {
@@ -260,6 +314,18 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
         return -1;
     }
     return 0;
+}
+
+int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids, size_t *n,
+                        char *err, size_t errlen)
+{
+    ChatMessage m[2];
+    size_t k = 0;
+    if (system && *system)
+        m[k++] = (ChatMessage){ "system", system, NULL };
+    m[k++] = (ChatMessage){ "user", user ? user : "", NULL };
+    ChatInput in = { .messages = m, .n_messages = k };
+    return engine_build_chat_prompt(e, &in, raw, ids, n, NULL, err, errlen);
 }
 
 /* ---- the backend: every forward pass of the engine goes through these two ---- */
@@ -330,6 +396,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof *st);
+    st->n_reasoning = -1;
     st->prompt_tokens_per_s = -1;
     st->output_tokens_per_s = -1;
     st->ttft_ms = -1;
@@ -508,10 +575,17 @@ struct EngineWorker {
     volatile int cancel;
     bool write_failed;     /* worker: the reader is gone */
     /* the job, copied */
-    char *model_path, *model_ref, *system, *prompt, *kv_type;
+    char *model_path, *model_ref, *system, *prompt, *kv_type, *tools_json, *reasoning_effort;
     char label[128];       /* worker: the model file's name, for PROGRESS */
     int *prompt_ids;
+    ChatMessage *messages; /* (job.n_messages) with their strings in msg_text */
+    char **msg_text;
+    size_t n_msg_text;
     EngineJob job;
+    /* worker side while generating */
+    const Tokenizer *tok;
+    ThinkSplitter split;
+    int cur_token;         /* the token being reported, -1 once a frame carried it */
     /* reader state */
     unsigned char *in;     /* received bytes not yet consumed */
     size_t in_len, in_cap;
@@ -565,11 +639,37 @@ static void send_text(EngineWorker *w, EngineMsgKind kind, const char *s)
     send_frame(w, kind, s, strlen(s), NULL, 0);
 }
 
+/* TOKEN frame: int32 token, one byte "thinking", then the text. */
+static void send_token(EngineWorker *w, int token, bool thinking, const char *text, size_t len)
+{
+    unsigned char head[5];
+    int32_t t = token;
+    memcpy(head, &t, 4);
+    head[4] = thinking;
+    send_frame(w, ENGINE_MSG_TOKEN, head, sizeof head, text, len);
+}
+
+/* A run of text from the reasoning splitter; the first run of a token carries its id. */
+static void on_run(void *user, bool thinking, const char *text, size_t len)
+{
+    EngineWorker *w = user;
+    send_token(w, w->cur_token, thinking, text, len);
+    w->cur_token = -1;
+}
+
 static int on_token(void *user, int token, const char *text, size_t len)
 {
     EngineWorker *w = user;
-    int32_t t = token;
-    send_frame(w, ENGINE_MSG_TOKEN, &t, sizeof t, text, len);
+    bool special = false;
+    if (token >= 0 && w->split.format != THINK_NONE &&
+        (tokenizer_token_attr(w->tok, token) & TOKEN_ATTR_CONTROL)) {
+        text = tokenizer_token_text(w->tok, token, &len); /* markers such as <|channel|> */
+        special = true;
+    }
+    w->cur_token = token;
+    bool thinking = think_split_push(&w->split, text ? text : "", text ? len : 0, special, on_run, w);
+    if (w->cur_token >= 0) /* nothing to show for this token (a marker, held bytes): still report it */
+        send_token(w, token, thinking, "", 0);
     return w->write_failed;
 }
 
@@ -635,6 +735,7 @@ static void *worker_main(void *arg)
     struct { double load_ms; char backend[8]; } loaded = { e->load_ms, "" };
     snprintf(loaded.backend, sizeof loaded.backend, "%s", engine_backend(e));
     send_frame(w, ENGINE_MSG_LOADED, &loaded, sizeof loaded, NULL, 0);
+    EnginePromptInfo info = { .reasoning = THINK_NONE };
     if (w->job.prompt_ids) {
         n = w->job.n_prompt_ids;
         ids = malloc((n ? n : 1) * sizeof *ids);
@@ -643,10 +744,23 @@ static void *worker_main(void *arg)
             goto done;
         }
         memcpy(ids, w->job.prompt_ids, n * sizeof *ids);
-    } else if (engine_build_prompt(e, w->job.system, w->job.prompt, w->job.raw, &ids, &n, err,
-                                   sizeof err) < 0) {
-        send_text(w, ENGINE_MSG_ERROR, err);
-        goto done;
+        snprintf(info.template_note, sizeof info.template_note, "token ids given: no chat template");
+    } else {
+        ChatMessage two[2];
+        ChatInput in = { .messages = w->job.messages, .n_messages = w->job.n_messages,
+                         .tools_json = w->job.tools_json, .thinking = w->job.thinking,
+                         .reasoning_effort = w->job.reasoning_effort };
+        if (!in.messages) {
+            in.n_messages = 0;
+            if (w->job.system && *w->job.system)
+                two[in.n_messages++] = (ChatMessage){ "system", w->job.system, NULL };
+            two[in.n_messages++] = (ChatMessage){ "user", w->job.prompt ? w->job.prompt : "", NULL };
+            in.messages = two;
+        }
+        if (engine_build_chat_prompt(e, &in, w->job.raw, &ids, &n, &info, err, sizeof err) < 0) {
+            send_text(w, ENGINE_MSG_ERROR, err);
+            goto done;
+        }
     }
     /* said before the prompt's ids are sent: a huge prompt's ids would not
      * even fit in one message */
@@ -654,13 +768,30 @@ static void *worker_main(void *arg)
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }
-    send_frame(w, ENGINE_MSG_PROMPT, ids, n * sizeof *ids, NULL, 0);
+    /* PROMPT: uint32 count, the ids, one byte "fallback", the template note */
+    size_t note_len = strlen(info.template_note), plen = 4 + n * sizeof *ids + 1;
+    unsigned char *payload = malloc(plen);
+    if (!payload) {
+        send_text(w, ENGINE_MSG_ERROR, "out of memory");
+        goto done;
+    }
+    uint32_t count = (uint32_t)n;
+    memcpy(payload, &count, 4);
+    memcpy(payload + 4, ids, n * sizeof *ids);
+    payload[plen - 1] = info.fallback;
+    send_frame(w, ENGINE_MSG_PROMPT, payload, plen, info.template_note, note_len);
+    free(payload);
+    w->tok = e->tok;
+    think_split_init(&w->split, info.reasoning, info.think_open, info.think_close, info.thinking_open);
     EngineStats st;
     if (engine_generate(e, ids, n, &w->job.gen, on_token, w, &w->cancel, &st, err, sizeof err) < 0) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }
-    int64_t usage[2] = { st.n_prompt, st.n_output };
+    w->cur_token = -1;
+    think_split_flush(&w->split, on_run, w);
+    st.n_reasoning = info.reasoning == THINK_NONE ? -1 : (int)w->split.reasoning_tokens;
+    int64_t usage[3] = { st.n_prompt, st.n_output, st.n_reasoning };
     send_frame(w, ENGINE_MSG_USAGE, usage, sizeof usage, NULL, 0);
     /* [4]: -1 no GPU sample, 0 no GPU, 1 present; [5..7] its memory, MiB */
     double timings[8] = { st.prompt_tokens_per_s, st.output_tokens_per_s, st.ttft_ms, engine_rss_mib(), -1, -1, -1, -1 };
@@ -708,6 +839,22 @@ EngineWorker *engine_worker_start(const EngineJob *job, char *err, size_t errlen
     w->job.model_ref = w->model_ref = dup_or_null(job->model_ref, &oom);
     w->job.system = w->system = dup_or_null(job->system, &oom);
     w->job.prompt = w->prompt = dup_or_null(job->prompt, &oom);
+    w->job.tools_json = w->tools_json = dup_or_null(job->tools_json, &oom);
+    w->job.reasoning_effort = w->reasoning_effort = dup_or_null(job->reasoning_effort, &oom);
+    if (job->messages) {
+        size_t k = job->n_messages;
+        w->messages = calloc(k ? k : 1, sizeof *w->messages);
+        w->msg_text = calloc(3 * (k ? k : 1), sizeof *w->msg_text);
+        if (!w->messages || !w->msg_text)
+            oom = true;
+        for (size_t i = 0; !oom && i < k; i++) {
+            const ChatMessage *m = &job->messages[i];
+            w->messages[i].role = w->msg_text[w->n_msg_text++] = dup_or_null(m->role ? m->role : "user", &oom);
+            w->messages[i].content = w->msg_text[w->n_msg_text++] = dup_or_null(m->content ? m->content : "", &oom);
+            w->messages[i].reasoning = w->msg_text[w->n_msg_text++] = dup_or_null(m->reasoning, &oom);
+        }
+        w->job.messages = w->messages;
+    }
     w->job.opt.kv_type = w->kv_type = dup_or_null(job->opt.kv_type, &oom);
     if (job->prompt_ids) {
         w->prompt_ids = malloc((job->n_prompt_ids ? job->n_prompt_ids : 1) * sizeof(int));
@@ -792,29 +939,42 @@ static int decode_frame(EngineWorker *w, EngineMsg *msg)
         msg->backend = l.backend[0] == 'c' && l.backend[1] == 'u' ? "cuda" : "cpu";
         break;
     }
-    case ENGINE_MSG_PROMPT:
-        if (len % sizeof(int))
+    case ENGINE_MSG_PROMPT: {
+        uint32_t count;
+        if (len < 5)
             return -1;
-        msg->ids = (const int *)(const void *)p; /* realloc'ed buffer: suitably aligned */
-        msg->n_ids = len / sizeof(int);
+        memcpy(&count, p, 4);
+        if (count > (len - 5) / sizeof(int))
+            return -1;
+        /* the ids move to the front so they are aligned (the buffer is realloc'ed) */
+        size_t idb = (size_t)count * sizeof(int);
+        msg->fallback = p[4 + idb] != 0;
+        memmove(w->msg, p + 4, idb);
+        msg->ids = (const int *)(const void *)w->msg;
+        msg->n_ids = count;
+        msg->text = w->msg + idb + 5; /* the note stays where it was, NUL-terminated */
+        msg->len = len - 5 - idb;
         break;
+    }
     case ENGINE_MSG_TOKEN: {
         int32_t t;
-        if (len < sizeof t)
+        if (len < 5)
             return -1;
         memcpy(&t, p, sizeof t);
         msg->token = t;
-        msg->text = p + sizeof t;
-        msg->len = len - sizeof t;
+        msg->thinking = p[4] != 0;
+        msg->text = p + 5;
+        msg->len = len - 5;
         break;
     }
     case ENGINE_MSG_USAGE: {
-        int64_t u[2];
+        int64_t u[3];
         if (len != sizeof u)
             return -1;
         memcpy(u, p, sizeof u);
         msg->n_prompt = (long)u[0];
         msg->n_output = (long)u[1];
+        msg->n_reasoning = (long)u[2];
         break;
     }
     case ENGINE_MSG_TIMINGS: {
@@ -918,6 +1078,12 @@ void engine_worker_free(EngineWorker *w)
     free(w->model_ref);
     free(w->system);
     free(w->prompt);
+    free(w->tools_json);
+    free(w->reasoning_effort);
+    for (size_t i = 0; i < w->n_msg_text; i++)
+        free(w->msg_text[i]);
+    free(w->msg_text);
+    free(w->messages);
     free(w->kv_type);
     free(w->prompt_ids);
     free(w->in);

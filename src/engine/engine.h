@@ -16,12 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/chat_template.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
+#include "engine/think_split.h"
 #include "engine/sampler.h"
 
 typedef struct Engine Engine;
-typedef struct ChatTemplate ChatTemplate;
 
 /* Where the forward passes run. */
 typedef enum EngineBackend {
@@ -67,15 +68,32 @@ int engine_gpu_layers(const Engine *e);
 bool engine_is_eog(const Engine *e, int token);
 /* Beginning-of-sequence token, or -1 when the model has none. */
 int engine_bos(const Engine *e);
-/* The chat template family the model's metadata selected (chat_template.h). */
+/* The model's chat template: its own (Jinja) or the fallback family, and why
+ * (chat_template.h). */
 const ChatTemplate *engine_chat_template(const Engine *e);
 
-/* Builds the prompt token ids for one user turn: the model's chat template
- * (system may be NULL) tokenized with special tokens parsed, or, when raw,
- * the user text untouched (no template, no system prompt; special-token text
- * in it is still parsed, as llama.cpp's reference does). BOS is prepended
- * when the model wants one. *ids is malloc'ed (free
- * it). Returns 0, or -1 with err. */
+/* What building a prompt decided besides its ids. */
+typedef struct EnginePromptInfo {
+    char template_note[400];   /* what formatted the prompt and why: "the model's own chat
+                                  template ...", "fallback gemma format: ...", "raw: ..." */
+    bool fallback;             /* a hand-written family formatted it */
+    ThinkFormat reasoning; /* how the reply marks its thinking (THINK_NONE for raw) */
+    char think_open[16], think_close[16];
+    bool thinking_open;        /* the prompt already opened the thinking part */
+} EnginePromptInfo;
+
+/* Builds the prompt token ids for a conversation. Chat: the model's chat
+ * template rendered with in (chat_template.h) and tokenized so that special
+ * tokens are parsed in the template's text only, never in message text (a
+ * user typing "<|im_end|>" gets text tokens). Raw: the messages' texts
+ * (system messages left out) concatenated and tokenized with special-token
+ * text parsed, as llama.cpp's completion does. BOS is added when the model
+ * wants one (a template that writes it itself does not get a second). *ids
+ * is malloc'ed (free it); info may be NULL. Returns 0, or -1 with err (the
+ * template's own message when it refuses the conversation). */
+int engine_build_chat_prompt(Engine *e, const ChatInput *in, bool raw, int **ids, size_t *n, EnginePromptInfo *info,
+                             char *err, size_t errlen);
+/* engine_build_chat_prompt for an optional system prompt and one user message. */
 int engine_build_prompt(Engine *e, const char *system, const char *user, bool raw, int **ids,
                         size_t *n, char *err, size_t errlen);
 
@@ -96,6 +114,8 @@ typedef struct EngineGenParams {
 typedef struct EngineStats {
     int n_prompt;               /* tokens */
     int n_output;               /* tokens generated (an EOS that stopped it excluded) */
+    int n_reasoning;            /* worker: the part of n_output spent thinking; -1 when the
+                                   model has no thinking format (engine_generate leaves it -1) */
     double prefill_ms;          /* prompt forward pass */
     double ttft_ms;             /* start of engine_generate to the first token's callback */
     double decode_ms;           /* single-token forward passes + sampling after the first token */
@@ -141,6 +161,11 @@ typedef struct EngineJob {
     const char *model_ref;  /* when model_path is NULL: a reference (model_ref.h) resolved on the
                                worker, downloading a first-use hf:// file with PROGRESS messages */
     EngineOptions opt;
+    const ChatMessage *messages; /* the conversation; when NULL: system + prompt */
+    size_t n_messages;
+    const char *tools_json;       /* ChatInput's */
+    ChatThinking thinking;
+    const char *reasoning_effort;
     const char *system;  /* or NULL */
     const char *prompt;  /* user text */
     bool raw;            /* no chat template */
@@ -151,9 +176,9 @@ typedef struct EngineJob {
 
 typedef enum EngineMsgKind {
     ENGINE_MSG_LOADED,  /* load_ms, backend */
-    ENGINE_MSG_PROMPT,  /* ids, n_ids: the prompt as tokenized */
-    ENGINE_MSG_TOKEN,   /* token, text/len */
-    ENGINE_MSG_USAGE,   /* n_prompt, n_output */
+    ENGINE_MSG_PROMPT,  /* ids, n_ids: the prompt as tokenized; text: the template note, fallback */
+    ENGINE_MSG_TOKEN,   /* token (-1 on a second piece of one token), thinking, text/len */
+    ENGINE_MSG_USAGE,   /* n_prompt, n_output, n_reasoning */
     ENGINE_MSG_TIMINGS, /* prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib, vram */
     ENGINE_MSG_FINISH,  /* text: "stop" | "length" | "cancelled" */
     ENGINE_MSG_ERROR,   /* text: what went wrong */
@@ -167,11 +192,13 @@ typedef enum EngineMsgKind {
 typedef struct EngineMsg {
     EngineMsgKind kind;
     int token;
-    const char *text;   /* TOKEN bytes, FINISH reason, ERROR message (NUL-terminated) */
+    bool thinking;      /* TOKEN: the text is the model's thinking, not its answer */
+    bool fallback;      /* PROMPT: a hand-written family formatted the prompt */
+    const char *text;   /* TOKEN bytes, PROMPT template note, FINISH reason, ERROR message (NUL-terminated) */
     size_t len;
     const int *ids;     /* PROMPT */
     size_t n_ids;
-    long n_prompt, n_output;
+    long n_prompt, n_output, n_reasoning; /* USAGE; n_reasoning -1: no thinking format */
     double load_ms, prompt_tokens_per_s, output_tokens_per_s, ttft_ms, rss_mib;
     const char *backend; /* LOADED: "cpu" | "cuda" */
     const char *phase;   /* PROGRESS: "download" | "load" */

@@ -16,6 +16,7 @@ libversus_a_SOURCES += \
 	src/engine/jinja.h src/engine/jinja_impl.h src/engine/jinja_arena.c \
 	src/engine/jinja_lex.c src/engine/jinja_parse.c src/engine/jinja_eval.c \
 	src/engine/jinja_value.c src/engine/jinja_builtins.c \
+	src/engine/think_split.c src/engine/think_split.h \
 	src/engine/quant.c src/engine/quant.h src/engine/quant_impl.h \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
 	src/engine/panel.c src/engine/panel.h src/engine/panel_avx2.c \
@@ -39,4 +40,5 @@ EXTRA_DIST += src/engine/unicode_ranges_gen.py
 
 # Real chat templates, the conversations they are rendered with, and what
 # Python's Jinja2 renders (tests/tools/chat_template_reference.py makes it).
-EXTRA_DIST += tests/data/chat_templates tests/tools/chat_template_reference.py
+EXTRA_DIST += tests/data/chat_templates tests/tools/chat_template_reference.py \
+	tests/tools/chat_template_llamacpp.py

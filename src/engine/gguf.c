@@ -54,51 +54,18 @@ struct GgufFile {
     uint64_t data_offset;   /* start of the data section in the file */
 };
 
-/* ---- type tables ---------------------------------------------------------- */
+/* ---- types: the one table is core/ggml_type.h ---------------------------------- */
 
-typedef struct TypeInfo {
-    const char *name;
-    uint32_t block;  /* elements per block */
-    uint32_t bytes;  /* bytes per block */
-} TypeInfo;
-
-static const TypeInfo TYPE_INFO[] = {
-    [GGML_TYPE_F32] = { "F32", 1, 4 },
-    [GGML_TYPE_F16] = { "F16", 1, 2 },
-    [GGML_TYPE_Q4_0] = { "Q4_0", 32, 18 },
-    [GGML_TYPE_Q4_1] = { "Q4_1", 32, 20 },
-    [GGML_TYPE_Q5_0] = { "Q5_0", 32, 22 },
-    [GGML_TYPE_Q5_1] = { "Q5_1", 32, 24 },
-    [GGML_TYPE_Q8_0] = { "Q8_0", 32, 34 },
-    [GGML_TYPE_Q8_1] = { "Q8_1", 32, 36 },
-    [GGML_TYPE_Q2_K] = { "Q2_K", 256, 84 },
-    [GGML_TYPE_Q3_K] = { "Q3_K", 256, 110 },
-    [GGML_TYPE_Q4_K] = { "Q4_K", 256, 144 },
-    [GGML_TYPE_Q5_K] = { "Q5_K", 256, 176 },
-    [GGML_TYPE_Q6_K] = { "Q6_K", 256, 210 },
-    [GGML_TYPE_Q8_K] = { "Q8_K", 256, 292 },
-    [GGML_TYPE_BF16] = { "BF16", 1, 2 },
-};
-#define N_TYPE_INFO (sizeof TYPE_INFO / sizeof TYPE_INFO[0])
-
-/* Names of ggml types this reader does not handle, for a clearer error. */
-static const char *const OTHER_TYPE_NAMES[] = {
-    [4] = "Q4_2 (removed)", [5] = "Q4_3 (removed)", [16] = "IQ2_XXS", [17] = "IQ2_XS",
-    [18] = "IQ3_XXS", [19] = "IQ1_S", [20] = "IQ4_NL", [21] = "IQ3_S", [22] = "IQ2_S",
-    [23] = "IQ4_XS", [24] = "I8", [25] = "I16", [26] = "I32", [27] = "I64", [28] = "F64",
-    [29] = "IQ1_M", [34] = "TQ1_0", [35] = "TQ2_0", [39] = "MXFP4",
-};
-
-static const TypeInfo *type_info(uint32_t t)
+/* A type whose block layout is known (so sizes can be checked), or NULL. */
+static const GgmlTypeInfo *type_info(uint32_t t)
 {
-    if (t < N_TYPE_INFO && TYPE_INFO[t].name)
-        return &TYPE_INFO[t];
-    return NULL;
+    const GgmlTypeInfo *ti = t <= 1024 ? ggml_type_info((int)t) : NULL;
+    return ti && ti->block ? ti : NULL;
 }
 
 const char *gguf_type_name(GgmlType t)
 {
-    const TypeInfo *ti = type_info((uint32_t)t);
+    const GgmlTypeInfo *ti = ggml_type_info((int)t);
     return ti ? ti->name : "unknown";
 }
 
@@ -388,17 +355,17 @@ static int parse_tensor_info(Reader *r, GgufTensor *t, uint64_t index)
     uint32_t type;
     if (rd_u32(r, &type, "type") < 0)
         return -1;
-    const TypeInfo *ti = type_info(type);
+    const GgmlTypeInfo *ti = type_info(type);
     if (!ti) {
-        const char *known = type < sizeof OTHER_TYPE_NAMES / sizeof OTHER_TYPE_NAMES[0]
-                                ? OTHER_TYPE_NAMES[type] : NULL;
+        const GgmlTypeInfo *other = type <= 1024 ? ggml_type_info((int)type) : NULL;
+        const char *known = other ? other->name : NULL;
         fail(r, "%s: unsupported tensor type %" PRIu32 "%s%s%s", r->where, type,
              known ? " (" : "", known ? known : "", known ? ")" : "");
         return -1;
     }
     t->type = (GgmlType)type;
     if (t->ne[0] % ti->block) {
-        fail(r, "%s: row length %" PRIu64 " is not a multiple of the %s block size %" PRIu32,
+        fail(r, "%s: row length %" PRIu64 " is not a multiple of the %s block size %u",
              r->where, t->ne[0], ti->name, ti->block);
         return -1;
     }

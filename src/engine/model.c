@@ -215,14 +215,22 @@ static int read_swa(const GgufFile *g, const char *arch, ModelConfig *c, bool *l
     snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
     GgufValueType et;
     int64_t n = gguf_array_len(g, key, &et);
-    if (n >= 0) { /* one flag per layer */
-        if (n != c->n_layers || (et != GGUF_TYPE_BOOL && et != GGUF_TYPE_INT8 && et != GGUF_TYPE_UINT8)) {
+    if (n >= 0) { /* one flag per layer: bool, or 32-bit integers as llama.cpp also accepts */
+        bool narrow = et == GGUF_TYPE_BOOL || et == GGUF_TYPE_INT8 || et == GGUF_TYPE_UINT8;
+        bool wide = et == GGUF_TYPE_INT32 || et == GGUF_TYPE_UINT32;
+        if (n != c->n_layers || (!narrow && !wide)) {
             errmsg_set(err, errlen, "metadata %s must hold %d booleans", key, c->n_layers);
             return -1;
         }
         const unsigned char *f = gguf_array_data(g, key);
-        for (int l = 0; l < c->n_layers; l++)
-            layer_swa[l] = f[l] != 0;
+        for (int l = 0; l < c->n_layers; l++) {
+            uint32_t v = 0;
+            if (wide)
+                memcpy(&v, f + 4 * (size_t)l, 4);
+            else
+                v = f[l];
+            layer_swa[l] = v != 0;
+        }
         return 0;
     }
     int period;

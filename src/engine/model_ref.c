@@ -3,7 +3,9 @@
  * downloading (model_ref_locate).
  *
  * References:
- *   "PATH.gguf"                     absolute, relative or ~/...; must exist
+ *   "PATH.gguf"                     absolute, relative or ~/...; must exist;
+ *                                   a bare file name not in the working
+ *                                   directory is looked for in models/
  *   "hf://OWNER/REPO/FILE.gguf"     Hugging Face file, downloaded once into
  *                                   the cache; "#sha256=HEX" may follow
  *   ""                              the default model: $VERSUS_MODEL (a path
@@ -109,10 +111,26 @@ static int check_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* A path as given; a bare file name ("gemma-3-270m-q4_k_m.gguf") that is not
+ * in the working directory is looked up in the model cache, where ./bootstrap
+ * and downloads put models. */
 static int resolve_path(const char *ref, char *path, size_t pathlen, char *err, size_t errlen)
 {
     if (expand_home(ref, path, pathlen, err, errlen) < 0)
         return -1;
+    if (check_file(path, err, errlen) == 0)
+        return 0;
+    struct stat st;
+    if (strchr(ref, '/') || ref[0] == '~' || ref[0] == '.' || stat(path, &st) == 0)
+        return -1;
+    char rel[600], cached[4096];
+    snprintf(rel, sizeof rel, "models/%s", ref);
+    if (xdg_path(XDG_CACHE, rel, cached, sizeof cached) < 0 || stat(cached, &st) < 0)
+        return -1; /* the "not found" from the working directory stands */
+    if (snprintf(path, pathlen, "%s", cached) >= (int)pathlen) {
+        snprintf(err, errlen, "model path %.200s... is too long", cached);
+        return -1;
+    }
     return check_file(path, err, errlen);
 }
 

@@ -93,7 +93,8 @@ void ops_rope(const OpsRope *r, float *vec, int n_heads, int head_dim, int pos)
     float theta = (float)pos;
     for (int i = 0; i < half; i++, theta *= r->theta_scale) {
         float cs, sn;
-        rope_angle(r, i, r->factors ? theta / r->factors[i] : theta, &cs, &sn);
+        float extrap = r->angle_product ? (float)pos * r->theta_base[i] : r->factors ? theta / r->factors[i] : theta;
+        rope_angle(r, i, extrap, &cs, &sn);
         int a = r->neox ? i : 2 * i;
         int b = r->neox ? i + half : 2 * i + 1;
         for (int h = 0; h < n_heads; h++) {

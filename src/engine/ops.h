@@ -28,6 +28,9 @@ typedef struct OpsRope {
     float attn_factor;   /* multiplies cos and sin (YaRN magnitude correction); usually 1 */
     float corr_lo, corr_hi; /* YaRN ramp between these dimension pairs */
     float theta_scale;   /* base^(-2/n_dims), in float */
+    bool angle_product;  /* angle = pos * theta_base[i] in one product (the CUDA kernels' way);
+                            false (ops_rope_init's choice): llama.cpp's recurrence, pair by pair
+                            theta *= theta_scale in float, whose rounding grows with position */
     const float *factors; /* (n_dims/2) per-pair divisors or NULL; borrowed */
     float theta_base[256]; /* (n_dims/2) base^(-2i/n_dims) / factor[i]: the angle per position */
 } OpsRope;

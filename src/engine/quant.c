@@ -70,34 +70,15 @@ uint16_t quant_fp32_to_bf16(float f)
 
 #define FP16(x) quant_fp16_to_fp32(x)
 
-/* ---- the type table ---- */
+/* ---- types: the one table is core/ggml_type.h ---- */
 
-typedef struct TypeInfo {
-    const char *name;
-    int block;     /* elements per block */
-    size_t bytes;  /* bytes per block */
-} TypeInfo;
+_Static_assert(QK4_0 == 32 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ6_K) == 210, "ggml layouts");
 
-static const TypeInfo TYPES[] = {
-    [GGML_TYPE_F32] = { "F32", 1, 4 },
-    [GGML_TYPE_F16] = { "F16", 1, 2 },
-    [GGML_TYPE_BF16] = { "BF16", 1, 2 },
-    [GGML_TYPE_Q4_0] = { "Q4_0", QK4_0, sizeof(BlockQ4_0) },
-    [GGML_TYPE_Q4_1] = { "Q4_1", QK4_1, sizeof(BlockQ4_1) },
-    [GGML_TYPE_Q5_0] = { "Q5_0", QK5_0, sizeof(BlockQ5_0) },
-    [GGML_TYPE_Q5_1] = { "Q5_1", QK5_1, sizeof(BlockQ5_1) },
-    [GGML_TYPE_Q8_0] = { "Q8_0", QK8_0, sizeof(BlockQ8_0) },
-    [GGML_TYPE_Q4_K] = { "Q4_K", QK_K, sizeof(BlockQ4_K) },
-    [GGML_TYPE_Q5_K] = { "Q5_K", QK_K, sizeof(BlockQ5_K) },
-    [GGML_TYPE_Q6_K] = { "Q6_K", QK_K, sizeof(BlockQ6_K) },
-};
-#define N_TYPES ((int)(sizeof(TYPES) / sizeof(TYPES[0])))
-
-static const TypeInfo *type_info(GgmlType t)
+/* A type this module computes with, or NULL. */
+static const GgmlTypeInfo *type_info(GgmlType t)
 {
-    if ((int)t < 0 || (int)t >= N_TYPES || !TYPES[t].name)
-        return NULL;
-    return &TYPES[t];
+    const GgmlTypeInfo *ti = ggml_type_info((int)t);
+    return ti && ti->cpu ? ti : NULL;
 }
 
 bool quant_type_supported(GgmlType t)
@@ -107,19 +88,19 @@ bool quant_type_supported(GgmlType t)
 
 int quant_block_size(GgmlType t)
 {
-    const TypeInfo *ti = type_info(t);
-    return ti ? ti->block : 0;
+    const GgmlTypeInfo *ti = type_info(t);
+    return ti ? (int)ti->block : 0;
 }
 
 size_t quant_block_bytes(GgmlType t)
 {
-    const TypeInfo *ti = type_info(t);
+    const GgmlTypeInfo *ti = type_info(t);
     return ti ? ti->bytes : 0;
 }
 
 size_t quant_row_size(GgmlType t, int64_t n)
 {
-    const TypeInfo *ti = type_info(t);
+    const GgmlTypeInfo *ti = type_info(t);
     if (!ti || n < 0 || n % ti->block)
         return 0;
     return (size_t)(n / ti->block) * ti->bytes;
@@ -129,18 +110,8 @@ const char *quant_type_name(GgmlType t)
 {
     /* every ggml type a GGUF file may name, supported here or not, so that an
      * error can say which type it met */
-    static const char *const NAMES[] = {
-        [GGML_TYPE_Q8_1] = "Q8_1", [GGML_TYPE_Q2_K] = "Q2_K", [GGML_TYPE_Q3_K] = "Q3_K",
-        [GGML_TYPE_Q8_K] = "Q8_K", [16] = "IQ2_XXS", [17] = "IQ2_XS", [18] = "IQ3_XXS",
-        [19] = "IQ1_S", [20] = "IQ4_NL", [21] = "IQ3_S", [22] = "IQ2_S", [23] = "IQ4_XS",
-        [24] = "I8", [25] = "I16", [26] = "I32", [27] = "I64", [28] = "F64", [29] = "IQ1_M",
-    };
-    const TypeInfo *ti = type_info(t);
-    if (ti)
-        return ti->name;
-    if ((int)t >= 0 && (int)t < (int)(sizeof NAMES / sizeof NAMES[0]) && NAMES[t])
-        return NAMES[t];
-    return "unknown";
+    const GgmlTypeInfo *ti = ggml_type_info((int)t);
+    return ti ? ti->name : "unknown";
 }
 
 /* ---- small helpers shared by the quantizers ---- */
@@ -336,9 +307,62 @@ static void deq_q6_k(const BlockQ6_K *b, float *y, int64_t nb)
     }
 }
 
+/* ---- MXFP4 (gpt-oss's expert weights) ---- */
+
+static const int8_t MXFP4_VALUES[16] = { 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12 };
+
+float quant_e8m0_half(uint8_t e)
+{
+    /* 2^(e-128) built in the exponent bits; e < 2 are the two denormals */
+    uint32_t bits = e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static void deq_mxfp4(const BlockMXFP4 *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += QK_MXFP4) {
+        float d = quant_e8m0_half(b[i].e);
+        for (int j = 0; j < QK_MXFP4 / 2; j++) {
+            y[j] = MXFP4_VALUES[b[i].qs[j] & 0x0F] * d;
+            y[j + QK_MXFP4 / 2] = MXFP4_VALUES[b[i].qs[j] >> 4] * d;
+        }
+    }
+}
+
+static int mxfp4_nearest(float x, float d)
+{
+    int best = 0;
+    float err = fabsf(MXFP4_VALUES[0] * d - x);
+    for (int i = 1; i < 16; i++) {
+        float e = fabsf(MXFP4_VALUES[i] * d - x);
+        if (e < err) {
+            best = i;
+            err = e;
+        }
+    }
+    return best;
+}
+
+/* ggml's reference quantizer: the exponent from the block's largest magnitude,
+ * each value to the nearest of the 16 codes. */
+static void q_mxfp4(const float *x, BlockMXFP4 *b, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, x += QK_MXFP4) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK_MXFP4; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        b[i].e = amax > 0.0f ? (uint8_t)(floorf(log2f(amax)) - 2 + 127) : 0;
+        float d = quant_e8m0_half(b[i].e);
+        for (int j = 0; j < QK_MXFP4 / 2; j++)
+            b[i].qs[j] = (uint8_t)(mxfp4_nearest(x[j], d) | mxfp4_nearest(x[j + QK_MXFP4 / 2], d) << 4);
+    }
+}
+
 int quant_dequantize_row(GgmlType t, const void *src, float *dst, int64_t n)
 {
-    const TypeInfo *ti = type_info(t);
+    const GgmlTypeInfo *ti = type_info(t);
     if (!ti || n < 0 || n % ti->block)
         return -1;
     int64_t nb = n / ti->block;
@@ -366,6 +390,7 @@ int quant_dequantize_row(GgmlType t, const void *src, float *dst, int64_t n)
     case GGML_TYPE_Q4_K: deq_q4_k(src, dst, nb); break;
     case GGML_TYPE_Q5_K: deq_q5_k(src, dst, nb); break;
     case GGML_TYPE_Q6_K: deq_q6_k(src, dst, nb); break;
+    case GGML_TYPE_MXFP4: deq_mxfp4(src, dst, nb); break;
     default: return -1;
     }
     return 0;
@@ -626,7 +651,7 @@ static void q_q6_k(const float *x, BlockQ6_K *b, int64_t nb)
 
 int quant_quantize_row(GgmlType t, const float *src, void *dst, int64_t n)
 {
-    const TypeInfo *ti = type_info(t);
+    const GgmlTypeInfo *ti = type_info(t);
     if (!ti || n < 0 || n % ti->block)
         return -1;
     int64_t nb = n / ti->block;
@@ -654,6 +679,7 @@ int quant_quantize_row(GgmlType t, const float *src, void *dst, int64_t n)
     case GGML_TYPE_Q4_K: q_q4_k(src, dst, nb); break;
     case GGML_TYPE_Q5_K: q_q5_k(src, dst, nb); break;
     case GGML_TYPE_Q6_K: q_q6_k(src, dst, nb); break;
+    case GGML_TYPE_MXFP4: q_mxfp4(src, dst, nb); break;
     default: return -1;
     }
     return 0;
@@ -665,7 +691,7 @@ QuantActType quant_act_type(GgmlType t)
 {
     switch (t) {
     case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0:
-    case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
+    case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0: case GGML_TYPE_MXFP4:
         return QUANT_ACT_Q8A;
     case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
         return QUANT_ACT_Q8K;

@@ -21,6 +21,7 @@
 #define QK5_1 32
 #define QK8_0 32
 #define QK_K 256
+#define QK_MXFP4 32
 #define K_SCALE_SIZE 12
 
 typedef struct BlockQ4_0 {
@@ -71,6 +72,11 @@ typedef struct BlockQ6_K {
     uint16_t d;
 } BlockQ6_K;  /* value = d * scales[s] * (q - 32) */
 
+typedef struct BlockMXFP4 {
+    uint8_t e;                     /* E8M0 shared exponent: scale = 2^(e-128) */
+    uint8_t qs[QK_MXFP4 / 2];      /* element j: low nibble of qs[j], j+16: high nibble */
+} BlockMXFP4; /* value = kvalues[q] * scale, kvalues = 2 x the E2M1 values (gpt-oss) */
+
 /* Activation formats (in memory only). */
 typedef struct QuantQ8A {
     float d;        /* scale */
@@ -94,6 +100,11 @@ _Static_assert(sizeof(BlockQ4_K) == 144, "Q4_K layout");
 _Static_assert(sizeof(BlockQ5_K) == 176, "Q5_K layout");
 _Static_assert(sizeof(BlockQ6_K) == 210, "Q6_K layout");
 _Static_assert(sizeof(BlockQ8_K) == 292, "Q8_K layout");
+_Static_assert(sizeof(BlockMXFP4) == 17, "MXFP4 layout");
+
+/* E8M0 exponent of an MXFP4 block times one half (the block's scale for
+ * values stored as twice their E2M1 value), as ggml computes it. */
+float quant_e8m0_half(uint8_t e);
 
 /* Half-precision conversions (IEEE fp16 and bfloat16). fp32->fp16/bf16 round
  * to nearest even; NaN stays NaN. */

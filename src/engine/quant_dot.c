@@ -240,6 +240,27 @@ static void dot_q6_k(int64_t n, const void *w, const void *x, size_t xs, int nx,
     }
 }
 
+/* MXFP4 x Q8A, as ggml sums it: one float scale per block times the integer sum. */
+static void dot_mxfp4(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    static const int8_t V[16] = { 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12 };
+    const BlockMXFP4 *b = w;
+    int64_t nb = n / QK_MXFP4;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int s1 = 0, s2 = 0;
+            for (int l = 0; l < QK_MXFP4 / 2; l++) {
+                s1 += y[i].qs[l] * V[b[i].qs[l] & 0xF];
+                s2 += y[i].qs[l + QK_MXFP4 / 2] * V[b[i].qs[l] >> 4];
+            }
+            acc += y[i].d * quant_e8m0_half(b[i].e) * (float)(s1 + s2);
+        }
+        out[j] = acc;
+    }
+}
+
 const QuantKernels quant_kernels_ref = {
     .dot = {
         [GGML_TYPE_F32] = dot_f32, [GGML_TYPE_F16] = dot_f16, [GGML_TYPE_BF16] = dot_bf16,
@@ -247,6 +268,7 @@ const QuantKernels quant_kernels_ref = {
         [GGML_TYPE_Q5_0] = dot_q5_0, [GGML_TYPE_Q5_1] = dot_q5_1,
         [GGML_TYPE_Q8_0] = dot_q8_0, [GGML_TYPE_Q4_K] = dot_q4_k,
         [GGML_TYPE_Q5_K] = dot_q5_k, [GGML_TYPE_Q6_K] = dot_q6_k,
+        [GGML_TYPE_MXFP4] = dot_mxfp4,
     },
     .act_q8a = quant_act_q8a_ref,
     .act_q8k = quant_act_q8k_ref,
@@ -300,7 +322,7 @@ bool quant_simd_active(void)
 
 QuantDotFn quant_dot_fn(GgmlType t)
 {
-    if (!quant_type_supported(t) || (int)t >= 31)
+    if (!quant_type_supported(t) || (int)t >= QUANT_MAX_TYPE)
         return NULL;
     QuantDotFn f = kernels()->dot[t];
     return f ? f : quant_kernels_ref.dot[t];

@@ -19,8 +19,9 @@ void quant_act_q8a(const float *x, QuantQ8A *b, int64_t nb);
 void quant_act_q8k(const float *x, BlockQ8_K *b, int64_t nb);
 
 /* One dot kernel per weight type, indexed by GgmlType (NULL = none). */
+#define QUANT_MAX_TYPE 40 /* one past the largest GgmlType */
 typedef struct QuantKernels {
-    QuantDotFn dot[31];
+    QuantDotFn dot[QUANT_MAX_TYPE];
     void (*act_q8a)(const float *x, QuantQ8A *b, int64_t nb);
     void (*act_q8k)(const float *x, BlockQ8_K *b, int64_t nb);
 } QuantKernels;

@@ -29,6 +29,7 @@ static const char *const eog_texts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>",
     "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>",
     "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>",
+    "<|return|>", "<|call|>", /* gpt-oss (harmony) */
 };
 /* Texts that name the end-of-turn token when tokenizer.ggml.eot_token_id is absent. */
 static const char *const eot_texts[] = {
@@ -300,6 +301,12 @@ static void setup_specials(Tokenizer *t, const GgufFile *g)
         t->eog[t->eot] = 1;
     if (t->eom >= 0)
         t->eog[t->eom] = 1;
+    /* gpt-oss's harmony format: <|end|> closes one message (the analysis) and
+     * the answer follows; generation ends at <|return|> or <|call|> (llama.cpp
+     * makes the same exception) */
+    int ret = find_text(t, "<|return|>"), call = find_text(t, "<|call|>"), end = find_text(t, "<|end|>");
+    if (ret >= 0 && call >= 0 && end >= 0 && t->eog[ret] && t->eog[call] && end != t->eos)
+        t->eog[end] = 0;
 
     t->add_bos = gguf_get_bool(g, "tokenizer.ggml.add_bos_token", spm ? true : t->pre.add_bos);
     t->add_eos = gguf_get_bool(g, "tokenizer.ggml.add_eos_token", false);
@@ -573,9 +580,37 @@ static int is_c_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+/* True when no byte of text[at..at+n) is marked in the input mask. */
+static bool all_template(const unsigned char *input, size_t at, size_t n)
+{
+    if (!input)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (input[at + i])
+            return false;
+    return true;
+}
+
+/* The first match of tok in text[cur..end) that may become the special token:
+ * anywhere when parse_special is for everything, else only where no byte is
+ * input (a CONTROL token typed by the user stays text). */
+static const char *find_special(const char *text, size_t cur, size_t end, const char *tok, size_t tl,
+                                const unsigned char *input, bool check_input)
+{
+    while (cur < end) {
+        const char *m = memmem(text + cur, end - cur, tok, tl);
+        if (!m || !check_input || all_template(input, (size_t)(m - text), tl))
+            return m;
+        cur = (size_t)(m - text) + 1;
+    }
+    return NULL;
+}
+
 /* Splits raw fragments around every occurrence of each special token, longest
- * tokens first (llama.cpp's tokenizer_st_partition). */
-static int partition(const Tokenizer *t, const char *text, size_t len, bool parse_special, FragVec *out)
+ * tokens first (llama.cpp's tokenizer_st_partition). With an input mask,
+ * CONTROL and UNKNOWN tokens are parsed only in bytes the mask leaves 0. */
+static int partition(const Tokenizer *t, const char *text, size_t len, bool parse_special,
+                     const unsigned char *input, FragVec *out)
 {
     FragVec a = { 0 }, b = { 0 };
     if (frag_push(&a, (Frag){ -1, 0, len }) < 0)
@@ -583,13 +618,16 @@ static int partition(const Tokenizer *t, const char *text, size_t len, bool pars
     for (size_t s = 0; s < t->n_special; s++) {
         int id = t->special[s];
         unsigned attr = t->attr[id];
-        if (!parse_special && (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_UNKNOWN)))
+        bool controlish = (attr & (TOKEN_ATTR_CONTROL | TOKEN_ATTR_UNKNOWN)) != 0;
+        if (!parse_special && controlish)
             continue;
+        bool check_input = controlish && input;
         const char *tok = t->text + t->tok_off[id];
         size_t tl = t->tok_len[id];
         bool found = false;
         for (size_t i = 0; i < a.n && !found; i++)
-            found = a.v[i].tok < 0 && memmem(text + a.v[i].off, a.v[i].len, tok, tl) != NULL;
+            found = a.v[i].tok < 0 &&
+                    find_special(text, a.v[i].off, a.v[i].off + a.v[i].len, tok, tl, input, check_input) != NULL;
         if (!found)
             continue;
         b.n = 0;
@@ -602,7 +640,7 @@ static int partition(const Tokenizer *t, const char *text, size_t len, bool pars
             }
             size_t cur = f.off, end = f.off + f.len;
             for (;;) {
-                const char *m = memmem(text + cur, end - cur, tok, tl);
+                const char *m = find_special(text, cur, end, tok, tl, input, check_input);
                 if (!m) {
                     if (end > cur && frag_push(&b, (Frag){ -1, cur, end - cur }) < 0)
                         goto oom;
@@ -659,14 +697,14 @@ static int spm_fragment(const Tokenizer *t, const char *text, size_t len, bool p
     return rc;
 }
 
-int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, bool add_special,
-                     bool parse_special, int **ids, size_t *n)
+static int encode(const Tokenizer *t, const char *text, size_t len, bool add_special, bool parse_special,
+                  const unsigned char *input, int **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
     FragVec frags = { 0 };
     IdVec out = { 0 };
-    if (len && partition(t, text, len, parse_special, &frags) < 0)
+    if (len && partition(t, text, len, parse_special, input, &frags) < 0)
         return -1;
     int rc = 0;
     if (add_special && t->add_bos)
@@ -694,6 +732,18 @@ int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, bool add_
     *ids = out.v;
     *n = out.n;
     return 0;
+}
+
+int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, bool add_special,
+                     bool parse_special, int **ids, size_t *n)
+{
+    return encode(t, text, len, add_special, parse_special, NULL, ids, n);
+}
+
+int tokenizer_encode_masked(const Tokenizer *t, const char *text, size_t len, const unsigned char *input,
+                            bool add_special, int **ids, size_t *n)
+{
+    return encode(t, text, len, add_special, true, input, ids, n);
 }
 
 /* ---- pieces and accessors ---------------------------------------------- */

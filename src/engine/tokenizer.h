@@ -55,6 +55,13 @@ void tokenizer_free(Tokenizer *t);
 int tokenizer_encode(const Tokenizer *t, const char *text, size_t len, bool add_special,
                      bool parse_special, int **ids, size_t *n);
 
+/* tokenizer_encode with special tokens parsed only where input[i] == 0:
+ * CONTROL tokens written in bytes marked 1 (text a user typed into a chat
+ * template) stay text; USER_DEFINED tokens are found everywhere, as with
+ * parse_special false. input NULL parses everywhere. */
+int tokenizer_encode_masked(const Tokenizer *t, const char *text, size_t len, const unsigned char *input,
+                            bool add_special, int **ids, size_t *n);
+
 /* The bytes token id stands for: spaces restored, byte tokens as raw bytes,
  * byte-level BPE mapped back to bytes. CONTROL and UNKNOWN tokens give their
  * text only when render_special, else nothing (len 0); USER_DEFINED tokens

@@ -11,6 +11,7 @@
  * (encrypted) are only counted, signatures are left in the recording;
  * tool_use blocks become tool calls; stop_reason "refusal" a refusal.
  * Pure: no I/O. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096L
 #define ANTHROPIC_MIN_THINKING_BUDGET 1024L /* the API refuses less */
+#define ANTHROPIC_THINKING_MIN_TOP_P 0.95 /* the lowest top_p it takes beside thinking */
 
 /* ---- request ---------------------------------------------------------------- */
 
@@ -67,21 +69,23 @@ static char *build_body(const ProviderTarget *t, const Request *rq, long budget,
     }
     if (rq->system && rq->system[0])
         bad |= wire_json_add_text(root, "system", rq->system);
-    cJSON *messages = cJSON_AddArrayToObject(root, "messages");
-    cJSON *m = cJSON_CreateObject();
-    if (messages && m) {
-        cJSON_AddItemToArray(messages, m);
-        bad |= cJSON_AddStringToObject(m, "role", "user") ? 0 : -1;
-        bad |= wire_json_add_text(m, "content", rq->prompt);
-    } else {
-        cJSON_Delete(m);
-        bad = -1;
-    }
+    /* the conversation: earlier turns, then the prompt */
+    bad |= wire_json_add_messages(cJSON_AddArrayToObject(root, "messages"), rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
-    bad |= wire_json_add_double(root, "temperature", p->temperature);
-    bad |= wire_json_add_double(root, "top_p", p->top_p);
-    if (p->top_k >= 0)
-        bad |= wire_json_add_long(root, "top_k", p->top_k);
+    if (budget > 0) {
+        /* Extended thinking refuses temperature and top_k and takes top_p
+         * only in [0.95, 1]: leave the first two out and clamp the third
+         * rather than send a request the API answers with a 400. */
+        double top_p = p->top_p;
+        if (isfinite(top_p) && top_p < ANTHROPIC_THINKING_MIN_TOP_P)
+            top_p = ANTHROPIC_THINKING_MIN_TOP_P;
+        bad |= wire_json_add_double(root, "top_p", top_p);
+    } else {
+        bad |= wire_json_add_double(root, "temperature", p->temperature);
+        bad |= wire_json_add_double(root, "top_p", p->top_p);
+        if (p->top_k >= 0)
+            bad |= wire_json_add_long(root, "top_k", p->top_k);
+    }
     char *body = bad ? NULL : wire_json_print(root);
     cJSON_Delete(root);
     return body;
@@ -195,14 +199,14 @@ static void block_start(AnthropicDecoder *d, const cJSON *root)
         stream_emit_redacted(d->ws.sink);
     } else if (strcmp(bt, "tool_use") == 0 || strcmp(bt, "server_tool_use") == 0) {
         if (wire_tools_begin(&d->tools, index, wire_json_str(b, "id"), wire_json_str(b, "name")) < 0) {
-            wire_stream_fail(&d->ws, "out of memory collecting a tool call");
+            wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
             return;
         }
         const cJSON *input = wire_json_at(b, "input", NULL);
         if (cJSON_IsObject(input) && input->child) { /* given whole, not streamed */
             char *s = wire_json_print(input);
             if (!s || wire_tools_set_args(&d->tools, index, s) < 0)
-                wire_stream_fail(&d->ws, "out of memory collecting a tool call");
+                wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
             free(s);
         }
     }
@@ -221,7 +225,7 @@ static void handle_event(AnthropicDecoder *d, const char *type, const cJSON *roo
             stream_emit_text(d->ws.sink, STREAM_EVENT_REASONING, s, strlen(s));
         else if (dt && strcmp(dt, "input_json_delta") == 0 && (s = wire_json_str(delta, "partial_json")) &&
                  wire_tools_append(&d->tools, wire_json_count(root, "index"), s, strlen(s)) < 0)
-            wire_stream_fail(&d->ws, "a tool call's input exceeded 16 MiB");
+            wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
         /* signature_delta, citations_delta, future deltas: kept in the recording only */
     } else if (strcmp(type, "content_block_start") == 0) {
         block_start(d, root);

@@ -66,15 +66,21 @@ static char *build_body(const char *model, const Request *rq)
     if (!root)
         return NULL;
     int bad = 0;
+    /* the conversation: earlier turns ("model" for the assistant's), then the prompt */
     cJSON *contents = cJSON_AddArrayToObject(root, "contents");
-    cJSON *user = cJSON_CreateObject();
-    if (contents && user) {
-        cJSON_AddItemToArray(contents, user);
-        bad |= cJSON_AddStringToObject(user, "role", "user") ? 0 : -1;
-        bad |= add_text_parts(user, rq->prompt);
-    } else {
-        cJSON_Delete(user);
+    if (!contents)
         bad = -1;
+    for (size_t i = 0; !bad && i <= rq->n_history; i++) {
+        const Message *h = i < rq->n_history ? &rq->history[i] : NULL;
+        bool from_model = h && h->role && strcmp(h->role, "assistant") == 0;
+        cJSON *turn = cJSON_CreateObject();
+        if (!turn) {
+            bad = -1;
+            break;
+        }
+        cJSON_AddItemToArray(contents, turn);
+        bad |= cJSON_AddStringToObject(turn, "role", from_model ? "model" : "user") ? 0 : -1;
+        bad |= add_text_parts(turn, h ? (h->content ? h->content : "") : rq->prompt);
     }
     if (rq->system && rq->system[0]) {
         cJSON *si = cJSON_AddObjectToObject(root, "systemInstruction");

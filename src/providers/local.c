@@ -1,10 +1,12 @@
 /* local.c — the built-in engine as a stream source (see local.h): turns a
  * Request into an engine job on a worker thread (which also resolves the
  * model reference, downloading a first-use hf:// file), and the worker's
- * messages into StreamEvents (PROGRESS while the model is fetched and loaded)
- * and the Reply's local extras (prompt ids, backend, load time, resident
- * memory, GPU memory while the model was on the GPU). Not for model
- * resolution (engine/model_ref.c) or anything numeric (engine/). */
+ * messages into StreamEvents (PROGRESS while the model is fetched and loaded;
+ * the model's thinking as REASONING, apart from its answer) and the Reply's
+ * local extras (prompt ids, which chat template formatted the prompt,
+ * backend, load time, resident memory, GPU memory while the model was on the
+ * GPU). Not for model resolution (engine/model_ref.c) or anything numeric
+ * (engine/). */
 #include "providers/local.h"
 
 #include <math.h>
@@ -60,6 +62,21 @@ static EngineGenParams gen_params(const Params *p)
     return g;
 }
 
+/* --reasoning as chat template flags: enable_thinking (Qwen 3, DeepSeek, ...)
+ * and reasoning_effort (gpt-oss, whose least is "low"); a budget picks the
+ * level it stands for (reasoning_level). Unset: the template's defaults. */
+static void local_reasoning(const Reasoning *r, ChatThinking *thinking, const char **effort)
+{
+    *thinking = CHAT_THINKING_DEFAULT;
+    *effort = NULL;
+    if (r->effort == REASONING_UNSET)
+        return;
+    bool off = r->effort == REASONING_OFF || (r->effort == REASONING_BUDGET && r->budget_tokens <= 0);
+    *thinking = off ? CHAT_THINKING_OFF : CHAT_THINKING_ON;
+    ReasoningEffort level = off ? REASONING_LOW : reasoning_level(r);
+    *effort = level == REASONING_HIGH ? "high" : level == REASONING_MEDIUM ? "medium" : "low";
+}
+
 LocalStream *local_stream_start(const char *model_ref, const Request *rq, const LocalOptions *opt,
                                 Reply *reply, char *err, size_t errlen)
 {
@@ -89,8 +106,27 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
     ls->reply = reply;
     ls->n_prompt = ls->n_output = -1;
     ls->load_total = -1;
+    /* a conversation goes to the model's own chat template as messages
+     * (the worker copies them) */
+    ChatMessage *msgs = NULL;
+    size_t n_msgs = 0;
+    if (rq->n_history > 0) {
+        msgs = calloc(rq->n_history + 2, sizeof *msgs);
+        if (!msgs) {
+            free(ls);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        if (rq->system && rq->system[0])
+            msgs[n_msgs++] = (ChatMessage){ "system", rq->system, NULL };
+        for (size_t i = 0; i < rq->n_history; i++)
+            msgs[n_msgs++] = (ChatMessage){ rq->history[i].role, rq->history[i].content, NULL };
+        msgs[n_msgs++] = (ChatMessage){ "user", rq->prompt ? rq->prompt : "", NULL };
+    }
     EngineJob job = {
         .model_ref = model_ref,
+        .messages = msgs,
+        .n_messages = n_msgs,
         .opt = { .n_threads = opt ? opt->threads : 0, .backend = backend,
                  .gpu_layers = gpu_layers > 0 ? gpu_layers : 0, .kv_type = opt ? opt->kv_type : NULL },
         .system = rq->system,
@@ -100,7 +136,9 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
     };
     if (rq->params.context_length != PARAM_UNSET_INT && rq->params.context_length > 0)
         job.opt.n_ctx = (int)(rq->params.context_length > 1 << 20 ? 1 << 20 : rq->params.context_length);
+    local_reasoning(&rq->params.reasoning, &job.thinking, &job.reasoning_effort);
     ls->w = engine_worker_start(&job, err, errlen);
+    free(msgs);
     if (!ls->w) {
         free(ls);
         return NULL;
@@ -153,11 +191,14 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
                                  ls->load_total >= 0 ? ls->load_total : 1);
             break;
         case ENGINE_MSG_PROMPT:
-            if (ls->reply)
+            if (ls->reply) {
                 set_prompt_ids(ls->reply, m.ids, m.n_ids);
+                snprintf(ls->reply->chat_template, sizeof ls->reply->chat_template, "%s", m.text);
+                ls->reply->chat_template_fallback = m.fallback;
+            }
             break;
         case ENGINE_MSG_TOKEN: {
-            StreamEvent ev = stream_event_init(STREAM_EVENT_DELTA);
+            StreamEvent ev = stream_event_init(m.thinking ? STREAM_EVENT_REASONING : STREAM_EVENT_DELTA);
             ev.text = m.text;
             ev.len = m.len;
             ev.token_id = m.token;
@@ -171,6 +212,7 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
             ls->n_output = m.n_output;
             u.input_tokens = m.n_prompt;
             u.output_tokens = m.n_output;
+            u.reasoning_tokens = m.n_reasoning; /* -1 (not reported) when the model does not think */
             stream_emit_usage(sink, u);
             break;
         }

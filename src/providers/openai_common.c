@@ -192,7 +192,7 @@ static void take_tool_calls(OpenAiDecoder *d, const cJSON *delta)
         const char *args = wire_json_str(fn, "arguments");
         if (wire_tools_begin(&d->tools, index, wire_json_str(tc, "id"), wire_json_str(fn, "name")) < 0 ||
             (args && wire_tools_append(&d->tools, index, args, strlen(args)) < 0)) {
-            wire_stream_fail(&d->ws, "a tool call's arguments exceeded 16 MiB");
+            wire_stream_fail(&d->ws, WIRE_TOOLS_LIMITS);
             return;
         }
     }

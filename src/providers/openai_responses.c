@@ -46,16 +46,8 @@ static char *build_body(const ProviderTarget *t, const Request *rq)
     int bad = wire_json_add_text(root, "model", t->model);
     if (rq->system && rq->system[0])
         bad |= wire_json_add_text(root, "instructions", rq->system);
-    cJSON *input = cJSON_AddArrayToObject(root, "input");
-    cJSON *m = cJSON_CreateObject();
-    if (input && m) {
-        cJSON_AddItemToArray(input, m);
-        bad |= cJSON_AddStringToObject(m, "role", "user") ? 0 : -1;
-        bad |= wire_json_add_text(m, "content", rq->prompt);
-    } else {
-        cJSON_Delete(m);
-        bad = -1;
-    }
+    /* the conversation: earlier turns, then the prompt */
+    bad |= wire_json_add_messages(cJSON_AddArrayToObject(root, "input"), rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
     /* a workbench round is not a conversation to keep on OpenAI's side */
     bad |= cJSON_AddFalseToObject(root, "store") ? 0 : -1;
@@ -137,10 +129,10 @@ static void item_added(WireStream *ws, WireTools *tools, long index, const cJSON
         return;
     const char *id = wire_json_str(item, "call_id");
     if (wire_tools_begin(tools, index, id ? id : wire_json_str(item, "id"), wire_json_str(item, "name")) < 0)
-        wire_stream_fail(ws, "out of memory collecting a tool call");
+        wire_stream_fail(ws, WIRE_TOOLS_LIMITS);
     const char *args = wire_json_str(item, "arguments");
     if (args && args[0] && wire_tools_set_args(tools, index, args) < 0)
-        wire_stream_fail(ws, "a tool call's arguments exceeded 16 MiB");
+        wire_stream_fail(ws, WIRE_TOOLS_LIMITS);
 }
 
 static void item_done(WireStream *ws, WireTools *tools, long index, const cJSON *item)
@@ -153,7 +145,7 @@ static void item_done(WireStream *ws, WireTools *tools, long index, const cJSON 
             item_added(ws, tools, index, item);
         const char *args = wire_json_str(item, "arguments");
         if (args && args[0] && wire_tools_set_args(tools, index, args) < 0)
-            wire_stream_fail(ws, "a tool call's arguments exceeded 16 MiB");
+            wire_stream_fail(ws, WIRE_TOOLS_LIMITS);
         wire_tools_emit(tools, index, ws->sink);
     } else if (strlen(type) > 5 && strcmp(type + strlen(type) - 5, "_call") == 0) {
         emit_builtin_call(ws, item, type);
@@ -213,11 +205,11 @@ void openai_responses_event(OpenAiResponses *st, WireStream *ws, WireTools *tool
                strcmp(t, "mcp_call_arguments.delta") == 0) {
         const char *s = wire_json_str(root, "delta");
         if (s && wire_tools_append(tools, index, s, strlen(s)) < 0)
-            wire_stream_fail(ws, "a tool call's arguments exceeded 16 MiB");
+            wire_stream_fail(ws, WIRE_TOOLS_LIMITS);
     } else if (strcmp(t, "function_call_arguments.done") == 0) {
         const char *s = wire_json_str(root, "arguments");
         if (s && wire_tools_set_args(tools, index, s) < 0)
-            wire_stream_fail(ws, "a tool call's arguments exceeded 16 MiB");
+            wire_stream_fail(ws, WIRE_TOOLS_LIMITS);
     } else if (strcmp(t, "output_item.done") == 0) {
         item_done(ws, tools, index, wire_json_at(root, "item", NULL));
     } else if (strcmp(t, "completed") == 0) {

@@ -201,6 +201,19 @@ static int add_message(cJSON *messages, const char *role, const char *content)
     return wire_json_add_text(m, "content", content);
 }
 
+int wire_json_add_messages(cJSON *messages, const Request *rq, const char *assistant_role)
+{
+    int bad = messages ? 0 : -1;
+    for (size_t i = 0; !bad && i < rq->n_history; i++) {
+        const Message *m = &rq->history[i];
+        bool assistant = m->role && strcmp(m->role, "assistant") == 0;
+        bad |= add_message(messages, assistant ? assistant_role : "user", m->content ? m->content : "");
+    }
+    if (!bad)
+        bad |= add_message(messages, "user", rq->prompt);
+    return bad;
+}
+
 int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq)
 {
     int bad = wire_json_add_text(root, "model", t->model);
@@ -210,7 +223,7 @@ int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq)
     if (!bad && rq->system && rq->system[0])
         bad |= add_message(messages, "system", rq->system);
     if (!bad)
-        bad |= add_message(messages, "user", rq->prompt);
+        bad |= wire_json_add_messages(messages, rq, "assistant");
     bad |= cJSON_AddTrueToObject(root, "stream") ? 0 : -1;
     return bad;
 }
@@ -583,6 +596,7 @@ bool wire_blank(const char *s, size_t n)
 /* ---- Tool calls in pieces ---------------------------------------------------- */
 
 #define WIRE_TOOLS_MAX_BYTES ((size_t)16 << 20)
+#define WIRE_TOOLS_MAX_CALLS 4096
 
 static WireToolCall *tools_find(const WireTools *t, long key)
 {
@@ -597,6 +611,8 @@ static WireToolCall *tools_get(WireTools *t, long key)
     WireToolCall *c = tools_find(t, key);
     if (c)
         return c;
+    if (t->n >= WIRE_TOOLS_MAX_CALLS)
+        return NULL;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
         WireToolCall *p = realloc(t->calls, cap * sizeof *p);

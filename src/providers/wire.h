@@ -43,9 +43,14 @@ int wire_json_add_double(cJSON *obj, const char *key, double v);
 /* Adds key: s, with invalid UTF-8 in s replaced by U+FFFD. Returns 0 or -1. */
 int wire_json_add_text(cJSON *obj, const char *key, const char *s);
 /* Adds what every chat-style body starts with: "model", "messages" ([the
- * system message when there is one,] the user's prompt) and "stream": true.
+ * system message when there is one,] the conversation's earlier turns, the
+ * user's prompt) and "stream": true.
  * Returns 0 or -1 (out of memory). */
 int wire_json_add_chat(cJSON *root, const ProviderTarget *t, const Request *rq);
+/* Appends the conversation to a messages array: rq->history's turns (an
+ * assistant turn with the role assistant_role: "assistant", Gemini's
+ * "model") then the user's prompt, each {"role", "content"}. 0 or -1. */
+int wire_json_add_messages(cJSON *messages, const Request *rq, const char *assistant_role);
 /* Prints obj compactly into a malloc'd string; NULL when out of memory. */
 char *wire_json_print(const cJSON *obj);
 
@@ -155,8 +160,10 @@ typedef struct WireTools {
     size_t bytes;        /* argument bytes held, bounded */
 } WireTools;
 
+/* WIRE_TOOLS_LIMITS: what a failed wire_tools_* call means, for messages. */
+#define WIRE_TOOLS_LIMITS "too many or too large tool calls (over 4096 open, or 16 MiB of arguments)"
 /* Starts (or updates) the call under key: a non-empty id/name replaces what
- * was known. 0, or -1 when out of memory. */
+ * was known. 0, or -1 when out of memory or past 4096 open calls. */
 int wire_tools_begin(WireTools *t, long key, const char *id, const char *name);
 /* Appends argument text to the call under key (starting it when new).
  * 0, or -1 when out of memory or past 16 MiB of arguments. */

@@ -55,6 +55,10 @@ typedef struct RunStream {
     double retry_at_ms;   /* > 0 while a retry is scheduled */
     double vram_at_ms;    /* local: when the GPU memory was last read */
     double first_start_ms;
+    Request rq;           /* the round's request as this model gets it: its own history,
+                             its own reasoning setting */
+    Message *history;     /* (n_history) owned copies of its conversation so far */
+    size_t n_history;
 } RunStream;
 
 struct Run {
@@ -107,9 +111,9 @@ static void update_cost(RunStream *s)
     if (r->usage.reported_cost_usd >= 0)
         basis = PRICES_BASIS_REPORTED;
     if (isnan(m->cost_usd))
-        basis = "";
+        basis = p.local && !s->price_known ? PRICES_BASIS_LOCAL_UNPRICED : "";
     snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis);
-    bool rated = *basis && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
+    bool rated = !isnan(m->cost_usd) && strcmp(basis, PRICES_BASIS_REPORTED) != 0;
     m->input_usd_per_mtok = rated ? p.input : NAN;
     m->output_usd_per_mtok = rated ? p.output : NAN;
 }
@@ -337,17 +341,38 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         return;
     }
     /* "#EFFORT" on the spec (or the config's map) overrides the round's --reasoning */
-    Request rq = run->rq;
     if (t->reasoning.effort != REASONING_UNSET)
-        rq.params.reasoning = t->reasoning;
-    reasoning_format(&rq.params.reasoning, s->reply->reasoning_request, sizeof s->reply->reasoning_request);
+        s->rq.params.reasoning = t->reasoning;
+    reasoning_format(&s->rq.params.reasoning, s->reply->reasoning_request, sizeof s->reply->reasoning_request);
     ProviderTarget pt = { .ops = s->ops, .name = t->provider, .model = t->model,
                           .base_url = t->base_url, .api_key = s->api_key, .api = t->api[0] ? t->api : NULL };
-    if (s->ops->build_request(&pt, &rq, &s->spec, err, sizeof err) < 0) {
+    if (s->ops->build_request(&pt, &s->rq, &s->spec, err, sizeof err) < 0) {
         refuse(s, "request", err, NULL);
         return;
     }
     s->startable = true;
+}
+
+/* Copies one model's conversation into its stream and points its request
+ * at it. 0 or -1 (out of memory). */
+static int copy_history(RunStream *s, const RunHistory *h)
+{
+    if (!h || h->n == 0)
+        return 0;
+    s->history = calloc(h->n, sizeof *s->history);
+    if (!s->history)
+        return -1;
+    for (size_t i = 0; i < h->n; i++) {
+        const Message *m = &h->messages[i];
+        char *c = strdup(m->content ? m->content : "");
+        if (!c)
+            return -1;
+        s->history[s->n_history++] = (Message){
+            .role = m->role && strcmp(m->role, "assistant") == 0 ? "assistant" : "user", .content = c };
+    }
+    s->rq.history = s->history;
+    s->rq.n_history = s->n_history;
+    return 0;
 }
 
 Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, size_t n_specs,
@@ -360,6 +385,7 @@ Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, siz
     }
     run->cfg = cfg;
     run->opt = opt ? *opt : run_options_default();
+    run->opt.histories = NULL; /* copied into each stream below; the caller's may go */
     if (!run->opt.local.kv_type && cfg) /* the command line wins over the config */
         run->opt.local.kv_type = config_local_kv_type(cfg);
     run->rq = *rq;
@@ -367,6 +393,8 @@ Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, siz
     run->system = rq->system ? strdup(rq->system) : NULL;
     run->rq.prompt = run->prompt;
     run->rq.system = run->system;
+    run->rq.history = NULL; /* each stream holds its own copy */
+    run->rq.n_history = 0;
     char perr[512] = "";
     run->prices = prices_load(perr, sizeof perr);
     /* A broken price table must not stop a run: costs just become unknown. */
@@ -378,8 +406,17 @@ Run *run_new(const Config *cfg, const Request *rq, const char *const *specs, siz
         return NULL;
     }
     for (size_t i = 0; i < n_specs; i++) {
-        run->streams[i].index = i;
-        stream_init(run, &run->streams[i], specs[i]);
+        RunStream *s = &run->streams[i];
+        s->index = i;
+        s->rq = run->rq;
+        /* each model's own conversation, or the one the request carries for all */
+        RunHistory shared = { rq->history, rq->n_history };
+        if (copy_history(s, opt && opt->histories ? &opt->histories[i] : &shared) < 0) {
+            snprintf(err, errlen, "out of memory");
+            run_free(run);
+            return NULL;
+        }
+        stream_init(run, s, specs[i]);
         if (!run->streams[i].reply) {
             snprintf(err, errlen, "out of memory");
             run_free(run);
@@ -625,7 +662,7 @@ static void start_local(RunStream *s)
     reply_start(s->reply, now);
     update_cost(s);
     update_vram(s);
-    s->local = local_stream_start(s->target.model, &s->run->rq, &s->run->opt.local, s->reply, err, sizeof err);
+    s->local = local_stream_start(s->target.model, &s->rq, &s->run->opt.local, s->reply, err, sizeof err);
     if (!s->local)
         fail(s, 0, "engine", err, NULL);
 }
@@ -776,24 +813,29 @@ void run_wakeup(Run *run)
         http_wakeup(run->http);
 }
 
+void run_cancel_one(Run *run, size_t i)
+{
+    if (i >= run->n)
+        return;
+    RunStream *s = &run->streams[i];
+    if (s->transfer) {
+        http_cancel(run->http, s->transfer); /* on_done marks it cancelled */
+        return;
+    }
+    if (s->local)
+        local_stream_cancel(s->local);
+    s->retry_at_ms = 0;
+    if (!reply_is_final(s->reply)) {
+        release_held(s);
+        reply_cancel(s->reply, clock_now_ms());
+        stream_finalise(s);
+    }
+}
+
 void run_cancel(Run *run)
 {
-    double now = clock_now_ms();
-    for (size_t i = 0; i < run->n; i++) {
-        RunStream *s = &run->streams[i];
-        if (s->transfer) {
-            http_cancel(run->http, s->transfer); /* on_done marks it cancelled */
-            continue;
-        }
-        if (s->local)
-            local_stream_cancel(s->local);
-        s->retry_at_ms = 0;
-        if (!reply_is_final(s->reply)) {
-            release_held(s);
-            reply_cancel(s->reply, now);
-            stream_finalise(s);
-        }
-    }
+    for (size_t i = 0; i < run->n; i++)
+        run_cancel_one(run, i);
 }
 
 void run_wait(Run *run, volatile int *cancel)
@@ -827,6 +869,9 @@ void run_free(Run *run)
         keys_free(s->api_key);
         buf_free(&s->error_body);
         reply_free(s->reply);
+        for (size_t k = 0; k < s->n_history; k++)
+            free((char *)s->history[k].content);
+        free(s->history);
     }
     http_free(run->http);
     prices_free(run->prices);

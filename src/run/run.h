@@ -22,6 +22,13 @@
 
 typedef struct Run Run;
 
+/* One model's side of a conversation before this round: the earlier user
+ * prompts and that model's own replies. */
+typedef struct RunHistory {
+    const Message *messages; /* (n) oldest first */
+    size_t n;
+} RunHistory;
+
 typedef struct RunOptions {
     int max_retries;     /* retries on 408/429/5xx/529 before the first token (default 3) */
     double backoff_base_s; /* first backoff when no retry-after is given (default 0.5 s, doubling) */
@@ -31,6 +38,8 @@ typedef struct RunOptions {
                                arrival); the extra fds still wake run_poll at once. An
                                interactive UI uses a few ms to avoid waking per token. */
     LocalOptions local;  /* for local: models */
+    const RunHistory *histories; /* (n_specs, in spec order) each model's own conversation so far,
+                                    copied by run_new; NULL: the Request's history for every model */
     const char *const *key_urls; /* (n_key_urls) URLs the user allows keys to go to even though
                                     they were written inline after a provider's name */
     size_t n_key_urls;
@@ -63,6 +72,8 @@ void run_wakeup(Run *run);
 bool run_done(const Run *run);
 /* Cancels every stream still running (their replies become REPLY_CANCELLED). */
 void run_cancel(Run *run);
+/* Cancels stream i only, when it is still running; the others go on. */
+void run_cancel_one(Run *run, size_t i);
 /* Runs to completion; *cancel becoming non-zero (e.g. from a SIGINT handler,
  * which should also call run_wakeup) cancels all streams. */
 void run_wait(Run *run, volatile int *cancel);

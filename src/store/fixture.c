@@ -46,8 +46,18 @@ const Reply *fixture_winner(const FixtureCase *c)
     return c->r.replies[c->r.winner];
 }
 
+static void history_free(Message *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)m[i].role);
+        free((char *)m[i].content);
+    }
+    free(m);
+}
+
 static void case_clear(FixtureCase *c)
 {
+    history_free(c->history, c->n_history);
     free(c->id);
     free(c->session);
     session_round_clear(&c->r);
@@ -103,7 +113,87 @@ cJSON *fixture_case_to_json(const FixtureCase *c)
     bad |= jsonio_add_item(o, "candidates",
                            candidate_encode_list(r->replies, r->vram_mib, r->n_replies, true));
     bad |= jsonio_add_item(o, "assertions", assertions_to_json(r->assertions, r->n_assertions));
+    if (r->conversation) { /* a follow-up: what came before its prompt */
+        cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
+        bad |= !conv;
+        if (conv) {
+            bad |= jsonio_add_str(conv, "id", r->conversation);
+            bad |= jsonio_add_num(conv, "turn", r->turn);
+            cJSON *h = cJSON_AddArrayToObject(conv, "history");
+            bad |= !h;
+            for (size_t i = 0; h && i < c->n_history; i++) {
+                cJSON *m = cJSON_CreateObject();
+                bad |= !m;
+                if (m) {
+                    bad |= jsonio_add_str(m, "role", c->history[i].role);
+                    bad |= jsonio_add_str(m, "content", c->history[i].content);
+                    cJSON_AddItemToArray(h, m);
+                }
+            }
+        }
+    }
     return jsonio_finish(o, bad);
+}
+
+int fixture_case_set_history(FixtureCase *c, const Message *m, size_t n)
+{
+    history_free(c->history, c->n_history);
+    c->history = NULL;
+    c->n_history = 0;
+    if (n == 0)
+        return 0;
+    c->history = calloc(n, sizeof *c->history);
+    if (!c->history)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char *role = strdup(m[i].role && strcmp(m[i].role, "assistant") == 0 ? "assistant" : "user");
+        char *content = strdup(m[i].content ? m[i].content : "");
+        c->history[c->n_history++] = (Message){ role, content };
+        if (!role || !content)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads "conversation": {"id", "turn", "history": [{role, content}]}. 0 or -1. */
+static int conversation_from_json(const cJSON *o, FixtureCase *c, char *err, size_t errlen)
+{
+    const cJSON *conv = cJSON_GetObjectItemCaseSensitive(o, "conversation");
+    if (!conv || cJSON_IsNull(conv))
+        return 0;
+    const char *id = jsonio_str(conv, "id");
+    long turn = jsonio_long(conv, "turn", 0);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(conv, "history");
+    if (!cJSON_IsObject(conv) || !id || turn < 1 || (h && !cJSON_IsArray(h))) {
+        snprintf(err, errlen, "\"conversation\" needs an \"id\", a \"turn\" of 1 or more and a \"history\" array");
+        return -1;
+    }
+    free(c->r.conversation);
+    c->r.conversation = strdup(id);
+    c->r.turn = (int)turn;
+    size_t n = (size_t)cJSON_GetArraySize(h);
+    Message *m = calloc(n ? n : 1, sizeof *m);
+    if (!m || !c->r.conversation) {
+        free(m);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, h) {
+        const char *role = jsonio_str(e, "role"), *content = jsonio_str(e, "content");
+        if (!role || !content || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0)) {
+            free(m);
+            snprintf(err, errlen, "a history message needs \"role\" user or assistant and \"content\"");
+            return -1;
+        }
+        m[k++] = (Message){ role, content };
+    }
+    int rc = fixture_case_set_history(c, m, k);
+    free(m);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 /* Builds the session-round JSON shape from a fixture object so that one
@@ -162,6 +252,10 @@ int fixture_case_from_json(const cJSON *o, FixtureCase *c, char *err, size_t err
     c->id = jsonio_dup(o, "id");
     c->session = jsonio_dup(o, "session");
     c->round = jsonio_long(o, "round", 0);
+    if (conversation_from_json(o, c, err, errlen) < 0) {
+        case_clear(c);
+        return -1;
+    }
     return 0;
 }
 
@@ -197,9 +291,19 @@ int fixture_add_session(FixtureSet *set, const Session *s, bool all, char *err, 
             continue;
         char id[300];
         snprintf(id, sizeof id, "%s#%zu", s->id, i + 1);
-        /* a shallow view of the round, deep-copied by fixture_add_case */
-        FixtureCase view = { .id = id, .session = s->id, .round = (long)i + 1, .r = s->rounds[i] };
-        if (fixture_add_case(set, &view, err, errlen) < 0)
+        /* a shallow view of the round, deep-copied by fixture_add_case;
+         * a follow-up takes the conversation as its winner saw it */
+        const SessionRound *r = &s->rounds[i];
+        FixtureCase view = { .id = id, .session = s->id, .round = (long)i + 1, .r = *r };
+        const char *side = r->n_replies ? r->replies[r->outcome == SESSION_WIN && r->winner >= 0 ? r->winner : 0]->spec
+                                        : NULL;
+        if (side && session_history(s, r->conversation, r->turn, side, &view.history, &view.n_history) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        int rc = fixture_add_case(set, &view, err, errlen);
+        session_history_free(view.history);
+        if (rc < 0)
             return -1;
     }
     return 0;

@@ -4,10 +4,13 @@
  *   versus        JSON Lines, one case per line, schema data/versus-fixture.schema.json:
  *                 prompt, system, category, sensitivity, params, candidates
  *                 (model, provider, text, usage, cost, latency, recording),
- *                 the outcome and winner, assertions
- *   promptfoo     a YAML list of promptfoo test cases (vars.prompt/system,
+ *                 the outcome and winner, assertions, and for a follow-up its
+ *                 conversation (turn, history)
+ *   promptfoo     a YAML list of promptfoo test cases (vars.prompt/system, and
+ *                 vars.messages with the whole conversation for a follow-up;
  *                 assert, metadata)
- *   openai-evals  JSON Lines samples {"input": [messages], "ideal": winner text}
+ *   openai-evals  JSON Lines samples {"input": [messages: system, the
+ *                 conversation so far, the prompt], "ideal": winner text}
  *   csv           RFC 4180, one row per (case, candidate)
  *
  * Every format can be read back (fixture_read) with the fields it carries.
@@ -35,7 +38,11 @@ typedef struct FixtureCase {
     char *session;   /* session id, or NULL */
     long round;      /* 1-based round in the session, or 0 when unknown */
     SessionRound r;  /* prompt, system, params, sensitivity, candidates (replies),
-                      * outcome/winner, note, category, assertions */
+                      * outcome/winner, note, category, assertions; conversation/turn */
+    Message *history; /* (n_history) a follow-up: the conversation before its prompt as the
+                       * winner saw it (the first candidate's when there is no winner);
+                       * owned strings */
+    size_t n_history;
 } FixtureCase;
 
 typedef struct FixtureSet {
@@ -49,6 +56,8 @@ const char *fixture_format_name(FixtureFormat f);
 
 /* Appends a copy of every labelled round of s (every round when all). 0 or -1 with err. */
 int fixture_add_session(FixtureSet *set, const Session *s, bool all, char *err, size_t errlen);
+/* Replaces c's history with copies of m[0..n). 0, or -1 when out of memory. */
+int fixture_case_set_history(FixtureCase *c, const Message *m, size_t n);
 /* Appends a deep copy of one case. 0 or -1. */
 int fixture_add_case(FixtureSet *set, const FixtureCase *c, char *err, size_t errlen);
 void fixture_set_free(FixtureSet *set);

@@ -13,7 +13,7 @@ static const char *const csv_columns[] = {
     "case_id", "session", "round", "category", "sensitivity", "outcome", "winner", "note",
     "prompt", "system", "spec", "provider", "model", "status", "is_winner", "input_tokens",
     "output_tokens", "cost_usd", "ttft_ms", "total_ms", "output_tokens_per_s", "finish_reason",
-    "text", "assertions",
+    "text", "assertions", "cost_basis",
 };
 enum { CSV_NCOLS = sizeof csv_columns / sizeof *csv_columns };
 
@@ -77,6 +77,7 @@ int fixture_write_csv(const FixtureSet *set, FixtureExportReport *rep, Buf *out,
                 p ? reply_status_name(p->status) : NULL, p ? (w == p ? "1" : "0") : NULL, in, outt, cost,
                 ttft, total, tps, p && p->finish_reason[0] ? p->finish_reason : NULL,
                 p ? buf_str(&p->text) : NULL, as_text,
+                p && p->metrics.cost_basis[0] ? p->metrics.cost_basis : NULL,
             };
             for (int i = 0; i < CSV_NCOLS; i++)
                 rc |= csv_field(out, fields[i], i == CSV_NCOLS - 1);
@@ -245,6 +246,8 @@ int fixture_read_csv(const char *text, size_t len, FixtureSet *set, char *err, s
             jsonio_add_num(u, "output_tokens", v[16] ? strtod(v[16], NULL) : NAN);
             cJSON *m = cJSON_AddObjectToObject(cj, "metrics");
             jsonio_add_num(m, "cost_usd", v[17] ? strtod(v[17], NULL) : NAN);
+            if (v[24])
+                jsonio_add_str(m, "cost_basis", v[24]);
             jsonio_add_num(m, "ttft_ms", v[18] ? strtod(v[18], NULL) : NAN);
             jsonio_add_num(m, "total_ms", v[19] ? strtod(v[19], NULL) : NAN);
             jsonio_add_num(m, "output_tokens_per_s", v[20] ? strtod(v[20], NULL) : NAN);

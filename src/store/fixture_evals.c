@@ -41,6 +41,8 @@ int fixture_write_evals(const FixtureSet *set, FixtureExportReport *rep, Buf *ou
         cJSON *input = cJSON_AddArrayToObject(o, "input");
         if (r->system)
             cJSON_AddItemToArray(input, message("system", r->system));
+        for (size_t k = 0; k < c->n_history; k++) /* a follow-up: the conversation so far */
+            cJSON_AddItemToArray(input, message(c->history[k].role, c->history[k].content));
         cJSON_AddItemToArray(input, message("user", r->prompt));
         /* one ideal string: a list would be printed as a Python list by
          * ModelBasedClassify; a tie keeps every answer in the metadata */
@@ -58,6 +60,10 @@ int fixture_write_evals(const FixtureSet *set, FixtureExportReport *rep, Buf *ou
         jsonio_add_str(meta, "outcome", session_outcome_name(r->outcome));
         jsonio_add_str(meta, "winner", w ? w->spec : NULL);
         jsonio_add_str(meta, "note", r->note);
+        if (r->conversation) {
+            jsonio_add_str(meta, "conversation", r->conversation);
+            jsonio_add_num(meta, "turn", r->turn);
+        }
         cJSON *models = cJSON_AddArrayToObject(meta, "models");
         for (size_t k = 0; models && k < r->n_replies; k++)
             cJSON_AddItemToArray(models, cJSON_CreateString(r->replies[k]->spec));
@@ -81,23 +87,38 @@ int fixture_evals_line(const cJSON *s, FixtureSet *set, char *err, size_t errlen
     const cJSON *ideal = cJSON_GetObjectItemCaseSensitive(s, "ideal");
     const char *prompt = NULL, *system = NULL;
     const cJSON *m;
+    cJSON *history = cJSON_CreateArray(); /* the messages before the last user one */
     if (cJSON_IsString(input)) {
         prompt = input->valuestring;
     } else {
         cJSON_ArrayForEach(m, input) {
             const char *role = jsonio_str(m, "role"), *content = jsonio_str(m, "content");
-            if (role && content && strcmp(role, "system") == 0 && !system)
+            if (role && content && strcmp(role, "system") == 0 && !system) {
                 system = content;
-            else if (role && content && strcmp(role, "user") == 0)
-                prompt = content;
+            } else if (role && content && (strcmp(role, "user") == 0 || strcmp(role, "assistant") == 0)) {
+                if (prompt && history) { /* the previous user message was history */
+                    cJSON *u = cJSON_CreateObject();
+                    jsonio_add_str(u, "role", "user");
+                    jsonio_add_str(u, "content", prompt);
+                    cJSON_AddItemToArray(history, u);
+                    prompt = NULL;
+                }
+                if (strcmp(role, "user") == 0) {
+                    prompt = content;
+                } else if (history) {
+                    cJSON_AddItemToArray(history, cJSON_Duplicate(m, 1));
+                }
+            }
         }
     }
-    if (!prompt) {
-        snprintf(err, errlen, "a sample needs \"input\" with a user message");
+    if (!prompt || !history) {
+        cJSON_Delete(history);
+        snprintf(err, errlen, history ? "a sample needs \"input\" with a user message" : "out of memory");
         return -1;
     }
     cJSON *o = cJSON_CreateObject();
     if (!o) {
+        cJSON_Delete(history);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -107,6 +128,15 @@ int fixture_evals_line(const cJSON *s, FixtureSet *set, char *err, size_t errlen
     jsonio_add_num(o, "round", jsonio_num(meta, "round", NAN));
     jsonio_add_str(o, "prompt", prompt);
     jsonio_add_str(o, "system", system);
+    if (cJSON_GetArraySize(history) > 0 || jsonio_str(meta, "conversation")) { /* a follow-up */
+        cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
+        const char *cid = jsonio_str(meta, "conversation");
+        jsonio_add_str(conv, "id", cid ? cid : "openai-evals");
+        jsonio_add_num(conv, "turn", jsonio_num(meta, "turn", cJSON_GetArraySize(history) / 2 + 1));
+        cJSON_AddItemToObject(conv, "history", history);
+    } else {
+        cJSON_Delete(history);
+    }
     static const char *const keys[] = { "category", "sensitivity", "note" };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (jsonio_str(meta, keys[i]))

@@ -89,6 +89,21 @@ static int write_promptfoo_case(const FixtureCase *c, const PfAssert *plan, Buf 
     rc |= yaml_kv(b, 4, "prompt", r->prompt);
     if (r->system)
         rc |= yaml_kv(b, 4, "system", r->system);
+    if (r->conversation) {
+        /* a follow-up: the whole conversation, messages-style, for a chat
+         * prompt such as '{{ messages | dump }}' */
+        rc |= buf_puts(b, "    messages:\n");
+        if (r->system) {
+            rc |= buf_puts(b, "      - ");
+            rc |= yaml_kv(b, 0, "role", "system");
+            rc |= yaml_kv(b, 8, "content", r->system);
+        }
+        for (size_t i = 0; i <= c->n_history; i++) {
+            rc |= buf_puts(b, "      - ");
+            rc |= yaml_kv(b, 0, "role", i < c->n_history ? c->history[i].role : "user");
+            rc |= yaml_kv(b, 8, "content", i < c->n_history ? c->history[i].content : r->prompt);
+        }
+    }
     if (restricted && local_providers(c, b) < 0)
         return -2;
     size_t native = 0;
@@ -127,6 +142,10 @@ static int write_promptfoo_case(const FixtureCase *c, const PfAssert *plan, Buf 
         rc |= yaml_kv(b, 4, "winner", w->spec);
     if (r->note)
         rc |= yaml_kv(b, 4, "note", r->note);
+    if (r->conversation) {
+        rc |= yaml_kv(b, 4, "conversation", r->conversation);
+        rc |= buf_printf(b, "    turn: %d\n", r->turn);
+    }
     if (r->n_replies) {
         rc |= buf_puts(b, "    candidates:\n");
         for (size_t i = 0; i < r->n_replies; i++) {
@@ -167,7 +186,9 @@ static int write_promptfoo_case(const FixtureCase *c, const PfAssert *plan, Buf 
 int fixture_write_promptfoo(const FixtureSet *set, FixtureExportReport *rep, Buf *out, char *err, size_t errlen)
 {
     int rc = buf_printf(out, "# promptfoo test cases exported by versus (fixture schema %d).\n"
-                             "# Use with: tests: file://THIS.yaml, and a prompt such as \"{{prompt}}\".\n",
+                             "# Use with: tests: file://THIS.yaml, and a prompt such as \"{{prompt}}\"; a\n"
+                             "# follow-up also has vars.messages, the whole conversation for a chat prompt\n"
+                             "# such as '{{ messages | dump }}'.\n",
                         FIXTURE_FORMAT_VERSION);
     if (rep->restricted_included)
         rc |= buf_printf(out, "# %zu case%s hold%s restricted data (metadata data_perimeter: local-only): each may run\n"
@@ -264,6 +285,21 @@ static int promptfoo_case(const cJSON *t, FixtureSet *set, char *err, size_t err
     jsonio_add_num(o, "round", jsonio_num(meta, "round", NAN));
     jsonio_add_str(o, "prompt", jsonio_str(vars, "prompt"));
     jsonio_add_str(o, "system", jsonio_str(vars, "system"));
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(vars, "messages");
+    if (cJSON_IsArray(msgs)) { /* a follow-up: what came before the last user message */
+        cJSON *conv = cJSON_AddObjectToObject(o, "conversation");
+        const char *cid = jsonio_str(meta, "conversation");
+        jsonio_add_str(conv, "id", cid ? cid : "promptfoo");
+        cJSON *h = cJSON_AddArrayToObject(conv, "history");
+        int n = cJSON_GetArraySize(msgs), k = 0;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, msgs) {
+            const char *role = jsonio_str(m, "role");
+            if (k++ < n - 1 && role && strcmp(role, "system") != 0)
+                cJSON_AddItemToArray(h, cJSON_Duplicate(m, 1));
+        }
+        jsonio_add_num(conv, "turn", jsonio_num(meta, "turn", cJSON_GetArraySize(h) / 2 + 1));
+    }
     static const char *const keys[] = { "category", "sensitivity", "outcome", "winner", "note" };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (jsonio_str(meta, keys[i]))

@@ -1,13 +1,15 @@
-/* regex_js.c — POSIX extended regular expressions (glibc, C locale) rewritten
- * for JavaScript's RegExp (see regex_js.h). A small recursive-descent walk:
+/* regex_js.c — POSIX extended regular expressions (as util/regexp.h and
+ * glibc's regcomp read them, C locale) rewritten for JavaScript's RegExp
+ * (see regex_js.h). A small recursive-descent walk:
  * alternation → branches → pieces (an atom and its quantifiers). */
 #include "store/regex_js.h"
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/regexp.h"
 
 typedef struct Rx {
     const char *p; /* next unread byte of the POSIX pattern */
@@ -317,15 +319,15 @@ static int alternation(Rx *x, Buf *out, int depth)
 
 int regex_posix_to_js(const char *posix, Buf *out, char *why, size_t whylen)
 {
-    regex_t re;
-    int rc = regcomp(&re, posix, REG_EXTENDED | REG_NOSUB);
-    if (rc != 0) {
-        char msg[128];
-        regerror(rc, &re, msg, sizeof msg);
-        snprintf(why, whylen, "it does not compile: %s", msg);
+    /* what versus itself accepts (util/regexp.h) is what can be translated */
+    char msg[300];
+    Regexp *re = regexp_compile(posix, 0, msg, sizeof msg);
+    if (!re) {
+        snprintf(why, whylen, "versus does not accept it: %s", msg);
         return -1;
     }
-    regfree(&re);
+    regexp_free(re);
+    int rc;
     Buf js = { 0 };
     Rx x = { .p = posix, .why = why, .whylen = whylen };
     rc = alternation(&x, &js, 0);

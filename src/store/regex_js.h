@@ -1,5 +1,5 @@
-/* regex_js.h — a versus regex assertion (POSIX extended, as regcomp reads it
- * in the C locale) rewritten for JavaScript's RegExp (no flags), so that a
+/* regex_js.h — a versus regex assertion (POSIX extended, as util/regexp.h
+ * and regcomp read it in the C locale) rewritten for JavaScript's RegExp (no flags), so that a
  * promptfoo `regex` assertion passes exactly when versus's does.
  *
  * The translation keeps which strings match (assertions only ask whether a

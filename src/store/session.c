@@ -122,6 +122,7 @@ void session_round_clear(SessionRound *r)
     free(r->prompt);
     free(r->note);
     free(r->category);
+    free(r->conversation);
     for (size_t i = 0; i < r->n_assertions; i++)
         assertion_free(&r->assertions[i]);
     free(r->assertions);
@@ -211,6 +212,100 @@ static SessionRound *round_at(Session *s, size_t round, char *err, size_t errlen
     return &s->rounds[round];
 }
 
+int session_update_replies(Session *s, size_t round, Reply *const *replies, size_t n, char *err, size_t errlen)
+{
+    SessionRound *r = round_at(s, round, err, errlen);
+    if (!r)
+        return -1;
+    if (n != r->n_replies) {
+        snprintf(err, errlen, "round %zu has %zu replies, not %zu", round + 1, r->n_replies, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Reply *c = candidate_clone(replies[i]);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        reply_free(r->replies[i]);
+        r->replies[i] = c;
+    }
+    r->dirty = true;
+    s->updated_s = clock_wall_s();
+    return 0;
+}
+
+int session_set_turn(Session *s, size_t round, const char *conversation, int turn, char *err, size_t errlen)
+{
+    SessionRound *r = round_at(s, round, err, errlen);
+    if (!r)
+        return -1;
+    if (conversation && turn < 1) {
+        snprintf(err, errlen, "a turn is numbered from 1");
+        return -1;
+    }
+    if (replace_str(&r->conversation, conversation) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->turn = conversation ? turn : 0;
+    r->dirty = true;
+    s->updated_s = clock_wall_s();
+    return 0;
+}
+
+int session_history(const Session *s, const char *conversation, int turn, const char *spec, Message **out,
+                    size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!conversation || turn <= 1)
+        return 0;
+    *out = calloc(2 * (size_t)turn, sizeof **out);
+    if (!*out)
+        return -1;
+    /* the earlier turns in order: turn 1, 2, ... (rounds may sit anywhere) */
+    for (int t = 1; t < turn; t++) {
+        for (size_t i = 0; i < s->n_rounds; i++) {
+            const SessionRound *r = &s->rounds[i];
+            if (r->turn != t || !r->conversation || strcmp(r->conversation, conversation) != 0)
+                continue;
+            int k = session_round_find(r, spec);
+            if (k >= 0 && r->replies[k]->text.len > 0) {
+                (*out)[(*n)++] = (Message){ "user", r->prompt };
+                (*out)[(*n)++] = (Message){ "assistant", buf_str(&r->replies[k]->text) };
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+bool session_last_turn(const Session *s, size_t *round, const char **conversation, int *next_turn)
+{
+    if (s->n_rounds == 0)
+        return false;
+    size_t last = 0;
+    for (size_t i = 1; i < s->n_rounds; i++)
+        if (s->rounds[i].time_s >= s->rounds[last].time_s)
+            last = i;
+    const SessionRound *r = &s->rounds[last];
+    *round = last;
+    *conversation = r->conversation;
+    int top = r->conversation ? r->turn : 1;
+    for (size_t i = 0; r->conversation && i < s->n_rounds; i++)
+        if (s->rounds[i].conversation && strcmp(s->rounds[i].conversation, r->conversation) == 0 &&
+            s->rounds[i].turn > top)
+            top = s->rounds[i].turn;
+    *next_turn = top + 1;
+    return true;
+}
+
+void session_history_free(Message *m)
+{
+    free(m);
+}
+
 int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen)
 {
     SessionRound *r = round_at(s, round, err, errlen);
@@ -286,6 +381,10 @@ cJSON *session_round_to_json(const SessionRound *r)
     bad |= jsonio_add_item(o, "params", candidate_params_encode(&r->params));
     bad |= jsonio_add_item(o, "replies",
                            candidate_encode_list(r->replies, r->vram_mib, r->n_replies, true));
+    if (r->conversation) {
+        bad |= jsonio_add_str(o, "conversation", r->conversation);
+        bad |= jsonio_add_num(o, "turn", r->turn);
+    }
     if (r->outcome == SESSION_UNLABELLED && !r->note && !r->category && !r->n_assertions) {
         bad |= !cJSON_AddNullToObject(o, "label");
     } else {
@@ -382,6 +481,12 @@ int session_round_from_json(const cJSON *o, SessionRound *r, char *err, size_t e
         }
         r->vram_mib[r->n_replies] = vram;
         r->replies[r->n_replies++] = rep;
+    }
+    r->conversation = jsonio_dup(o, "conversation");
+    r->turn = r->conversation ? (int)jsonio_long(o, "turn", 0) : 0;
+    if (r->conversation && r->turn < 1) {
+        snprintf(err, errlen, "a round of a conversation needs a \"turn\" of 1 or more");
+        goto fail;
     }
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "label");
     if (cJSON_IsObject(l)) {

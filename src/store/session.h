@@ -59,6 +59,10 @@ typedef struct SessionRound {
     double labelled_s;     /* wall clock of the latest label, or 0 */
     Assertion *assertions; /* (n_assertions) checked when the round is replayed */
     size_t n_assertions;
+    /* a conversation: rounds with the same id are its turns; each model saw
+     * the earlier turns' prompts and its own replies to them */
+    char *conversation;    /* id, or NULL: the round stands alone */
+    int turn;              /* 1.. within the conversation; 0 when it stands alone */
     bool dirty;            /* changed here since it was read: this copy wins when saving */
 } SessionRound;
 
@@ -81,9 +85,29 @@ void session_free(Session *s);
  * Returns the new round's index, or -1 with err. */
 long session_add_round(Session *s, const Request *rq, Reply *const *replies, size_t n,
                        const double *vram_mib, char *err, size_t errlen);
+/* Replaces the replies of a round with fresh deep copies (a round saved as
+ * it started and updated as it streams: partial replies keep their status
+ * and incomplete flag). n must be the round's reply count. Does not save.
+ * 0, or -1 with err. */
+int session_update_replies(Session *s, size_t round, Reply *const *replies, size_t n, char *err, size_t errlen);
 /* Sets (replaces) the label of a round; note/category are copied, NULL
  * clears them. Does not save. 0, or -1 with err (no such round, bad winner). */
 int session_label_round(Session *s, size_t round, const SessionLabel *label, char *err, size_t errlen);
+/* Marks a round as turn `turn` (1..) of conversation id (copied; NULL:
+ * the round stands alone). Does not save. 0, or -1 with err. */
+int session_set_turn(Session *s, size_t round, const char *conversation, int turn, char *err, size_t errlen);
+/* Conversation `conversation` as the model `spec` saw it before turn
+ * `turn`: for each earlier turn in order, its prompt as a user message and
+ * that model's reply text as an assistant message (both left out when the
+ * model gave no text). *out is malloc'ed (free with session_history_free;
+ * the strings point into s); *n gets the count. 0, or -1 when out of memory. */
+int session_history(const Session *s, const char *conversation, int turn, const char *spec, Message **out,
+                    size_t *n);
+/* The last round's conversation in s (the latest round by time; its id, or
+ * NULL when that round stands alone) and the turn that would follow it;
+ * *round gets that round's index. false when s has no rounds. */
+bool session_last_turn(const Session *s, size_t *round, const char **conversation, int *next_turn);
+void session_history_free(Message *m);
 /* Adds a copy of an assertion to a round. 0 or -1 with err. */
 int session_add_assertion(Session *s, size_t round, const Assertion *a, char *err, size_t errlen);
 /* Index of the reply whose spec, "provider:model" or model equals name, or -1. */

@@ -8,13 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
-#include "tui/osc52.h"
+#include "tui/clipboard.h"
 #include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/term.h"
+#include "core/termsafe.h"
 
 /* ---- scrolling and copy ---------------------------------------------------------- */
 
@@ -58,11 +60,90 @@ static void copy_focused(App *a)
         app_message(a, true, "nothing to copy");
         return;
     }
-    char err[256];
-    if (osc52_copy(STDOUT_FILENO, buf_str(&r->text), r->text.len, err, sizeof err) < 0)
-        app_message(a, true, "copy failed: %s", err);
+    /* the clipboard gets what the pane shows: controls, escape sequences and
+     * bidi characters written out, never raw (a pasted ESC[201~ and CR would
+     * end a shell's bracketed paste and run a line) */
+    char msg[700];
+    Buf safe = { 0 };
+    if (termsafe_append(&safe, buf_str(&r->text), r->text.len) < 0) {
+        app_message(a, true, "copy failed: out of memory");
+    } else {
+        int rc = clipboard_copy(buf_str(&safe), safe.len, msg, sizeof msg);
+        if (rc < 0)
+            app_message(a, true, "copy of pane %d %s", k + 1, msg);
+        else
+            app_message(a, strstr(msg, "drops") != NULL, "copied pane %d (%zu bytes) %s", k + 1, safe.len, msg);
+    }
+    buf_free(&safe);
+}
+
+/* ---- questions before losing anything ----------------------------------------------- */
+
+void actions_ask(App *a, AskKind kind, int key, const char *prompt, const char *question)
+{
+    free(a->ask_prompt);
+    a->ask_prompt = prompt ? strdup(prompt) : NULL;
+    a->ask = kind;
+    a->ask_key = key;
+    a->ask_restore_line = true;
+    snprintf(a->ask_text, sizeof a->ask_text, "%s", question);
+    a->dirty = true;
+}
+
+void actions_quit(App *a, int key)
+{
+    if (round_streaming(a))
+        actions_ask(a, ASK_QUIT, key, NULL,
+                    "still streaming: quit? (what came is saved)  y / n");
     else
-        app_message(a, false, "copied pane %d (%zu bytes) with OSC 52", k + 1, r->text.len);
+        a->quit = true;
+}
+
+static void answer(App *a, bool yes)
+{
+    AskKind kind = a->ask;
+    char *prompt = a->ask_prompt;
+    a->ask = ASK_NONE;
+    a->ask_prompt = NULL;
+    a->dirty = true;
+    switch (kind) {
+    case ASK_NONE: break;
+    case ASK_QUIT:
+        if (yes) {
+            round_stop(a);
+            a->quit = true;
+        }
+        break;
+    case ASK_STOP_ALL:
+        if (yes) {
+            round_stop(a);
+            app_message(a, false, "stopped every stream; the partial replies are saved");
+        }
+        break;
+    case ASK_SEND:
+        if (yes && prompt) {
+            round_start(a, prompt); /* stops and records the running round first */
+        } else if (prompt && a->ask_restore_line) {
+            prompt_set_line(prompt);
+            app_message(a, false, "the round goes on; your prompt is back on the line");
+        }
+        break;
+    }
+    free(prompt);
+}
+
+/* While a question waits, keys answer it (resizes still happen). */
+static bool ask_key(App *a, int ch)
+{
+    if (a->ask == ASK_NONE)
+        return false;
+    if (ch == KEY_RESIZE)
+        app_resize(a);
+    else if (ch == 'y' || ch == 'Y' || ch == '\r' || ch == '\n' || ch == KEY_ENTER || ch == a->ask_key)
+        answer(a, true);
+    else if (ch == 'n' || ch == 'N' || ch == 27)
+        answer(a, false);
+    return true;
 }
 
 /* ---- actions ------------------------------------------------------------------------- */
@@ -75,25 +156,45 @@ static void focus_to(App *a, int k)
     draw_relayout(a);
 }
 
-/* Esc and Ctrl-C: cancel streams, else end a label, else their own thing. */
-static void cancel(App *a, KeyAction act)
+/* Esc and Ctrl-C. From a focused pane Esc only leaves it; from the prompt,
+ * while streaming, both ask before stopping every stream. Else they end a
+ * label, or clear the line (Ctrl-C). */
+static void cancel(App *a, KeyAction act, int key)
 {
-    if (round_streaming(a)) {
-        run_cancel(a->run);
-        app_message(a, false, "cancelled");
+    if (act == KEYMAP_CANCEL && a->focus >= 0) {
+        a->focus = -1;
+    } else if (round_streaming(a)) {
+        actions_ask(a, ASK_STOP_ALL, key, NULL,
+                    "stop every stream? (what came is saved)  y / n  (s on a pane stops one)");
     } else if (a->label_stage != LABEL_NONE) {
         round_label_finish(a);
     } else if (act == KEYMAP_INTERRUPT) {
         prompt_set_line("");
-    } else if (a->focus >= 0) {
-        a->focus = -1;
     }
 }
 
-static void rerun(App *a)
+/* s on a focused pane: stops that stream only. */
+static void stop_focused(App *a)
+{
+    Reply *r = round_reply(a, a->focus);
+    if (!r || reply_is_final(r)) {
+        app_message(a, true, "pane %d is not streaming", a->focus + 1);
+        return;
+    }
+    run_cancel_one(a->run, (size_t)a->order[a->focus]);
+    app_message(a, false, "stopped pane %d; the others go on", a->focus + 1);
+}
+
+static void rerun(App *a, int key)
 {
     if (!a->prompt) {
         app_message(a, true, "nothing to rerun yet");
+        return;
+    }
+    if (round_streaming(a)) {
+        actions_ask(a, ASK_SEND, key, a->prompt,
+                    "still streaming: stop (what came is saved) and rerun?  y / n");
+        a->ask_restore_line = false;
         return;
     }
     char *p = strdup(a->prompt);
@@ -115,7 +216,7 @@ static void digit_key(App *a, int digit)
     }
 }
 
-static void do_action(App *a, KeyAction act, int digit)
+static void do_action(App *a, KeyAction act, int digit, int key)
 {
     switch (act) {
     case KEYMAP_NONE: break;
@@ -129,9 +230,14 @@ static void do_action(App *a, KeyAction act, int digit)
     case KEYMAP_TOP: scroll_edge(a, true); break;
     case KEYMAP_BOTTOM: scroll_edge(a, false); break;
     case KEYMAP_CANCEL:
-    case KEYMAP_INTERRUPT: cancel(a, act); break;
-    case KEYMAP_RERUN: rerun(a); break;
-    case KEYMAP_QUIT: a->quit = true; break;
+    case KEYMAP_INTERRUPT: cancel(a, act, key); break;
+    case KEYMAP_STOP: stop_focused(a); break;
+    case KEYMAP_NEW:
+        conversation_new(a);
+        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        break;
+    case KEYMAP_RERUN: rerun(a, key); break;
+    case KEYMAP_QUIT: actions_quit(a, key); break;
     case KEYMAP_HELP: overlay_help(a); break;
     case KEYMAP_ZOOM:
         if (a->zoom >= 0)
@@ -222,7 +328,7 @@ static void key(App *a, int ch)
     /* while a note or category is typed, only Esc/Ctrl-C/PgUp/PgDn are keys */
     if (a->label_stage != LABEL_NONE) {
         if (ch == 27 || ch == 3)
-            do_action(a, ch == 27 ? KEYMAP_CANCEL : KEYMAP_INTERRUPT, 0);
+            do_action(a, ch == 27 ? KEYMAP_CANCEL : KEYMAP_INTERRUPT, 0, ch);
         else if (ch == KEY_PPAGE || ch == KEY_NPAGE)
             scroll_panes(a, ch == KEY_PPAGE ? -1 : 1, true);
         else
@@ -241,9 +347,10 @@ static void key(App *a, int ch)
     }
     int digit = 0;
     KeyAction act = keymap_lookup(ch, pane_focus, empty, &digit);
-    /* from the prompt, label keys act only when a round awaits a label, so
-     * that prompts may start with a digit, "t" or "b" */
-    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a))
+    /* from the prompt the label keys are typed like any text: a follow-up
+     * may start with a digit, "t" or "b"; a line that is just "2", "t" or
+     * "b" labels the round when Enter sends it (execute.c) */
+    if (!pane_focus && (act == KEYMAP_DIGIT || act == KEYMAP_TIE || act == KEYMAP_BAD))
         act = KEYMAP_NONE;
     if ((act == KEYMAP_TIE || act == KEYMAP_BAD) && !round_label_pending(a)) {
         app_message(a, true, "%s",
@@ -251,7 +358,7 @@ static void key(App *a, int ch)
         return;
     }
     if (act != KEYMAP_NONE) {
-        do_action(a, act, digit);
+        do_action(a, act, digit, ch);
         return;
     }
     if (pane_focus) {
@@ -262,8 +369,46 @@ static void key(App *a, int ch)
     feed_prompt(a, ch);
 }
 
+/* A bracketed paste: every byte up to the end marker is text for the
+ * prompt line, CR and CRLF become newlines; nothing is sent until Enter. */
+static bool paste_key(App *a, int ch)
+{
+    if (ch == TERM_KEY_PASTE_BEGIN) {
+        a->pasting = true;
+        buf_reset(&a->paste);
+        return true;
+    }
+    if (!a->pasting)
+        return false;
+    if (ch == TERM_KEY_PASTE_END) {
+        a->pasting = false;
+        Buf t = { 0 };
+        for (size_t i = 0; i < a->paste.len; i++) {
+            char c = a->paste.data[i];
+            if (c == '\r') {
+                if (i + 1 < a->paste.len && a->paste.data[i + 1] == '\n')
+                    i++;
+                c = '\n';
+            }
+            buf_append(&t, &c, 1);
+        }
+        overlay_close(a);
+        a->focus = -1;
+        prompt_insert(buf_str(&t), t.len);
+        buf_free(&t);
+        buf_reset(&a->paste);
+        a->dirty = true;
+    } else if (ch >= 0 && ch < 256) {
+        char c = (char)ch;
+        buf_append(&a->paste, &c, 1);
+    } /* a key code inside a paste (a sequence curses recognised) is dropped */
+    return true;
+}
+
 void actions_key(App *a, int ch)
 {
+    if (paste_key(a, ch) || ask_key(a, ch))
+        return;
     if (ch == 27) {
         int next = getch();
         if (next != ERR) {

@@ -19,8 +19,10 @@
 #include "util/xdg.h"
 #include "tui/actions.h"
 #include "tui/app_state.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/execute.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/term.h"
@@ -57,6 +59,58 @@ static void on_prompt_message(void *user, const char *msg)
     app_message(user, false, "%s", msg);
 }
 
+size_t app_panes(const App *a)
+{
+    return a->run ? a->n : a->n_specs;
+}
+
+int app_set_models(App *a, const char *const *args, size_t n, char *err, size_t errlen)
+{
+    if (n > LAYOUT_MAX_PANES) {
+        snprintf(err, errlen, "at most %d models side by side (got %zu)", LAYOUT_MAX_PANES, n);
+        return -1;
+    }
+    char **specs = calloc(n ? n : 1, sizeof *specs);
+    char given[LAYOUT_MAX_PANES][NAMES_MAX];
+    if (!specs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char spec[2048];
+        names_split(args[i], given[i], sizeof given[i], spec, sizeof spec);
+        ModelTarget t;
+        char why[512];
+        if (target_resolve(a->cfg, spec, &t, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", spec, why);
+            for (size_t k = 0; k < i; k++)
+                free(specs[k]);
+            free(specs);
+            return -1;
+        }
+        /* a model alias from the config is already a name */
+        if (!given[i][0] && config_model_alias(a->cfg, spec))
+            snprintf(given[i], sizeof given[i], "%s", spec);
+        specs[i] = strdup(spec);
+    }
+    for (size_t i = 0; i < a->n_specs; i++)
+        free(a->specs[i]);
+    free(a->specs);
+    a->specs = specs;
+    a->n_specs = n;
+    const char *g[LAYOUT_MAX_PANES];
+    for (size_t i = 0; i < n; i++) {
+        memcpy(a->given[i], given[i], sizeof a->given[i]);
+        g[i] = a->given[i];
+        preflight_check(a->cfg, specs[i], &a->checks[i]);
+    }
+    names_choose((const char *const *)specs, g, n, a->names);
+    if (!a->run)
+        draw_relayout(a);
+    a->dirty = true;
+    return 0;
+}
+
 /* ---- setup ------------------------------------------------------------------------- */
 
 static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
@@ -66,27 +120,8 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
         return -1;
     a->params = config_default_params(a->cfg);
     a->sensitivity = config_default_sensitivity(a->cfg);
-    if (opt->n_specs > 0) {
-        a->specs = calloc(opt->n_specs, sizeof *a->specs);
-        if (!a->specs) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        for (size_t i = 0; i < opt->n_specs && i < LAYOUT_MAX_PANES; i++) {
-            ModelTarget t;
-            if (target_resolve(a->cfg, opt->specs[i], &t, err, errlen) < 0) {
-                char e2[512];
-                snprintf(e2, sizeof e2, "%s", err);
-                snprintf(err, errlen, "%s: %s", opt->specs[i], e2);
-                return -1;
-            }
-            a->specs[a->n_specs++] = strdup(opt->specs[i]);
-        }
-        if (opt->n_specs > LAYOUT_MAX_PANES) {
-            snprintf(err, errlen, "at most %d models side by side (got %zu)", LAYOUT_MAX_PANES, opt->n_specs);
-            return -1;
-        }
-    }
+    if (app_set_models(a, opt->specs, opt->n_specs, err, errlen) < 0)
+        return -1;
     if (opt->system && opt->system[0])
         a->system = strdup(opt->system);
     a->blind = opt->blind;
@@ -97,12 +132,17 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
     a->mode = LAYOUT_AUTO;
     a->session_round = -1;
     a->label = (RoundLabel){ .outcome = SESSION_UNLABELLED, .winner = -1 };
+    a->turn = 1;
     return 0;
 }
 
 static void teardown(App *a)
 {
     round_free(a);
+    conversation_free(a);
+    buf_free(&a->paste);
+    free(a->ask_prompt);
+    overlay_close(a);
     pane_free(a->overlay_pane);
     for (size_t i = 0; i < a->n_specs; i++)
         free(a->specs[i]);
@@ -117,14 +157,18 @@ static void teardown(App *a)
 static void greet(App *a)
 {
     if (a->n_specs == 0) {
-        app_message(a, true, "no usable models configured: :models SPEC... (openai:MODEL, local:, ...)");
+        app_message(a, true, "no models: :models SPEC... (openai:MODEL, local:, ...)");
         return;
     }
-    Buf b = { 0 };
+    size_t bad = 0;
     for (size_t i = 0; i < a->n_specs; i++)
-        buf_printf(&b, "%s%s", i ? ", " : "", a->specs[i]);
-    app_message(a, false, "models: %s%s \u00b7 F1 help", buf_str(&b), a->blind ? " \u00b7 blind" : "");
-    buf_free(&b);
+        bad += !a->checks[i].usable;
+    if (bad)
+        app_message(a, true, "%zu of %zu models can not be asked: their panes say why and what to do \u00b7 F1 help",
+                    bad, a->n_specs);
+    else
+        app_message(a, false, "%zu model%s ready%s \u00b7 F1 help", a->n_specs, a->n_specs == 1 ? "" : "s",
+                    a->blind ? " \u00b7 blind" : "");
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -161,6 +205,7 @@ static void after_wait(App *a, bool live)
         actions_key(a, ch);
     round_check_finished(a);
     double now = clock_now_ms();
+    round_checkpoint(a, now);
     if (a->run && now - a->last_sample_ms >= SAMPLE_MS) {
         round_sample(a);
         a->last_sample_ms = now;
@@ -248,6 +293,7 @@ int app_run(const AppOptions *opt, char *err, size_t errlen)
     draw_relayout(a);
     a->dirty = true;
     loop(a);
+    round_stop(a); /* a quit signal while streaming: keep what came */
     prompt_shutdown();
     term_stop();
     teardown(a);

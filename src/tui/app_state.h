@@ -9,10 +9,13 @@
 
 #include "core/config.h"
 #include "core/request.h"
+#include "run/preflight.h"
 #include "run/run.h"
 #include "store/session.h"
 #include "tui/layout.h"
+#include "tui/names.h"
 #include "tui/pane.h"
+#include "tui/replyview.h"
 #include "tui/statusbar.h"
 #include "tui/theme.h"
 
@@ -21,15 +24,29 @@
 typedef struct Slot {
     Pane *pane;
     size_t reply;          /* index into the run's replies */
-    size_t copied;         /* bytes of reply text already in the pane */
-    bool error_shown;      /* the error line was appended */
+    ReplyView view;        /* what of the reply is already in the pane */
     double spark[STATUSBAR_SPARK_MAX]; /* live tokens/s samples (reply_live_tokens_per_s), oldest first */
     size_t n_spark;
 } Slot;
 
 typedef enum LabelStage { LABEL_NONE, LABEL_NOTE, LABEL_CATEGORY } LabelStage;
 
-typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF } Overlay;
+/* A question the footer asks before something that would lose a round. */
+typedef enum AskKind {
+    ASK_NONE,
+    ASK_QUIT,     /* quit while streaming */
+    ASK_STOP_ALL, /* stop every stream (Esc / Ctrl-C from the prompt) */
+    ASK_SEND,     /* send a new prompt while the round streams */
+} AskKind;
+
+typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF, OVERLAY_LIBRARY } Overlay;
+
+/* One line of the prompt library list. */
+typedef struct LibraryEntry {
+    char name[128];   /* CATEGORY/NAME */
+    char category[48];
+    char title[160];  /* the one-line summary */
+} LibraryEntry;
 
 typedef struct Total {
     char name[256];
@@ -50,10 +67,14 @@ typedef struct App {
     Config *cfg;
     char **specs;          /* (n_specs) model specs */
     size_t n_specs;
+    char given[LAYOUT_MAX_PANES][NAMES_MAX];  /* the user's names for them (-m NAME=SPEC), "" */
+    char names[LAYOUT_MAX_PANES][NAMES_MAX];  /* what their panes are called (names.h) */
+    PreflightResult checks[LAYOUT_MAX_PANES]; /* whether each can be asked, and what to do */
     Params params;
     Sensitivity sensitivity;
     char *system;          /* or NULL */
     bool blind;            /* blind mode for the next rounds */
+    bool hide_reasoning;   /* panes fold each reply's reasoning into one line (:reasoning) */
     Theme theme;
     bool use_color;
 
@@ -62,9 +83,12 @@ typedef struct App {
     char *prompt;          /* the round's prompt (also what r reruns) */
     size_t n;              /* replies / panes */
     int order[LAYOUT_MAX_PANES]; /* display position -> reply index */
+    char round_names[LAYOUT_MAX_PANES][NAMES_MAX]; /* by reply index, fixed when the round started */
     bool round_blind;      /* names hidden in this round until labelled */
     bool round_done;       /* every reply final and the round recorded */
     long session_round;    /* index in the session, -1 when not saved */
+    double checkpoint_ms;  /* when the streaming round was last saved */
+    bool save_failed;      /* a save of this round failed (said once) */
     RoundLabel label;
     LabelStage label_stage;
     Slot slots[LAYOUT_MAX_PANES]; /* by display position */
@@ -78,15 +102,34 @@ typedef struct App {
     Overlay overlay;
     Pane *overlay_pane;
     char overlay_title[256];
+    LibraryEntry *lib;     /* (n_lib) the library list while it is open */
+    size_t n_lib;
+    size_t lib_sel;        /* selected line */
     char message[512];
     bool message_alert;
     double message_until_ms;
+
+    /* the conversation (conversation.c), by spec index */
+    Message *conv[LAYOUT_MAX_PANES]; /* (n_conv[i]) model i's side: prompts and its replies */
+    size_t n_conv[LAYOUT_MAX_PANES];
+    int turn;              /* the turn the next prompt makes (1: a fresh conversation) */
+    int round_turn;        /* the turn the current round is */
+    char conv_id[48];      /* the id its rounds share in the session, "" before its first */
 
     /* session */
     Session *session;
     char session_note[256]; /* why saving is off, when it is */
     Total totals[APP_MAX_TOTALS];
     size_t n_totals;
+
+    /* input */
+    AskKind ask;           /* the question waiting for y/n, or ASK_NONE */
+    char ask_text[256];
+    int ask_key;           /* the key that asked: pressing it again says yes */
+    char *ask_prompt;      /* ASK_SEND: the prompt waiting to be sent */
+    bool ask_restore_line; /* ASK_SEND answered no: put ask_prompt back on the line */
+    bool pasting;          /* inside a bracketed paste: bytes go to the line as text */
+    Buf paste;             /* the paste so far */
 
     /* loop */
     bool quit;
@@ -100,5 +143,11 @@ typedef struct App {
 void app_message(App *a, bool alert, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Follows a new terminal size: curses, the layout, a full redraw. */
 void app_resize(App *a);
+/* Sets the models for the next rounds: args are SPEC or NAME=SPEC; checks
+ * each (preflight) and names the panes. 0, or -1 with err for a spec that
+ * does not resolve at all (nothing changes then). */
+int app_set_models(App *a, const char *const *args, size_t n, char *err, size_t errlen);
+/* Panes on screen: the round's replies, or before any round the models. */
+size_t app_panes(const App *a);
 
 #endif

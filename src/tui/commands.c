@@ -19,7 +19,8 @@ typedef struct CommandSpec {
 static const CommandSpec specs[] = {
     { "models", CMD_MODELS, 1, 9, ":models SPEC... (1 to 9 models)" },
     { "system", CMD_SYSTEM, 0, -1, ":system TEXT" },
-    { "set", CMD_SET, 2, 2, ":set temperature|max_tokens|top_p|top_k|seed|timeout VALUE" },
+    { "set", CMD_SET, 2, 2, ":set temperature|max_tokens|top_p|top_k|seed|timeout|reasoning VALUE" },
+    { "reasoning", CMD_REASONING, 0, 1, ":reasoning [show|hide|off|low|medium|high|TOKENS|unset]" },
     { "sensitivity", CMD_SENSITIVITY, 1, 1, ":sensitivity public|internal|restricted" },
     { "prompt", CMD_PROMPT, 1, 1, ":prompt NAME" },
     { "prompts", CMD_PROMPTS, 0, 0, ":prompts" },
@@ -29,14 +30,15 @@ static const CommandSpec specs[] = {
     { "save", CMD_SAVE, 0, 0, ":save" },
     { "export", CMD_EXPORT, 0, 1, ":export [FILE]" },
     { "help", CMD_HELP, 0, 0, ":help" },
+    { "new", CMD_NEW, 0, 0, ":new" },
     { "q", CMD_QUIT, 0, 0, ":q" },
     { "quit", CMD_QUIT, 0, 0, ":quit" },
 };
 
-static const char *const names[] = { "models", "system", "set", "sensitivity", "prompt", "prompts", "theme",
-                                     "layout", "blind", "save", "export", "help", "quit", NULL };
+static const char *const names[] = { "models", "new", "system", "set", "sensitivity", "prompt", "prompts", "theme",
+                                     "layout", "blind", "save", "export", "help", "quit", "reasoning", NULL };
 static const char *const param_names[] = { "temperature", "max_tokens", "top_p", "top_k", "seed", "timeout",
-                                           NULL };
+                                           "reasoning", NULL };
 
 const char *const *commands_names(void)
 {
@@ -177,8 +179,14 @@ int commands_set_param(Params *p, const char *name, const char *value, char *err
             p->timeout_s = d;
         else
             goto bad_range;
+    } else if (strcmp(name, "reasoning") == 0) {
+        if (unset)
+            p->reasoning = (Reasoning){ .effort = REASONING_UNSET };
+        else if (reasoning_parse(value, &p->reasoning, err, errlen) < 0)
+            return -1;
     } else {
-        snprintf(err, errlen, "unknown parameter '%s' (temperature, max_tokens, top_p, top_k, seed, timeout)", name);
+        snprintf(err, errlen, "unknown parameter '%s' (temperature, max_tokens, top_p, top_k, seed, timeout, "
+                 "reasoning)", name);
         return -1;
     }
     return 0;
@@ -213,6 +221,11 @@ void commands_describe_params(const Params *p, char *out, size_t outlen)
         ADD("%sseed=%ld", pos ? " " : "", p->seed);
     if (p->timeout_s > 0)
         ADD("%stimeout=%gs", pos ? " " : "", p->timeout_s);
+    if (p->reasoning.effort != REASONING_UNSET) {
+        char rs[32];
+        reasoning_format(&p->reasoning, rs, sizeof rs);
+        ADD("%sreasoning=%s", pos ? " " : "", rs);
+    }
     if (pos == 0)
         ADD("provider defaults");
 #undef ADD

@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "core/progress.h"
 #include "core/prices.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
 #include "tui/wrap.h"
@@ -23,18 +24,21 @@ static unsigned long style_attr(int style)
 
 void draw_pane_name(const App *a, int k, char *out, size_t outlen)
 {
+    if (!a->run) { /* before any round: the models' own names */
+        snprintf(out, outlen, "%s", k >= 0 && (size_t)k < a->n_specs ? a->names[k] : "?");
+        return;
+    }
     if (a->round_blind && a->label.outcome == SESSION_UNLABELLED) {
         snprintf(out, outlen, "Model %c", 'A' + k);
         return;
     }
-    const Reply *r = round_reply((App *)a, k);
-    snprintf(out, outlen, "%s", r ? r->spec : "?");
+    snprintf(out, outlen, "%s", k >= 0 && (size_t)k < a->n ? a->round_names[a->order[k]] : "?");
 }
 
 void draw_relayout(App *a)
 {
     int pw = a->cols > 0 ? a->cols : 1;
-    LayoutInput in = { .term_h = a->rows, .term_w = a->cols, .n_panes = (int)a->n, .mode = a->mode,
+    LayoutInput in = { .term_h = a->rows, .term_w = a->cols, .n_panes = (int)app_panes(a), .mode = a->mode,
                        .zoom = a->zoom, .focus = a->focus >= 0 ? a->focus : 0,
                        .prompt_rows = prompt_rows(pw, LAYOUT_MAX_PROMPT_ROWS) };
     layout_compute(&in, &a->layout);
@@ -43,8 +47,7 @@ void draw_relayout(App *a)
         if (s->pane)
             pane_set_width(s->pane, a->layout.pane[k].w);
     }
-    if (a->overlay_pane)
-        pane_set_width(a->overlay_pane, a->cols > 2 ? a->cols - 2 : 1);
+    overlay_relayout(a);
     a->full_redraw = true;
 }
 
@@ -62,7 +65,11 @@ static void put_clipped(int y, int x, int w, const char *s, unsigned long attr)
     char buf[1024];
     statusbar_truncate(s, w, buf, sizeof buf);
     attrset((attr_t)attr);
-    mvaddstr(y, x, buf);
+    /* drawn exactly as measured, in ASCII outside a UTF-8 locale (wrap.h) */
+    Buf r = { 0 };
+    if (wrap_render(buf, strlen(buf), 0, &r) >= 0 && r.len)
+        mvaddnstr(y, x, r.data, (int)r.len);
+    buf_free(&r);
 }
 
 static const char *state_name(const Reply *r)
@@ -88,15 +95,33 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
     char name[300];
     draw_pane_name(a, k, name, sizeof name);
     si.name = name;
+    char zoom[32];
+    if (a->layout.zoomed && a->layout.n_visible == 1) {
+        snprintf(zoom, sizeof zoom, "zoomed %d/%zu", k + 1, a->n);
+        si.zoom = zoom;
+    }
     bool blind_now = a->round_blind && a->label.outcome == SESSION_UNLABELLED;
     ThemeElement el = a->focus == k ? THEME_STATUS_FOCUS : THEME_STATUS;
     if (rep) {
         si.state = state_name(rep);
         const ReplyMetrics *m = &rep->metrics;
         si.ttft_ms = m->ttft_ms;
+        si.ttfa_ms = m->ttfa_ms;
+        si.reasoning_tokens = reply_reasoning_tokens(rep);
         si.out_tokens = rep->status == REPLY_WAITING ? -1 : reply_output_tokens(rep);
         /* tokens/s has one definition, the core's (reply.h) */
-        si.tps_now = reply_live_tokens_per_s(rep);
+        si.tps = reply_live_tokens_per_s(rep);
+        /* where the view is: only when the reply is longer than the pane */
+        int th = r.h - LAYOUT_PANE_HEAD_ROWS;
+        size_t lines = s->pane ? pane_line_count(s->pane) : 0;
+        if (th > 0 && lines > (size_t)th) {
+            size_t top = pane_top(s->pane, th);
+            si.view_first = (long)top + 1;
+            si.view_last = (long)(top + (size_t)th);
+            si.view_lines = (long)lines;
+            si.view_scrolled = !pane_following(s->pane);
+        }
+        si.not_sent = rep->status == REPLY_NOT_SENT;
         if (rep->status == REPLY_STREAMING) {
             si.elapsed_ms = now - m->t_start_ms;
         } else if (reply_is_final(rep)) {
@@ -139,10 +164,76 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
     put_clipped(r.y, r.x, r.w, num, theme_attr(el));
     statusbar_format(&si, r.w - 1, line, sizeof line);
     put_clipped(r.y, r.x + 1, r.w - 1, line, theme_attr(el));
+    /* the metrics row: always TTFT, tokens/s, tokens and cost */
+    fill(r.y + 1, r.x, r.w, theme_attr(el));
+    statusbar_format_metrics(&si, r.w, line, sizeof line);
+    put_clipped(r.y + 1, r.x, r.w, line, theme_attr(el));
+}
+
+/* Draws text wrapped in the rectangle's rows (a throwaway pane). */
+static void put_wrapped(int y, int x, int h, int w, const char *const *texts, const int *styles, size_t n)
+{
+    Pane *p = pane_new(w);
+    if (!p)
+        return;
+    for (size_t i = 0; i < n; i++)
+        pane_append(p, texts[i], strlen(texts[i]), styles[i]);
+    pane_scroll_home(p);
+    pane_draw(p, y, x, h, w, style_attr);
+    pane_free(p);
+}
+
+/* Before any round: each model's pane says whether it can be asked, and
+ * what to do when it can not. */
+static void draw_preview(App *a, int k, LayoutRect r)
+{
+    const PreflightResult *c = &a->checks[k];
+    ThemeElement el = THEME_STATUS;
+    char name[NAMES_MAX], line[1024];
+    draw_pane_name(a, k, name, sizeof name);
+    StatusInfo si = statusbar_info_init();
+    si.name = name;
+    si.state = c->usable ? "ready" : "not usable";
+    fill(r.y, r.x, r.w, theme_attr(el));
+    snprintf(line, sizeof line, "%d", k + 1);
+    put_clipped(r.y, r.x, r.w, line, theme_attr(el));
+    statusbar_format(&si, r.w - 1, line, sizeof line);
+    put_clipped(r.y, r.x + 1, r.w - 1, line, theme_attr(el));
+    fill(r.y + 1, r.x, r.w, theme_attr(el));
+    put_clipped(r.y + 1, r.x, r.w, c->usable ? " nothing sent yet" : " not usable: nothing will be sent",
+                theme_attr(el));
+    int th = r.h - LAYOUT_PANE_HEAD_ROWS;
+    if (th <= 0)
+        return;
+    char problem[700], fix[700];
+    const char *texts[4];
+    int styles[4];
+    size_t n = 0;
+    if (!c->usable) {
+        snprintf(problem, sizeof problem, "not usable: %s\n", c->problem);
+        snprintf(fix, sizeof fix, "what to do: %s\n", c->fix);
+        texts[n] = problem, styles[n++] = THEME_ERROR;
+        texts[n] = fix, styles[n++] = THEME_TEXT;
+    } else {
+        if (k == 0) {
+            texts[n] = "Type a prompt and press Enter; every model answers side by side.\n"
+                       "F1 or ? for keys and :commands, :prompts for the library, :q to quit.\n";
+            styles[n++] = THEME_DIM;
+        }
+        if (c->fix[0]) {
+            snprintf(fix, sizeof fix, "%s\n", c->fix);
+            texts[n] = fix, styles[n++] = THEME_DIM;
+        }
+    }
+    put_wrapped(r.y + LAYOUT_PANE_HEAD_ROWS, r.x, th, r.w, texts, styles, n);
 }
 
 static void draw_pane(App *a, int k, LayoutRect r, double now)
 {
+    if (!a->run) {
+        draw_preview(a, k, r);
+        return;
+    }
     draw_status(a, k, r, now);
     Slot *s = &a->slots[k];
     int th = r.h - LAYOUT_PANE_HEAD_ROWS;
@@ -186,6 +277,12 @@ static void draw_footer(App *a, double now)
     if (f.h <= 0)
         return;
     char line[1024];
+    if (a->ask != ASK_NONE) { /* a question waits for y/n: nothing hides it */
+        fill(f.y, f.x, f.w, theme_attr(THEME_ALERT));
+        snprintf(line, sizeof line, " %s", a->ask_text);
+        put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
+        return;
+    }
     if (a->message[0] && now < a->message_until_ms) {
         ThemeElement el = a->message_alert ? THEME_ALERT : THEME_MESSAGE;
         fill(f.y, f.x, f.w, theme_attr(el));
@@ -195,8 +292,8 @@ static void draw_footer(App *a, double now)
     }
     fill(f.y, f.x, f.w, theme_attr(THEME_FOOTER));
     if (round_label_pending(a) && a->label_stage == LABEL_NONE) {
-        snprintf(line, sizeof line, " label this round: 1-%zu winner \u00b7 t tie \u00b7 b both bad"
-                 "   (F1 help)", a->n);
+        snprintf(line, sizeof line, " label turn %d: 1-%zu winner \u00b7 t tie \u00b7 b both bad, then Enter"
+                 " \u00b7 or type a follow-up   (F1 help)", a->round_turn, a->n);
         put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
         return;
     }
@@ -221,7 +318,7 @@ void draw_frame(App *a)
         put_clipped(0, 0, a->cols, "terminal too small", theme_attr(THEME_ALERT));
     } else if (a->overlay != OVERLAY_NONE) {
         draw_overlay(a, now);
-    } else if (a->n == 0) {
+    } else if (app_panes(a) == 0) {
         for (int y = 0; y < l->footer.y; y++)
             fill(y, 0, a->cols, theme_attr(THEME_TEXT));
         put_clipped(1, 2, a->cols - 2, "Type a prompt and press Enter; every model answers side by side.",
@@ -235,13 +332,14 @@ void draw_frame(App *a)
             if (l->sep_right[k]) {
                 attrset((attr_t)theme_attr(THEME_SEPARATOR));
                 for (int y = r.y; y < r.y + r.h; y++)
-                    mvaddstr(y, r.x + r.w, "\u2502");
+                    mvaddstr(y, r.x + r.w, wrap_utf8() ? "\u2502" : "|");
             }
         }
-        /* cells no rectangle covers (e.g. beside a short last grid row) */
-        if (l->auto_zoomed && l->n_visible == 1) {
+        /* before a round, auto-zoomed: which model this is (a round's panes
+         * say "zoomed k/n" in their status row) */
+        if (!a->run && l->auto_zoomed && l->n_visible == 1) {
             char hint[64];
-            snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, a->n);
+            snprintf(hint, sizeof hint, " [%d/%zu] ", l->visible[0] + 1, app_panes(a));
             int w = (int)strlen(hint);
             if (w < l->pane[0].w)
                 put_clipped(l->pane[0].y, l->pane[0].x + l->pane[0].w - w, w, hint,

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/actions.h"
 #include "tui/commands.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
 #include "tui/library.h"
 #include "tui/overlay.h"
@@ -18,29 +20,50 @@
 
 /* ---- `:` commands ------------------------------------------------------------------ */
 
+/* :reasoning alone or show/hide folds or unfolds the reasoning in every
+ * pane; a level, a budget or "unset" is what the next rounds ask for
+ * (as :set reasoning). */
+static void reasoning_command(App *a, const char *arg)
+{
+    if (!arg || strcmp(arg, "show") == 0 || strcmp(arg, "hide") == 0) {
+        a->hide_reasoning = arg ? strcmp(arg, "hide") == 0 : !a->hide_reasoning;
+        round_sync_panes(a);
+        a->dirty = true;
+        app_message(a, false, "reasoning %s in the panes", a->hide_reasoning ? "hidden" : "shown");
+        return;
+    }
+    char err[256];
+    if (commands_set_param(&a->params, "reasoning", arg, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
+        return;
+    }
+    char rs[32];
+    reasoning_format(&a->params.reasoning, rs, sizeof rs);
+    app_message(a, false, "reasoning asked of every model from the next round: %s", rs[0] ? rs : "each model's default");
+}
+
 static void set_models(App *a, const Command *c)
 {
-    char **specs = calloc((size_t)c->argc, sizeof *specs);
-    if (!specs)
+    const char *args[COMMANDS_MAX_ARGS];
+    for (int i = 0; i < c->argc; i++)
+        args[i] = c->argv[i];
+    char err[700];
+    if (app_set_models(a, args, (size_t)c->argc, err, sizeof err) < 0) {
+        app_message(a, true, "%s", err);
         return;
-    for (int i = 0; i < c->argc; i++) {
-        ModelTarget t;
-        char err[512];
-        if (target_resolve(a->cfg, c->argv[i], &t, err, sizeof err) < 0) {
-            app_message(a, true, "%s: %s", c->argv[i], err);
-            for (int k = 0; k < i; k++)
-                free(specs[k]);
-            free(specs);
-            return;
-        }
-        specs[i] = strdup(c->argv[i]);
     }
+    /* other models: their histories do not carry over */
+    bool had_turns = a->turn > 1;
+    conversation_new(a);
+    Buf bad = { 0 };
+    if (had_turns)
+        buf_printf(&bad, " \u00b7 a new conversation starts");
     for (size_t i = 0; i < a->n_specs; i++)
-        free(a->specs[i]);
-    free(a->specs);
-    a->specs = specs;
-    a->n_specs = (size_t)c->argc;
-    app_message(a, false, "models for the next round: %s", c->rest);
+        if (!a->checks[i].usable)
+            buf_printf(&bad, " \u00b7 %s can not be asked: %s (%s)", a->names[i], a->checks[i].problem,
+                       a->checks[i].fix);
+    app_message(a, bad.len > 0, "models for the next round: %s%s", c->rest, buf_str(&bad));
+    buf_free(&bad);
 }
 
 static void set_layout(App *a, const char *mode)
@@ -74,18 +97,6 @@ static bool load_prompt(App *a, const char *name)
     library_prompt_free(&lp);
     draw_relayout(a);
     return false;
-}
-
-static void list_prompts(App *a)
-{
-    char **names;
-    size_t n = library_list(&names);
-    Buf b = { 0 };
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&b, "%s%s", i ? " " : "", names[i]);
-    app_message(a, false, "%zu prompts: %s", n, n ? buf_str(&b) : "(none found)");
-    buf_free(&b);
-    library_free_names(names, n);
 }
 
 static void set_theme(App *a, const char *name)
@@ -134,9 +145,12 @@ static void run_command(App *a, const char *line)
             app_message(a, false, "sensitivity: %s", sensitivity_name(a->sensitivity));
         break;
     case CMD_PROMPT: clear_line = load_prompt(a, c.argv[0]); break;
-    case CMD_PROMPTS: list_prompts(a); break;
+    case CMD_PROMPTS: overlay_library(a); break;
     case CMD_THEME: set_theme(a, c.argv[0]); break;
     case CMD_LAYOUT: set_layout(a, c.argv[0]); break;
+    case CMD_REASONING:
+        reasoning_command(a, c.argc ? c.argv[0] : NULL);
+        break;
     case CMD_BLIND:
         a->blind = !a->blind;
         app_message(a, false, "blind mode %s (from the next round)", a->blind ? "on" : "off");
@@ -156,13 +170,43 @@ static void run_command(App *a, const char *line)
         break;
     }
     case CMD_HELP: overlay_help(a); break;
-    case CMD_QUIT: a->quit = true; break;
+    case CMD_NEW:
+        conversation_new(a);
+        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        break;
+    case CMD_QUIT: actions_quit(a, 0); break;
     }
     if (clear_line)
         prompt_set_line("");
 }
 
 /* ---- entered lines ------------------------------------------------------------------- */
+
+/* A line that is just a pane number, "t" or "b" while a round awaits its
+ * label is the label. True when it was. */
+static bool label_line(App *a, const char *p)
+{
+    if (!round_label_pending(a) || !p[0])
+        return false;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\n'))
+        n--;
+    if (n != 1)
+        return false;
+    if (p[0] >= '1' && p[0] <= '9') {
+        int k = p[0] - '0';
+        if ((size_t)k > a->n)
+            app_message(a, true, "there is no pane %d", k);
+        else
+            round_label_begin(a, SESSION_WIN, k - 1);
+        return true;
+    }
+    if (p[0] == 't' || p[0] == 'b') {
+        round_label_begin(a, p[0] == 't' ? SESSION_TIE : SESSION_BOTH_BAD, -1);
+        return true;
+    }
+    return false;
+}
 
 void execute_line(void *user, char *line)
 {
@@ -171,7 +215,7 @@ void execute_line(void *user, char *line)
         if (a->label_stage != LABEL_NONE)
             round_label_finish(a);
         else
-            a->quit = true;
+            actions_quit(a, 4 /* Ctrl-D again */);
         return;
     }
     if (a->label_stage == LABEL_NOTE) {
@@ -190,10 +234,18 @@ void execute_line(void *user, char *line)
     const char *p = line;
     while (*p == ' ' || *p == '\t' || *p == '\n')
         p++;
+    if (label_line(a, p)) {
+        free(line);
+        a->dirty = true;
+        return;
+    }
     if (*p) {
         prompt_add_history(line);
         if (*p == ':')
             run_command(a, p);
+        else if (round_streaming(a))
+            actions_ask(a, ASK_SEND, 0, line,
+                        "still streaming: stop (what came is saved) and send this?  y / n (n: it goes on)");
         else
             round_start(a, line);
     }

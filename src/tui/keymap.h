@@ -3,9 +3,10 @@
  *
  * Focus decides what a key means. With the PROMPT focused, typing goes to
  * readline; only the GLOBAL keys act (Tab, PgUp/PgDn, Esc, Ctrl-C, F-keys,
- * mouse), plus the LABEL keys (1-9, t, b) and `?` while the line is still
- * empty. With a PANE focused, single-letter keys act too; any other
- * printable key returns focus to the prompt and is typed there. */
+ * mouse), plus `?` while the line is still empty (a label from the prompt
+ * is a line: "2", "t" or "b" and Enter). With a PANE focused, single-letter
+ * keys act too, the label keys 1-9, t, b among them; any other printable
+ * key returns focus to the prompt and is typed there. */
 #ifndef VERSUS_KEYMAP_H
 #define VERSUS_KEYMAP_H
 
@@ -19,7 +20,9 @@ typedef enum KeyAction {
     KEYMAP_INTERRUPT,/* Ctrl-C: cancel streams, else clear the line */
     KEYMAP_RERUN, KEYMAP_QUIT, KEYMAP_HELP, KEYMAP_ZOOM, KEYMAP_LAYOUT, KEYMAP_DIFF, KEYMAP_COPY, KEYMAP_REDRAW,
     KEYMAP_SUSPEND,  /* Ctrl-Z: back to the shell (fg returns) */
-    KEYMAP_DIGIT,    /* 1..9: label the winner when a round awaits a label, else focus pane N */
+    KEYMAP_STOP,     /* s on a pane: stop that stream only */
+    KEYMAP_NEW,      /* F6: a new conversation */
+    KEYMAP_DIGIT,    /* 1..9 on a pane: label the winner when a round awaits a label, else focus pane N */
     KEYMAP_TIE, KEYMAP_BAD,
 } KeyAction;
 

@@ -12,10 +12,10 @@
 
 #define LAYOUT_MAX_PANES 9
 #define LAYOUT_MIN_PANE_W 16   /* columns, separator excluded */
-#define LAYOUT_MIN_PANE_H 3    /* rows: the status bar and two lines of text */
+#define LAYOUT_MIN_PANE_H 4    /* rows: the status and metrics rows and two lines of text */
 #define LAYOUT_COMFORT_W 32    /* auto mode keeps columns at least this wide */
 #define LAYOUT_MAX_PROMPT_ROWS 6
-#define LAYOUT_PANE_HEAD_ROWS 1 /* rows on top of each pane before its text (the status bar) */
+#define LAYOUT_PANE_HEAD_ROWS 2 /* rows on top of each pane before its text: status, metrics */
 
 typedef enum LayoutMode {
     LAYOUT_AUTO,    /* columns while they stay comfortable, else a grid, else rows */

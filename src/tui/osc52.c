@@ -1,11 +1,9 @@
 /* osc52.c — OSC 52 clipboard sequences (osc52.h). */
 #include "tui/osc52.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/base64.h"
 
@@ -30,29 +28,5 @@ int osc52_encode(const char *data, size_t n, bool tmux, Buf *out, char *err, siz
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    return 0;
-}
-
-int osc52_copy(int fd, const char *data, size_t n, char *err, size_t errlen)
-{
-    Buf seq = { 0 };
-    const char *tm = getenv("TMUX");
-    if (osc52_encode(data, n, tm && tm[0], &seq, err, errlen) < 0) {
-        buf_free(&seq);
-        return -1;
-    }
-    size_t off = 0;
-    while (off < seq.len) {
-        ssize_t w = write(fd, seq.data + off, seq.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "writing to the terminal: %s", strerror(errno));
-            buf_free(&seq);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    buf_free(&seq);
     return 0;
 }

@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/commands.h"
-#include "tui/library.h"
-#include "tui/theme.h"
+#include "tui/completion.h"
 #include "tui/wrap.h"
+#include "core/keyfilter.h"
 
 #define QUEUE_MAX 64
 
@@ -30,6 +29,8 @@ static struct {
     bool dirty;
     FILE *devnull;
     char label[256];
+    bool in_handler;  /* inside the line callback: readline clears the line after it */
+    char *pending;    /* a line set inside the callback, put in place after it */
 } P;
 
 static int queue_getc(FILE *f)
@@ -56,10 +57,25 @@ static void redisplay(void)
 static void line_handler(char *line)
 {
     P.dirty = true;
+    P.in_handler = true;
     if (P.on_line)
         P.on_line(P.user, line);
     else
         free(line);
+    P.in_handler = false;
+}
+
+/* A line set from inside the callback: readline wipes its buffer when the
+ * callback returns, so the text is put in place afterwards. */
+static void apply_pending(void)
+{
+    if (!P.pending || P.in_handler)
+        return;
+    rl_replace_line(P.pending, 0);
+    rl_point = rl_end;
+    free(P.pending);
+    P.pending = NULL;
+    P.dirty = true;
 }
 
 static int insert_newline(int count, int key)
@@ -68,97 +84,6 @@ static int insert_newline(int count, int key)
     for (int i = 0; i < (count > 0 ? count : 1); i++)
         rl_insert_text("\n");
     return 0;
-}
-
-/* ---- completion of `:` commands ---------------------------------------- */
-
-static char **cands;
-static size_t n_cands;
-static size_t cand_i;
-
-static void cands_free(void)
-{
-    for (size_t i = 0; i < n_cands; i++)
-        free(cands[i]);
-    free(cands);
-    cands = NULL;
-    n_cands = 0;
-}
-
-static void cands_from(const char *const *list)
-{
-    cands_free();
-    size_t n = 0;
-    while (list[n])
-        n++;
-    cands = calloc(n + 1, sizeof *cands);
-    for (size_t i = 0; cands && i < n; i++)
-        if ((cands[n_cands] = strdup(list[i])))
-            n_cands++;
-}
-
-static char *cand_gen(const char *text, int state)
-{
-    if (state == 0)
-        cand_i = 0;
-    size_t tl = strlen(text);
-    while (cand_i < n_cands) {
-        const char *c = cands[cand_i++];
-        if (strncmp(c, text, tl) == 0)
-            return strdup(c);
-    }
-    return NULL;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-    (void)end;
-    rl_attempted_completion_over = 1; /* never fall back to file names */
-    const char *buf = rl_line_buffer;
-    if (buf[0] != ':')
-        return NULL;
-    if (start <= 1) {
-        cands_from(commands_names());
-        return rl_completion_matches(text, cand_gen);
-    }
-    char cmd[32];
-    size_t k = 0;
-    for (const char *p = buf + 1; *p && *p != ' ' && k + 1 < sizeof cmd; p++)
-        cmd[k++] = *p;
-    cmd[k] = '\0';
-    if (strcmp(cmd, "prompt") == 0) {
-        char **names;
-        size_t n = library_list(&names);
-        cands_free();
-        cands = names;
-        n_cands = n;
-    } else if (strcmp(cmd, "theme") == 0) {
-        char list[1024];
-        theme_list(list, sizeof list);
-        const char *words[64];
-        size_t nw = 0;
-        for (char *w = list; *w && nw < 63;) {
-            char *sp = strchr(w, ' ');
-            words[nw++] = w;
-            if (!sp)
-                break;
-            *sp = '\0';
-            w = sp + 1;
-        }
-        words[nw] = NULL;
-        cands_from(words);
-    } else if (strcmp(cmd, "set") == 0) {
-        cands_from(commands_param_names());
-    } else if (strcmp(cmd, "layout") == 0) {
-        static const char *const m[] = { "auto", "columns", "rows", NULL };
-        cands_from(m);
-    } else if (strcmp(cmd, "sensitivity") == 0) {
-        static const char *const m[] = { "public", "internal", "restricted", NULL };
-        cands_from(m);
-    } else {
-        return NULL;
-    }
-    return rl_completion_matches(text, cand_gen);
 }
 
 static void show_matches(char **matches, int num, int max_length)
@@ -201,7 +126,7 @@ int prompt_init(const char *label, PromptLineFn on_line, PromptMessageFn on_msg,
     rl_getc_function = queue_getc;
     rl_input_available_hook = queue_available;
     rl_redisplay_function = redisplay;
-    rl_attempted_completion_function = complete;
+    rl_attempted_completion_function = completion_matches;
     rl_completion_display_matches_hook = show_matches;
     rl_variable_bind("bell-style", "none");
     rl_variable_bind("enable-bracketed-paste", "off");
@@ -230,7 +155,9 @@ void prompt_shutdown(void)
     rl_callback_handler_remove();
     if (P.history_path[0])
         history_truncate_file(P.history_path, 2000);
-    cands_free();
+    completion_free();
+    free(P.pending);
+    P.pending = NULL;
     if (P.devnull)
         fclose(P.devnull);
     P.devnull = NULL;
@@ -239,8 +166,10 @@ void prompt_shutdown(void)
 
 static void pump(void)
 {
-    while (P.head != P.tail)
+    while (P.head != P.tail) {
         rl_callback_read_char();
+        apply_pending();
+    }
 }
 
 void prompt_feed(int byte)
@@ -296,13 +225,31 @@ bool prompt_line_empty(void)
 
 void prompt_set_line(const char *text)
 {
+    free(P.pending);
+    P.pending = NULL;
+    if (P.in_handler) {
+        P.pending = strdup(text);
+        return;
+    }
     rl_replace_line(text, 0);
     rl_point = rl_end;
     P.dirty = true;
 }
 
+void prompt_insert(const char *text, size_t n)
+{
+    char *t = strndup(text, n);
+    if (!t)
+        return;
+    rl_insert_text(t);
+    free(t);
+    P.dirty = true;
+}
+
 void prompt_add_history(const char *line)
 {
+    if (keyfilter_contains(line, strlen(line)))
+        return; /* a line holding a key versus knows is never kept */
     add_history(line);
     if (P.history_path[0]) {
         FILE *f = fopen(P.history_path, "a"); /* append_history needs the file to exist */

@@ -35,8 +35,12 @@ void prompt_set_label(const char *label);
 /* The line being edited ("" when empty). */
 const char *prompt_line(void);
 bool prompt_line_empty(void);
-/* Replaces the line being edited (cursor at the end). */
+/* Replaces the line being edited (cursor at the end); from inside the line
+ * callback it takes effect when the callback returns. */
 void prompt_set_line(const char *text);
+/* Inserts n bytes at the cursor as text (a paste: newlines and tabs kept,
+ * nothing bound to a key runs). */
+void prompt_insert(const char *text, size_t n);
 /* Adds an entry to the history (and appends it to the history file). */
 void prompt_add_history(const char *line);
 /* True when readline is in vi mode (Esc then belongs to readline). */

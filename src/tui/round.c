@@ -13,7 +13,9 @@
 #include "core/prices.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
+#include "tui/conversation.h"
 #include "tui/draw.h"
+#include "tui/overlay.h"
 #include "tui/prompt.h"
 
 Reply *round_reply(App *a, int k)
@@ -81,26 +83,72 @@ void round_save(App *a, const char *what)
         app_message(a, false, "%s \u00b7 saved %s", what, a->session->path);
 }
 
+/* Saves the session quietly; a failure is said once per round. */
+static void save_quietly(App *a)
+{
+    char err[512];
+    if (session_save(a->session, err, sizeof err) < 0 && !a->save_failed) {
+        a->save_failed = true;
+        app_message(a, true, "saving the session failed: %s", err);
+    }
+}
+
+/* Records the round in the session (added at its start, its replies
+ * replaced as they stream and when they end) and saves. */
+static void record(App *a)
+{
+    if (!a->run || !ensure_session(a))
+        return;
+    Reply *replies[LAYOUT_MAX_PANES];
+    for (size_t i = 0; i < a->n; i++)
+        replies[i] = run_reply(a->run, i);
+    char err[512];
+    if (a->session_round < 0) {
+        Request rq = { .system = a->system, .prompt = a->prompt, .params = a->params,
+                       .sensitivity = a->sensitivity };
+        a->session_round = session_add_round(a->session, &rq, replies, a->n, NULL, err, sizeof err);
+        if (a->session_round < 0) {
+            app_message(a, true, "the round was not recorded: %s", err);
+            return;
+        }
+        /* its turn in the conversation: the session can rebuild what each model saw */
+        if (session_set_turn(a->session, (size_t)a->session_round, conversation_id(a), a->round_turn, err,
+                             sizeof err) < 0)
+            app_message(a, true, "the round's turn was not recorded: %s", err);
+    } else if (session_update_replies(a->session, (size_t)a->session_round, replies, a->n, err, sizeof err) < 0) {
+        app_message(a, true, "the round was not updated: %s", err);
+        return;
+    }
+    save_quietly(a);
+    a->checkpoint_ms = clock_now_ms();
+}
+
 /* Called once when every reply of the round is final. */
 static void round_finished(App *a)
 {
     a->round_done = true;
-    Reply *replies[LAYOUT_MAX_PANES];
     for (size_t i = 0; i < a->n; i++) {
-        replies[i] = run_reply(a->run, i);
-        add_total(a, replies[i]->spec, replies[i]->metrics.cost_usd);
+        Reply *r = run_reply(a->run, i);
+        add_total(a, r->spec, r->metrics.cost_usd);
     }
-    if (ensure_session(a)) {
-        Request rq = { .system = a->system, .prompt = a->prompt, .params = a->params,
-                       .sensitivity = a->sensitivity };
-        char err[512];
-        a->session_round = session_add_round(a->session, &rq, replies, a->n, NULL, err, sizeof err);
-        if (a->session_round < 0)
-            app_message(a, true, "the round was not recorded: %s", err);
-        else
-            round_save(a, NULL);
-    }
+    record(a);
+    if (conversation_add_turn(a) < 0)
+        app_message(a, true, "out of memory: the conversation starts afresh");
     a->dirty = true;
+}
+
+void round_checkpoint(App *a, double now_ms)
+{
+    if (round_streaming(a) && a->session_round >= 0 && now_ms - a->checkpoint_ms >= ROUND_CHECKPOINT_MS)
+        record(a);
+}
+
+void round_stop(App *a)
+{
+    if (!round_streaming(a))
+        return;
+    run_cancel(a->run);
+    round_check_finished(a);
 }
 
 void round_check_finished(App *a)
@@ -150,8 +198,7 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "no models: use :models SPEC... (e.g. :models openai:gpt-4o-mini local:)");
         return;
     }
-    if (round_streaming(a))
-        run_cancel(a->run);
+    round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
     char *p = strdup(prompt);
     if (!p)
@@ -161,6 +208,11 @@ void round_start(App *a, const char *prompt)
     Request rq = { .system = a->system, .prompt = a->prompt, .params = a->params,
                    .sensitivity = a->sensitivity };
     RunOptions opt = run_options_default();
+    /* a follow-up: each model gets its own side of the conversation */
+    RunHistory hist[LAYOUT_MAX_PANES];
+    conversation_histories(a, hist);
+    opt.histories = hist;
+    a->round_turn = a->turn;
     /* Batch network work every few ms instead of waking for each token:
      * four fast streams otherwise cost a core in poll() alone. */
     opt.min_poll_gap_ms = 8.0;
@@ -174,13 +226,16 @@ void round_start(App *a, const char *prompt)
     a->n = run_count(a->run);
     if (a->n > LAYOUT_MAX_PANES)
         a->n = LAYOUT_MAX_PANES;
-    for (size_t k = 0; k < a->n; k++)
+    for (size_t k = 0; k < a->n; k++) {
         a->order[k] = (int)k;
+        snprintf(a->round_names[k], sizeof a->round_names[k], "%s", k < a->n_specs ? a->names[k] : "?");
+    }
     a->round_blind = a->blind;
     if (a->round_blind)
         shuffle(a->order, a->n);
     a->round_done = false;
     a->session_round = -1;
+    a->save_failed = false;
     a->label = (RoundLabel){ .outcome = SESSION_UNLABELLED, .winner = -1 };
     a->label_stage = LABEL_NONE;
     for (size_t k = 0; k < a->n; k++) {
@@ -191,10 +246,11 @@ void round_start(App *a, const char *prompt)
         a->focus = -1;
     if (a->zoom >= (int)a->n)
         a->zoom = -1;
-    a->overlay = OVERLAY_NONE;
+    overlay_close(a);
     draw_relayout(a);
     if (run_start(a->run) < 0)
         app_message(a, true, "the HTTP layer could not start");
+    record(a); /* saved as soon as it starts */
     a->dirty = true;
 }
 
@@ -205,22 +261,13 @@ void round_sync_panes(App *a)
         Reply *r = round_reply(a, (int)k);
         if (!r || !s->pane)
             continue;
-        if (r->text.len > s->copied) {
-            pane_append(s->pane, r->text.data + s->copied, r->text.len - s->copied, THEME_TEXT);
-            s->copied = r->text.len;
+        if (r->status == REPLY_NOT_SENT && !r->error_hint) {
+            /* never asked: the pane says what to do (the preflight knows) */
+            size_t i = (size_t)a->order[k];
+            if (i < a->n_specs && strcmp(a->specs[i], r->spec) == 0 && a->checks[i].fix[0])
+                reply_set_hint(r, a->checks[i].fix);
         }
-        if ((r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT) && !s->error_shown) {
-            char line[1024];
-            if (r->http_status) {
-                snprintf(line, sizeof line, "%s[error: HTTP %d %s] %s", r->text.len ? "\n\n" : "", r->http_status,
-                         r->error_type ? r->error_type : "", r->error_message ? r->error_message : "failed");
-            } else {
-                snprintf(line, sizeof line, "%s[error: %s] %s", r->text.len ? "\n\n" : "",
-                         r->error_type ? r->error_type : "failed", r->error_message ? r->error_message : "");
-            }
-            pane_append(s->pane, line, strlen(line), THEME_ERROR);
-            s->error_shown = true;
-        }
+        replyview_sync(&s->view, s->pane, r, a->hide_reasoning);
     }
 }
 
@@ -270,7 +317,7 @@ void round_label_begin(App *a, SessionOutcome outcome, int winner_pos)
 void round_label_finish(App *a)
 {
     a->label_stage = LABEL_NONE;
-    prompt_set_label("> ");
+    conversation_show_turn(a);
     prompt_set_line("");
     const char *what = a->label.outcome == SESSION_WIN ? "winner" : a->label.outcome == SESSION_TIE ? "tie" : "both bad";
     if (a->session && a->session_round >= 0) {

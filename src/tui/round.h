@@ -13,7 +13,8 @@
 #include "tui/app_state.h"
 
 /* Starts a round with prompt for the configured models (a running round is
- * cancelled first). Problems are shown as messages. */
+ * stopped and recorded first: callers ask the user before). Problems are
+ * shown as messages. */
 void round_start(App *a, const char *prompt);
 /* Cancels and frees the current round and its panes. */
 void round_free(App *a);
@@ -25,8 +26,16 @@ Reply *round_reply(App *a, int k);
 void round_sync_panes(App *a);
 /* Takes a sample of every pane's live tokens/s for the sparklines. */
 void round_sample(App *a);
-/* Records the round in the session once every reply is final. */
+#define ROUND_CHECKPOINT_MS 2000.0 /* a streaming round is saved this often */
+
+/* Records the round in the session once every reply is final. A round is
+ * also saved when it starts and every ROUND_CHECKPOINT_MS while it streams
+ * (round_checkpoint), partial replies with their status. */
 void round_check_finished(App *a);
+void round_checkpoint(App *a, double now_ms);
+/* Cancels every stream of the round and records it (partial replies kept,
+ * marked incomplete); nothing when it is not streaming. */
+void round_stop(App *a);
 /* True when the round is over and waits for a label. */
 bool round_label_pending(const App *a);
 /* Starts labelling: outcome, and the winner's display position (or -1);

@@ -11,8 +11,8 @@
 StatusInfo statusbar_info_init(void)
 {
     return (StatusInfo){
-        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .out_tokens = -1,
-        .tps_now = -1, .tps_avg = -1, .elapsed_ms = -1, .cost_usd = NAN,
+        .name = "", .state = "", .badge = NULL, .ttft_ms = -1, .ttfa_ms = -1, .reasoning_tokens = -1,
+        .out_tokens = -1, .tps = -1, .elapsed_ms = -1, .cost_usd = NAN, .view_lines = -1,
         .vram_used_mib = -1, .vram_total_mib = -1, .backend = "",
     };
 }
@@ -37,6 +37,8 @@ void statusbar_fmt_cost(double usd, char *out, size_t outlen)
         snprintf(out, outlen, "$?");
     else if (usd == 0)
         snprintf(out, outlen, "$0.00");
+    else if (usd < 0.00005) /* known and not zero: never shown as $0.0000 */
+        snprintf(out, outlen, "<$0.0001");
     else if (usd < 0.01)
         snprintf(out, outlen, "$%.4f", usd);
     else if (usd < 1)
@@ -131,12 +133,10 @@ void statusbar_truncate(const char *s, int cols, char *out, size_t outlen)
     snprintf(out + keep, outlen - keep, "\u2026");
 }
 
-enum { F_NAME, F_STATE, F_BADGE, F_TTFT, F_TOKENS, F_RATE, F_AVG, F_ELAPSED, F_COST,
-       F_VRAM, F_BACKEND, F_SPARK, F_COUNT };
+enum { F_NAME, F_STATE, F_BADGE, F_ZOOM, F_POS, F_ELAPSED, F_SPARK, F_COUNT };
 
 /* Fields in the order they are given up when space runs out (last first). */
-static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_COST, F_RATE, F_TOKENS,
-                                         F_TTFT, F_ELAPSED, F_AVG, F_VRAM, F_BACKEND, F_SPARK };
+static const int keep_order[F_COUNT] = { F_NAME, F_STATE, F_BADGE, F_ZOOM, F_POS, F_ELAPSED, F_SPARK };
 
 #define FIELD_MAX 192
 #define SEP "  "
@@ -147,7 +147,6 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
 {
     char f[F_COUNT][FIELD_MAX];
     int cols[F_COUNT];
-    char tmp[64], tmp2[64];
     memset(f, 0, sizeof f);
     if (outlen == 0)
         return 0;
@@ -159,32 +158,15 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
     snprintf(f[F_STATE], FIELD_MAX, "%s", si->state ? si->state : "");
     if (si->badge && si->badge[0])
         snprintf(f[F_BADGE], FIELD_MAX, "[%s]", si->badge);
-    if (si->ttft_ms >= 0) {
-        statusbar_fmt_duration(si->ttft_ms, tmp, sizeof tmp);
-        snprintf(f[F_TTFT], FIELD_MAX, "TTFT %s", tmp);
-    }
-    if (si->out_tokens >= 0)
-        snprintf(f[F_TOKENS], FIELD_MAX, "%ld tok", si->out_tokens);
-    if (si->tps_now >= 0) {
-        statusbar_fmt_rate(si->tps_now, tmp, sizeof tmp);
-        snprintf(f[F_RATE], FIELD_MAX, "%s tok/s", tmp);
-    }
-    if (si->tps_avg >= 0) {
-        statusbar_fmt_rate(si->tps_avg, tmp2, sizeof tmp2);
-        snprintf(f[F_AVG], FIELD_MAX, "avg %s", tmp2);
-    }
-    if (si->elapsed_ms >= 0)
+    if (si->zoom && si->zoom[0])
+        snprintf(f[F_ZOOM], FIELD_MAX, "%s", si->zoom);
+    if (si->view_lines > 0)
+        snprintf(f[F_POS], FIELD_MAX, "lines %ld-%ld/%ld%s", si->view_first, si->view_last, si->view_lines,
+                 si->view_scrolled ? " \u2191" : "");
+    if (si->elapsed_ms >= 0 && !si->not_sent)
         statusbar_fmt_duration(si->elapsed_ms, f[F_ELAPSED], FIELD_MAX);
-    if (!si->hide_cost) {
-        statusbar_fmt_cost(si->cost_usd, tmp2, sizeof tmp2);
-        snprintf(f[F_COST], FIELD_MAX, "%s%s", si->cost_estimated && !isnan(si->cost_usd) ? "~" : "", tmp2);
-    }
-    if (si->local) {
-        statusbar_fmt_vram(si->has_gpu, si->vram_used_mib, si->vram_total_mib, f[F_VRAM], FIELD_MAX);
-        if (si->backend && si->backend[0])
-            snprintf(f[F_BACKEND], FIELD_MAX, "%s", si->backend);
+    if (si->local)
         statusbar_sparkline(si->spark, si->n_spark, 12, f[F_SPARK], FIELD_MAX);
-    }
     for (int k = 0; k < F_COUNT; k++)
         cols[k] = wrap_str_cols(f[k], strlen(f[k]));
 
@@ -198,10 +180,10 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
         int id = keep_order[k];
         if (cols[id] == 0)
             continue;
-        if (used + SEP_COLS + cols[id] <= width) {
-            on[id] = true;
-            used += SEP_COLS + cols[id];
-        }
+        if (used + SEP_COLS + cols[id] > width)
+            break; /* fields go in order of importance: none jumps the queue */
+        on[id] = true;
+        used += SEP_COLS + cols[id];
     }
     /* the name takes whatever is left, up to its full length */
     int name_cols = cols[F_NAME];
@@ -232,6 +214,83 @@ int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen)
         total += (id == F_NAME ? 0 : SEP_COLS) + c;
     }
     return total;
+}
+
+/* The four figures of the metrics row in one of three forms (0 widest). */
+static void metrics_line(const StatusInfo *si, int form, char *out, size_t outlen)
+{
+    char ttft[32], rate[32], cost[48];
+    statusbar_fmt_duration(si->ttft_ms, ttft, sizeof ttft);
+    statusbar_fmt_rate(si->tps, rate, sizeof rate);
+    if (si->hide_cost) {
+        snprintf(cost, sizeof cost, form < 3 ? "cost hidden" : "$hidden");
+    } else if (isnan(si->cost_usd) || si->cost_usd < 0) {
+        snprintf(cost, sizeof cost, "unpriced");
+    } else {
+        char c[32];
+        statusbar_fmt_cost(si->cost_usd, c, sizeof c);
+        snprintf(cost, sizeof cost, "%s%s", si->cost_estimated ? "~" : "", c);
+    }
+    char tok[32];
+    if (si->out_tokens >= 0)
+        snprintf(tok, sizeof tok, "%ld", si->out_tokens);
+    else
+        snprintf(tok, sizeof tok, "-");
+    if (form == 0)
+        snprintf(out, outlen, " TTFT %s  %s tok/s  %s tok  %s", ttft, rate, tok, cost);
+    else if (form == 1)
+        snprintf(out, outlen, " TTFT %s %s tok/s %s tok %s", ttft, rate, tok, cost);
+    else if (form == 2)
+        snprintf(out, outlen, "TTFT %s %st/s %st %s", ttft, rate, tok, cost);
+    else
+        snprintf(out, outlen, "%s %st/s %st %s", ttft, rate, tok, cost);
+}
+
+int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return 0;
+    out[0] = '\0';
+    if (width <= 0)
+        return 0;
+    char line[256];
+    if (si->not_sent) {
+        snprintf(line, sizeof line, " not sent");
+    } else {
+        int form = 0;
+        for (; form < 3; form++) {
+            metrics_line(si, form, line, sizeof line);
+            if (wrap_str_cols(line, strlen(line)) <= width)
+                break;
+        }
+        if (form == 3)
+            metrics_line(si, form, line, sizeof line);
+        /* then, in order, while they fit: the time to the first answer
+         * token (when reasoning came first), reasoning tokens, VRAM, backend */
+        char extra[4][64];
+        int n_extra = 0;
+        if (si->ttfa_ms >= 0 && si->ttft_ms >= 0 && si->ttfa_ms - si->ttft_ms >= 1.0) {
+            char d[32];
+            statusbar_fmt_duration(si->ttfa_ms, d, sizeof d);
+            snprintf(extra[n_extra++], sizeof extra[0], "TTFA %s", d);
+        }
+        if (si->reasoning_tokens > 0)
+            snprintf(extra[n_extra++], sizeof extra[0], "%ld think", si->reasoning_tokens);
+        if (si->local) {
+            statusbar_fmt_vram(si->has_gpu, si->vram_used_mib, si->vram_total_mib, extra[n_extra++], sizeof extra[0]);
+            if (si->backend && si->backend[0])
+                snprintf(extra[n_extra++], sizeof extra[0], "%s", si->backend);
+        }
+        for (int e = 0; e < n_extra; e++) {
+            char more[400];
+            snprintf(more, sizeof more, "%s  %s", line, extra[e]);
+            if (wrap_str_cols(more, strlen(more)) > width)
+                break;
+            snprintf(line, sizeof line, "%s", more);
+        }
+    }
+    statusbar_truncate(line, width, out, outlen);
+    return wrap_str_cols(out, strlen(out));
 }
 
 void statusbar_fmt_total(double known_usd, int unknown_rounds, char *out, size_t outlen)

@@ -1,10 +1,18 @@
-/* statusbar.h — the text of each pane's status bar and of the footer (pure).
+/* statusbar.h — the text of each pane's two header rows and of the footer
+ * (pure).
  *
- * Formats numbers the way the workbench shows them (TTFT, tokens/s, elapsed,
- * cost with "$?" for unknown — never "$0" for unknown — VRAM, a tokens/s
- * sparkline) and fits a status line into a width in display columns by
- * dropping the least important fields first. No curses, no clocks: the app
- * gathers a StatusInfo from the Reply and draws the string. */
+ * Row 1, the status line: the pane's name, its state, the label badge,
+ * elapsed time and (local models) a tokens/s sparkline, fitted to the width
+ * by dropping the least important fields first and shortening the name
+ * last. Row 2, the metrics row: TTFT, tokens/s, output tokens and cost
+ * (or "unpriced"), always all four, in the same order at every width
+ * (shorter forms when narrow), then when there is room the time to the
+ * first answer token (when reasoning came first), reasoning tokens, VRAM
+ * and backend;
+ * "not sent" and nothing else for a model that was never asked. Numbers are
+ * formatted the way the workbench shows them; never "$0" for an unknown
+ * cost. No curses, no clocks: the app gathers a StatusInfo from the Reply
+ * and draws the strings. */
 #ifndef VERSUS_STATUSBAR_H
 #define VERSUS_STATUSBAR_H
 
@@ -17,13 +25,19 @@ typedef struct StatusInfo {
     const char *name;     /* what the pane is called: model spec, or "Model A" when blind */
     const char *state;    /* "waiting" "streaming" "done" "error" "cancelled" */
     const char *badge;    /* label mark after judging ("winner", "tie", "bad"), or NULL */
-    double ttft_ms;       /* time to first token; < 0 unknown */
+    const char *zoom;     /* "zoomed 1/3" while one pane is shown alone, or NULL */
+    long view_first, view_last, view_lines; /* 1-based lines in view of view_lines; view_lines <= 0:
+                                               all of it fits (nothing shown) */
+    bool view_scrolled;   /* the view no longer follows the end: an arrow says so */
+    double ttft_ms;       /* time to first token (reasoning included); < 0 unknown */
+    double ttfa_ms;       /* time to first answer token; < 0 unknown (shown when it differs from TTFT) */
+    long reasoning_tokens;/* tokens spent reasoning; <= 0: not shown */
     long out_tokens;      /* output tokens so far; < 0 unknown */
-    double tps_now;       /* tokens/s over the last moment; < 0 unknown */
-    double tps_avg;       /* tokens/s over the whole reply; < 0 unknown */
+    double tps;           /* tokens/s (reply_live_tokens_per_s); < 0 unknown */
     double elapsed_ms;    /* since the request started; < 0 unknown */
-    double cost_usd;      /* NAN when unknown (shown "$?") */
-    bool hide_cost;       /* leave the cost out (blind rounds, before the reveal) */
+    double cost_usd;      /* NAN when unknown (shown "unpriced", "$?" in the footer) */
+    bool hide_cost;       /* blind rounds, before the reveal: "cost hidden" (it would name the model) */
+    bool not_sent;        /* never asked: the metrics row says "not sent", no figure at all */
     bool cost_estimated;  /* estimated from measured speed (a local model): shown "~$0.0012" */
     bool local;           /* the local engine: show VRAM, backend and sparkline */
     bool has_gpu;         /* local: a GPU was found */
@@ -39,7 +53,8 @@ StatusInfo statusbar_info_init(void);
 
 /* "412ms", "3.2s", "2m05s"; "-" when ms < 0. */
 void statusbar_fmt_duration(double ms, char *out, size_t outlen);
-/* "$?" for NAN (unknown), "$0.00" for a known zero, "$0.0012", "$0.123", "$12.34". */
+/* "$?" for NAN (unknown), "$0.00" for a known zero, "<$0.0001" for a known
+ * cost too small to show, "$0.0012", "$0.123", "$12.34". */
 void statusbar_fmt_cost(double usd, char *out, size_t outlen);
 /* "45.2" / "123" tokens per second; "-" when < 0. */
 void statusbar_fmt_rate(double tps, char *out, size_t outlen);
@@ -51,11 +66,17 @@ void statusbar_sparkline(const double *v, size_t n, int cols, char *out, size_t 
 /* Copies s cut to at most cols display columns, ending in "…" when cut. */
 void statusbar_truncate(const char *s, int cols, char *out, size_t outlen);
 
-/* Formats the whole status line into out, at most width columns (fields are
- * dropped from the least important: sparkline, backend, VRAM, average rate,
- * elapsed, TTFT, tokens, rate, cost; the name is shortened last). Returns the
- * display columns used. */
+/* Formats the status line (row 1) into out, at most width columns (fields
+ * are dropped from the least important: sparkline, elapsed, position
+ * ("lines 12-40/80", "↑" when scrolled up), zoom, badge, state; the name is
+ * shortened last). Returns the display columns used. */
 int statusbar_format(const StatusInfo *si, int width, char *out, size_t outlen);
+/* Formats the metrics row (row 2): "TTFT 412ms  45.2 tok/s  123 tok
+ * $0.0012" with "-" for what is not known yet, shorter forms as the width
+ * shrinks ("412ms 45.2t/s 123t $0.0012"), then "TTFA 1.2s", "320 think",
+ * VRAM and backend while they fit. Returns the display columns used
+ * (<= width). */
+int statusbar_format_metrics(const StatusInfo *si, int width, char *out, size_t outlen);
 
 /* One model's session total for the footer. */
 typedef struct FooterEntry {

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define RESTORE_MAX 512
+#define PASTE_ON "\033[?2004h"
+#define PASTE_OFF "\033[?2004l"
 
 static struct {
     bool started;             /* curses is running */
@@ -89,6 +91,16 @@ static void add_restore(const char *cap)
     if (T.restore_len + n < RESTORE_MAX) {
         memcpy(T.restore + T.restore_len, s, n);
         T.restore_len += n;
+    }
+}
+
+/* Asks the terminal to mark pastes (or to stop): a pasted block then comes
+ * between TERM_KEY_PASTE_BEGIN and TERM_KEY_PASTE_END. */
+static void paste_mode(bool on)
+{
+    fflush(stdout);
+    const char *s = on ? PASTE_ON : PASTE_OFF;
+    if (write(STDOUT_FILENO, s, strlen(s)) < 0) {
     }
 }
 
@@ -173,6 +185,8 @@ int term_start(bool *use_color, char *err, size_t errlen)
     }
     T.started = true;
     T.restore_len = 0;
+    memcpy(T.restore, PASTE_OFF, sizeof PASTE_OFF - 1);
+    T.restore_len = sizeof PASTE_OFF - 1;
     add_restore("sgr0");
     add_restore("cnorm");
     add_restore("rmkx");
@@ -184,6 +198,9 @@ int term_start(bool *use_color, char *err, size_t errlen)
     nodelay(stdscr, TRUE);
     mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
+    define_key("\033[200~", TERM_KEY_PASTE_BEGIN);
+    define_key("\033[201~", TERM_KEY_PASTE_END);
+    paste_mode(true);
     const char *nc = getenv("NO_COLOR");
     *use_color = has_colors() && !(nc && nc[0]);
     if (*use_color) {
@@ -196,6 +213,7 @@ int term_start(bool *use_color, char *err, size_t errlen)
 void term_stop(void)
 {
     if (T.started) {
+        paste_mode(false);
         if (!isendwin())
             endwin();
         delscreen(T.screen);
@@ -249,6 +267,7 @@ void term_suspend(void)
 {
     if (!T.started)
         return;
+    paste_mode(false);
     endwin();
     /* SIGSTOP can not be caught: the shell sees the job stop as with Ctrl-Z */
     kill(getpid(), SIGSTOP);
@@ -256,6 +275,7 @@ void term_suspend(void)
     reset_prog_mode();
     clearok(curscr, TRUE);
     refresh();
+    paste_mode(true);
 }
 
 int term_write(const char *s, size_t n, char *err, size_t errlen)

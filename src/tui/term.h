@@ -13,18 +13,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <curses.h>
+
+/* Key codes getch returns for the bracketed-paste markers (ESC [ 200 ~ and
+ * ESC [ 201 ~): everything between them was pasted, not typed. */
+#define TERM_KEY_PASTE_BEGIN (KEY_MAX + 1)
+#define TERM_KEY_PASTE_END (KEY_MAX + 2)
+
 /* Whether stdin/stdout are a terminal curses can drive full-screen (known
  * to terminfo, cursor addressing). 0, or -1 with err saying what to use
  * instead. Touches nothing. */
 int term_check(char *err, size_t errlen);
 /* Takes the terminal: checks it can host a full-screen UI, starts curses,
- * installs the signal handlers and the SIGWINCH self-pipe. *use_color gets
+ * switches bracketed paste on, installs the signal handlers and the
+ * SIGWINCH self-pipe. *use_color gets
  * whether colours may be used (NO_COLOR off and the terminal has them).
  * 0, or -1 with err (not a terminal, TERM unknown or too dumb) and the
  * terminal untouched. */
 int term_start(bool *use_color, char *err, size_t errlen);
-/* Gives the terminal back as it was found. Safe to call twice, and before
- * term_start. */
+/* Gives the terminal back as it was found (bracketed paste off, the screen
+ * and modes restored). Safe to call twice, and before term_start. */
 void term_stop(void);
 /* The read end of the self-pipe that wakes the loop on SIGWINCH and on the
  * quit signals (poll it with the terminal), or -1 before term_start. */

@@ -403,6 +403,46 @@ int theme_reduce_color(int c, int ncolors)
 
 static unsigned long applied[THEME_N_ELEMENTS];
 
+/* A grey: bright-black, the 256-colour grey ramp, or an equal-channel cube
+ * colour. With only 8 colours a grey becomes black or white, which vanish
+ * on a dark or a light background. */
+static bool is_grey(int c)
+{
+    if (c == 8 || c >= 232)
+        return true;
+    if (c >= 16 && c < 232) {
+        int v = c - 16;
+        return v / 36 == (v / 6) % 6 && (v / 6) % 6 == v % 6;
+    }
+    return false;
+}
+
+/* 8 colours: a grey, black or white background becomes reverse video of the default colours
+ * (a band that shows on both backgrounds); a grey, black or white
+ * foreground on the default background becomes the default foreground
+ * (dimmed when it was a grey: it was meant to be quiet). */
+static void eight_colour_safe(int *fg, int *bg, unsigned *attrs, int ncolors)
+{
+    if (ncolors >= 16)
+        return;
+    int b = *bg >= 0 ? theme_reduce_color(*bg, ncolors) : -1;
+    if (*bg >= 0 && (is_grey(*bg) || b == 0 || b == 7)) {
+        *bg = THEME_COLOR_DEFAULT;
+        *attrs |= THEME_ATTR_REVERSE;
+        int f = theme_reduce_color(*fg, ncolors);
+        if (*fg < 0 || is_grey(*fg) || f == 0 || f == 7)
+            *fg = THEME_COLOR_DEFAULT;
+        return;
+    }
+    if (*bg < 0 && *fg >= 0) {
+        int f = theme_reduce_color(*fg, ncolors);
+        if (is_grey(*fg))
+            *attrs |= THEME_ATTR_DIM;
+        if (is_grey(*fg) || f == 0 || f == 7)
+            *fg = THEME_COLOR_DEFAULT;
+    }
+}
+
 static unsigned long curses_attrs(unsigned a)
 {
     unsigned long r = A_NORMAL;
@@ -441,8 +481,10 @@ void theme_apply(const Theme *t, bool use_color)
             applied[i] = curses_attrs(attrs);
             continue;
         }
-        int fg = theme_reduce_color(s->fg, ncolors);
-        int bg = theme_reduce_color(s->bg, ncolors);
+        int fg = s->fg, bg = s->bg;
+        eight_colour_safe(&fg, &bg, &attrs, ncolors);
+        fg = theme_reduce_color(fg, ncolors);
+        bg = theme_reduce_color(bg, ncolors);
         init_pair((short)(i + 1), (short)fg, (short)bg);
         applied[i] = curses_attrs(attrs) | (unsigned long)COLOR_PAIR(i + 1);
     }

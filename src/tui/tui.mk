@@ -5,17 +5,22 @@ libversus_a_SOURCES += \
 	src/tui/wrap.c src/tui/wrap.h \
 	src/tui/layout.c src/tui/layout.h \
 	src/tui/statusbar.c src/tui/statusbar.h \
+	src/tui/names.c src/tui/names.h \
 	src/tui/theme.c src/tui/theme.h \
 	src/tui/pane.c src/tui/pane.h \
+	src/tui/replyview.c src/tui/replyview.h \
 	src/tui/diff.c src/tui/diff.h \
 	src/tui/osc52.c src/tui/osc52.h \
+	src/tui/clipboard.c src/tui/clipboard.h \
 	src/tui/keymap.c src/tui/keymap.h \
 	src/tui/commands.c src/tui/commands.h \
 	src/tui/library.c src/tui/library.h \
+	src/tui/completion.c src/tui/completion.h \
 	src/tui/prompt.c src/tui/prompt.h \
 	src/tui/term.c src/tui/term.h \
 	src/tui/draw.c src/tui/draw.h src/tui/app_state.h \
 	src/tui/round.c src/tui/round.h \
+	src/tui/conversation.c src/tui/conversation.h \
 	src/tui/overlay.c src/tui/overlay.h \
 	src/tui/actions.c src/tui/actions.h \
 	src/tui/execute.c src/tui/execute.h \

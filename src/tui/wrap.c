@@ -5,7 +5,9 @@
  * the wrapper did). Not for drawing: see pane.c. */
 #include "tui/wrap.h"
 
+#include <langinfo.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
 size_t wrap_decode(const char *s, size_t len, size_t pos, uint32_t *cp)
@@ -79,6 +81,34 @@ static int is_format(uint32_t cp)
     return 0;
 }
 
+int wrap_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* Outside a UTF-8 locale, the UI's own glyphs become ASCII look-alikes of
+ * the same width (one column); anything else not ASCII becomes '?'. */
+static const struct {
+    uint32_t cp;
+    char ascii;
+} ASCII_LOOKALIKE[] = {
+    { 0x2026, '~' }, /* … */      { 0x00B7, '-' }, /* · */     { 0x2014, '-' }, /* — */
+    { 0x2013, '-' }, /* – */      { 0x2502, '|' }, /* │ */     { 0x2500, '-' }, /* ─ */
+    { 0x25BE, 'v' }, /* ▾ */      { 0x25B8, '>' }, /* ▸ */     { 0x2192, '>' }, /* → */
+    { 0x2581, '_' }, { 0x2582, '.' }, { 0x2583, ':' }, { 0x2584, '-' }, /* ▁▂▃▄ */
+    { 0x2585, '=' }, { 0x2586, '+' }, { 0x2587, '*' }, { 0x2588, '#' }, /* ▅▆▇█ */
+    { 0x25CC, '?' }, /* ◌ */      { 0xFFFD, '?' },
+};
+
+static char ascii_for(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof ASCII_LOOKALIKE / sizeof ASCII_LOOKALIKE[0]; i++)
+        if (ASCII_LOOKALIKE[i].cp == cp)
+            return ASCII_LOOKALIKE[i].ascii;
+    return '?';
+}
+
 WrapClass wrap_cp_class(uint32_t cp)
 {
     if (cp >= 0x20 && cp < 0x7F)
@@ -120,7 +150,7 @@ int wrap_render(const char *s, size_t len, int col, Buf *out)
 {
     int start = col;
     int marks = 0; /* marks drawn on the current character */
-    int utf8 = MB_CUR_MAX > 1;
+    int utf8 = wrap_utf8();
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = wrap_decode(s, len, i, &cp);
@@ -153,7 +183,12 @@ int wrap_render(const char *s, size_t len, int col, Buf *out)
             marks = 0;
             break;
         case WRAP_CLASS_REPLACED:
-            rc = utf8 ? buf_append(out, "\xEF\xBF\xBD", 3) : buf_append(out, "?", 1);
+            if (utf8) {
+                rc = buf_append(out, "\xEF\xBF\xBD", 3);
+            } else {
+                char c = ascii_for(cp);
+                rc = buf_append(out, &c, 1);
+            }
             marks = 0;
             break;
         }

@@ -47,6 +47,10 @@ typedef enum WrapClass {
  * consumes one byte. */
 size_t wrap_decode(const char *s, size_t len, size_t pos, uint32_t *cp);
 
+/* True when the locale's character set is UTF-8; else wrap_render writes
+ * ASCII only (the UI's own glyphs as their ASCII look-alikes, everything
+ * else not ASCII as '?'). */
+int wrap_utf8(void);
 /* The class of cp (see WrapClass). */
 WrapClass wrap_cp_class(uint32_t cp);
 

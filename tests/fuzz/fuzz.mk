@@ -4,7 +4,7 @@
 # so a CI run repeats the same mutations; FUZZ_SEED=N picks another).
 FUZZ_TARGETS = tests/fuzz/fuzz_sse tests/fuzz/fuzz_ndjson tests/fuzz/fuzz_provider \
 	tests/fuzz/fuzz_gguf tests/fuzz/fuzz_config tests/fuzz/fuzz_tokenizer tests/fuzz/fuzz_theme \
-	tests/fuzz/fuzz_policy tests/fuzz/fuzz_fixture
+	tests/fuzz/fuzz_policy tests/fuzz/fuzz_fixture tests/fuzz/fuzz_keyfilter tests/fuzz/fuzz_jinja
 EXTRA_DIST += tests/fuzz/run-fuzz.sh
 if ENABLE_FUZZING
 AM_CFLAGS += -fsanitize=fuzzer-no-link
@@ -38,6 +38,12 @@ tests_fuzz_fuzz_policy_LDADD = $(VERSUS_LIBS)
 tests_fuzz_fuzz_fixture_SOURCES = tests/fuzz/fuzz_fixture.c
 tests_fuzz_fuzz_fixture_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
 tests_fuzz_fuzz_fixture_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_keyfilter_SOURCES = tests/fuzz/fuzz_keyfilter.c
+tests_fuzz_fuzz_keyfilter_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_keyfilter_LDADD = $(VERSUS_LIBS)
+tests_fuzz_fuzz_jinja_SOURCES = tests/fuzz/fuzz_jinja.c
+tests_fuzz_fuzz_jinja_LDFLAGS = $(AM_LDFLAGS) $(FUZZER_LINK_FLAGS)
+tests_fuzz_fuzz_jinja_LDADD = $(VERSUS_LIBS)
 
 FUZZ_SECONDS = 600
 fuzz: $(FUZZ_TARGETS)

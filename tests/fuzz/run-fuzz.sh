@@ -39,6 +39,9 @@ seed() { # NAME CORPUS
         done ;;
     fuzz_theme)
         for f in "$srcdir"/themes/*; do [ -f "$f" ] && cp "$f" "$corpus/"; done ;;
+    fuzz_jinja)
+        # the real chat templates the renderer is tested against
+        for f in "$srcdir"/tests/data/chat_templates/templates/*.jinja; do [ -f "$f" ] && cp "$f" "$corpus/"; done ;;
     esac
     [ -d "$srcdir/tests/fuzz/seeds/$name" ] && cp "$srcdir/tests/fuzz/seeds/$name"/* "$corpus/" 2>/dev/null
     return 0
@@ -49,7 +52,7 @@ seed() { # NAME CORPUS
 max_len() {
     case $1 in
     fuzz_tokenizer) echo 4096 ;;
-    fuzz_theme|fuzz_policy|fuzz_fixture) echo 65536 ;;
+    fuzz_theme|fuzz_policy|fuzz_fixture|fuzz_jinja) echo 65536 ;;
     *) echo 1048576 ;;
     esac
 }

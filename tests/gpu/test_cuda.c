@@ -1,8 +1,9 @@
 /* test_cuda.c — the CUDA kernels and backend against the CPU engine, on a
  * machine with a GPU. Every kernel runs on fresh random inputs of several
  * shapes (odd sizes, every weight type, GQA groups, long positions) into
- * outputs poisoned with NaN, and is compared with a double-precision
- * reference built on engine/quant.c's dequantization; then whole models run
+ * outputs poisoned with NaN, and is compared with the CPU engine's own
+ * operations (engine/ops.h: rmsnorm, rope, swiglu) or a double-precision
+ * reference built on engine/quant.c's dequantization (products, attention); then whole models run
  * on both backends: stories260K ($VERSUS_SHARED) and, with --model PATH, a
  * generated ~1B model, comparing greedy tokens for 32 steps (the CPU's token
  * is fed to both, so one near-tie cannot derail the rest) and logits.
@@ -28,6 +29,7 @@
 #include "engine/gguf.h"
 #include "engine/kvcache.h"
 #include "engine/model.h"
+#include "engine/ops.h"
 #include "engine/quant.h"
 #include "engine/threadpool.h"
 
@@ -276,17 +278,16 @@ static void test_rmsnorm(int ntok, int n)
 {
     float *x = rand_vec((size_t)ntok * n), *w = rand_vec((size_t)n);
     double *want = malloc((size_t)ntok * n * sizeof *want);
+    float *row = malloc((size_t)n * sizeof *row);
     double worst_ref = 0;
-    for (int t = 0; t < ntok; t++) {
-        double ss = 0;
-        for (int i = 0; i < n; i++)
-            ss += (double)x[t * n + i] * x[t * n + i];
-        double sc = 1.0 / sqrt(ss / n + 1e-5);
+    for (int t = 0; t < ntok; t++) { /* the CPU engine's rmsnorm (ops.h) is the reference */
+        ops_rmsnorm(row, x + (size_t)t * n, w, n, 1e-5f);
         for (int i = 0; i < n; i++) {
-            want[t * n + i] = x[t * n + i] * sc * w[i];
+            want[t * n + i] = row[i];
             worst_ref = fmax(worst_ref, fabs(want[t * n + i]));
         }
     }
+    free(row);
     float *dx = dev_copy(x, (size_t)ntok * n * 4), *dw = dev_copy(w, (size_t)n * 4), *dy = dev_poisoned((size_t)ntok * n);
     cudaError_t e = kern_rmsnorm(dx, dw, dy, ntok, n, 1e-5f, 0);
     float *got = dev_fetch(dy, (size_t)ntok * n);
@@ -302,36 +303,26 @@ static void test_rmsnorm(int ntok, int n)
     free(x), free(w), free(want), free(got);
 }
 
-static void rope_ref(float *vec, int n_h, int hd, int rope_dim, bool neox, const float *inv, int pos)
-{
-    int half = rope_dim / 2;
-    for (int i = 0; i < half; i++) {
-        float theta = (float)pos * inv[i];
-        double cs = cos((double)theta), sn = sin((double)theta);
-        for (int h = 0; h < n_h; h++) {
-            float *v = vec + (size_t)h * hd;
-            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-            double x0 = v[a], x1 = v[b];
-            v[a] = (float)(x0 * cs - x1 * sn);
-            v[b] = (float)(x0 * sn + x1 * cs);
-        }
-    }
-}
-
 static void test_rope(int ntok, int n_heads, int n_kv, int hd, int rope_dim, bool neox, int pos0)
 {
+    /* the CPU engine's rotation (ops.h) with the kernel's angle, pos * inv_freq[i] */
+    OpsRope r;
+    if (ops_rope_init(&r, rope_dim, neox, 10000.0f, 1.0f, NULL, 0.0f, 1.0f, 0, 32.0f, 1.0f) < 0) {
+        check(false, "rope: ops_rope_init refused %d dims", rope_dim);
+        return;
+    }
+    r.angle_product = true;
     int half = rope_dim / 2;
     float *inv = malloc((size_t)half * sizeof *inv);
-    for (int i = 0; i < half; i++)
-        inv[i] = (float)pow(10000.0, -2.0 * i / rope_dim);
+    ops_rope_inv_freq(&r, inv);
     size_t nq = (size_t)ntok * n_heads * hd, nk = (size_t)ntok * n_kv * hd;
     float *q = rand_vec(nq), *k = rand_vec(nk);
     float *dq = dev_copy(q, nq * 4), *dk = dev_copy(k, nk * 4), *dinv = dev_copy(inv, (size_t)half * 4);
     int *dpos = dev_pos(pos0);
     cudaError_t e = kern_rope(dq, n_heads, dk, n_kv, ntok, hd, rope_dim, neox, dinv, dpos, 0);
     for (int t = 0; t < ntok; t++) {
-        rope_ref(q + (size_t)t * n_heads * hd, n_heads, hd, rope_dim, neox, inv, pos0 + t);
-        rope_ref(k + (size_t)t * n_kv * hd, n_kv, hd, rope_dim, neox, inv, pos0 + t);
+        ops_rope(&r, q + (size_t)t * n_heads * hd, n_heads, hd, pos0 + t);
+        ops_rope(&r, k + (size_t)t * n_kv * hd, n_kv, hd, pos0 + t);
     }
     float *gq = dev_fetch(dq, nq), *gk = dev_fetch(dk, nk);
     double err = 0;
@@ -401,9 +392,10 @@ static void test_swiglu(size_t n)
     for (size_t i = 0; i < n; i++)
         g[i] *= 8.0f;
     double *want = malloc(n * sizeof *want);
-    for (size_t i = 0; i < n; i++)
-        want[i] = g[i] / (1.0 + exp(-(double)g[i])) * u[i];
     float *dg = dev_copy(g, n * 4), *du = dev_copy(u, n * 4);
+    ops_swiglu(g, u, n); /* the CPU engine's SwiGLU (ops.h) is the reference */
+    for (size_t i = 0; i < n; i++)
+        want[i] = g[i];
     cudaError_t e = kern_swiglu(dg, du, n, 0);
     float *got = dev_fetch(dg, n);
     double err = max_err(got, want, NULL, n);

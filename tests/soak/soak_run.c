@@ -16,6 +16,9 @@
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
 #include "store/session.h"
+#include "testenv.h"
+
+#define SOAK_HANG_MS TESTENV_HANG_MS /* one round's run: only a hang reaches it */
 
 /* One streamed delta, always the same size so the fake's fixed-size pieces
  * hold a whole number of them. */
@@ -79,7 +82,9 @@ static int proc_fds(pid_t pid)
 typedef struct Sampler {
     SoakStreams *out;
     double t0;      /* the child's start, ms */
-    double warm_ms; /* after this long every stream is under way: the baseline sample */
+    double warm_ms; /* the baseline sample is no earlier than this... */
+    FakeProv *fp;   /* ...and no earlier than every stream is under way in the fake */
+    int models;
     bool started;
 } Sampler;
 
@@ -93,7 +98,7 @@ static void sample(void *user, pid_t pid, const VResult *sofar, double now_ms)
     if (rss <= 0 || fds <= 0)
         return;
     out->samples++;
-    if (!sm->started && now_ms - sm->t0 >= sm->warm_ms) {
+    if (!sm->started && now_ms - sm->t0 >= sm->warm_ms && fakeprov_max_active(sm->fp) >= sm->models) {
         sm->started = true;
         out->rss_kb_start = rss;
         out->fds_start = fds;
@@ -160,7 +165,11 @@ int soak_streams(const SoakStreamsOpt *opt, SoakStreams *out)
      * 256 MiB) and would read as growth */
     vchild_env_add_asan(&env, "quarantine_size_mb=0:thread_local_quarantine_size_kb=0");
     char timeout[32];
-    snprintf(timeout, sizeof timeout, "%d", opt->seconds * 4 + 30);
+    /* versus's own --timeout and the harness's deadline only guard against
+     * a hang: a loaded machine under ASan may take many times the natural
+     * length, and losing nothing is the property, not keeping pace */
+    int timeout_s = opt->seconds * 4 + 300;
+    snprintf(timeout, sizeof timeout, "%d", timeout_s);
     const char *args[8 + 2 * 64] = { "run", "--no-progress", "-f", "json", "--timeout", timeout };
     size_t na = 6;
     char specs[64][96];
@@ -182,9 +191,9 @@ int soak_streams(const SoakStreamsOpt *opt, SoakStreams *out)
         vchild_rm_tree(home);
         return -1;
     }
-    Sampler sm = { .out = out, .t0 = c.t0, .warm_ms = opt->seconds * 250.0 };
+    Sampler sm = { .out = out, .t0 = c.t0, .warm_ms = opt->seconds * 250.0, .fp = fp, .models = models };
     VResult r;
-    vchild_finish_watched(&c, (opt->seconds * 4 + 60) * 1000, true, 250, sample, &sm, &r);
+    vchild_finish_watched(&c, (timeout_s + 60) * 1000, true, 250, sample, &sm, &r);
     out->cpu_s = r.cpu_s;
     out->elapsed_s = r.elapsed_ms / 1000.0;
     out->ran = !r.timed_out && r.term_signal == 0;
@@ -277,7 +286,7 @@ int soak_rounds(const SoakRoundsOpt *opt, SoakRounds *out)
         const char *args[] = { rss_file, opt->bin, "run", "--no-progress", "-f", "json", "--save", "-m",
                                "openai:happy", "-m", "ollama:happy", prompt, NULL };
         VResult r;
-        if (vchild_run(opt->maxrss, args, env, NULL, 30000, false, &r) == 0) {
+        if (vchild_run(opt->maxrss, args, env, NULL, SOAK_HANG_MS, false, &r) == 0) {
             if (r.exit_code == 0 && !r.timed_out)
                 out->runs_ok++;
             vchild_result_free(&r);
@@ -339,7 +348,7 @@ int soak_rounds(const SoakRoundsOpt *opt, SoakRounds *out)
                                NULL };
         const char *const *args = id[0] ? next : first;
         VResult r;
-        if (vchild_run(opt->bin, args, env, NULL, 30000, false, &r) == 0) {
+        if (vchild_run(opt->bin, args, env, NULL, SOAK_HANG_MS, false, &r) == 0) {
             if (!id[0] && !saved_session_id(buf_str(&r.err), id, sizeof id))
                 snprintf(out->error, sizeof out->error, "no session ID in: %.200s", buf_str(&r.err));
             vchild_result_free(&r);

@@ -36,7 +36,7 @@ typedef struct SoakStreams {
     double elapsed_s;
     double rate_per_model;    /* deltas_min / streaming time */
     int max_active;           /* streams the fake served at once */
-    long rss_kb_start;        /* VmRSS once every stream was under way (25% of the run) */
+    long rss_kb_start;        /* VmRSS once every stream was under way in the fake (and 25% of the run passed) */
     long rss_kb_end;          /* VmRSS at the last sample */
     long rss_kb_peak;         /* highest sample */
     int fds_start, fds_max;   /* open descriptors at 25% of the run / highest sample */

@@ -3,6 +3,7 @@
 #include "tui/tmux_driver.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +147,27 @@ static int start_fake(TmuxRig *r)
     return -1;
 }
 
+/* Copies s into out with every "{port}" replaced by the fake's port and
+ * every "{dir}" by the rig's directory. */
+static void with_port(const TmuxRig *r, const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    while (*s && o + 1 < outlen) {
+        if (strncmp(s, "{port}", 6) == 0 || strncmp(s, "{dir}", 5) == 0) {
+            bool port = s[1] == 'p';
+            int k = port ? snprintf(out + o, outlen - o, "%d", r->port) : snprintf(out + o, outlen - o, "%s", r->dir);
+            if (k < 0 || (size_t)k >= outlen - o)
+                break;
+            o += (size_t)k;
+            s += port ? 6 : 5;
+        } else {
+            out[o++] = *s++;
+            out[o] = '\0';
+        }
+    }
+}
+
 int rig_start_opts(TmuxRig *r, const char *versus_args, const RigOptions *o)
 {
     static const RigOptions defaults = { 0 };
@@ -163,21 +185,38 @@ int rig_start_opts(TmuxRig *r, const char *versus_args, const RigOptions *o)
         return -1;
     if (rig_write(r, "tmux.conf", o->tmux_conf ? o->tmux_conf : "") < 0)
         return -1;
-    if (o->config && rig_write(r, "config/versus/config.json", o->config) < 0)
-        return -1;
+    static char cfg[16384], argv_s[4096];
+    if (o->config) {
+        with_port(r, o->config, cfg, sizeof cfg);
+        if (rig_write(r, "config/versus/config.json", cfg) < 0)
+            return -1;
+    }
+    with_port(r, versus_args, argv_s, sizeof argv_s);
+    versus_args = argv_s;
     char errto[400];
     if (o->stderr_on_screen)
         errto[0] = '\0';
     else
         snprintf(errto, sizeof errto, "2>%s/stderr", r->dir);
+    char unset[512] = "";
+    if (o->unset) {
+        size_t u = 0;
+        for (const char *w = o->unset; *w && u < sizeof unset;) {
+            size_t l = strcspn(w, " ");
+            if (l)
+                u += (size_t)snprintf(unset + u, sizeof unset - u, "-u %.*s ", (int)l, w);
+            w += l;
+            w += strspn(w, " ");
+        }
+    }
     static char args[8192];
     snprintf(args, sizeof args,
              "-f '%s/tmux.conf' new-session -d -x %d -y %d "
-             "\"env -u NO_COLOR %s HOME=%s XDG_CONFIG_HOME=%s/config XDG_DATA_HOME=%s/data "
+             "\"env -u NO_COLOR %s %s HOME=%s XDG_CONFIG_HOME=%s/config XDG_DATA_HOME=%s/data "
              "XDG_STATE_HOME=%s/state XDG_CACHE_HOME=%s/cache "
              "OPENAI_BASE_URL=http://127.0.0.1:%d/v1 OPENAI_API_KEY=sk-test-e2e TERM=%s %s "
              "%s/versus %s %s; echo VERSUS-EXITED-\\$?; exec cat -v\"",
-             r->dir, r->cols, r->rows, o->keep_tmux_env ? "" : "-u TMUX", r->dir, r->dir, r->dir, r->dir,
+             r->dir, r->cols, r->rows, o->keep_tmux_env ? "" : "-u TMUX", unset, r->dir, r->dir, r->dir, r->dir,
              r->dir, r->port, o->term ? o->term : "xterm-256color", o->env ? o->env : "", builddir(),
              versus_args, errto);
     if (tmux(r, args) < 0)

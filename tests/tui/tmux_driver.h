@@ -22,11 +22,14 @@
 typedef struct RigOptions {
     int cols, rows;         /* tmux window size; 0: 160x48 */
     const char *env;        /* extra NAME=VALUE words for versus's environment (shell-quoted), or NULL */
+    const char *unset;      /* names to remove from versus's environment, space-separated, or NULL */
     const char *term;       /* TERM for versus; NULL: xterm-256color */
     bool keep_tmux_env;     /* leave $TMUX set so versus knows it runs inside tmux */
     bool stderr_on_screen;  /* versus's stderr goes to the pane, not to DIR/stderr */
     const char *tmux_conf;  /* lines for the private server's configuration, or NULL */
-    const char *config;     /* versus's config.json ($XDG_CONFIG_HOME/versus/config.json), or NULL */
+    const char *config;     /* versus's config.json ($XDG_CONFIG_HOME/versus/config.json), or NULL;
+                             * "{port}" here and in versus's arguments becomes the fake's port,
+                             * "{dir}" the rig's directory */
 } RigOptions;
 
 typedef struct TmuxRig {
