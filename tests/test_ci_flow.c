@@ -240,6 +240,12 @@ Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no
     const char *good[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "medical", NULL };
     cr_assert_eq(versus(&r, good), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
+    /* tryout1 #15: the local model won the only round, with nobody beside it */
+    const char *lone[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, lone), 0, "%s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "clear of the others"), "nobody else took part:\n%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "the only model that took part"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
 
     /* an older file that says the closed API won */
     force_winner(id, 1, "openai:happy");
