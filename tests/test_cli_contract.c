@@ -441,3 +441,36 @@ Test(contract, a_streamed_reasoning_block_gives_its_token_count)
         vchild_result_free(&r);
     }
 }
+
+/* ---- #13: bench finds a bare file name in the model cache ------------------------ */
+
+Test(contract, bench_looks_for_a_bare_model_name_in_the_cache_and_a_missing_file_is_exit_2)
+{
+    char stories[1024], dir[600], cached[700];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    snprintf(dir, sizeof dir, "%s/cache", home);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/cache/versus", home);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/cache/versus/models", home);
+    mkdir(dir, 0700);
+    copy_to_home(stories, "cache/versus/models/cached-stories.gguf", cached, sizeof cached);
+    VResult r;
+    const char *bench[] = { "bench", "cached-stories.gguf", "-p", "8", "-n", "4", "-r", "1", "--format", "json", NULL };
+    cr_assert_eq(versus_json(&r, true, bench), 0, "%s", buf_str(&r.err));
+    const char *path = sget(r.json, "path");
+    cr_assert(path && strstr(path, "cached-stories.gguf"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    const char *missing[] = { "bench", "nosuch-model.gguf", "-p", "8", "-n", "4", NULL };
+    cr_assert_eq(versus(&r, missing), 2, "a file that is not there is a usage error: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "nosuch-model.gguf"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "/cache/versus/models"), "the message says where else it looked: %s",
+              buf_str(&r.err));
+    vchild_result_free(&r);
+    char junk[600];
+    write_home_file("junk.gguf", "this is not a GGUF file", junk, sizeof junk);
+    const char *bad[] = { "bench", junk, "-p", "8", "-n", "4", NULL };
+    cr_assert_eq(versus(&r, bad), 2, "a file that is not a model is a usage error: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+}
