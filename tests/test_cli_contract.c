@@ -474,3 +474,72 @@ Test(contract, bench_looks_for_a_bare_model_name_in_the_cache_and_a_missing_file
     cr_assert_eq(versus(&r, bad), 2, "a file that is not a model is a usage error: %s", buf_str(&r.err));
     vchild_result_free(&r);
 }
+
+/* ---- #17: sessions rm wants the full ID, or --force -------------------------------- */
+
+static bool session_file_exists(const char *id)
+{
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data/versus/sessions/%s.json", home, id);
+    return stat(path, &st) == 0;
+}
+
+Test(contract, sessions_rm_removes_by_a_short_prefix_only_with_force)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "openai:happy", "hi", NULL };
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], prefix[8];
+    session_id(id, sizeof id);
+    snprintf(prefix, sizeof prefix, "%.4s", id);
+    const char *rm_prefix[] = { "sessions", "rm", prefix, NULL };
+    cr_assert_eq(versus(&r, rm_prefix), 2, "a prefix without --force is refused: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), id), "the message names the session it matched: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "--force"), "and what to do: %s", buf_str(&r.err));
+    cr_assert(session_file_exists(id), "nothing was removed");
+    vchild_result_free(&r);
+    const char *forced[] = { "sessions", "rm", "--force", prefix, NULL };
+    cr_assert_eq(versus(&r, forced), 0, "%s", buf_str(&r.err));
+    cr_assert(!session_file_exists(id), "--force removes it");
+    vchild_result_free(&r);
+    /* the full ID needs no --force */
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    session_id(id, sizeof id);
+    const char *rm_full[] = { "sessions", "rm", id, NULL };
+    cr_assert_eq(versus(&r, rm_full), 0, "%s", buf_str(&r.err));
+    cr_assert(!session_file_exists(id));
+    vchild_result_free(&r);
+}
+
+/* ---- #25: export with nothing to write fails as replay of it would ------------------ */
+
+Test(contract, export_with_no_labelled_round_exits_2_and_writes_nothing_as_replay_would)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "openai:happy", "hi", NULL };
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], out[600];
+    session_id(id, sizeof id);
+    snprintf(out, sizeof out, "%s/empty.jsonl", home);
+    const char *exp[] = { "export", id, "-o", out, NULL };
+    cr_assert_eq(versus(&r, exp), 2, "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "no labelled rounds"), "%s", buf_str(&r.err));
+    struct stat st;
+    cr_assert_neq(stat(out, &st), 0, "no file is written");
+    vchild_result_free(&r);
+    /* replay says the same of an empty file */
+    char empty[600];
+    write_home_file("empty2.jsonl", "", empty, sizeof empty);
+    const char *replay[] = { "replay", "--offline", empty, NULL };
+    cr_assert_eq(versus(&r, replay), 2, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    /* with --all the unlabelled round is a case */
+    const char *all[] = { "export", id, "--all", "-o", out, NULL };
+    cr_assert_eq(versus(&r, all), 0, "%s", buf_str(&r.err));
+    cr_assert_eq(stat(out, &st), 0);
+    vchild_result_free(&r);
+}
