@@ -180,6 +180,134 @@ Test(ci_flow, a_policy_with_a_route_that_does_not_resolve_is_refused_not_passed)
     vchild_result_free(&r);
 }
 
+/* Rewrites the label of round 1 of session id to "winner" (index w): how a
+ * file from before the label check reads. */
+static void force_winner(const char *id, int w, const char *spec)
+{
+    char path[800], err[256];
+    snprintf(path, sizeof path, "%s/data/versus/sessions/%s.json", home, id);
+    Buf text = { 0 };
+    cr_assert_eq(util_read_file(path, 16 << 20, &text, err, sizeof err), 0, "%s", err);
+    cJSON *doc = cJSON_Parse(buf_str(&text));
+    buf_free(&text);
+    cr_assert_not_null(doc);
+    cJSON *label = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rounds"), 0), "label");
+    cr_assert_not_null(label, "round 1 has a label");
+    cJSON_ReplaceItemInObject(label, "winner_index", cJSON_CreateNumber(w));
+    cJSON_ReplaceItemInObject(label, "winner", cJSON_CreateString(spec));
+    char *out = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(out, f);
+    fclose(f);
+    free(out);
+}
+
+/* tryout1 #3: in a restricted round the closed API is not sent; labelling
+ * it the winner is refused (by pane number or by name) and says why. A
+ * file labelled so before the check is not evidence: the report does not
+ * call the local model 0% yet "clear of the others", and policy check does
+ * not call keeping the data local a loser pick. */
+Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no_evidence)
+{
+    const char *shared = getenv("VERSUS_SHARED");
+    if (!shared || !*shared)
+        cr_skip_test("VERSUS_SHARED not set");
+    char model[600];
+    snprintf(model, sizeof model, "local:%s/models/stories260K.gguf", shared);
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "--sensitivity", "restricted", "-n", "8",
+                          "-m", model, "-m", "openai:happy", "Once upon a time", NULL };
+    versus(&r, run);
+    cr_assert(strstr(buf_str(&r.out), "not_sent") || strstr(buf_str(&r.out), "not sent"),
+              "the closed API is not sent: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    const char *by_pane[] = { "sessions", "label", id, "1", "--winner", "2", "--category", "medical", NULL };
+    cr_assert_eq(versus(&r, by_pane), 2, "refused: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "pane 2 (openai:happy) was not sent"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "restricted"), "says why: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *by_name[] = { "sessions", "label", id, "1", "--winner", "openai:happy", NULL };
+    cr_assert_eq(versus(&r, by_name), 2, "refused by name too: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *show[] = { "sessions", "show", id, "1", NULL };
+    cr_assert_eq(versus(&r, show), 0);
+    cr_assert(strstr(buf_str(&r.out), "label: unlabelled"), "nothing was stored: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+    const char *good[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "medical", NULL };
+    cr_assert_eq(versus(&r, good), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    /* tryout1 #15: the local model won the only round, with nobody beside it */
+    const char *lone[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, lone), 0, "%s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "clear of the others"), "nobody else took part:\n%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "the only model that took part"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+
+    /* an older file that says the closed API won */
+    force_winner(id, 1, "openai:happy");
+    const char *report[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, report), 0, "%s", buf_str(&r.err));
+    const char *md = buf_str(&r.out);
+    cr_assert_null(strstr(md, "clear of the others"), "%s", md);
+    cr_assert_null(strstr(md, "0 of 1: 0%"), "%s", md);
+    cr_assert(strstr(md, "the labelled winner openai:happy was not sent"), "the page says why the label is left out:\n%s", md);
+    vchild_result_free(&r);
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s/home.json", home);
+    /* the rule routes to the model the round ran */
+    FILE *f = fopen(policy, "w");
+    fprintf(f, "{\"versus_policy\":1,\"rules\":[{\"name\":\"secrets stay home\",\"when\":{\"sensitivity\":"
+               "\"restricted\"},\"route\":\"%s\"}],\"default\":\"openai:happy\"}\n", model);
+    fclose(f);
+    const char *check[] = { "policy", "check", policy, id, NULL };
+    cr_assert_eq(versus(&r, check), 0, "keeping restricted data home is no failure: %s%s", buf_str(&r.out),
+                 buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "LOSER"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "the labelled winner openai:happy was not sent"), "a note says why the label is no evidence: %s",
+              buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+/* tryout1 #8: --strict offline checks every candidate for a recording, the
+ * losers too, and names each one that has none. */
+Test(ci_flow, strict_offline_replay_names_every_candidate_without_a_recording)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-record", "--no-progress", "-m", "openai:happy", "-m",
+                          "gemini:happy", "hello there", NULL };
+    cr_assert_eq(versus(&r, run), 0, "run: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], cases[512];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1", NULL };
+    cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    snprintf(cases, sizeof cases, "%s/norec.jsonl", home);
+    const char *exp[] = { "export", id, "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *strict[] = { "replay", "--offline", "--strict", cases, NULL };
+    cr_assert_eq(versus(&r, strict), 1, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "strict: openai:happy: no recording to compare with"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "strict: gemini:happy: no recording to compare with"),
+              "the loser is checked too:\n%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    char junit[600];
+    snprintf(junit, sizeof junit, "%s/strict.xml", home);
+    const char *strict_junit[] = { "replay", "--offline", "--strict", cases, "--format", "junit", "-o", junit, NULL };
+    cr_assert_eq(versus(&r, strict_junit), 1, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    Buf xml = { 0 };
+    char err[256];
+    cr_assert_eq(util_read_file(junit, 1 << 20, &xml, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(buf_str(&xml), "gemini:happy: no recording"), "%s", buf_str(&xml));
+    buf_free(&xml);
+}
+
 /* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a
  * block recorded with --save, the same model at two efforts as two
  * candidates, a tool-call assertion, the export, and an offline replay that

@@ -472,3 +472,47 @@ Test(policy, a_cost_over_no_priced_route_is_not_available_not_zero, .init = setu
     policy_free(p);
     fixture_set_free(&set);
 }
+
+/* tryout1 #3: a file labelled before versus refused it can say a candidate
+ * that was never sent won. That label is no evidence: routing the case to
+ * the model that did answer is not a loser pick, and the case is listed as
+ * left out with the reason. */
+Test(policy, a_label_naming_a_winner_that_was_not_sent_is_no_evidence, .init = setup, .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *api = reply_new("openai:big", "openai", "big");
+    reply_not_sent(api, "sensitivity", "restricted data stays inside the perimeter");
+    Reply *reps[2] = { cand("local:small", "local", 0), api };
+    Request rq = { .prompt = "secret", .params = params_default(), .sensitivity = SENSITIVITY_RESTRICTED };
+    cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), 0);
+    s->rounds[0].outcome = SESSION_WIN; /* as an old file says: session_label_round refuses it now */
+    s->rounds[0].winner = 1;
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, false, err, sizeof err), 0, "%s", err);
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"restricted\"},"
+                      "\"route\":\"local:small\"}],\"default\":\"openai:big\"}");
+    PolicyReport r;
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.losers, 0, "keeping restricted data home is not a loser pick");
+    cr_assert_eq(r.unjudged, 1);
+    cr_assert_eq(r.invalid_labels, 1);
+    cr_assert_eq(r.judged, 0, "the label is not evidence");
+    cr_assert(isnan(r.oracle_quality));
+    cr_assert(r.cases[0].label_invalid);
+    cr_assert_not(policy_report_failed(&r));
+    Buf out = { 0 };
+    policy_report_format(p, &r, 0, &out);
+    cr_assert(strstr(buf_str(&out), "labels left out 1"), "%s", buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "label left out: the labelled winner openai:big was not sent"), "%s",
+              buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "PASS"), "%s", buf_str(&out));
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+    reply_free(reps[0]);
+    reply_free(api);
+    session_free(s);
+}

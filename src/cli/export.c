@@ -76,10 +76,11 @@ int cli_export(int argc, char **argv)
     int rc = 0;
     Buf out = { 0 };
     FixtureExportReport rep = { 0 };
-    if (fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) < 0) {
+    bool exported = fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) == 0;
+    if (!exported) {
         cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
-    } else if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+    } else if (rep.written > 0 && outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
         cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     }
@@ -90,7 +91,7 @@ int cli_export(int argc, char **argv)
             if (!e)
                 break;
         }
-        if (output && strcmp(output, "-") != 0)
+        if (rep.written > 0 && output && strcmp(output, "-") != 0)
             cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
                     output, fixture_format_name(format));
         if (rep.restricted_left_out)
@@ -105,9 +106,14 @@ int cli_export(int argc, char **argv)
         if (rep.not_carried)
             cli_printf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
                     rep.not_carried, rep.not_carried == 1 ? "" : "s", fixture_format_name(format));
-        if (set.n == 0)
-            cli_printf(stderr,
-                    "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+        /* Nothing to write is an error now (exit 2, no file), as replaying
+         * an empty file would be: a CI pipeline stops at this step. */
+        if (rep.written == 0) {
+            cli_printf(stderr, "versus export: nothing written: %s\n",
+                       set.n == 0 ? "no labelled rounds found (label them with 'versus sessions label', or use --all)"
+                                  : "every round was left out (see above)");
+            rc = -1;
+        }
     }
     fixture_export_report_free(&rep);
     fixture_set_free(&set);

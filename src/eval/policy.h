@@ -72,6 +72,8 @@ typedef struct PolicyCaseResult {
     int candidate;         /* index of the routed model among the candidates, or -1 */
     PolicyVerdict verdict;
     bool violation;        /* restricted data routed outside the perimeter: a failure */
+    bool label_invalid;    /* labelled won by a candidate that did not take part (battles_label_valid):
+                            * no evidence, so unjudged whatever the route */
     char why[400];         /* the perimeter decision's reason (providers/target.h) */
     double cost_usd;       /* the routed candidate's recorded cost, NAN when unknown */
 } PolicyCaseResult;
@@ -105,7 +107,8 @@ typedef struct PolicyReport {
     PolicyCaseResult *cases; /* (n_cases) */
     size_t n_cases;
     size_t winners, ties, losers, both_bad, unjudged, violations;
-    size_t judged;           /* cases labelled win, tie or both_bad */
+    size_t judged;           /* cases labelled win, tie or both_bad (labels that are evidence) */
+    size_t invalid_labels;   /* cases whose label names a winner that did not take part: left out */
     size_t judged_routes;    /* routes that could be judged: winners + ties + losers + both_bad */
     double quality;          /* (winners + ties) / judged_routes, NAN when none */
     char best_model[256];    /* the single model that, always chosen, scores best where it ran */
@@ -119,7 +122,9 @@ typedef struct PolicyReport {
     size_t n_base;
     size_t common_judged;    /* labelled cases where the policy's route and every baseline model ran */
     size_t common_priced;    /* of those, where every one of their costs is known */
-    double quality_kept;     /* policy quality / frontier quality on the common cases, NAN undefined */
+    double quality_kept;     /* policy quality / frontier quality on the common cases, NAN undefined; above 1
+                              * when the frontier model lost more of them: shown capped at 100% with both
+                              * qualities, never as "300%" */
     /* threshold curve (RouteLLM): only when the policy has a threshold rule */
     PolicyCurvePoint *curve; /* (n_curve) ordered by strong_share */
     size_t n_curve;

@@ -33,6 +33,7 @@ void report_free(Report *r)
     free(r->pair_score);
     free(r->pair_games);
     buf_free(&r->warnings);
+    buf_free(&r->label_notes);
     if (r->has_policy)
         policy_report_free(&r->policy);
     memset(r, 0, sizeof *r);
@@ -191,14 +192,21 @@ static void leaders(Report *r)
             if (s->n && (best < 0 || s->rate > r->models[best].share_by_category[c].rate))
                 best = (int)m;
         }
+        if (best >= 0 && r->models[best].share_by_category[c].wins == 0)
+            best = -1; /* ties and both-bad rounds only: nobody wins most often */
         r->leader[c] = best;
+        /* clear: there were others, and the leader's interval lies above each of theirs */
         bool sep = best >= 0;
-        for (size_t m = 0; sep && m < r->n_models; m++) {
+        size_t others = 0;
+        for (size_t m = 0; best >= 0 && m < r->n_models; m++) {
             const ReportShare *s = &r->models[m].share_by_category[c];
-            if ((int)m != best && s->n && !(r->models[best].share_by_category[c].lo > s->hi))
+            if ((int)m == best || !s->n)
+                continue;
+            others++;
+            if (!(r->models[best].share_by_category[c].lo > s->hi))
                 sep = false;
         }
-        r->separated[c] = sep;
+        r->separated[c] = sep && others > 0;
     }
 }
 
@@ -256,7 +264,7 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
             if (intern(&specs, &n, candidate_key(rd->replies[k], key, sizeof key)) < 0)
                 goto oom;
         }
-        if (rd->outcome != SESSION_UNLABELLED &&
+        if (rd->outcome != SESSION_UNLABELLED && battles_label_valid(rd) &&
             intern(&r->categories, &r->n_categories, rd->category ? rd->category : "(none)") < 0)
             goto oom;
     }
@@ -295,6 +303,13 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
         }
         if (rd->outcome == SESSION_UNLABELLED)
             continue;
+        if (!battles_label_valid(rd)) {
+            char why[400];
+            battles_label_why(rd, why, sizeof why);
+            r->n_invalid_labels++;
+            buf_printf(&r->label_notes, "%s: %s\n", set->cases[i].id ? set->cases[i].id : "(a round)", why);
+            continue;
+        }
         r->n_labelled++;
         size_t cat = 0;
         while (cat < nc && strcmp(r->categories[cat], rd->category ? rd->category : "(none)") != 0)

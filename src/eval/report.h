@@ -83,11 +83,15 @@ typedef struct Report {
     char **categories;     /* (n_categories), "(none)" for rounds without one */
     size_t n_categories;
     size_t *category_rounds; /* (n_categories) labelled rounds */
-    int *leader;           /* (n_categories) the model with the highest win share, -1 when none */
-    bool *separated;       /* (n_categories) its interval lies above every other's */
+    int *leader;           /* (n_categories) the model with the highest win share, -1 when none took
+                            * part or none won a round */
+    bool *separated;       /* (n_categories) another model took part and the leader's interval lies
+                            * above every other's */
     double *pair_score;    /* (n_models × n_models): wins of i over j, ties counted half */
     double *pair_games;    /* (n_models × n_models): meetings of i and j */
-    size_t n_rounds, n_labelled;
+    size_t n_rounds, n_labelled; /* n_labelled: rounds whose label is evidence */
+    size_t n_invalid_labels; /* labelled won by a candidate that did not take part: left out */
+    Buf label_notes;       /* one line per label left out: "ID: the labelled winner SPEC was not sent" */
     size_t n_battles, n_skipped; /* battles; candidates of labelled rounds that did not take part */
     double prior_used;     /* virtual ties the ratings were fitted with (0 = Arena's maximum likelihood) */
     double style_coef[BT_STYLE_N], style_coef_lo[BT_STYLE_N], style_coef_hi[BT_STYLE_N];

@@ -300,6 +300,12 @@ void round_sample(App *a)
 
 void round_label_begin(App *a, SessionOutcome outcome, int winner_pos)
 {
+    const Reply *w = outcome == SESSION_WIN ? run_reply(a->run, (size_t)a->order[winner_pos]) : NULL;
+    if (w && !reply_took_part(w)) { /* the same rule session_label_round applies */
+        app_message(a, true, "pane %d %s: it has no answer to judge; pick another pane, t (tie) or b (both bad)",
+                    winner_pos + 1, reply_was_sent(w) ? "gave no answer" : "was not sent");
+        return;
+    }
     a->label.outcome = outcome;
     a->label.winner = winner_pos >= 0 ? a->order[winner_pos] : -1;
     a->label.note[0] = '\0';
