@@ -543,3 +543,31 @@ Test(contract, export_with_no_labelled_round_exits_2_and_writes_nothing_as_repla
     cr_assert_eq(stat(out, &st), 0);
     vchild_result_free(&r);
 }
+
+/* ---- #18: where options go, and what was meant ------------------------------------ */
+
+Test(contract, options_before_the_command_and_misspelt_options_say_what_to_write)
+{
+    VResult r;
+    const char *before[] = { "--config", "/nope.json", "models", NULL };
+    cr_assert_eq(versus(&r, before), 2);
+    cr_assert(strstr(buf_str(&r.err), "its options go after it (versus models --config /nope.json)"), "%s",
+              buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *typo[] = { "run", "--temprature", "0", "hi", NULL };
+    long sent = requests();
+    cr_assert_eq(versus(&r, typo), 2);
+    cr_assert(strncmp(buf_str(&r.err), "versus run: unknown option '--temprature' (did you mean --temperature?)", 71) == 0,
+              "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *novalue[] = { "run", "hi", "-m", NULL };
+    cr_assert_eq(versus(&r, novalue), 2);
+    cr_assert(strstr(buf_str(&r.err), "versus run: option '-m' needs a value"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *label[] = { "sessions", "label", "x", "1", "--winer", "1", NULL };
+    cr_assert_eq(versus(&r, label), 2);
+    cr_assert(strstr(buf_str(&r.err), "versus sessions label: unknown option '--winer' (did you mean --winner?)"),
+              "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    cr_assert_eq(requests(), sent, "nothing was sent");
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "store/fixture.h"
 #include "store/outfile.h"
@@ -45,7 +46,8 @@ int cli_export(int argc, char **argv)
     bool all = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (fixture_format_parse(optarg, &format) < 0) {
@@ -58,7 +60,7 @@ int cli_export(int argc, char **argv)
         case 'A': all = true; break;
         case OPT_INCLUDE_RESTRICTED: opt.include_restricted = true; break;
         case 'h': export_usage(stdout); return CLI_EXIT_OK;
-        default: export_usage(stderr); return CLI_EXIT_USAGE;
+        default: return cli_option_error("export", c, argv, longopts);
         }
     }
     FixtureSet set = { 0 };

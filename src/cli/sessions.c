@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "core/prices.h"
 #include "store/session.h"
@@ -179,11 +180,10 @@ static int sessions_show(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-        if (c != 'j') {
-            sessions_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":j", longopts, NULL)) != -1) {
+        if (c != 'j')
+            return cli_option_error("sessions show", c, argv, longopts);
         json = true;
     }
     if (optind >= argc || argc - optind > 2) {
@@ -266,7 +266,8 @@ static int sessions_label(int argc, char **argv)
     Session *s = NULL;
     char err[1024];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "w:n:c:a:", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:n:c:a:", longopts, NULL)) != -1) {
         switch (c) {
         case 'w': winner = optarg; break;
         case 'n': note = optarg; break;
@@ -280,7 +281,7 @@ static int sessions_label(int argc, char **argv)
             break;
         }
         default:
-            sessions_usage(stderr);
+            rc = cli_option_error("sessions label", c, argv, longopts);
             goto out;
         }
     }
