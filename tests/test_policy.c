@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/prices.h"
@@ -403,4 +404,115 @@ Test(policy, a_key_given_twice_in_when_is_an_error_not_a_leak)
     Policy *p = policy_parse(text, strlen(text), err, sizeof err);
     cr_assert_null(p);
     cr_assert(strstr(err, "twice"), "%s", err);
+}
+
+/* tryout1 #2: a route that names no provider versus knows must not be judged
+ * as "unjudged" and let the check pass: every route, strong, weak and
+ * default spec is resolved as versus run resolves it, and the first that
+ * does not is refused naming its rule and the spec. */
+Test(policy, a_route_that_does_not_resolve_is_refused_naming_the_rule_and_the_spec, .init = setup, .fini = teardown)
+{
+    static const struct { const char *json, *want[2]; } bad[] = {
+        { "{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"restricted\"},\"route\":\"local:\"}],"
+          "\"default\":\"opnai:gpt-4o-mini\"}", { "default route \"opnai:gpt-4o-mini\"", "unknown provider 'opnai'" } },
+        { "{\"versus_policy\":1,\"rules\":[{\"name\":\"code\",\"route\":\"antropic:claude\"}],\"default\":\"openai:x\"}",
+          { "rule 1 (code): route \"antropic:claude\"", "unknown provider 'antropic'" } },
+        { "{\"versus_policy\":1,\"rules\":[{\"route\":\"local:\"},{\"threshold\":{\"at\":9,\"strong\":\"openai:x\","
+          "\"weak\":\"gpt-4o-mini\"}}],\"default\":\"openai:x\"}", { "rule 2: weak \"gpt-4o-mini\"", "needs a provider" } },
+        { "{\"versus_policy\":1,\"rules\":[{\"threshold\":{\"at\":9,\"strong\":\"opnai:x\",\"weak\":\"local:\"}}],"
+          "\"default\":\"openai:x\"}", { "rule 1: strong \"opnai:x\"", "does not resolve" } },
+    };
+    Config *empty = config_new_empty();
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        Policy *p = parse(bad[i].json);
+        char err[1024] = "";
+        cr_assert_eq(policy_resolve_routes(p, empty, err, sizeof err), -1, "policy %zu resolved", i);
+        for (int k = 0; k < 2; k++)
+            cr_assert(strstr(err, bad[i].want[k]), "policy %zu: \"%s\" lacks \"%s\"", i, err, bad[i].want[k]);
+        policy_free(p);
+    }
+    /* what resolves passes: built-in providers, local:, and the config's aliases and providers */
+    char path[400], err[1024] = "";
+    snprintf(path, sizeof path, "%s/config.json", tmpdir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"models\": {\"fast\": \"openai:gpt-4o-mini\"},"
+          " \"providers\": {\"lab\": {\"kind\": \"openai-compat\", \"base_url\": \"http://127.0.0.1:9/v1\"}}}\n", f);
+    fclose(f);
+    cr_assert_eq(chmod(path, 0600), 0);
+    Config *cfg = config_load(path, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":[{\"route\":\"local:\"},{\"route\":\"lab:m\"},"
+                      "{\"threshold\":{\"at\":9,\"strong\":\"anthropic:claude\",\"weak\":\"gemini:flash\"}}],"
+                      "\"default\":\"fast\"}");
+    cr_assert_eq(policy_resolve_routes(p, cfg, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(policy_resolve_routes(p, empty, err, sizeof err), -1, "without the config, lab and fast do not");
+    cr_assert(strstr(err, "rule 2: route \"lab:m\""), "%s", err);
+    policy_free(p);
+    config_free(cfg);
+    config_free(empty);
+}
+
+/* tryout1 #2: no routed case with a known cost is "n/a", not "$0.000000". */
+Test(policy, a_cost_over_no_priced_route_is_not_available_not_zero, .init = setup, .fini = teardown)
+{
+    FixtureSet set = { 0 };
+    build_cases(&set);
+    Policy *p = parse("{\"versus_policy\":1,\"default\":\"local:other\"}");
+    PolicyReport r;
+    char err[200];
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0);
+    cr_assert_eq(r.cost_known, 0);
+    Buf out = { 0 };
+    policy_report_format(p, &r, 0, &out);
+    cr_assert_null(strstr(buf_str(&out), "$0.000000"), "%s", buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "n/a (no routed case has a known cost)"), "%s", buf_str(&out));
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+}
+
+/* tryout1 #3: a file labelled before versus refused it can say a candidate
+ * that was never sent won. That label is no evidence: routing the case to
+ * the model that did answer is not a loser pick, and the case is listed as
+ * left out with the reason. */
+Test(policy, a_label_naming_a_winner_that_was_not_sent_is_no_evidence, .init = setup, .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *api = reply_new("openai:big", "openai", "big");
+    reply_not_sent(api, "sensitivity", "restricted data stays inside the perimeter");
+    Reply *reps[2] = { cand("local:small", "local", 0), api };
+    Request rq = { .prompt = "secret", .params = params_default(), .sensitivity = SENSITIVITY_RESTRICTED };
+    cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), 0);
+    s->rounds[0].outcome = SESSION_WIN; /* as an old file says: session_label_round refuses it now */
+    s->rounds[0].winner = 1;
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, false, err, sizeof err), 0, "%s", err);
+    Policy *p = parse("{\"versus_policy\":1,\"rules\":[{\"when\":{\"sensitivity\":\"restricted\"},"
+                      "\"route\":\"local:small\"}],\"default\":\"openai:big\"}");
+    PolicyReport r;
+    cr_assert_eq(policy_check(p, &set, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.losers, 0, "keeping restricted data home is not a loser pick");
+    cr_assert_eq(r.unjudged, 1);
+    cr_assert_eq(r.invalid_labels, 1);
+    cr_assert_eq(r.judged, 0, "the label is not evidence");
+    cr_assert(isnan(r.oracle_quality));
+    cr_assert(r.cases[0].label_invalid);
+    cr_assert_not(policy_report_failed(&r));
+    Buf out = { 0 };
+    policy_report_format(p, &r, 0, &out);
+    cr_assert(strstr(buf_str(&out), "labels left out 1"), "%s", buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "label left out: the labelled winner openai:big was not sent"), "%s",
+              buf_str(&out));
+    cr_assert(strstr(buf_str(&out), "PASS"), "%s", buf_str(&out));
+    buf_free(&out);
+    policy_report_free(&r);
+    policy_free(p);
+    fixture_set_free(&set);
+    reply_free(reps[0]);
+    reply_free(api);
+    session_free(s);
 }

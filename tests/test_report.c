@@ -477,3 +477,51 @@ Test(report, refused_blocked_and_failed_replies_are_counted_apart, .init = setup
     report_free(&r);
     fixture_set_free(&set);
 }
+
+/* A restricted round: the local model answered, the closed API was not sent. */
+static void restricted_round(Session *s, long i)
+{
+    char err[256];
+    Reply *api = reply_new("openai:a", "openai", "a");
+    reply_not_sent(api, "sensitivity", "restricted data stays inside the perimeter");
+    Reply *reps[2] = { cand("local:b", 40, 10, 0), api };
+    Request rq = { .prompt = "p", .params = params_default(), .sensitivity = SENSITIVITY_RESTRICTED };
+    cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), i);
+    reply_free(reps[0]);
+    reply_free(api);
+}
+
+/* tryout1 #3: an old label naming a not-sent winner is left out with a
+ * warning saying why, not counted as "0 of 1: 0%" for the model that
+ * answered nor as a category of its own. */
+Test(report, a_label_naming_a_not_sent_winner_is_left_out_with_a_warning, .init = setup, .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s);
+    restricted_round(s, 0);
+    s->rounds[0].outcome = SESSION_WIN; /* as an old file says: session_label_round refuses it now */
+    s->rounds[0].winner = 1;
+    s->rounds[0].category = strdup("medical");
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, true, err, sizeof err), 0);
+    session_free(s);
+    Report r;
+    ReportOptions o = report_options_default();
+    cr_assert_eq(report_build(&set, &o, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.n_labelled, 0);
+    cr_assert_eq(r.n_invalid_labels, 1);
+    cr_assert_eq(r.n_categories, 0, "the left-out label makes no category row");
+    cr_assert_eq(r.models[0].share.n, 0);
+    Buf md = { 0 };
+    cr_assert_eq(report_markdown(&r, "t", &md), 0);
+    const char *m = buf_str(&md);
+    cr_assert_null(strstr(m, "clear of the others"), "%s", m);
+    cr_assert_null(strstr(m, "0 of 1: 0%"), "%s", m);
+    cr_assert(strstr(m, "1 label left out"), "%s", m);
+    cr_assert(strstr(m, "Label left out"), "%s", m);
+    cr_assert(strstr(m, "the labelled winner openai:a was not sent"), "%s", m);
+    buf_free(&md);
+    report_free(&r);
+    fixture_set_free(&set);
+}

@@ -185,6 +185,42 @@ Test(session, label_rejects_bad_round_and_winner, .init = make_tmpdir, .fini = r
     session_free(s);
 }
 
+/* tryout1 #3: a candidate versus never sent (restricted data, no key) or
+ * that ended without a word has no answer to judge: it can not be the
+ * winner, and the refusal says which pane and why. */
+Test(session, a_candidate_that_was_not_sent_or_said_nothing_can_not_win, .init = make_tmpdir, .fini = rm_tmpdir)
+{
+    char err[512];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    Reply *local = sample_reply("local:smol.gguf", "local", "smol.gguf", "It stays here.", false);
+    Reply *api = reply_new("openai:gpt-4o-mini", "openai", "gpt-4o-mini");
+    reply_not_sent(api, "restricted", "restricted data never goes to openai (a closed API)");
+    Reply *silent = reply_new("anthropic:claude", "anthropic", "claude");
+    reply_start(silent, 0);
+    reply_fail(silent, 500, "server_error", "upstream failed", 10);
+    Reply *reps[3] = { local, api, silent };
+    Request rq = { .prompt = "my diagnosis", .params = params_default(), .sensitivity = SENSITIVITY_RESTRICTED };
+    cr_assert_eq(session_add_round(s, &rq, reps, 3, NULL, err, sizeof err), 0, "%s", err);
+    SessionLabel lab = { .outcome = SESSION_WIN, .winner = 1 };
+    cr_assert_eq(session_label_round(s, 0, &lab, err, sizeof err), -1, "a not-sent candidate won");
+    cr_assert(strstr(err, "pane 2 (openai:gpt-4o-mini) was not sent"), "%s", err);
+    cr_assert(strstr(err, "restricted data never goes to openai"), "says why: %s", err);
+    cr_assert_eq(s->rounds[0].outcome, SESSION_UNLABELLED, "the refused label is not stored");
+    lab.winner = 2;
+    cr_assert_eq(session_label_round(s, 0, &lab, err, sizeof err), -1, "a silent failure won");
+    cr_assert(strstr(err, "pane 3 (anthropic:claude) gave no answer"), "%s", err);
+    lab.winner = 0;
+    cr_assert_eq(session_label_round(s, 0, &lab, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(s->rounds[0].winner, 0);
+    lab = (SessionLabel){ .outcome = SESSION_BOTH_BAD, .winner = -1 };
+    cr_assert_eq(session_label_round(s, 0, &lab, err, sizeof err), 0, "%s", err);
+    reply_free(local);
+    reply_free(api);
+    reply_free(silent);
+    session_free(s);
+}
+
 Test(session, secrets_from_environment_never_reach_the_file, .init = make_tmpdir, .fini = rm_tmpdir)
 {
     char err[256];

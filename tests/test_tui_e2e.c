@@ -130,6 +130,30 @@ Test(tui_e2e, a_winner_key_stores_the_label_with_note_and_category)
     cr_assert(strstr(doc, "summarisation"), "category stored");
 }
 
+/* tryout1 #3 in the workbench: in a restricted round the closed API is not
+ * sent, and its pane number is refused as the winner with the reason; the
+ * pane that answered can still win. */
+Test(tui_e2e, a_pane_that_was_not_sent_can_not_be_labelled_the_winner)
+{
+    const char *shared = getenv("VERSUS_SHARED");
+    if (!shared || !*shared)
+        cr_skip_test("VERSUS_SHARED not set");
+    char args[1200];
+    snprintf(args, sizeof args, "-m local:%s/models/stories260K.gguf -m openai:happy", shared);
+    start(args);
+    rig_keys(&rig, "':sensitivity restricted' Enter");
+    cr_assert(rig_wait(&rig, "sensitivity: restricted", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "'Once upon a time' Enter");
+    cr_assert(rig_wait(&rig, "label turn", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "2 Enter");
+    cr_assert(rig_wait(&rig, "pane 2 was not sent", 1, WAIT_MS), "refused, saying why:\n%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "note (Enter to skip)"), "no label was begun:\n%s", rig.screen);
+    rig_keys(&rig, "1 Enter");
+    cr_assert(rig_wait(&rig, "note (Enter to skip)", 1, WAIT_MS), "the pane that answered can win:\n%s", rig.screen);
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled winner", 1, WAIT_MS), "%s", rig.screen);
+}
+
 Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
 {
     start("--blind -m openai:happy -m openai:happy.ms10");
@@ -197,6 +221,13 @@ Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_the
     cr_assert_null(strstr(line, "$0.00 "), "never a free local model unless the config says so: '%s'", line);
     rig_keys(&rig, "1 Enter");
     cr_assert(rig_wait(&rig, "winner", 1, WAIT_MS), "one key marks the winner:\n%s", rig.screen);
+    /* the footer's session totals mark the estimate too, and the total it enters */
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled winner", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "total ~", 1, WAIT_MS), "the session total is marked estimated:\n%s", rig.screen);
+    const char *foot = strstr(rig.screen, " session: ");
+    cr_assert(foot && (strstr(foot, "stories260K.gguf ~$") || strstr(foot, "stories260K.gguf ~<$")),
+              "the local model's total is marked estimated:\n%s", rig.screen);
 }
 
 Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)

@@ -217,8 +217,8 @@ Test(statusbar, truncate_counts_wide_characters)
 
 Test(statusbar, footer_sums_costs_and_keeps_the_total_when_narrow)
 {
-    FooterEntry e[] = { { "openai:gpt-4o-mini", 0.0123, 0 }, { "local:smollm2", 0.0, 0 },
-                        { "anthropic:claude-haiku", 0.5, 1 } };
+    FooterEntry e[] = { { "openai:gpt-4o-mini", 0.0123, 0, false }, { "local:smollm2", 0.0, 0, false },
+                        { "anthropic:claude-haiku", 0.5, 1, false } };
     char b[512];
     statusbar_format_footer(e, 3, 200, b, sizeof b);
     cr_assert_str_eq(b, " session: openai:gpt-4o-mini $0.012 \u00b7 local:smollm2 $0.00 \u00b7 "
@@ -230,6 +230,26 @@ Test(statusbar, footer_sums_costs_and_keeps_the_total_when_narrow)
         if (w >= 30)
             cr_assert(strstr(b, "total $0.512+?"), "total kept at width %d: '%s'", w, b);
     }
+}
+
+/* A local model's cost is an estimate from its measured speed: the footer
+ * marks its entry and any total that includes it with "~", as the panes do. */
+Test(statusbar, footer_marks_estimated_local_costs_and_the_total_they_enter)
+{
+    FooterEntry e[] = { { "openai:gpt-4o-mini", 0.0123, 0, false }, { "local:smollm2", 0.0004, 0, true } };
+    char b[512];
+    statusbar_format_footer(e, 2, 200, b, sizeof b);
+    cr_assert_str_eq(b, " session: openai:gpt-4o-mini $0.012 \u00b7 local:smollm2 ~$0.0004 \u00b7 total ~$0.013");
+    for (int w = 1; w < 90; w++) {
+        int cols = statusbar_format_footer(e, 2, w, b, sizeof b);
+        cr_assert_leq(cols, w);
+        cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
+        if (w >= 30)
+            cr_assert(strstr(b, "total ~$0.013"), "the total keeps its mark at width %d: '%s'", w, b);
+    }
+    /* with no estimate in it, the total is unmarked */
+    statusbar_format_footer(e, 1, 200, b, sizeof b);
+    cr_assert_str_eq(b, " session: openai:gpt-4o-mini $0.012 \u00b7 total $0.012");
 }
 
 Test(names, short_unique_names_from_the_spec_or_the_user)

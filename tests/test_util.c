@@ -1,6 +1,6 @@
 /* test_util.c — the bottom layer's shared pieces: whole-file reading (bounds,
  * only regular files, never a hang on a FIFO), the error-buffer formatter and
- * the HTML/XML escaper; and that the callers of the file reader (config,
+ * the HTML/XML escaper, did-you-mean suggestions; and that the callers of the file reader (config,
  * prices, sessions, policies) refuse what it refuses. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "util/errmsg.h"
 #include "util/file.h"
 #include "util/markup.h"
+#include "util/suggest.h"
 #include "harden/vchild.h"
 #include "testenv.h"
 
@@ -204,4 +205,27 @@ Test(markup, escapes_the_five_specials_and_xml_forbidden_controls)
     cr_assert_eq(markup_escape(&b, NULL), 0);
     cr_assert_eq(b.len, 0);
     buf_free(&b);
+}
+
+Test(suggest, offers_the_nearest_known_name_or_none)
+{
+    static const char *const keys[] = { "defaults", "providers", "models", "reasoning", "local", "prices",
+                                        "local_cost" };
+    size_t n = sizeof keys / sizeof *keys;
+    cr_assert_str_eq(suggest_nearest("defualts", keys, n), "defaults", "a swap of two letters");
+    cr_assert_str_eq(suggest_nearest("model", keys, n), "models", "one letter missing");
+    cr_assert_str_eq(suggest_nearest("Prices", keys, n), "prices", "case does not count");
+    cr_assert_str_eq(suggest_nearest("local_cst", keys, n), "local_cost");
+    cr_assert_str_eq(suggest_nearest("prov", keys, n), "providers", "a prefix of a longer name");
+    cr_assert_null(suggest_nearest("zzzzzz", keys, n), "nothing close: no suggestion");
+    cr_assert_null(suggest_nearest("", keys, n));
+    static const char *const opts[] = { "temperature", "top-p", "top-k", "timeout" };
+    cr_assert_str_eq(suggest_nearest("temprature", opts, 4), "temperature");
+    cr_assert_eq(suggest_distance("abc", "abc"), 0);
+    cr_assert_eq(suggest_distance("abc", "acb"), 1);
+    cr_assert_eq(suggest_distance("", "abc"), 3);
+    char longer[100];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    cr_assert_eq(suggest_distance(longer, "a"), 1000, "too long to compare: far from everything");
 }

@@ -22,7 +22,7 @@ CRITERION_TESTS = \
 	tests/test_tui_e2e_conversation tests/test_tui_fetch \
 	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
 	tests/test_sessions_safe tests/test_perimeter tests/test_keyfilter tests/test_leaks tests/test_terminal tests/test_regexp tests/test_hostile_input \
-	tests/test_tui_e2e_security
+	tests/test_tui_e2e_security tests/test_cli_contract
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \
@@ -75,6 +75,11 @@ EXTRA_DIST += tests/fake_nvml.c
 # the TUI tests), and the soak driver. `make check-soak` is the full soak
 # (16 x 2,000 tokens/s for a minute, 1,000 rounds); test_soak is its short form.
 check_PROGRAMS += tests/fake/versus-fakeprov tests/soak/versus-soak tests/soak/versus-maxrss
+# Without Criterion: the tmux suites start it from inside a Criterion test,
+# whose sandbox variables a linked libcriterion would act on at start-up (it
+# aborts when it can not attach to its parent's sandbox; clang keeps the
+# library linked even though nothing calls it).
+tests_fake_versus_fakeprov_LDADD = tests/libtesthelp.a $(VERSUS_LIBS)
 # The random-weight models of the llama.cpp agreement fixtures, as files
 # (tests/tools/make-reference.sh; see tests/README.md).
 check_PROGRAMS += tests/tools/versus-archgen

@@ -54,7 +54,7 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
         char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);
         if (key)
             snprintf(status, sizeof status, "usable (key from %s)", getenv(t.key_env) ? t.key_env : t.key_file);
-        else if (missing && strcmp(t.kind, "openai-compat") == 0)
+        else if (missing && !provider_find(t.kind)->closed) /* a local server: runs without one */
             snprintf(status, sizeof status, "usable (no key)");
         else
             snprintf(status, sizeof status, "unusable: %s", err);

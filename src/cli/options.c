@@ -8,6 +8,7 @@
 
 #include "util/file.h"
 #include "core/keys.h"
+#include "providers/provider.h"
 #include "providers/target.h"
 #include "engine/kvcache.h"
 
@@ -51,7 +52,9 @@ size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note)
         } else if (strcmp(t.kind, "local") != 0 && (t.key_env[0] || t.key_file[0])) {
             int missing = 0;
             char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);
-            if (!key) {
+            /* a server that is not a closed API (a local llama-server, Ollama)
+             * runs without a key when none is set, as `versus models` says */
+            if (!key && !(missing && !provider_find(t.kind)->closed)) {
                 if (note)
                     fprintf(note, "versus: skipping %s: %s\n", all[i], err);
                 usable = false;

@@ -15,9 +15,10 @@ int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen);
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
 /* Checks a --kv-type value (f32, f16 or q8_0); 0, or -1 with err saying what is allowed. */
 int cli_check_kv_type(const char *s, char *err, size_t errlen);
-/* The default model specs that can run now: the local default model and each
- * closed provider whose key is available. Each provider left out is named on
- * note (with the variable to set) rather than dropped silently. */
+/* The default model specs that can run now: the local default model, each
+ * closed provider whose key is available, and each other provider (a local
+ * server needs no key). Each provider left out is named on note (with the
+ * variable to set) rather than dropped silently. */
 size_t cli_usable_default_specs(const Config *cfg, char ***specs, FILE *note);
 
 #endif

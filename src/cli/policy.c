@@ -94,8 +94,9 @@ static int policy_check_cmd(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     Policy *p = policy_load(argv[optind], err, sizeof err);
-    if (!p) {
-        cli_printf(stderr, "versus policy check: %s\n", err);
+    if (!p || policy_resolve_routes(p, cfg, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus policy check: %s%s%s\n", p ? argv[optind] : "", p ? ": " : "", err);
+        policy_free(p);
         config_free(cfg);
         return CLI_EXIT_USAGE;
     }
@@ -172,8 +173,9 @@ static int policy_route_cmd(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     Policy *p = policy_load(argv[optind], err, sizeof err);
-    if (!p) {
-        cli_printf(stderr, "versus policy route: %s\n", err);
+    if (!p || policy_resolve_routes(p, cfg, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus policy route: %s%s%s\n", p ? argv[optind] : "", p ? ": " : "", err);
+        policy_free(p);
         config_free(cfg);
         return CLI_EXIT_USAGE;
     }

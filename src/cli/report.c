@@ -171,6 +171,10 @@ int cli_report(int argc, char **argv)
         cli_printf(stderr, "versus report: %s\n", err);
         goto out;
     }
+    if (policy && policy_resolve_routes(policy, cfg, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus report: %s: %s\n", a.policy, err);
+        goto out;
+    }
     if (fixture_add_sources(&set, argc - optind, argv + optind, true, &warn, err, sizeof err) < 0) {
         cli_printf(stderr, "versus report: %s\n", err);
         goto out;

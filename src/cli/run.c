@@ -30,6 +30,7 @@
 #include "util/utf8.h"
 #include "providers/local.h"
 #include "providers/provider.h"
+#include "providers/target.h"
 #include "core/keyfilter.h"
 #include "core/termsafe.h"
 #include "store/session.h"
@@ -56,9 +57,12 @@ static void run_usage(FILE *out)
             "Sends PROMPT to every model at once and prints the replies.\n\n"
             "  -m, --model SPEC        a model (repeatable): openai:MODEL, anthropic:MODEL,\n"
             "                          gemini:MODEL, ollama:MODEL, openai-compat:MODEL@URL,\n"
-            "                          local:PATH.gguf, local:hf://OWNER/REPO/FILE.gguf, or a\n"
-            "                          provider/alias from the config. Default: the local\n"
-            "                          model plus every closed provider with a key set.\n"
+            "                          PROVIDER:MODEL@URL (another endpoint; a key goes there\n"
+            "                          only with --send-key-to), local:PATH.gguf,\n"
+            "                          local:hf://OWNER/REPO/FILE.gguf, or a\n"
+            "                          provider/alias from the config. Default: the config's\n"
+            "                          defaults.models (else the local model and each closed\n"
+            "                          provider's), those with a key set or needing none.\n"
             "  -s, --system TEXT       system prompt\n"
             "  -n, --max-tokens N      cap on output tokens\n"
             "  -t, --temperature T     sampling temperature (0 = greedy)\n"
@@ -759,6 +763,15 @@ int cli_run(int argc, char **argv)
                                             &turn, err, sizeof err) < 0) {
         cli_printf(stderr, "versus run: --continue: %s\n", err);
         goto out;
+    }
+    /* A spec that does not resolve (an unknown provider, no provider, no
+     * URL) is a usage error like a bad option: nothing goes to any model. */
+    for (size_t i = 0; i < n_specs; i++) {
+        ModelTarget t;
+        if (target_resolve(cfg, specs[i], &t, err, sizeof err) < 0) {
+            cli_printf(stderr, "versus run: %s; nothing was sent (see 'versus models')\n", err);
+            goto out;
+        }
     }
     ropt.histories = hist;
     run = run_new(cfg, &rq, specs, n_specs, &ropt, err, sizeof err);

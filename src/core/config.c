@@ -8,12 +8,12 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
-#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
 #include "util/file.h"
+#include "core/config_check.h"
 #include "core/keyfilter.h"
 #include "core/keys.h"
 #include "util/xdg.h"
@@ -153,39 +153,18 @@ Config *config_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     buf_free(&b);
+    /* Every key known and every value of the right shape: a misspelt key is
+     * an error, never a setting silently left at its default. */
+    char cerr[700];
+    if (config_check(cfg->root, cerr, sizeof cerr) < 0) {
+        snprintf(err, errlen, "config %s: %s", path, cerr);
+        config_free(cfg);
+        return NULL;
+    }
     LocalCost lc;
     char lerr[400];
     if (config_local_cost(cfg, &lc, lerr, sizeof lerr) < 0) {
         snprintf(err, errlen, "config %s: %s", path, lerr);
-        config_free(cfg);
-        return NULL;
-    }
-    /* A sensitivity the program does not know is an error, never "public":
-     * a typo must not send restricted data out. */
-    const cJSON *sens = obj_get(obj_get(cfg->root, "defaults"), "sensitivity");
-    Sensitivity parsed;
-    if (sens && (!cJSON_IsString(sens) || sensitivity_parse(sens->valuestring, &parsed) < 0)) {
-        char shown[64];
-        snprintf(shown, sizeof shown, "%s", cJSON_IsString(sens) ? sens->valuestring : "(not a string)");
-        for (char *c = shown; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = '?';
-        snprintf(err, errlen, "config %s: defaults.sensitivity \"%s\" is not one of public, internal, "
-                 "restricted (written exactly so, lower case); nothing was sent", path, shown);
-        config_free(cfg);
-        return NULL;
-    }
-    /* The KV cache type is the engine's (kvcache.h) names; the core layer
-     * cannot ask the engine, so the three names are checked here. */
-    const cJSON *kvt = obj_get(obj_get(cfg->root, "local"), "kv_type");
-    if (kvt && (!cJSON_IsString(kvt) || (strcasecmp(kvt->valuestring, "f32") && strcasecmp(kvt->valuestring, "f16") &&
-                                         strcasecmp(kvt->valuestring, "q8_0")))) {
-        char shown[64];
-        snprintf(shown, sizeof shown, "%s", cJSON_IsString(kvt) ? kvt->valuestring : "(not a string)");
-        for (char *c = shown; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = '?';
-        snprintf(err, errlen, "config %s: local.kv_type \"%s\" is not one of f32, f16, q8_0", path, shown);
         config_free(cfg);
         return NULL;
     }
@@ -359,19 +338,7 @@ int config_local_cost(const Config *cfg, LocalCost *out, char *err, size_t errle
                               "\"amortisation_months\": N, \"watts\": N, \"kwh_usd\": N} or {\"free\": true}");
         return -1;
     }
-    static const char *const known[] = { "gpu_hour_usd", "hardware_usd", "amortisation_months", "watts",
-                                         "kwh_usd", "utilisation", "free" };
-    const cJSON *e;
-    cJSON_ArrayForEach(e, lc) {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-            ok |= strcmp(e->string, known[i]) == 0;
-        if (!ok) {
-            snprintf(err, errlen, "local_cost.%.60s is not a setting (gpu_hour_usd, hardware_usd, "
-                                  "amortisation_months, watts, kwh_usd, utilisation, free)", e->string);
-            return -1;
-        }
-    }
+    /* its keys were checked with the rest of the file (config_check.c) */
     out->set = true;
     const cJSON *fr = obj_get(lc, "free");
     if (fr && !cJSON_IsBool(fr)) {

@@ -9,6 +9,7 @@ libversus_a_SOURCES += \
 	src/core/reply.c src/core/reply.h \
 	src/core/reply_json.c src/core/reply_json.h \
 	src/core/config.c src/core/config.h \
+	src/core/config_check.c src/core/config_check.h \
 	src/core/keys.c src/core/keys.h \
 	src/core/keyfilter.c src/core/keyfilter.h \
 	src/core/termsafe.c src/core/termsafe.h \

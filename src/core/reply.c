@@ -119,6 +119,13 @@ bool reply_was_sent(const Reply *r)
     return r->status != REPLY_NOT_SENT;
 }
 
+bool reply_took_part(const Reply *r)
+{
+    if (!reply_was_sent(r))
+        return false;
+    return r->status == REPLY_OK || r->status == REPLY_REFUSED || r->status == REPLY_BLOCKED || r->text.len > 0;
+}
+
 void reply_not_sent(Reply *r, const char *type, const char *message)
 {
     if (reply_is_final(r))

@@ -153,6 +153,12 @@ void reply_finish(Reply *r, double now_ms);
 void reply_not_sent(Reply *r, const char *type, const char *message);
 /* False for REPLY_NOT_SENT: the request never left versus. */
 bool reply_was_sent(const Reply *r);
+/* True when the reply has an answer to judge: it was sent and finished ok,
+ * refused or blocked (a refusal or a block is the model's answer too), or
+ * some text came before it failed or was stopped. A candidate that did not
+ * take part can not win a label and takes no part in ratings or policy
+ * figures (eval/battles.h). */
+bool reply_took_part(const Reply *r);
 /* Records a failure (keeps any partial text, marks it incomplete when text
  * came); the finish reason becomes "error" whatever came before. */
 void reply_fail(Reply *r, int http_status, const char *type, const char *message, double now_ms);

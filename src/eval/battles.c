@@ -7,13 +7,33 @@
 #include <string.h>
 
 #include "eval/style.h"
+#include "store/candidate.h"
 
 bool battles_took_part(const Reply *r)
 {
-    if (!reply_was_sent(r))
-        return false;
-    /* a refusal or a provider's block is the model's answer too */
-    return r->status == REPLY_OK || r->status == REPLY_REFUSED || r->status == REPLY_BLOCKED || r->text.len > 0;
+    return reply_took_part(r);
+}
+
+bool battles_label_valid(const SessionRound *r)
+{
+    if (r->outcome != SESSION_WIN)
+        return true;
+    return r->winner >= 0 && (size_t)r->winner < r->n_replies && reply_took_part(r->replies[r->winner]);
+}
+
+void battles_label_why(const SessionRound *r, char *out, size_t outlen)
+{
+    if (battles_label_valid(r)) {
+        snprintf(out, outlen, "%s", "");
+        return;
+    }
+    if (r->winner < 0 || (size_t)r->winner >= r->n_replies) {
+        snprintf(out, outlen, "the labelled winner is not among the candidates");
+        return;
+    }
+    const Reply *w = r->replies[r->winner];
+    snprintf(out, outlen, "the labelled winner %s %s", w->spec,
+             reply_was_sent(w) ? "gave no answer" : "was not sent");
 }
 
 void battles_wilson(double score, double n, double *lo, double *hi)
@@ -97,7 +117,8 @@ int battles_build(const FixtureSet *set, const char *const *models, size_t n_mod
         }
         for (size_t i = 0; i < k; i++) {
             const Reply *p = r->replies[i];
-            idx[i] = battles_took_part(p) ? find(models, n_models, p->spec) : -1;
+            char key[600];
+            idx[i] = battles_took_part(p) ? find(models, n_models, candidate_key(p, key, sizeof key)) : -1;
             out->skipped += !battles_took_part(p);
             style_count(buf_str(&p->text), p->text.len, f[i]);
         }

@@ -34,11 +34,19 @@ typedef struct BattleSet {
     size_t skipped;   /* candidates of labelled rounds that did not take part */
 } BattleSet;
 
-/* True when a candidate took part in its round (see above). */
+/* True when a candidate took part in its round (see above; reply_took_part). */
 bool battles_took_part(const Reply *r);
+/* False for a round labelled won by a candidate that did not take part (a
+ * file labelled before versus refused such labels): the label is no
+ * evidence, and reports and policy checks leave it out with a note. */
+bool battles_label_valid(const SessionRound *r);
+/* Why battles_label_valid is false, in words ("the labelled winner SPEC was
+ * not sent"); "" when it is true. */
+void battles_label_why(const SessionRound *r, char *out, size_t outlen);
 
-/* Battles of every labelled case in set whose models are all among
- * models[0..n_models) (a spec not found there is skipped). 0, or -1 with err. */
+/* Battles of every labelled case in set between candidates whose names
+ * (candidate_key: the spec, or "local:FILE") are among models[0..n_models)
+ * (a candidate not found there is skipped). 0, or -1 with err. */
 int battles_build(const FixtureSet *set, const char *const *models, size_t n_models, BattleLosers losers,
                   BattleSet *out, char *err, size_t errlen);
 void battles_free(BattleSet *b);

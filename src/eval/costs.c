@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/prices.h"
+#include "store/candidate.h"
 #include "providers/provider.h"
 
 bool costs_reply_is_local(const Reply *r)
@@ -104,7 +105,8 @@ static void price_model(const FixtureSet *set, CostsModel *m, const LocalCost *l
     for (size_t i = 0; i < set->n; i++)
         for (size_t k = 0; k < set->cases[i].r.n_replies; k++) {
             const Reply *r = set->cases[i].r.replies[k];
-            if (strcmp(r->spec, m->spec) != 0 || !reply_was_sent(r))
+            char key[600];
+            if (strcmp(candidate_key(r, key, sizeof key), m->spec) != 0 || !reply_was_sent(r))
                 continue;
             file = base_name(r->model);
             double p = reply_prompt_tokens_per_s(r), d = reply_decode_tokens_per_s(r);
@@ -159,10 +161,11 @@ int costs_price(FixtureSet *set, const LocalCost *lc, const BenchSpeed *bench, s
     for (size_t i = 0; i < set->n; i++)
         for (size_t k = 0; k < set->cases[i].r.n_replies; k++) {
             const Reply *r = set->cases[i].r.replies[k];
-            if (costs_model(out, r->spec))
+            char key[600];
+            if (costs_model(out, candidate_key(r, key, sizeof key)))
                 continue;
             CostsModel *m = &out->models[out->n++];
-            snprintf(m->spec, sizeof m->spec, "%s", r->spec);
+            snprintf(m->spec, sizeof m->spec, "%s", key);
             m->local = costs_reply_is_local(r);
             m->prompt_tps = m->decode_tps = m->in_per_mtok = m->out_per_mtok = NAN;
             if (m->local)
@@ -177,7 +180,8 @@ int costs_price(FixtureSet *set, const LocalCost *lc, const BenchSpeed *bench, s
     for (size_t i = 0; i < set->n; i++)
         for (size_t k = 0; k < set->cases[i].r.n_replies; k++) {
             Reply *r = set->cases[i].r.replies[k];
-            const CostsModel *m = costs_model(out, r->spec);
+            char key[600];
+            const CostsModel *m = costs_model(out, candidate_key(r, key, sizeof key));
             if (!m->local || !reply_was_sent(r))
                 continue;
             ReplyMetrics *x = &r->metrics;

@@ -28,7 +28,7 @@ int costs_bench_parse(const char *text, size_t len, BenchSpeed *out, char *err, 
 
 /* How one model was priced. */
 typedef struct CostsModel {
-    char spec[256];
+    char spec[256];           /* candidate_key of its replies: the spec, or "local:FILE" */
     bool local;               /* runs on the user's hardware */
     double prompt_tps, decode_tps; /* the speeds it was priced at, NAN unknown */
     const char *speed_source; /* "measured in N replies" / "versus bench" */
@@ -53,6 +53,7 @@ bool costs_reply_is_closed(const Reply *r);
 int costs_price(FixtureSet *set, const LocalCost *lc, const BenchSpeed *bench, size_t n_bench, CostsSummary *out,
                 char *err, size_t errlen);
 void costs_summary_free(CostsSummary *s);
-const CostsModel *costs_model(const CostsSummary *s, const char *spec);
+/* The model counted under key (candidate_key of a reply), or NULL. */
+const CostsModel *costs_model(const CostsSummary *s, const char *key);
 
 #endif

@@ -252,6 +252,39 @@ Policy *policy_load(const char *path, char *err, size_t errlen)
     return p;
 }
 
+/* One spec: 0, or -1 with err saying where it is (what) and why it does not resolve. */
+static int resolve_one(const Config *cfg, const char *spec, const char *where, char *err, size_t errlen)
+{
+    ModelTarget t;
+    char why[800];
+    if (target_resolve(cfg, spec, &t, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "%s \"%s\" does not resolve: %s", where, spec, why);
+    return -1;
+}
+
+int policy_resolve_routes(const Policy *p, const Config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const PolicyRule *r = &p->rules[i];
+        char rule[320], where[400];
+        if (r->name)
+            snprintf(rule, sizeof rule, "rule %zu (%.200s)", i + 1, r->name);
+        else
+            snprintf(rule, sizeof rule, "rule %zu", i + 1);
+        const char *const specs[3] = { r->route, r->strong, r->weak };
+        static const char *const what[3] = { "route", "strong", "weak" };
+        for (int k = 0; k < 3; k++) {
+            if (!specs[k])
+                continue;
+            snprintf(where, sizeof where, "%s: %s", rule, what[k]);
+            if (resolve_one(cfg, specs[k], where, err, errlen) < 0)
+                return -1;
+        }
+    }
+    return resolve_one(cfg, p->default_route, "default route", err, errlen);
+}
+
 long policy_estimate_tokens(const char *prompt)
 {
     long chars = 0;

@@ -31,6 +31,12 @@ typedef struct Policy Policy;
 Policy *policy_parse(const char *text, size_t len, char *err, size_t errlen);
 Policy *policy_load(const char *path, char *err, size_t errlen);
 void policy_free(Policy *p);
+/* Resolves every spec the policy can route to (each rule's route, strong and
+ * weak, and the default) as versus run resolves a -m spec, with cfg's
+ * providers and aliases (providers/target.h). 0, or -1 with err naming the
+ * first that does not resolve, its rule and why: a typo'd provider is bad
+ * input, not a route that merely never ran. */
+int policy_resolve_routes(const Policy *p, const Config *cfg, char *err, size_t errlen);
 
 /* Estimated tokens of a prompt: ceil(UTF-8 characters / 4). */
 long policy_estimate_tokens(const char *prompt);
@@ -66,6 +72,8 @@ typedef struct PolicyCaseResult {
     int candidate;         /* index of the routed model among the candidates, or -1 */
     PolicyVerdict verdict;
     bool violation;        /* restricted data routed outside the perimeter: a failure */
+    bool label_invalid;    /* labelled won by a candidate that did not take part (battles_label_valid):
+                            * no evidence, so unjudged whatever the route */
     char why[400];         /* the perimeter decision's reason (providers/target.h) */
     double cost_usd;       /* the routed candidate's recorded cost, NAN when unknown */
 } PolicyCaseResult;
@@ -99,7 +107,8 @@ typedef struct PolicyReport {
     PolicyCaseResult *cases; /* (n_cases) */
     size_t n_cases;
     size_t winners, ties, losers, both_bad, unjudged, violations;
-    size_t judged;           /* cases labelled win, tie or both_bad */
+    size_t judged;           /* cases labelled win, tie or both_bad (labels that are evidence) */
+    size_t invalid_labels;   /* cases whose label names a winner that did not take part: left out */
     size_t judged_routes;    /* routes that could be judged: winners + ties + losers + both_bad */
     double quality;          /* (winners + ties) / judged_routes, NAN when none */
     char best_model[256];    /* the single model that, always chosen, scores best where it ran */

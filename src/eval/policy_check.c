@@ -41,7 +41,7 @@ static int pick_quality(const FixtureCase *c, const char *spec, int *cand, Polic
         *cand = k >= 0 ? k : session_round_find(&c->r, spec);
     PolicyVerdict v = POLICY_PICK_UNJUDGED;
     int q = -1;
-    if (k >= 0) {
+    if (k >= 0 && battles_label_valid(&c->r)) { /* a label naming a winner that did not run is no evidence */
         switch (c->r.outcome) {
         case SESSION_WIN:
             v = k == c->r.winner ? POLICY_PICK_WINNER : POLICY_PICK_LOSER;
@@ -427,7 +427,9 @@ int policy_check_with(const Policy *p, const FixtureSet *set, const PolicyCheckO
         case POLICY_PICK_UNJUDGED: out->unjudged++; break;
         }
         out->violations += res->violation;
-        if (c->r.outcome != SESSION_UNLABELLED) {
+        res->label_invalid = !battles_label_valid(&c->r);
+        out->invalid_labels += res->label_invalid;
+        if (c->r.outcome != SESSION_UNLABELLED && !res->label_invalid) {
             out->judged++;
             labelled_good += c->r.outcome != SESSION_BOTH_BAD;
         }
@@ -483,7 +485,11 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
     buf_printf(b, "%zu cases, %zu labelled, %zu routes judged\n", r->n_cases, r->judged, r->judged_routes);
     buf_printf(b, "  winner picks %zu, tie picks %zu, loser picks %zu, both-bad %zu, unjudged %zu\n",
                r->winners, r->ties, r->losers, r->both_bad, r->unjudged);
-    buf_printf(b, "  sensitivity violations %zu\n\n", r->violations);
+    buf_printf(b, "  sensitivity violations %zu\n", r->violations);
+    if (r->invalid_labels)
+        buf_printf(b, "  labels left out %zu (the labelled winner did not take part: not sent, or no answer)\n",
+                   r->invalid_labels);
+    buf_puts(b, "\n");
     if (r->losers || r->violations) {
         buf_puts(b, "Failures:\n");
         for (size_t i = 0; i < r->n_cases; i++) {
@@ -501,10 +507,20 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
         buf_puts(b, "\n");
     }
     if (r->unjudged) {
-        buf_puts(b, "Not judged (the route did not run in the case, or the case is unlabelled):\n");
-        for (size_t i = 0; i < r->n_cases; i++)
-            if (r->cases[i].verdict == POLICY_PICK_UNJUDGED)
-                buf_printf(b, "  %s → %s\n", r->cases[i].c->id ? r->cases[i].c->id : "(no id)", r->cases[i].route);
+        buf_puts(b, "Not judged (the route did not run in the case, the case is unlabelled, or its label is no "
+                    "evidence):\n");
+        for (size_t i = 0; i < r->n_cases; i++) {
+            const PolicyCaseResult *c = &r->cases[i];
+            if (c->verdict != POLICY_PICK_UNJUDGED)
+                continue;
+            buf_printf(b, "  %s → %s", c->c->id ? c->c->id : "(no id)", c->route);
+            if (c->label_invalid) {
+                char why[400];
+                battles_label_why(&c->c->r, why, sizeof why);
+                buf_printf(b, "  (label left out: %s; relabel it with versus sessions label)", why);
+            }
+            buf_puts(b, "\n");
+        }
         buf_puts(b, "\n");
     }
     pct(b, "quality (winner or tie, judged routes)", r->quality);
@@ -514,7 +530,11 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
         snprintf(label, sizeof label, "best single model (%s)", r->best_model);
         pct(b, label, r->best_quality);
     }
-    buf_printf(b, "%-36s $%.6f over %zu routed cases with a known cost\n", "cost", r->cost_usd, r->cost_known);
+    if (r->cost_known)
+        buf_printf(b, "%-36s $%.6f over %zu routed case%s with a known cost\n", "cost", r->cost_usd, r->cost_known,
+                   r->cost_known == 1 ? "" : "s");
+    else
+        buf_printf(b, "%-36s n/a (no routed case has a known cost)\n", "cost");
     if (r->n_base > 1) {
         buf_printf(b, "\nOn the same %zu cases (%zu of them priced), where the policy's route and every model "
                       "below ran:\n", r->common_judged, r->common_priced);

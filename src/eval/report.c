@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/prices.h"
+#include "store/candidate.h"
 
 ReportOptions report_options_default(void)
 {
@@ -32,6 +33,7 @@ void report_free(Report *r)
     free(r->pair_score);
     free(r->pair_games);
     buf_free(&r->warnings);
+    buf_free(&r->label_notes);
     if (r->has_policy)
         policy_report_free(&r->policy);
     memset(r, 0, sizeof *r);
@@ -190,6 +192,8 @@ static void leaders(Report *r)
             if (s->n && (best < 0 || s->rate > r->models[best].share_by_category[c].rate))
                 best = (int)m;
         }
+        if (best >= 0 && r->models[best].share_by_category[c].wins == 0)
+            best = -1; /* ties and both-bad rounds only: nobody wins most often */
         r->leader[c] = best;
         bool sep = best >= 0;
         for (size_t m = 0; sep && m < r->n_models; m++) {
@@ -212,7 +216,8 @@ static void speed_and_cost(Report *r, const FixtureSet *set, double *ttft, doubl
             const SessionRound *rd = &set->cases[i].r;
             for (size_t k = 0; k < rd->n_replies; k++) {
                 const Reply *p = rd->replies[k];
-                if (strcmp(p->spec, md->spec) != 0 || !reply_was_sent(p))
+                char key[600];
+                if (strcmp(candidate_key(p, key, sizeof key), md->spec) != 0 || !reply_was_sent(p))
                     continue;
                 md->replies++;
                 md->refused += p->status == REPLY_REFUSED;
@@ -249,10 +254,12 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
     BattleSet bs = { 0 };
     for (size_t i = 0; i < set->n; i++) {
         const SessionRound *rd = &set->cases[i].r;
-        for (size_t k = 0; k < rd->n_replies; k++)
-            if (intern(&specs, &n, rd->replies[k]->spec) < 0)
+        for (size_t k = 0; k < rd->n_replies; k++) {
+            char key[600];
+            if (intern(&specs, &n, candidate_key(rd->replies[k], key, sizeof key)) < 0)
                 goto oom;
-        if (rd->outcome != SESSION_UNLABELLED &&
+        }
+        if (rd->outcome != SESSION_UNLABELLED && battles_label_valid(rd) &&
             intern(&r->categories, &r->n_categories, rd->category ? rd->category : "(none)") < 0)
             goto oom;
     }
@@ -282,13 +289,22 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
         r->n_rounds++;
         for (size_t k = 0; k < rd->n_replies; k++) {
             size_t m = 0;
-            while (m < n && strcmp(r->models[m].spec, rd->replies[k]->spec) != 0)
+            char key[600];
+            candidate_key(rd->replies[k], key, sizeof key);
+            while (m < n && strcmp(r->models[m].spec, key) != 0)
                 m++;
             if (reply_was_sent(rd->replies[k]) && strcmp(r->models[m].name, r->models[m].spec) == 0)
                 full_name(&r->models[m], rd->replies[k]);
         }
         if (rd->outcome == SESSION_UNLABELLED)
             continue;
+        if (!battles_label_valid(rd)) {
+            char why[400];
+            battles_label_why(rd, why, sizeof why);
+            r->n_invalid_labels++;
+            buf_printf(&r->label_notes, "%s: %s\n", set->cases[i].id ? set->cases[i].id : "(a round)", why);
+            continue;
+        }
         r->n_labelled++;
         size_t cat = 0;
         while (cat < nc && strcmp(r->categories[cat], rd->category ? rd->category : "(none)") != 0)
@@ -298,7 +314,9 @@ int report_build(const FixtureSet *set, const ReportOptions *opt, Report *r, cha
             if (!battles_took_part(rd->replies[k]))
                 continue; /* not sent, or failed without a word: nothing was judged */
             size_t m = 0;
-            while (m < n && strcmp(r->models[m].spec, rd->replies[k]->spec) != 0)
+            char key[600];
+            candidate_key(rd->replies[k], key, sizeof key);
+            while (m < n && strcmp(r->models[m].spec, key) != 0)
                 m++;
             bool won = rd->outcome == SESSION_WIN && (int)k == rd->winner;
             count(&r->models[m].all, rd->outcome, won);

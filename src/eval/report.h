@@ -56,7 +56,8 @@ typedef struct ReportShare {
 } ReportShare;
 
 typedef struct ReportModel {
-    char *spec;
+    char *spec;                  /* the name its replies are counted under (candidate_key):
+                                  * the spec, or "local:FILE" for a local spec naming no file */
     char name[640];              /* in full: "local: FILE (Q4_K weights, cuda on GPU)" or the spec */
     bool local;
     ReportCounts all;
@@ -82,11 +83,14 @@ typedef struct Report {
     char **categories;     /* (n_categories), "(none)" for rounds without one */
     size_t n_categories;
     size_t *category_rounds; /* (n_categories) labelled rounds */
-    int *leader;           /* (n_categories) the model with the highest win share, -1 when none */
+    int *leader;           /* (n_categories) the model with the highest win share, -1 when none took
+                            * part or none won a round */
     bool *separated;       /* (n_categories) its interval lies above every other's */
     double *pair_score;    /* (n_models × n_models): wins of i over j, ties counted half */
     double *pair_games;    /* (n_models × n_models): meetings of i and j */
-    size_t n_rounds, n_labelled;
+    size_t n_rounds, n_labelled; /* n_labelled: rounds whose label is evidence */
+    size_t n_invalid_labels; /* labelled won by a candidate that did not take part: left out */
+    Buf label_notes;       /* one line per label left out: "ID: the labelled winner SPEC was not sent" */
     size_t n_battles, n_skipped; /* battles; candidates of labelled rounds that did not take part */
     double prior_used;     /* virtual ties the ratings were fitted with (0 = Arena's maximum likelihood) */
     double style_coef[BT_STYLE_N], style_coef_lo[BT_STYLE_N], style_coef_hi[BT_STYLE_N];

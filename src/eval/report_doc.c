@@ -222,11 +222,26 @@ static int models_table(Doc *d, const Report *r)
     return 0;
 }
 
+/* One warning per label left out (report.h, label_notes). */
+static int label_notes(Doc *d, const Report *r)
+{
+    int rc = 0;
+    for (const char *p = buf_str(&r->label_notes), *e; rc == 0 && *p; p = e + 1) {
+        if (!(e = strchr(p, '\n')))
+            break;
+        rc = text(d, DOC_WARN, NULL, "Label left out: %.*s, so there was no answer to judge; relabel the round "
+                                     "(versus sessions label) with a winner that answered, a tie or both bad.",
+                  (int)(e - p), p);
+    }
+    return rc;
+}
+
 static int categories_table(Doc *d, const Report *r)
 {
     if (!r->n_categories)
-        return text(d, DOC_P, NULL, "No round is labelled yet: label rounds (versus sessions label, or the "
-                                    "workbench's keys) to see who wins.");
+        return text(d, DOC_P, NULL, "No round is labelled yet%s: label rounds (versus sessions label, or the "
+                                    "workbench's keys) to see who wins.",
+                    r->n_invalid_labels ? " with a label that is evidence" : "") | label_notes(d, r);
     DocTable *t = table(d, 3 + r->n_models, r->n_categories + 1);
     if (!t)
         return -1;
@@ -248,8 +263,13 @@ static int categories_table(Doc *d, const Report *r)
         for (size_t m = 0; l >= 0 && m < r->n_models; m++)
             equal += (int)m != l && r->models[m].share_by_category[c].n &&
                      r->models[m].share_by_category[c].rate == r->models[l].share_by_category[c].rate;
-        if (l < 0)
+        bool any = false;
+        for (size_t m = 0; m < r->n_models; m++)
+            any |= r->models[m].share_by_category[c].n > 0;
+        if (l < 0 && !any)
             cell(t, c + 1, 2 + r->n_models, "no model ran");
+        else if (l < 0)
+            cell(t, c + 1, 2 + r->n_models, "no model won a round (ties or both bad only)");
         else if (equal)
             cell(t, c + 1, 2 + r->n_models, "no single leader: %zu. %s and %zu other%s win as often", (size_t)l + 1,
                  r->models[l].spec, equal, equal == 1 ? "" : "s");
@@ -263,7 +283,7 @@ static int categories_table(Doc *d, const Report *r)
     return text(d, DOC_NOTE, NULL, "A model's share is the labelled rounds of that category it won, of those it "
                                    "took part in (a candidate not sent, or failed without a word, did not), "
                                    "with the 95%% Wilson interval; ties are not wins. A leader is clear when its "
-                                   "interval lies above every other model's.");
+                                   "interval lies above every other model's.") | label_notes(d, r);
 }
 
 /* How one model was priced, in words. */
@@ -636,6 +656,10 @@ int report_doc_build(const Report *r, const char *title, Doc *d)
     int rc = text(d, DOC_H1, NULL, "%s", title);
     rc |= text(d, DOC_P, NULL, "%zu rounds, %zu labelled; %zu models; %zu battles between candidates that ran.",
                r->n_rounds, r->n_labelled, r->n_models, r->n_battles);
+    if (r->n_invalid_labels)
+        rc |= text(d, DOC_P, NULL, "%zu label%s left out: %s a winner that did not take part (see below).",
+                   r->n_invalid_labels, r->n_invalid_labels == 1 ? "" : "s",
+                   r->n_invalid_labels == 1 ? "it names" : "each names");
     rc |= text(d, DOC_H2, "answer", "The answer");
     rc |= text(d, DOC_H3, "models", "The models");
     rc |= models_table(d, r);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/model_ref.h"
 #include "providers/provider.h"
 
 /* True for loopback and private-range hosts (the only ones that may be
@@ -213,10 +214,18 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
 
     if (strcmp(prov, "local") == 0) {
         copy(out->kind, sizeof out->kind, "local");
+        /* "local:" is the default model: $VERSUS_MODEL, the config's
+         * local.model, else the built-in default. It is named here, so the
+         * reply records the file it ran, not "" (two different defaults are
+         * two models, and a bench of that file prices it). */
         const char *m = *model ? model : getenv("VERSUS_MODEL");
+        if (m && !*model && strncmp(m, "local:", 6) == 0)
+            m += 6;
         if (!m || !*m)
             m = config_local_model(cfg);
-        copy(out->model, sizeof out->model, m ? m : "");
+        if (!m || !*m)
+            m = model_ref_default();
+        copy(out->model, sizeof out->model, m);
         out->inside_perimeter = perimeter_decide(cfg, out, NULL, out->perimeter_why, sizeof out->perimeter_why);
         return 0;
     }
@@ -233,12 +242,18 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
     }
     copy(out->kind, sizeof out->kind, ops->name);
 
-    /* openai-compat:MODEL@URL gives the endpoint inline. */
-    const char *at = NULL;
+    /* PROVIDER:MODEL@URL gives the endpoint inline, for every kind: the URL
+     * is never part of the model name. Whether the provider's key may go
+     * there is key_allowed below (the run refuses it unless the user named
+     * the URL with --send-key-to). */
+    const char *at = strrchr(model, '@');
     bool inline_url = false;
-    if (strcmp(ops->name, "openai-compat") == 0)
-        at = strrchr(model, '@');
     if (at) {
+        if (strncmp(at + 1, "http://", 7) != 0 && strncmp(at + 1, "https://", 8) != 0) {
+            snprintf(err, errlen, "'%s': the URL after '@' must start with http:// or https:// "
+                     "(%s:MODEL@http://HOST:PORT/...)", spec, prov);
+            return -1;
+        }
         size_t ml = (size_t)(at - model);
         if (ml >= sizeof out->model) {
             snprintf(err, errlen, "model name too long in '%s'", spec);

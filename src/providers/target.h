@@ -1,7 +1,9 @@
 /* target.h — a model spec resolved into the endpoint it names.
  *
- * "PROVIDER:MODEL", "openai-compat:MODEL@URL", "local:REF" or an alias the
- * config defines are turned into a ModelTarget: wire protocol, model name,
+ * "PROVIDER:MODEL", "PROVIDER:MODEL@URL" (the same wire format at another
+ * endpoint: the provider's key goes there only when it is the provider's
+ * own URL, see key_allowed), "local:REF" or an alias the config defines are
+ * turned into a ModelTarget: wire protocol, model name,
  * base URL, where the key lives, and whether the endpoint may receive
  * restricted data. Pure lookups over the config and the provider table: no
  * network, no key reading. */
@@ -20,7 +22,8 @@
 typedef struct ModelTarget {
     char provider[64];    /* configured provider name ("openai", "openrouter", "local", ...) */
     char kind[32];        /* wire protocol: "openai" "anthropic" "gemini" "ollama" "openai-compat" "local" */
-    char model[512];      /* model name on the wire, or the GGUF reference for local */
+    char model[512];      /* model name on the wire, or the GGUF reference for local
+                           * ("local:" alone: $VERSUS_MODEL, local.model or the default's hf:// reference) */
     char base_url[512];   /* "" for local */
     char key_env[128];    /* environment variable that holds the key, "" when none is needed */
     char key_file[1200];  /* key file (must be 0600), "" when none */
@@ -36,8 +39,9 @@ typedef struct ModelTarget {
                            * URL written inline after the provider's name that is another endpoint */
 } ModelTarget;
 
-/* Resolves "PROVIDER:MODEL" (or "openai-compat:MODEL@URL", or a name the
- * config defines as a model alias) into out; 0, or -1 with err.
+/* Resolves "PROVIDER:MODEL" (or "PROVIDER:MODEL@URL", or a name the config
+ * defines as a model alias) into out; 0, or -1 with err (also for an '@'
+ * not followed by an http:// or https:// URL).
  *
  * The perimeter decision, made here once for every caller (run, policy
  * check, policy route, models): the destination decides, fail-closed.

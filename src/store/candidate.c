@@ -364,6 +364,32 @@ fail:
     return NULL;
 }
 
+const char *candidate_key(const Reply *r, char *out, size_t n)
+{
+    const char *spec = r->spec ? r->spec : "";
+    if (!r->provider || strcmp(r->provider, "local") != 0 || !r->model || !r->model[0]) {
+        snprintf(out, n, "%s", spec);
+        return out;
+    }
+    const char *slash = strrchr(r->model, '/');
+    const char *file = slash ? slash + 1 : r->model;
+    const char *hash = strrchr(spec, '#');
+    size_t base = hash ? (size_t)(hash - spec) : strlen(spec);
+    /* the file the spec names, if any: "local:DIR/FILE#EFFORT" */
+    const char *named = strncmp(spec, "local:", 6) == 0 ? spec + 6 : "";
+    size_t named_len = base > 6 && named[0] ? base - 6 : 0;
+    const char *nslash = named_len ? memrchr(named, '/', named_len) : NULL;
+    if (nslash) {
+        named_len -= (size_t)(nslash + 1 - named);
+        named = nslash + 1;
+    }
+    if (named_len && named_len == strlen(file) && memcmp(named, file, named_len) == 0)
+        snprintf(out, n, "%s", spec);
+    else
+        snprintf(out, n, "local:%s%s", file, hash ? hash : "");
+    return out;
+}
+
 Reply *candidate_clone(const Reply *r)
 {
     Reply *c = reply_new(r->spec, r->provider, r->model);

@@ -35,6 +35,14 @@ Reply *candidate_decode(const cJSON *obj, double *vram_mib, char *err, size_t er
 /* A deep copy of a reply (text, usage, metrics, error, recording). */
 Reply *candidate_clone(const Reply *r);
 
+/* The name a candidate is counted under in ratings, costs and reports: its
+ * spec, except a local model whose spec does not name its file ("local:",
+ * "local:#high", an alias): then "local:FILE" and the spec's "#EFFORT",
+ * FILE the base name of the model it recorded. So two different default
+ * models are two rows, and one file run as "local:" or "local:FILE" is one.
+ * Written into out (n bytes); returns out. */
+const char *candidate_key(const Reply *r, char *out, size_t n);
+
 /* Only the parameters that are set. */
 cJSON *candidate_params_encode(const Params *p);
 /* Parameters from obj (NULL or missing keys = unset). */

@@ -319,6 +319,15 @@ int session_label_round(Session *s, size_t round, const SessionLabel *label, cha
         snprintf(err, errlen, "unknown label outcome");
         return -1;
     }
+    if (label->outcome == SESSION_WIN && !reply_took_part(r->replies[label->winner])) {
+        /* nothing to judge: a not-sent or silent candidate winning would count
+         * against the ones that answered (and push restricted data outward) */
+        const Reply *w = r->replies[label->winner];
+        const char *msg = w->error_message ? w->error_message : reply_status_name(w->status);
+        snprintf(err, errlen, "pane %d (%s) %s (%s): it has no answer to judge; label another pane, a tie or "
+                 "both bad", label->winner + 1, w->spec, reply_was_sent(w) ? "gave no answer" : "was not sent", msg);
+        return -1;
+    }
     if (replace_str(&r->note, label->note) < 0 || replace_str(&r->category, label->category) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;

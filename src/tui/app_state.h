@@ -52,6 +52,7 @@ typedef struct Total {
     char name[256];
     double known_usd;
     int unknown_rounds;
+    bool estimated;   /* some of known_usd was estimated from measured speed */
 } Total;
 
 /* The label given to a round, kept in memory (and saved through session.h). */

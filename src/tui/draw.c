@@ -299,7 +299,8 @@ static void draw_footer(App *a, double now)
     }
     FooterEntry e[APP_MAX_TOTALS];
     for (size_t i = 0; i < a->n_totals; i++)
-        e[i] = (FooterEntry){ a->totals[i].name, a->totals[i].known_usd, a->totals[i].unknown_rounds };
+        e[i] = (FooterEntry){ a->totals[i].name, a->totals[i].known_usd, a->totals[i].unknown_rounds,
+                              a->totals[i].estimated };
     statusbar_format_footer(e, a->n_totals, f.w, line, sizeof line);
     put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_FOOTER));
 }

@@ -37,8 +37,12 @@ bool round_label_pending(const App *a)
 
 /* ---- totals and the session ------------------------------------------------ */
 
-static void add_total(App *a, const char *name, double cost)
+static void add_total(App *a, const Reply *r)
 {
+    const char *name = r->spec;
+    double cost = r->metrics.cost_usd;
+    if (!reply_was_sent(r))
+        return; /* nothing ran, so nothing was spent: not an unknown cost */
     Total *t = NULL;
     for (size_t i = 0; i < a->n_totals; i++)
         if (strcmp(a->totals[i].name, name) == 0)
@@ -54,6 +58,7 @@ static void add_total(App *a, const char *name, double cost)
         t->unknown_rounds++;
     else
         t->known_usd += cost;
+    t->estimated |= cost > 0 && strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
 }
 
 static bool ensure_session(App *a)
@@ -129,7 +134,7 @@ static void round_finished(App *a)
     a->round_done = true;
     for (size_t i = 0; i < a->n; i++) {
         Reply *r = run_reply(a->run, i);
-        add_total(a, r->spec, r->metrics.cost_usd);
+        add_total(a, r);
     }
     record(a);
     if (conversation_add_turn(a) < 0)
@@ -295,6 +300,12 @@ void round_sample(App *a)
 
 void round_label_begin(App *a, SessionOutcome outcome, int winner_pos)
 {
+    const Reply *w = outcome == SESSION_WIN ? run_reply(a->run, (size_t)a->order[winner_pos]) : NULL;
+    if (w && !reply_took_part(w)) { /* the same rule session_label_round applies */
+        app_message(a, true, "pane %d %s: it has no answer to judge; pick another pane, t (tie) or b (both bad)",
+                    winner_pos + 1, reply_was_sent(w) ? "gave no answer" : "was not sent");
+        return;
+    }
     a->label.outcome = outcome;
     a->label.winner = winner_pos >= 0 ? a->order[winner_pos] : -1;
     a->label.note[0] = '\0';

@@ -313,13 +313,15 @@ int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out
         return 0;
     double total = 0;
     int unknown = 0;
+    bool estimated = false;
     for (size_t i = 0; i < n; i++) {
         total += e[i].known_usd;
         unknown += e[i].unknown_rounds;
+        estimated |= e[i].estimated && e[i].known_usd > 0;
     }
     char tot[64], totfield[80];
     statusbar_fmt_total(total, unknown, tot, sizeof tot);
-    snprintf(totfield, sizeof totfield, "total %s", tot);
+    snprintf(totfield, sizeof totfield, "total %s%s", estimated ? "~" : "", tot);
     int tot_cols = wrap_str_cols(totfield, strlen(totfield));
     const char *head = " session: ";
     int head_cols = 10;
@@ -332,9 +334,10 @@ int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out
             size_t pos = (size_t)snprintf(line, sizeof line, "%s", head);
             int cols = head_cols;
             for (size_t i = 0; i < shown && pos < sizeof line; i++) {
-                char nm[128], cost[64];
+                char nm[128], cost[64], amount[64];
                 statusbar_truncate(e[i].name, name_caps[cap_i], nm, sizeof nm);
-                statusbar_fmt_total(e[i].known_usd, e[i].unknown_rounds, cost, sizeof cost);
+                statusbar_fmt_total(e[i].known_usd, e[i].unknown_rounds, amount, sizeof amount);
+                snprintf(cost, sizeof cost, "%s%s", e[i].estimated && e[i].known_usd > 0 ? "~" : "", amount);
                 int k = snprintf(line + pos, sizeof line - pos, "%s %s \u00b7 ", nm, cost);
                 if (k < 0 || (size_t)k >= sizeof line - pos)
                     break;

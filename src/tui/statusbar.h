@@ -83,13 +83,15 @@ typedef struct FooterEntry {
     const char *name;   /* model as shown */
     double known_usd;   /* sum of the costs that were known */
     int unknown_rounds; /* rounds whose cost was unknown */
+    bool estimated;     /* some of known_usd was estimated from measured speed (a local model) */
 } FooterEntry;
 
 /* "$0.0123", "$0.0123+?" when some rounds were unknown, "$?" when none was known. */
 void statusbar_fmt_total(double known_usd, int unknown_rounds, char *out, size_t outlen);
-/* "session  gpt-4o $0.0123 · local $0.00 · total $0.0123" fitted to width
- * (entries are shortened, then dropped, but the total always stays). Returns
- * the display columns used. */
+/* "session  gpt-4o $0.0123 · local ~$0.0004 · total ~$0.0127" fitted to width
+ * (entries are shortened, then dropped, but the total always stays); "~"
+ * marks an estimated entry and a total that includes one. Returns the
+ * display columns used. */
 int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out, size_t outlen);
 
 #endif

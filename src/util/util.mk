@@ -1,5 +1,6 @@
 # util.mk — src/util: the bottom layer (growable buffers, UTF-8, clocks, XDG
-# paths, base64, whole-file reading, error formatting, HTML/XML escaping).
+# paths, base64, whole-file reading, error formatting, HTML/XML escaping,
+# did-you-mean suggestions).
 # Includes nothing above.
 libversus_a_SOURCES += \
 	src/util/buf.c src/util/buf.h \
@@ -10,4 +11,5 @@ libversus_a_SOURCES += \
 	src/util/file.c src/util/file.h \
 	src/util/errmsg.c src/util/errmsg.h \
 	src/util/markup.c src/util/markup.h \
-	src/util/regexp.c src/util/regexp.h
+	src/util/regexp.c src/util/regexp.h \
+	src/util/suggest.c src/util/suggest.h

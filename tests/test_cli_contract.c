@@ -1,0 +1,313 @@
+/* test_cli_contract.c — what versus(1) promises at the command line, checked
+ * through the real binary the way a first-day user meets it (each test is
+ * one finding of a user's try-out, reproduced with their command): config
+ * typos are errors, specs that do not resolve exit 2 with nothing sent,
+ * keyless in-perimeter servers run by default, PROVIDER:MODEL@URL follows
+ * the key rule, and the outputs of `run` say what happened.
+ *
+ * Each test gets a private HOME/XDG tree and a loopback fake provider
+ * (harden/vchild.h, fake/fakeprov.h); every provider points at the fake. */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fake/fakeprov.h"
+#include "harden/vchild.h"
+#include "testenv.h"
+
+#define DEADLINE_MS 60000
+
+static char home[256];
+static char bin[1024];
+static FakeProv *fp;
+static char **env;
+
+static void setup(void)
+{
+    if (!vchild_binary(bin, sizeof bin))
+        cr_skip_test("the versus binary is not built (VERSUS_BUILDDIR)");
+    snprintf(home, sizeof home, "/tmp/versus-contract-XXXXXX");
+    cr_assert_not_null(mkdtemp(home));
+    char err[256];
+    fp = fakeprov_start(NULL, err, sizeof err);
+    cr_assert_not_null(fp, "%s", err);
+    env = vchild_env_new(home, fakeprov_url(fp));
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void teardown(void)
+{
+    if (fp)
+        fakeprov_stop(fp);
+    fp = NULL;
+    vchild_env_free(env);
+    env = NULL;
+    vchild_rm_tree(home);
+}
+
+TestSuite(contract, .init = setup, .fini = teardown, .timeout = 180);
+
+/* Runs versus with args (NULL-terminated); returns its exit code. Parses
+ * stdout as JSON when json. */
+static int versus_json(VResult *r, bool json, const char *const *args)
+{
+    cr_assert_eq(vchild_run(bin, args, env, NULL, DEADLINE_MS, json, r), 0, "could not start %s", bin);
+    cr_assert(!r->timed_out, "versus %s hung; stderr: %s", args[0], buf_str(&r->err));
+    cr_assert_null(strstr(buf_str(&r->out), VCHILD_KEY_MARK), "a key reached stdout");
+    cr_assert_null(strstr(buf_str(&r->err), VCHILD_KEY_MARK), "a key reached stderr");
+    return r->exit_code;
+}
+
+static int versus(VResult *r, const char *const *args) { return versus_json(r, false, args); }
+
+/* Writes text to home/NAME (mode 0600); the path goes to out. */
+static void write_home_file(const char *name, const char *text, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", home, name);
+    FILE *f = fopen(out, "w");
+    cr_assert_not_null(f, "%s: %s", out, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+    chmod(out, 0600);
+}
+
+/* A config at home/config.json; %s in fmt is replaced by the fake's URL. */
+static void write_config(const char *fmt, char *out, size_t n)
+{
+    char text[4096];
+    snprintf(text, sizeof text, fmt, fakeprov_url(fp), fakeprov_url(fp));
+    write_home_file("config.json", text, out, n);
+}
+
+/* Requests the fake received, on every route. */
+static long requests(void) { return fakeprov_count(fp, FAKE_ROUTE_COUNT); }
+
+static const cJSON *result_at(const VResult *r, int i)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(r->json, "results");
+    cr_assert(cJSON_IsArray(res), "no results array: %s", buf_str(&r->out));
+    const cJSON *x = cJSON_GetArrayItem(res, i);
+    cr_assert_not_null(x, "no result %d: %s", i, buf_str(&r->out));
+    return x;
+}
+
+static const char *sget(const cJSON *o, const char *k)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+/* ---- #1: a misspelt config key is an error, in every section ---------------- */
+
+Test(contract, a_misspelt_defaults_key_stops_the_run_before_anything_is_sent)
+{
+    static const struct {
+        const char *json, *says;
+    } typos[] = {
+        { "{\"defualts\": {\"sensitivity\": \"restricted\"}}", "defualts is not a setting (did you mean defaults?)" },
+        { "{\"defaults\": {\"temprature\": 0.2}}", "defaults.temprature is not a setting (did you mean temperature?)" },
+        { "{\"providers\": {\"openai\": {\"kye_env\": \"OPENAI_API_KEY\"}}}",
+          "providers.openai.kye_env is not a setting (did you mean key_env?)" },
+    };
+    for (size_t i = 0; i < sizeof typos / sizeof *typos; i++) {
+        char cfg[512];
+        write_home_file("c7.json", typos[i].json, cfg, sizeof cfg);
+        long before = requests();
+        VResult r;
+        const char *args[] = { "run", "--config", cfg, "-f", "json", "-m", "openai:happy", "hi", NULL };
+        cr_assert_eq(versus(&r, args), 2, "%s: exit %d, stderr %s", typos[i].json, r.exit_code, buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.err), typos[i].says), "%s", buf_str(&r.err));
+        cr_assert_eq(r.out.len, 0, "no result is printed: %s", buf_str(&r.out));
+        cr_assert_eq(requests(), before, "nothing may be sent");
+        vchild_result_free(&r);
+    }
+}
+
+/* ---- #5: a keyless in-perimeter server in defaults.models runs --------------- */
+
+Test(contract, a_keyless_config_provider_in_the_default_models_runs)
+{
+    char cfg[512];
+    write_config("{\"providers\": {\"lab\": {\"kind\": \"openai-compat\", \"base_url\": \"%s/v1\","
+                 " \"inside_perimeter\": true}},"
+                 " \"defaults\": {\"models\": [\"lab:happy\", \"openai:happy\"]}}",
+                 cfg, sizeof cfg);
+    VResult r;
+    const char *models[] = { "models", "--config", cfg, NULL };
+    cr_assert_eq(versus(&r, models), 0, "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "usable (no key)"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    const char *run[] = { "run", "--config", cfg, "-f", "json", "Say hi in five words.", NULL };
+    cr_assert_eq(versus_json(&r, true, run), 0, "%s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.err), "skipping"), "%s", buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "spec"), "lab:happy");
+    cr_assert_str_eq(sget(result_at(&r, 0), "status"), "ok");
+    vchild_result_free(&r);
+    /* restricted: the one server inside the perimeter still answers */
+    const char *restricted[] = { "run", "--config", cfg, "-f", "json", "--sensitivity", "restricted", "hi", NULL };
+    versus_json(&r, true, restricted);
+    cr_assert_str_eq(sget(result_at(&r, 0), "spec"), "lab:happy");
+    cr_assert_str_eq(sget(result_at(&r, 0), "status"), "ok", "%s", buf_str(&r.out));
+    cr_assert_str_eq(sget(result_at(&r, 1), "status"), "not_sent");
+    vchild_result_free(&r);
+}
+
+/* ---- #6: PROVIDER:MODEL@URL for the built-in providers ----------------------- */
+
+Test(contract, a_url_after_a_builtin_provider_is_its_endpoint_under_the_key_rule)
+{
+    char err[256];
+    FakeProv *other = fakeprov_start(NULL, err, sizeof err);
+    cr_assert_not_null(other, "%s", err);
+    char spec_openai[600], spec_anthropic[600], spec_ollama[600], other_v1[600];
+    snprintf(other_v1, sizeof other_v1, "%s/v1", fakeprov_url(other));
+    snprintf(spec_openai, sizeof spec_openai, "openai:happy@%s", other_v1);
+    snprintf(spec_anthropic, sizeof spec_anthropic, "anthropic:happy@%s", fakeprov_url(other));
+    snprintf(spec_ollama, sizeof spec_ollama, "ollama:happy@%s", fakeprov_url(other));
+    /* a key would go to another URL: refused with the option to write, nothing reaches it */
+    VResult r;
+    const char *refused[] = { "run", "-f", "json", "-n", "8", "-m", spec_openai, "-m", spec_anthropic, "hi", NULL };
+    cr_assert_eq(versus_json(&r, true, refused), 1, "%s", buf_str(&r.err));
+    for (int i = 0; i < 2; i++) {
+        const cJSON *x = result_at(&r, i);
+        cr_assert_str_eq(sget(x, "status"), "not_sent", "%s", buf_str(&r.out));
+        cr_assert_str_eq(sget(x, "model"), "happy", "the URL is never part of the model name");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(x, "error");
+        cr_assert_str_eq(sget(e, "type"), "key_url");
+        cr_assert(strstr(sget(e, "hint"), "--send-key-to"), "%s", sget(e, "hint"));
+    }
+    vchild_result_free(&r);
+    cr_assert_eq(fakeprov_count(other, FAKE_ROUTE_COUNT), 0, "the other URL got a request");
+    /* named with --send-key-to: that URL gets the request, the model name is the model */
+    const char *named[] = { "run", "-f", "json", "-n", "8", "--send-key-to", other_v1, "--send-key-to",
+                            fakeprov_url(other), "-m", spec_openai, "-m", spec_anthropic, "hi", NULL };
+    cr_assert_eq(versus_json(&r, true, named), 0, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "model"), "happy");
+    cr_assert_str_eq(sget(result_at(&r, 1), "model"), "happy");
+    vchild_result_free(&r);
+    cr_assert_eq(fakeprov_count(other, FAKE_ROUTE_OPENAI), 1);
+    cr_assert_eq(fakeprov_count(other, FAKE_ROUTE_ANTHROPIC), 1);
+    /* Ollama holds no key: the URL is simply where it runs */
+    const char *ollama[] = { "run", "-f", "json", "-n", "8", "-m", spec_ollama, "hi", NULL };
+    cr_assert_eq(versus_json(&r, true, ollama), 0, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "model"), "happy");
+    vchild_result_free(&r);
+    cr_assert_eq(fakeprov_count(other, FAKE_ROUTE_OLLAMA), 1);
+    /* something after '@' that is not a URL is an error, not a model name */
+    const char *bad[] = { "run", "-f", "json", "-m", "openai:happy@localhost:8080", "hi", NULL };
+    cr_assert_eq(versus(&r, bad), 2, "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "http://"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    fakeprov_stop(other);
+}
+
+/* ---- #7: a spec that does not resolve is a usage error: exit 2 ---------------- */
+
+Test(contract, a_spec_that_does_not_resolve_exits_2_and_sends_nothing)
+{
+    char cfg[512];
+    write_config("{\"providers\": {\"lab\": {\"kind\": \"openai-compat\"}}}", cfg, sizeof cfg);
+    static const char *const specs[][2] = {
+        { "opneai:gpt-4o-mini", "unknown provider 'opneai'" },
+        { "gemma-3-270m-q4_k_m.gguf", "needs a provider" },
+        { "lab:x", "no URL for 'lab:x'" },
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        long before = requests();
+        VResult r;
+        const char *args[] = { "run", "--config", cfg, "-m", "openai:happy", "-m", specs[i][0], "hi", NULL };
+        cr_assert_eq(versus(&r, args), 2, "%s: exit %d; %s", specs[i][0], r.exit_code, buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.err), specs[i][1]), "%s", buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.err), "nothing was sent"), "%s", buf_str(&r.err));
+        cr_assert_eq(requests(), before, "nothing may be sent when one spec is wrong");
+        vchild_result_free(&r);
+    }
+}
+
+/* ---- #4: the default local model is recorded by its file ----------------------- */
+
+/* The one saved session's id. */
+static void session_id(char *id, size_t n)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no sessions directory %s", dir);
+    struct dirent *e;
+    id[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
+            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
+    closedir(d);
+    cr_assert(id[0], "no session was saved");
+}
+
+/* Copies src to home/name; the path goes to out. */
+static void copy_to_home(const char *src, const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", home, name);
+    FILE *in = fopen(src, "rb"), *o = fopen(out, "wb");
+    cr_assert(in && o, "copy %s", src);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        cr_assert_eq(fwrite(buf, 1, k, o), k);
+    fclose(in);
+    fclose(o);
+}
+
+Test(contract, the_default_local_model_is_named_by_its_file_and_two_files_are_two_models)
+{
+    char stories[1024], other[600];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    copy_to_home(stories, "other-model.gguf", other, sizeof other);
+    /* the spec stays as typed, the model names the file it ran */
+    vchild_env_set(&env, "VERSUS_MODEL", stories);
+    VResult r;
+    const char *first[] = { "run", "--save", "--no-progress", "-f", "json", "--raw", "-n", "4", "-m", "local:",
+                            "-m", "openai:happy", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, first), 0, "%s", buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "spec"), "local:");
+    cr_assert(strstr(sget(result_at(&r, 0), "model"), "stories260K.gguf"), "%s", sget(result_at(&r, 0), "model"));
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    vchild_env_set(&env, "VERSUS_MODEL", other);
+    const char *second[] = { "run", "--session", id, "--no-progress", "-f", "json", "--raw", "-n", "4", "-m",
+                             "local:", "-m", "openai:happy", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, second), 0, "%s", buf_str(&r.err));
+    cr_assert(strstr(sget(result_at(&r, 0), "model"), "other-model.gguf"), "%s", sget(result_at(&r, 0), "model"));
+    vchild_result_free(&r);
+    vchild_env_set(&env, "VERSUS_MODEL", NULL);
+    for (int round = 1; round <= 2; round++) {
+        char rs[8];
+        snprintf(rs, sizeof rs, "%d", round);
+        const char *label[] = { "sessions", "label", id, rs, "--winner", "1", NULL };
+        cr_assert_eq(versus(&r, label), 0, "%s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
+    /* the bench of one file prices that file's rounds, and only those */
+    char cfg[512], bench[512];
+    write_home_file("cost.json", "{\"local_cost\": {\"gpu_hour_usd\": 2.0}}", cfg, sizeof cfg);
+    write_home_file("bench.json",
+                    "{\"path\": \"/somewhere/stories260K.gguf\", \"tests\": [{\"test\": \"pp32\", "
+                    "\"tps_median\": 1000}, {\"test\": \"tg16\", \"tps_median\": 500}]}",
+                    bench, sizeof bench);
+    const char *report[] = { "report", id, "-f", "md", "-o", "-", "--config", cfg, "--bench", bench, NULL };
+    cr_assert_eq(versus(&r, report), 0, "%s", buf_str(&r.err));
+    const char *md = buf_str(&r.out);
+    cr_assert(strstr(md, "local:stories260K.gguf"), "a row for each file:\n%s", md);
+    cr_assert(strstr(md, "local:other-model.gguf"), "a row for each file:\n%s", md);
+    cr_assert(strstr(md, "1000 prompt and 500.0 decode tokens/s (versus bench)"), "the bench applies:\n%s", md);
+    cr_assert(strstr(md, "(measured in its replies (medians))"), "the other file keeps its own speeds:\n%s", md);
+    vchild_result_free(&r);
+}
