@@ -242,13 +242,12 @@ Test(perimeter, policy_check_and_route_flag_every_route_that_leaves)
     char id[128];
     restricted_session(id, sizeof id);
     static const char *const leaving[] = { "openai-compat:gpt-4o@https://api.openai.com/v1", "gpt", "corp:gpt-4o",
-                                           "openrouter:meta-llama/llama-3.3-70b", "ollama:llama3",
-                                           "no-such-alias" };
+                                           "openrouter:meta-llama/llama-3.3-70b", "ollama:llama3" };
     char policy[600];
     snprintf(policy, sizeof policy, "%s/policy.json", home);
     for (size_t i = 0; i < sizeof leaving / sizeof *leaving + 2; i++) {
-        const char *route = i < 6 ? leaving[i] : i == 6 ? "home" : "local:model.gguf";
-        bool leaves = i < 6;
+        const char *route = i < 5 ? leaving[i] : i == 5 ? "home" : "local:model.gguf";
+        bool leaves = i < 5;
         FILE *f = fopen(policy, "wb");
         fprintf(f, "{\"versus_policy\":1,\"default\":\"%s\"}", route);
         fclose(f);
@@ -265,6 +264,22 @@ Test(perimeter, policy_check_and_route_flag_every_route_that_leaves)
                      buf_str(&r.err));
         if (leaves)
             cr_assert(strstr(buf_str(&r.err), "leave the perimeter"), "%s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
+    /* a route that resolves to nothing is never judged as staying in: both
+     * refuse the policy (exit 2), naming the spec */
+    FILE *f = fopen(policy, "wb");
+    fprintf(f, "{\"versus_policy\":1,\"default\":\"no-such-alias\"}");
+    fclose(f);
+    const char *check[] = { "policy", "check", policy, id, "--all", NULL };
+    const char *rt[] = { "policy", "route", policy, "--sensitivity", "restricted", "a prompt", NULL };
+    const char *const *cmds[] = { check, rt };
+    for (size_t i = 0; i < 2; i++) {
+        VResult r;
+        run_versus(cmds[i], &r);
+        cr_assert_eq(r.exit_code, 2, "policy %s with an unresolvable route: exit %d", cmds[i][1], r.exit_code);
+        cr_assert(strstr(buf_str(&r.err), "no-such-alias") && strstr(buf_str(&r.err), "does not resolve"),
+                  "policy %s: %s", cmds[i][1], buf_str(&r.err));
         vchild_result_free(&r);
     }
     rawserver_stop(lab);
