@@ -5,4 +5,4 @@ bench_versus_matvec_bench_SOURCES = bench/matvec-bench.c
 bench_versus_matvec_bench_LDADD = $(VERSUS_LIBS)
 bench_versus_mkmodel_SOURCES = bench/mkmodel.c
 bench_versus_mkmodel_LDADD = $(VERSUS_LIBS)
-EXTRA_DIST += bench/tui-load.sh
+EXTRA_DIST += bench/tui-load.sh bench/compare-llama-cpp.sh bench/make-random-llama.py bench/gpu.sh

@@ -22,7 +22,7 @@ import sys
 SHAPES = {
     # name: (dim, layers, heads, kv_heads, ffn, context, rope_base)
     "tiny": (256, 2, 4, 2, 688, 2048, 10000.0),
-    "1B": (2048, 22, 32, 4, 5632, 2048, 10000.0),      # TinyLlama-1.1B
+    "1B": (2048, 22, 32, 4, 5632, 8192, 10000.0),      # TinyLlama-1.1B (context 8192: room for -d 4096)
 }
 
 

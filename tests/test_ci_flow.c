@@ -240,6 +240,12 @@ Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no
     const char *good[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "medical", NULL };
     cr_assert_eq(versus(&r, good), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
+    /* tryout1 #15: the local model won the only round, with nobody beside it */
+    const char *lone[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, lone), 0, "%s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "clear of the others"), "nobody else took part:\n%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "the only model that took part"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
 
     /* an older file that says the closed API won */
     force_winner(id, 1, "openai:happy");
@@ -264,6 +270,42 @@ Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no
     cr_assert(strstr(buf_str(&r.out), "the labelled winner openai:happy was not sent"), "a note says why the label is no evidence: %s",
               buf_str(&r.out));
     vchild_result_free(&r);
+}
+
+/* tryout1 #8: --strict offline checks every candidate for a recording, the
+ * losers too, and names each one that has none. */
+Test(ci_flow, strict_offline_replay_names_every_candidate_without_a_recording)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-record", "--no-progress", "-m", "openai:happy", "-m",
+                          "gemini:happy", "hello there", NULL };
+    cr_assert_eq(versus(&r, run), 0, "run: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], cases[512];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1", NULL };
+    cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    snprintf(cases, sizeof cases, "%s/norec.jsonl", home);
+    const char *exp[] = { "export", id, "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *strict[] = { "replay", "--offline", "--strict", cases, NULL };
+    cr_assert_eq(versus(&r, strict), 1, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "strict: openai:happy: no recording to compare with"), "%s", buf_str(&r.out));
+    cr_assert(strstr(buf_str(&r.out), "strict: gemini:happy: no recording to compare with"),
+              "the loser is checked too:\n%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    char junit[600];
+    snprintf(junit, sizeof junit, "%s/strict.xml", home);
+    const char *strict_junit[] = { "replay", "--offline", "--strict", cases, "--format", "junit", "-o", junit, NULL };
+    cr_assert_eq(versus(&r, strict_junit), 1, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    Buf xml = { 0 };
+    char err[256];
+    cr_assert_eq(util_read_file(junit, 1 << 20, &xml, err, sizeof err), 0, "%s", err);
+    cr_assert(strstr(buf_str(&xml), "gemini:happy: no recording"), "%s", buf_str(&xml));
+    buf_free(&xml);
 }
 
 /* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a

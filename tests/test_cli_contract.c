@@ -311,3 +311,133 @@ Test(contract, the_default_local_model_is_named_by_its_file_and_two_files_are_tw
     cr_assert(strstr(md, "(measured in its replies (medians))"), "the other file keeps its own speeds:\n%s", md);
     vchild_result_free(&r);
 }
+
+/* ---- #14, #16: the table of `versus run` -------------------------------------- */
+
+/* The table row of spec in text output (a copy, without the newline). */
+static void table_row(const char *text, const char *spec, char *row, size_t n)
+{
+    const char *p = text;
+    while ((p = strchr(p, '\n')) && !(strncmp(p + 1, spec, strlen(spec)) == 0 && p[1 + strlen(spec)] == ' '))
+        p++;
+    cr_assert_not_null(p, "no table row for %s:\n%s", spec, text);
+    snprintf(row, n, "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
+}
+
+/* The words of a row, split on spaces in place. */
+static size_t words(char *row, char **w, size_t max)
+{
+    size_t n = 0;
+    char *p = row;
+    while (*p && n < max) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        w[n++] = p;
+        p += strcspn(p, " ");
+    }
+    return n;
+}
+
+Test(contract, a_model_never_sent_costs_nothing_and_the_table_says_none)
+{
+    char stories[1024], cfg[512];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    vchild_env_set(&env, "VERSUS_MODEL", stories);
+    write_config("{\"local_cost\": {\"free\": true}}", cfg, sizeof cfg);
+    VResult r;
+    const char *args[] = { "run", "--config", cfg, "--no-progress", "--sensitivity", "restricted", "--raw", "-n", "4",
+                           "-m", "local:", "-m", "openai:happy", "Once", NULL };
+    cr_assert_eq(versus(&r, args), 1, "%s", buf_str(&r.err));
+    const char *text = buf_str(&r.out);
+    char row[512], *w[16];
+    table_row(text, "openai:happy", row, sizeof row);
+    size_t n = words(row, w, 16);
+    cr_assert_eq(n, 11, "model status load ttft ttfa total tok/s in out reason cost: %zu words", n);
+    cr_assert_str_eq(w[1], "not_sent");
+    for (size_t i = 2; i < 10; i++)
+        cr_assert_str_eq(w[i], "-", "column %zu of a model never sent is '-'", i);
+    cr_assert_str_eq(w[10], "none", "nothing was spent");
+    table_row(text, "total", row, sizeof row);
+    cr_assert(strstr(row, "$0.000000"), "%s", row);
+    cr_assert_null(strstr(row, "unknown"), "a model never sent adds no unknown cost: %s", row);
+    vchild_result_free(&r);
+    /* without local_cost the local cost is unknown: the total says so, it is not $0 */
+    const char *unpriced[] = { "run", "--no-progress", "--sensitivity", "restricted", "--raw", "-n", "4",
+                               "-m", "local:", "-m", "openai:happy", "Once", NULL };
+    versus(&r, unpriced);
+    table_row(buf_str(&r.out), "total", row, sizeof row);
+    n = words(row, w, 16);
+    cr_assert_eq(n, 2, "%s", row);
+    cr_assert_str_eq(w[1], "unknown", "no cost is known: %s", row);
+    cr_assert(strstr(buf_str(&r.out), "cost of local: is unknown: state what the machine costs"), "%s",
+              buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
+Test(contract, a_local_model_load_is_its_own_column_apart_from_ttft)
+{
+    char stories[1024];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    vchild_env_set(&env, "VERSUS_MODEL", stories);
+    VResult r;
+    const char *args[] = { "run", "--no-progress", "--raw", "-n", "4", "-m", "local:", "-m", "openai:happy", "Once",
+                           NULL };
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    const char *text = buf_str(&r.out);
+    char row[512], *w[16];
+    table_row(text, "model", row, sizeof row);
+    size_t n = words(row, w, 16);
+    cr_assert_eq(n, 11, "%s", row);
+    cr_assert_str_eq(w[2], "load", "%s", row);
+    cr_assert_str_eq(w[3], "ttft", "%s", row);
+    table_row(text, "local:", row, sizeof row);
+    n = words(row, w, 16);
+    cr_assert_str_eq(w[2 + 1], "ms", "a local model's load is shown in ms: %s", row);
+    table_row(text, "openai:happy", row, sizeof row);
+    n = words(row, w, 16);
+    cr_assert_str_eq(w[2], "-", "an API has no load: %s", row);
+    vchild_result_free(&r);
+    const char *json[] = { "run", "--no-progress", "-f", "json", "--raw", "-n", "4", "-m", "local:", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, json), 0, "%s", buf_str(&r.err));
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(result_at(&r, 0), "metrics");
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "load_ms")), "load_ms apart: %s", buf_str(&r.out));
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(m, "ttft_ms")));
+    vchild_result_free(&r);
+}
+
+/* ---- #20: replies in -m order ----------------------------------------------------- */
+
+Test(contract, text_replies_print_in_the_order_of_the_models_given)
+{
+    VResult r;
+    /* the first model answers after the second has finished */
+    const char *args[] = { "run", "--no-progress", "-m", "openai:happy.ttft1500", "-m", "anthropic:happy", "hi", NULL };
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    const char *text = buf_str(&r.out);
+    const char *a = strstr(text, "=== openai:happy.ttft1500 ==="), *b = strstr(text, "=== anthropic:happy ===");
+    cr_assert(a && b, "%s", text);
+    cr_assert_lt(a, b, "-m order, not the order they finished:\n%s", text);
+    vchild_result_free(&r);
+}
+
+/* ---- #19: the reasoning count with the reasoning, in every mode ------------------- */
+
+Test(contract, a_streamed_reasoning_block_gives_its_token_count)
+{
+    static const char *const specs[] = { "anthropic:happy", "openai:o4-mini", "gemini:happy" };
+    for (size_t i = 0; i < 3; i++) {
+        VResult r;
+        const char *args[] = { "run", "--no-progress", "--reasoning", "high", "-n", "4000", "-m", specs[i], "hi",
+                               NULL };
+        cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+        char want[64];
+        snprintf(want, sizeof want, "[reasoning: %d tokens]", FAKEPROV_REASONING_TOKENS);
+        cr_assert(strstr(buf_str(&r.out), want), "%s: one model streams live; the count follows:\n%s", specs[i],
+                  buf_str(&r.out));
+        vchild_result_free(&r);
+    }
+}

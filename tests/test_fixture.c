@@ -718,3 +718,28 @@ Test(candidate, a_local_spec_naming_no_file_is_counted_under_its_file)
         reply_free(r);
     }
 }
+
+Test(candidate, local_times_recorded_with_the_load_in_them_are_read_without_it)
+{
+    char err[256];
+    double vram;
+    cJSON *old = cJSON_Parse("{\"spec\": \"local:\", \"provider\": \"local\", \"model\": \"m.gguf\", \"status\": "
+                             "\"ok\", \"text\": \"x\", \"metrics\": {\"ttft_ms\": 726, \"ttfa_ms\": 730, "
+                             "\"total_ms\": 900, \"load_ms\": 606}}");
+    Reply *r = candidate_decode(old, &vram, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    cr_assert_float_eq(r->metrics.ttft_ms, 120, 1e-9, "a file from before: its times held the load");
+    cr_assert_float_eq(r->metrics.ttfa_ms, 124, 1e-9);
+    cr_assert_float_eq(r->metrics.total_ms, 294, 1e-9);
+    /* written again, it says its times are after the load, and reads back the same */
+    cJSON *now = candidate_encode(r, -1, false);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(now, "metrics"), "times_after_load")));
+    Reply *again = candidate_decode(now, &vram, err, sizeof err);
+    cr_assert_not_null(again, "%s", err);
+    cr_assert_float_eq(again->metrics.ttft_ms, 120, 1e-9);
+    cr_assert_float_eq(again->metrics.load_ms, 606, 1e-9);
+    reply_free(again);
+    cJSON_Delete(now);
+    reply_free(r);
+    cJSON_Delete(old);
+}

@@ -194,6 +194,8 @@ static const Shape SHAPES[] = {
     { 8, 2, 64, 40, 0, 16, 0, false },     /* sliding window inside the batch */
     { 4, 1, 64, 3, 200, 50, 30.0f, true }, /* window, soft-capping and sinks */
     { 2, 1, 128, 2, 20, 0, 0, true },
+    { 8, 4, 8, 300, 0, 0, 0, false },      /* stories260K-like heads of 8, a long prefill over chunk edges */
+    { 8, 2, 64, 64, 200, 0, 0, false },    /* a prefill chunk deep in the cache */
 };
 
 Test(kvcache, attention_matches_a_double_precision_softmax_for_every_type)
@@ -202,6 +204,8 @@ Test(kvcache, attention_matches_a_double_precision_softmax_for_every_type)
     for (int ti = 0; ti < 3; ti++)
         for (size_t si = 0; si < sizeof SHAPES / sizeof SHAPES[0]; si++) {
             const Shape *s = &SHAPES[si];
+            if (TYPES[ti] == KV_TYPE_Q8_0 && s->hd % 32)
+                continue; /* q8_0 needs heads of a multiple of 32 */
             float *ref, *out = attend(TYPES[ti], s, pool, &ref);
             for (int i = 0; i < s->T * s->n_heads * s->hd; i++)
                 cr_expect(fabsf(out[i] - ref[i]) <= 2e-5f, "%s shape %zu output %d: %.8g vs %.8g",
@@ -218,6 +222,8 @@ Test(kvcache, results_do_not_depend_on_the_thread_count)
     for (int ti = 0; ti < 3; ti++)
         for (size_t si = 0; si < sizeof SHAPES / sizeof SHAPES[0]; si++) {
             const Shape *s = &SHAPES[si];
+            if (TYPES[ti] == KV_TYPE_Q8_0 && s->hd % 32)
+                continue; /* q8_0 needs heads of a multiple of 32 */
             float *a = attend(TYPES[ti], s, NULL, NULL), *b = attend(TYPES[ti], s, p3, NULL);
             cr_expect_eq(memcmp(a, b, sizeof(float) * (size_t)s->T * s->n_heads * s->hd), 0,
                          "%s shape %zu differs between 1 and 3 threads", kv_type_name(TYPES[ti]), si);
@@ -232,6 +238,8 @@ Test(kvcache, simd_and_portable_kernels_agree)
     for (int ti = 0; ti < 3; ti++)
         for (size_t si = 0; si < sizeof SHAPES / sizeof SHAPES[0]; si++) {
             const Shape *s = &SHAPES[si];
+            if (TYPES[ti] == KV_TYPE_Q8_0 && s->hd % 32)
+                continue; /* q8_0 needs heads of a multiple of 32 */
             bool had = quant_set_simd(true);
             float *a = attend(TYPES[ti], s, NULL, NULL);
             quant_set_simd(false);

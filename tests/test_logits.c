@@ -73,6 +73,7 @@ static void check_positions(const cJSON *j, const int *ids, int n, int k)
     cr_assert(cJSON_IsArray(toks) && cJSON_GetArraySize(toks) == n);
     cr_assert(cJSON_IsArray(pos) && cJSON_GetArraySize(pos) == n);
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "arch")), "llama");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend")), "cpu");
     int nv;
     float *all = engine_logits(ids, n, &nv);
     for (int i = 0; i < n; i++) {
@@ -146,6 +147,31 @@ Test(logits, each_kv_type_prints_what_the_engine_computes_with_it)
     expect_usage_error(bad, "--kv-type must be f32, f16 or q8_0", 2);
     const char *q8[] = { "logits", model, "--tokens", "1", "--kv-type", "q8_0", NULL }; /* heads of 8 */
     expect_usage_error(q8, "multiple of 32", 1);
+}
+
+Test(logits, one_token_at_a_time_gives_what_the_batched_pass_gives)
+{
+    /* engine_logits_stepwise is how the GPU backend's logits are read for
+     * every position: on the CPU it must agree with the batched pass */
+    setup();
+    static const int ids[] = { 1, 403, 407, 261, 378, 425, 409, 263, 9, 300, 1, 17 };
+    int nv;
+    float *batched = engine_logits(ids, 12, &nv);
+    char err[512];
+    EngineOptions eo = { .n_threads = 2, .backend = ENGINE_BACKEND_CPU };
+    Engine *e = engine_load(model, &eo, err, sizeof err);
+    cr_assert_not_null(e, "%s", err);
+    float *step = malloc(sizeof(float) * 12 * (size_t)nv);
+    cr_assert_eq(engine_logits_stepwise(e, ids, 5, 0, step, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(engine_logits_stepwise(e, ids + 5, 7, 5, step + 5 * (size_t)nv, err, sizeof err), 0, "%s", err);
+    for (size_t i = 0; i < 12 * (size_t)nv; i++)
+        cr_assert(fabsf(step[i] - batched[i]) <= 1e-3f * (1.0f + fabsf(batched[i])), "logit %zu: %g vs %g", i,
+                  step[i], batched[i]);
+    free(step);
+    free(batched);
+    engine_free(e);
+    const char *tpu[] = { "logits", model, "--tokens", "1", "--backend", "tpu", NULL };
+    expect_usage_error(tpu, "--backend must be cpu or cuda", 2);
 }
 
 Test(logits, text_is_tokenized_with_bos_and_scored_like_ids)

@@ -179,7 +179,7 @@ Test(report, first_section_matches_the_independent_computation_number_by_number)
     Buf h = { 0 }, md = { 0 };
     cr_assert_eq(report_html(r, "Renewal evidence", &h), 0);
     cr_assert_eq(report_markdown(r, "Renewal evidence", &md), 0);
-    const char *want_text[] = { "$688.18", "$1,250.00", "$220.00", "keeping 160% of that model", "~$2.20",
+    const char *want_text[] = { "$688.18", "$1,250.00", "$220.00", "keeping all of that model", "quality (winner or tie 73% against 45% on the same 11 cases", "~$2.20",
                                 "Qwen2.5-7B-Instruct-Q4_K_M.gguf (Q4_K weights, cuda backend on NVIDIA H100 80GB HBM3)",
                                 "estimated from measured speed: $3.6/h", "4 of 6: 67% (30–90%)" };
     /* the page's text, without the line-break opportunities in table cells */
@@ -523,5 +523,81 @@ Test(report, a_label_naming_a_not_sent_winner_is_left_out_with_a_warning, .init 
     cr_assert(strstr(m, "the labelled winner openai:a was not sent"), "%s", m);
     buf_free(&md);
     report_free(&r);
+    fixture_set_free(&set);
+}
+
+/* tryout1 #15: a model alone in a category (the others were not sent) wins
+ * it, but is not "clear of the others": there were none. */
+Test(report, a_model_alone_in_a_category_is_not_clear_of_others_that_did_not_take_part, .init = setup,
+     .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s);
+    restricted_round(s, 0);
+    SessionLabel l = { .outcome = SESSION_WIN, .winner = 0, .category = "medical" };
+    cr_assert_eq(session_label_round(s, 0, &l, err, sizeof err), 0, "%s", err);
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, true, err, sizeof err), 0);
+    session_free(s);
+    Report r;
+    ReportOptions o = report_options_default();
+    cr_assert_eq(report_build(&set, &o, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.leader[0], 0);
+    cr_assert_not(r.separated[0], "nobody to be clear of");
+    Buf md = { 0 };
+    cr_assert_eq(report_markdown(&r, "t", &md), 0);
+    const char *m = buf_str(&md);
+    cr_assert_null(strstr(m, "clear of the others"), "%s", m);
+    cr_assert(strstr(m, "1. local:b: the only model that took part"), "%s", m);
+    buf_free(&md);
+    report_free(&r);
+    fixture_set_free(&set);
+}
+
+/* tryout1 #15: where the frontier model lost most of the common cases, the
+ * policy's quality over it is not a figure like "300%": it reads "all of it"
+ * with both qualities and the number of cases behind them. */
+Test(report, quality_kept_above_the_frontier_model_is_capped_with_both_qualities, .init = setup, .fini = teardown)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s);
+    for (long i = 0; i < 3; i++) {
+        Reply *reps[2] = { cand("openai:a", 100, 50, 0.002), cand("local:b", 40, 10, 0) };
+        Request rq = { .prompt = "p", .params = params_default() };
+        cr_assert_eq(session_add_round(s, &rq, reps, 2, NULL, err, sizeof err), i);
+        SessionLabel l = { .outcome = SESSION_WIN, .winner = i == 0 ? 0 : 1 };
+        cr_assert_eq(session_label_round(s, (size_t)i, &l, err, sizeof err), 0, "%s", err);
+        reply_free(reps[0]);
+        reply_free(reps[1]);
+    }
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, s, true, err, sizeof err), 0);
+    session_free(s);
+    const char *pj = "{\"versus_policy\":1,\"default\":\"local:b\"}";
+    Policy *p = policy_parse(pj, strlen(pj), err, sizeof err);
+    cr_assert_not_null(p, "%s", err);
+    Report r;
+    ReportOptions o = report_options_default();
+    o.policy = p;
+    o.frontier = "openai:a";
+    o.volume = 1000;
+    cr_assert_eq(report_build(&set, &o, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_float_eq(r.policy.quality_kept, 2.0, 1e-12, "2 of 3 against 1 of 3: the raw ratio");
+    Buf md = { 0 }, txt = { 0 };
+    cr_assert_eq(report_markdown(&r, "t", &md), 0);
+    const char *m = buf_str(&md);
+    cr_assert_null(strstr(m, "200%"), "%s", m);
+    cr_assert(strstr(m, "keeping all of that model's quality"), "%s", m);
+    cr_assert(strstr(m, "67% against 33% on the same 3 cases"), "%s", m);
+    policy_report_format(p, &r.policy, 0, &txt);
+    cr_assert_null(strstr(buf_str(&txt), "200.0%"), "%s", buf_str(&txt));
+    cr_assert(strstr(buf_str(&txt), "100.0% (capped: the policy 66.7%, the frontier model 33.3%, on 3 cases)"), "%s",
+              buf_str(&txt));
+    buf_free(&md);
+    buf_free(&txt);
+    report_free(&r);
+    policy_free(p);
     fixture_set_free(&set);
 }

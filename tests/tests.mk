@@ -9,7 +9,7 @@
 CRITERION_TESTS = \
 	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
 	tests/test_providers tests/test_transcripts tests/test_fakeprov tests/test_integration_run tests/test_ci_flow \
-	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul tests/test_panel tests/test_kvcache \
+	tests/test_gguf tests/test_gguf_write tests/test_quant tests/test_matmul tests/test_panel tests/test_kvcache tests/test_ops \
 	tests/test_threadpool tests/test_tokenizer tests/test_chat_template tests/test_jinja tests/test_jinja_templates \
 	tests/test_think_split tests/test_chat_prompt tests/test_model \
 	tests/test_engine tests/test_llama3_chat tests/test_download tests/test_bench tests/test_logits tests/test_agreement \
@@ -22,7 +22,7 @@ CRITERION_TESTS = \
 	tests/test_tui_e2e_conversation tests/test_tui_fetch \
 	tests/test_faults tests/test_secrets tests/test_engine_faults tests/test_soak \
 	tests/test_sessions_safe tests/test_perimeter tests/test_keyfilter tests/test_leaks tests/test_terminal tests/test_regexp tests/test_hostile_input \
-	tests/test_tui_e2e_security tests/test_cli_contract
+	tests/test_tui_e2e_security tests/test_cli_contract tests/test_run_local
 
 check_LIBRARIES = tests/libtesthelp.a
 tests_libtesthelp_a_SOURCES = \

@@ -39,13 +39,15 @@ typedef struct LogitsOptions {
     int threads;
     int batch;
     const char *kv_type; /* NULL = the engine's default */
+    EngineBackend backend; /* CPU (batched) or CUDA (one token at a time) */
 } LogitsOptions;
 
 static void logits_usage(FILE *out)
 {
     fprintf(out,
             "usage: versus logits MODEL.gguf (--tokens ID,ID,... | --text TEXT [--chat [--system S]])\n"
-            "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n\n"
+            "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n"
+            "                     [--backend cpu|cuda]\n\n"
             "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
             "logits at every position of the input, teacher-forced, on the CPU backend:\n"
             "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
@@ -59,6 +61,8 @@ static void logits_usage(FILE *out)
             "  -t THREADS      threads (default: one per online CPU)\n"
             "  -b BATCH        prefill chunk in tokens (default: the engine's)\n"
             "  --kv-type T     KV cache type: f16 (default), f32 or q8_0\n"
+            "  --backend B     cpu (default: batched prefill) or cuda (the GPU backend, one\n"
+            "                  token at a time; an error when it cannot run)\n"
             "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
 }
 
@@ -68,7 +72,7 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
         { "tokens", required_argument, NULL, 'T' }, { "text", required_argument, NULL, 'X' },
         { "chat", no_argument, NULL, 'C' },         { "system", required_argument, NULL, 'S' },
         { "top", required_argument, NULL, 'k' },    { "help", no_argument, NULL, 'h' },
-        { "kv-type", required_argument, NULL, 'K' },
+        { "kv-type", required_argument, NULL, 'K' }, { "backend", required_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
     *o = (LogitsOptions){ .top = 10 };
@@ -85,6 +89,16 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
             if (cli_check_kv_type(optarg, err, errlen) < 0)
                 return -1;
             o->kv_type = optarg;
+            break;
+        case 'B':
+            if (strcmp(optarg, "cpu") == 0)
+                o->backend = ENGINE_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                o->backend = ENGINE_BACKEND_CUDA;
+            else {
+                snprintf(err, errlen, "--backend must be cpu or cuda (got '%s')", optarg);
+                return -1;
+            }
             break;
         case 'S': o->system = optarg; break;
         case 'k':
@@ -207,11 +221,14 @@ static void put_json_string(Buf *b, const char *s)
     buf_puts(b, "\"");
 }
 
-/* Forwards ids in chunks of LOGITS_CHUNK positions and keeps each position's
- * k best ids (best, (n, k)) and logits (val, (n, k)). */
-static int score_positions(Model *m, const int *ids, size_t n, int k, int *best, float *val, char *err,
+/* Forwards ids in chunks of LOGITS_CHUNK positions (on CUDA one token at a
+ * time) and keeps each position's k best ids (best, (n, k)) and logits (val,
+ * (n, k)). */
+static int score_positions(Engine *e, const int *ids, size_t n, int k, int *best, float *val, char *err,
                            size_t errlen)
 {
+    Model *m = engine_model(e);
+    bool cuda = strcmp(engine_backend(e), "cuda") == 0;
     const ModelConfig *c = model_config(m);
     float *all = malloc((size_t)LOGITS_CHUNK * c->n_vocab * sizeof *all);
     if (!all) {
@@ -220,7 +237,8 @@ static int score_positions(Model *m, const int *ids, size_t n, int k, int *best,
     }
     for (size_t done = 0; done < n; done += LOGITS_CHUNK) {
         int T = n - done < LOGITS_CHUNK ? (int)(n - done) : LOGITS_CHUNK;
-        if (model_forward_all(m, ids + done, T, (int)done, all, err, errlen) < 0) {
+        if ((cuda ? engine_logits_stepwise(e, ids + done, (size_t)T, (int)done, all, err, errlen)
+                  : model_forward_all(m, ids + done, T, (int)done, all, err, errlen)) < 0) {
             free(all);
             return -1;
         }
@@ -238,14 +256,16 @@ static int score_positions(Model *m, const int *ids, size_t n, int k, int *best,
 
 /* The result as JSON on stdout, through the printer every command uses
  * (keys masked; C1 and bidi characters from the file escaped). */
-static int print_result(const char *path, const char *arch, const int *ids, size_t n, int k, const int *best,
-                        const float *val)
+static int print_result(const char *path, const char *arch, const char *backend, const int *ids, size_t n, int k,
+                        const int *best, const float *val)
 {
     Buf b = { 0 };
     buf_puts(&b, "{\n  \"model\": ");
     put_json_string(&b, path);
     buf_puts(&b, ",\n  \"arch\": ");
     put_json_string(&b, arch);
+    buf_puts(&b, ",\n  \"backend\": ");
+    put_json_string(&b, backend);
     buf_puts(&b, ",\n  \"tokens\": [");
     for (size_t i = 0; i < n; i++)
         buf_printf(&b, "%s%d", i ? ", " : "", ids[i]);
@@ -289,8 +309,7 @@ int cli_logits(int argc, char **argv)
         cli_printf(stderr, "versus logits: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = ENGINE_BACKEND_CPU,
-                         .kv_type = o.kv_type };
+    EngineOptions eo = { .n_threads = o.threads, .batch = o.batch, .backend = o.backend, .kv_type = o.kv_type };
     Engine *e = engine_load(path, &eo, err, sizeof err);
     if (!e) {
         free(ids);
@@ -320,11 +339,11 @@ int cli_logits(int argc, char **argv)
     } else if (!(best = malloc(n * k * sizeof *best)) || !(val = malloc(n * k * sizeof *val))) {
         cli_printf(stderr, "versus logits: out of memory\n");
         rc = CLI_EXIT_MODEL_FAILED;
-    } else if (score_positions(m, ids, n, k, best, val, err, sizeof err) < 0) {
+    } else if (score_positions(e, ids, n, k, best, val, err, sizeof err) < 0) {
         cli_printf(stderr, "versus logits: %s\n", err);
         rc = CLI_EXIT_MODEL_FAILED;
     } else {
-        if (print_result(path, c->arch_name, ids, n, k, best, val) < 0)
+        if (print_result(path, c->arch_name, engine_backend(e), ids, n, k, best, val) < 0)
             rc = CLI_EXIT_MODEL_FAILED;
     }
     free(best);

@@ -95,8 +95,12 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
         if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint)
             buf_printf(b, "      %s hint: %s\n", rc->reply->spec, rc->reply->error_hint);
     }
-    if (r->strict_failed)
-        buf_printf(b, "      strict: %s\n", r->strict_why);
+    for (const char *p = r->strict_why, *e; r->strict_failed && *p; p = e + 1) {
+        e = strchr(p, '\n');
+        buf_printf(b, "      strict: %.*s\n", e ? (int)(e - p) : (int)strlen(p), p);
+        if (!e)
+            break;
+    }
 }
 
 /* ---- live --------------------------------------------------------------------- */

@@ -211,7 +211,7 @@ int cli_report(int argc, char **argv)
                    rep.n_labelled, rep.n_models, a.output);
     for (size_t m = 0; m < costs.n; m++)
         if (costs.models[m].local && !lc.set)
-            cli_printf(stderr, "versus report: %s: cost unknown: state what the machine costs in the config "
+            cli_printf(stderr, "versus report: cost of %s is unknown: state what the machine costs in the config "
                                "(\"local_cost\": {\"gpu_hour_usd\": N}, versus(1))\n", costs.models[m].spec);
     rc = CLI_EXIT_OK;
 out:

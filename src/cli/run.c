@@ -132,6 +132,8 @@ typedef struct Printer {
     bool live_single;    /* one model, text: stream its text straight to stdout */
     bool progress;       /* live progress line on stderr */
     bool *printed;       /* (n) text format: reply already printed */
+    bool *final;         /* (n) text format: reply i has ended (printed once all before it are) */
+    size_t next_print;   /* text format: the first reply not yet printed, in -m order */
     bool live_reasoning; /* live_single: the reasoning block is open */
     bool live_answer;    /* live_single: the answer header is printed (after reasoning) */
     double last_progress_ms;
@@ -404,7 +406,19 @@ static void on_observe(void *user, size_t i, const Reply *r, const StreamEvent *
         }
         return;
     }
-    if (!ev && !p->printed[i]) {
+    /* Replies print in -m order (runs diff cleanly): each as soon as it and
+     * every one before it have ended; the status line shows the rest. */
+    if (!ev && p->final) {
+        p->final[i] = true;
+        size_t n = run_count(p->run);
+        while (p->next_print < n && p->final[p->next_print]) {
+            if (!p->printed[p->next_print]) {
+                p->printed[p->next_print] = true;
+                print_reply_text(p, run_reply(p->run, p->next_print));
+            }
+            p->next_print++;
+        }
+    } else if (!ev && !p->printed[i]) {
         p->printed[i] = true;
         print_reply_text(p, r);
     }
@@ -439,13 +453,14 @@ static void print_table(Run *run)
     }
     if (w > 48)
         w = 48;
-    printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "ttft", "ttfa", "total",
-           "tok/s", "in", "out", "reason", "cost");
+    printf("%-*s  %-9s %9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "load", "ttft", "ttfa",
+           "total", "tok/s", "in", "out", "reason", "cost");
     double total_cost = 0;
-    bool cost_unknown = false;
+    bool cost_unknown = false, cost_known = false;
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(run, i);
-        char ttft[16], ttfa[16], total[16], tps[16], in[16], out[16], reason[16], cost[24];
+        char load[16], ttft[16], ttfa[16], total[16], tps[16], in[16], out[16], reason[16], cost[24];
+        fmt_ms(load, sizeof load, r->metrics.load_ms);
         fmt_ms(ttft, sizeof ttft, r->metrics.ttft_ms);
         fmt_ms(ttfa, sizeof ttfa, r->metrics.ttfa_ms);
         fmt_ms(total, sizeof total, r->metrics.total_ms);
@@ -456,32 +471,41 @@ static void print_table(Run *run)
             snprintf(tps, sizeof tps, "-");
         fmt_count(in, sizeof in, r->usage.input_tokens);
         fmt_count(out, sizeof out, reply_output_tokens(r));
-        if (isnan(r->metrics.cost_usd)) {
+        if (!reply_was_sent(r)) {
+            /* never sent: nothing ran, so nothing was spent (its JSON cost is null) */
+            snprintf(out, sizeof out, "-");
+            snprintf(cost, sizeof cost, "none");
+        } else if (isnan(r->metrics.cost_usd)) {
             snprintf(cost, sizeof cost, "unknown");
             cost_unknown = true;
         } else {
             bool est = strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0;
             snprintf(cost, sizeof cost, "%s$%.6f", est ? "~" : "", r->metrics.cost_usd);
             total_cost += r->metrics.cost_usd;
+            cost_known = true;
         }
-        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
-                   reply_status_name(r->status), ttft, ttfa, total, tps, in, out, reason, cost);
+        cli_printf(stdout, "%-*.*s  %-9s %9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, w, r->spec,
+                   reply_status_name(r->status), load, ttft, ttfa, total, tps, in, out, reason, cost);
     }
     if (n > 1) {
+        /* the sum of the costs known; "unknown" when none is, "none" when nothing was sent */
         char cost[24];
-        snprintf(cost, sizeof cost, "$%.6f", total_cost);
-        printf("%-*s  %-9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", cost,
-               cost_unknown ? "  (+ unknown costs)" : "");
+        if (cost_known)
+            snprintf(cost, sizeof cost, "$%.6f", total_cost);
+        else
+            snprintf(cost, sizeof cost, "%s", cost_unknown ? "unknown" : "none");
+        printf("%-*s  %-9s %9s %9s %9s %9s %8s %7s %7s %7s %11s%s\n", w, "total", "", "", "", "", "", "", "", "", "",
+               cost, cost_known && cost_unknown ? "  (+ unknown costs)" : "");
     }
     for (size_t i = 0; i < n; i++) {
         const Reply *r = run_reply(run, i);
         if (strcmp(r->metrics.cost_basis, PRICES_BASIS_ESTIMATED) == 0)
-            cli_printf(stdout, "~ %s: estimated from measured speed: $%.4g per 1M input, $%.4g per 1M output tokens "
-                   "(local_cost's hourly rate over %.0f prompt and %.1f decode tokens/s)\n",
+            cli_printf(stdout, "~ cost of %s estimated from measured speed: $%.4g per 1M input, $%.4g per 1M output "
+                   "tokens (local_cost's hourly rate over %.0f prompt and %.1f decode tokens/s)\n",
                    r->spec, r->metrics.input_usd_per_mtok, r->metrics.output_usd_per_mtok,
                    reply_prompt_tokens_per_s(r), reply_decode_tokens_per_s(r));
         else if (r->status == REPLY_OK && isnan(r->metrics.cost_usd) && strcmp(r->provider, "local") == 0)
-            cli_printf(stdout, "%s: cost unknown: state what the machine costs in the config (\"local_cost\": "
+            cli_printf(stdout, "cost of %s is unknown: state what the machine costs in the config (\"local_cost\": "
                    "{\"gpu_hour_usd\": N}, see versus(1))\n", r->spec);
     }
 }
@@ -784,6 +808,7 @@ int cli_run(int argc, char **argv)
                    .progress = show && tty && n_specs > 1, .fetch_line = show && tty && n_specs == 1,
                    .fetch_plain = show && !tty };
     pr.printed = calloc(n_specs, sizeof *pr.printed);
+    pr.final = calloc(n_specs, sizeof *pr.final);
     pr.fetch_tenth = malloc(n_specs * sizeof *pr.fetch_tenth);
     for (size_t i = 0; pr.fetch_tenth && i < n_specs; i++)
         pr.fetch_tenth[i] = -1;
@@ -817,6 +842,9 @@ int cli_run(int argc, char **argv)
             if (pr.printed[0]) {
                 if (r->text.len && r->text.data[r->text.len - 1] != '\n')
                     putchar('\n');
+                /* streamed live, the reasoning's header came before its count was known */
+                if (pr.live_reasoning && reply_reasoning_tokens(r) >= 0)
+                    printf("[reasoning: %ld tokens]\n", reply_reasoning_tokens(r));
                 print_reply_status(r);
             } else {
                 print_reply_text(&pr, r);
@@ -831,6 +859,7 @@ int cli_run(int argc, char **argv)
         print_json(run, &rq);
     }
     free(pr.printed);
+    free(pr.final);
     free(pr.fetch_tenth);
     rc = CLI_EXIT_OK;
     if (session) {

@@ -294,9 +294,9 @@ double reply_prompt_tokens_per_s(const Reply *r)
     const ReplyMetrics *m = &r->metrics;
     if (m->prompt_tokens_per_s > 0)
         return m->prompt_tokens_per_s;
-    double prefill_ms = m->ttft_ms - (m->load_ms > 0 ? m->load_ms : 0);
-    if (r->usage.input_tokens > 0 && m->ttft_ms >= 0 && prefill_ms > 0)
-        return (double)r->usage.input_tokens * 1000.0 / prefill_ms;
+    /* a local model's times start once it is loaded: TTFT is the prefill */
+    if (r->usage.input_tokens > 0 && m->ttft_ms > 0)
+        return (double)r->usage.input_tokens * 1000.0 / m->ttft_ms;
     return -1;
 }
 

@@ -53,7 +53,8 @@ typedef struct ReplyMetrics {
     double t_first_answer_ms;   /* first DELTA (the answer, not the reasoning), or < 0 */
     double t_last_answer_ms;    /* latest DELTA, or < 0 */
     double t_end_ms;            /* when the reply ended, or < 0 */
-    double ttft_ms;             /* time to first token (reasoning or answer), or < 0 when none came */
+    double ttft_ms;             /* time to first token (reasoning or answer), or < 0 when none came;
+                                 * a local model's times count from the end of its load */
     double ttfa_ms;             /* time to first answer token, or < 0 when no answer came */
     double total_ms;            /* request start to end, or < 0 while running */
     double output_tokens_per_s; /* decode speed as reply_live_tokens_per_s defines it, or < 0 */
@@ -64,7 +65,7 @@ typedef struct ReplyMetrics {
     double prompt_tokens_per_s; /* or < 0 */
     double server_output_tokens_per_s; /* or < 0 */
     /* local engine */
-    double load_ms;             /* model load time, or < 0 */
+    double load_ms;             /* model load time, or < 0; not part of ttft/ttfa/total */
     double rss_mib;             /* resident memory after generation, or < 0 */
     /* how cost_usd was reached (prices.h PRICES_BASIS_*), "" while unknown,
      * and the price per 1M tokens it used (NAN when not known) */
@@ -170,8 +171,9 @@ void reply_cancel(Reply *r, double now_ms);
 void reply_record(Reply *r, const char *bytes, size_t n, double now_ms);
 /* The speeds a cost estimate divides by, as measured for this reply:
  * prompt tokens/s as the engine or server reported it, else input tokens
- * over the time to first token less the model load; decode tokens/s as the
- * server reported it, else versus's own output_tokens_per_s. -1 when unknown. */
+ * over the time to first token (a local model's starts after its load);
+ * decode tokens/s as the server reported it, else versus's own
+ * output_tokens_per_s. -1 when unknown. */
 double reply_prompt_tokens_per_s(const Reply *r);
 double reply_decode_tokens_per_s(const Reply *r);
 /* Output tokens: usage when reported, else the number of deltas seen. */

@@ -330,6 +330,19 @@ int engine_build_prompt(Engine *e, const char *system, const char *user, bool ra
 
 /* ---- the backend: every forward pass of the engine goes through these two ---- */
 
+static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *err, size_t errlen);
+
+int engine_logits_stepwise(Engine *e, const int *ids, size_t n, int pos, float *all, char *err, size_t errlen)
+{
+    int nv = model_config(e->m)->n_vocab;
+    for (size_t i = 0; i < n; i++) {
+        if (engine_forward(e, ids + i, 1, pos + (int)i, err, errlen) < 0)
+            return -1;
+        memcpy(all + i * (size_t)nv, e->cm ? e->cuda_logits : model_logits(e->m), (size_t)nv * sizeof(float));
+    }
+    return 0;
+}
+
 /* n tokens at positions pos.. into the KV cache; the last one's logits after. */
 static int engine_forward(Engine *e, const int *tokens, int n, int pos, char *err, size_t errlen)
 {

@@ -134,6 +134,14 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
                     EngineTokenFn cb, void *user, volatile int *cancel, EngineStats *stats,
                     char *err, size_t errlen);
 
+/* Teacher-forced logits on the engine's backend: forwards ids[i] at position
+ * pos + i one token at a time (positions before pos must be in the cache) and
+ * copies the logits after each into all + i * n_vocab, caller-owned (n,
+ * n_vocab). One token at a time so
+ * that every backend (the CUDA one keeps only the last logits) gives every
+ * position: for comparing backends. 0, or -1 with err. */
+int engine_logits_stepwise(Engine *e, const int *ids, size_t n, int pos, float *all, char *err, size_t errlen);
+
 /* ---- timing entry points for `versus bench` ---- */
 
 /* Forwards n_tokens (a fixed pseudo-random sequence) from position 0 as one

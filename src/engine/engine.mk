@@ -24,7 +24,7 @@ libversus_a_SOURCES += \
 	src/engine/matmul.c src/engine/matmul.h \
 	src/engine/threadpool.c src/engine/threadpool.h \
 	src/engine/arch.c src/engine/arch.h \
-	src/engine/ops.c src/engine/ops.h \
+	src/engine/ops.c src/engine/ops.h src/engine/ops_impl.h src/engine/ops_avx2.c src/engine/simd_avx2.h \
 	src/engine/model.c src/engine/model.h src/engine/model_impl.h \
 	src/engine/forward.c src/engine/forward_ffn.c \
 	src/engine/backend_cuda.c src/engine/backend_cuda.h \

@@ -2,13 +2,13 @@
  * kvcache.c: key tiles converted 8 values at a time, scores of up to four
  * query rows against the 16 positions of a tile (two vectors per row, one
  * broadcast query element per head dimension: no horizontal sums), a
- * vectorized exp (range reduction to [-ln2/2, ln2/2] and a degree-6
- * polynomial, within 2 ulp of expf), and the probability-weighted sum of
+ * vectorized exp (simd_avx2.h), and the probability-weighted sum of
  * value rows with the output held in registers 64 floats at a time.
  * Compiled for every x86-64 build with per-function target attributes;
  * kvcache.c picks it when quant_simd_active(). Head sizes that are not a
  * multiple of 8 fall back to the portable kernels. */
 #include "engine/kvcache_impl.h"
+#include "engine/simd_avx2.h"
 
 #ifdef KV_HAVE_AVX2_FILE
 
@@ -109,33 +109,13 @@ static TARGET void scores(int hd, const float *kt, const float *const *q, int R,
     }
 }
 
-/* e^x for x <= 0 (attention scores less their maximum); x below -87 gives
- * about 1e-38 rather than a denormal. */
-INLINE __m256 exp8(__m256 x)
-{
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x); /* ln 2, split in two */
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
-    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
-}
-
 static TARGET float exp_sum(const float *s, float *p, int n, float m)
 {
     __m256 vm = _mm256_set1_ps(m), ninf = _mm256_set1_ps(-INFINITY), sum = _mm256_setzero_ps();
     int j = 0;
     for (; j + 8 <= n; j += 8) {
         __m256 x = _mm256_loadu_ps(s + j);
-        __m256 e = _mm256_andnot_ps(_mm256_cmp_ps(x, ninf, _CMP_EQ_OQ), exp8(_mm256_sub_ps(x, vm)));
+        __m256 e = _mm256_andnot_ps(_mm256_cmp_ps(x, ninf, _CMP_EQ_OQ), simd_exp8(_mm256_sub_ps(x, vm)));
         _mm256_storeu_ps(p + j, e);
         sum = _mm256_add_ps(sum, e);
     }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/ops_impl.h"
 #include "engine/quant.h"
 
 void ops_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
@@ -134,6 +135,12 @@ void ops_softcap(float *x, size_t n, float cap)
 
 void ops_swiglu(float *g, const float *u, size_t n)
 {
+#ifdef OPS_HAVE_AVX2_FILE
+    if (quant_simd_active()) {
+        ops_swiglu_avx2(g, u, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++)
         g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }

@@ -220,7 +220,8 @@ int panel_pack(GgmlType t, const void *W, int64_t rows, int64_t cols, void *dst,
     int64_t nb = cols / l->cols;
     for (int64_t p = p0; p < p1; p++) {
         uint8_t *out = (uint8_t *)dst + (size_t)p * pb;
-        memset(out, 0, pb); /* padding rows: zero scales and quants */
+        if ((p + 1) * PANEL_ROWS > rows)
+            memset(out, 0, pb); /* padding rows: zero scales and quants */
         for (int r = 0; r < PANEL_ROWS; r++) {
             int64_t row = p * PANEL_ROWS + r;
             if (row >= rows)

@@ -122,7 +122,9 @@ typedef struct PolicyReport {
     size_t n_base;
     size_t common_judged;    /* labelled cases where the policy's route and every baseline model ran */
     size_t common_priced;    /* of those, where every one of their costs is known */
-    double quality_kept;     /* policy quality / frontier quality on the common cases, NAN undefined */
+    double quality_kept;     /* policy quality / frontier quality on the common cases, NAN undefined; above 1
+                              * when the frontier model lost more of them: shown capped at 100% with both
+                              * qualities, never as "300%" */
     /* threshold curve (RouteLLM): only when the policy has a threshold rule */
     PolicyCurvePoint *curve; /* (n_curve) ordered by strong_share */
     size_t n_curve;

@@ -561,7 +561,12 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
             }
             buf_puts(b, "\n");
         }
-        if (r->n_base > 1 && strcmp(r->base[1].label, "always frontier") == 0)
+        bool frontier = r->n_base > 1 && strcmp(r->base[1].label, "always frontier") == 0;
+        if (frontier && r->quality_kept > 1) /* the frontier model lost more of these cases: not a real "300%" */
+            buf_printf(b, "%-36s 100.0%% (capped: the policy %.1f%%, the frontier model %.1f%%, on %zu case%s)\n",
+                       "quality kept vs the frontier model", 100 * r->base[0].quality, 100 * r->base[1].quality,
+                       r->common_judged, r->common_judged == 1 ? "" : "s");
+        else if (frontier)
             pct(b, "quality kept vs the frontier model", r->quality_kept);
         if (volume > 0)
             buf_printf(b, "  (a month = %.0f requests at the mean cost per case above)\n", volume);

@@ -135,22 +135,31 @@ bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k)
 void replay_case_strict(ReplayCaseResult *r, bool offline)
 {
     r->strict_failed = false;
+    r->n_strict = 0;
     r->strict_why[0] = '\0';
-    for (size_t k = 0; k < r->n_cands && !r->strict_failed; k++) {
+    size_t used = 0;
+    /* every candidate, the losers too: one line for each that differs */
+    for (size_t k = 0; k < r->n_cands; k++) {
         const ReplayCandidate *rc = &r->cands[k];
         const Reply *p = rc->reply;
         const ProviderOps *ops = provider_find(p->provider);
-        r->strict_failed = true;
+        char line[400];
         if (rc->text_drift || rc->status_drift)
-            snprintf(r->strict_why, sizeof r->strict_why, "%s:%s%s differs from the recording", p->spec,
-                     rc->text_drift ? " text" : "", rc->status_drift ? " status" : "");
+            snprintf(line, sizeof line, "%s:%s%s differs from the recording", p->spec, rc->text_drift ? " text" : "",
+                     rc->status_drift ? " status" : "");
         else if (isinf(rc->cost_change) || (isfinite(rc->cost_change) && rc->cost_change != 0))
-            snprintf(r->strict_why, sizeof r->strict_why, "%s: cost changed by %+.1f%%", p->spec,
-                     100 * rc->cost_change);
+            snprintf(line, sizeof line, "%s: cost changed by %+.1f%%", p->spec, 100 * rc->cost_change);
         else if (offline && !rc->decoded && reply_was_sent(p) && ops && ops->decoder_new)
-            snprintf(r->strict_why, sizeof r->strict_why, "%s: no recording to compare with (%s)", p->spec, rc->note);
+            snprintf(line, sizeof line, "%s: no recording to compare with (%s)", p->spec, rc->note);
         else
-            r->strict_failed = false;
+            continue;
+        r->strict_failed = true;
+        r->n_strict++;
+        int w = snprintf(r->strict_why + used, sizeof r->strict_why - used, "%s%s", used ? "\n" : "", line);
+        if (w > 0 && (size_t)w < sizeof r->strict_why - used)
+            used += (size_t)w;
+        else
+            r->strict_why[used] = '\0'; /* no room: the count still says how many */
     }
 }
 
@@ -321,8 +330,15 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
             }
             buf_puts(b, "</failure>\n");
         } else if (r->strict_failed) {
+            /* the message is one line: how many differ and the first; the body has them all */
+            const char *nl = strchr(r->strict_why, '\n');
+            Buf msg = { 0 };
+            buf_printf(&msg, "%zu candidate%s differ%s from the recording: %.*s", r->n_strict,
+                       r->n_strict == 1 ? "" : "s", r->n_strict == 1 ? "s" : "",
+                       nl ? (int)(nl - r->strict_why) : (int)strlen(r->strict_why), r->strict_why);
             buf_puts(b, "      <failure message=\"");
-            markup_escape(b, r->strict_why);
+            markup_escape(b, buf_str(&msg));
+            buf_free(&msg);
             buf_puts(b, "\" type=\"drift\">");
             markup_escape(b, r->strict_why);
             buf_puts(b, "</failure>\n");

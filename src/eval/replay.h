@@ -47,7 +47,8 @@ typedef struct ReplayCaseResult {
     size_t passed, failed;  /* checks that held / did not */
     bool drift;             /* any candidate drifted */
     bool strict_failed;     /* replay_case_strict found a difference from the recording */
-    char strict_why[256];
+    size_t n_strict;        /* candidates that differ */
+    char strict_why[2048];  /* one line per candidate that differs ("SPEC: why"), '\n' between */
     double elapsed_ms;
 } ReplayCaseResult;
 
@@ -64,8 +65,9 @@ int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool refe
 void replay_case_result_free(ReplayCaseResult *r);
 /* `--strict`: any drift from the recorded reply fails the case — text or
  * status changed, any cost change, or (offline) an API reply that has no
- * recording to compare with. Latency is not compared (live timing never
- * repeats). Sets r->strict_failed and r->strict_why. */
+ * recording to compare with — checked on every candidate, the losers too.
+ * Latency is not compared (live timing never repeats). Sets
+ * r->strict_failed, r->n_strict and r->strict_why. */
 void replay_case_strict(ReplayCaseResult *r, bool offline);
 /* True when the assertion (index a) applies to candidate k of c in reference mode. */
 bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k);

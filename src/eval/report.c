@@ -195,13 +195,18 @@ static void leaders(Report *r)
         if (best >= 0 && r->models[best].share_by_category[c].wins == 0)
             best = -1; /* ties and both-bad rounds only: nobody wins most often */
         r->leader[c] = best;
+        /* clear: there were others, and the leader's interval lies above each of theirs */
         bool sep = best >= 0;
-        for (size_t m = 0; sep && m < r->n_models; m++) {
+        size_t others = 0;
+        for (size_t m = 0; best >= 0 && m < r->n_models; m++) {
             const ReportShare *s = &r->models[m].share_by_category[c];
-            if ((int)m != best && s->n && !(r->models[best].share_by_category[c].lo > s->hi))
+            if ((int)m == best || !s->n)
+                continue;
+            others++;
+            if (!(r->models[best].share_by_category[c].lo > s->hi))
                 sep = false;
         }
-        r->separated[c] = sep;
+        r->separated[c] = sep && others > 0;
     }
 }
 

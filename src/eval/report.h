@@ -85,7 +85,8 @@ typedef struct Report {
     size_t *category_rounds; /* (n_categories) labelled rounds */
     int *leader;           /* (n_categories) the model with the highest win share, -1 when none took
                             * part or none won a round */
-    bool *separated;       /* (n_categories) its interval lies above every other's */
+    bool *separated;       /* (n_categories) another model took part and the leader's interval lies
+                            * above every other's */
     double *pair_score;    /* (n_models × n_models): wins of i over j, ties counted half */
     double *pair_games;    /* (n_models × n_models): meetings of i and j */
     size_t n_rounds, n_labelled; /* n_labelled: rounds whose label is evidence */

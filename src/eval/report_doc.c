@@ -266,10 +266,16 @@ static int categories_table(Doc *d, const Report *r)
         bool any = false;
         for (size_t m = 0; m < r->n_models; m++)
             any |= r->models[m].share_by_category[c].n > 0;
+        size_t others = 0;
+        for (size_t m = 0; l >= 0 && m < r->n_models; m++)
+            others += (int)m != l && r->models[m].share_by_category[c].n > 0;
         if (l < 0 && !any)
             cell(t, c + 1, 2 + r->n_models, "no model ran");
         else if (l < 0)
             cell(t, c + 1, 2 + r->n_models, "no model won a round (ties or both bad only)");
+        else if (!others)
+            cell(t, c + 1, 2 + r->n_models, "%zu. %s: the only model that took part, so it is not compared with "
+                 "any other", (size_t)l + 1, r->models[l].spec);
         else if (equal)
             cell(t, c + 1, 2 + r->n_models, "no single leader: %zu. %s and %zu other%s win as often", (size_t)l + 1,
                  r->models[l].spec, equal, equal == 1 ? "" : "s");
@@ -282,8 +288,8 @@ static int categories_table(Doc *d, const Report *r)
     }
     return text(d, DOC_NOTE, NULL, "A model's share is the labelled rounds of that category it won, of those it "
                                    "took part in (a candidate not sent, or failed without a word, did not), "
-                                   "with the 95%% Wilson interval; ties are not wins. A leader is clear when its "
-                                   "interval lies above every other model's.") | label_notes(d, r);
+                                   "with the 95%% Wilson interval; ties are not wins. A leader is clear when other "
+                                   "models took part and its interval lies above every one of theirs.") | label_notes(d, r);
 }
 
 /* How one model was priced, in words. */
@@ -397,19 +403,30 @@ static int policy_section(Doc *d, const Report *r)
             cell(t, k + 1, 4, "%s%s", x->cost_estimated ? "~" : "", c);
         }
     }
-    char kept[16];
+    /* a ratio above 1 only says the frontier model lost more of these cases:
+     * shown as all of its quality, with both qualities and the cases behind them */
+    char kept[16], beyond[200] = "";
+    bool capped = p->quality_kept > 1;
     pct(kept, sizeof kept, p->quality_kept);
+    if (capped) {
+        char q0[16], q1[16];
+        pct(q0, sizeof q0, p->base[0].quality);
+        pct(q1, sizeof q1, p->base[1].quality);
+        snprintf(kept, sizeof kept, "all");
+        snprintf(beyond, sizeof beyond, " (winner or tie %s against %s on the same %zu case%s: a ratio above "
+                 "100%% is shown as all of it)", q0, q1, p->common_judged, p->common_judged == 1 ? "" : "s");
+    }
     int rc = 0;
     if (p->n_base > 1 && strcmp(p->base[1].label, "always frontier") == 0 && vol > 0) {
         char a[48], b[48];
         money(a, sizeof a, p->base[0].cost_per_case * vol);
         money(b, sizeof b, p->base[1].cost_per_case * vol);
         rc |= text(d, DOC_P, NULL, "At %s requests a month the policy would cost %s against %s for everything to "
-                                   "%s, keeping %s of that model's quality.",
-                   vol_text, a, b, p->base[1].spec, kept);
+                                   "%s, keeping %s of that model's quality%s.",
+                   vol_text, a, b, p->base[1].spec, kept, beyond);
     } else if (p->n_base > 1 && strcmp(p->base[1].label, "always frontier") == 0) {
-        rc |= text(d, DOC_P, NULL, "The policy keeps %s of the frontier model's quality. Give --volume N for the "
-                                   "monthly figures.", kept);
+        rc |= text(d, DOC_P, NULL, "The policy keeps %s of the frontier model's quality%s. Give --volume N for "
+                                   "the monthly figures.", kept, beyond);
     }
     rc |= text(d, DOC_NOTE, NULL, "Every row is computed on the same %zu labelled cases, those in which the "
                                   "policy's route and every model above ran; costs on the %zu of them where every "

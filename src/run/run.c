@@ -43,6 +43,7 @@ typedef struct RunStream {
     bool local_ended;
     bool fetching;        /* local: the model is being downloaded (no timeout, not in the metrics) */
     bool loading;         /* local: the model file is there and being loaded or run */
+    bool load_ended;      /* local: loaded; the reply's times count from then */
     KeySink *keys;        /* every event passes through it: echoed keys are masked */
     Price price;
     bool price_known;
@@ -238,6 +239,19 @@ static bool local_before_start(RunStream *s, const StreamEvent *ev, double now)
     return false;
 }
 
+/* The end of a local model's load: its times start now (versus(1)
+ * METRICS), like an API's, whose model is already loaded; the load is given
+ * apart as load_ms. --timeout still counts from the request (first_start_ms). */
+static void local_loaded(RunStream *s, const StreamEvent *ev, double now)
+{
+    if (s->ops || s->load_ended || ev->kind != STREAM_EVENT_PROGRESS || !ev->phase ||
+        strcmp(ev->phase, "load") != 0 || ev->total <= 0 || ev->done < ev->total)
+        return;
+    s->load_ended = true;
+    if (s->reply->metrics.t_first_ms < 0)
+        s->reply->metrics.t_start_ms = now;
+}
+
 static void on_event(void *user, const StreamEvent *ev)
 {
     RunStream *s = user;
@@ -246,6 +260,7 @@ static void on_event(void *user, const StreamEvent *ev)
     double now = clock_now_ms();
     if (local_before_start(s, ev, now))
         return;
+    local_loaded(s, ev, now);
     reply_apply_event(s->reply, ev, now);
     if (ev->kind == STREAM_EVENT_USAGE)
         update_cost(s);

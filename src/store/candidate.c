@@ -66,6 +66,8 @@ static cJSON *metrics_encode(const ReplyMetrics *m)
     bad |= add_ms(o, "prompt_tokens_per_s", m->prompt_tokens_per_s);
     bad |= add_ms(o, "server_output_tokens_per_s", m->server_output_tokens_per_s);
     bad |= add_ms(o, "load_ms", m->load_ms);
+    if (m->load_ms >= 0) /* the times above start after the load (versus 0.2 on) */
+        bad |= !cJSON_AddBoolToObject(o, "times_after_load", true);
     bad |= add_ms(o, "rss_mib", m->rss_mib);
     if (m->cost_basis[0]) {
         bad |= jsonio_add_str(o, "cost_basis", m->cost_basis);
@@ -94,6 +96,15 @@ static void metrics_decode(const cJSON *o, ReplyMetrics *m)
     snprintf(m->cost_basis, sizeof m->cost_basis, "%s", basis ? basis : "");
     m->input_usd_per_mtok = jsonio_num(o, "input_usd_per_mtok", NAN);
     m->output_usd_per_mtok = jsonio_num(o, "output_usd_per_mtok", NAN);
+    /* Recorded before local times started after the load: they held it. */
+    const cJSON *after = cJSON_GetObjectItemCaseSensitive(o, "times_after_load");
+    if (m->load_ms > 0 && !cJSON_IsTrue(after)) {
+        double *t[] = { &m->ttft_ms, &m->ttfa_ms, &m->total_ms };
+        for (size_t i = 0; i < 3; i++)
+            if (*t[i] >= m->load_ms)
+                *t[i] -= m->load_ms;
+        m->t_first_answer_ms = m->ttfa_ms;
+    }
     m->t_first_ms = m->ttft_ms;
     m->t_end_ms = m->total_ms;
     m->t_last_ms = -1;

@@ -27,6 +27,7 @@
 
 #include "engine/backend_cuda.h"
 #include "engine/gguf.h"
+#include "engine/kvcache.h"
 #include "engine/model.h"
 #include "engine/ops.h"
 #include "engine/quant.h"
@@ -589,7 +590,8 @@ static void test_model_file(const char *path, const char *label, bool small)
         return;
     }
     ThreadPool *pool = threadpool_new(0); /* the CPU reference on every core */
-    ModelOptions mo = { .n_ctx = small ? 0 : 2048, .pool = pool };
+    /* the device keeps its KV cache in F32: so does the CPU reference here */
+    ModelOptions mo = { .n_ctx = small ? 0 : 2048, .pool = pool, .kv_type = KV_TYPE_F32, .kv_type_set = true };
     Model *m = model_new(g, &mo, err, sizeof err);
     if (!m) {
         check(false, "%s: %s", label, err);

@@ -137,8 +137,12 @@ def expect(cases_path, policy_path, rate, volume, out_path):
             entry["models"].append(e)
             if r["n"] and (best is None or e["rate"] > best["rate"]):
                 best = e
-        entry["leader"] = best["spec"]
-        entry["separated"] = all(best["lo"] > e["hi"] for e in entry["models"] if e is not best and e["n"])
+        # nobody leads where nobody won; clear only of others that took part
+        if best is not None and best["wins"] == 0:
+            best = None
+        others = [e for e in entry["models"] if e is not best and e["n"]]
+        entry["leader"] = best["spec"] if best else None
+        entry["separated"] = bool(best) and bool(others) and all(best["lo"] > e["hi"] for e in others)
         doc["categories"].append(entry)
     for m in models:
         cs = [cost(x) for c in cases for x in c["candidates"] if x["spec"] == m and x["status"] != "not_sent"]

@@ -31,7 +31,7 @@ for cu in "$top"/kernels/*.cu; do
 done
 g++ -std=c++17 -O2 -w -I"$here" -c "$here/simt.cpp" -o "$work/simt.o"
 for c in src/engine/backend_cuda.c tests/gpu/test_cuda.c; do
-    gcc -std=c11 -D_GNU_SOURCE -O2 -w -DVERSUS_HAVE_CUDA=1 -I"$here" -I"$top/src" -I"$build" \
+    gcc -std=c11 -D_GNU_SOURCE -O2 -w -DVERSUS_HAVE_CUDA=1 -I"$here" -I"$top/src" -I"$top/kernels" -I"$build" \
         -c "$top/$c" -o "$work/$(basename "$c" .c).o"
 done
 g++ -o "$work/test_cuda_emu" "$work/test_cuda.o" "$work/backend_cuda.o" $objs "$work/simt.o" \

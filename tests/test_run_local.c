@@ -1,0 +1,84 @@
+/* test_run_local.c — a local model's times through the Run layer, in
+ * process, on stories260K (from $VERSUS_SHARED): its times start once the
+ * model is loaded (versus(1) METRICS), so TTFT compared with an API's is not
+ * a one-off load, and the load is given apart as load_ms.
+ *
+ * The observer sees every event right after the Run folds it in, on the
+ * same thread, so the order of what it sees is exact: no clock budgets. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "run/run.h"
+#include "util/clock.h"
+#include "testenv.h"
+
+typedef struct Seen {
+    double load_began_ms;  /* clock when the first "load" progress event was seen, or -1 */
+    double load_ended_ms;  /* when the load's last progress event was seen, or -1 */
+    double start_at_load_end; /* the reply's t_start_ms at that moment */
+    double first_token_ms; /* when the first token was seen, or -1 */
+} Seen;
+
+static void observe(void *user, size_t i, const Reply *r, const StreamEvent *ev)
+{
+    (void)i;
+    Seen *s = user;
+    if (!ev)
+        return;
+    double now = clock_now_ms();
+    if (ev->kind == STREAM_EVENT_PROGRESS && ev->phase && strcmp(ev->phase, "load") == 0) {
+        if (s->load_began_ms < 0)
+            s->load_began_ms = now;
+        if (ev->total > 0 && ev->done >= ev->total) {
+            s->load_ended_ms = now;
+            s->start_at_load_end = r->metrics.t_start_ms;
+        }
+    }
+    if ((ev->kind == STREAM_EVENT_DELTA || ev->kind == STREAM_EVENT_REASONING) && s->first_token_ms < 0)
+        s->first_token_ms = now;
+}
+
+Test(run_local, times_start_once_the_model_is_loaded_and_the_load_is_apart, .timeout = 120)
+{
+    char model[1024];
+    if (!testenv_shared("models/stories260K.gguf", model, sizeof model))
+        cr_skip_test("VERSUS_SHARED not set");
+    setenv("VERSUS_MODEL", model, 1);
+    Config *cfg = config_new_empty();
+    Request rq = { .prompt = "Once upon a time", .params = params_default() };
+    rq.params.raw = true;
+    rq.params.max_tokens = 8;
+    const char *specs[] = { "local:" };
+    RunOptions opt = run_options_default();
+    opt.local.backend = "cpu";
+    char err[512];
+    Run *run = run_new(cfg, &rq, specs, 1, &opt, err, sizeof err);
+    cr_assert_not_null(run, "%s", err);
+    Seen seen = { -1, -1, -1, -1 };
+    run_set_observer(run, observe, &seen);
+    double t0 = clock_now_ms();
+    cr_assert_eq(run_start(run), 0);
+    while (!run_done(run))
+        run_poll(run, NULL, 0, 100);
+    const Reply *r = run_reply(run, 0);
+    cr_assert_eq(r->status, REPLY_OK, "%s", r->error_message ? r->error_message : "");
+    cr_assert_geq(seen.load_began_ms, t0, "the load is reported");
+    cr_assert_geq(seen.load_ended_ms, seen.load_began_ms, "and its end");
+    cr_assert_geq(r->metrics.load_ms, 0, "load_ms is given");
+    /* the reply's clock starts at the end of the load, not at the request */
+    cr_assert_geq(seen.start_at_load_end, seen.load_began_ms, "t_start %.3f is before the load ended (began %.3f)",
+                  seen.start_at_load_end, seen.load_began_ms);
+    cr_assert_leq(seen.start_at_load_end, seen.load_ended_ms);
+    cr_assert_float_eq(r->metrics.t_start_ms, seen.start_at_load_end, 1e-9, "it stays there");
+    cr_assert_leq(r->metrics.ttft_ms, seen.first_token_ms - seen.load_began_ms,
+                  "TTFT %.3f ms holds no load (first token %.3f ms after the load began)", r->metrics.ttft_ms,
+                  seen.first_token_ms - seen.load_began_ms);
+    cr_assert_geq(r->metrics.total_ms, r->metrics.ttft_ms);
+    run_free(run);
+    config_free(cfg);
+    unsetenv("VERSUS_MODEL");
+}
