@@ -216,7 +216,7 @@ Test(bench_cli, bad_arguments_give_clear_errors)
         { { "bench", m, "--bogus", NULL }, 2, "unknown option '--bogus'" },
         { { "bench", m, "-p", NULL }, 2, "needs a value" },
         { { "bench", m, m, NULL }, 2, "expected one MODEL.gguf" },
-        { { "bench", "/nonexistent/model.gguf", "-r", "1", NULL }, 1, "/nonexistent/model.gguf" },
+        { { "bench", "/nonexistent/model.gguf", "-r", "1", NULL }, 2, "/nonexistent/model.gguf" }, /* a file error */
         /* stories260K's context is 2048 tokens. */
         { { "bench", m, "-p", "2000", "-n", "100", "-d", "100", NULL }, 1, "2100 tokens exceed the model's context of 2048" },
     };
@@ -268,7 +268,8 @@ Test(bench_cli, not_a_gguf_file_is_an_error_not_a_crash)
     const char *args[] = { "bench", path, "-r", "1", NULL };
     VResult r = run_versus(args);
     unlink(path);
-    cr_assert_eq(r.exit_code, 1, "exit %d, stderr: %s", r.exit_code, buf_str(&r.err));
+    cr_assert_eq(r.exit_code, 2, "a file that is not a model is a usage error: exit %d, stderr: %s", r.exit_code,
+                 buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.err), "versus bench: "), "stderr: %s", buf_str(&r.err));
     vchild_result_free(&r);
 }

@@ -441,3 +441,133 @@ Test(contract, a_streamed_reasoning_block_gives_its_token_count)
         vchild_result_free(&r);
     }
 }
+
+/* ---- #13: bench finds a bare file name in the model cache ------------------------ */
+
+Test(contract, bench_looks_for_a_bare_model_name_in_the_cache_and_a_missing_file_is_exit_2)
+{
+    char stories[1024], dir[600], cached[700];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    snprintf(dir, sizeof dir, "%s/cache", home);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/cache/versus", home);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/cache/versus/models", home);
+    mkdir(dir, 0700);
+    copy_to_home(stories, "cache/versus/models/cached-stories.gguf", cached, sizeof cached);
+    VResult r;
+    const char *bench[] = { "bench", "cached-stories.gguf", "-p", "8", "-n", "4", "-r", "1", "--format", "json", NULL };
+    cr_assert_eq(versus_json(&r, true, bench), 0, "%s", buf_str(&r.err));
+    const char *path = sget(r.json, "path");
+    cr_assert(path && strstr(path, "cached-stories.gguf"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    const char *missing[] = { "bench", "nosuch-model.gguf", "-p", "8", "-n", "4", NULL };
+    cr_assert_eq(versus(&r, missing), 2, "a file that is not there is a usage error: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "nosuch-model.gguf"), "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "/cache/versus/models"), "the message says where else it looked: %s",
+              buf_str(&r.err));
+    vchild_result_free(&r);
+    char junk[600];
+    write_home_file("junk.gguf", "this is not a GGUF file", junk, sizeof junk);
+    const char *bad[] = { "bench", junk, "-p", "8", "-n", "4", NULL };
+    cr_assert_eq(versus(&r, bad), 2, "a file that is not a model is a usage error: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+}
+
+/* ---- #17: sessions rm wants the full ID, or --force -------------------------------- */
+
+static bool session_file_exists(const char *id)
+{
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data/versus/sessions/%s.json", home, id);
+    return stat(path, &st) == 0;
+}
+
+Test(contract, sessions_rm_removes_by_a_short_prefix_only_with_force)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "openai:happy", "hi", NULL };
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], prefix[8];
+    session_id(id, sizeof id);
+    snprintf(prefix, sizeof prefix, "%.4s", id);
+    const char *rm_prefix[] = { "sessions", "rm", prefix, NULL };
+    cr_assert_eq(versus(&r, rm_prefix), 2, "a prefix without --force is refused: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), id), "the message names the session it matched: %s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "--force"), "and what to do: %s", buf_str(&r.err));
+    cr_assert(session_file_exists(id), "nothing was removed");
+    vchild_result_free(&r);
+    const char *forced[] = { "sessions", "rm", "--force", prefix, NULL };
+    cr_assert_eq(versus(&r, forced), 0, "%s", buf_str(&r.err));
+    cr_assert(!session_file_exists(id), "--force removes it");
+    vchild_result_free(&r);
+    /* the full ID needs no --force */
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    session_id(id, sizeof id);
+    const char *rm_full[] = { "sessions", "rm", id, NULL };
+    cr_assert_eq(versus(&r, rm_full), 0, "%s", buf_str(&r.err));
+    cr_assert(!session_file_exists(id));
+    vchild_result_free(&r);
+}
+
+/* ---- #25: export with nothing to write fails as replay of it would ------------------ */
+
+Test(contract, export_with_no_labelled_round_exits_2_and_writes_nothing_as_replay_would)
+{
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "openai:happy", "hi", NULL };
+    cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], out[600];
+    session_id(id, sizeof id);
+    snprintf(out, sizeof out, "%s/empty.jsonl", home);
+    const char *exp[] = { "export", id, "-o", out, NULL };
+    cr_assert_eq(versus(&r, exp), 2, "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "no labelled rounds"), "%s", buf_str(&r.err));
+    struct stat st;
+    cr_assert_neq(stat(out, &st), 0, "no file is written");
+    vchild_result_free(&r);
+    /* replay says the same of an empty file */
+    char empty[600];
+    write_home_file("empty2.jsonl", "", empty, sizeof empty);
+    const char *replay[] = { "replay", "--offline", empty, NULL };
+    cr_assert_eq(versus(&r, replay), 2, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    /* with --all the unlabelled round is a case */
+    const char *all[] = { "export", id, "--all", "-o", out, NULL };
+    cr_assert_eq(versus(&r, all), 0, "%s", buf_str(&r.err));
+    cr_assert_eq(stat(out, &st), 0);
+    vchild_result_free(&r);
+}
+
+/* ---- #18: where options go, and what was meant ------------------------------------ */
+
+Test(contract, options_before_the_command_and_misspelt_options_say_what_to_write)
+{
+    VResult r;
+    const char *before[] = { "--config", "/nope.json", "models", NULL };
+    cr_assert_eq(versus(&r, before), 2);
+    cr_assert(strstr(buf_str(&r.err), "its options go after it (versus models --config /nope.json)"), "%s",
+              buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *typo[] = { "run", "--temprature", "0", "hi", NULL };
+    long sent = requests();
+    cr_assert_eq(versus(&r, typo), 2);
+    cr_assert(strncmp(buf_str(&r.err), "versus run: unknown option '--temprature' (did you mean --temperature?)", 71) == 0,
+              "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *novalue[] = { "run", "hi", "-m", NULL };
+    cr_assert_eq(versus(&r, novalue), 2);
+    cr_assert(strstr(buf_str(&r.err), "versus run: option '-m' needs a value"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *label[] = { "sessions", "label", "x", "1", "--winer", "1", NULL };
+    cr_assert_eq(versus(&r, label), 2);
+    cr_assert(strstr(buf_str(&r.err), "versus sessions label: unknown option '--winer' (did you mean --winner?)"),
+              "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    cr_assert_eq(requests(), sent, "nothing was sent");
+}

@@ -78,7 +78,7 @@ static bool wait_session(SessionCheck check)
         }
         if (waited - changed > RIG_QUIET_MS || waited > RIG_MAX_WAIT_MS)
             return false;
-        rig_settle(&rig, 100);
+        rig_nap(100); /* the screen streams: waiting for it to settle would wait for the end */
         waited += 100;
     }
 }

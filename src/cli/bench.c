@@ -29,6 +29,7 @@
 #include "engine/gguf.h"
 #include "engine/kvcache.h"
 #include "engine/membw.h"
+#include "engine/model_ref.h"
 #include "engine/model.h"
 #include "engine/threadpool.h"
 
@@ -86,7 +87,8 @@ static void bench_usage(FILE *out)
             "one-token forwards), each from the same cache depth (-d, like llama-bench);\n"
             "reports median [min, max] tokens/s. Then compares decode with this machine's\n"
             "memory read bandwidth (weights read per token x tg t/s) and resident memory\n"
-            "with the mapped file + KV cache + 64 MiB.\n"
+            "with the mapped file + KV cache + 64 MiB. MODEL is found as for local:MODEL\n"
+            "(a bare name is also looked for in the model cache).\n"
             "  -p N            prompt tokens (default 512; 0 skips pp)\n"
             "  -n N            generated tokens (default 128; 0 skips tg)\n"
             "  -d N            tokens in the cache before each test (default 0; filled once, untimed)\n"
@@ -704,6 +706,15 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "run 'versus bench --help' for the options\n");
         return CLI_EXIT_USAGE;
     }
+    /* the model as run and logits find it: a bare name is also looked for
+     * in the model cache; a file that is not there, or not a GGUF, is a
+     * usage error (exit 2), like any other bad argument */
+    char path[4096];
+    if (model_ref_resolve(o.path, path, sizeof path, err, sizeof err) < 0) {
+        cli_printf(stderr, "versus bench: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+    o.path = path;
     BenchReport r = { .o = &o };
     loadavg_read(r.load_start, sizeof r.load_start);
 
@@ -714,8 +725,10 @@ int cli_bench(int argc, char **argv)
     int *ids = NULL;
     double t0 = clock_now_ms();
     g = gguf_open(o.path, err, sizeof err);
-    if (!g)
+    if (!g) {
+        rc = CLI_EXIT_USAGE;
         goto fail;
+    }
     pool = threadpool_new(o.threads);
     if (!pool) {
         snprintf(err, sizeof err, "could not start %d threads", o.threads);

@@ -27,6 +27,14 @@ static const CliCommand cli_commands[] = {
     { NULL, NULL, NULL },
 };
 
+bool cli_is_command(const char *name)
+{
+    for (const CliCommand *c = cli_commands; c->name; c++)
+        if (strcmp(name, c->name) == 0)
+            return true;
+    return false;
+}
+
 static void cli_usage(FILE *out)
 {
     fprintf(out,

@@ -4,6 +4,8 @@
 #ifndef VERSUS_CLI_H
 #define VERSUS_CLI_H
 
+#include <stdbool.h>
+
 /* Exit codes shared by every subcommand. */
 enum {
     CLI_EXIT_OK = 0,
@@ -13,6 +15,8 @@ enum {
 };
 
 int cli_main(int argc, char **argv);
+/* True when name is one of the subcommands (run, models, sessions, ...). */
+bool cli_is_command(const char *name);
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_tui(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "store/fixture.h"
 #include "store/outfile.h"
@@ -45,7 +46,8 @@ int cli_export(int argc, char **argv)
     bool all = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (fixture_format_parse(optarg, &format) < 0) {
@@ -58,7 +60,7 @@ int cli_export(int argc, char **argv)
         case 'A': all = true; break;
         case OPT_INCLUDE_RESTRICTED: opt.include_restricted = true; break;
         case 'h': export_usage(stdout); return CLI_EXIT_OK;
-        default: export_usage(stderr); return CLI_EXIT_USAGE;
+        default: return cli_option_error("export", c, argv, longopts);
         }
     }
     FixtureSet set = { 0 };
@@ -76,10 +78,11 @@ int cli_export(int argc, char **argv)
     int rc = 0;
     Buf out = { 0 };
     FixtureExportReport rep = { 0 };
-    if (fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) < 0) {
+    bool exported = fixture_export(&set, format, &opt, &out, &rep, err, sizeof err) == 0;
+    if (!exported) {
         cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
-    } else if (outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
+    } else if (rep.written > 0 && outfile_write(output, buf_str(&out), out.len, err, sizeof err) < 0) {
         cli_printf(stderr, "versus export: %s\n", err);
         rc = -1;
     }
@@ -90,7 +93,7 @@ int cli_export(int argc, char **argv)
             if (!e)
                 break;
         }
-        if (output && strcmp(output, "-") != 0)
+        if (rep.written > 0 && output && strcmp(output, "-") != 0)
             cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
                     output, fixture_format_name(format));
         if (rep.restricted_left_out)
@@ -105,9 +108,14 @@ int cli_export(int argc, char **argv)
         if (rep.not_carried)
             cli_printf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
                     rep.not_carried, rep.not_carried == 1 ? "" : "s", fixture_format_name(format));
-        if (set.n == 0)
-            cli_printf(stderr,
-                    "versus export: no labelled rounds found (label them with 'versus sessions label', or use --all)\n");
+        /* Nothing to write is an error now (exit 2, no file), as replaying
+         * an empty file would be: a CI pipeline stops at this step. */
+        if (rep.written == 0) {
+            cli_printf(stderr, "versus export: nothing written: %s\n",
+                       set.n == 0 ? "no labelled rounds found (label them with 'versus sessions label', or use --all)"
+                                  : "every round was left out (see above)");
+            rc = -1;
+        }
     }
     fixture_export_report_free(&rep);
     fixture_set_free(&set);

@@ -1,6 +1,7 @@
 /* models.c — `versus models`: what is configured, what is usable now, what
  * each costs (and which models have no price), and what to do about the rest. */
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 
 #include <getopt.h>
@@ -119,7 +120,8 @@ int cli_models(int argc, char **argv)
     size_t n_given = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hm:", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
         if (c == 'C')
             config_file = optarg;
         else if (c == 'm' && n_given < sizeof given / sizeof given[0])
@@ -128,8 +130,7 @@ int cli_models(int argc, char **argv)
             models_usage(stdout);
             return CLI_EXIT_OK;
         } else {
-            models_usage(stderr);
-            return CLI_EXIT_USAGE;
+            return cli_option_error("models", c, argv, longopts);
         }
     }
     char err[512];

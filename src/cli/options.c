@@ -6,11 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "cli/print.h"
 #include "util/file.h"
+#include "util/suggest.h"
 #include "core/keys.h"
 #include "providers/provider.h"
 #include "providers/target.h"
 #include "engine/kvcache.h"
+
+int cli_option_error(const char *cmd, int c, char **argv, const struct option *longopts)
+{
+    char prefix[64], opt[128];
+    snprintf(prefix, sizeof prefix, "versus%s%s", cmd ? " " : "", cmd ? cmd : "");
+    /* the option as written: a short one from optopt, a long one from argv */
+    if (c == '?' && optopt > 0 && optopt < 128)
+        snprintf(opt, sizeof opt, "-%c", optopt);
+    else
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+    if (c == ':') {
+        cli_printf(stderr, "%s: option '%s' needs a value\n", prefix, opt);
+    } else {
+        const char *names[128];
+        size_t n = 0;
+        for (const struct option *o = longopts; o && o->name && n < sizeof names / sizeof *names; o++)
+            names[n++] = o->name;
+        const char *word = opt + strspn(opt, "-");
+        const char *near = strncmp(opt, "--", 2) == 0 ? suggest_nearest(word, names, n) : NULL;
+        if (near)
+            cli_printf(stderr, "%s: unknown option '%s' (did you mean --%s?)\n", prefix, opt, near);
+        else
+            cli_printf(stderr, "%s: unknown option '%s'\n", prefix, opt);
+    }
+    /* the command's own --help ("sessions label" is in "versus sessions --help") */
+    fprintf(stderr, "run 'versus%s%.*s --help' for the options\n", cmd ? " " : "", cmd ? (int)strcspn(cmd, " ") : 0,
+            cmd ? cmd : "");
+    return CLI_EXIT_USAGE;
+}
 
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen)
 {

@@ -2,6 +2,7 @@
 #ifndef VERSUS_CLI_OPTIONS_H
 #define VERSUS_CLI_OPTIONS_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "core/config.h"
@@ -10,6 +11,13 @@
 /* Reads a `versus bench --format json` file (--bench). 0, or -1 with err
  * naming the file. */
 int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen);
+
+/* After getopt_long (with opterr = 0 and an optstring starting with ':')
+ * returned '?' or ':' (c): prints "versus CMD: unknown option '--x' (did
+ * you mean --y?)" or "versus CMD: option '--x' needs a value", then where to
+ * find the options, on stderr. cmd is "run", "sessions label", or NULL for
+ * the workbench. Returns CLI_EXIT_USAGE. */
+int cli_option_error(const char *cmd, int c, char **argv, const struct option *longopts);
 
 /* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);

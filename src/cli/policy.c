@@ -57,7 +57,8 @@ static int policy_check_cmd(int argc, char **argv)
     char berr[600];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'v': {
             char *end;
@@ -80,7 +81,7 @@ static int policy_check_cmd(int argc, char **argv)
             n_bench++;
             break;
         case 'h': policy_usage(stdout); return CLI_EXIT_OK;
-        default: policy_usage(stderr); return CLI_EXIT_USAGE;
+        default: return cli_option_error("policy check", c, argv, longopts);
         }
     }
     if (optind >= argc) {

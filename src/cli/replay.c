@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "util/clock.h"
 #include "core/config.h"
@@ -251,7 +252,8 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
     *a = (ReplayArgs){ .jobs = 4, .threshold = 0.5 };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:j:f:o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:j:f:o:h", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case OPT_OFFLINE: a->offline = true; break;
@@ -300,7 +302,7 @@ static int parse_args(int argc, char **argv, ReplayArgs *a)
             }
             break;
         case 'h': replay_usage(stdout); return CLI_EXIT_OK;
-        default: replay_usage(stderr); return CLI_EXIT_USAGE;
+        default: return cli_option_error("replay", c, argv, longopts);
         }
     }
     if (optind >= argc) {

@@ -73,7 +73,8 @@ static int parse(int argc, char **argv, ReportArgs *a)
     a->opt = report_options_default();
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:f:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:f:h", longopts, NULL)) != -1) {
         char *end, err[700];
         switch (c) {
         case 'o': a->output = optarg; break;
@@ -140,7 +141,7 @@ static int parse(int argc, char **argv, ReportArgs *a)
             a->n_bench++;
             break;
         case 'h': report_usage(stdout); return CLI_EXIT_OK;
-        default: report_usage(stderr); return CLI_EXIT_USAGE;
+        default: return cli_option_error("report", c, argv, longopts);
         }
     }
     if (!a->output)

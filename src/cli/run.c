@@ -642,8 +642,9 @@ int cli_run(int argc, char **argv)
     size_t n_default = 0;
 
     optind = 1;
+    opterr = 0; /* our own messages: "versus run: unknown option ... (did you mean ...?)" */
     int c;
-    while ((c = getopt_long(argc, argv, "m:s:n:t:f:c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:s:n:t:f:c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': {
             const char **p = realloc(specs, (n_specs + 1) * sizeof *p);
@@ -724,7 +725,7 @@ int cli_run(int argc, char **argv)
             break;
         }
         default:
-            fprintf(stderr, "run 'versus run --help' for the options\n");
+            rc = cli_option_error("run", c, argv, longopts);
             goto out;
         }
     }

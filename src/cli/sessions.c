@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/print.h"
 #include "core/prices.h"
 #include "store/session.h"
@@ -21,12 +22,14 @@ static void sessions_usage(FILE *out)
             "       versus sessions show SESSION [ROUND] [--json]\n"
             "       versus sessions label SESSION ROUND --winner N|MODEL|tie|both-bad\n"
             "                             [--note TEXT] [--category CAT] [--assert TYPE:VALUE]...\n"
-            "       versus sessions rm SESSION...\n\n"
+            "       versus sessions rm [--force] SESSION...\n\n"
             "SESSION is a session ID (or a unique prefix of one) from 'versus sessions list',\n"
-            "or a path to a session file. ROUND and N count from 1; N is the pane number.\n"
+            "or a path to a session file; rm wants the full ID (a prefix: a yes on the\n"
+            "terminal, or --force). ROUND and N count from 1; N is the pane number.\n"
             "Sessions live in $XDG_DATA_HOME/versus/sessions (~/.local/share/versus/sessions).\n"
             "Assertion types: contains, not-contains, regex, equals, is-json[:SCHEMA],\n"
-            "max-output-tokens, max-cost, max-ttft-ms, max-total-ms (see versus-fixtures(5)).\n");
+            "max-output-tokens, max-cost, max-ttft-ms, max-total-ms, tool-call:NAME[={ARGS}|~{SCHEMA}]\n"
+            "(see versus-fixtures(5)).\n");
 }
 
 static void fmt_time(double wall_s, char *out, size_t n)
@@ -177,11 +180,10 @@ static int sessions_show(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-        if (c != 'j') {
-            sessions_usage(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":j", longopts, NULL)) != -1) {
+        if (c != 'j')
+            return cli_option_error("sessions show", c, argv, longopts);
         json = true;
     }
     if (optind >= argc || argc - optind > 2) {
@@ -264,7 +266,8 @@ static int sessions_label(int argc, char **argv)
     Session *s = NULL;
     char err[1024];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "w:n:c:a:", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:n:c:a:", longopts, NULL)) != -1) {
         switch (c) {
         case 'w': winner = optarg; break;
         case 'n': note = optarg; break;
@@ -278,7 +281,7 @@ static int sessions_label(int argc, char **argv)
             break;
         }
         default:
-            sessions_usage(stderr);
+            rc = cli_option_error("sessions label", c, argv, longopts);
             goto out;
         }
     }
@@ -326,19 +329,67 @@ out:
     return rc;
 }
 
+/* True when name is the whole session ID of path, or a path itself (not
+ * a prefix of an ID). */
+static bool names_it_fully(const char *name, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(name);
+    return strcmp(path, name) == 0 || (strncmp(base, name, n) == 0 && strcmp(base + n, ".json") == 0);
+}
+
+/* Asks on the terminal whether to remove id; true for y/yes. */
+static bool confirm_rm(const char *given, const char *id)
+{
+    cli_printf(stderr, "versus sessions rm: \"%s\" is session %s; remove it? [y/N] ", given, id);
+    fflush(stderr);
+    char line[32];
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    return strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 || strcmp(line, "Y\n") == 0;
+}
+
 static int sessions_rm(int argc, char **argv)
 {
-    if (argc < 2) {
+    bool force = false;
+    int n_named = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
+            force = true;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_printf(stderr, "versus sessions rm: unknown option '%s' (only --force)\n", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else
+            n_named++;
+    }
+    if (n_named == 0) {
         cli_printf(stderr, "versus sessions rm: expected SESSION...\n");
         return CLI_EXIT_USAGE;
     }
+    bool ask = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
     int rc = CLI_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         char path[4096], err[1024];
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
+            continue;
         if (session_resolve(NULL, argv[i], path, sizeof path, err, sizeof err) < 0) {
             cli_printf(stderr, "versus sessions rm: %s\n", err);
             rc = CLI_EXIT_USAGE;
             continue;
+        }
+        /* a prefix picks a session the user may not have meant: removing
+         * it wants the full ID, a yes on the terminal, or --force */
+        if (!force && !names_it_fully(argv[i], path)) {
+            const char *base = strrchr(path, '/');
+            char id[256];
+            snprintf(id, sizeof id, "%.*s", (int)strcspn(base ? base + 1 : path, "."), base ? base + 1 : path);
+            if (!ask || !confirm_rm(argv[i], id)) {
+                cli_printf(stderr, "versus sessions rm: \"%s\" is only the start of session %s; nothing "
+                                   "removed (give the full ID, or --force)\n", argv[i], id);
+                rc = CLI_EXIT_USAGE;
+                continue;
+            }
         }
         /* only delete what really is a session file */
         Session *s = session_load(path, err, sizeof err);

@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/print.h"
+#include "util/buf.h"
 #include "core/config.h"
 #include "tui/app.h"
 #include "tui/layout.h"
@@ -55,16 +57,24 @@ int cli_tui(int argc, char **argv)
         case 'T': opt.theme = optarg; break;
         case 'C': opt.config_path = optarg; break;
         case 'h': tui_usage(stdout); return CLI_EXIT_OK;
-        case ':':
-            fprintf(stderr, "versus: option '%s' needs a value\n", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
         default:
-            fprintf(stderr, "versus: unknown option '%s'; run 'versus --help'\n", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+            return cli_option_error(NULL, c, argv, longopts);
         }
     }
+    if (optind < argc && cli_is_command(argv[optind])) {
+        /* "versus --config F models": a command's options go after it */
+        Buf b = { 0 };
+        buf_printf(&b, "versus %s", argv[optind]);
+        for (int i = 1; i < argc; i++)
+            if (i != optind)
+                buf_printf(&b, " %s", argv[i]);
+        cli_printf(stderr, "versus: '%s' is a command: its options go after it (%s)\n", argv[optind], buf_str(&b));
+        buf_free(&b);
+        return CLI_EXIT_USAGE;
+    }
     if (optind < argc) {
-        fprintf(stderr, "versus: unexpected argument '%s' (a command? run 'versus --help')\n", argv[optind]);
+        cli_printf(stderr, "versus: unexpected argument '%s'; the workbench takes no prompt on the command line "
+                           "(versus run PROMPT sends one; see 'versus --help')\n", argv[optind]);
         return CLI_EXIT_USAGE;
     }
     char **defaults = NULL;

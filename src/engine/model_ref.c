@@ -125,8 +125,16 @@ static int resolve_path(const char *ref, char *path, size_t pathlen, char *err, 
         return -1;
     char rel[600], cached[4096];
     snprintf(rel, sizeof rel, "models/%s", ref);
-    if (xdg_path(XDG_CACHE, rel, cached, sizeof cached) < 0 || stat(cached, &st) < 0)
+    if (xdg_path(XDG_CACHE, rel, cached, sizeof cached) < 0)
         return -1; /* the "not found" from the working directory stands */
+    if (stat(cached, &st) < 0) {
+        char *slash = strrchr(cached, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(err, errlen, "model file %.200s not found (looked in the working directory and in %.300s)", ref,
+                 cached);
+        return -1;
+    }
     if (snprintf(path, pathlen, "%s", cached) >= (int)pathlen) {
         snprintf(err, errlen, "model path %.200s... is too long", cached);
         return -1;

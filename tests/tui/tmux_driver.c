@@ -357,6 +357,16 @@ bool rig_wait(TmuxRig *r, const char *needle, int times, int quiet_ms)
     return poll_until(r, seen, &n, quiet_ms, !strstr(needle, "VERSUS-EXITED-"));
 }
 
+bool rig_wait_for(TmuxRig *r, bool (*done)(TmuxRig *, const void *), const void *arg, int quiet_ms)
+{
+    return poll_until(r, done, arg, quiet_ms, true);
+}
+
+void rig_nap(int ms)
+{
+    pause_ms(ms);
+}
+
 bool rig_wait_gone(TmuxRig *r, const char *needle, int quiet_ms)
 {
     return poll_until(r, gone, needle, quiet_ms, true);

@@ -69,9 +69,14 @@ int rig_capture_escapes(TmuxRig *r);
  * screen stayed still for quiet_ms (RIG_QUIET_MS when 0), versus exited,
  * or RIG_MAX_WAIT_MS passed. */
 bool rig_wait(TmuxRig *r, const char *needle, int times, int quiet_ms);
+/* Polls until done(r, arg) holds for the latest capture; same limits. */
+bool rig_wait_for(TmuxRig *r, bool (*done)(TmuxRig *r, const void *arg), const void *arg, int quiet_ms);
+/* Sleeps ms (between polls of something that is not the screen). */
+void rig_nap(int ms);
 /* Polls until needle is no longer on the screen; same limits. */
 bool rig_wait_gone(TmuxRig *r, const char *needle, int quiet_ms);
-/* Waits until the screen has not changed for still_ms (a frame is done). */
+/* Waits until the screen has not changed for still_ms (a frame is done);
+ * while something streams that is at the end of the stream. */
 void rig_settle(TmuxRig *r, int still_ms);
 /* The n-th (0-based) line of the last capture, copied into out. */
 void rig_line(const TmuxRig *r, int n, char *out, size_t outlen);
