@@ -308,6 +308,77 @@ Test(ci_flow, strict_offline_replay_names_every_candidate_without_a_recording)
     buf_free(&xml);
 }
 
+/* tryout1 #9: live replay says why a case fails. A candidate that ran in
+ * the recording and is not sent now (here the case was re-marked
+ * restricted) fails it, named with the reason, and the progress line agrees
+ * with the verdict; a candidate that was not sent in the recording either
+ * (a restricted round's closed API) is what was recorded: said, not failed. */
+Test(ci_flow, live_replay_says_why_a_case_fails_and_passes_a_candidate_not_sent_as_recorded)
+{
+    char cases[512], err[256];
+    saved_labelled_round("contains:fake provider", cases, sizeof cases);
+    Buf text = { 0 };
+    cr_assert_eq(util_read_file(cases, 16 << 20, &text, err, sizeof err), 0, "%s", err);
+    char *pub = strstr(text.data, "\"sensitivity\":\"public\"");
+    cr_assert_not_null(pub, "%s", buf_str(&text));
+    Buf edited = { 0 };
+    buf_append(&edited, text.data, (size_t)(pub - text.data));
+    buf_puts(&edited, "\"sensitivity\":\"restricted\"");
+    buf_puts(&edited, pub + strlen("\"sensitivity\":\"public\""));
+    buf_free(&text);
+    char restricted[600];
+    snprintf(restricted, sizeof restricted, "%s/now-restricted.jsonl", home);
+    FILE *f = fopen(restricted, "w");
+    fputs(buf_str(&edited), f);
+    fclose(f);
+    buf_free(&edited);
+    VResult r;
+    const char *live[] = { "replay", restricted, NULL };
+    cr_assert_eq(versus(&r, live), 1, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    const char *out = buf_str(&r.out);
+    cr_assert(strstr(out, "FAIL"), "%s", out);
+    const char *eol = strchr(out, '\n');
+    char head[1024];
+    snprintf(head, sizeof head, "%.*s", eol ? (int)(eol - out) : (int)strlen(out), out);
+    cr_assert(strstr(head, "FAIL") && strstr(head, "1 of 1 assertion failed") && strstr(head, "openai:happy was not sent") &&
+                  strstr(head, "anthropic:happy was not sent"),
+              "the verdict line says why: '%s'\n%s", head, out);
+    cr_assert(strstr(out, "openai:happy not sent: refused") && strstr(out, "it ran in the recording"),
+              "each candidate's reason:\n%s", out);
+    cr_assert(strstr(out, "openai:happy contains"), "the failed assertion is named:\n%s", out);
+    cr_assert(strstr(buf_str(&r.err), "FAIL"), "the progress line agrees with the verdict: %s", buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.err), "DRIFT"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+
+    const char *shared = getenv("VERSUS_SHARED");
+    if (!shared || !*shared)
+        return;
+    /* a restricted round: the closed API was not sent then and is not sent now */
+    vchild_rm_tree(home);
+    cr_assert_eq(mkdir(home, 0700), 0);
+    char model[600];
+    snprintf(model, sizeof model, "local:%s/models/stories260K.gguf", shared);
+    const char *run[] = { "run", "--save", "--no-progress", "--sensitivity", "restricted", "-n", "8", "-t", "0",
+                          "-m", model, "-m", "openai:happy", "Once upon a time", NULL };
+    versus(&r, run);
+    vchild_result_free(&r);
+    char id[256];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1", NULL };
+    cr_assert_eq(versus(&r, label), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    snprintf(cases, sizeof cases, "%s/restricted.jsonl", home);
+    const char *exp[] = { "export", id, "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    const char *again[] = { "replay", cases, NULL };
+    cr_assert_eq(versus(&r, again), 0, "not sent, as recorded, is no failure:\n%s%s", buf_str(&r.out),
+                 buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "openai:happy not sent, as recorded"), "%s", buf_str(&r.out));
+    cr_assert_null(strstr(buf_str(&r.out), "FAIL"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+}
+
 /* Issue 14's evidence end to end: reasoning, a tool call, a refusal and a
  * block recorded with --save, the same model at two efforts as two
  * candidates, a tool-call assertion, the export, and an offline replay that

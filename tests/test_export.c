@@ -418,6 +418,43 @@ Test(export, versus_export_says_how_many_restricted_rounds_it_left_out, .init = 
     free_cases(set);
 }
 
+/* tryout1 #10: the "left out" message suggests only what works for that
+ * format (openai-evals refuses --include-restricted; csv marks rows in its
+ * sensitivity column, not "local-only"), in English ("an", plurals). */
+Test(export, the_left_out_message_suggests_only_what_works_for_each_format, .init = setup, .fini = teardown)
+{
+    FixtureSet *set = cases(false);
+    save_cases(set, "cases.jsonl");
+    Buf o = { 0 };
+    cr_assert_eq(run_versus("export cases.jsonl --format openai-evals -o e.jsonl", &o), 0, "%s", buf_str(&o));
+    const char *m = buf_str(&o);
+    cr_assert(strstr(m, "1 restricted round left out of the openai-evals file"), "%s", m);
+    cr_assert_null(strstr(m, "--include-restricted"), "openai-evals refuses it: %s", m);
+    cr_assert_null(strstr(m, "a openai-evals"), "%s", m);
+    cr_assert(strstr(m, "--format versus"), "says what does keep it: %s", m);
+    buf_reset(&o);
+    cr_assert_eq(run_versus("export cases.jsonl --format csv -o c.csv", &o), 0, "%s", buf_str(&o));
+    m = buf_str(&o);
+    cr_assert(strstr(m, "--include-restricted keeps it, marked restricted in the sensitivity column"), "%s", m);
+    cr_assert_null(strstr(m, "local-only"), "csv has no local-only marking: %s", m);
+    buf_reset(&o);
+    cr_assert_eq(run_versus("export cases.jsonl --format csv --include-restricted -o c.csv", &o), 0, "%s",
+                 buf_str(&o));
+    cr_assert(strstr(buf_str(&o), "1 restricted round included, marked restricted in the sensitivity column"), "%s",
+              buf_str(&o));
+    buf_reset(&o);
+    cr_assert_eq(run_versus("export cases.jsonl --format promptfoo -o pf.yaml", &o), 0, "%s", buf_str(&o));
+    cr_assert(strstr(buf_str(&o), "--include-restricted keeps it, marked local-only"), "%s", buf_str(&o));
+    buf_reset(&o);
+    /* two restricted rounds: plurals */
+    cr_assert_eq(run_versus("export cases.jsonl cases.jsonl --format promptfoo -o pf.yaml", &o), 0, "%s",
+                 buf_str(&o));
+    cr_assert(strstr(buf_str(&o), "2 restricted rounds left out of the promptfoo file"), "%s", buf_str(&o));
+    cr_assert(strstr(buf_str(&o), "keeps them"), "%s", buf_str(&o));
+    buf_free(&o);
+    free_cases(set);
+}
+
 Test(export, replay_strict_fails_on_any_drift_from_the_recording, .init = setup, .fini = teardown)
 {
     /* an OpenAI reply recorded as SSE, whose stored text was then edited by hand */

@@ -242,13 +242,13 @@ Test(perimeter, policy_check_and_route_flag_every_route_that_leaves)
     char id[128];
     restricted_session(id, sizeof id);
     static const char *const leaving[] = { "openai-compat:gpt-4o@https://api.openai.com/v1", "gpt", "corp:gpt-4o",
-                                           "openrouter:meta-llama/llama-3.3-70b", "ollama:llama3",
-                                           "no-such-alias" };
+                                           "openrouter:meta-llama/llama-3.3-70b", "ollama:llama3" };
     char policy[600];
     snprintf(policy, sizeof policy, "%s/policy.json", home);
-    for (size_t i = 0; i < sizeof leaving / sizeof *leaving + 2; i++) {
-        const char *route = i < 6 ? leaving[i] : i == 6 ? "home" : "local:model.gguf";
-        bool leaves = i < 6;
+    const size_t n_leaving = sizeof leaving / sizeof *leaving;
+    for (size_t i = 0; i < n_leaving + 2; i++) {
+        const char *route = i < n_leaving ? leaving[i] : i == n_leaving ? "home" : "local:model.gguf";
+        bool leaves = i < n_leaving;
         FILE *f = fopen(policy, "wb");
         fprintf(f, "{\"versus_policy\":1,\"default\":\"%s\"}", route);
         fclose(f);
@@ -265,6 +265,19 @@ Test(perimeter, policy_check_and_route_flag_every_route_that_leaves)
                      buf_str(&r.err));
         if (leaves)
             cr_assert(strstr(buf_str(&r.err), "leave the perimeter"), "%s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
+    /* a route that resolves to nothing is bad input (tryout1 #2), never judged */
+    FILE *f = fopen(policy, "wb");
+    fputs("{\"versus_policy\":1,\"default\":\"no-such-alias\"}", f);
+    fclose(f);
+    const char *check[] = { "policy", "check", policy, id, "--all", NULL };
+    const char *rt[] = { "policy", "route", policy, "--sensitivity", "restricted", "a prompt", NULL };
+    for (int k = 0; k < 2; k++) {
+        VResult r;
+        run_versus(k ? rt : check, &r);
+        cr_assert_eq(r.exit_code, 2, "no-such-alias: %s%s", buf_str(&r.out), buf_str(&r.err));
+        cr_assert(strstr(buf_str(&r.err), "default route \"no-such-alias\" does not resolve"), "%s", buf_str(&r.err));
         vchild_result_free(&r);
     }
     rawserver_stop(lab);

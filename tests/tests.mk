@@ -93,15 +93,22 @@ check-soak: versus tests/soak/versus-soak tests/soak/versus-maxrss
 # The unit-test programs once under valgrind (memcheck): any invalid access,
 # uninitialised use or definite leak in any process fails. check-valgrind
 # runs every suite (override with VALGRIND_TESTS="tests/test_sse ...");
-# check-valgrind-unit the in-process ones below (parsers, core, util, store,
-# the TUI's pure parts, GGUF and templates), which `bootstrap check` runs: the
-# integration, engine-speed and tmux suites run under ASan there instead.
+# check-valgrind-unit the in-process ones below, which `bootstrap check`
+# runs: the parsers of what comes from outside (SSE, NDJSON, provider
+# decoders, config, GGUF, chat templates and the Jinja engine, sessions,
+# fixtures, policies, regexes, the key filter, reasoning tags), core, util,
+# the TUI's pure parts and the thread pool. The integration, engine,
+# tokenizer and tmux suites run under ASan there instead (valgrind would
+# take tens of minutes on them). Valgrind spends about a second of CPU per
+# process Criterion starts, so a suite costs ~1.5 CPU-s per test plus 30x
+# its own work: keep heavy suites off this list.
 VALGRIND_TESTS = $(CRITERION_TESTS)
 VALGRIND_UNIT_TESTS = \
 	tests/test_core tests/test_util tests/test_config tests/test_sse tests/test_ndjson \
-	tests/test_providers tests/test_gguf tests/test_chat_template \
+	tests/test_providers tests/test_gguf tests/test_chat_template tests/test_jinja tests/test_jinja_templates \
+	tests/test_think_split tests/test_keyfilter tests/test_regexp \
 	tests/test_session tests/test_fixture tests/test_policy tests/test_bradley_terry tests/test_report \
-	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme \
+	tests/test_tui_layout tests/test_tui_wrap tests/test_tui_statusbar tests/test_tui_theme tests/test_tui_pane \
 	tests/test_threadpool tests/test_gpuinfo
 check-valgrind: versus $(check_PROGRAMS)
 	$(AM_TESTS_ENVIRONMENT) $(SHELL) $(top_srcdir)/tests/soak/run-valgrind.sh \

@@ -32,6 +32,16 @@ static void export_usage(FILE *out)
             "See versus-fixtures(5) for the formats.\n");
 }
 
+/* How an included restricted round is marked in a file of this format. */
+static const char *restricted_marking(FixtureFormat f)
+{
+    switch (f) {
+    case FIXTURE_PROMPTFOO: return "marked local-only (each runs only on the local models that answered it)";
+    case FIXTURE_CSV: return "marked restricted in the sensitivity column";
+    default: return "marked restricted";
+    }
+}
+
 int cli_export(int argc, char **argv)
 {
     enum { OPT_INCLUDE_RESTRICTED = 256 };
@@ -96,15 +106,22 @@ int cli_export(int argc, char **argv)
         if (rep.written > 0 && output && strcmp(output, "-") != 0)
             cli_printf(stderr, "versus export: %zu case%s written to %s (%s)\n", rep.written, rep.written == 1 ? "" : "s",
                     output, fixture_format_name(format));
-        if (rep.restricted_left_out)
-            cli_printf(stderr,
-                    "versus export: %zu restricted round%s left out: a %s file is meant for another tool "
-                    "(--include-restricted keeps %s, marked local-only)\n",
-                    rep.restricted_left_out, rep.restricted_left_out == 1 ? "" : "s", fixture_format_name(format),
-                    rep.restricted_left_out == 1 ? "it" : "them");
+        if (rep.restricted_left_out) {
+            size_t n = rep.restricted_left_out;
+            const char *it = n == 1 ? "it" : "them";
+            char how[200];
+            /* only what works for this format (versus-fixtures(5), RESTRICTED ROUNDS) */
+            if (format == FIXTURE_OPENAI_EVALS)
+                snprintf(how, sizeof how, "OpenAI evals can not keep a sample away from a closed API; --format "
+                         "versus keeps %s", it);
+            else
+                snprintf(how, sizeof how, "--include-restricted keeps %s, %s", it, restricted_marking(format));
+            cli_printf(stderr, "versus export: %zu restricted round%s left out of the %s file, which is meant for "
+                               "another tool (%s)\n", n, n == 1 ? "" : "s", fixture_format_name(format), how);
+        }
         if (rep.restricted_included)
-            cli_printf(stderr, "versus export: %zu restricted round%s included, marked local-only\n",
-                    rep.restricted_included, rep.restricted_included == 1 ? "" : "s");
+            cli_printf(stderr, "versus export: %zu restricted round%s included, %s\n", rep.restricted_included,
+                       rep.restricted_included == 1 ? "" : "s", restricted_marking(format));
         if (rep.not_carried)
             cli_printf(stderr, "versus export: %zu round%s with no winner or tie left out: %s needs an ideal answer\n",
                     rep.not_carried, rep.not_carried == 1 ? "" : "s", fixture_format_name(format));

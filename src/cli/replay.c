@@ -70,8 +70,16 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
     char fallback[32];
     snprintf(fallback, sizeof fallback, "case %zu", i + 1);
     const char *id = c->id ? c->id : fallback;
-    const char *verdict = r->failed || r->strict_failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
-    buf_printf(b, "%-5s %s  (%zu/%zu assertions hold)\n", verdict, id, r->passed, r->n_checks);
+    bool failed = replay_case_failed(r);
+    const char *verdict = failed ? "FAIL" : r->drift ? "DRIFT" : "PASS";
+    buf_printf(b, "%-5s %s  (%zu/%zu assertion%s hold%s)", verdict, id, r->passed, r->n_checks,
+               r->n_checks == 1 ? "" : "s", r->n_checks == 1 ? "s" : "");
+    if (failed) {
+        char why[1024];
+        replay_case_fail_summary(r, why, sizeof why);
+        buf_printf(b, " \u2014 %s", why);
+    }
+    buf_puts(b, "\n");
     for (size_t k = 0; k < r->n_checks; k++) {
         const ReplayCheck *ch = &r->checks[k];
         if (ch->result == 1)
@@ -89,11 +97,17 @@ static void print_case(Buf *b, const FixtureCase *c, const ReplayCaseResult *r, 
             buf_printf(b, "      %s cost %+.0f%%\n", rc->reply->spec, 100 * rc->cost_change);
         if (isfinite(rc->latency_change) && fabs(rc->latency_change) >= 0.005)
             buf_printf(b, "      %s total time %+.0f%%\n", rc->reply->spec, 100 * rc->latency_change);
-        if (rc->reply->status == REPLY_ERROR || rc->reply->status == REPLY_NOT_SENT)
-            buf_printf(b, "      %s %s: %s\n", rc->reply->spec,
-                       rc->reply->status == REPLY_ERROR ? "error" : "not sent",
-                       rc->reply->error_message ? rc->reply->error_message : "?");
-        if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint)
+        const char *msg = rc->reply->error_message ? rc->reply->error_message : "?";
+        if (rc->reply->status == REPLY_ERROR)
+            buf_printf(b, "      %s error: %s\n", rc->reply->spec, msg);
+        else if (rc->unsent_fails)
+            buf_printf(b, "      %s not sent: %s (it ran in the recording: the case can not be checked as "
+                          "recorded)\n", rc->reply->spec, msg);
+        else if (rc->unsent_as_recorded)
+            buf_printf(b, "      %s not sent, as recorded: %s\n", rc->reply->spec, msg);
+        else if (rc->reply->status == REPLY_NOT_SENT)
+            buf_printf(b, "      %s not sent: %s\n", rc->reply->spec, msg);
+        if (rc->reply->status == REPLY_NOT_SENT && rc->reply->error_hint && !rc->unsent_as_recorded)
             buf_printf(b, "      %s hint: %s\n", rc->reply->spec, rc->reply->error_hint);
     }
     for (const char *p = r->strict_why, *e; r->strict_failed && *p; p = e + 1) {
@@ -170,6 +184,8 @@ static int finish_live(LiveSlot *s, const FixtureSet *set, const ReplayArgs *a, 
     s->run = NULL;
     int rc = replay_case_check(c, replies, n, a->n_specs == 0, a->threshold, &res[s->case_index], err, errlen);
     free(replies);
+    if (rc == 0 && a->strict) /* before the progress line, so that it says what the verdict will */
+        replay_case_strict(&res[s->case_index], false);
     res[s->case_index].elapsed_ms = clock_now_ms() - t0;
     return rc;
 }
@@ -219,7 +235,7 @@ static int replay_live(const FixtureSet *set, const ReplayArgs *a, ReplayCaseRes
             const ReplayCaseResult *r = &res[slots[j].case_index];
             cli_printf(stderr, "[%zu/%zu] %s %s\n", done, set->n,
                     set->cases[slots[j].case_index].id ? set->cases[slots[j].case_index].id : "case",
-                    r->failed ? "FAIL" : r->drift ? "DRIFT" : "PASS");
+                    replay_case_failed(r) ? "FAIL" : r->drift ? "DRIFT" : "PASS");
         }
         if (!any && (replay_interrupted || next >= set->n))
             break;
@@ -367,15 +383,13 @@ int cli_replay(int argc, char **argv)
     double total = clock_now_ms() - t0;
     size_t failed = 0, drift = 0, checks = 0;
     for (size_t i = 0; i < set.n; i++) {
-        /* live: a candidate versus refused to send (restricted data, a key's
-         * URL) leaves the case unchecked: that fails it. Offline, a stored
-         * not_sent candidate is what was recorded: there is nothing to replay */
-        for (size_t k = 0; !a.offline && k < res[i].n_cands; k++)
-            if (res[i].cands[k].reply && res[i].cands[k].reply->status == REPLY_NOT_SENT && !res[i].failed)
-                res[i].failed = 1;
-        if (a.strict)
-            replay_case_strict(&res[i], a.offline);
-        failed += res[i].failed > 0 || res[i].strict_failed;
+        /* live, a candidate versus refused to send (restricted data, a key's
+         * URL) that ran in the recording fails its case (replay_case_check;
+         * strict was applied as each case ended). Offline, a stored not_sent
+         * candidate is what was recorded: there is nothing to replay */
+        if (a.strict && a.offline)
+            replay_case_strict(&res[i], true);
+        failed += replay_case_failed(&res[i]);
         drift += res[i].drift;
         checks += res[i].n_checks;
     }

@@ -132,6 +132,26 @@ bool replay_assertion_applies(const FixtureCase *c, size_t a, size_t k)
     }
 }
 
+bool replay_case_failed(const ReplayCaseResult *r)
+{
+    return r->failed > 0 || r->unsent > 0 || r->strict_failed;
+}
+
+void replay_case_fail_summary(const ReplayCaseResult *r, char *out, size_t outlen)
+{
+    Buf b = { 0 };
+    if (r->failed)
+        buf_printf(&b, "%zu of %zu assertion%s failed", r->failed, r->n_checks, r->n_checks == 1 ? "" : "s");
+    for (size_t k = 0; k < r->n_cands; k++)
+        if (r->cands[k].unsent_fails)
+            buf_printf(&b, "%s%s was not sent", b.len ? "; " : "", r->cands[k].reply->spec);
+    if (r->strict_failed)
+        buf_printf(&b, "%s%zu differ%s from the recording (--strict)", b.len ? "; " : "", r->n_strict,
+                   r->n_strict == 1 ? "s" : "");
+    snprintf(out, outlen, "%s", buf_str(&b));
+    buf_free(&b);
+}
+
 void replay_case_strict(ReplayCaseResult *r, bool offline)
 {
     r->strict_failed = false;
@@ -282,6 +302,14 @@ int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool refe
         } else {
             snprintf(rc->note, sizeof rc->note, "not among the recorded candidates: no drift check");
         }
+        if (!reply_was_sent(replies[k])) {
+            /* not sent now: a failure unless the recording was not sent either */
+            rc->unsent_as_recorded = j >= 0 && !reply_was_sent(c->r.replies[j]);
+            rc->unsent_fails = !rc->unsent_as_recorded;
+            out->unsent += rc->unsent_fails;
+            if (rc->unsent_as_recorded) /* the same outcome as recorded is no drift */
+                rc->status_drift = false;
+        }
     }
     if (run_checks(c, out, reference, err, errlen) < 0) {
         replay_case_result_free(out);
@@ -294,7 +322,7 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
 {
     size_t failures = 0;
     for (size_t i = 0; i < set->n; i++)
-        failures += res[i].failed > 0 || res[i].strict_failed;
+        failures += replay_case_failed(&res[i]);
     buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                   "<testsuites name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n"
                   "  <testsuite name=\"versus replay\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
@@ -309,14 +337,18 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
         buf_puts(b, "\" name=\"");
         markup_escape(b, c->id ? c->id : fallback);
         buf_printf(b, "\" time=\"%.3f\"", r->elapsed_ms / 1000);
-        if (!r->failed && !r->drift && !r->n_checks && !r->strict_failed) {
+        if (!replay_case_failed(r) && !r->drift && !r->n_checks) {
             buf_puts(b, ">\n      <system-out>no assertion applies</system-out>\n    </testcase>\n");
             continue;
         }
         buf_puts(b, ">\n");
-        if (r->failed) {
-            buf_printf(b, "      <failure message=\"%zu of %zu assertions failed\" type=\"assertion\">", r->failed,
-                       r->n_checks);
+        if (replay_case_failed(r)) {
+            /* the message is the one-line summary; the body has every reason */
+            char sum[1024];
+            replay_case_fail_summary(r, sum, sizeof sum);
+            buf_puts(b, "      <failure message=\"");
+            markup_escape(b, sum);
+            buf_printf(b, "\" type=\"%s\">", r->failed ? "assertion" : r->unsent ? "not_sent" : "drift");
             for (size_t k = 0; k < r->n_checks; k++) {
                 const ReplayCheck *ch = &r->checks[k];
                 if (ch->result == 1)
@@ -328,19 +360,20 @@ int replay_junit(const FixtureSet *set, const ReplayCaseResult *res, double tota
                 markup_escape(b, buf_str(&line));
                 buf_free(&line);
             }
-            buf_puts(b, "</failure>\n");
-        } else if (r->strict_failed) {
-            /* the message is one line: how many differ and the first; the body has them all */
-            const char *nl = strchr(r->strict_why, '\n');
-            Buf msg = { 0 };
-            buf_printf(&msg, "%zu candidate%s differ%s from the recording: %.*s", r->n_strict,
-                       r->n_strict == 1 ? "" : "s", r->n_strict == 1 ? "s" : "",
-                       nl ? (int)(nl - r->strict_why) : (int)strlen(r->strict_why), r->strict_why);
-            buf_puts(b, "      <failure message=\"");
-            markup_escape(b, buf_str(&msg));
-            buf_free(&msg);
-            buf_puts(b, "\" type=\"drift\">");
-            markup_escape(b, r->strict_why);
+            for (size_t k = 0; k < r->n_cands; k++) {
+                const Reply *p = r->cands[k].reply;
+                if (!r->cands[k].unsent_fails)
+                    continue;
+                Buf line = { 0 };
+                buf_printf(&line, "%s: not sent: %s (it ran in the recording)\n", p->spec,
+                           p->error_message ? p->error_message : "?");
+                markup_escape(b, buf_str(&line));
+                buf_free(&line);
+            }
+            if (r->strict_failed) {
+                markup_escape(b, r->strict_why);
+                buf_puts(b, "\n");
+            }
             buf_puts(b, "</failure>\n");
         }
         if (r->drift) {

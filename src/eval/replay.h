@@ -33,6 +33,9 @@ typedef struct ReplayCandidate {
     Reply *reply;         /* what the assertions were checked on (decoded, live, or the stored copy) */
     bool decoded;         /* came from replaying the recording */
     bool text_drift;      /* the text differs from the recorded text */
+    bool unsent_fails;    /* live: versus did not send it though it ran in the recording (or was
+                           * asked for with -m): the case can not be checked as recorded */
+    bool unsent_as_recorded; /* live: not sent, and not sent in the recording either: no failure */
     bool status_drift;    /* ok vs error differs from the recording */
     double cost_change;   /* relative cost change vs the recording, NAN when unknown */
     double latency_change;/* relative total-time change vs the recording, NAN when unknown */
@@ -45,6 +48,7 @@ typedef struct ReplayCaseResult {
     ReplayCheck *checks;    /* (n_checks) */
     size_t n_checks;
     size_t passed, failed;  /* checks that held / did not */
+    size_t unsent;          /* candidates with unsent_fails */
     bool drift;             /* any candidate drifted */
     bool strict_failed;     /* replay_case_strict found a difference from the recording */
     size_t n_strict;        /* candidates that differ */
@@ -59,10 +63,19 @@ int replay_case_offline(const FixtureCase *c, bool pace, ReplayCaseResult *out, 
 /* Checks the assertions of c against replies (live results, one per name in
  * the same order as the case's candidates when reference is true; when
  * false every reply is checked against every model-less assertion). The
- * replies are adopted (freed with the result). */
+ * replies are adopted (freed with the result). A reply versus did not send
+ * fails the case when that candidate ran in the recording or is not among
+ * the recorded ones (unsent_fails); one not sent in the recording either is
+ * what was recorded (unsent_as_recorded). */
 int replay_case_check(const FixtureCase *c, Reply **replies, size_t n, bool reference, double drift_threshold,
                       ReplayCaseResult *out, char *err, size_t errlen);
 void replay_case_result_free(ReplayCaseResult *r);
+/* True when the case fails: an assertion does not hold, a candidate that ran
+ * in the recording was not sent (live), or --strict found a difference. */
+bool replay_case_failed(const ReplayCaseResult *r);
+/* Why it fails, in a few words for a one-line verdict ("1 of 2 assertions
+ * failed; openai:x was not sent"); "" when it does not. */
+void replay_case_fail_summary(const ReplayCaseResult *r, char *out, size_t outlen);
 /* `--strict`: any drift from the recorded reply fails the case — text or
  * status changed, any cost change, or (offline) an API reply that has no
  * recording to compare with — checked on every candidate, the losers too.
