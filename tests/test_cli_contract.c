@@ -571,3 +571,36 @@ Test(contract, options_before_the_command_and_misspelt_options_say_what_to_write
     vchild_result_free(&r);
     cr_assert_eq(requests(), sent, "nothing was sent");
 }
+
+/* ---- #23: --raw says raw, the weights' type reads as the file names it ------------ */
+
+Test(contract, raw_json_says_the_prompt_went_raw)
+{
+    char stories[1024];
+    if (!testenv_shared("models/stories260K.gguf", stories, sizeof stories))
+        cr_skip_test("VERSUS_SHARED not set");
+    vchild_env_set(&env, "VERSUS_MODEL", stories);
+    VResult r;
+    const char *args[] = { "run", "--no-progress", "-f", "json", "--raw", "-n", "4", "-m", "local:", "Once", NULL };
+    cr_assert_eq(versus_json(&r, true, args), 0, "%s", buf_str(&r.err));
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(result_at(&r, 0), "chat_template");
+    cr_assert_str_eq(sget(ct, "source"), "raw", "%s", buf_str(&r.out));
+    cr_assert(strncmp(sget(ct, "note"), "raw:", 4) == 0, "%s", sget(ct, "note"));
+    vchild_result_free(&r);
+}
+
+Test(contract, a_q4_k_m_file_is_reported_as_q4_k_m)
+{
+    const char *gemma = getenv("VERSUS_GEMMA_MODEL_FILE");
+    if (!gemma || !*gemma)
+        cr_skip_test("VERSUS_GEMMA_MODEL_FILE not set (Gemma 3 270M Q4_K_M)");
+    char spec[1100];
+    snprintf(spec, sizeof spec, "local:%s", gemma);
+    VResult r;
+    const char *args[] = { "run", "--no-progress", "-f", "json", "--raw", "-n", "2", "-m", spec, "The capital of",
+                           NULL };
+    cr_assert_eq(versus_json(&r, true, args), 0, "%s", buf_str(&r.err));
+    cr_assert_str_eq(sget(result_at(&r, 0), "quant"), "Q4_K_M", "the file's own type, not the type most of its "
+                                                                "bytes are in (its embedding is Q8_0)");
+    vchild_result_free(&r);
+}

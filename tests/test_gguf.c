@@ -460,3 +460,14 @@ Test(gguf, random_byte_damage_never_crashes, .init = load_stories, .fini = free_
     cr_log_info("random damage: %d of 3000 variants still valid", accepted);
     free(m);
 }
+
+Test(gguf, file_type_numbers_name_the_quantization_mix)
+{
+    cr_assert_str_eq(gguf_file_type_name(3), "Q4_1");
+    cr_assert_str_eq(gguf_file_type_name(15), "Q4_K_M");
+    cr_assert_str_eq(gguf_file_type_name(7), "Q8_0");
+    cr_assert_str_eq(gguf_file_type_name(32), "BF16");
+    cr_assert_null(gguf_file_type_name(4), "a value removed from the format has no name");
+    cr_assert_null(gguf_file_type_name(-1));
+    cr_assert_null(gguf_file_type_name(1024), "LLAMA_FTYPE_GUESSED is not in files");
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
@@ -156,4 +157,26 @@ Test(tui_input, the_library_is_a_browsable_list_one_prompt_a_line)
     rig_keys(&rig, "Enter");
     cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "Classify each support ticket", 1, 0), "the third prompt was sent:\n%s", rig.screen);
+}
+
+/* tryout1 #24: the history holds prompts, restricted ones too: it is the
+ * user's alone (0600), like sessions and exports, whatever the umask. */
+Test(tui_input, the_prompt_history_file_is_private)
+{
+    umask(022);
+    start("-m openai:happy");
+    rig_type(&rig, "a prompt for the history");
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "one round:\n%s", rig.screen);
+    char path[600];
+    snprintf(path, sizeof path, "%s/state/versus/history", rig.dir);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "no history file at %s", path);
+    cr_assert_eq(st.st_mode & 0777, 0600, "history mode %o", (unsigned)(st.st_mode & 0777));
+    /* readline rewrites it on the way out: still private */
+    rig_type(&rig, ":q");
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, 0), "quit:\n%s", rig.screen);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "history mode after quit %o", (unsigned)(st.st_mode & 0777));
 }

@@ -126,7 +126,9 @@ typedef struct Reply {
     char chat_template[400]; /* what formatted the local prompt and why ("the model's own chat
                                 template ...", "fallback gemma format: ...", "raw: ..."), or "" */
     bool chat_template_fallback; /* a hand-written format, not the model's own template */
-    char quant[24];        /* local: the weights' main type ("Q4_K", "Q8_0", "F16"), "" when unknown */
+    bool chat_template_raw;      /* --raw: no template at all, the prompt as given */
+    char quant[24];        /* local: the file's quantization type ("Q4_K_M", from general.file_type),
+                            * else the weights' main type ("Q4_K", "F16"); "" when unknown */
     char gpu_name[96];     /* local: the GPU it ran beside ("NVIDIA H100 80GB HBM3"), "" when none */
     /* GPU memory seen when a local model ran (vram_known false: not a local model) */
     bool vram_known;

@@ -230,7 +230,9 @@ cJSON *reply_to_json(const Reply *r)
         cJSON_AddStringToObject(o, "backend", r->backend);
         if (r->chat_template[0]) {
             cJSON *ct = cJSON_AddObjectToObject(o, "chat_template");
-            cJSON_AddStringToObject(ct, "source", r->chat_template_fallback ? "fallback" : "model");
+            cJSON_AddStringToObject(ct, "source", r->chat_template_raw        ? "raw"
+                                                  : r->chat_template_fallback ? "fallback"
+                                                                              : "model");
             cJSON_AddStringToObject(ct, "note", r->chat_template);
         }
         if (r->quant[0])

@@ -94,6 +94,10 @@ void gguf_release_tensor(const GgufFile *g, const GgufTensor *t);
 
 /* Name of a ggml type ("Q4_K"), or "unknown". */
 const char *gguf_type_name(GgmlType t);
+/* The name of a general.file_type value, the file's quantization mix as
+ * llama.cpp's quantizer names it ("Q4_K_M" for 15: most matrices Q4_K, some
+ * Q6_K), or NULL for a value not known here. */
+const char *gguf_file_type_name(int64_t file_type);
 /* True when s equals the NUL-terminated str. */
 bool gguf_string_eq(GgufString s, const char *str);
 

@@ -26,6 +26,7 @@ struct LocalStream {
     Reply *reply;   /* borrowed: the run owns it and outlives the stream */
     bool ended;
     bool loading;   /* the worker has resolved the model and started loading it */
+    bool raw;       /* --raw: the prompt went without a chat template */
     char label[128];        /* the model file's name, from PROGRESS */
     int64_t load_total;     /* bytes of the model file, or -1 */
     long n_prompt, n_output; /* from the USAGE message, repeated in TIMINGS */
@@ -104,6 +105,7 @@ LocalStream *local_stream_start(const char *model_ref, const Request *rq, const 
         return NULL;
     }
     ls->reply = reply;
+    ls->raw = rq->params.raw;
     ls->n_prompt = ls->n_output = -1;
     ls->load_total = -1;
     /* a conversation goes to the model's own chat template as messages
@@ -195,6 +197,7 @@ int local_stream_pump(LocalStream *ls, const StreamSink *sink)
                 set_prompt_ids(ls->reply, m.ids, m.n_ids);
                 snprintf(ls->reply->chat_template, sizeof ls->reply->chat_template, "%s", m.text);
                 ls->reply->chat_template_fallback = m.fallback;
+                ls->reply->chat_template_raw = ls->raw;
             }
             break;
         case ENGINE_MSG_TOKEN: {

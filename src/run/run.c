@@ -188,8 +188,10 @@ static void refuse(RunStream *s, const char *type, const char *message, const ch
         reply_set_hint(s->reply, hint);
 }
 
-/* The type most of a GGUF's tensor bytes are stored in ("Q4_K"), for
- * naming the model in results and reports; "" when the file can not be read. */
+/* The weights' type, for naming the model in results and reports: the
+ * file's own quantization type (general.file_type: "Q4_K_M", as the file
+ * and llama.cpp call it), else the type most of its tensor bytes are in
+ * ("Q4_K"); "" when the file can not be read. */
 static void main_weight_type(const char *path, char *out, size_t n)
 {
     char err[256];
@@ -197,6 +199,12 @@ static void main_weight_type(const char *path, char *out, size_t n)
     GgufFile *g = gguf_open(path, err, sizeof err);
     if (!g)
         return;
+    const char *ftype = gguf_file_type_name(gguf_get_int(g, "general.file_type", -1));
+    if (ftype) {
+        snprintf(out, n, "%s", ftype);
+        gguf_close(g);
+        return;
+    }
     uint64_t bytes[64] = { 0 };
     for (int64_t i = 0; i < gguf_tensor_count(g); i++) {
         const GgufTensor *t = gguf_tensor(g, i);

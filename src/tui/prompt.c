@@ -6,11 +6,14 @@
 #include "tui/prompt.h"
 
 #include <curses.h>
+#include <fcntl.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tui/completion.h"
 #include "tui/wrap.h"
@@ -139,6 +142,11 @@ int prompt_init(const char *label, PromptLineFn on_line, PromptMessageFn on_msg,
     if (history_path) {
         snprintf(P.history_path, sizeof P.history_path, "%s", history_path);
         read_history(P.history_path); /* a missing file is fine */
+        /* one an older versus made readable by others (0644) becomes private */
+        struct stat st;
+        if (lstat(P.history_path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+            st.st_uid == geteuid())
+            chmod(P.history_path, st.st_mode & 0700);
     }
     rl_callback_handler_install(P.label, line_handler);
     rl_bind_keyseq("\\e\\r", insert_newline);
@@ -252,9 +260,11 @@ void prompt_add_history(const char *line)
         return; /* a line holding a key versus knows is never kept */
     add_history(line);
     if (P.history_path[0]) {
-        FILE *f = fopen(P.history_path, "a"); /* append_history needs the file to exist */
-        if (f)
-            fclose(f);
+        /* append_history needs the file to exist; it holds prompts
+         * (restricted ones too), so it is the user's alone, like sessions */
+        int fd = open(P.history_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            close(fd);
         append_history(1, P.history_path);
     }
 }
