@@ -97,11 +97,14 @@ void ops_rope(const OpsRope *r, float *vec, int n_heads, int head_dim, int pos)
         rope_angle(r, i, extrap, &cs, &sn);
         int a = r->neox ? i : 2 * i;
         int b = r->neox ? i + half : 2 * i + 1;
+        /* rounded as llama.cpp's x86 build computes them: its compiler
+         * contracts x0*c - x1*s and x0*s + x1*c into one rounded product
+         * and one fused multiply-add */
         for (int h = 0; h < n_heads; h++) {
             float *hv = vec + (size_t)h * head_dim;
             float x0 = hv[a], x1 = hv[b];
-            hv[a] = x0 * cs - x1 * sn;
-            hv[b] = x0 * sn + x1 * cs;
+            hv[a] = fmaf(x0, cs, -(x1 * sn));
+            hv[b] = fmaf(x0, sn, x1 * cs);
         }
     }
 }
