@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/exp_ref.h"
 #include "engine/ops_impl.h"
 #include "engine/quant.h"
 
@@ -144,7 +145,11 @@ void ops_swiglu(float *g, const float *u, size_t n)
         return;
     }
 #endif
-    for (size_t i = 0; i < n; i++)
+    /* llama.cpp's rounding: its vector exp for whole groups of 8, expf after */
+    size_t i = 0, n8 = n / 8 * 8;
+    for (; i < n8; i++)
+        g[i] = g[i] / (1.0f + exp_ref(-g[i])) * u[i];
+    for (; i < n; i++)
         g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
