@@ -2,12 +2,13 @@
  * engine's logits at every position of a token sequence, teacher-forced
  * (each position sees the given tokens before it, never sampled ones), as
  * JSON, so that two engines can be compared position by position:
- *   {"model": PATH, "arch": NAME, "tokens": [ids],
+ *   {"model": PATH, "arch": NAME, "backend": "cpu"|"cuda", "tokens": [ids],
  *    "positions": [{"pos": i, "top": [[id, logit], ...]}, ...]}
  * where positions[i].top lists the K highest-scoring candidates for the
  * token after position i, highest first. The input is ids (--tokens) or text
  * (--text, tokenized as is, or with --chat through the model's chat
- * template). Runs on the CPU backend, the one the agreement tests check.
+ * template). Runs on the CPU backend (the one the agreement tests check), or
+ * with --backend cuda on the GPU one token at a time, to compare the two.
  * Not for generation (`versus run`) or speed (`versus bench`). */
 #include <errno.h>
 #include <getopt.h>
@@ -49,7 +50,8 @@ static void logits_usage(FILE *out)
             "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n"
             "                     [--backend cpu|cuda]\n\n"
             "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
-            "logits at every position of the input, teacher-forced, on the CPU backend:\n"
+            "logits at every position of the input, teacher-forced (on the CPU unless\n"
+            "--backend cuda):\n"
             "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
             "for comparing the engine with another one (llama.cpp) position by position.\n"
             "  --tokens IDS    comma-separated token ids, used as they are (no BOS added)\n"

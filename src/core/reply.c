@@ -47,6 +47,11 @@ Reply *reply_new(const char *spec, const char *provider, const char *model)
     return r;
 }
 
+const char *reply_kind(const Reply *r)
+{
+    return r->kind[0] ? r->kind : r->provider;
+}
+
 void reply_free(Reply *r)
 {
     if (!r)

@@ -24,9 +24,9 @@ bool costs_reply_is_closed(const Reply *r)
 {
     static const char *const closed[] = { "openai", "anthropic", "gemini" };
     for (size_t i = 0; i < sizeof closed / sizeof *closed; i++)
-        if (strcmp(r->provider, closed[i]) == 0)
+        if (strcmp(reply_kind(r), closed[i]) == 0)
             return true;
-    const ProviderOps *ops = r->provider[0] ? provider_find(r->provider) : NULL;
+    const ProviderOps *ops = reply_kind(r)[0] ? provider_find(reply_kind(r)) : NULL;
     return ops && ops->closed && !costs_reply_is_local(r);
 }
 
