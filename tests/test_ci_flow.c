@@ -15,6 +15,7 @@
 #include "util/file.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 static char home[256];
@@ -24,22 +25,14 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("the versus binary is not built (VERSUS_BUILDDIR)");
-    snprintf(home, sizeof home, "/tmp/versus-ci-flow-XXXXXX");
-    cr_assert_not_null(mkdtemp(home));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert_not_null(fp, "%s", err);
+    vsuite_home("ci-flow", bin, sizeof bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
 }
 
 static void teardown(void)
 {
-    if (fp)
-        fakeprov_stop(fp);
-    vchild_env_free(env);
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 /* Runs versus with args; returns its exit code, output in r (caller frees). */

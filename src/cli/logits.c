@@ -68,6 +68,7 @@ static void logits_usage(FILE *out)
             "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
 }
 
+/* 0; 1 for --help; -1 with err; -2 when an unknown option was already reported. */
 static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
@@ -119,23 +120,13 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
             o->batch = (int)v;
             break;
         case 'h': return 1;
-        case ':':
-            snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-            return -1;
-        default:
-            snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-            return -1;
+        default: /* reported on stderr, with did-you-mean, as every command does */
+            cli_option_error("logits", c, argv, longopts);
+            return -2;
         }
     }
-    if (optind >= argc) {
-        snprintf(err, errlen, "expected MODEL.gguf");
+    if (!(o->model = cli_one_model(argc, argv, err, errlen)))
         return -1;
-    }
-    if (argc - optind > 1) {
-        snprintf(err, errlen, "expected one MODEL.gguf (got '%s' as well)", argv[optind + 1]);
-        return -1;
-    }
-    o->model = argv[optind];
     if (!o->tokens == !o->text) {
         snprintf(err, errlen, "give the input as either --tokens or --text");
         return -1;
@@ -294,6 +285,8 @@ int cli_logits(int argc, char **argv)
         logits_usage(stdout);
         return CLI_EXIT_OK;
     }
+    if (prc == -2)
+        return CLI_EXIT_USAGE;
     if (prc < 0) {
         cli_printf(stderr, "versus logits: %s\n", err);
         logits_usage(stderr);
