@@ -17,6 +17,7 @@
 #include "store/session.h"
 #include "util/errmsg.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/markup.h"
 #include "util/suggest.h"
 #include "harden/vchild.h"
@@ -228,4 +229,16 @@ Test(suggest, offers_the_nearest_known_name_or_none)
     memset(longer, 'a', sizeof longer - 1);
     longer[sizeof longer - 1] = '\0';
     cr_assert_eq(suggest_distance(longer, "a"), 1000, "too long to compare: far from everything");
+}
+
+Test(hex, every_digit_of_either_case_and_nothing_else)
+{
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(hex_value(digits[i]), i, "'%c'", digits[i]);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(hex_value(upper[i]), 10 + i, "'%c'", upper[i]);
+    for (int c = -128; c < 256; c++)
+        if (!strchr("0123456789abcdefABCDEF", c) || c == 0)
+            cr_assert_eq(hex_value(c), -1, "%d", c);
 }
