@@ -15,6 +15,7 @@
 #include "util/file.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 static char home[256];
@@ -24,22 +25,14 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("the versus binary is not built (VERSUS_BUILDDIR)");
-    snprintf(home, sizeof home, "/tmp/versus-ci-flow-XXXXXX");
-    cr_assert_not_null(mkdtemp(home));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert_not_null(fp, "%s", err);
+    vsuite_home("ci-flow", bin, sizeof bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
 }
 
 static void teardown(void)
 {
-    if (fp)
-        fakeprov_stop(fp);
-    vchild_env_free(env);
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 /* Runs versus with args; returns its exit code, output in r (caller frees). */
@@ -459,5 +452,61 @@ Test(ci_flow, models_says_which_models_have_no_price)
     cr_assert(strstr(known, "checked 20"), "a priced model says when its price was checked: %s", out);
     cr_assert(strstr(unknown, "no price: its cost shows as unknown"), "%s", out);
     cr_assert(strstr(out, "Any other model has no price"), "%s", out);
+    vchild_result_free(&r);
+}
+
+/* A provider the configuration defines (here "router", an OpenAI-compatible
+ * endpoint as OpenRouter is) is saved with its wire protocol, so replay
+ * --offline decodes its recording without the configuration that named it. */
+Test(ci_flow, a_config_defined_provider_replays_offline_through_its_wire_protocol)
+{
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/config/versus", home);
+    snprintf(path, sizeof path, "%s/config", home);
+    mkdir(path, 0700);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "{\"providers\": {\"router\": {\"kind\": \"openai-compat\", \"base_url\": \"%s/v1\"}}}\n",
+            fakeprov_url(fp));
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(chmod(path, 0600), 0);
+    VResult r;
+    const char *run[] = { "run", "--save", "--no-progress", "-m", "router:happy", "-m", "anthropic:happy",
+                          "Say hello", NULL };
+    cr_assert_eq(versus(&r, run), 0, "run: %s%s", buf_str(&r.out), buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256], cases[512];
+    session_id(id, sizeof id);
+    const char *label[] = { "sessions", "label", id, "1", "--winner", "1", "--assert", "contains:fake provider",
+                            NULL };
+    cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    snprintf(cases, sizeof cases, "%s/router.jsonl", home);
+    const char *exp[] = { "export", id, "-o", cases, NULL };
+    cr_assert_eq(versus(&r, exp), 0, "export: %s", buf_str(&r.err));
+    vchild_result_free(&r);
+    /* the configuration is gone, as on a CI machine */
+    cr_assert_eq(remove(path), 0);
+    const char *strict[] = { "replay", "--offline", "--strict", cases, NULL };
+    cr_assert_eq(versus(&r, strict), 0, "%s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert_null(strstr(buf_str(&r.out), "no decoder"), "%s", buf_str(&r.out));
+    cr_assert_null(strstr(buf_str(&r.out), "no recording"), "%s", buf_str(&r.out));
+    vchild_result_free(&r);
+    /* and it was decoded, not skipped: a hand-edited reply text is caught */
+    Buf b = { 0 };
+    char err[256];
+    cr_assert_eq(util_read_file(cases, 1 << 20, &b, err, sizeof err), 0, "%s", err);
+    char *at = strstr(b.data, "Hello from the fake provider");
+    cr_assert_not_null(at, "%s", buf_str(&b));
+    memcpy(at, "Howdy", 5);
+    f = fopen(cases, "w");
+    cr_assert_not_null(f);
+    fwrite(b.data, 1, b.len, f);
+    cr_assert_eq(fclose(f), 0);
+    buf_free(&b);
+    cr_assert_eq(versus(&r, strict), 1, "an edited text passes: %s%s", buf_str(&r.out), buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.out), "router:happy: text differs from the recording"), "%s", buf_str(&r.out));
     vchild_result_free(&r);
 }

@@ -21,6 +21,7 @@
 
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -32,25 +33,15 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("the versus binary is not built (VERSUS_BUILDDIR)");
-    snprintf(home, sizeof home, "/tmp/versus-contract-XXXXXX");
-    cr_assert_not_null(mkdtemp(home));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert_not_null(fp, "%s", err);
+    vsuite_home("contract", bin, sizeof bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
     signal(SIGPIPE, SIG_IGN);
 }
 
 static void teardown(void)
 {
-    if (fp)
-        fakeprov_stop(fp);
-    fp = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 TestSuite(contract, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -29,6 +29,7 @@
 #include "util/clock.h"
 #include "engine/gguf.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -68,10 +69,7 @@ static void setup(void)
 {
     char src[1024];
     shared_model(src, sizeof src);
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-engfault-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("engfault", bin, sizeof bin, home, sizeof home);
     snprintf(model, sizeof model, "%s/model.gguf", home);
     copy_file(src, model, SIZE_MAX);
     env = vchild_env_new(home, NULL);
@@ -79,9 +77,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(NULL, &env, home);
 }
 
 TestSuite(engine_faults, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

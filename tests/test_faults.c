@@ -29,6 +29,7 @@
 #include "core/reply.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "store/session.h"
 #include "testenv.h"
 
@@ -42,23 +43,14 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-faults-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert(fp, "fakeprov: %s", err);
+    vsuite_home("faults", bin, sizeof bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
 }
 
 static void teardown(void)
 {
-    fakeprov_stop(fp);
-    fp = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 TestSuite(faults, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

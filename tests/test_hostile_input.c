@@ -25,6 +25,7 @@
 #include "engine/gguf.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -36,23 +37,14 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-hostile-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert(fp, "fakeprov: %s", err);
+    vsuite_home("hostile", bin, sizeof bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
 }
 
 static void teardown(void)
 {
-    fakeprov_stop(fp);
-    fp = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 TestSuite(hostile, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -29,6 +29,7 @@
 #include "core/prices.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "dlserver.h"
 #include "testenv.h"
 
@@ -47,21 +48,14 @@ static char versus_bin[1024];
 
 static void setup(void)
 {
-    if (!vchild_binary(versus_bin, sizeof versus_bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set, or nothing built there)");
-    snprintf(home, sizeof home, "/tmp/versus-it-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert(fp, "fakeprov: %s", err);
+    vsuite_home("it", versus_bin, sizeof versus_bin, home, sizeof home);
+    fp = vsuite_fake(NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
 static void teardown(void)
 {
-    fakeprov_stop(fp);
-    fp = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, NULL, home);
 }
 
 TestSuite(run, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -23,6 +23,7 @@
 #include "util/buf.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -36,25 +37,16 @@ static RawServer *srv;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-leaks-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("leaks", bin, sizeof bin, home, sizeof home);
     env = vchild_env_new(home, NULL);
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/config", home);
-    mkdir(dir, 0700);
-    snprintf(dir, sizeof dir, "%s/config/versus", home);
-    mkdir(dir, 0700);
+    vsuite_config_dir(home);
 }
 
 static void teardown(void)
 {
     rawserver_stop(srv);
     srv = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(NULL, &env, home);
 }
 
 TestSuite(leaks, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

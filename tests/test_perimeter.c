@@ -24,6 +24,7 @@
 #include "harden/netns.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -36,25 +37,16 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-perimeter-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("perimeter", bin, sizeof bin, home, sizeof home);
     env = vchild_env_new(home, NULL);
     vchild_env_set(&env, "OPENROUTER_API_KEY", OR_KEY);
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/config", home);
-    mkdir(dir, 0700);
-    snprintf(dir, sizeof dir, "%s/config/versus", home);
-    mkdir(dir, 0700);
-    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dir);
+    vsuite_config_dir(home);
+    snprintf(cfg_path, sizeof cfg_path, "%s/config/versus/config.json", home);
 }
 
 static void teardown(void)
 {
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(NULL, &env, home);
 }
 
 TestSuite(perimeter, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

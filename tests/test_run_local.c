@@ -82,3 +82,41 @@ Test(run_local, times_start_once_the_model_is_loaded_and_the_load_is_apart, .tim
     config_free(cfg);
     unsetenv("VERSUS_MODEL");
 }
+
+/* A conversation that has outgrown the local model's context is an error
+ * that says so and what to do (start a new conversation, or a larger --ctx
+ * when the model takes one): never older turns dropped behind the user's
+ * back, which would compare a local model that forgot with APIs that did not. */
+Test(run_local, a_conversation_too_long_for_the_context_says_what_to_do, .timeout = 120)
+{
+    char model[1024];
+    if (!testenv_shared("models/stories260K.gguf", model, sizeof model))
+        cr_skip_test("VERSUS_SHARED not set");
+    setenv("VERSUS_MODEL", model, 1);
+    Config *cfg = config_new_empty();
+    static const char long_turn[] = "Once upon a time there was a little girl who liked to play in the park "
+                                    "with her dog and her friends every day after school.";
+    Message history[] = { { "user", long_turn }, { "assistant", long_turn }, { "user", long_turn },
+                          { "assistant", long_turn } };
+    Request rq = { .prompt = "And then?", .history = history, .n_history = 4, .params = params_default() };
+    rq.params.max_tokens = 4;
+    rq.params.context_length = 64;
+    const char *specs[] = { "local:" };
+    RunOptions opt = run_options_default();
+    opt.local.backend = "cpu";
+    char err[512];
+    Run *run = run_new(cfg, &rq, specs, 1, &opt, err, sizeof err);
+    cr_assert_not_null(run, "%s", err);
+    cr_assert_eq(run_start(run), 0);
+    while (!run_done(run))
+        run_poll(run, NULL, 0, 100);
+    const Reply *r = run_reply(run, 0);
+    cr_assert_eq(r->status, REPLY_ERROR);
+    const char *m = r->error_message ? r->error_message : "";
+    cr_assert(strstr(m, "the conversation so far") && strstr(m, "does not fit in the context (64 tokens)"), "%s", m);
+    cr_assert(strstr(m, "start a new conversation"), "%s", m);
+    cr_assert(strstr(m, "--ctx"), "stories260K takes more than 64 tokens: %s", m);
+    run_free(run);
+    config_free(cfg);
+    unsetenv("VERSUS_MODEL");
+}

@@ -26,6 +26,7 @@
 #include "providers/target.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -77,16 +78,12 @@ static void write_echo_transcripts(void)
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-secrets-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("secrets", bin, sizeof bin, home, sizeof home);
     write_echo_transcripts();
-    char dir[512], err[256];
+    char dir[512];
     snprintf(dir, sizeof dir, "%s/transcripts", home);
     FakeProvOptions opt = { .transcript_dir = dir };
-    fp = fakeprov_start(&opt, err, sizeof err);
-    cr_assert(fp, "fakeprov: %s", err);
+    fp = vsuite_fake(&opt);
     env = vchild_env_new(home, fakeprov_url(fp));
     /* a generic secret too: redaction covers any *_TOKEN / *_API_KEY variable */
     vchild_env_set(&env, "MY_SERVICE_TOKEN", "tok-SECRETKEY-generic-0123456789");
@@ -94,11 +91,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    fakeprov_stop(fp);
-    fp = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 TestSuite(secrets, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -404,3 +404,49 @@ Test(candidate, refused_candidates_are_not_sent_with_null_times_old_files_includ
     cr_assert_float_eq(r->metrics.total_ms, 12, 1e-9);
     reply_free(r);
 }
+
+/* A workbench keeps the index of the round it is streaming; when another
+ * process appended a round to the same session before the workbench's first
+ * save, that save puts the workbench's round after it. The index the
+ * workbench keeps must follow, or its later updates and its label land on
+ * the other process's round. */
+Test(session, a_round_added_here_is_found_where_the_save_put_it, .init = make_tmpdir, .fini = rm_tmpdir)
+{
+    char err[256];
+    Session *a = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(a, "%s", err);
+    Reply *rep = sample_reply("openai:gpt-4o-mini", "openai", "gpt-4o-mini", "Paris", false);
+    Reply *reps[1] = { rep };
+    Request rq = { .prompt = "a0", .params = params_default() };
+    cr_assert_eq(session_add_round(a, &rq, reps, 1, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(session_save(a, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(session_round_after_save(a, 0), 0);
+    /* another process appends */
+    Session *b = session_load(a->path, err, sizeof err);
+    cr_assert_not_null(b, "%s", err);
+    rq.prompt = "b1";
+    cr_assert_eq(session_add_round(b, &rq, reps, 1, NULL, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(session_save(b, err, sizeof err), 0, "%s", err);
+    /* this one adds its next round, at index 1 here, and saves */
+    rq.prompt = "a2";
+    long mine = session_add_round(a, &rq, reps, 1, NULL, err, sizeof err);
+    cr_assert_eq(mine, 1, "%s", err);
+    cr_assert_eq(session_save(a, err, sizeof err), 0, "%s", err);
+    size_t now = session_round_after_save(a, (size_t)mine);
+    cr_assert_eq(now, 2, "the round moved behind the other process's");
+    cr_assert_str_eq(a->rounds[now].prompt, "a2");
+    cr_assert_eq(session_round_after_save(a, 0), 0, "a round saved before stays");
+    SessionLabel l = { .outcome = SESSION_WIN, .winner = 0 };
+    cr_assert_eq(session_label_round(a, now, &l, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(session_save(a, err, sizeof err), 0, "%s", err);
+    Session *disk = session_load(a->path, err, sizeof err);
+    cr_assert_not_null(disk, "%s", err);
+    cr_assert_eq(disk->n_rounds, 3);
+    cr_assert_str_eq(disk->rounds[1].prompt, "b1");
+    cr_assert_eq(disk->rounds[1].outcome, SESSION_UNLABELLED, "the other process's round is not labelled");
+    cr_assert_eq(disk->rounds[2].outcome, SESSION_WIN, "this one's is");
+    session_free(disk);
+    session_free(b);
+    session_free(a);
+    reply_free(rep);
+}

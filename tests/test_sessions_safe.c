@@ -28,6 +28,7 @@
 #include "util/buf.h"
 #include "fake/fakeprov.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -40,24 +41,15 @@ static char **env;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-sessafe-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("sessafe", bin, sizeof bin, home, sizeof home);
     snprintf(sessions, sizeof sessions, "%s/data/versus/sessions", home);
-    char err[256];
-    fp = fakeprov_start(NULL, err, sizeof err);
-    cr_assert(fp, "fakeprov: %s", err);
+    fp = vsuite_fake(NULL);
     env = vchild_env_new(home, fakeprov_url(fp));
 }
 
 static void teardown(void)
 {
-    fakeprov_stop(fp);
-    fp = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(&fp, &env, home);
 }
 
 TestSuite(sessions_safe, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -20,6 +20,7 @@
 #include "util/buf.h"
 #include "harden/rawserver.h"
 #include "harden/vchild.h"
+#include "harden/vsuite.h"
 #include "testenv.h"
 
 #define DEADLINE_MS TESTENV_HANG_MS /* only a hang reaches it */
@@ -42,10 +43,7 @@ static RawServer *srv;
 
 static void setup(void)
 {
-    if (!vchild_binary(bin, sizeof bin))
-        cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    snprintf(home, sizeof home, "/tmp/versus-terminal-XXXXXX");
-    cr_assert(mkdtemp(home), "mkdtemp: %s", strerror(errno));
+    vsuite_home("terminal", bin, sizeof bin, home, sizeof home);
     env = vchild_env_new(home, NULL);
     vchild_env_set(&env, "TERM", "xterm");
     const char *texts[sizeof hostile / sizeof *hostile];
@@ -72,9 +70,7 @@ static void teardown(void)
 {
     rawserver_stop(srv);
     srv = NULL;
-    vchild_env_free(env);
-    env = NULL;
-    vchild_rm_tree(home);
+    vsuite_end(NULL, &env, home);
 }
 
 TestSuite(terminal, .init = setup, .fini = teardown, .timeout = TESTENV_HANG_S);

@@ -4,6 +4,7 @@
  * end; text appended as it streams, the pane rebuilt only when what was
  * drawn must change. Pure: no curses. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/reply.h"
@@ -144,6 +145,40 @@ Test(replyview, tool_calls_refusals_blocks_and_errors_close_the_pane)
     reply_fail(r, 0, "overloaded_error", "Overloaded", 20);
     replyview_sync(&v, p, r, false);
     cr_assert_str_eq(text_of(p), "Partial\n\n[error: overloaded_error] Overloaded");
+    pane_free(p);
+    reply_free(r);
+}
+
+/* Issue 12: the pane says which chat template formatted a local prompt, the
+ * model's own or a hand-written fallback (and why), as `versus run` does. */
+Test(replyview, a_local_reply_says_which_chat_template_formatted_its_prompt)
+{
+    Reply *r = reply_new("local:gemma.gguf", "local", "gemma.gguf");
+    reply_start(r, 0);
+    snprintf(r->chat_template, sizeof r->chat_template, "%s",
+             "fallback gemma format: the file has no chat template; its vocabulary has <start_of_turn>");
+    r->chat_template_fallback = true;
+    Pane *p = pane_new(60);
+    ReplyView v = { 0 };
+    put(r, STREAM_EVENT_DELTA, "Paris.", 10);
+    replyview_sync(&v, p, r, false);
+    cr_assert_str_eq(text_of(p), "Paris.", "the note waits for the end: %s", text_of(p));
+    reply_finish(r, 20);
+    replyview_sync(&v, p, r, false);
+    cr_assert_str_eq(text_of(p), "Paris.\n\n[chat template: fallback gemma format: the file has no chat "
+                                 "template; its vocabulary has <start_of_turn>]");
+    pane_free(p);
+    reply_free(r);
+
+    /* an API reply has none: nothing is added */
+    r = reply_new("openai:gpt-4o", "openai", "gpt-4o");
+    reply_start(r, 0);
+    p = pane_new(60);
+    v = (ReplyView){ 0 };
+    put(r, STREAM_EVENT_DELTA, "Paris.", 10);
+    reply_finish(r, 20);
+    replyview_sync(&v, p, r, false);
+    cr_assert_str_eq(text_of(p), "Paris.");
     pane_free(p);
     reply_free(r);
 }

@@ -30,6 +30,7 @@ tests_libtesthelp_a_SOURCES = \
 	tests/fake/fake_scenario.c tests/fake/fake_scenario.h \
 	tests/fake/fake_wire.c tests/fake/fake_wire.h \
 	tests/harden/vchild.c tests/harden/vchild.h \
+	tests/harden/vsuite.c tests/harden/vsuite.h \
 	tests/harden/rawserver.c tests/harden/rawserver.h \
 	tests/harden/netns.c tests/harden/netns.h \
 	tests/soak/soak_run.c tests/soak/soak_run.h \

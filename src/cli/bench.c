@@ -32,6 +32,7 @@
 #include "engine/model_ref.h"
 #include "engine/model.h"
 #include "engine/threadpool.h"
+#include "util/stats.h"
 
 #define BENCH_MEM_SLACK ((uint64_t)64 << 20) /* the allowance over mapping + KV */
 #define BENCH_BW_TARGET 0.90                  /* the decode target, fraction of the bound */
@@ -101,6 +102,7 @@ static void bench_usage(FILE *out)
             "  --kv-type T     CPU KV cache: f16 (default), f32 or q8_0\n");
 }
 
+/* 0; 1 for --help; -1 with err; -2 when an unknown option was already reported. */
 static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
@@ -177,23 +179,13 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
             break;
         }
         case 'h': return 1;
-        case ':':
-            snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-            return -1;
-        default:
-            snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-            return -1;
+        default: /* reported on stderr, with did-you-mean, as every command does */
+            cli_option_error("bench", c, argv, longopts);
+            return -2;
         }
     }
-    if (optind >= argc) {
-        snprintf(err, errlen, "expected MODEL.gguf");
+    if (!(o->path = cli_one_model(argc, argv, err, errlen)))
         return -1;
-    }
-    if (argc - optind > 1) {
-        snprintf(err, errlen, "expected one MODEL.gguf (got '%s' as well)", argv[optind + 1]);
-        return -1;
-    }
-    o->path = argv[optind];
     if (o->n_prompt == 0 && o->n_gen == 0) {
         snprintf(err, errlen, "-p and -n are both 0: nothing to measure");
         return -1;
@@ -202,12 +194,6 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
 }
 
 /* ---- measurements --------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Median, min and max of v (n >= 1); v is left as it was. */
 static Stats stats_of(const double *v, int n)
@@ -219,8 +205,7 @@ static Stats stats_of(const double *v, int n)
         return st;
     }
     memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp_double);
-    st.median = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+    st.median = stats_median(c, (size_t)n); /* sorts c */
     st.min = c[0];
     st.max = c[n - 1];
     free(c);
@@ -701,6 +686,8 @@ int cli_bench(int argc, char **argv)
         bench_usage(stdout);
         return CLI_EXIT_OK;
     }
+    if (pr == -2)
+        return CLI_EXIT_USAGE;
     if (pr < 0) {
         cli_printf(stderr, "versus bench: %s\n", err);
         fprintf(stderr, "run 'versus bench --help' for the options\n");

@@ -2,12 +2,13 @@
  * engine's logits at every position of a token sequence, teacher-forced
  * (each position sees the given tokens before it, never sampled ones), as
  * JSON, so that two engines can be compared position by position:
- *   {"model": PATH, "arch": NAME, "tokens": [ids],
+ *   {"model": PATH, "arch": NAME, "backend": "cpu"|"cuda", "tokens": [ids],
  *    "positions": [{"pos": i, "top": [[id, logit], ...]}, ...]}
  * where positions[i].top lists the K highest-scoring candidates for the
  * token after position i, highest first. The input is ids (--tokens) or text
  * (--text, tokenized as is, or with --chat through the model's chat
- * template). Runs on the CPU backend, the one the agreement tests check.
+ * template). Runs on the CPU backend (the one the agreement tests check), or
+ * with --backend cuda on the GPU one token at a time, to compare the two.
  * Not for generation (`versus run`) or speed (`versus bench`). */
 #include <errno.h>
 #include <getopt.h>
@@ -49,7 +50,8 @@ static void logits_usage(FILE *out)
             "                     [--top K] [-t THREADS] [-b BATCH] [--kv-type f16|f32|q8_0]\n"
             "                     [--backend cpu|cuda]\n\n"
             "Prints, as JSON, the built-in engine's top-K next-token candidates and their\n"
-            "logits at every position of the input, teacher-forced, on the CPU backend:\n"
+            "logits at every position of the input, teacher-forced (on the CPU unless\n"
+            "--backend cuda):\n"
             "  {\"tokens\": [...], \"positions\": [{\"pos\": i, \"top\": [[id, logit], ...]}, ...]}\n"
             "for comparing the engine with another one (llama.cpp) position by position.\n"
             "  --tokens IDS    comma-separated token ids, used as they are (no BOS added)\n"
@@ -66,6 +68,7 @@ static void logits_usage(FILE *out)
             "MODEL is a path or an hf://OWNER/REPO/FILE.gguf reference (cached first).\n");
 }
 
+/* 0; 1 for --help; -1 with err; -2 when an unknown option was already reported. */
 static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
@@ -117,23 +120,13 @@ static int logits_parse(int argc, char **argv, LogitsOptions *o, char *err, size
             o->batch = (int)v;
             break;
         case 'h': return 1;
-        case ':':
-            snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-            return -1;
-        default:
-            snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-            return -1;
+        default: /* reported on stderr, with did-you-mean, as every command does */
+            cli_option_error("logits", c, argv, longopts);
+            return -2;
         }
     }
-    if (optind >= argc) {
-        snprintf(err, errlen, "expected MODEL.gguf");
+    if (!(o->model = cli_one_model(argc, argv, err, errlen)))
         return -1;
-    }
-    if (argc - optind > 1) {
-        snprintf(err, errlen, "expected one MODEL.gguf (got '%s' as well)", argv[optind + 1]);
-        return -1;
-    }
-    o->model = argv[optind];
     if (!o->tokens == !o->text) {
         snprintf(err, errlen, "give the input as either --tokens or --text");
         return -1;
@@ -292,6 +285,8 @@ int cli_logits(int argc, char **argv)
         logits_usage(stdout);
         return CLI_EXIT_OK;
     }
+    if (prc == -2)
+        return CLI_EXIT_USAGE;
     if (prc < 0) {
         cli_printf(stderr, "versus logits: %s\n", err);
         logits_usage(stderr);

@@ -44,6 +44,19 @@ int cli_option_error(const char *cmd, int c, char **argv, const struct option *l
     return CLI_EXIT_USAGE;
 }
 
+const char *cli_one_model(int argc, char **argv, char *err, size_t errlen)
+{
+    if (optind >= argc) {
+        snprintf(err, errlen, "expected MODEL.gguf");
+        return NULL;
+    }
+    if (argc - optind > 1) {
+        snprintf(err, errlen, "expected one MODEL.gguf (got '%s' as well)", argv[optind + 1]);
+        return NULL;
+    }
+    return argv[optind];
+}
+
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen)
 {
     char *end = NULL;

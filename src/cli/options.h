@@ -19,6 +19,11 @@ int cli_load_bench(const char *path, BenchSpeed *out, char *err, size_t errlen);
  * the workbench. Returns CLI_EXIT_USAGE. */
 int cli_option_error(const char *cmd, int c, char **argv, const struct option *longopts);
 
+/* After getopt: the one MODEL argument a model command (bench, logits)
+ * takes, argv[optind]. NULL with err filled when there is none ("expected
+ * MODEL.gguf") or more than one. */
+const char *cli_one_model(int argc, char **argv, char *err, size_t errlen);
+
 /* Parses a whole number in [min, max]; 0, or -1 with err naming the option. */
 int cli_parse_long(const char *s, long min, long max, long *out, const char *what, char *err, size_t errlen);
 /* Checks a --kv-type value (f32, f16 or q8_0); 0, or -1 with err saying what is allowed. */

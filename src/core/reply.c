@@ -47,6 +47,11 @@ Reply *reply_new(const char *spec, const char *provider, const char *model)
     return r;
 }
 
+const char *reply_kind(const Reply *r)
+{
+    return r->kind[0] ? r->kind : r->provider;
+}
+
 void reply_free(Reply *r)
 {
     if (!r)
@@ -136,17 +141,6 @@ void reply_not_sent(Reply *r, const char *type, const char *message)
     r->status = REPLY_NOT_SENT;
     r->error_type = dup_masked(type);
     r->error_message = dup_masked(message);
-}
-
-static void merge_usage(Usage *u, const Usage *v)
-{
-    if (v->input_tokens >= 0) u->input_tokens = v->input_tokens;
-    if (v->output_tokens >= 0) u->output_tokens = v->output_tokens;
-    if (v->reasoning_tokens >= 0) u->reasoning_tokens = v->reasoning_tokens;
-    if (v->cached_input_tokens >= 0) u->cached_input_tokens = v->cached_input_tokens;
-    if (v->cache_write_tokens >= 0) u->cache_write_tokens = v->cache_write_tokens;
-    if (v->cache_write_1h_tokens >= 0) u->cache_write_1h_tokens = v->cache_write_1h_tokens;
-    if (v->reported_cost_usd >= 0) u->reported_cost_usd = v->reported_cost_usd;
 }
 
 int reply_add_tool_call(Reply *r, const char *id, const char *name, const char *arguments)
@@ -259,7 +253,7 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
         r->redacted_reasoning++;
         break;
     case STREAM_EVENT_USAGE:
-        merge_usage(&r->usage, &ev->usage);
+        usage_merge(&r->usage, &ev->usage);
         break;
     case STREAM_EVENT_TIMINGS:
         if (ev->server_prompt_tokens_per_s >= 0)

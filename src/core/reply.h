@@ -90,7 +90,10 @@ typedef struct ReplyRecording {
 
 typedef struct Reply {
     char *spec;     /* as the user gave it, e.g. "openai:gpt-4o-mini" */
-    char *provider; /* "openai", "anthropic", "gemini", "ollama", "openai-compat", "local" */
+    char *provider; /* the provider's name: "openai", "anthropic", "gemini", "ollama", "openai-compat",
+                     * "local", or one the configuration defines ("router") */
+    char kind[32];  /* its wire protocol when provider is a configured name that is none of the
+                     * above ("openai-compat" for "router"); "" when provider names it: see reply_kind() */
     char *model;    /* the model name sent to the provider */
     ReplyStatus status;
     Buf text;      /* visible reply so far */
@@ -142,6 +145,10 @@ typedef struct Reply {
 
 /* A new Reply in REPLY_WAITING; strings are copied. NULL when out of memory. */
 Reply *reply_new(const char *spec, const char *provider, const char *model);
+/* The reply's wire protocol: kind when set, else provider. What decodes its
+ * recording and says whether it is a closed API, with or without the
+ * configuration that named its provider. */
+const char *reply_kind(const Reply *r);
 void reply_free(Reply *r);
 /* Marks the request as started now (resets metrics and text). */
 void reply_start(Reply *r, double now_ms);

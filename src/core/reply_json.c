@@ -158,6 +158,8 @@ cJSON *reply_to_json(const Reply *r)
     cJSON_AddStringToObject(o, "model", r->model);
     cJSON_AddStringToObject(o, "spec", r->spec);
     cJSON_AddStringToObject(o, "provider", r->provider);
+    if (r->kind[0])
+        cJSON_AddStringToObject(o, "kind", r->kind);
     cJSON_AddStringToObject(o, "status", reply_status_name(r->status));
     add_text(o, "text", &r->text);
     if (r->reasoning.len)

@@ -378,15 +378,36 @@ static float *engine_logits(Engine *e)
 
 /* ---- generate ---------------------------------------------------------------------- */
 
-/* 0 when a prompt of n tokens fits the context, else -1 with err. */
-static int prompt_fits(const Engine *e, size_t n, char *err, size_t errlen)
+/* 0 when a prompt of n tokens fits the context, else -1 with err saying what
+ * to do. conversation: the prompt holds earlier turns (a new conversation
+ * would fit where this one does not); older turns are never dropped here,
+ * which would compare a local model that forgot with APIs that did not. */
+static int prompt_fits(const Engine *e, size_t n, bool conversation, char *err, size_t errlen)
 {
     const ModelConfig *c = model_config(e->m);
-    if (n > (size_t)c->n_ctx) {
-        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens)", n, c->n_ctx);
-        return -1;
-    }
-    return 0;
+    if (n <= (size_t)c->n_ctx)
+        return 0;
+    char more[96] = "";
+    if (c->n_ctx < c->n_ctx_train)
+        snprintf(more, sizeof more, "raise --ctx (this model takes up to %d tokens)", c->n_ctx_train);
+    if (conversation)
+        errmsg_set(err, errlen,
+                   "the conversation so far (%zu tokens) does not fit in the context (%d tokens): start a new "
+                   "conversation (:new in the workbench; versus run without --continue)%s%s",
+                   n, c->n_ctx, more[0] ? ", or " : "", more);
+    else
+        errmsg_set(err, errlen, "the prompt (%zu tokens) does not fit in the context (%d tokens): %s%s",
+                   n, c->n_ctx, more[0] ? more : "shorten the prompt", more[0] ? " or shorten the prompt" : "");
+    return -1;
+}
+
+/* The job's messages hold an earlier reply: it is a conversation. */
+static bool has_earlier_turns(const EngineJob *job)
+{
+    for (size_t i = 0; job->messages && i < job->n_messages; i++)
+        if (job->messages[i].role && strcmp(job->messages[i].role, "assistant") == 0)
+            return true;
+    return false;
 }
 
 int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParams *gp, EngineTokenFn cb,
@@ -406,7 +427,7 @@ int engine_generate(Engine *e, const int *prompt, size_t n, const EngineGenParam
         errmsg_set(err, errlen, "empty prompt: at least one token is needed");
         return -1;
     }
-    if (prompt_fits(e, n, err, errlen) < 0)
+    if (prompt_fits(e, n, false, err, errlen) < 0)
         return -1;
     st->n_prompt = (int)n;
     EngineGenParams defaults = { .sampler = sampler_params_default() };
@@ -764,7 +785,7 @@ static void *worker_main(void *arg)
     }
     /* said before the prompt's ids are sent: a huge prompt's ids would not
      * even fit in one message */
-    if (prompt_fits(e, n, err, sizeof err) < 0) {
+    if (prompt_fits(e, n, has_earlier_turns(&w->job), err, sizeof err) < 0) {
         send_text(w, ENGINE_MSG_ERROR, err);
         goto done;
     }

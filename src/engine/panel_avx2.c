@@ -315,6 +315,81 @@ INLINE void panel_q6_k(int64_t n, const void *w, const void *x, size_t xs, int N
     store_out(out, os, NX, acc);
 }
 
+/* Q6_K at one activation row (decode): each 32-byte load of ql and qh is
+ * decoded once into the four 4-column vectors it carries (both nibbles of two
+ * ql chunks, the four 2-bit fields of one qh chunk), where the multi-row body
+ * above reloads ql twice and qh four times to keep its accumulators in
+ * registers. Integer sums are the same, so the output is bit for bit that of
+ * panel_q6_k with NX = 1. The panel two blocks ahead is prefetched: with the
+ * decoding this cheap, the hardware prefetcher alone left the loop waiting on
+ * memory (1.3x on a 32768x4096 matvec, 2 threads, Zen 2). */
+#define Q6K_PREFETCH (2 * 1680)
+INLINE void panel_q6_k_1(int64_t n, const void *w, const void *x, float *out)
+{
+    const int64_t nb = n / QK_K;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    __m256 acc = _mm256_setzero_ps();
+    const uint8_t *p = w;
+    for (int64_t i = 0; i < nb; i++, p += 1680) {
+        const uint8_t *sc = p + 16, *ql = p + 144, *qh = p + 144 + 1024;
+        const BlockQ8_K *y = (const BlockQ8_K *)x + i;
+        __m256i sumi = _mm256_setzero_si256();
+        UNROLL
+        for (int o = 0; o < 1680; o += 64)
+            _mm_prefetch((const char *)p + Q6K_PREFETCH + o, _MM_HINT_T0);
+#pragma GCC unroll 1
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *lq = ql + 512 * h, *hq = qh + 256 * h;
+            const int8_t *yq = y->qs + 128 * h;
+            UNROLL
+            for (int gg = 0; gg < 2; gg++) {
+                UNROLL
+                for (int kk = 0; kk < 2; kk++) {
+                    __m256i s16[4];
+                    UNROLL
+                    for (int e = 0; e < 4; e++)
+                        s16[e] = _mm256_setzero_si256();
+                    UNROLL
+                    for (int k2 = 0; k2 < 2; k2++) {
+                        const int k = 4 * gg + 2 * kk + k2;
+                        __m256i l0 = _mm256_loadu_si256((const __m256i *)(lq + 64 * k));
+                        __m256i l1 = _mm256_loadu_si256((const __m256i *)(lq + 64 * k + 32));
+                        __m256i hb = _mm256_loadu_si256((const __m256i *)(hq + 32 * k));
+                        __m256i q[4];
+                        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                               _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+                        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                               _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+                        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                               _mm256_and_si256(hb, m30));
+                        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                               _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+                        UNROLL
+                        for (int e = 0; e < 4; e++)
+                            s16[e] = _mm256_add_epi16(s16[e], _mm256_maddubs_epi16(q[e], bcast4(yq + 32 * e + 4 * k)));
+                    }
+                    UNROLL
+                    for (int e = 0; e < 4; e++) {
+                        __m128i s8 = _mm_loadl_epi64((const __m128i *)(sc + 8 * (8 * h + 2 * e + gg)));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(s16[e], _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8))));
+                    }
+                }
+            }
+        }
+        __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
+        __m256i corr = _mm256_setzero_si256();
+        UNROLL
+        for (int t = 0; t < 8; t++) {
+            __m128i s16b = _mm_loadu_si128((const __m128i *)(sc + 16 * t));
+            __m256i spt = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s16b, _mm_srli_si128(s16b, 8)));
+            corr = _mm256_add_epi32(corr, _mm256_madd_epi16(spt, _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(t))));
+        }
+        __m256i tot = _mm256_sub_epi32(sumi, _mm256_slli_epi32(corr, 5));
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(load_h8(p), _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(tot), acc);
+    }
+    _mm256_storeu_ps(out, acc);
+}
+
 /* ---- F16: 8 columns per block, activations F32 ---- */
 INLINE void panel_f16(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
 {
@@ -356,7 +431,7 @@ INLINE void panel_f16(int64_t n, const void *w, const void *x, size_t xs, int NX
 #define CALL_Q41(NX) panel_q4(1, n, w, x, xs, NX, out, os)
 #define CALL_Q80(NX) panel_q8_0(n, w, x, xs, NX, out, os)
 #define CALL_Q4K(NX) panel_q4_k(n, w, x, xs, NX, out, os)
-#define CALL_Q6K(NX) panel_q6_k(n, w, x, xs, NX, out, os)
+#define CALL_Q6K(NX) ((NX) == 1 ? panel_q6_k_1(n, w, x, out) : panel_q6_k(n, w, x, xs, NX, out, os))
 #define CALL_F16(NX) panel_f16(n, w, x, xs, NX, out, os)
 
 DEFINE_PANEL(pdot_q4_0, CALL_Q40)

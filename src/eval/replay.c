@@ -44,9 +44,9 @@ Reply *replay_decode(const Reply *rec, bool pace, char *err, size_t errlen)
         snprintf(err, errlen, "no recording");
         return NULL;
     }
-    const ProviderOps *ops = provider_find(rec->provider);
+    const ProviderOps *ops = provider_find(reply_kind(rec));
     if (!ops || !ops->decoder_new) {
-        snprintf(err, errlen, "no decoder for provider \"%s\"", rec->provider);
+        snprintf(err, errlen, "no decoder for provider \"%s\"", reply_kind(rec));
         return NULL;
     }
     Reply *r = reply_new(rec->spec, rec->provider, rec->model);
@@ -162,7 +162,8 @@ void replay_case_strict(ReplayCaseResult *r, bool offline)
     for (size_t k = 0; k < r->n_cands; k++) {
         const ReplayCandidate *rc = &r->cands[k];
         const Reply *p = rc->reply;
-        const ProviderOps *ops = provider_find(p->provider);
+        const ProviderOps *ops = provider_find(reply_kind(p));
+        bool api = strcmp(reply_kind(p), "local") != 0;
         char line[400];
         if (rc->text_drift || rc->status_drift)
             snprintf(line, sizeof line, "%s:%s%s differs from the recording", p->spec, rc->text_drift ? " text" : "",
@@ -171,6 +172,8 @@ void replay_case_strict(ReplayCaseResult *r, bool offline)
             snprintf(line, sizeof line, "%s: cost changed by %+.1f%%", p->spec, 100 * rc->cost_change);
         else if (offline && !rc->decoded && reply_was_sent(p) && ops && ops->decoder_new)
             snprintf(line, sizeof line, "%s: no recording to compare with (%s)", p->spec, rc->note);
+        else if (offline && !rc->decoded && reply_was_sent(p) && api)
+            snprintf(line, sizeof line, "%s: its recording could not be decoded (%s)", p->spec, rc->note);
         else
             continue;
         r->strict_failed = true;

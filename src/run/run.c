@@ -313,6 +313,8 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
     s->reply = reply_new(spec, t->provider, t->model);
     if (!s->reply)
         return;
+    if (strcmp(t->kind, t->provider) != 0)
+        snprintf(s->reply->kind, sizeof s->reply->kind, "%s", t->kind);
     s->keys = keysink_new((StreamSink){ .emit = on_event, .user = s });
     if (!s->keys) {
         refuse(s, "internal", "out of memory", NULL);

@@ -225,6 +225,8 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
         return NULL;
     int bad = jsonio_add_str(o, "spec", r->spec);
     bad |= jsonio_add_str(o, "provider", r->provider);
+    if (r->kind[0])
+        bad |= jsonio_add_str(o, "kind", r->kind);
     bad |= jsonio_add_str(o, "model", r->model);
     bad |= jsonio_add_str(o, "status", reply_status_name(r->status));
     bad |= jsonio_add_strn(o, "text", buf_str(&r->text), r->text.len);
@@ -305,6 +307,9 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    const char *kind = jsonio_str(o, "kind");
+    if (kind)
+        snprintf(r->kind, sizeof r->kind, "%s", kind);
     r->attempts = (int)jsonio_long(o, "attempts", 1);
     const char *status = jsonio_str(o, "status");
     r->status = REPLY_OK;
@@ -410,6 +415,7 @@ Reply *candidate_clone(const Reply *r)
     c->attempts = r->attempts;
     memcpy(c->finish_reason, r->finish_reason, sizeof c->finish_reason);
     memcpy(c->backend, r->backend, sizeof c->backend);
+    memcpy(c->kind, r->kind, sizeof c->kind);
     memcpy(c->quant, r->quant, sizeof c->quant);
     memcpy(c->gpu_name, r->gpu_name, sizeof c->gpu_name);
     c->incomplete = r->incomplete;

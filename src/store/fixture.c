@@ -380,7 +380,7 @@ void fixture_add_bare_candidate(cJSON *replies, const char *spec, const char *te
 
 bool fixture_candidate_is_local(const Reply *r)
 {
-    const ProviderOps *ops = r->provider && r->provider[0] ? provider_find(r->provider) : NULL;
+    const ProviderOps *ops = r->provider && reply_kind(r)[0] ? provider_find(reply_kind(r)) : NULL;
     return reply_was_sent(r) && !(ops && ops->closed);
 }
 

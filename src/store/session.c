@@ -889,9 +889,18 @@ int session_save(Session *s, char *err, size_t errlen)
         snprintf(err, errlen, "saved, but out of memory afterwards");
         rc = -1;
     }
+    if (rc == 0) {
+        s->moved_from = keep_from;
+        s->moved_to = m;
+    }
     session_free(disk);
     close(lock); /* releases the lock */
     return rc;
+}
+
+size_t session_round_after_save(const Session *s, size_t i)
+{
+    return i >= s->moved_from ? s->moved_to + (i - s->moved_from) : i;
 }
 
 /* ---- listing ----------------------------------------------------------------- */

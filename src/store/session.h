@@ -73,6 +73,8 @@ typedef struct Session {
     SessionRound *rounds;  /* (n_rounds) */
     size_t n_rounds, cap_rounds;
     size_t n_read;         /* rounds [0, n_read) came from the file; later ones were added here */
+    size_t moved_from, moved_to; /* the last save moved rounds [moved_from, ...) to moved_to on:
+                                  * see session_round_after_save() */
 } Session;
 
 /* A new empty session that will be saved in dir (NULL = the XDG sessions
@@ -123,6 +125,11 @@ int session_round_find(const SessionRound *r, const char *name);
  * in that directory are removed. On success s holds what the file holds.
  * 0, or -1 with err (the old file, if any, is left intact). */
 int session_save(Session *s, char *err, size_t errlen);
+/* Where the round that was at index i before the last successful
+ * session_save() stands now (rounds added here may have moved behind rounds
+ * other processes appended). Whoever keeps a round's index across a save
+ * (the workbench's current round) must take it from here. */
+size_t session_round_after_save(const Session *s, size_t i);
 /* Reads a session file. NULL with err on I/O errors, invalid JSON or a
  * document that is not a versus session. */
 Session *session_load(const char *path, char *err, size_t errlen);

@@ -32,7 +32,8 @@ static int put_header(Pane *pane, const Reply *r, bool hidden)
 }
 
 /* The closing lines of a final reply: its error, or what it holds besides
- * text (tool calls, refusal, block, encrypted reasoning, truncation). */
+ * text (tool calls, refusal, block, encrypted reasoning, truncation), and
+ * for a local model the chat template that formatted its prompt. */
 static int put_end(Pane *pane, const Reply *r, const char *gap)
 {
     Buf b = { 0 };
@@ -62,8 +63,18 @@ static int put_end(Pane *pane, const Reply *r, const char *gap)
     if (b.len) {
         rc |= pane_append(pane, gap, strlen(gap), style);
         rc |= pane_append(pane, b.data, b.len, style);
+        gap = "\n";
     }
     buf_free(&b);
+    /* a local reply: what formatted its prompt (the model's own template, a
+     * hand-written fallback and why, or none with --raw), as run prints it */
+    if (r->chat_template[0]) {
+        Buf t = { 0 };
+        buf_printf(&t, "[chat template: %s]", r->chat_template);
+        rc |= pane_append(pane, gap, strlen(gap), THEME_DIM);
+        rc |= t.data ? pane_append(pane, t.data, t.len, THEME_DIM) : -1;
+        buf_free(&t);
+    }
     return rc;
 }
 

@@ -77,12 +77,23 @@ static bool ensure_session(App *a)
     return true;
 }
 
+/* After a save: the current round may have moved behind rounds another
+ * process appended to the same session meanwhile. */
+static void follow_round(App *a)
+{
+    if (a->session_round >= 0)
+        a->session_round = (long)session_round_after_save(a->session, (size_t)a->session_round);
+}
+
 void round_save(App *a, const char *what)
 {
     if (!a->session)
         return;
     char err[512];
-    if (session_save(a->session, err, sizeof err) < 0)
+    int rc = session_save(a->session, err, sizeof err);
+    if (rc == 0)
+        follow_round(a);
+    if (rc < 0)
         app_message(a, true, "saving the session failed: %s", err);
     else if (what)
         app_message(a, false, "%s \u00b7 saved %s", what, a->session->path);
@@ -92,7 +103,10 @@ void round_save(App *a, const char *what)
 static void save_quietly(App *a)
 {
     char err[512];
-    if (session_save(a->session, err, sizeof err) < 0 && !a->save_failed) {
+    int rc = session_save(a->session, err, sizeof err);
+    if (rc == 0)
+        follow_round(a);
+    if (rc < 0 && !a->save_failed) {
         a->save_failed = true;
         app_message(a, true, "saving the session failed: %s", err);
     }
