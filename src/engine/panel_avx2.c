@@ -106,6 +106,65 @@ INLINE void panel_q4(int kind, int64_t n, const void *w, const void *x, size_t x
     store_out(out, os, NX, acc);
 }
 
+/* ---- Q5_0: 32 columns per block, the fifth bits in one u32 per row ---- */
+
+/* Bit (8 * byte + b) of each row's qh, for columns 4k + b (b < 4) of the
+ * nibble set at byte `byte` (k >> 1 for the low nibbles, 2 + (k >> 1) for the
+ * high ones), as 0x10 in byte b of the row's lane. */
+INLINE __m256i q5_bits(__m256i qh, int byte, int odd)
+{
+    const __m256i pick = _mm256_add_epi8(_mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C,
+                                                           0, 0x04040404, 0x08080808, 0x0C0C0C0C),
+                                         _mm256_set1_epi8((char)byte));
+    const __m256i bit = _mm256_set1_epi32(odd ? (int)0x80402010u : 0x08040201);
+    __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(qh, pick), bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(0x10));
+}
+
+/* Q5_0 as Q4_0 with the fifth bit or-ed in: q in 0..31, the offset of 16
+ * applied through the activation's integer sum; 16-bit partial sums of four
+ * products pairs (31 * 128 * 2 * 4 = 31744) per nibble set before widening. */
+INLINE void panel_q5_0(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
+{
+    const int64_t nb = n / 32;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 acc[PANEL_MAX_NX];
+    UNROLL
+    for (int j = 0; j < NX; j++)
+        acc[j] = _mm256_setzero_ps();
+    const uint8_t *p = w;
+    for (int64_t i = 0; i < nb; i++, p += 176) {
+        __m256i slo[PANEL_MAX_NX], shi[PANEL_MAX_NX];
+        UNROLL
+        for (int j = 0; j < NX; j++)
+            slo[j] = shi[j] = _mm256_setzero_si256();
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 16));
+        UNROLL
+        for (int k = 0; k < 4; k++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * k));
+            __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m4), q5_bits(qh, k >> 1, k & 1));
+            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+                                         q5_bits(qh, 2 + (k >> 1), k & 1));
+            UNROLL
+            for (int j = 0; j < NX; j++) {
+                const int8_t *yq = XQ8A(x, j, xs)[i].qs;
+                slo[j] = _mm256_add_epi16(slo[j], _mm256_maddubs_epi16(lo, bcast4(yq + 4 * k)));
+                shi[j] = _mm256_add_epi16(shi[j], _mm256_maddubs_epi16(hi, bcast4(yq + 16 + 4 * k)));
+            }
+        }
+        __m256 d = load_h8(p);
+        UNROLL
+        for (int j = 0; j < NX; j++) {
+            const QuantQ8A *y = XQ8A(x, j, xs) + i;
+            /* sum (q - 16) y = sum q y - 16 sum y, in integers */
+            __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(slo[j], ones), _mm256_madd_epi16(shi[j], ones));
+            dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(16 * y->sum));
+            acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(dot), acc[j]);
+        }
+    }
+    store_out(out, os, NX, acc);
+}
+
 /* ---- Q8_0: 32 columns per block ---- */
 INLINE void panel_q8_0(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
 {
@@ -429,6 +488,7 @@ INLINE void panel_f16(int64_t n, const void *w, const void *x, size_t xs, int NX
 
 #define CALL_Q40(NX) panel_q4(0, n, w, x, xs, NX, out, os)
 #define CALL_Q41(NX) panel_q4(1, n, w, x, xs, NX, out, os)
+#define CALL_Q50(NX) panel_q5_0(n, w, x, xs, NX, out, os)
 #define CALL_Q80(NX) panel_q8_0(n, w, x, xs, NX, out, os)
 #define CALL_Q4K(NX) panel_q4_k(n, w, x, xs, NX, out, os)
 #define CALL_Q6K(NX) ((NX) == 1 ? panel_q6_k_1(n, w, x, out) : panel_q6_k(n, w, x, xs, NX, out, os))
@@ -436,6 +496,7 @@ INLINE void panel_f16(int64_t n, const void *w, const void *x, size_t xs, int NX
 
 DEFINE_PANEL(pdot_q4_0, CALL_Q40)
 DEFINE_PANEL(pdot_q4_1, CALL_Q41)
+DEFINE_PANEL(pdot_q5_0, CALL_Q50)
 DEFINE_PANEL(pdot_q8_0, CALL_Q80)
 DEFINE_PANEL(pdot_q4_k, CALL_Q4K)
 DEFINE_PANEL(pdot_q6_k, CALL_Q6K)
@@ -446,6 +507,7 @@ PanelDotFn panel_kernels_avx2(GgmlType t)
     switch (t) {
     case GGML_TYPE_Q4_0: return pdot_q4_0;
     case GGML_TYPE_Q4_1: return pdot_q4_1;
+    case GGML_TYPE_Q5_0: return pdot_q5_0;
     case GGML_TYPE_Q8_0: return pdot_q8_0;
     case GGML_TYPE_Q4_K: return pdot_q4_k;
     case GGML_TYPE_Q6_K: return pdot_q6_k;
