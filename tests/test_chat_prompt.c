@@ -22,28 +22,13 @@
 #include "util/buf.h"
 #include "util/file.h"
 
-/* The file at path, whole (free it); NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    Buf b = { 0 };
-    char err[256];
-    if (util_read_file(path, 64u << 20, &b, err, sizeof err) != UTIL_FILE_OK)
-        return NULL;
-    if (len)
-        *len = b.len;
-    return buf_steal(&b);
-}
-
 static cJSON *data_json(const char *name)
 {
-    const char *src = getenv("VERSUS_SRCDIR");
+    const char *src = testenv_srcdir();
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/chat_templates/%s", src ? src : ".", name);
-    char *s = slurp(path, NULL);
-    cr_assert(s, "cannot read %s", path);
-    cJSON *j = cJSON_Parse(s);
-    free(s);
-    cr_assert(j, "%s is not JSON", path);
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/%s", src, name);
+    cJSON *j = testenv_json_file(path);
+    cr_assert(j, "cannot read %s, or it is not JSON", path);
     return j;
 }
 
@@ -309,10 +294,10 @@ static void load_pair(const char *vocab, const char *tmpl, GgufFile **g, Tokeniz
     cr_assert(*g, "%s", err);
     *t = tokenizer_load(*g, err, sizeof err);
     cr_assert(*t, "%s", err);
-    const char *src = getenv("VERSUS_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/%s", src ? src : ".", tmpl);
+    const char *src = testenv_srcdir();
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/%s", src, tmpl);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = testenv_slurp(path, &len);
     cr_assert(text, "cannot read %s", path);
     chat_template_load(ct, text, len, *t);
     free(text);
@@ -408,11 +393,11 @@ Test(real_templates, a_template_that_refuses_the_conversation_says_why)
 
 Test(real_templates, gpt_oss_is_harmony_and_a_template_versus_cannot_parse_falls_back)
 {
-    const char *src = getenv("VERSUS_SRCDIR");
+    const char *src = testenv_srcdir();
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/gpt-oss.jinja", src ? src : ".");
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/gpt-oss.jinja", src);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = testenv_slurp(path, &len);
     cr_assert(text);
     ChatTemplate ct;
     chat_template_load(&ct, text, len, NULL);
@@ -468,11 +453,11 @@ Test(harmony, end_closes_a_message_and_return_or_call_end_the_reply)
     cr_expect(tokenizer_is_eog(t, ret));
     cr_expect(tokenizer_is_eog(t, call));
     /* gpt-oss's template on it: harmony thinking, and the turn ends where the template puts <|return|> */
-    const char *src = getenv("VERSUS_SRCDIR");
+    const char *src = testenv_srcdir();
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/gpt-oss.jinja", src ? src : ".");
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/gpt-oss.jinja", src);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = testenv_slurp(path, &len);
     cr_assert(text);
     ChatTemplate ct;
     chat_template_load(&ct, text, len, t);

@@ -20,6 +20,7 @@
 #include "store/fixture.h"
 #include "store/regex_js.h"
 #include "store/yaml_lite.h"
+#include "testenv.h"
 
 static char tmpdir[256];
 
@@ -36,18 +37,12 @@ static void teardown(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-static const char *src_dir(void)
-{
-    const char *s = getenv("VERSUS_SRCDIR");
-    return s && *s ? s : VERSUS_SRCDIR;
-}
-
 /* ---- the regex table ---------------------------------------------------------------- */
 
 static cJSON *load_table(void)
 {
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/tests/export/regex_posix_js.json", src_dir());
+    snprintf(path, sizeof path, "%s/tests/export/regex_posix_js.json", testenv_srcdir());
     Buf b = { 0 };
     cr_assert_eq(util_read_file(path, 1 << 20, &b, err, sizeof err), 0, "%s", err);
     cJSON *doc = cJSON_Parse(buf_str(&b));
@@ -108,7 +103,7 @@ Test(export, translated_regexes_match_the_same_strings_in_javascript, .init = se
     /* node reads the table and applies each translated pattern the way
      * promptfoo does (new RegExp(value).test(output)) */
     char script[600], cmd[1600], path[1024];
-    snprintf(path, sizeof path, "%s/tests/export/regex_posix_js.json", src_dir());
+    snprintf(path, sizeof path, "%s/tests/export/regex_posix_js.json", testenv_srcdir());
     snprintf(script, sizeof script, "%s/check.js", tmpdir);
     FILE *f = fopen(script, "w");
     cr_assert_not_null(f);

@@ -12,31 +12,17 @@
 #include <cjson/cJSON.h>
 
 #include "engine/jinja.h"
+#include "testenv.h"
 #include "util/buf.h"
 #include "util/file.h"
 
-/* The file at path, whole (free it); NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    Buf b = { 0 };
-    char err[256];
-    if (util_read_file(path, 64u << 20, &b, err, sizeof err) != UTIL_FILE_OK)
-        return NULL;
-    if (len)
-        *len = b.len;
-    return buf_steal(&b);
-}
-
 static cJSON *load_json(const char *name)
 {
-    const char *src = getenv("VERSUS_SRCDIR");
+    const char *src = testenv_srcdir();
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/chat_templates/%s", src ? src : ".", name);
-    char *s = slurp(path, NULL);
-    cr_assert(s, "cannot read %s", path);
-    cJSON *j = cJSON_Parse(s);
-    free(s);
-    cr_assert(j, "%s is not JSON", path);
+    snprintf(path, sizeof path, "%s/tests/data/chat_templates/%s", src, name);
+    cJSON *j = testenv_json_file(path);
+    cr_assert(j, "cannot read %s, or it is not JSON", path);
     return j;
 }
 
@@ -117,17 +103,17 @@ Test(jinja_templates, real_chat_templates_render_as_jinja2_does)
     cJSON *tj = load_json("templates.json"), *cases = load_json("cases.json"), *exp = load_json("expected.json");
     const cJSON *expected = cJSON_GetObjectItem(exp, "expected");
     struct tm now = case_now(cases);
-    const char *src = getenv("VERSUS_SRCDIR");
+    const char *src = testenv_srcdir();
     int total = 0, good = 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, cJSON_GetObjectItem(tj, "templates"))
     {
         const char *name = cJSON_GetObjectItem(t, "name")->valuestring;
         char path[4096];
-        snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/%s", src ? src : ".",
+        snprintf(path, sizeof path, "%s/tests/data/chat_templates/templates/%s", src,
                  cJSON_GetObjectItem(t, "file")->valuestring);
         size_t len = 0;
-        char *text = slurp(path, &len);
+        char *text = testenv_slurp(path, &len);
         cr_assert(text, "cannot read %s", path);
         char err[256];
         JinjaTemplate *jt = jinja_parse(text, len, err, sizeof err);

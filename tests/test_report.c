@@ -37,16 +37,10 @@ static void teardown(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-static const char *src_dir(void)
-{
-    const char *s = getenv("VERSUS_SRCDIR");
-    return s && *s ? s : VERSUS_SRCDIR;
-}
-
 static char *read_src(const char *rel)
 {
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/%s", src_dir(), rel);
+    snprintf(path, sizeof path, "%s/%s", testenv_srcdir(), rel);
     Buf b = { 0 };
     cr_assert_eq(util_read_file(path, 4 << 20, &b, err, sizeof err), 0, "%s", err);
     return buf_steal(&b);
@@ -66,7 +60,7 @@ static void fixture_build(Fixture *f)
 {
     memset(f, 0, sizeof *f);
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/tests/report/cases.jsonl", src_dir());
+    snprintf(path, sizeof path, "%s/tests/report/cases.jsonl", testenv_srcdir());
     cr_assert_eq(fixture_load_file(path, &f->set, err, sizeof err), 0, "%s", err);
     char *want = read_src("tests/report/expected.json");
     f->want = cJSON_Parse(want);

@@ -18,21 +18,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    Buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return buf_steal(&b);
-}
-
 typedef struct Loaded {
     GgufFile *g;
     Tokenizer *t;
@@ -95,7 +80,7 @@ static void check_vocab(const char *name)
     snprintf(ipath, sizeof(ipath), "%s.inp", gpath);
     snprintf(opath, sizeof(opath), "%s.out", gpath);
     size_t ilen, olen;
-    char *in = slurp(ipath, &ilen), *out = slurp(opath, &olen);
+    char *in = testenv_slurp(ipath, &ilen), *out = testenv_slurp(opath, &olen);
     cr_assert(in && out, "cannot read %s / %s", ipath, opath);
     Loaded l = load_path(gpath);
 
@@ -159,7 +144,7 @@ static cJSON *load_oracle(void)
     char path[1024];
     testenv_shared("oracle/stories260K_greedy.json", path, sizeof(path));
     size_t len;
-    char *s = slurp(path, &len);
+    char *s = testenv_slurp(path, &len);
     cr_assert(s, "cannot read %s", path);
     cJSON *j = cJSON_ParseWithLength(s, len);
     free(s);

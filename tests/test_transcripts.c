@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testenv.h"
 #include "util/buf.h"
 #include "providers/provider.h"
 
@@ -56,17 +57,6 @@ static void rec_free(Rec *r)
     cJSON_Delete(r->tools);
 }
 
-static void merge(Usage *u, const Usage *v)
-{
-    if (v->input_tokens >= 0) u->input_tokens = v->input_tokens;
-    if (v->output_tokens >= 0) u->output_tokens = v->output_tokens;
-    if (v->reasoning_tokens >= 0) u->reasoning_tokens = v->reasoning_tokens;
-    if (v->cached_input_tokens >= 0) u->cached_input_tokens = v->cached_input_tokens;
-    if (v->cache_write_tokens >= 0) u->cache_write_tokens = v->cache_write_tokens;
-    if (v->cache_write_1h_tokens >= 0) u->cache_write_1h_tokens = v->cache_write_1h_tokens;
-    if (v->reported_cost_usd >= 0) u->reported_cost_usd = v->reported_cost_usd;
-}
-
 static void rec_emit(void *user, const StreamEvent *ev)
 {
     Rec *r = user;
@@ -84,7 +74,7 @@ static void rec_emit(void *user, const StreamEvent *ev)
         buf_printf(&r->log, "U:%ld,%ld,%ld,%ld,%ld,%ld,%.9g", ev->usage.input_tokens, ev->usage.output_tokens,
                    ev->usage.reasoning_tokens, ev->usage.cached_input_tokens,
                    ev->usage.cache_write_tokens, ev->usage.cache_write_1h_tokens, ev->usage.reported_cost_usd);
-        merge(&r->usage, &ev->usage);
+        usage_merge(&r->usage, &ev->usage);
         r->n_usage++;
         break;
     case STREAM_EVENT_TIMINGS:
@@ -223,26 +213,9 @@ static int decode_all_ways(const char *name, const ProviderOps *ops, const char 
 
 static const char *transcript_dir(char *out, size_t n)
 {
-    const char *src = getenv("VERSUS_SRCDIR");
-    snprintf(out, n, "%s/tests/transcripts", src && *src ? src : VERSUS_SRCDIR);
+    const char *src = testenv_srcdir();
+    snprintf(out, n, "%s/tests/transcripts", src);
     return out;
-}
-
-/* The whole file, NUL-terminated; NULL when it can not be read. */
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    Buf b = { 0 };
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, got);
-    fclose(f);
-    *n = b.len;
-    char *s = buf_steal(&b);
-    return s ? s : calloc(1, 1);
 }
 
 static const char *const TRANSCRIPT_EXTS[] = { ".sse", ".ndjson" };
@@ -261,7 +234,7 @@ static char *read_transcript(const char *name, size_t *n)
     transcript_dir(dir, sizeof dir);
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s%s", dir, name, TRANSCRIPT_EXTS[i]);
-        char *s = slurp(path, n);
+        char *s = testenv_slurp(path, n);
         if (s)
             return s;
     }
@@ -439,7 +412,7 @@ static void check_transcript(const char *name)
     char dir[1024], path[1200];
     snprintf(path, sizeof path, "%s/%s" EXPECT_EXT, transcript_dir(dir, sizeof dir), name);
     size_t en;
-    char *etext = slurp(path, &en);
+    char *etext = testenv_slurp(path, &en);
     cr_assert_not_null(etext, "cannot read %s", path);
     cJSON *exp = cJSON_ParseWithLength(etext, en);
     cr_assert(cJSON_IsObject(exp), "%s: not a JSON object", path);

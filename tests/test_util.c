@@ -1,10 +1,11 @@
 /* test_util.c — the bottom layer's shared pieces: whole-file reading (bounds,
  * only regular files, never a hang on a FIFO), the error-buffer formatter and
- * the HTML/XML escaper, did-you-mean suggestions; and that the callers of the file reader (config,
+ * the HTML/XML escaper, did-you-mean suggestions, hex digits, medians; and that the callers of the file reader (config,
  * prices, sessions, policies) refuse what it refuses. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include "store/session.h"
 #include "util/errmsg.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/markup.h"
+#include "util/stats.h"
 #include "util/suggest.h"
 #include "harden/vchild.h"
 #include "testenv.h"
@@ -228,4 +231,29 @@ Test(suggest, offers_the_nearest_known_name_or_none)
     memset(longer, 'a', sizeof longer - 1);
     longer[sizeof longer - 1] = '\0';
     cr_assert_eq(suggest_distance(longer, "a"), 1000, "too long to compare: far from everything");
+}
+
+Test(hex, every_digit_of_either_case_and_nothing_else)
+{
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(hex_value(digits[i]), i, "'%c'", digits[i]);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(hex_value(upper[i]), 10 + i, "'%c'", upper[i]);
+    for (int c = -128; c < 256; c++)
+        if (!strchr("0123456789abcdefABCDEF", c) || c == 0)
+            cr_assert_eq(hex_value(c), -1, "%d", c);
+}
+
+Test(stats, the_median_is_the_middle_or_the_mean_of_the_two_middle_values)
+{
+    double odd[] = { 5, 1, 3 }, even[] = { 4, 1, 3, 2 }, one[] = { 7 };
+    cr_assert_eq(stats_median(odd, 3), 3.0);
+    cr_assert_eq(stats_median(even, 4), 2.5);
+    cr_assert(even[0] == 1 && even[1] == 2 && even[2] == 3 && even[3] == 4, "sorted in place");
+    cr_assert_eq(stats_median(one, 1), 7.0);
+    cr_assert(isnan(stats_median(NULL, 0)), "no values: NAN");
+    double v[] = { INFINITY, -1, 0.5, -INFINITY };
+    stats_sort(v, 4);
+    cr_assert(v[0] == -INFINITY && v[1] == -1 && v[2] == 0.5 && v[3] == INFINITY);
 }

@@ -1,9 +1,13 @@
-/* testenv.c — paths into the shared test material, strict UTF-8 (see testenv.h). */
+/* testenv.c — paths into the shared test material and the source tree, whole
+ * files, strict UTF-8 (see testenv.h). */
 #include "testenv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/buf.h"
+#include "util/file.h"
 
 bool testenv_shared(const char *rel, char *out, size_t outlen)
 {
@@ -32,6 +36,32 @@ char *testenv_shared_path(const char *rel)
         return NULL;
     }
     return p;
+}
+
+const char *testenv_srcdir(void)
+{
+    const char *s = getenv("VERSUS_SRCDIR");
+    return s && *s ? s : VERSUS_SRCDIR;
+}
+
+char *testenv_slurp(const char *path, size_t *len)
+{
+    Buf b = { 0 };
+    char err[256];
+    if (util_read_file(path, 64u << 20, &b, err, sizeof err) != UTIL_FILE_OK)
+        return NULL;
+    if (len)
+        *len = b.len;
+    char *s = buf_steal(&b);
+    return s ? s : calloc(1, 1);
+}
+
+cJSON *testenv_json_file(const char *path)
+{
+    char *s = testenv_slurp(path, NULL);
+    cJSON *j = s ? cJSON_Parse(s) : NULL;
+    free(s);
+    return j;
 }
 
 bool testenv_utf8_strict(const unsigned char *s, size_t n)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 /* Hang guards. Tests wait for events (a child exits, a line appears, the
  * fake sees a request, a stream that would never end is ended), never for a
  * wall-clock budget; these bound only a wait that would otherwise never
@@ -29,6 +31,17 @@ bool testenv_shared(const char *rel, char *out, size_t outlen);
 /* The same path, malloc'ed (free it); NULL when VERSUS_SHARED is unset or
  * empty. */
 char *testenv_shared_path(const char *rel);
+/* The source tree: $VERSUS_SRCDIR (make check sets it), else the one the
+ * tests were built from. Test data (tests/data, tests/transcripts, data/)
+ * is read from there. */
+const char *testenv_srcdir(void);
+/* The file at path, whole and NUL-terminated (free it; "" for an empty
+ * file), its length in *len when len is not NULL; NULL when it cannot be
+ * read (missing, not a regular file, over 64 MiB). */
+char *testenv_slurp(const char *path, size_t *len);
+/* The JSON document in the file at path (cJSON_Delete it); NULL when the
+ * file cannot be read or is not JSON. */
+cJSON *testenv_json_file(const char *path);
 /* True when s[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF); NUL bytes are allowed. */
 bool testenv_utf8_strict(const unsigned char *s, size_t n);

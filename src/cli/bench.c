@@ -32,6 +32,7 @@
 #include "engine/model_ref.h"
 #include "engine/model.h"
 #include "engine/threadpool.h"
+#include "util/stats.h"
 
 #define BENCH_MEM_SLACK ((uint64_t)64 << 20) /* the allowance over mapping + KV */
 #define BENCH_BW_TARGET 0.90                  /* the decode target, fraction of the bound */
@@ -194,12 +195,6 @@ static int bench_parse(int argc, char **argv, BenchOptions *o, char *err, size_t
 
 /* ---- measurements --------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median, min and max of v (n >= 1); v is left as it was. */
 static Stats stats_of(const double *v, int n)
 {
@@ -210,8 +205,7 @@ static Stats stats_of(const double *v, int n)
         return st;
     }
     memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp_double);
-    st.median = n % 2 ? c[n / 2] : 0.5 * (c[n / 2 - 1] + c[n / 2]);
+    st.median = stats_median(c, (size_t)n); /* sorts c */
     st.min = c[0];
     st.max = c[n - 1];
     free(c);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/base64.h"
+#include "util/hex.h"
 
 extern char **environ;
 
@@ -183,17 +184,6 @@ static int snapshot(SecretSet *out)
 
 typedef enum Match { MATCH_NONE, MATCH_PARTIAL, MATCH_FULL } Match;
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Does p[0..avail) hold the hex digits of byte b (width digits, leading
  * zeros for \u00HH)? FULL, PARTIAL (consistent so far, cut short) or NONE. */
 static Match hex_digits(const unsigned char *p, size_t avail, unsigned b, int width)
@@ -202,7 +192,7 @@ static Match hex_digits(const unsigned char *p, size_t avail, unsigned b, int wi
         if ((size_t)i >= avail)
             return MATCH_PARTIAL;
         int shift = 4 * (width - 1 - i);
-        if (hexval(p[i]) != (int)((b >> shift) & 15))
+        if (hex_value(p[i]) != (int)((b >> shift) & 15))
             return MATCH_NONE;
     }
     return MATCH_FULL;

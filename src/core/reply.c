@@ -143,17 +143,6 @@ void reply_not_sent(Reply *r, const char *type, const char *message)
     r->error_message = dup_masked(message);
 }
 
-static void merge_usage(Usage *u, const Usage *v)
-{
-    if (v->input_tokens >= 0) u->input_tokens = v->input_tokens;
-    if (v->output_tokens >= 0) u->output_tokens = v->output_tokens;
-    if (v->reasoning_tokens >= 0) u->reasoning_tokens = v->reasoning_tokens;
-    if (v->cached_input_tokens >= 0) u->cached_input_tokens = v->cached_input_tokens;
-    if (v->cache_write_tokens >= 0) u->cache_write_tokens = v->cache_write_tokens;
-    if (v->cache_write_1h_tokens >= 0) u->cache_write_1h_tokens = v->cache_write_1h_tokens;
-    if (v->reported_cost_usd >= 0) u->reported_cost_usd = v->reported_cost_usd;
-}
-
 int reply_add_tool_call(Reply *r, const char *id, const char *name, const char *arguments)
 {
     if (r->n_tool_calls == r->cap_tool_calls) {
@@ -264,7 +253,7 @@ void reply_apply_event(Reply *r, const StreamEvent *ev, double now_ms)
         r->redacted_reasoning++;
         break;
     case STREAM_EVENT_USAGE:
-        merge_usage(&r->usage, &ev->usage);
+        usage_merge(&r->usage, &ev->usage);
         break;
     case STREAM_EVENT_TIMINGS:
         if (ev->server_prompt_tokens_per_s >= 0)

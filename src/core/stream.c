@@ -8,6 +8,17 @@ Usage usage_unknown(void)
                     .reported_cost_usd = -1.0 };
 }
 
+void usage_merge(Usage *u, const Usage *v)
+{
+    if (v->input_tokens >= 0) u->input_tokens = v->input_tokens;
+    if (v->output_tokens >= 0) u->output_tokens = v->output_tokens;
+    if (v->reasoning_tokens >= 0) u->reasoning_tokens = v->reasoning_tokens;
+    if (v->cached_input_tokens >= 0) u->cached_input_tokens = v->cached_input_tokens;
+    if (v->cache_write_tokens >= 0) u->cache_write_tokens = v->cache_write_tokens;
+    if (v->cache_write_1h_tokens >= 0) u->cache_write_1h_tokens = v->cache_write_1h_tokens;
+    if (v->reported_cost_usd >= 0) u->reported_cost_usd = v->reported_cost_usd;
+}
+
 StreamEvent stream_event_init(StreamEventKind kind)
 {
     return (StreamEvent){ .kind = kind, .token_id = -1, .usage = usage_unknown(),

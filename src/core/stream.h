@@ -25,6 +25,9 @@ typedef struct Usage {
 
 /* A Usage with every field "not reported". */
 Usage usage_unknown(void);
+/* What a STREAM_EVENT_USAGE means: each field of v that is reported (>= 0)
+ * replaces the one in u; the others stay. */
+void usage_merge(Usage *u, const Usage *v);
 
 typedef enum StreamEventKind {
     STREAM_EVENT_DELTA,     /* text: the next piece of the visible reply */

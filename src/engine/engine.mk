@@ -21,6 +21,7 @@ libversus_a_SOURCES += \
 	src/engine/quant_dot.c src/engine/quant_avx2.c \
 	src/engine/panel.c src/engine/panel.h src/engine/panel_avx2.c \
 	src/engine/kvcache.c src/engine/kvcache.h src/engine/kvcache_impl.h src/engine/kvcache_avx2.c \
+	src/engine/kvcache_exact.c \
 	src/engine/matmul.c src/engine/matmul.h \
 	src/engine/threadpool.c src/engine/threadpool.h \
 	src/engine/arch.c src/engine/arch.h \

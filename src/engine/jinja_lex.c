@@ -6,6 +6,7 @@
  * newlines are already normalized (jinja_parse). Not for: grammar
  * (jinja_parse.c). */
 #include "engine/jinja_impl.h"
+#include "util/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,17 +134,6 @@ static bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' &
 static bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static size_t put_utf8(char *o, uint32_t cp)
 {
     if (cp < 0x80) {
@@ -225,7 +215,7 @@ static int lex_string(Lx *x)
             if (k + (size_t)digits >= bn)
                 return lx_err(x, "a string has a truncated \\x, \\u or \\U escape");
             for (int d = 0; d < digits; d++) {
-                int h = hexv(body[k + 1 + (size_t)d]);
+                int h = hex_value(body[k + 1 + (size_t)d]);
                 if (h < 0)
                     return lx_err(x, "a string has a malformed \\x, \\u or \\U escape");
                 cp = cp * 16 + (uint32_t)h;

@@ -491,9 +491,61 @@ static void merge(AttnJob *j)
         }
 }
 
+/* ---- F32 caches: llama.cpp's order (kvcache_exact.c), one row per item ------------- */
+
+typedef struct ExactJob {
+    const KvCache *c;
+    const KvAttn *a;
+    int layer, T, pos;
+    const float *q;
+    float *out;
+    size_t stride; /* scratch floats per thread */
+    atomic_int next;
+} ExactJob;
+
+static void exact_job(void *arg, int ith, int nth)
+{
+    (void)nth;
+    ExactJob *j = arg;
+    const KvCache *c = j->c;
+    int hd = c->hd, H = j->a->n_heads, G = H / c->n_kv, n = j->T * H;
+    float *scr = c->scratch + (size_t)ith * j->stride;
+    for (int it; (it = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < n;) {
+        int t = it / H, h = it % H, hk = h / G, hi = j->pos + t, w = j->a->window;
+        KvExactRow r = { .hd = hd, .k = (const float *)(const void *)k_head(c, j->layer, hk),
+                         .v = (const float *)(const void *)v_head(c, j->layer, hk),
+                         .lo = w > 0 && hi - w + 1 > 0 ? hi - w + 1 : 0, .hi = hi, .scale = j->a->scale,
+                         .sink = j->a->sinks ? j->a->sinks[h] : -INFINITY, .one_token = j->T == 1 };
+        size_t off = ((size_t)t * H + h) * hd;
+        kv_exact_row(&r, j->q + off, scr, j->out + off);
+    }
+}
+
+static int attend_exact(KvCache *c, ThreadPool *pool, int layer, const KvAttn *a, const float *q, int T, int pos,
+                        float *out, char *err, size_t errlen)
+{
+    ExactJob j = { .c = c, .a = a, .layer = layer, .T = T, .pos = pos, .q = q, .out = out };
+    j.stride = (kv_exact_scratch(pos + T - 1, c->hd) + 15) / 16 * 16;
+    size_t need = j.stride * (size_t)threadpool_size(pool);
+    if (need > c->scratch_cap) {
+        free(c->scratch);
+        c->scratch = aligned_alloc(64, need * sizeof(float));
+        c->scratch_cap = c->scratch ? need : 0;
+    }
+    if (!c->scratch) {
+        errmsg_set(err, errlen, "out of memory for attention scratch");
+        return -1;
+    }
+    atomic_init(&j.next, 0);
+    threadpool_run_dynamic(pool, exact_job, &j);
+    return 0;
+}
+
 int kv_cache_attend(KvCache *c, ThreadPool *pool, int layer, const KvAttn *a, const float *q, int T, int pos,
                     float *out, char *err, size_t errlen)
 {
+    if (c->type == KV_TYPE_F32 && !(a->softcap > 0))
+        return attend_exact(c, pool, layer, a, q, T, pos, out, err, errlen);
     int nt = threadpool_size(pool), G = a->n_heads / c->n_kv;
     AttnJob j = { .c = c, .kk = kernels(), .layer = layer, .T = T, .pos = pos, .a = a, .q = q, .out = out,
                   .G = G };

@@ -27,6 +27,23 @@ typedef struct KvKernels {
 } KvKernels;
 
 extern const KvKernels kv_kernels_ref;
+
+/* One query row of attention over an F32 cache in llama.cpp's order
+ * (kvcache_exact.c). */
+typedef struct KvExactRow {
+    int hd;
+    const float *k;  /* the KV head's key tiles (F32) */
+    const float *v;  /* the KV head's value rows (F32, hd floats each) */
+    int lo, hi;      /* the visible positions */
+    float scale;
+    float sink;      /* an extra logit with no value, or -INFINITY */
+    int one_token;   /* the call has one token: llama.cpp's order for a single row */
+} KvExactRow;
+
+/* Floats of scratch kv_exact_row needs for a row seeing up to position hi. */
+size_t kv_exact_scratch(int hi, int hd);
+/* out (hd) = softmax(q . k_j * scale) . v over the row's visible positions. */
+void kv_exact_row(const KvExactRow *r, const float *q, float *scratch, float *out);
 #if defined(__x86_64__) || defined(__i386__)
 #define KV_HAVE_AVX2_FILE 1
 extern const KvKernels kv_kernels_avx2;

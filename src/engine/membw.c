@@ -13,6 +13,7 @@
 
 #include "util/clock.h"
 #include "engine/threadpool.h"
+#include "util/stats.h"
 
 #define MEMBW_MIN_BYTES ((size_t)256 << 20)
 #define MEMBW_LLC_FACTOR 16
@@ -106,12 +107,6 @@ size_t membw_llc_bytes(void)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int membw_measure(int n_threads, size_t buffer_bytes, int reps, MembwResult *r, char *err,
                   size_t errlen)
 {
@@ -178,8 +173,7 @@ int membw_measure(int n_threads, size_t buffer_bytes, int reps, MembwResult *r, 
         double ms = clock_now_ms() - t0;
         gbs[i] = ms > 0 ? (double)bytes / (ms * 1e6) : 0.0;
     }
-    qsort(gbs, (size_t)reps, sizeof *gbs, cmp_double);
-    r->median_gbs = reps % 2 ? gbs[reps / 2] : 0.5 * (gbs[reps / 2 - 1] + gbs[reps / 2]);
+    r->median_gbs = stats_median(gbs, (size_t)reps); /* sorts gbs */
     r->min_gbs = gbs[0];
     r->max_gbs = gbs[reps - 1];
     r->buffer_bytes = bytes;

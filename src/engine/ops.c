@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/exp_ref.h"
 #include "engine/ops_impl.h"
 #include "engine/quant.h"
 
@@ -97,11 +98,14 @@ void ops_rope(const OpsRope *r, float *vec, int n_heads, int head_dim, int pos)
         rope_angle(r, i, extrap, &cs, &sn);
         int a = r->neox ? i : 2 * i;
         int b = r->neox ? i + half : 2 * i + 1;
+        /* rounded as llama.cpp's x86 build computes them: its compiler
+         * contracts x0*c - x1*s and x0*s + x1*c into one rounded product
+         * and one fused multiply-add */
         for (int h = 0; h < n_heads; h++) {
             float *hv = vec + (size_t)h * head_dim;
             float x0 = hv[a], x1 = hv[b];
-            hv[a] = x0 * cs - x1 * sn;
-            hv[b] = x0 * sn + x1 * cs;
+            hv[a] = fmaf(x0, cs, -(x1 * sn));
+            hv[b] = fmaf(x0, sn, x1 * cs);
         }
     }
 }
@@ -141,7 +145,11 @@ void ops_swiglu(float *g, const float *u, size_t n)
         return;
     }
 #endif
-    for (size_t i = 0; i < n; i++)
+    /* llama.cpp's rounding: its vector exp for whole groups of 8, expf after */
+    size_t i = 0, n8 = n / 8 * 8;
+    for (; i < n8; i++)
+        g[i] = g[i] / (1.0f + exp_ref(-g[i])) * u[i];
+    for (; i < n; i++)
         g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 

@@ -1,9 +1,8 @@
 /* ops_avx2.c — AVX2 versions of the elementwise operations of ops.c whose
  * scalar cost shows in a profile (SwiGLU: one exp per hidden unit per token,
  * about 15% of a 1B model's prefill with libm's expf). ops.c calls them when
- * quant_simd_active(); they compute what ops.c's loops compute with
- * simd_exp8 (within 2 ulp of expf) in place of expf, as llama.cpp's own
- * vectorized SiLU does. */
+ * quant_simd_active(); they compute what ops.c's loops compute, to the bit:
+ * simd_exp8 is exp_ref.h's exp (llama.cpp's vector exp) eight at a time. */
 #include "engine/ops_impl.h"
 
 #ifdef OPS_HAVE_AVX2_FILE

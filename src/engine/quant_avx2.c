@@ -131,7 +131,7 @@ INLINE void body_q32(int kind, int64_t n, const void *w, const void *x, size_t x
             __m256i p = (kind == 1 || kind == 3) ? dot_u8(q, yv) : dot_i8(q, yv);
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(p), acc[j]);
             if (kind == 1 || kind == 3)
-                accm[j] += m * y->s;
+                accm[j] = fmaf(m, y->s, accm[j]); /* llama.cpp's build fuses this product-sum */
         }
     }
     for (int j = 0; j < NX; j++)

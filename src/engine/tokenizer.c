@@ -15,6 +15,7 @@
 
 #include "engine/tokenizer_impl.h"
 #include "engine/unicode_ranges.h"
+#include "util/hex.h"
 
 #define KEY_MODEL "tokenizer.ggml.model"
 #define KEY_PRE "tokenizer.ggml.pre"
@@ -391,17 +392,6 @@ static void setup_byte_maps(Tokenizer *t)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends the piece of token i, rendered as with render_special. unbyte maps
  * GPT-2's byte code points (below 324) back to bytes, -1 elsewhere. */
 static int render_piece(const Tokenizer *t, size_t i, const int16_t *unbyte, Buf *b)
@@ -441,7 +431,7 @@ static int render_piece(const Tokenizer *t, size_t i, const int16_t *unbyte, Buf
         return 0;
     }
     if ((a & TOKEN_ATTR_BYTE) && n == 6 && memcmp(s, "<0x", 3) == 0 && s[5] == '>') {
-        int hi = hexval(s[3]), lo = hexval(s[4]);
+        int hi = hex_value(s[3]), lo = hex_value(s[4]);
         if (hi >= 0 && lo >= 0) {
             char c = (char)(hi * 16 + lo);
             return buf_append(b, &c, 1);

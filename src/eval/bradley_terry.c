@@ -2,6 +2,7 @@
  * Bradley-Terry fits, solved by Newton's method, and their bootstrap (see
  * bradley_terry.h). Not for turning rounds into battles (battles.c). */
 #include "eval/bradley_terry.h"
+#include "util/stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -495,12 +496,6 @@ static uint64_t next_u64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* Quantile q of sorted v[0..m) with linear interpolation (numpy's default);
  * a neighbour at ±infinity makes the interpolated value infinite too. */
 static double quantile(const double *v, size_t m, double q)
@@ -528,7 +523,7 @@ static void column_quantiles(const double *samples, int rounds, size_t stride, s
         if (!isnan(v))
             col_buf[m++] = v;
     }
-    qsort(col_buf, m, sizeof *col_buf, cmp_double);
+    stats_sort(col_buf, m);
     *lo = quantile(col_buf, m, (1 - level) / 2);
     *hi = quantile(col_buf, m, (1 + level) / 2);
 }

@@ -11,6 +11,7 @@
 #include "core/prices.h"
 #include "store/candidate.h"
 #include "providers/provider.h"
+#include "util/stats.h"
 
 bool costs_reply_is_local(const Reply *r)
 {
@@ -82,20 +83,6 @@ const CostsModel *costs_model(const CostsSummary *s, const char *spec)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    if (!n)
-        return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One model: its speeds (bench, else medians of its replies) and price. */
 static void price_model(const FixtureSet *set, CostsModel *m, const LocalCost *lc, const BenchSpeed *bench,
                         size_t n_bench, double *pp, double *tg)
@@ -115,8 +102,8 @@ static void price_model(const FixtureSet *set, CostsModel *m, const LocalCost *l
             if (d > 0)
                 tg[nt++] = d;
         }
-    m->prompt_tps = median(pp, np);
-    m->decode_tps = median(tg, nt);
+    m->prompt_tps = stats_median(pp, np);
+    m->decode_tps = stats_median(tg, nt);
     m->speed_source = "measured in its replies (medians)";
     for (size_t b = 0; file && b < n_bench; b++)
         if (strcmp(bench[b].file, file) == 0) {

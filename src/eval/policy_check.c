@@ -13,6 +13,7 @@
 #include "eval/battles.h"
 #include "eval/costs.h"
 #include "providers/target.h"
+#include "util/stats.h"
 
 const char *policy_verdict_name(PolicyVerdict v)
 {
@@ -244,12 +245,6 @@ static void baselines(const FixtureSet *set, const PolicyCheckOptions *opt, Poli
 
 /* ---- the threshold curve ---------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_point(const void *a, const void *b)
 {
     const PolicyCurvePoint *x = a, *y = b;
@@ -317,7 +312,7 @@ static int build_curve(const Policy *p, const FixtureSet *set, PolicyReport *out
         ats[n++] = (double)policy_estimate_tokens(c->r.prompt);
     }
     ats[n++] = INFINITY;
-    qsort(ats, n, sizeof *ats, cmp_double);
+    stats_sort(ats, n);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
         if (u == 0 || ats[i] != ats[u - 1])

@@ -9,6 +9,7 @@
 
 #include "core/prices.h"
 #include "store/candidate.h"
+#include "util/stats.h"
 
 ReportOptions report_options_default(void)
 {
@@ -52,20 +53,6 @@ static long intern(char ***names, size_t *n, const char *s)
     if (!(p[*n] = strdup(s)))
         return -1;
     return (long)(*n)++;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    if (!n)
-        return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void count(ReportCounts *c, SessionOutcome o, bool won)
@@ -243,8 +230,8 @@ static void speed_and_cost(Report *r, const FixtureSet *set, double *ttft, doubl
                 }
             }
         }
-        md->median_ttft_ms = median(ttft, nt);
-        md->median_tokens_per_s = median(tps, np);
+        md->median_ttft_ms = stats_median(ttft, nt);
+        md->median_tokens_per_s = stats_median(tps, np);
         md->cost_per_1k_usd = md->cost_known ? 1000 * cost / (double)md->cost_known : NAN;
     }
 }

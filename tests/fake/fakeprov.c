@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "fake/fake_scenario.h"
 #include "fake/fake_wire.h"
+#include "util/hex.h"
 
 #define MAX_HEAD_BYTES (64 * 1024)
 #define MAX_BODY_BYTES (64u * 1024 * 1024)
@@ -203,17 +204,6 @@ static char *dup_n(const char *s, size_t n)
     return p;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static char *percent_decode(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
@@ -222,7 +212,7 @@ static char *percent_decode(const char *s, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (h = hex_value(s[i + 1])) >= 0 && (l = hex_value(s[i + 2])) >= 0) {
             out[o++] = (char)(h * 16 + l);
             i += 2;
         } else {
