@@ -43,22 +43,6 @@ static int versus(VResult *r, const char *const *args)
     return r->exit_code;
 }
 
-/* The one session file's ID (its base name without .json). */
-static void session_id(char *id, size_t n)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "no sessions directory %s", dir);
-    struct dirent *e;
-    id[0] = '\0';
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
-            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
-    closedir(d);
-    cr_assert(id[0], "no session was saved");
-}
-
 static void saved_labelled_round(const char *assertion, char *cases, size_t n)
 {
     VResult r;
@@ -67,7 +51,7 @@ static void saved_labelled_round(const char *assertion, char *cases, size_t n)
     cr_assert_eq(versus(&r, run), 0, "run: %s", buf_str(&r.err));
     vchild_result_free(&r);
     char id[256];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *label[] = { "sessions", "label", id, "1", "--winner", "1", "--category", "extraction",
                             "--assert", assertion, NULL };
     cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
@@ -217,7 +201,7 @@ Test(ci_flow, a_candidate_never_sent_can_not_win_and_old_labels_saying_so_are_no
               "the closed API is not sent: %s%s", buf_str(&r.out), buf_str(&r.err));
     vchild_result_free(&r);
     char id[256];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *by_pane[] = { "sessions", "label", id, "1", "--winner", "2", "--category", "medical", NULL };
     cr_assert_eq(versus(&r, by_pane), 2, "refused: %s%s", buf_str(&r.out), buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.err), "pane 2 (openai:happy) was not sent"), "%s", buf_str(&r.err));
@@ -275,7 +259,7 @@ Test(ci_flow, strict_offline_replay_names_every_candidate_without_a_recording)
     cr_assert_eq(versus(&r, run), 0, "run: %s", buf_str(&r.err));
     vchild_result_free(&r);
     char id[256], cases[512];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *label[] = { "sessions", "label", id, "1", "--winner", "1", NULL };
     cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
     vchild_result_free(&r);
@@ -356,7 +340,7 @@ Test(ci_flow, live_replay_says_why_a_case_fails_and_passes_a_candidate_not_sent_
     versus(&r, run);
     vchild_result_free(&r);
     char id[256];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *label[] = { "sessions", "label", id, "1", "--winner", "1", NULL };
     cr_assert_eq(versus(&r, label), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
@@ -386,7 +370,7 @@ Test(ci_flow, reasoning_tool_calls_refusals_and_blocks_are_saved_exported_and_re
     cr_assert_eq(versus(&r, run), 1, "refused and blocked candidates make the exit 1: %s", buf_str(&r.err));
     vchild_result_free(&r);
     char id[256];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *label[] = { "sessions", "label", id, "1", "--winner", "1",
                             "--assert", "tool-call:get_weather={\"city\":\"Paris\"}", NULL };
     cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));
@@ -478,7 +462,7 @@ Test(ci_flow, a_config_defined_provider_replays_offline_through_its_wire_protoco
     cr_assert_eq(versus(&r, run), 0, "run: %s%s", buf_str(&r.out), buf_str(&r.err));
     vchild_result_free(&r);
     char id[256], cases[512];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *label[] = { "sessions", "label", id, "1", "--winner", "1", "--assert", "contains:fake provider",
                             NULL };
     cr_assert_eq(versus(&r, label), 0, "label: %s", buf_str(&r.err));

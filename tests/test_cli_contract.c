@@ -225,22 +225,6 @@ Test(contract, a_spec_that_does_not_resolve_exits_2_and_sends_nothing)
 
 /* ---- #4: the default local model is recorded by its file ----------------------- */
 
-/* The one saved session's id. */
-static void session_id(char *id, size_t n)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "no sessions directory %s", dir);
-    struct dirent *e;
-    id[0] = '\0';
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
-            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
-    closedir(d);
-    cr_assert(id[0], "no session was saved");
-}
-
 /* Copies src to home/name; the path goes to out. */
 static void copy_to_home(const char *src, const char *name, char *out, size_t n)
 {
@@ -271,7 +255,7 @@ Test(contract, the_default_local_model_is_named_by_its_file_and_two_files_are_tw
     cr_assert(strstr(sget(result_at(&r, 0), "model"), "stories260K.gguf"), "%s", sget(result_at(&r, 0), "model"));
     vchild_result_free(&r);
     char id[256];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     vchild_env_set(&env, "VERSUS_MODEL", other);
     const char *second[] = { "run", "--session", id, "--no-progress", "-f", "json", "--raw", "-n", "4", "-m",
                              "local:", "-m", "openai:happy", "Once", NULL };
@@ -483,7 +467,7 @@ Test(contract, sessions_rm_removes_by_a_short_prefix_only_with_force)
     cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
     char id[256], prefix[8];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     snprintf(prefix, sizeof prefix, "%.4s", id);
     const char *rm_prefix[] = { "sessions", "rm", prefix, NULL };
     cr_assert_eq(versus(&r, rm_prefix), 2, "a prefix without --force is refused: %s", buf_str(&r.err));
@@ -498,7 +482,7 @@ Test(contract, sessions_rm_removes_by_a_short_prefix_only_with_force)
     /* the full ID needs no --force */
     cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     const char *rm_full[] = { "sessions", "rm", id, NULL };
     cr_assert_eq(versus(&r, rm_full), 0, "%s", buf_str(&r.err));
     cr_assert(!session_file_exists(id));
@@ -514,7 +498,7 @@ Test(contract, export_with_no_labelled_round_exits_2_and_writes_nothing_as_repla
     cr_assert_eq(versus(&r, run), 0, "%s", buf_str(&r.err));
     vchild_result_free(&r);
     char id[256], out[600];
-    session_id(id, sizeof id);
+    vsuite_session_id(home, id, sizeof id);
     snprintf(out, sizeof out, "%s/empty.jsonl", home);
     const char *exp[] = { "export", id, "-o", out, NULL };
     cr_assert_eq(versus(&r, exp), 2, "%s", buf_str(&r.err));

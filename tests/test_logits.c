@@ -25,10 +25,8 @@ static void setup(void)
 {
     if (!vchild_binary(bin, sizeof bin))
         cr_skip_test("no versus binary (VERSUS_BUILDDIR not set or not built)");
-    const char *sh = getenv("VERSUS_SHARED");
-    if (!sh || !*sh)
+    if (!testenv_shared("models/stories260K.gguf", model, sizeof model))
         cr_skip_test("VERSUS_SHARED not set");
-    snprintf(model, sizeof model, "%s/models/stories260K.gguf", sh);
     if (access(model, R_OK) != 0)
         cr_skip_test("no model at %s", model);
 }

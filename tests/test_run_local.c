@@ -1,7 +1,9 @@
-/* test_run_local.c — a local model's times through the Run layer, in
- * process, on stories260K (from $VERSUS_SHARED): its times start once the
- * model is loaded (versus(1) METRICS), so TTFT compared with an API's is not
- * a one-off load, and the load is given apart as load_ms.
+/* test_run_local.c — times through the Run layer, in process: a local
+ * model's (stories260K from $VERSUS_SHARED) start once the model is loaded
+ * (versus(1) METRICS), so TTFT compared with an API's is not a one-off load,
+ * and the load is given apart as load_ms; an API's start when its request
+ * goes out, not when the caller (the workbench, busy saving the round)
+ * started the run.
  *
  * The observer sees every event right after the Run folds it in, on the
  * same thread, so the order of what it sees is exact: no clock budgets. */
@@ -10,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
+#include "fake/fakeprov.h"
 #include "run/run.h"
 #include "util/clock.h"
 #include "testenv.h"
@@ -119,4 +123,41 @@ Test(run_local, a_conversation_too_long_for_the_context_says_what_to_do, .timeou
     run_free(run);
     config_free(cfg);
     unsetenv("VERSUS_MODEL");
+}
+
+/* The workbench starts a round, then saves it (an fsync) and draws before
+ * its first poll: none of that is the API's latency. The caller here waits
+ * a whole second between run_start and run_poll; the fake answers at once,
+ * so a TTFT of a second or more can only be that wait counted in. */
+Test(run_local, an_api_ttft_counts_from_when_the_request_goes_out, .timeout = 120)
+{
+    char err[512];
+    FakeProv *fp = fakeprov_start(NULL, err, sizeof err);
+    cr_assert_not_null(fp, "%s", err);
+    char url[300];
+    snprintf(url, sizeof url, "%s/v1", fakeprov_url(fp));
+    setenv("OPENAI_BASE_URL", url, 1);
+    setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef", 1);
+    Config *cfg = config_new_empty();
+    Request rq = { .prompt = "hello", .params = params_default() };
+    const char *specs[] = { "openai:happy" };
+    RunOptions opt = run_options_default();
+    Run *run = run_new(cfg, &rq, specs, 1, &opt, err, sizeof err);
+    cr_assert_not_null(run, "%s", err);
+    cr_assert_eq(run_start(run), 0);
+    double gap_ms = 1000, t0 = clock_now_ms();
+    while (clock_now_ms() - t0 < gap_ms)
+        usleep(10000); /* the caller's own work, before its first poll */
+    while (!run_done(run))
+        run_poll(run, NULL, 0, 100);
+    const Reply *r = run_reply(run, 0);
+    cr_assert_eq(r->status, REPLY_OK, "%s", r->error_message ? r->error_message : "");
+    cr_assert_lt(r->metrics.ttft_ms, gap_ms, "TTFT %.1f ms holds the caller's %.0f ms before its first poll",
+                 r->metrics.ttft_ms, gap_ms);
+    cr_assert_lt(r->metrics.total_ms, gap_ms, "total %.1f ms too", r->metrics.total_ms);
+    run_free(run);
+    config_free(cfg);
+    fakeprov_stop(fp);
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("OPENAI_API_KEY");
 }

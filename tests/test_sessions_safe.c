@@ -80,17 +80,11 @@ static long saved_round(const VResult *r, char *id, size_t idlen)
 
 static cJSON *load_json(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s: %s", path, strerror(errno));
-    Buf b = { 0 };
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    cJSON *doc = cJSON_Parse(buf_str(&b));
-    cr_assert(doc, "%s is not JSON: %.300s", path, buf_str(&b));
-    buf_free(&b);
+    char *text = testenv_slurp(path, NULL);
+    cr_assert(text, "%s: cannot read it", path);
+    cJSON *doc = cJSON_Parse(text);
+    cr_assert(doc, "%s is not JSON: %.300s", path, text);
+    free(text);
     return doc;
 }
 

@@ -140,17 +140,8 @@ static void saved_session(char *id, size_t idlen)
     /* the raw bytes are what was saved */
     char path[700];
     snprintf(path, sizeof path, "%s/data/versus/sessions/%s.json", home, id);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f);
-    Buf b = { 0 };
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    buf_puts(&b, "");
-    cJSON *doc = cJSON_Parse(buf_str(&b));
-    cr_assert(doc);
+    cJSON *doc = testenv_json_file(path);
+    cr_assert(doc, "%s: cannot read it, or it is not JSON", path);
     const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rounds"), 0);
     const cJSON *rep = cJSON_GetArrayItem(cJSON_GetObjectItem(r0, "replies"), 0);
     const char *text = cJSON_GetObjectItem(rep, "text")->valuestring;
@@ -158,7 +149,6 @@ static void saved_session(char *id, size_t idlen)
               "the session does not keep the raw reply");
     cr_assert(strstr(cJSON_GetObjectItem(r0, "prompt")->valuestring, "\x1b]0;pwned"));
     cJSON_Delete(doc);
-    buf_free(&b);
     buf_free(&prompt);
     vchild_result_free(&r);
 }

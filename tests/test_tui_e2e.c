@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "testenv.h"
 #include "tui/tmux_driver.h"
 
 #define WAIT_MS 0 /* rig_wait's own quiet limit: wait for events, not a budget */
@@ -135,11 +136,10 @@ Test(tui_e2e, a_winner_key_stores_the_label_with_note_and_category)
  * pane that answered can still win. */
 Test(tui_e2e, a_pane_that_was_not_sent_can_not_be_labelled_the_winner)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared)
+    char model[1024], args[1200];
+    if (!testenv_shared("models/stories260K.gguf", model, sizeof model))
         cr_skip_test("VERSUS_SHARED not set");
-    char args[1200];
-    snprintf(args, sizeof args, "-m local:%s/models/stories260K.gguf -m openai:happy", shared);
+    snprintf(args, sizeof args, "-m local:%s -m openai:happy", model);
     start(args);
     rig_keys(&rig, "':sensitivity restricted' Enter");
     cr_assert(rig_wait(&rig, "sensitivity: restricted", 1, WAIT_MS), "%s", rig.screen);
@@ -194,11 +194,10 @@ Test(tui_e2e, esc_from_the_prompt_asks_then_cancels_every_stream)
  * picks the winner. */
 Test(tui_e2e, local_and_api_stream_side_by_side_with_live_rate_cost_and_vram_then_one_key_labels)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared)
+    char model[1024], args[1200];
+    if (!testenv_shared("models/stories260K.gguf", model, sizeof model))
         cr_skip_test("VERSUS_SHARED not set");
-    char args[1200];
-    snprintf(args, sizeof args, "-m local:%s/models/stories260K.gguf -m openai:long.tps100.deltas400", shared);
+    snprintf(args, sizeof args, "-m local:%s -m openai:long.tps100.deltas400", model);
     /* the machine's cost is stated once: the local pane's cost is estimated from its measured speed */
     RigOptions o = { .config = "{\"local_cost\": {\"gpu_hour_usd\": 2.49}}" };
     start_with(args, &o);

@@ -18,6 +18,7 @@
 #include "store/fixture.h"
 #include "store/session.h"
 #include "tui/rig_test.h"
+#include "testenv.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
@@ -301,13 +302,11 @@ static long input_tokens(const char *json_text)
 
 Test(tui_conversation, run_continue_gives_a_local_model_its_history)
 {
-    const char *shared = getenv("VERSUS_SHARED");
-    if (!shared || !*shared)
+    char model[600] = "local:";
+    if (!testenv_shared("models/stories260K.gguf", model + 6, sizeof model - 6))
         cr_skip_test("VERSUS_SHARED not set");
     char **env;
     cli_setup(&env);
-    char model[600];
-    snprintf(model, sizeof model, "local:%s/models/stories260K.gguf", shared);
     VResult r;
     const char *first[] = { "run", "--save", "-n", "8", "-f", "json", "-m", model, "Once upon a time", NULL };
     versus(env, first, &r);

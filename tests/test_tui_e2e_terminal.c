@@ -1,5 +1,5 @@
 /* test_tui_e2e_terminal.c — the workbench and the terminal it runs in:
- * copy tells the truth (plain OSC 52 when tmux's set-clipboard is on,
+ * copy tells the truth (plain OSC 52 only when tmux's set-clipboard is on,
  * passthrough only when allow-passthrough is on, a file named in the
  * message when tmux takes neither), and it degrades gracefully (ASCII
  * glyphs when the locale is not UTF-8, one line pointing to `versus run`
@@ -49,6 +49,9 @@ static void copy_pane_one(char *out, size_t outlen)
 static const char *const TMUX_ON = "set-option -g set-clipboard on\nset-option -gw allow-passthrough off\n";
 static const char *const TMUX_PASS = "set-option -g set-clipboard off\nset-option -gw allow-passthrough on\n";
 static const char *const TMUX_OFF = "set-option -g set-clipboard off\nset-option -gw allow-passthrough off\n";
+/* tmux's default: tmux(1) says external ignores an application's attempts to set its buffers */
+static const char *const TMUX_EXTERNAL =
+    "set-option -g set-clipboard external\nset-option -gw allow-passthrough off\n";
 
 static char output[1 << 18];
 
@@ -80,6 +83,22 @@ Test(tui_terminal, copy_names_a_file_and_what_to_set_when_tmux_takes_neither)
     start("-m openai:happy", &o, "\n>");
     copy_pane_one(output, sizeof output);
     cr_assert(strstr(rig.screen, "set-clipboard on"), "what to set:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "clipboard.txt"), "the file is named:\n%s", rig.screen);
+    cr_assert_null(strstr(output, "]52;"), "no sequence tmux would only drop");
+    char text[4096] = "";
+    cr_assert_eq(rig_read(&rig, "state/versus/clipboard.txt", text, sizeof text), 0, "the file exists");
+    cr_assert(strstr(text, HAPPY), "it holds the reply: '%s'", text);
+}
+
+/* Tryout 2 #7: under tmux's default set-clipboard external an application's
+ * OSC 52 is ignored, yet the copy said "tmux's buffer has it too". */
+Test(tui_terminal, copy_under_tmux_default_external_goes_to_the_file_and_says_to_set_clipboard_on)
+{
+    RigOptions o = { .keep_tmux_env = true, .tmux_conf = TMUX_EXTERNAL };
+    start("-m openai:happy", &o, "\n>");
+    copy_pane_one(output, sizeof output);
+    cr_assert_null(strstr(rig.screen, "buffer has it"), "no claim that tmux took it:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "set -s set-clipboard on"), "how to enable it:\n%s", rig.screen);
     cr_assert(strstr(rig.screen, "clipboard.txt"), "the file is named:\n%s", rig.screen);
     cr_assert_null(strstr(output, "]52;"), "no sequence tmux would only drop");
     char text[4096] = "";

@@ -1,6 +1,7 @@
 /* test_util.c — the bottom layer's shared pieces: whole-file reading (bounds,
  * only regular files, never a hang on a FIFO), the error-buffer formatter and
- * the HTML/XML escaper, did-you-mean suggestions, hex digits, medians; and that the callers of the file reader (config,
+ * the HTML/XML escaper, did-you-mean suggestions, hex digits, medians,
+ * growable arrays; and that the callers of the file reader (config,
  * prices, sessions, policies) refuse what it refuses. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "store/session.h"
 #include "util/errmsg.h"
 #include "util/file.h"
+#include "util/grow.h"
 #include "util/hex.h"
 #include "util/markup.h"
 #include "util/stats.h"
@@ -256,4 +258,25 @@ Test(stats, the_median_is_the_middle_or_the_mean_of_the_two_middle_values)
     double v[] = { INFINITY, -1, 0.5, -INFINITY };
     stats_sort(v, 4);
     cr_assert(v[0] == -INFINITY && v[1] == -1 && v[2] == 0.5 && v[3] == INFINITY);
+}
+
+Test(grow, room_doubles_from_the_first_capacity_and_an_overflow_is_refused)
+{
+    int *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        int *p = grow_array(v, &cap, n, sizeof *p, 4);
+        cr_assert_not_null(p);
+        v = p;
+        v[n++] = i;
+        cr_assert(cap >= n && (cap == 4 || cap % 8 == 0), "cap %zu for %zu", cap, n);
+    }
+    cr_assert_eq(cap, 128);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(v[i], i);
+    cr_assert_eq(grow_array(v, &cap, 5, sizeof *v, 4), v, "room left: the same array");
+    size_t huge = SIZE_MAX / 2 + 1;
+    cr_assert_null(grow_array(v, &huge, huge, sizeof *v, 4), "an overflowing size is refused");
+    cr_assert_eq(huge, SIZE_MAX / 2 + 1, "and the capacity is left as it was");
+    free(v);
 }

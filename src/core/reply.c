@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/keyfilter.h"
+#include "util/grow.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -145,14 +146,10 @@ void reply_not_sent(Reply *r, const char *type, const char *message)
 
 int reply_add_tool_call(Reply *r, const char *id, const char *name, const char *arguments)
 {
-    if (r->n_tool_calls == r->cap_tool_calls) {
-        size_t cap = r->cap_tool_calls ? r->cap_tool_calls * 2 : 4;
-        ReplyToolCall *p = realloc(r->tool_calls, cap * sizeof *p);
-        if (!p)
-            return -1;
-        r->tool_calls = p;
-        r->cap_tool_calls = cap;
-    }
+    ReplyToolCall *p = grow_array(r->tool_calls, &r->cap_tool_calls, r->n_tool_calls, sizeof *p, 4);
+    if (!p)
+        return -1;
+    r->tool_calls = p;
     ReplyToolCall c = { .id = dup_or_null(id), .name = strdup(name ? name : ""),
                         .arguments = strdup(arguments && arguments[0] ? arguments : "{}") };
     if ((id && !c.id) || !c.name || !c.arguments) {

@@ -608,17 +608,8 @@ int cuda_model_forward(CudaModel *cm, const int *tokens, int n, int pos, float *
                        size_t errlen)
 {
     const ModelConfig *c = &cm->c;
-    if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
-                pos, c->n_ctx);
+    if (model_check_input(c, tokens, n, pos, err, errlen) < 0)
         return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
-                    c->n_vocab);
-            return -1;
-        }
     if (ck(cudaSetDevice(cm->device), "cudaSetDevice", err, errlen) < 0)
         return -1;
     cm->has_logits = false;

@@ -203,17 +203,8 @@ static int classify(Model *m, int from, int T, float *out)
 static int forward(Model *m, const int *tokens, int n, int pos, float *all, char *err, size_t errlen)
 {
     const ModelConfig *c = &m->c;
-    if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
-        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
-                pos, c->n_ctx);
+    if (model_check_input(c, tokens, n, pos, err, errlen) < 0)
         return -1;
-    }
-    for (int i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
-            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
-                    c->n_vocab);
-            return -1;
-        }
     int T = 0;
     for (int done = 0; done < n; done += T) {
         T = n - done < m->batch ? n - done : m->batch;

@@ -668,6 +668,22 @@ void model_free(Model *m)
 
 const ModelConfig *model_config(const Model *m) { return &m->c; }
 
+int model_check_input(const ModelConfig *c, const int *tokens, int n, int pos, char *err, size_t errlen)
+{
+    if (n < 1 || pos < 0 || pos > c->n_ctx - n) {
+        errmsg_set(err, errlen, "context full: %d tokens at position %d do not fit in the %d-token context", n,
+                pos, c->n_ctx);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->n_vocab) {
+            errmsg_set(err, errlen, "token id %d at index %d is outside the vocabulary (%d)", tokens[i], i,
+                    c->n_vocab);
+            return -1;
+        }
+    return 0;
+}
+
 const ModelLayer *model_layer(const Model *m, int layer)
 {
     return layer >= 0 && layer < m->c.n_layers ? &m->layers[layer] : NULL;

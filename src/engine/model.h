@@ -99,6 +99,10 @@ Model *model_new(const GgufFile *g, const ModelOptions *opt, char *err, size_t e
 void model_free(Model *m);
 
 const ModelConfig *model_config(const Model *m);
+/* What every backend checks before a forward pass: n >= 1 tokens at pos fit
+ * the context and each id is in the vocabulary. 0, or -1 with err saying
+ * which. */
+int model_check_input(const ModelConfig *c, const int *tokens, int n, int pos, char *err, size_t errlen);
 const ModelLayer *model_layer(const Model *m, int layer);
 
 /* Runs n tokens at positions pos .. pos+n-1 through the network (in chunks of

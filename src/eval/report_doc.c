@@ -9,19 +9,16 @@
 #include <string.h>
 
 #include "core/prices.h"
+#include "util/grow.h"
 
 /* ---- building blocks ------------------------------------------------------------ */
 
 static DocBlock *add(Doc *d, DocKind k)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 32;
-        DocBlock *p = realloc(d->b, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        d->b = p;
-        d->cap = cap;
-    }
+    DocBlock *p = grow_array(d->b, &d->cap, d->n, sizeof *p, 32);
+    if (!p)
+        return NULL;
+    d->b = p;
     DocBlock *b = &d->b[d->n++];
     memset(b, 0, sizeof *b);
     b->kind = k;

@@ -1,5 +1,6 @@
 /* wire.c — helpers shared by the provider wire formats (see wire.h). */
 #include "providers/wire.h"
+#include "util/grow.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -613,14 +614,10 @@ static WireToolCall *tools_get(WireTools *t, long key)
         return c;
     if (t->n >= WIRE_TOOLS_MAX_CALLS)
         return NULL;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4;
-        WireToolCall *p = realloc(t->calls, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        t->calls = p;
-        t->cap = cap;
-    }
+    WireToolCall *p = grow_array(t->calls, &t->cap, t->n, sizeof *p, 4);
+    if (!p)
+        return NULL;
+    t->calls = p;
     c = &t->calls[t->n++];
     memset(c, 0, sizeof *c);
     c->key = key;

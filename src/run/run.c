@@ -56,6 +56,7 @@ typedef struct RunStream {
     double retry_at_ms;   /* > 0 while a retry is scheduled */
     double vram_at_ms;    /* local: when the GPU memory was last read */
     double first_start_ms;
+    bool stamp_at_send;   /* the first attempt waits for run_poll to go out: its clock starts then */
     Request rq;           /* the round's request as this model gets it: its own history,
                              its own reasoning setting */
     Message *history;     /* (n_history) owned copies of its conversation so far */
@@ -638,8 +639,10 @@ static void start_transfer(RunStream *s)
     s->retry_after_s = -1;
     s->should_retry_false = false;
     double now = clock_now_ms();
-    if (s->reply->attempts == 0)
+    if (s->reply->attempts == 0) {
         s->first_start_ms = now;
+        s->stamp_at_send = true; /* restamped when run_poll sends it */
+    }
     reply_start(s->reply, now);
     /* TTFT and total time count from the first attempt, waits included. */
     s->reply->metrics.t_start_ms = s->first_start_ms;
@@ -795,6 +798,20 @@ int run_poll(Run *run, struct pollfd *extra, size_t n_extra, int timeout_ms)
     }
     if (nl > 0 && (timeout_ms < 0 || timeout_ms > 100))
         timeout_ms = 100; /* local timeouts are checked on this beat */
+    /* A request goes out in this poll: what its caller did between run_start
+     * and now (the workbench saves the round and draws) is not the API's
+     * latency, so its clock starts here. */
+    now = clock_now_ms();
+    for (size_t i = 0; i < run->n; i++) {
+        RunStream *s = &run->streams[i];
+        if (s->stamp_at_send) {
+            s->stamp_at_send = false;
+            if (s->reply->metrics.t_first_ms < 0 && !reply_is_final(s->reply)) {
+                s->first_start_ms = now;
+                s->reply->metrics.t_start_ms = now;
+            }
+        }
+    }
     int ready = http_poll(run->http, fds, nf, timeout_ms);
     if (ready < 0)
         return -1;

@@ -14,6 +14,7 @@
 #include "store/candidate.h"
 #include "store/fixture_formats.h"
 #include "store/jsonio.h"
+#include "util/grow.h"
 
 #define FIXTURE_MAX_FILE (1024u << 20)
 
@@ -74,14 +75,10 @@ void fixture_set_free(FixtureSet *set)
 
 FixtureCase *fixture_push_case(FixtureSet *set)
 {
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 16;
-        FixtureCase *p = realloc(set->cases, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        set->cases = p;
-        set->cap = cap;
-    }
+    FixtureCase *p = grow_array(set->cases, &set->cap, set->n, sizeof *p, 16);
+    if (!p)
+        return NULL;
+    set->cases = p;
     FixtureCase *c = &set->cases[set->n];
     memset(c, 0, sizeof *c);
     c->r.winner = -1;

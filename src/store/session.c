@@ -21,6 +21,7 @@
 #include "store/outfile.h"
 #include "core/keyfilter.h"
 #include "store/candidate.h"
+#include "util/grow.h"
 
 #define SESSION_MAX_FILE (512u << 20) /* refuse to load files above 512 MiB */
 
@@ -144,14 +145,10 @@ void session_free(Session *s)
 
 static SessionRound *push_round(Session *s)
 {
-    if (s->n_rounds == s->cap_rounds) {
-        size_t cap = s->cap_rounds ? s->cap_rounds * 2 : 8;
-        SessionRound *p = realloc(s->rounds, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        s->rounds = p;
-        s->cap_rounds = cap;
-    }
+    SessionRound *p = grow_array(s->rounds, &s->cap_rounds, s->n_rounds, sizeof *p, 8);
+    if (!p)
+        return NULL;
+    s->rounds = p;
     SessionRound *r = &s->rounds[s->n_rounds];
     memset(r, 0, sizeof *r);
     r->winner = -1;

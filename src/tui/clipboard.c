@@ -17,7 +17,9 @@ ClipRoute clipboard_route(bool in_tmux, const char *set_clipboard, bool allow_pa
 {
     if (!in_tmux)
         return CLIP_OSC52;
-    if (set_clipboard && (strcmp(set_clipboard, "on") == 0 || strcmp(set_clipboard, "external") == 0))
+    /* only "on" takes an application's OSC 52: "external" (tmux's default)
+     * ignores it, as tmux(1) says, so it is treated like "off" */
+    if (set_clipboard && strcmp(set_clipboard, "on") == 0)
         return CLIP_TMUX_OSC52;
     if (allow_passthrough)
         return CLIP_TMUX_PASSTHROUGH;
@@ -85,7 +87,7 @@ int clipboard_copy(const char *text, size_t n, char *msg, size_t msglen)
     case CLIP_TMUX_OSC52:
         if (emit(text, n, false, err, sizeof err) < 0)
             break;
-        snprintf(msg, msglen, "with OSC 52 to tmux (set-clipboard %s; tmux's buffer has it too)", sc);
+        snprintf(msg, msglen, "with OSC 52 to tmux (set-clipboard on; tmux's buffer has it too)");
         return 0;
     case CLIP_TMUX_PASSTHROUGH:
         if (emit(text, n, true, err, sizeof err) < 0)
@@ -105,8 +107,7 @@ int clipboard_copy(const char *text, size_t n, char *msg, size_t msglen)
     case CLIP_FILE:
         if (save_file(text, n, path, sizeof path, err, sizeof err) < 0)
             break;
-        snprintf(msg, msglen, "to %s: tmux drops OSC 52 here \u00b7 to copy, set tmux's set-clipboard on "
-                              "(or allow-passthrough on)", path);
+        snprintf(msg, msglen, "to %s (tmux ignores OSC 52 here; to copy: tmux set -s set-clipboard on)", path);
         return 0;
     }
     snprintf(msg, msglen, "failed: %s", err);

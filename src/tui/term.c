@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,16 +291,4 @@ int term_write(const char *s, size_t n, char *err, size_t errlen)
         off += (size_t)w;
     }
     return 0;
-}
-
-_Noreturn void term_fatal(const char *fmt, ...)
-{
-    term_stop();
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("versus: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    abort();
 }

@@ -2,8 +2,9 @@
  * stop, resize, suspend (Ctrl-Z) and resume, and the restore that runs on
  * every way out — a normal quit, SIGTERM/SIGHUP/SIGINT (turned into a quit
  * request the loop sees), a crash signal (the saved tty modes and the
- * terminal's own reset strings are written, then the signal goes on), and
- * term_fatal.
+ * terminal's own reset strings are written, then the signal goes on).
+ * Errors are returned to the caller, which stops the terminal before
+ * saying what went wrong: nothing here exits.
  *
  * Not for drawing (draw.c) or keys (actions.c). Only the UI thread calls
  * these; the state is the terminal's and lives here alone. */
@@ -49,7 +50,5 @@ void term_suspend(void);
 /* Writes bytes straight to the terminal (escape sequences curses does not
  * know, like OSC 52). 0, or -1 with err. */
 int term_write(const char *s, size_t n, char *err, size_t errlen);
-/* Restores the terminal, prints "versus: MESSAGE" to stderr and aborts. */
-_Noreturn void term_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,5 +1,5 @@
 # util.mk — src/util: the bottom layer (growable buffers, UTF-8, clocks, XDG
-# paths, base64, hex digits, medians, whole-file reading, error formatting, HTML/XML escaping,
+# paths, base64, hex digits, medians, growable arrays, whole-file reading, error formatting, HTML/XML escaping,
 # did-you-mean suggestions).
 # Includes nothing above.
 libversus_a_SOURCES += \
@@ -14,4 +14,5 @@ libversus_a_SOURCES += \
 	src/util/regexp.c src/util/regexp.h \
 	src/util/suggest.c src/util/suggest.h \
 	src/util/hex.c src/util/hex.h \
-	src/util/stats.c src/util/stats.h
+	src/util/stats.c src/util/stats.h \
+	src/util/grow.c src/util/grow.h

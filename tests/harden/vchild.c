@@ -104,6 +104,16 @@ bool vchild_binary(char *out, size_t outlen)
     return access(out, X_OK) == 0;
 }
 
+/* argv for bin: bin, then args (NULL-terminated; at most 126 of them). */
+static void make_argv(const char *argv[128], const char *bin, const char *const *args)
+{
+    size_t na = 0;
+    argv[na++] = bin;
+    for (size_t i = 0; args[i] && na < 126; i++)
+        argv[na++] = args[i];
+    argv[na] = NULL;
+}
+
 static int start_with(const char *bin, const char *const *args, char *const *env, const char *stdin_data,
                       size_t stdin_len, VChild *c);
 
@@ -128,11 +138,7 @@ static int start_with(const char *bin, const char *const *args, char *const *env
                       size_t stdin_len, VChild *c)
 {
     const char *argv[128];
-    size_t na = 0;
-    argv[na++] = bin;
-    for (size_t i = 0; args[i] && na < 126; i++)
-        argv[na++] = args[i];
-    argv[na] = NULL;
+    make_argv(argv, bin, args);
     int in[2], out[2], err[2];
     if (pipe2(in, O_CLOEXEC) < 0)
         return -1;
@@ -308,11 +314,7 @@ int vchild_run_tty(const char *bin, const char *const *args, char *const *env, i
         return -1;
     fcntl(master, F_SETFD, FD_CLOEXEC);
     const char *argv[128];
-    size_t na = 0;
-    argv[na++] = bin;
-    for (size_t i = 0; args[i] && na < 126; i++)
-        argv[na++] = args[i];
-    argv[na] = NULL;
+    make_argv(argv, bin, args);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

@@ -2,6 +2,7 @@
 #include "harden/vsuite.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,21 @@ void vsuite_config_dir(const char *home)
     mkdir(dir, 0700);
     snprintf(dir, sizeof dir, "%s/config/versus", home);
     mkdir(dir, 0700);
+}
+
+void vsuite_session_id(const char *home, char *id, size_t n)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no sessions directory %s", dir);
+    struct dirent *e;
+    id[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
+            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
+    closedir(d);
+    cr_assert(id[0], "no session was saved");
 }
 
 void vsuite_end(FakeProv **fp, char ***env, const char *home)

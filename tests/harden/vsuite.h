@@ -22,6 +22,9 @@ void vsuite_home(const char *name, char *bin, size_t binlen, char *home, size_t 
 FakeProv *vsuite_fake(const FakeProvOptions *opt);
 /* Makes home/config/versus (0700), where versus reads config.json. */
 void vsuite_config_dir(const char *home);
+/* The id of the one session saved under home (its file's name without
+ * .json); asserts there is one. */
+void vsuite_session_id(const char *home, char *id, size_t n);
 /* Stops *fp, frees *env (either may be NULL, and both are set to NULL) and
  * removes home with everything in it. */
 void vsuite_end(FakeProv **fp, char ***env, const char *home);
