@@ -160,6 +160,11 @@ static void compare_kernels(GgmlType t, int64_t cols, Fill fill, float act_scale
         quant_act_quantize(a, x, xa + (size_t)j * xs, cols);
     }
     QuantDotFn dot = quant_dot_fn(t);
+    /* Q4_K's four-row kernel rounds as llama.cpp's 4-row GEMM: the min part
+     * summed apart and subtracted at the end, every 64 columns, so where the
+     * two parts nearly cancel it differs from the row kernel by more than
+     * float rounding of the result alone (1e-4 of it on these rows) */
+    float tol = t == GGML_TYPE_Q4_K ? 4e-4f : 2e-5f;
     for (int nx = 1; nx <= PANEL_MAX_NX; nx++) {
         float out[PANEL_MAX_NX * PANEL_ROWS], ref[PANEL_MAX_NX];
         pdot(cols, packed, xa, xs, nx, out, PANEL_ROWS);
@@ -172,7 +177,7 @@ static void compare_kernels(GgmlType t, int64_t cols, Fill fill, float act_scale
                               "%s cols=%lld nx=%d row %d act %d: panel %.9g vs row kernel %.9g (must be equal)",
                               quant_type_name(t), (long long)cols, nx, r, j, o, ref[j]);
                 else
-                    cr_expect(fabsf(o - ref[j]) <= 2e-5f * (1.0f + fabsf(ref[j])),
+                    cr_expect(fabsf(o - ref[j]) <= tol * (1.0f + fabsf(ref[j])),
                               "%s cols=%lld nx=%d row %d act %d: panel %.9g vs row kernel %.9g",
                               quant_type_name(t), (long long)cols, nx, r, j, o, ref[j]);
             }

@@ -211,10 +211,16 @@ INLINE void panel_q4_k(int64_t n, const void *w, const void *x, size_t xs, int N
     const int64_t nb = n / QK_K;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03);
     const __m256i mc = _mm256_set1_epi8(0x0C), m30 = _mm256_set1_epi8(0x30);
-    __m256 acc[PANEL_MAX_NX];
+    /* Rounded as llama.cpp's x86 Q4_K kernels round: the scale and min parts
+     * in two float sums subtracted at the end; four activation rows (its
+     * 4-row GEMM: matmul.c calls with four rows exactly for the rows that
+     * llama.cpp multiplies four at a time) add to them every 64 columns,
+     * fewer rows (its GEMV) once per 256-column block. */
+    const bool gemm = NX == 4;
+    __m256 acc[PANEL_MAX_NX], accm[PANEL_MAX_NX];
     UNROLL
     for (int j = 0; j < NX; j++)
-        acc[j] = _mm256_setzero_ps();
+        acc[j] = accm[j] = _mm256_setzero_ps();
     const uint8_t *p = w;
     for (int64_t i = 0; i < nb; i++, p += 1152) {
         const uint8_t *sm = p + 32, *qs = p + 128;
@@ -222,7 +228,9 @@ INLINE void panel_q4_k(int64_t n, const void *w, const void *x, size_t xs, int N
         __m256i B = _mm256_loadu_si256((const __m256i *)(sm + 32));
         __m256i H = _mm256_loadu_si256((const __m256i *)(sm + 64));
         __m256 d = load_h8(p), dmin = load_h8(p + 16);
-        /* mins first: lane r gets sum_s min[s][r] * (sum of y over sub-block s) */
+        /* mins first: lane r gets sum_s min[s][r] * (sum of y over sub-block s),
+         * summc[j][c] for the sub-blocks 2c and 2c + 1 */
+        __m256i summc[PANEL_MAX_NX][4];
         {
             __m256i mnA = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4),
                                           _mm256_slli_epi16(_mm256_and_si256(H, mc), 2));
@@ -241,12 +249,16 @@ INLINE void panel_q4_k(int64_t n, const void *w, const void *x, size_t xs, int N
                 __m128i ys = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y->bsums),
                                             _mm_loadu_si128((const __m128i *)(y->bsums + 8)));
                 __m256i Y = _mm256_broadcastsi128_si256(ys);
-                __m256i summ = _mm256_madd_epi16(mp[0], _mm256_shuffle_epi32(Y, 0x00));
-                summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mp[1], _mm256_shuffle_epi32(Y, 0x55)));
-                summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mp[2], _mm256_shuffle_epi32(Y, 0xAA)));
-                summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mp[3], _mm256_shuffle_epi32(Y, 0xFF)));
-                acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(summ),
-                                          acc[j]);
+                summc[j][0] = _mm256_madd_epi16(mp[0], _mm256_shuffle_epi32(Y, 0x00));
+                summc[j][1] = _mm256_madd_epi16(mp[1], _mm256_shuffle_epi32(Y, 0x55));
+                summc[j][2] = _mm256_madd_epi16(mp[2], _mm256_shuffle_epi32(Y, 0xAA));
+                summc[j][3] = _mm256_madd_epi16(mp[3], _mm256_shuffle_epi32(Y, 0xFF));
+                if (!gemm) {
+                    __m256i summ = _mm256_add_epi32(_mm256_add_epi32(summc[j][0], summc[j][1]),
+                                                    _mm256_add_epi32(summc[j][2], summc[j][3]));
+                    accm[j] = _mm256_fmadd_ps(_mm256_mul_ps(dmin, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(summ),
+                                              accm[j]);
+                }
             }
         }
         /* 6-bit scales, byte 8s+r, kept in memory: one 8-byte load per sub-block */
@@ -285,12 +297,28 @@ INLINE void panel_q4_k(int64_t n, const void *w, const void *x, size_t xs, int N
                 for (int j = 0; j < NX; j++)
                     sumi[j] = _mm256_add_epi32(sumi[j], _mm256_madd_epi16(s16[j], sc));
             }
+            if (gemm) {
+                UNROLL
+                for (int j = 0; j < NX; j++) {
+                    float yd = XQ8K(x, j, xs)[i].d;
+                    acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[j]), _mm256_mul_ps(d, _mm256_set1_ps(yd)),
+                                             acc[j]);
+                    accm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(summc[j][c]),
+                                              _mm256_mul_ps(dmin, _mm256_set1_ps(yd)), accm[j]);
+                    sumi[j] = _mm256_setzero_si256();
+                }
+            }
         }
+        if (gemm)
+            continue;
         UNROLL
         for (int j = 0; j < NX; j++)
             acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(XQ8K(x, j, xs)[i].d)),
                                      _mm256_cvtepi32_ps(sumi[j]), acc[j]);
     }
+    UNROLL
+    for (int j = 0; j < NX; j++)
+        acc[j] = _mm256_sub_ps(acc[j], accm[j]);
     store_out(out, os, NX, acc);
 }
 
