@@ -253,6 +253,25 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
     cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
 }
 
+/* Tryout 2 #20: a reply cut at the token limit looked finished, in its pane
+ * and in the :export. */
+Test(tui_e2e, a_reply_cut_at_the_token_limit_says_so_in_its_pane_and_the_export)
+{
+    start("-m openai:length");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "  done", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "[stopped at the token limit", 1, WAIT_MS), "the pane says it was cut:\n%s",
+              rig.screen);
+    char path[512], cmd[600];
+    snprintf(path, sizeof path, "%s/round.md", rig.dir);
+    snprintf(cmd, sizeof cmd, "':export %s' Enter", path);
+    rig_keys(&rig, cmd);
+    cr_assert(rig_wait(&rig, "exported the round", 1, WAIT_MS), "%s", rig.screen);
+    static char doc[1 << 16];
+    cr_assert_eq(rig_read(&rig, "round.md", doc, sizeof doc), 0);
+    cr_assert(strstr(doc, "[stopped at the token limit"), "the export says it was cut:\n%s", doc);
+}
+
 /* Issue 14 in the workbench: :set reasoning asks for it, each pane shows the
  * reasoning apart from the answer with its own token count, the status bar
  * counts the reasoning tokens, and :reasoning hide folds it to one line. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/reply.h"
+#include "core/reply_json.h"
 #include "tui/pane.h"
 #include "tui/replyview.h"
 
@@ -88,6 +89,24 @@ Test(replyview, hidden_reasoning_of_a_provider_that_only_counts_it)
     replyview_sync(&v, p, r, false);
     cr_assert_str_eq(text_of(p), "\u25be reasoning \u00b7 199 tokens \u00b7 not shown by the provider\n4\n\n"
                                  "[truncated by reasoning: 199 of 200 output tokens went to reasoning]");
+    pane_free(p);
+    reply_free(r);
+}
+
+/* Tryout 2 #20: a reply cut at the token limit looked finished. */
+Test(replyview, a_reply_cut_at_the_token_limit_says_so)
+{
+    Reply *r = reply_new("local:", "local", "SmolLM2");
+    reply_start(r, 0);
+    Pane *p = pane_new(80);
+    ReplyView v = { 0 };
+    put(r, STREAM_EVENT_DELTA, "A paperclip can also serve as a", 10);
+    StreamEvent f = stream_event_init(STREAM_EVENT_FINISH);
+    f.finish_reason = "length";
+    reply_apply_event(r, &f, 21);
+    reply_finish(r, 30);
+    replyview_sync(&v, p, r, false);
+    cr_assert_str_eq(text_of(p), "A paperclip can also serve as a\n\n" REPLY_LENGTH_LINE);
     pane_free(p);
     reply_free(r);
 }

@@ -110,6 +110,8 @@ int reply_outcome_format(const Reply *r, Buf *b)
                              r->usage.reasoning_tokens, r->usage.output_tokens);
         else
             rc |= buf_puts(b, "[truncated by reasoning: the output budget went to reasoning]\n");
+    } else if (strcmp(r->finish_reason, "length") == 0) {
+        rc |= buf_puts(b, REPLY_LENGTH_LINE "\n");
     }
     return rc;
 }

@@ -32,8 +32,13 @@ int reply_tool_call_format(const ReplyToolCall *c, Buf *out);
 /* Appends, one per line, what a final reply holds besides its text and
  * reasoning: its tool calls (as reply_tool_call_format), "[refused: REASON]
  * MESSAGE", "[blocked: REASON]", the count of encrypted reasoning blocks and
- * "[truncated by reasoning: ...]". Nothing when there is none. 0 or -1. */
+ * "[truncated by reasoning: ...]" or else, for a reply that stopped at the
+ * token limit (finish_reason "length"), REPLY_LENGTH_LINE. Nothing when
+ * there is none. 0 or -1. */
 int reply_outcome_format(const Reply *r, Buf *out);
+/* The line that says a reply was cut at the token limit (the workbench's
+ * pane and :export, versus run). */
+#define REPLY_LENGTH_LINE "[stopped at the token limit (finish_reason length): the reply is cut short]"
 /* Appends the tool calls of such an array (NULL or null: none) to r.
  * 0, or -1 with err. */
 int reply_tool_calls_from_json(Reply *r, const cJSON *arr, char *err, size_t errlen);

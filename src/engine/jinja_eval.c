@@ -7,6 +7,7 @@
  * values' Python behaviour (jinja_value.c), filters, tests and methods
  * (jinja_builtins.c). */
 #include "engine/jinja_impl.h"
+#include "util/errmsg.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -28,7 +29,7 @@ JVal jr_fail(JRender *r, const char *fmt, ...)
     if (!r->failed) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(r->err, sizeof r->err, fmt, ap);
+        errmsg_vset(r->err, sizeof r->err, fmt, ap);
         va_end(ap);
         r->failed = true;
     }

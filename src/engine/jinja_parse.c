@@ -577,6 +577,16 @@ static bool parse_call_args(Ps *p, JNode *x)
     return true;
 }
 
+/* x(...): a call node on x with its arguments parsed; NULL on an error. */
+static JNode *parse_call(Ps *p, JNode *x)
+{
+    JNode *c = node(p, JN_CALL);
+    if (!c)
+        return NULL;
+    c->a = x;
+    return parse_call_args(p, c) ? c : NULL;
+}
+
 static JNode *parse_subscribed(Ps *p)
 {
     JNode *parts[3] = { NULL, NULL, NULL };
@@ -674,13 +684,8 @@ static JNode *parse_postfix(Ps *p, JNode *x)
                 x = it;
             }
         } else if (is_op(p, "(")) {
-            JNode *c = node(p, JN_CALL);
-            if (!c)
+            if (!(x = parse_call(p, x)))
                 return NULL;
-            c->a = x;
-            if (!parse_call_args(p, c))
-                return NULL;
-            x = c;
         } else {
             break;
         }
@@ -762,13 +767,8 @@ static JNode *parse_filter_expr(Ps *p, JNode *x)
             adv(p);
             x = parse_test(p, x);
         } else if (is_op(p, "(")) {
-            JNode *c = node(p, JN_CALL);
-            if (!c)
+            if (!(x = parse_call(p, x)))
                 return NULL;
-            c->a = x;
-            if (!parse_call_args(p, c))
-                return NULL;
-            x = c;
         } else {
             break;
         }
@@ -779,6 +779,18 @@ static JNode *parse_filter_expr(Ps *p, JNode *x)
 /* ---- statements -------------------------------------------------------------------- */
 
 static bool parse_body(Ps *p, NVec *body, const char *const *ends);
+
+/* The statements up to one of ends, as x's kids (the end tag is left for
+ * the caller); false on a parse error. */
+static bool parse_kids(Ps *p, JNode *x, const char *const *ends)
+{
+    NVec body = { 0 };
+    if (!parse_body(p, &body, ends))
+        return false;
+    x->kids = body.v;
+    x->nkids = body.n;
+    return true;
+}
 
 static JNode *body_node(Ps *p, NVec *v)
 {
@@ -796,11 +808,8 @@ static JNode *parse_if(Ps *p)
     if (!x || !(x->a = parse_tuple(p, true, NULL, false)) || !expect_block_end(p))
         return NULL;
     static const char *const ends[] = { "elif", "else", "endif", NULL };
-    NVec body = { 0 };
-    if (!parse_body(p, &body, ends))
+    if (!parse_kids(p, x, ends))
         return NULL;
-    x->kids = body.v;
-    x->nkids = body.n;
     if (is_name(p, "elif")) {
         adv(p);
         if (!(x->b = parse_if(p)))
@@ -869,11 +878,8 @@ static JNode *parse_for(Ps *p)
     if (!expect_block_end(p))
         return NULL;
     static const char *const ends[] = { "else", "endfor", NULL };
-    NVec body = { 0 };
-    if (!parse_body(p, &body, ends))
+    if (!parse_kids(p, x, ends))
         return NULL;
-    x->kids = body.v;
-    x->nkids = body.n;
     if (is_name(p, "else")) {
         adv(p);
         if (!expect_block_end(p))
@@ -945,11 +951,8 @@ static JNode *parse_set(Ps *p)
     if (!expect_block_end(p))
         return NULL;
     static const char *const ends[] = { "endset", NULL };
-    NVec body = { 0 };
-    if (!parse_body(p, &body, ends))
+    if (!parse_kids(p, x, ends))
         return NULL;
-    x->kids = body.v;
-    x->nkids = body.n;
     adv(p);
     return expect_block_end(p) ? x : NULL;
 }
@@ -994,11 +997,8 @@ static JNode *parse_macro(Ps *p)
     x->kids2 = defaults.v;
     x->nkids2 = defaults.n;
     static const char *const ends[] = { "endmacro", NULL };
-    NVec body = { 0 };
-    if (!parse_body(p, &body, ends))
+    if (!parse_kids(p, x, ends))
         return NULL;
-    x->kids = body.v;
-    x->nkids = body.n;
     adv(p);
     if (cur(p)->type == JTK_NAME) /* {% endmacro name %} */
         adv(p);
@@ -1011,11 +1011,8 @@ static JNode *parse_simple_body(Ps *p, JNodeKind kind, const char *end)
     if (!x || !expect_block_end(p))
         return NULL;
     const char *ends[] = { end, NULL };
-    NVec body = { 0 };
-    if (!parse_body(p, &body, ends))
+    if (!parse_kids(p, x, ends))
         return NULL;
-    x->kids = body.v;
-    x->nkids = body.n;
     adv(p);
     return expect_block_end(p) ? x : NULL;
 }

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "core/prices.h"
+#include "core/reply_json.h"
 #include "store/outfile.h"
 #include "tui/commands.h"
 #include "tui/conversation.h"
@@ -219,6 +220,7 @@ void round_start(App *a, const char *prompt)
     }
     round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
+    a->turn_added = false; /* the last round's turn is the conversation's now */
     char *p = strdup(prompt);
     if (!p)
         return;
@@ -271,6 +273,17 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "the HTTP layer could not start");
     record(a); /* saved as soon as it starts */
     a->dirty = true;
+}
+
+void round_rerun(App *a)
+{
+    char *p = a->prompt ? strdup(a->prompt) : NULL;
+    if (!p)
+        return;
+    round_stop(a);                  /* a streaming round ends, recorded, and becomes a turn */
+    conversation_take_back_turn(a); /* ... which the rerun is again, with the same context */
+    round_start(a, p);
+    free(p);
 }
 
 void round_sync_panes(App *a)
@@ -402,6 +415,19 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         buf_printf(&f, "%s \u00b7 TTFT %s \u00b7 %ld tokens \u00b7 %s \u00b7 %s\n\n", reply_status_name(r->status), ttft,
                    reply_output_tokens(r), total, cost);
         buf_printf(&f, "%s\n\n", buf_str(&r->text));
+        /* what the pane closes with (tool calls, refusal, cut at the token
+         * limit ...), quoted line by line */
+        Buf end = { 0 };
+        reply_outcome_format(r, &end);
+        for (const char *l = buf_str(&end); *l;) {
+            const char *nl = strchr(l, '\n');
+            size_t len = nl ? (size_t)(nl - l) : strlen(l);
+            buf_printf(&f, "> %.*s\n", (int)len, l);
+            l += len + (nl ? 1 : 0);
+        }
+        if (end.len)
+            buf_puts(&f, "\n");
+        buf_free(&end);
         if (r->status == REPLY_ERROR || r->status == REPLY_NOT_SENT)
             buf_printf(&f, "> %s: %s\n\n", r->status == REPLY_ERROR ? "error" : "not sent",
                        r->error_message ? r->error_message : "");
