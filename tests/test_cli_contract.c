@@ -9,7 +9,6 @@
  * (harden/vchild.h, fake/fakeprov.h); every provider points at the fake. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
