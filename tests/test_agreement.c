@@ -2,12 +2,12 @@
  * fixture in tests/reference/ (made by tests/tools/make-reference.sh, see
  * tests/README.md) the engine's teacher-forced logits at every position are
  * compared with llama.cpp's:
- *   - top-1 agrees wherever llama.cpp's top-1/top-2 margin exceeds 0.1 and
- *     also exceeds llama.cpp's own F16-vs-F32 KV-cache difference at that
- *     position (on SmolLM2 llama.cpp's F16 run itself changes its top-1 at 4
- *     of the 378 positions with a margin over 0.1: where the margin is inside
- *     the reference's own noise, no engine can be held to it; the literal
- *     count is logged too);
+ *   - top-1 agrees at every position where llama.cpp's top-1/top-2 margin
+ *     exceeds 0.1, the issue's rule as written (the engine computes with an
+ *     F32 cache in llama.cpp's own order, so this holds even where the margin
+ *     is inside llama.cpp's own F16-vs-F32 KV-cache noise: on SmolLM2
+ *     llama.cpp's F16 run changes its top-1 at 4 of the 378 such positions;
+ *     those figures are logged too);
  *   - each of llama.cpp's 10 best logits is within the tolerance derived from
  *     the fixture itself: the largest difference llama.cpp's own logits show
  *     between an F16 and an F32 KV cache over all positions of that model
@@ -76,13 +76,13 @@ static int *json_ints(const cJSON *arr, int *n)
 typedef struct Agreement {
     double worst;      /* max |versus - llama.cpp| over llama.cpp's top-10, all positions */
     double tolerance;  /* max |llama.cpp F16 KV - F32 KV| over the same */
-    int confident;     /* positions with a margin > MARGIN and > llama.cpp's own F16-vs-F32 change there */
-    int agree;         /* of those, where versus's top-1 is llama.cpp's */
-    int over_margin;   /* positions with a margin > MARGIN, whatever the noise */
+    int over_margin;   /* positions with a margin > MARGIN */
     int agree_over;    /* of those, where versus's top-1 is llama.cpp's */
     int ref_agree_over; /* of those, where llama.cpp's F16-KV top-1 is its F32 one */
+    int outside_noise; /* of those, where the margin also exceeds llama.cpp's own F16-vs-F32 change */
+    int agree_outside; /* of those, where versus's top-1 is llama.cpp's */
     int positions;
-    char first_bad[200]; /* the first confident position whose top-1 differs */
+    char first_bad[200]; /* the first position over the margin whose top-1 differs */
 } Agreement;
 
 /* The fixture's own tolerance: llama.cpp's F16-vs-F32 difference. */
@@ -151,15 +151,14 @@ static void compare(Model *m, const int *tokens, int n, const cJSON *positions, 
             a->over_margin++;
             a->agree_over += mine == ref_top;
             a->ref_agree_over += top16 == 0;
-        }
-        if (l1 - l2 > MARGIN && l1 - l2 > noise) {
-            a->confident++;
-            if (mine == ref_top)
-                a->agree++;
-            else if (!a->first_bad[0])
+            if (l1 - l2 > noise) {
+                a->outside_noise++;
+                a->agree_outside += mine == ref_top;
+            }
+            if (mine != ref_top && !a->first_bad[0])
                 snprintf(a->first_bad, sizeof a->first_bad,
-                         "position %d: llama.cpp's top-1 is %d (margin %.3f), versus's is %d", i, ref_top,
-                         l1 - l2, mine);
+                         "position %d: llama.cpp's top-1 is %d (margin %.3f, its own F16-vs-F32 change there "
+                         "%.3f), versus's is %d", i, ref_top, l1 - l2, noise, mine);
         }
         a->positions++;
     }
@@ -169,11 +168,11 @@ static void compare(Model *m, const int *tokens, int n, const cJSON *positions, 
 static void check(const char *what, const Agreement *a)
 {
     cr_log_info("%s: %d positions, worst |versus - llama.cpp| over llama.cpp's top-10 %.6f, tolerance "
-                "(llama.cpp F16-vs-F32 KV) %.6f; top-1 agrees at %d of %d positions whose margin exceeds 0.1 "
-                "and llama.cpp's own F16-vs-F32 change; at %d of %d with a margin over 0.1 (llama.cpp's F16 "
-                "run itself: %d of %d)", what, a->positions, a->worst, a->tolerance, a->agree, a->confident,
-                a->agree_over, a->over_margin, a->ref_agree_over, a->over_margin);
-    cr_expect_eq(a->agree, a->confident, "%s: top-1 differs at %s", what, a->first_bad);
+                "(llama.cpp F16-vs-F32 KV) %.6f; top-1 agrees at %d of %d with a margin over 0.1 (llama.cpp's "
+                "F16 run itself: %d of %d; of the %d whose margin also exceeds llama.cpp's own F16-vs-F32 "
+                "change, versus agrees at %d)", what, a->positions, a->worst, a->tolerance, a->agree_over,
+                a->over_margin, a->ref_agree_over, a->over_margin, a->outside_noise, a->agree_outside);
+    cr_expect_eq(a->agree_over, a->over_margin, "%s: top-1 differs at %s", what, a->first_bad);
     cr_expect_leq(a->worst, a->tolerance, "%s: logits differ by %.6f, more than llama.cpp's own F16-vs-F32 KV "
                   "difference %.6f", what, a->worst, a->tolerance);
 }
