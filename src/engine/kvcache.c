@@ -515,6 +515,7 @@ static void exact_job(void *arg, int ith, int nth)
         KvExactRow r = { .hd = hd, .k = (const float *)(const void *)k_head(c, j->layer, hk),
                          .v = (const float *)(const void *)v_head(c, j->layer, hk),
                          .lo = w > 0 && hi - w + 1 > 0 ? hi - w + 1 : 0, .hi = hi, .scale = j->a->scale,
+                         .softcap = j->a->softcap,
                          .sink = j->a->sinks ? j->a->sinks[h] : -INFINITY, .one_token = j->T == 1 };
         size_t off = ((size_t)t * H + h) * hd;
         kv_exact_row(&r, j->q + off, scr, j->out + off);
@@ -544,7 +545,7 @@ static int attend_exact(KvCache *c, ThreadPool *pool, int layer, const KvAttn *a
 int kv_cache_attend(KvCache *c, ThreadPool *pool, int layer, const KvAttn *a, const float *q, int T, int pos,
                     float *out, char *err, size_t errlen)
 {
-    if (c->type == KV_TYPE_F32 && !(a->softcap > 0))
+    if (c->type == KV_TYPE_F32)
         return attend_exact(c, pool, layer, a, q, T, pos, out, err, errlen);
     int nt = threadpool_size(pool), G = a->n_heads / c->n_kv;
     AttnJob j = { .c = c, .kk = kernels(), .layer = layer, .T = T, .pos = pos, .a = a, .q = q, .out = out,

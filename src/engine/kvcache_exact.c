@@ -13,11 +13,15 @@
  *     (one 8-lane FMA accumulator, position j in lane j % 8, lanes folded as
  *     ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7))), for a single token as the
  *     F32 dot product above (llama.cpp uses the GEMM only for two or more).
+ * Soft-capped scores (Gemma 2) are tanh(score * (1 / cap)) * cap, as
+ * llama.cpp scales, takes tanh and scales back; it applies the attention
+ * scale to the queries before the product, which is the same rounding when
+ * the scale is a power of two (Gemma 2 2B and 9B: 1/16), not otherwise.
  * Positions outside the visible range contribute exact zeros in llama.cpp
  * (its cache is padded to 256 and masked), so they are skipped here.
  * The same C is compiled twice, plain and with AVX2+FMA (where fmaf is one
- * instruction): both give the same bits; the rest of the KV cache types and
- * the soft-capped scores keep the tiled online softmax of kvcache.c. */
+ * instruction): both give the same bits; the F16 and Q8_0 caches keep the
+ * tiled online softmax of kvcache.c. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -62,6 +66,8 @@ INLINE void row_ref(const KvExactRow *r, const float *q, float *s, float *out)
         for (int d = 0; d < hd; d++)
             kr[d] = tile[d * KV_TILE + j % KV_TILE];
         s[j] = dot_ref(kr, q, hd) * r->scale;
+        if (r->softcap > 0)
+            s[j] = tanhf(s[j] * (1.0f / r->softcap)) * r->softcap;
         max = s[j] > max ? s[j] : max;
     }
     if (r->sink > max)

@@ -36,6 +36,7 @@ typedef struct KvExactRow {
     const float *v;  /* the KV head's value rows (F32, hd floats each) */
     int lo, hi;      /* the visible positions */
     float scale;
+    float softcap;   /* scores become tanh(score / cap) * cap; 0 = none */
     float sink;      /* an extra logit with no value, or -INFINITY */
     int one_token;   /* the call has one token: llama.cpp's order for a single row */
 } KvExactRow;
