@@ -208,6 +208,10 @@ Test(contract, a_spec_that_does_not_resolve_exits_2_and_sends_nothing)
     write_config("{\"providers\": {\"lab\": {\"kind\": \"openai-compat\"}}}", cfg, sizeof cfg);
     static const char *const specs[][2] = {
         { "opneai:gpt-4o-mini", "unknown provider 'opneai'" },
+        { "opneai:gpt-4o-mini", "(did you mean openai?)" },
+        /* the workbench's NAME=SPEC, copied into run (tryout2 #25) */
+        { "fast=openai:gpt-4o-mini", "NAME=SPEC names a pane in the workbench; give the SPEC alone "
+                                     "(-m openai:gpt-4o-mini)" },
         { "gemma-3-270m-q4_k_m.gguf", "needs a provider" },
         { "lab:x", "no URL for 'lab:x'" },
     };
@@ -577,5 +581,15 @@ Test(contract, a_q4_k_m_file_is_reported_as_q4_k_m)
     cr_assert_eq(versus_json(&r, true, args), 0, "%s", buf_str(&r.err));
     cr_assert_str_eq(sget(result_at(&r, 0), "quant"), "Q4_K_M", "the file's own type, not the type most of its "
                                                                 "bytes are in (its embedding is Q8_0)");
+    vchild_result_free(&r);
+}
+
+/* tryout2 #16: a mistyped command is answered with the nearest one. */
+Test(contract, a_mistyped_command_suggests_the_nearest)
+{
+    VResult r;
+    const char *args[] = { "sesions", "list", NULL };
+    cr_assert_eq(versus(&r, args), 2, "%s", buf_str(&r.err));
+    cr_assert(strstr(buf_str(&r.err), "unknown command 'sesions' (did you mean sessions?)"), "%s", buf_str(&r.err));
     vchild_result_free(&r);
 }

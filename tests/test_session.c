@@ -450,3 +450,31 @@ Test(session, a_round_added_here_is_found_where_the_save_put_it, .init = make_tm
     session_free(a);
     reply_free(rep);
 }
+
+/* A turn that was rerun has two rounds; the conversation went on from the
+ * latest, so that is what a follow-up (versus run --continue) sends. */
+Test(session, the_history_of_a_rerun_turn_is_its_latest_round, .init = make_tmpdir, .fini = rm_tmpdir)
+{
+    char err[256];
+    Session *s = session_new(tmpdir, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    const char *texts[] = { "first try", "second try" };
+    for (int k = 0; k < 2; k++) {
+        Reply *rep = sample_reply("openai:gpt-4o-mini", "openai", "gpt-4o-mini", texts[k], false);
+        Reply *reps[1] = { rep };
+        Request rq = { .prompt = "q1", .params = params_default() };
+        long i = session_add_round(s, &rq, reps, 1, NULL, err, sizeof err);
+        cr_assert_geq(i, 0, "%s", err);
+        s->rounds[i].time_s = 1000.0 + k; /* the rerun came later */
+        cr_assert_eq(session_set_turn(s, (size_t)i, "conv-1", 1, err, sizeof err), 0, "%s", err);
+        reply_free(rep);
+    }
+    Message *m;
+    size_t n;
+    cr_assert_eq(session_history(s, "conv-1", 2, "openai:gpt-4o-mini", &m, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(m[0].content, "q1");
+    cr_assert(strstr(m[1].content, "second try"), "the rerun's reply: %s", m[1].content);
+    session_history_free(m);
+    session_free(s);
+}

@@ -144,6 +144,43 @@ Test(tui_conversation, sessions_record_turns_and_labels_are_given_per_turn)
     session_free(s);
 }
 
+/* tryout2 #19: F5 / r rerun the last round: the same turn again, with the
+ * same context (a re-roll to see the variance), not the prompt once more as
+ * the next turn with each model's first answer in its context. */
+Test(tui_conversation, rerun_is_the_same_turn_again_with_the_same_context)
+{
+    start("-m openai:history");
+    send("first");
+    cr_assert(rig_wait(&rig, "turn 2>", 1, 0), "%s", rig.screen);
+    send("second");
+    cr_assert(rig_wait(&rig, "messages=3", 1, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "turn 3>", 1, 0), "%s", rig.screen);
+    rig_keys(&rig, "F5");
+    cr_assert(rig_wait_gone(&rig, "turn 3>", 0), "the rerun is turn 2 again:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "turn 3>", 1, 0), "and the next prompt turn 3 once it ends:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "messages=3"), "the same context as the round it reruns:\n%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "messages=5"), "not the prompt again as a new turn:\n%s", rig.screen);
+    send("third");
+    cr_assert(rig_wait(&rig, "messages=5", 1, 0), "the next turn carries turn 1 and the rerun of turn 2:\n%s",
+              rig.screen);
+    char data[400];
+    snprintf(data, sizeof data, "%s/data", rig.dir);
+    Session *s = NULL;
+    for (int tries = 0; tries < 200; tries++) {
+        session_free(s);
+        s = only_session(data);
+        if (s && s->n_rounds == 4 && s->rounds[3].replies[0]->status != REPLY_STREAMING &&
+            s->rounds[3].replies[0]->status != REPLY_WAITING)
+            break;
+        rig_settle(&rig, 50);
+    }
+    cr_assert(s && s->n_rounds == 4, "four rounds saved");
+    cr_assert_eq(s->rounds[1].turn, 2);
+    cr_assert_eq(s->rounds[2].turn, 2, "the rerun is saved as turn 2 too");
+    cr_assert_eq(s->rounds[3].turn, 3);
+    session_free(s);
+}
+
 /* ---- the command line: versus run --continue, and exports -------------------------- */
 
 static void cli_setup(char ***env)

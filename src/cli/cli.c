@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "util/suggest.h"
 
 typedef struct CliCommand {
     const char *name;
@@ -68,7 +69,16 @@ int cli_main(int argc, char **argv)
         for (const CliCommand *c = cli_commands; c->name; c++)
             if (strcmp(argv[1], c->name) == 0)
                 return c->fn(argc - 1, argv + 1);
-        fprintf(stderr, "versus: unknown command '%s'; run 'versus --help' for the list\n", argv[1]);
+        const char *names[32];
+        size_t n = 0;
+        for (const CliCommand *c = cli_commands; c->name && n < sizeof names / sizeof *names; c++)
+            names[n++] = c->name;
+        const char *near = suggest_nearest(argv[1], names, n);
+        if (near)
+            fprintf(stderr, "versus: unknown command '%s' (did you mean %s?); run 'versus --help' for the list\n",
+                    argv[1], near);
+        else
+            fprintf(stderr, "versus: unknown command '%s'; run 'versus --help' for the list\n", argv[1]);
         return CLI_EXIT_USAGE;
     }
     return cli_tui(argc, argv);

@@ -577,6 +577,16 @@ static bool parse_call_args(Ps *p, JNode *x)
     return true;
 }
 
+/* x(...): a call node on x with its arguments parsed; NULL on an error. */
+static JNode *parse_call(Ps *p, JNode *x)
+{
+    JNode *c = node(p, JN_CALL);
+    if (!c)
+        return NULL;
+    c->a = x;
+    return parse_call_args(p, c) ? c : NULL;
+}
+
 static JNode *parse_subscribed(Ps *p)
 {
     JNode *parts[3] = { NULL, NULL, NULL };
@@ -674,13 +684,8 @@ static JNode *parse_postfix(Ps *p, JNode *x)
                 x = it;
             }
         } else if (is_op(p, "(")) {
-            JNode *c = node(p, JN_CALL);
-            if (!c)
+            if (!(x = parse_call(p, x)))
                 return NULL;
-            c->a = x;
-            if (!parse_call_args(p, c))
-                return NULL;
-            x = c;
         } else {
             break;
         }
@@ -762,13 +767,8 @@ static JNode *parse_filter_expr(Ps *p, JNode *x)
             adv(p);
             x = parse_test(p, x);
         } else if (is_op(p, "(")) {
-            JNode *c = node(p, JN_CALL);
-            if (!c)
+            if (!(x = parse_call(p, x)))
                 return NULL;
-            c->a = x;
-            if (!parse_call_args(p, c))
-                return NULL;
-            x = c;
         } else {
             break;
         }

@@ -94,17 +94,6 @@ MatmulWeights *matmul_weights_view(GgmlType t, const void *W, int64_t rows, int6
     return w;
 }
 
-/* Whether the panel kernel of t sums in llama.cpp's order. Its x86 build
- * multiplies Q4_0 and Q4_K by interleaved 8-row panels too (one integer sum
- * per row and block, then one scale per block), so those agree to the bit;
- * Q4_1 and Q8_0 it multiplies row by row (eight float lanes per row, each
- * scaled per block, summed at the end), which the row kernels reproduce and
- * the panels cannot: those stay unpacked. */
-static bool panel_in_reference_order(GgmlType t)
-{
-    return t != GGML_TYPE_Q4_1 && t != GGML_TYPE_Q8_0;
-}
-
 MatmulWeights *matmul_weights_new(ThreadPool *pool, GgmlType t, const void *W, int64_t rows,
                                   int64_t cols, char *err, size_t errlen)
 {
@@ -112,7 +101,7 @@ MatmulWeights *matmul_weights_new(ThreadPool *pool, GgmlType t, const void *W, i
     if (!w)
         return NULL;
     size_t pb = panel_bytes(t, cols);
-    if (rows == 0 || !pb || !panel_supported(t) || !panel_in_reference_order(t))
+    if (rows == 0 || !pb || !panel_supported(t))
         return w;
     w->panel_bytes = pb;
     w->n_panels = (rows + PANEL_ROWS - 1) / PANEL_ROWS;

@@ -8,6 +8,7 @@
  * row r at bytes 4r..4r+3):
  *   Q4_0 (32 cols, 144 B): d[8] fp16 | qs[128]: qs[32k+4r+i] = row r qs[4k+i], k < 4
  *   Q4_1 (32 cols, 160 B): d[8] | m[8] | qs[128] as Q4_0
+ *   Q5_0 (32 cols, 176 B): d[8] | qh[32]: qh[4r+i] = row r qh[i] | qs[128] as Q4_0
  *   Q8_0 (32 cols, 272 B): d[8] | qs[256]: qs[32k+4r+i] = row r qs[4k+i], k < 8
  *   Q4_K (256 cols, 1152 B): d[8] | dmin[8] | sm[96] | qs[1024]:
  *       sm[8s+r]    = (scale[s] & 15) | (min[s] & 15) << 4                 s < 8
@@ -33,11 +34,12 @@ typedef struct PanelLayout {
 
 static const PanelLayout *layout(GgmlType t)
 {
-    static const PanelLayout q4_0 = { 32, 144 }, q4_1 = { 32, 160 }, q8_0 = { 32, 272 },
+    static const PanelLayout q4_0 = { 32, 144 }, q4_1 = { 32, 160 }, q5_0 = { 32, 176 }, q8_0 = { 32, 272 },
                              q4_k = { 256, 1152 }, q6_k = { 256, 1680 }, f16 = { 8, 128 };
     switch (t) {
     case GGML_TYPE_Q4_0: return &q4_0;
     case GGML_TYPE_Q4_1: return &q4_1;
+    case GGML_TYPE_Q5_0: return &q5_0;
     case GGML_TYPE_Q8_0: return &q8_0;
     case GGML_TYPE_Q4_K: return &q4_k;
     case GGML_TYPE_Q6_K: return &q6_k;
@@ -95,6 +97,13 @@ static void pack_block(GgmlType t, const uint8_t *in, uint8_t *out, int r)
         put16(out, r, b->d);
         put16(out + 16, r, b->m);
         interleave4(out + 32, b->qs, 16, r);
+        break;
+    }
+    case GGML_TYPE_Q5_0: {
+        const BlockQ5_0 *b = (const BlockQ5_0 *)in;
+        put16(out, r, b->d);
+        memcpy(out + 16 + 4 * r, b->qh, 4);
+        interleave4(out + 48, b->qs, 16, r);
         break;
     }
     case GGML_TYPE_Q8_0: {
@@ -158,6 +167,13 @@ static void unpack_block(GgmlType t, const uint8_t *in, uint8_t *out, int r)
         b->d = get16(in, r);
         b->m = get16(in + 16, r);
         deinterleave4(b->qs, in + 32, 16, r);
+        break;
+    }
+    case GGML_TYPE_Q5_0: {
+        BlockQ5_0 *b = (BlockQ5_0 *)out;
+        b->d = get16(in, r);
+        memcpy(b->qh, in + 16 + 4 * r, 4);
+        deinterleave4(b->qs, in + 48, 16, r);
         break;
     }
     case GGML_TYPE_Q8_0: {

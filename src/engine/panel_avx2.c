@@ -54,11 +54,9 @@ INLINE void store_out(float *out, size_t os, int NX, const __m256 *acc)
         _mm256_storeu_ps(out + (size_t)j * os, acc[j]);
 }
 
-/* ---- Q4_0 (kind 0) and Q4_1 (kind 1): 32 columns per block ---- */
-INLINE void panel_q4(int kind, int64_t n, const void *w, const void *x, size_t xs, int NX, float *out,
-                     size_t os)
+/* ---- Q4_0: 32 columns per block ---- */
+INLINE void panel_q4_0(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
 {
-    const size_t bb = kind ? 160 : 144, qoff = kind ? 32 : 16;
     const int64_t nb = n / 32;
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     __m256 acc[PANEL_MAX_NX];
@@ -66,14 +64,14 @@ INLINE void panel_q4(int kind, int64_t n, const void *w, const void *x, size_t x
     for (int j = 0; j < NX; j++)
         acc[j] = _mm256_setzero_ps();
     const uint8_t *p = w;
-    for (int64_t i = 0; i < nb; i++, p += bb) {
+    for (int64_t i = 0; i < nb; i++, p += 144) {
         __m256i s16[PANEL_MAX_NX];
         UNROLL
         for (int j = 0; j < NX; j++)
             s16[j] = _mm256_setzero_si256();
         UNROLL
         for (int k = 0; k < 4; k++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(p + qoff + 32 * k));
+            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * k));
             __m256i lo = _mm256_and_si256(v, m4);
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             UNROLL
@@ -84,61 +82,119 @@ INLINE void panel_q4(int kind, int64_t n, const void *w, const void *x, size_t x
             }
         }
         __m256 d = load_h8(p);
-        if (kind == 0) {
-            UNROLL
-            for (int j = 0; j < NX; j++) {
-                const QuantQ8A *y = XQ8A(x, j, xs) + i;
-                /* sum (q - 8) y = sum q y - 8 sum y, in integers */
-                __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s16[j], ones), _mm256_set1_epi32(8 * y->sum));
-                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(dot), acc[j]);
-            }
-        } else {
-            __m256 m = load_h8(p + 16);
-            UNROLL
-            for (int j = 0; j < NX; j++) {
-                const QuantQ8A *y = XQ8A(x, j, xs) + i;
-                __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(s16[j], ones));
-                acc[j] = _mm256_fmadd_ps(d, _mm256_mul_ps(f, _mm256_set1_ps(y->d)), acc[j]);
-                acc[j] = _mm256_fmadd_ps(m, _mm256_set1_ps(y->s), acc[j]);
-            }
+        UNROLL
+        for (int j = 0; j < NX; j++) {
+            const QuantQ8A *y = XQ8A(x, j, xs) + i;
+            /* sum (q - 8) y = sum q y - 8 sum y, in integers */
+            __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s16[j], ones), _mm256_set1_epi32(8 * y->sum));
+            acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(dot), acc[j]);
         }
     }
     store_out(out, os, NX, acc);
 }
 
-/* ---- Q8_0: 32 columns per block ---- */
-INLINE void panel_q8_0(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
+/* ---- Q5_0: 32 columns per block, the fifth bits in one u32 per row ---- */
+
+/* Bit (8 * byte + b) of each row's qh, for columns 4k + b (b < 4) of the
+ * nibble set at byte `byte` (k >> 1 for the low nibbles, 2 + (k >> 1) for the
+ * high ones), as 0x10 in byte b of the row's lane. */
+INLINE __m256i q5_bits(__m256i qh, int byte, int odd)
 {
+    const __m256i pick = _mm256_add_epi8(_mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C,
+                                                           0, 0x04040404, 0x08080808, 0x0C0C0C0C),
+                                         _mm256_set1_epi8((char)byte));
+    const __m256i bit = _mm256_set1_epi32(odd ? (int)0x80402010u : 0x08040201);
+    __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(qh, pick), bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(0x10));
+}
+
+/* ---- Q4_1, Q5_0, Q8_0 in llama.cpp's order ----
+ * llama.cpp's x86 build multiplies these row by row: per block, eight int32
+ * lanes (lane l = the four products of columns 4l..4l+3 in the block's byte
+ * order: Q4_1/Q5_0 low nibbles, then high), each converted to float and
+ * fused-multiply-added with d(row) * d(act) into its own float lane; one
+ * horizontal sum at the end, ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); Q4_1's
+ * m * s fused per block apart. Here lane l of all eight rows is one vector
+ * A[l] (one row per 32-bit lane), so each output is the row kernel's
+ * (quant_avx2.c) sequence of roundings, bit for bit. Q5_0's offset of 16 is
+ * taken off each lane's integer sum (16 times the sum of its four
+ * activations), which leaves the integers exact. */
+enum { EX_Q4_1, EX_Q5_0, EX_Q8_0 };
+
+INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_t xs, int NX, float *out,
+                        size_t os)
+{
+    const size_t bb = kind == EX_Q4_1 ? 160 : kind == EX_Q5_0 ? 176 : 272;
+    const size_t qoff = kind == EX_Q4_1 ? 32 : kind == EX_Q5_0 ? 48 : 16;
     const int64_t nb = n / 32;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[PANEL_MAX_NX];
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 A[PANEL_MAX_NX][8], M[PANEL_MAX_NX];
     UNROLL
-    for (int j = 0; j < NX; j++)
-        acc[j] = _mm256_setzero_ps();
+    for (int j = 0; j < NX; j++) {
+        M[j] = _mm256_setzero_ps();
+        UNROLL
+        for (int l = 0; l < 8; l++)
+            A[j][l] = _mm256_setzero_ps();
+    }
     const uint8_t *p = w;
-    for (int64_t i = 0; i < nb; i++, p += 272) {
-        __m256i s32[PANEL_MAX_NX];
-        UNROLL
-        for (int j = 0; j < NX; j++)
-            s32[j] = _mm256_setzero_si256();
-        UNROLL
-        for (int k = 0; k < 8; k++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * k));
-            __m256i a = _mm256_sign_epi8(v, v);
-            UNROLL
-            for (int j = 0; j < NX; j++) {
-                __m256i y = _mm256_sign_epi8(bcast4(XQ8A(x, j, xs)[i].qs + 4 * k), v);
-                s32[j] = _mm256_add_epi32(s32[j], _mm256_madd_epi16(_mm256_maddubs_epi16(a, y), ones));
-            }
-        }
-        __m256 d = load_h8(p);
+    for (int64_t i = 0; i < nb; i++, p += bb) {
+        __m256 dd[PANEL_MAX_NX];
+        __m256i off16[PANEL_MAX_NX];
+        const __m256 d = load_h8(p);
         UNROLL
         for (int j = 0; j < NX; j++) {
-            __m256 dy = _mm256_mul_ps(d, _mm256_set1_ps(XQ8A(x, j, xs)[i].d));
-            acc[j] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(s32[j]), acc[j]);
+            const QuantQ8A *y = XQ8A(x, j, xs) + i;
+            dd[j] = _mm256_mul_ps(d, _mm256_set1_ps(y->d));
+            off16[j] = _mm256_setzero_si256();
+            if (kind == EX_Q5_0) {
+                __m256i yv = _mm256_loadu_si256((const __m256i *)y->qs);
+                off16[j] = _mm256_slli_epi32(
+                    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), yv), ones), 4);
+            }
+        }
+        const __m256i qh =
+            kind == EX_Q5_0 ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
+        UNROLL
+        for (int l = 0; l < 8; l++) {
+            __m256i q;
+            if (kind == EX_Q8_0) {
+                q = _mm256_loadu_si256((const __m256i *)(p + qoff + 32 * l));
+            } else {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(p + qoff + 32 * (l & 3)));
+                q = l < 4 ? _mm256_and_si256(v, m4) : _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                if (kind == EX_Q5_0)
+                    q = _mm256_or_si256(q, q5_bits(qh, (l < 4 ? 0 : 2) + ((l & 3) >> 1), l & 1));
+            }
+            const int yo = kind == EX_Q8_0 || l < 4 ? 4 * l : 16 + 4 * (l - 4);
+            UNROLL
+            for (int j = 0; j < NX; j++) {
+                __m256i yb = bcast4(XQ8A(x, j, xs)[i].qs + yo), dot;
+                if (kind == EX_Q8_0)
+                    dot = _mm256_madd_epi16(
+                        _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yb, q)), ones);
+                else
+                    dot = _mm256_madd_epi16(_mm256_maddubs_epi16(q, yb), ones);
+                if (kind == EX_Q5_0)
+                    dot = _mm256_sub_epi32(dot, _mm256_permutevar8x32_epi32(off16[j], _mm256_set1_epi32(l)));
+                A[j][l] = _mm256_fmadd_ps(dd[j], _mm256_cvtepi32_ps(dot), A[j][l]);
+            }
+        }
+        if (kind == EX_Q4_1) {
+            const __m256 m = load_h8(p + 16);
+            UNROLL
+            for (int j = 0; j < NX; j++)
+                M[j] = _mm256_fmadd_ps(m, _mm256_set1_ps(XQ8A(x, j, xs)[i].s), M[j]);
         }
     }
-    store_out(out, os, NX, acc);
+    __m256 res[PANEL_MAX_NX];
+    UNROLL
+    for (int j = 0; j < NX; j++) {
+        __m256 s = _mm256_add_ps(
+            _mm256_add_ps(_mm256_add_ps(A[j][0], A[j][4]), _mm256_add_ps(A[j][2], A[j][6])),
+            _mm256_add_ps(_mm256_add_ps(A[j][1], A[j][5]), _mm256_add_ps(A[j][3], A[j][7])));
+        res[j] = kind == EX_Q4_1 ? _mm256_add_ps(s, M[j]) : s;
+    }
+    store_out(out, os, NX, res);
 }
 
 /* ---- Q4_K: 256 columns per block, 8 sub-blocks of 32 ---- */
@@ -455,15 +511,17 @@ INLINE void panel_f16(int64_t n, const void *w, const void *x, size_t xs, int NX
         }                                                                                          \
     }
 
-#define CALL_Q40(NX) panel_q4(0, n, w, x, xs, NX, out, os)
-#define CALL_Q41(NX) panel_q4(1, n, w, x, xs, NX, out, os)
-#define CALL_Q80(NX) panel_q8_0(n, w, x, xs, NX, out, os)
+#define CALL_Q40(NX) panel_q4_0(n, w, x, xs, NX, out, os)
+#define CALL_Q41(NX) panel_exact(EX_Q4_1, n, w, x, xs, NX, out, os)
+#define CALL_Q50(NX) panel_exact(EX_Q5_0, n, w, x, xs, NX, out, os)
+#define CALL_Q80(NX) panel_exact(EX_Q8_0, n, w, x, xs, NX, out, os)
 #define CALL_Q4K(NX) panel_q4_k(n, w, x, xs, NX, out, os)
 #define CALL_Q6K(NX) ((NX) == 1 ? panel_q6_k_1(n, w, x, out) : panel_q6_k(n, w, x, xs, NX, out, os))
 #define CALL_F16(NX) panel_f16(n, w, x, xs, NX, out, os)
 
 DEFINE_PANEL(pdot_q4_0, CALL_Q40)
 DEFINE_PANEL(pdot_q4_1, CALL_Q41)
+DEFINE_PANEL(pdot_q5_0, CALL_Q50)
 DEFINE_PANEL(pdot_q8_0, CALL_Q80)
 DEFINE_PANEL(pdot_q4_k, CALL_Q4K)
 DEFINE_PANEL(pdot_q6_k, CALL_Q6K)
@@ -474,6 +532,7 @@ PanelDotFn panel_kernels_avx2(GgmlType t)
     switch (t) {
     case GGML_TYPE_Q4_0: return pdot_q4_0;
     case GGML_TYPE_Q4_1: return pdot_q4_1;
+    case GGML_TYPE_Q5_0: return pdot_q5_0;
     case GGML_TYPE_Q8_0: return pdot_q8_0;
     case GGML_TYPE_Q4_K: return pdot_q4_k;
     case GGML_TYPE_Q6_K: return pdot_q6_k;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/suggest.h"
 #include "engine/model_ref.h"
 #include "providers/provider.h"
 
@@ -209,6 +210,12 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
     }
     memcpy(prov, spec, pl);
     prov[pl] = '\0';
+    const char *eq = strchr(prov, '=');
+    if (eq) { /* the workbench's NAME=SPEC */
+        snprintf(err, errlen, "'%s': NAME=SPEC names a pane in the workbench; give the SPEC alone (-m %s), "
+                 "or name it in the config's \"models\"", spec, spec + (eq - prov) + 1);
+        return -1;
+    }
     const char *model = *colon ? colon + 1 : "";
     copy(out->provider, sizeof out->provider, prov);
 
@@ -236,8 +243,13 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         kind = prov;
     const ProviderOps *ops = provider_find(kind);
     if (!ops) {
-        snprintf(err, errlen, "unknown provider '%s' in '%s' (known: openai, anthropic, gemini, ollama, "
-                 "openai-compat, local, or a provider named in %s)", prov, spec, config_path(cfg));
+        static const char *const known[] = { "openai", "anthropic", "gemini", "ollama", "openai-compat", "local" };
+        const char *near = kind_given ? NULL : suggest_nearest(prov, known, sizeof known / sizeof *known);
+        char hint[64] = "";
+        if (near)
+            snprintf(hint, sizeof hint, " (did you mean %s?)", near);
+        snprintf(err, errlen, "unknown provider '%s' in '%s'%s (known: openai, anthropic, gemini, ollama, "
+                 "openai-compat, local, or a provider named in %s)", prov, spec, hint, config_path(cfg));
         return -1;
     }
     copy(out->kind, sizeof out->kind, ops->name);

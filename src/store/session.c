@@ -261,18 +261,21 @@ int session_history(const Session *s, const char *conversation, int turn, const 
     *out = calloc(2 * (size_t)turn, sizeof **out);
     if (!*out)
         return -1;
-    /* the earlier turns in order: turn 1, 2, ... (rounds may sit anywhere) */
+    /* the earlier turns in order: turn 1, 2, ... (rounds may sit anywhere);
+     * a turn that was rerun has several rounds: the conversation went on
+     * from the latest of them */
     for (int t = 1; t < turn; t++) {
+        const SessionRound *r = NULL;
         for (size_t i = 0; i < s->n_rounds; i++) {
-            const SessionRound *r = &s->rounds[i];
-            if (r->turn != t || !r->conversation || strcmp(r->conversation, conversation) != 0)
-                continue;
-            int k = session_round_find(r, spec);
-            if (k >= 0 && r->replies[k]->text.len > 0) {
-                (*out)[(*n)++] = (Message){ "user", r->prompt };
-                (*out)[(*n)++] = (Message){ "assistant", buf_str(&r->replies[k]->text) };
-            }
-            break;
+            const SessionRound *c = &s->rounds[i];
+            if (c->turn == t && c->conversation && strcmp(c->conversation, conversation) == 0 &&
+                (!r || c->time_s >= r->time_s))
+                r = c;
+        }
+        int k = r ? session_round_find(r, spec) : -1;
+        if (k >= 0 && r->replies[k]->text.len > 0) {
+            (*out)[(*n)++] = (Message){ "user", r->prompt };
+            (*out)[(*n)++] = (Message){ "assistant", buf_str(&r->replies[k]->text) };
         }
     }
     return 0;

@@ -101,7 +101,8 @@ int session_set_turn(Session *s, size_t round, const char *conversation, int tur
 /* Conversation `conversation` as the model `spec` saw it before turn
  * `turn`: for each earlier turn in order, its prompt as a user message and
  * that model's reply text as an assistant message (both left out when the
- * model gave no text). *out is malloc'ed (free with session_history_free;
+ * model gave no text; of a turn that was rerun, its latest round). *out is
+ * malloc'ed (free with session_history_free;
  * the strings point into s); *n gets the count. 0, or -1 when out of memory. */
 int session_history(const Session *s, const char *conversation, int turn, const char *spec, Message **out,
                     size_t *n);

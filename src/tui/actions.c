@@ -120,6 +120,10 @@ static void answer(App *a, bool yes)
             app_message(a, false, "stopped every stream; the partial replies are saved");
         }
         break;
+    case ASK_RERUN:
+        if (yes)
+            round_rerun(a);
+        break;
     case ASK_SEND:
         if (yes && prompt) {
             round_start(a, prompt); /* stops and records the running round first */
@@ -192,16 +196,12 @@ static void rerun(App *a, int key)
         return;
     }
     if (round_streaming(a)) {
-        actions_ask(a, ASK_SEND, key, a->prompt,
+        actions_ask(a, ASK_RERUN, key, NULL,
                     "still streaming: stop (what came is saved) and rerun?  y / n");
         a->ask_restore_line = false;
         return;
     }
-    char *p = strdup(a->prompt);
-    if (p) {
-        round_start(a, p);
-        free(p);
-    }
+    round_rerun(a);
 }
 
 static void digit_key(App *a, int digit)

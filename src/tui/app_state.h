@@ -37,6 +37,7 @@ typedef enum AskKind {
     ASK_QUIT,     /* quit while streaming */
     ASK_STOP_ALL, /* stop every stream (Esc / Ctrl-C from the prompt) */
     ASK_SEND,     /* send a new prompt while the round streams */
+    ASK_RERUN,    /* rerun the round while it streams */
 } AskKind;
 
 typedef enum Overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DIFF, OVERLAY_LIBRARY } Overlay;
@@ -114,6 +115,8 @@ typedef struct App {
     Message *conv[LAYOUT_MAX_PANES]; /* (n_conv[i]) model i's side: prompts and its replies */
     size_t n_conv[LAYOUT_MAX_PANES];
     int turn;              /* the turn the next prompt makes (1: a fresh conversation) */
+    bool turn_added;       /* the current round became the last turn: a rerun takes it back */
+    bool turn_pushed[LAYOUT_MAX_PANES]; /* ... and which models' sides it added to */
     int round_turn;        /* the turn the current round is */
     char conv_id[48];      /* the id its rounds share in the session, "" before its first */
 

@@ -34,6 +34,7 @@ void conversation_new(App *a)
 {
     conversation_free(a);
     a->turn = 1;
+    a->turn_added = false;
     a->conv_id[0] = '\0';
     if (a->label_stage == LABEL_NONE)
         conversation_show_turn(a);
@@ -62,6 +63,8 @@ int conversation_add_turn(App *a)
 {
     if (!a->run || !a->prompt)
         return 0;
+    for (size_t i = 0; i < LAYOUT_MAX_PANES; i++)
+        a->turn_pushed[i] = false;
     for (size_t i = 0; i < a->n && i < LAYOUT_MAX_PANES; i++) {
         Reply *r = run_reply(a->run, i);
         if (!r || r->text.len == 0)
@@ -70,11 +73,30 @@ int conversation_add_turn(App *a)
             conversation_new(a);
             return -1;
         }
+        a->turn_pushed[i] = true;
     }
     a->turn++;
+    a->turn_added = true;
     if (a->label_stage == LABEL_NONE)
         conversation_show_turn(a);
     return 0;
+}
+
+void conversation_take_back_turn(App *a)
+{
+    if (!a->turn_added)
+        return;
+    for (size_t i = 0; i < LAYOUT_MAX_PANES; i++) {
+        if (!a->turn_pushed[i] || a->n_conv[i] < 2)
+            continue;
+        for (int k = 0; k < 2; k++)
+            free((char *)a->conv[i][--a->n_conv[i]].content);
+        a->turn_pushed[i] = false;
+    }
+    a->turn--;
+    a->turn_added = false;
+    if (a->label_stage == LABEL_NONE)
+        conversation_show_turn(a);
 }
 
 const char *conversation_id(App *a)

@@ -20,6 +20,10 @@ void conversation_histories(const App *a, RunHistory *out);
  * reply text (a model with no text leaves the turn out of its own history).
  * Returns 0, or -1 when out of memory (the conversation then starts afresh). */
 int conversation_add_turn(App *a);
+/* Takes back the turn the current round added (its prompt and each model's
+ * reply), so a rerun of that round is the same turn with the same context;
+ * nothing when the round added none. */
+void conversation_take_back_turn(App *a);
 /* The id for the session ("" makes one on the first turn). */
 const char *conversation_id(App *a);
 /* Frees what the conversation holds. */

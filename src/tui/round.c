@@ -223,6 +223,7 @@ void round_start(App *a, const char *prompt)
         a->message[0] = '\0';
     round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
+    a->turn_added = false; /* the last round's turn is the conversation's now */
     char *p = strdup(prompt);
     if (!p)
         return;
@@ -275,6 +276,17 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "the HTTP layer could not start");
     record(a); /* saved as soon as it starts */
     a->dirty = true;
+}
+
+void round_rerun(App *a)
+{
+    char *p = a->prompt ? strdup(a->prompt) : NULL;
+    if (!p)
+        return;
+    round_stop(a);                  /* a streaming round ends, recorded, and becomes a turn */
+    conversation_take_back_turn(a); /* ... which the rerun is again, with the same context */
+    round_start(a, p);
+    free(p);
 }
 
 void round_sync_panes(App *a)

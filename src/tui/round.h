@@ -16,6 +16,9 @@
  * stopped and recorded first: callers ask the user before). Problems are
  * shown as messages. */
 void round_start(App *a, const char *prompt);
+/* Runs the last round again as the same turn of the conversation, with the
+ * context it had (a re-roll): a streaming one is stopped and recorded first. */
+void round_rerun(App *a);
 /* Cancels and frees the current round and its panes. */
 void round_free(App *a);
 /* True while the current round has replies still streaming. */

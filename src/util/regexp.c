@@ -4,6 +4,7 @@
  * expanded under a size limit, and a search runs every live state in step
  * over the text (Pike's simulation, without captures). */
 #include "util/regexp.h"
+#include "util/grow.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -98,14 +99,10 @@ static int node(Parser *P, NodeKind kind)
 {
     if (P->failed)
         return -1;
-    if (P->n_nodes == P->cap_nodes) {
-        size_t cap = P->cap_nodes ? P->cap_nodes * 2 : 32;
-        Node *v = realloc(P->nodes, cap * sizeof *v);
-        if (!v)
-            return fail(P, "out of memory");
-        P->nodes = v;
-        P->cap_nodes = cap;
-    }
+    Node *v = grow_array(P->nodes, &P->cap_nodes, P->n_nodes, sizeof *v, 32);
+    if (!v)
+        return fail(P, "out of memory");
+    P->nodes = v;
     Node *n = &P->nodes[P->n_nodes];
     memset(n, 0, sizeof *n);
     n->kind = kind;
@@ -115,14 +112,10 @@ static int node(Parser *P, NodeKind kind)
 
 static int new_set(Parser *P)
 {
-    if (P->n_sets == P->cap_sets) {
-        size_t cap = P->cap_sets ? P->cap_sets * 2 : 16;
-        ByteSet *v = realloc(P->sets, cap * sizeof *v);
-        if (!v)
-            return fail(P, "out of memory");
-        P->sets = v;
-        P->cap_sets = cap;
-    }
+    ByteSet *vs = grow_array(P->sets, &P->cap_sets, P->n_sets, sizeof *vs, 16);
+    if (!vs)
+        return fail(P, "out of memory");
+    P->sets = vs;
     memset(&P->sets[P->n_sets], 0, sizeof *P->sets);
     return (int)P->n_sets++;
 }
