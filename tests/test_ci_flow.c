@@ -6,7 +6,6 @@
  * routes it, and every exit code means what the manual says. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,6 @@
  * (harden/vchild.h, fake/fakeprov.h); every provider points at the fake. */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -591,5 +590,23 @@ Test(contract, a_mistyped_command_suggests_the_nearest)
     const char *args[] = { "sesions", "list", NULL };
     cr_assert_eq(versus(&r, args), 2, "%s", buf_str(&r.err));
     cr_assert(strstr(buf_str(&r.err), "unknown command 'sesions' (did you mean sessions?)"), "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+}
+
+/* tryout2 #17: the table never cuts a spec: two candidates that differ only
+ * at the end of a long URL stay told apart. */
+Test(contract, the_run_table_never_cuts_a_long_spec)
+{
+    char a[400], b[400];
+    snprintf(a, sizeof a, "openai-compat:happy@%s/a-rather-long-path-to-the-first-server/v1", fakeprov_url(fp));
+    snprintf(b, sizeof b, "openai-compat:happy@%s/a-rather-long-path-to-the-first-server/x/v1", fakeprov_url(fp));
+    const char *args[] = { "run", "--no-progress", "-m", a, "-m", b, "hi", NULL };
+    VResult r;
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    char row[420];
+    snprintf(row, sizeof row, "\n%s ", a);
+    cr_assert(strstr(buf_str(&r.out), row), "the whole spec heads its row:\n%s", buf_str(&r.out));
+    snprintf(row, sizeof row, "\n%s  ok", b);
+    cr_assert(strstr(buf_str(&r.out), row), "the whole spec heads its row:\n%s", buf_str(&r.out));
     vchild_result_free(&r);
 }

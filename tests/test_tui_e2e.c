@@ -3,7 +3,6 @@
  * on resize, a winner key stored in the session file, blind mode hiding the
  * names until the label, Esc (confirmed) cancelling streams. Skips without tmux. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,24 +90,13 @@ Test(tui_e2e, a_resize_relays_out_without_losing_text)
 /* Reads the only session file under the rig's XDG data directory. */
 static void read_session(char *out, size_t outlen)
 {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/versus/sessions", rig.dir);
-    DIR *d = opendir(dir);
-    cr_assert(d, "no sessions directory %s", dir);
-    struct dirent *de;
-    out[0] = '\0';
-    while ((de = readdir(d))) {
-        if (!strstr(de->d_name, ".json"))
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        FILE *f = fopen(path, "r");
-        cr_assert(f);
-        size_t n = fread(out, 1, outlen - 1, f);
-        out[n] = '\0';
-        fclose(f);
-    }
-    closedir(d);
+    char path[1024];
+    cr_assert(testenv_session_file(rig.dir, path, sizeof path), "no session file under %s", rig.dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    size_t n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
 }
 
 Test(tui_e2e, a_winner_key_stores_the_label_with_note_and_category)

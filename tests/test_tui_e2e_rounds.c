@@ -5,13 +5,13 @@
  * only the focused pane, and quitting while streaming asks and saves.
  * The real binary in tmux against the loopback fake provider. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/session.h"
 #include "tui/rig_test.h"
+#include "testenv.h"
 #include "tui/tmux_driver.h"
 
 static TmuxRig rig;
@@ -29,22 +29,7 @@ static void stop(void)
 TestSuite(tui_rounds, .fini = stop, .timeout = 900);
 
 /* The only session file's path ("" when there is none yet). */
-static void session_path(char *out, size_t outlen)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/versus/sessions", rig.dir);
-    out[0] = '\0';
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
-            snprintf(out, outlen, "%s/%s", dir, de->d_name);
-    }
-    closedir(d);
-}
+static void session_path(char *out, size_t outlen) { testenv_session_file(rig.dir, out, outlen); }
 
 /* The session as the store reads it, or NULL when there is none yet. */
 static Session *load_session(void)

@@ -2,6 +2,7 @@
  * files, strict UTF-8 (see testenv.h). */
 #include "testenv.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,30 @@ cJSON *testenv_json_file(const char *path)
     cJSON *j = s ? cJSON_Parse(s) : NULL;
     free(s);
     return j;
+}
+
+bool testenv_session_file(const char *home, char *out, size_t outlen)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
+    if (outlen)
+        out[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool found = false;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0) {
+            int n = snprintf(out, outlen, "%s/%s", dir, de->d_name);
+            found = n > 0 && (size_t)n < outlen;
+        }
+    }
+    closedir(d);
+    if (!found && outlen)
+        out[0] = '\0';
+    return found;
 }
 
 bool testenv_utf8_strict(const unsigned char *s, size_t n)

@@ -42,6 +42,10 @@ char *testenv_slurp(const char *path, size_t *len);
 /* The JSON document in the file at path (cJSON_Delete it); NULL when the
  * file cannot be read or is not JSON. */
 cJSON *testenv_json_file(const char *path);
+/* The path of a session file (NAME.json) that versus saved under the
+ * private home dir (dir/data/versus/sessions/); false (out "") when there is
+ * none yet. With several, any one of them: for a suite that saves one. */
+bool testenv_session_file(const char *home, char *out, size_t outlen);
 /* True when s[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF); NUL bytes are allowed. */
 bool testenv_utf8_strict(const unsigned char *s, size_t n);

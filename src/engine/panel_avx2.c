@@ -116,9 +116,8 @@ INLINE __m256i q5_bits(__m256i qh, int byte, int odd)
  * horizontal sum at the end, ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); Q4_1's
  * m * s fused per block apart. Here lane l of all eight rows is one vector
  * A[l] (one row per 32-bit lane), so each output is the row kernel's
- * (quant_avx2.c) sequence of roundings, bit for bit. Q5_0's offset of 16 is
- * taken off each lane's integer sum (16 times the sum of its four
- * activations), which leaves the integers exact. */
+ * (quant_avx2.c) sequence of roundings, bit for bit. Q5_0's quants less 16
+ * are signed bytes, multiplied as Q8_0's (|q| times y with q's sign). */
 enum { EX_Q4_1, EX_Q5_0, EX_Q8_0 };
 
 INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_t xs, int NX, float *out,
@@ -139,19 +138,10 @@ INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_
     const uint8_t *p = w;
     for (int64_t i = 0; i < nb; i++, p += bb) {
         __m256 dd[PANEL_MAX_NX];
-        __m256i off16[PANEL_MAX_NX];
         const __m256 d = load_h8(p);
         UNROLL
-        for (int j = 0; j < NX; j++) {
-            const QuantQ8A *y = XQ8A(x, j, xs) + i;
-            dd[j] = _mm256_mul_ps(d, _mm256_set1_ps(y->d));
-            off16[j] = _mm256_setzero_si256();
-            if (kind == EX_Q5_0) {
-                __m256i yv = _mm256_loadu_si256((const __m256i *)y->qs);
-                off16[j] = _mm256_slli_epi32(
-                    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), yv), ones), 4);
-            }
-        }
+        for (int j = 0; j < NX; j++)
+            dd[j] = _mm256_mul_ps(d, _mm256_set1_ps(XQ8A(x, j, xs)[i].d));
         const __m256i qh =
             kind == EX_Q5_0 ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
         UNROLL
@@ -163,19 +153,18 @@ INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_
                 __m256i v = _mm256_loadu_si256((const __m256i *)(p + qoff + 32 * (l & 3)));
                 q = l < 4 ? _mm256_and_si256(v, m4) : _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
                 if (kind == EX_Q5_0)
-                    q = _mm256_or_si256(q, q5_bits(qh, (l < 4 ? 0 : 2) + ((l & 3) >> 1), l & 1));
+                    q = _mm256_sub_epi8(_mm256_or_si256(q, q5_bits(qh, (l < 4 ? 0 : 2) + ((l & 3) >> 1), l & 1)),
+                                        _mm256_set1_epi8(16));
             }
             const int yo = kind == EX_Q8_0 || l < 4 ? 4 * l : 16 + 4 * (l - 4);
             UNROLL
             for (int j = 0; j < NX; j++) {
                 __m256i yb = bcast4(XQ8A(x, j, xs)[i].qs + yo), dot;
-                if (kind == EX_Q8_0)
+                if (kind != EX_Q4_1) /* signed quants: |q| times y with q's sign */
                     dot = _mm256_madd_epi16(
                         _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yb, q)), ones);
                 else
                     dot = _mm256_madd_epi16(_mm256_maddubs_epi16(q, yb), ones);
-                if (kind == EX_Q5_0)
-                    dot = _mm256_sub_epi32(dot, _mm256_permutevar8x32_epi32(off16[j], _mm256_set1_epi32(l)));
                 A[j][l] = _mm256_fmadd_ps(dd[j], _mm256_cvtepi32_ps(dot), A[j][l]);
             }
         }

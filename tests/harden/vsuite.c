@@ -2,7 +2,6 @@
 #include "harden/vsuite.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "harden/vchild.h"
+#include "testenv.h"
 
 void vsuite_home(const char *name, char *bin, size_t binlen, char *home, size_t homelen)
 {
@@ -39,17 +39,10 @@ void vsuite_config_dir(const char *home)
 
 void vsuite_session_id(const char *home, char *id, size_t n)
 {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/versus/sessions", home);
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "no sessions directory %s", dir);
-    struct dirent *e;
-    id[0] = '\0';
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && strstr(e->d_name, ".json"))
-            snprintf(id, n, "%.*s", (int)(strstr(e->d_name, ".json") - e->d_name), e->d_name);
-    closedir(d);
-    cr_assert(id[0], "no session was saved");
+    char path[1024];
+    cr_assert(testenv_session_file(home, path, sizeof path), "no session was saved under %s", home);
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(id, n, "%.*s", (int)(strlen(base) - 5), base);
 }
 
 void vsuite_end(FakeProv **fp, char ***env, const char *home)
