@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/suggest.h"
+
 typedef struct CommandSpec {
     const char *name;
     CommandKind kind;
@@ -74,7 +76,14 @@ int commands_parse(const char *line, Command *out, char *err, size_t errlen)
         if (strlen(specs[i].name) == wl && strncmp(specs[i].name, w, wl) == 0)
             spec = &specs[i];
     if (!spec) {
-        snprintf(err, errlen, "unknown command ':%.*s' (:help lists them)", (int)(wl > 40 ? 40 : wl), w);
+        char word[48];
+        snprintf(word, sizeof word, "%.*s", (int)(wl > 40 ? 40 : wl), w);
+        const char *known[sizeof specs / sizeof specs[0]];
+        for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+            known[i] = specs[i].name;
+        const char *near = suggest_nearest(word, known, sizeof specs / sizeof specs[0]);
+        snprintf(err, errlen, "unknown command ':%s'%s%s%s (:help lists them)", word, near ? " (did you mean :" : "",
+                 near ? near : "", near ? "?)" : "");
         return -1;
     }
     out->kind = spec->kind;
@@ -193,8 +202,10 @@ int commands_set_param(Params *p, const char *name, const char *value, char *err
         else if (reasoning_parse(value, &p->reasoning, err, errlen) < 0)
             return -1;
     } else {
-        snprintf(err, errlen, "unknown parameter '%s' (temperature, max_tokens, top_p, top_k, min_p, repeat_penalty, "
-                 "seed, timeout, reasoning)", name);
+        const char *near = suggest_nearest(name, param_names, sizeof param_names / sizeof param_names[0] - 1);
+        snprintf(err, errlen, "unknown parameter '%s'%s%s%s (temperature, max_tokens, top_p, top_k, min_p, "
+                 "repeat_penalty, seed, timeout, reasoning)", name, near ? " (did you mean " : "", near ? near : "",
+                 near ? "?)" : "");
         return -1;
     }
     return 0;

@@ -119,6 +119,7 @@ static void run_command(App *a, const char *line)
     char err[512];
     if (commands_parse(line, &c, err, sizeof err) < 0) {
         app_message(a, true, "%s", err);
+        prompt_set_line(line); /* kept, to be fixed rather than typed again */
         return;
     }
     bool clear_line = true;
@@ -136,6 +137,8 @@ static void run_command(App *a, const char *line)
             app_message(a, false, "parameters: %s \u00b7 :set NAME VALUE changes one, :set NAME unset clears it", d);
         } else if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
             app_message(a, true, "%s", err);
+            clear_line = false;
+            prompt_set_line(line);
         } else {
             char d[256];
             commands_describe_params(&a->params, d, sizeof d);
