@@ -592,3 +592,21 @@ Test(contract, a_mistyped_command_suggests_the_nearest)
     cr_assert(strstr(buf_str(&r.err), "unknown command 'sesions' (did you mean sessions?)"), "%s", buf_str(&r.err));
     vchild_result_free(&r);
 }
+
+/* tryout2 #17: the table never cuts a spec: two candidates that differ only
+ * at the end of a long URL stay told apart. */
+Test(contract, the_run_table_never_cuts_a_long_spec)
+{
+    char a[400], b[400];
+    snprintf(a, sizeof a, "openai-compat:happy@%s/a-rather-long-path-to-the-first-server/v1", fakeprov_url(fp));
+    snprintf(b, sizeof b, "openai-compat:happy@%s/a-rather-long-path-to-the-first-server/x/v1", fakeprov_url(fp));
+    const char *args[] = { "run", "--no-progress", "-m", a, "-m", b, "hi", NULL };
+    VResult r;
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    char row[420];
+    snprintf(row, sizeof row, "\n%s ", a);
+    cr_assert(strstr(buf_str(&r.out), row), "the whole spec heads its row:\n%s", buf_str(&r.out));
+    snprintf(row, sizeof row, "\n%s  ok", b);
+    cr_assert(strstr(buf_str(&r.out), row), "the whole spec heads its row:\n%s", buf_str(&r.out));
+    vchild_result_free(&r);
+}

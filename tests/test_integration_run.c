@@ -550,6 +550,13 @@ Test(run, connection_refused_is_an_error_and_others_still_succeed)
     fault_pair(spec, &r, NULL);
     assert_failed(result_at(&r, 0), 0, NULL, NULL);
     cr_assert(isnan(nget(obj(result_at(&r, 0), "error"), "http_status")), "no HTTP status on a refused connection");
+    /* tryout2 #26: nothing reached the provider, so nothing was spent: $0, not
+     * an unknown cost that makes every total "+ unknown" */
+    const cJSON *m = obj(result_at(&r, 0), "metrics");
+    cr_assert_float_eq(nget(m, "cost_usd"), 0.0, 1e-12, "cost %f", nget(m, "cost_usd"));
+    const cJSON *basis = cJSON_GetObjectItem(m, "cost_basis");
+    cr_assert(cJSON_IsString(basis) && strstr(basis->valuestring, "never reached"), "basis %s",
+              cJSON_IsString(basis) ? basis->valuestring : "(none)");
     vchild_result_free(&r);
 }
 

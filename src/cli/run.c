@@ -451,8 +451,7 @@ static void print_table(Run *run)
         if (l > w)
             w = l;
     }
-    if (w > 48)
-        w = 48;
+    /* never cut: two candidates may differ only at the end of their URL */
     printf("%-*s  %-9s %9s %9s %9s %9s %8s %7s %7s %7s %11s\n", w, "model", "status", "load", "ttft", "ttfa",
            "total", "tok/s", "in", "out", "reason", "cost");
     double total_cost = 0;

@@ -46,6 +46,7 @@ typedef struct Price {
 #define PRICES_BASIS_ESTIMATED "estimated from measured speed"
 #define PRICES_BASIS_FREE "free (config)"
 #define PRICES_BASIS_LOCAL_UNPRICED "local: no local_cost in the config"
+#define PRICES_BASIS_UNDELIVERED "the request never reached the provider"
 
 /* Loads the first table found (VERSUS_PRICES, the user's, the installed one,
  * the source tree's). A missing table is an empty one; a malformed one is an

@@ -156,7 +156,8 @@ void ops_swiglu(float *g, const float *u, size_t n)
 static float gelu_tanh(float x)
 {
     const float a = 0.044715f, s = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(s * x * (1.0f + a * x * x)));
+    /* llama.cpp's build fuses a*x*x + 1 into one FMA */
+    return 0.5f * x * (1.0f + tanhf(s * x * fmaf(a * x, x, 1.0f)));
 }
 
 void ops_geglu(float *g, const float *u, size_t n)

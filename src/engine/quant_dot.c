@@ -5,6 +5,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +18,6 @@
 static inline uint32_t load_u32le(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Sum over a Q5_0/Q5_1 block's 32 five-bit quants, each less offset (16 for
- * Q5_0, 0 for Q5_1), times the matching int8 of yq. */
-static inline int dot_q5_block(const uint8_t qs[16], const uint8_t qh4[4], const int8_t *yq, int offset)
-{
-    uint32_t qh = load_u32le(qh4);
-    int s = 0;
-    for (int l = 0; l < 16; l++) {
-        int lo = ((qs[l] & 0xF) | (int)((qh >> l) & 1) << 4) - offset;
-        int hi = ((qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4) - offset;
-        s += lo * yq[l] + hi * yq[l + 16];
-    }
-    return s;
 }
 
 static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
@@ -75,6 +62,82 @@ static void dot_bf16(int64_t n, const void *w, const void *x, size_t xs, int nx,
 
 #define XROW(T, x, j, xs) ((const T *)((const char *)(x) + (size_t)(j) * (xs)))
 
+/* The 32 weights of block i of a 32-column type as integers, in the order
+ * ggml's x86 kernels take them (4-bit: low nibbles then high nibbles;
+ * 5-bit: with their fifth bit), the offset (8 or 16) left in when `center`. */
+static void block_ints(GgmlType t, const void *w, int64_t i, int8_t q[32], bool center)
+{
+    switch (t) {
+    case GGML_TYPE_Q4_0:
+    case GGML_TYPE_Q4_1: {
+        const uint8_t *qs = t == GGML_TYPE_Q4_0 ? ((const BlockQ4_0 *)w)[i].qs : ((const BlockQ4_1 *)w)[i].qs;
+        int off = t == GGML_TYPE_Q4_0 && center ? 8 : 0;
+        for (int l = 0; l < 16; l++) {
+            q[l] = (int8_t)((qs[l] & 0xF) - off);
+            q[l + 16] = (int8_t)((qs[l] >> 4) - off);
+        }
+        break;
+    }
+    case GGML_TYPE_Q5_0:
+    case GGML_TYPE_Q5_1: {
+        const uint8_t *qs = t == GGML_TYPE_Q5_0 ? ((const BlockQ5_0 *)w)[i].qs : ((const BlockQ5_1 *)w)[i].qs;
+        uint32_t qh = load_u32le(t == GGML_TYPE_Q5_0 ? ((const BlockQ5_0 *)w)[i].qh : ((const BlockQ5_1 *)w)[i].qh);
+        int off = t == GGML_TYPE_Q5_0 && center ? 16 : 0;
+        for (int l = 0; l < 16; l++) {
+            q[l] = (int8_t)(((qs[l] & 0xF) | (int)((qh >> l) & 1) << 4) - off);
+            q[l + 16] = (int8_t)(((qs[l] >> 4) | (int)((qh >> (l + 16)) & 1) << 4) - off);
+        }
+        break;
+    }
+    default:
+        memcpy(q, ((const BlockQ8_0 *)w)[i].qs, 32);
+        break;
+    }
+}
+
+/* ggml's fold of eight float lanes (hsum_float_8). */
+static float fold8(const float a[8])
+{
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+/* Q4_1, Q5_0, Q5_1, Q8_0 against Q8A rows, rounded as llama.cpp's x86
+ * kernels round them (ggml_vec_dot_*_q8_*, and tinyBLAS for batches): per
+ * block, eight lanes of four products, each lane scaled by d_w * d_y and
+ * added by FMA into its own float sum; the lanes folded at the end, plus the
+ * min terms (m_w * s_y, by FMA) summed apart. */
+static void dot_lanes(GgmlType t, int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
+{
+    int64_t nb = n / 32;
+    for (int j = 0; j < nx; j++) {
+        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
+        float acc[8] = { 0 }, accm = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            int8_t q[32];
+            block_ints(t, w, i, q, true);
+            float d, m = 0.0f;
+            switch (t) {
+            case GGML_TYPE_Q4_1: d = FP16(((const BlockQ4_1 *)w)[i].d), m = FP16(((const BlockQ4_1 *)w)[i].m); break;
+            case GGML_TYPE_Q5_0: d = FP16(((const BlockQ5_0 *)w)[i].d); break;
+            case GGML_TYPE_Q5_1: d = FP16(((const BlockQ5_1 *)w)[i].d), m = FP16(((const BlockQ5_1 *)w)[i].m); break;
+            default: d = FP16(((const BlockQ8_0 *)w)[i].d); break;
+            }
+            float dd = d * y[i].d;
+            for (int l = 0; l < 8; l++) {
+                int s = 0;
+                for (int k = 4 * l; k < 4 * l + 4; k++)
+                    s += q[k] * y[i].qs[k];
+                acc[l] = fmaf(dd, (float)s, acc[l]);
+            }
+            if (t == GGML_TYPE_Q4_1 || t == GGML_TYPE_Q5_1)
+                accm = fmaf(m, y[i].s, accm);
+        }
+        out[j] = fold8(acc) + accm;
+    }
+}
+
+/* Q4_0 as llama.cpp's x86 build multiplies it (repacked 8-row panels): one
+ * integer sum per block, scaled by d_w * d_y and added by FMA. */
 static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
     const BlockQ4_0 *b = w;
@@ -83,10 +146,12 @@ static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
         const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
         float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
+            int8_t q[32];
+            block_ints(GGML_TYPE_Q4_0, w, i, q, true);
             int s = 0;
-            for (int l = 0; l < 16; l++)
-                s += ((b[i].qs[l] & 0xF) - 8) * y[i].qs[l] + ((b[i].qs[l] >> 4) - 8) * y[i].qs[l + 16];
-            acc += FP16(b[i].d) * y[i].d * (float)s;
+            for (int l = 0; l < 32; l++)
+                s += q[l] * y[i].qs[l];
+            acc = fmaf(FP16(b[i].d) * y[i].d, (float)s, acc);
         }
         out[j] = acc;
     }
@@ -94,76 +159,37 @@ static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
 
 static void dot_q4_1(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
-    const BlockQ4_1 *b = w;
-    int64_t nb = n / 32;
-    for (int j = 0; j < nx; j++) {
-        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
-        float acc = 0.0f;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = 0;
-            for (int l = 0; l < 16; l++)
-                s += (b[i].qs[l] & 0xF) * y[i].qs[l] + (b[i].qs[l] >> 4) * y[i].qs[l + 16];
-            acc += FP16(b[i].d) * y[i].d * (float)s + FP16(b[i].m) * y[i].s;
-        }
-        out[j] = acc;
-    }
+    dot_lanes(GGML_TYPE_Q4_1, n, w, x, xs, nx, out);
 }
 
 static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
-    const BlockQ5_0 *b = w;
-    int64_t nb = n / 32;
-    for (int j = 0; j < nx; j++) {
-        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
-        float acc = 0.0f;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = dot_q5_block(b[i].qs, b[i].qh, y[i].qs, 16);
-            acc += FP16(b[i].d) * y[i].d * (float)s;
-        }
-        out[j] = acc;
-    }
+    dot_lanes(GGML_TYPE_Q5_0, n, w, x, xs, nx, out);
 }
 
 static void dot_q5_1(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
-    const BlockQ5_1 *b = w;
-    int64_t nb = n / 32;
-    for (int j = 0; j < nx; j++) {
-        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
-        float acc = 0.0f;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = dot_q5_block(b[i].qs, b[i].qh, y[i].qs, 0);
-            acc += FP16(b[i].d) * y[i].d * (float)s + FP16(b[i].m) * y[i].s;
-        }
-        out[j] = acc;
-    }
+    dot_lanes(GGML_TYPE_Q5_1, n, w, x, xs, nx, out);
 }
 
 static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out)
 {
-    const BlockQ8_0 *b = w;
-    int64_t nb = n / 32;
-    for (int j = 0; j < nx; j++) {
-        const QuantQ8A *y = XROW(QuantQ8A, x, j, xs);
-        float acc = 0.0f;
-        for (int64_t i = 0; i < nb; i++) {
-            int s = 0;
-            for (int l = 0; l < 32; l++)
-                s += b[i].qs[l] * y[i].qs[l];
-            acc += FP16(b[i].d) * y[i].d * (float)s;
-        }
-        out[j] = acc;
-    }
+    dot_lanes(GGML_TYPE_Q8_0, n, w, x, xs, nx, out);
 }
 
-/* Q4_K / Q5_K: sum_s sc[s]*dot(q_s, y_s) * d - dmin * sum_s m[s]*sum(y_s). */
+/* Q4_K / Q5_K: sum_s sc[s]*dot(q_s, y_s) * d - dmin * sum_s m[s]*sum(y_s),
+ * rounded as llama.cpp's x86 repacked Q4_K kernels round it: the two parts in
+ * two float sums (FMA), subtracted at the end; four activation rows (its
+ * 4-row GEMM; matmul.c passes four exactly for those rows) add to them every
+ * 64 columns, fewer rows (its GEMV) once per 256-column block. */
 static void dot_q45_k(int64_t n, const void *w, const void *x, size_t xs, int nx, float *out,
                       bool five)
 {
     int64_t nb = n / QK_K;
+    bool gemm = nx == 4;
     for (int j = 0; j < nx; j++) {
         const BlockQ8_K *y = XROW(BlockQ8_K, x, j, xs);
-        float acc = 0.0f;
+        float acc = 0.0f, accm = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *scales, *qs, *qh = NULL;
             uint16_t dh, dminh;
@@ -175,6 +201,7 @@ static void dot_q45_k(int64_t n, const void *w, const void *x, size_t xs, int nx
                 scales = b->scales, qs = b->qs, dh = b->d, dminh = b->dmin;
             }
             int sum_q = 0, sum_m = 0;
+            float ddq = FP16(dh) * y[i].d, ddm = FP16(dminh) * y[i].d;
             for (int s = 0; s < 8; s++) {
                 uint8_t sc, m;
                 quant_k4_scale_min(s, scales, &sc, &m);
@@ -190,10 +217,18 @@ static void dot_q45_k(int64_t n, const void *w, const void *x, size_t xs, int nx
                 }
                 sum_q += sc * dot;
                 sum_m += m * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
+                if (gemm && (s & 1)) {
+                    acc = fmaf((float)sum_q, ddq, acc);
+                    accm = fmaf((float)sum_m, ddm, accm);
+                    sum_q = sum_m = 0;
+                }
             }
-            acc += y[i].d * (FP16(dh) * (float)sum_q - FP16(dminh) * (float)sum_m);
+            if (!gemm) {
+                acc = fmaf((float)sum_q, ddq, acc);
+                accm = fmaf((float)sum_m, ddm, accm);
+            }
         }
-        out[j] = acc;
+        out[j] = acc - accm;
     }
 }
 

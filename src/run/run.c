@@ -56,7 +56,9 @@ typedef struct RunStream {
     double retry_at_ms;   /* > 0 while a retry is scheduled */
     double vram_at_ms;    /* local: when the GPU memory was last read */
     double first_start_ms;
-    bool stamp_at_send;   /* the first attempt waits for run_poll to go out: its clock starts then */
+    bool stamp_at_send;
+    bool reached;         /* some attempt got an answer (headers) from the provider */
+    bool undelivered;     /* it failed before any attempt reached the provider: nothing was spent */   /* the first attempt waits for run_poll to go out: its clock starts then */
     Request rq;           /* the round's request as this model gets it: its own history,
                              its own reasoning setting */
     Message *history;     /* (n_history) owned copies of its conversation so far */
@@ -97,6 +99,12 @@ static void update_cost(RunStream *s)
     if (!reply_was_sent(r))
         return; /* nothing was sent: no cost, not even $0 */
     ReplyMetrics *m = &r->metrics;
+    if (s->undelivered) {
+        m->cost_usd = 0; /* could not connect: no provider saw it, none bills it */
+        snprintf(m->cost_basis, sizeof m->cost_basis, "%s", PRICES_BASIS_UNDELIVERED);
+        m->input_usd_per_mtok = m->output_usd_per_mtok = NAN;
+        return;
+    }
     Price p = s->price;
     const char *basis = "";
     if (s->price_known && p.local && !p.free_local) {
@@ -483,6 +491,7 @@ static double parse_retry_after(const char *v)
 static void on_header(void *user, const char *name, const char *value)
 {
     RunStream *s = user;
+    s->reached = true;
     if (strcmp(name, "retry-after-ms") == 0) {
         char *end;
         double ms = strtod(value, &end);
@@ -571,6 +580,8 @@ static void on_done(void *user, int status, HttpFailure failure, const char *mes
         const char *hint = failure == HTTP_FAIL_CONNECT ? "is the server running and the URL right?"
                          : failure == HTTP_FAIL_TIMEOUT ? "raise --timeout, or check the server"
                          : NULL;
+        /* no connection (or no TLS session): the request was never delivered */
+        s->undelivered = !s->reached && (failure == HTTP_FAIL_CONNECT || failure == HTTP_FAIL_TLS);
         fail(s, status >= 200 ? status : 0, type, msg, hint);
         return;
     }

@@ -218,6 +218,9 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "no models: use :models SPEC... (e.g. :models openai:gpt-4o-mini local:)");
         return;
     }
+    /* a passing note ("3 models ready") would read as the state of this round */
+    if (!a->message_alert)
+        a->message[0] = '\0';
     round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
     a->turn_added = false; /* the last round's turn is the conversation's now */
