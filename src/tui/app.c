@@ -296,6 +296,10 @@ int app_run(const AppOptions *opt, char *err, size_t errlen)
     round_stop(a); /* a quit signal while streaming: keep what came */
     prompt_shutdown();
     term_stop();
+    /* the screen is back: say where the session went and how to export it */
+    char bye[8192];
+    if (round_farewell(a, bye, sizeof bye))
+        printf("%s\n", bye);
     teardown(a);
     free(a);
     return 0;

@@ -130,7 +130,11 @@ static void run_command(App *a, const char *line)
         app_message(a, false, a->system ? "system prompt set" : "system prompt cleared");
         break;
     case CMD_SET:
-        if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
+        if (c.argc == 0) { /* :set alone: what the next round is sent with */
+            char d[256];
+            commands_describe_params(&a->params, d, sizeof d);
+            app_message(a, false, "parameters: %s \u00b7 :set NAME VALUE changes one, :set NAME unset clears it", d);
+        } else if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
             app_message(a, true, "%s", err);
         } else {
             char d[256];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "core/prices.h"
@@ -218,6 +219,9 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "no models: use :models SPEC... (e.g. :models openai:gpt-4o-mini local:)");
         return;
     }
+    /* a passing note ("3 models ready") would read as the state of this round */
+    if (!a->message_alert)
+        a->message[0] = '\0';
     round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
     a->turn_added = false; /* the last round's turn is the conversation's now */
@@ -374,6 +378,24 @@ void round_label_finish(App *a)
         app_message(a, true, "labelled %s (kept in memory only: %s)", what,
                     a->session_note[0] ? a->session_note : "the round was not recorded");
     }
+}
+
+/* ---- quitting ---------------------------------------------------------------------- */
+
+int round_farewell(const App *a, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const Session *s = a->session;
+    if (!s || s->n_rounds == 0 || !s->path || access(s->path, F_OK) != 0)
+        return 0; /* nothing was saved: nothing to say */
+    size_t labelled = 0;
+    for (size_t i = 0; i < s->n_rounds; i++)
+        labelled += s->rounds[i].outcome != SESSION_UNLABELLED;
+    snprintf(out, outlen,
+             "versus: session %s saved in %s (%zu round%s, %zu labelled); export it with: "
+             "versus export %s --format versus -o cases.jsonl",
+             s->id, s->path, s->n_rounds, s->n_rounds == 1 ? "" : "s", labelled, s->id);
+    return 1;
 }
 
 /* ---- export ------------------------------------------------------------------------ */
