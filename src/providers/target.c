@@ -179,6 +179,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         return -1;
     }
     char base[2048], abase[2048];
+    const char *own_hash = strchr(spec, '#');
     if (split_effort(spec, base, sizeof base, &out->reasoning, err, errlen) < 0)
         return -1;
     spec = base;
@@ -192,6 +193,11 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         if (out->reasoning.effort == REASONING_UNSET)
             out->reasoning = ar;
         spec = abase;
+        /* the alias's own suffix, unless the spec's own wins */
+        if (own_hash)
+            snprintf(out->alias_of, sizeof out->alias_of, "%s%s", abase, own_hash);
+        else
+            snprintf(out->alias_of, sizeof out->alias_of, "%s", alias);
     }
     const char *colon = strchr(spec, ':');
     char prov[64];

@@ -31,6 +31,8 @@ typedef struct ModelTarget {
     char perimeter_why[640]; /* why it is inside or outside, for messages */
     bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
+    char alias_of[1100];  /* when the spec is a config alias: what it stands for, with the
+                           * "#EFFORT" that applies ("openai:gpt-4o-mini" for "fast"); else "" */
     Reasoning reasoning;  /* from "#EFFORT" or the config's "reasoning" map; effort
                            * REASONING_UNSET when neither says (the round's --reasoning applies) */
     char api[16];         /* openai: "responses" / "chat" from the config's "api", "" = by model */

@@ -324,6 +324,10 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         return;
     if (strcmp(t->kind, t->provider) != 0)
         snprintf(s->reply->kind, sizeof s->reply->kind, "%s", t->kind);
+    if (t->alias_of[0] && reply_set_alias_of(s->reply, t->alias_of) < 0) {
+        refuse(s, "internal", "out of memory", NULL);
+        return;
+    }
     s->keys = keysink_new((StreamSink){ .emit = on_event, .user = s });
     if (!s->keys) {
         refuse(s, "internal", "out of memory", NULL);
