@@ -178,8 +178,7 @@ static void run_command(App *a, const char *line)
     }
     case CMD_HELP: overlay_help(a); break;
     case CMD_NEW:
-        conversation_new(a);
-        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        round_new_conversation(a);
         break;
     case CMD_QUIT: actions_quit(a, 0); break;
     }

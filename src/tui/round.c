@@ -380,6 +380,24 @@ void round_label_finish(App *a)
     }
 }
 
+/* ---- a new conversation -------------------------------------------------------------- */
+
+void round_new_conversation(App *a)
+{
+    if (round_label_pending(a)) {
+        char later[256] = "it was not saved";
+        if (a->session && a->session_round >= 0)
+            snprintf(later, sizeof later, "versus sessions label %s %ld --winner N|tie|both-bad labels it later",
+                     a->session->id, a->session_round + 1);
+        conversation_new(a);
+        app_message(a, false, "a new conversation (turn 1 next) \u00b7 turn %d left unlabelled (%s)", a->round_turn,
+                    later);
+        return;
+    }
+    conversation_new(a);
+    app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+}
+
 /* ---- quitting ---------------------------------------------------------------------- */
 
 int round_farewell(const App *a, char *out, size_t outlen)

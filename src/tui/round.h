@@ -48,6 +48,9 @@ void round_label_begin(App *a, SessionOutcome outcome, int winner_pos);
 void round_label_finish(App *a);
 /* Saves the session now; what, when not NULL, is said in the message. */
 void round_save(App *a, const char *what);
+/* F6 / :new: starts a new conversation and says so, and which finished
+ * turn is left unlabelled and how to label it later. */
+void round_new_conversation(App *a);
 /* The line to print once the screen is restored: where the session was
  * saved, its rounds and labelled rounds, and how to export it. 1 with out
  * filled, or 0 (out "") when nothing was saved. */
