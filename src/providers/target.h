@@ -39,6 +39,9 @@ typedef struct ModelTarget {
     bool key_allowed;     /* base_url is the provider's own URL (configured, from its environment
                            * variable, or its default), so its key may be sent there; false for a
                            * URL written inline after the provider's name that is another endpoint */
+    char key_home[512];   /* the URL the provider's key belongs to ("" when none) */
+    char key_home_from[160]; /* where that URL came from: "base_url in CONFIG", "OPENAI_BASE_URL",
+                              * "the provider's default" */
 } ModelTarget;
 
 /* Resolves "PROVIDER:MODEL" (or "PROVIDER:MODEL@URL", or a name the config

@@ -125,6 +125,8 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
     if (opt->system && opt->system[0])
         a->system = strdup(opt->system);
     a->blind = opt->blind;
+    a->key_urls = opt->key_urls;
+    a->n_key_urls = opt->n_key_urls;
     if (theme_load(opt->theme, &a->theme, err, errlen) < 0)
         return -1;
     a->focus = -1;

@@ -237,6 +237,8 @@ void round_start(App *a, const char *prompt)
     RunHistory hist[LAYOUT_MAX_PANES];
     conversation_histories(a, hist);
     opt.histories = hist;
+    opt.key_urls = a->key_urls;
+    opt.n_key_urls = a->n_key_urls;
     a->round_turn = a->turn;
     /* Batch network work every few ms instead of waking for each token:
      * four fast streams otherwise cost a core in poll() alone. */
