@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testenv.h"
 #include "tui/tmux_driver.h"
@@ -269,6 +270,23 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
     cr_assert(strstr(doc, HAPPY), "the reply is in the file:\n%s", doc);
     cr_assert_null(strstr(doc, "sk-test-e2e"), "the key in the prompt is masked:\n%s", doc);
     cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
+}
+
+/* Tryout 2 #24: :export with no FILE named a relative file. */
+Test(tui_e2e, export_with_no_file_names_the_absolute_path_written)
+{
+    start("-m openai:happy");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "  done", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "':export' Enter");
+    cr_assert(rig_wait(&rig, "exported the round to /", 1, WAIT_MS), "an absolute path:\n%s", rig.screen);
+    const char *p = strstr(rig.screen, "exported the round to ") + strlen("exported the round to ");
+    char path[1024];
+    size_t n = strcspn(p, " \n");
+    snprintf(path, sizeof path, "%.*s", (int)n, p);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "the file named is there: %s", path);
+    unlink(path);
 }
 
 /* Tryout 2 #20: a reply cut at the token limit looked finished, in its pane

@@ -169,7 +169,7 @@ static void run_command(App *a, const char *line)
             round_save(a, "session");
         break;
     case CMD_EXPORT: {
-        char path[1024];
+        char path[4352];
         if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
             app_message(a, true, "export failed: %s", err);
         else

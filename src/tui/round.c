@@ -436,6 +436,16 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(path, pathlen, "versus-round-%s.md", stamp);
     }
+    /* the message names the file wherever the workbench was started */
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        char rel[4096];
+        snprintf(rel, sizeof rel, "%s", path);
+        if ((size_t)snprintf(path, pathlen, "%s/%s", cwd, rel) >= pathlen) {
+            snprintf(err, errlen, "the path %s/%s is too long", cwd, rel);
+            return -1;
+        }
+    }
     /* the same writer as `versus export`: 0600, secrets masked, temp + rename */
     Buf f = { 0 };
     char params[256];
