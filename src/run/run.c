@@ -375,7 +375,7 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
                  "refused: %s would send the key of provider '%s' to %s, which is not the URL that key belongs "
                  "to%s; nothing was sent", spec, t->provider, t->base_url, home);
         snprintf(hint, sizeof hint, "if you trust that server with the key, pass --send-key-to %s "
-                 "(to versus or versus run), or make it the provider's base_url in the config", t->base_url);
+                 "(the workbench, run and replay take it), or make it the provider's base_url in the config", t->base_url);
         keys_free(s->api_key);
         s->api_key = NULL;
         refuse(s, "key_url", msg, hint);
