@@ -493,3 +493,43 @@ Test(ci_flow, a_config_defined_provider_replays_offline_through_its_wire_protoco
     cr_assert(strstr(buf_str(&r.out), "router:happy: text differs from the recording"), "%s", buf_str(&r.out));
     vchild_result_free(&r);
 }
+
+/* tryout2 #23: rounds run with a config alias ("fast") and with the model
+ * it stands for are one model in the report, not two rows. */
+Test(ci_flow, an_alias_and_the_model_it_stands_for_are_one_model_in_the_report)
+{
+    char dir[600], path[700];
+    snprintf(path, sizeof path, "%s/config", home);
+    mkdir(path, 0700);
+    snprintf(dir, sizeof dir, "%s/config/versus", home);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"models\": {\"fast\": \"openai:happy\"}}\n", f);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(chmod(path, 0600), 0);
+    VResult r;
+    const char *run1[] = { "run", "--save", "--no-progress", "-m", "fast", "-m", "anthropic:happy", "one", NULL };
+    cr_assert_eq(versus(&r, run1), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    char id[256];
+    vsuite_session_id(home, id, sizeof id);
+    const char *run2[] = { "run", "--session", id, "--no-progress", "-m", "openai:happy", "-m", "anthropic:happy",
+                           "two", NULL };
+    cr_assert_eq(versus(&r, run2), 0, "%s", buf_str(&r.err));
+    vchild_result_free(&r);
+    for (int k = 1; k <= 2; k++) {
+        char round[8];
+        snprintf(round, sizeof round, "%d", k);
+        const char *label[] = { "sessions", "label", id, round, "--winner", "1", NULL };
+        cr_assert_eq(versus(&r, label), 0, "%s", buf_str(&r.err));
+        vchild_result_free(&r);
+    }
+    const char *rep[] = { "report", id, "-f", "md", "-o", "-", NULL };
+    cr_assert_eq(versus(&r, rep), 0, "%s", buf_str(&r.err));
+    const char *md = buf_str(&r.out);
+    cr_assert(strstr(md, "openai:happy"), "%s", md);
+    cr_assert_null(strstr(md, "fast"), "the alias is no model of its own:\n%s", md);
+    vchild_result_free(&r);
+}

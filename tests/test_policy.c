@@ -331,6 +331,15 @@ Test(policy, quality_and_baselines_count_only_cases_where_the_routes_ran, .init 
     cr_assert_eq(r.common_judged, 1, "only case 1 has the policy's route, the frontier and the local model");
     cr_assert_float_eq(r.base[0].cost_per_case, 0.001, 1e-15);
     cr_assert_float_eq(r.base[1].cost_per_case, 0.01, 1e-15);
+    /* tryout2 #32: local:other won its one case and local:small both of its
+     * two: at equal quality the model judged on more cases is the best, and
+     * the figure says on how many */
+    cr_assert_str_eq(r.best_model, "local:small");
+    cr_assert_eq(r.best_judged, 2);
+    Buf out = { 0 };
+    cr_assert_eq(policy_report_format(p, &r, 0, &out), 0);
+    cr_assert(strstr(buf_str(&out), "best single model (local:small, 2 judged cases)"), "%s", buf_str(&out));
+    buf_free(&out);
     policy_report_free(&r);
     policy_free(p);
     fixture_set_free(&set);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testenv.h"
 #include "tui/tmux_driver.h"
@@ -167,13 +168,43 @@ Test(tui_e2e, esc_from_the_prompt_asks_then_cancels_every_stream)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
     rig_keys(&rig, "'Go on forever' Enter");
-    cr_assert(rig_wait(&rig, "streaming", 2, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  streaming  ", 2, WAIT_MS), "%s", rig.screen);
     rig_keys(&rig, "Escape");
     cr_assert(rig_wait(&rig, "stop every stream?", 1, WAIT_MS), "Esc asks first:\n%s", rig.screen);
     rig_keys(&rig, "y");
     cr_assert(rig_wait(&rig, "cancelled", 2, WAIT_MS), "both panes cancelled:\n%s", rig.screen);
     rig_keys(&rig, "':q' Enter");
     cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), ":q exits cleanly:\n%s", rig.screen);
+}
+
+/* Tryout 2 #22: after quitting nothing said where the session went. */
+Test(tui_e2e, quitting_says_where_the_session_was_saved_and_how_to_export_it)
+{
+    start("-m openai:happy -m openai:happy.ms10");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "label turn", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "t Enter");
+    cr_assert(rig_wait(&rig, "note (Enter to skip)", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "'Say it again' Enter");
+    cr_assert(rig_wait(&rig, "label turn 2", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "':q' Enter");
+    cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(strstr(rig.screen, "versus: session "), "the session is named after the screen is restored:\n%s",
+              rig.screen);
+    cr_assert(strstr(rig.screen, "(2 rounds, 1 labelled)"), "its counts:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "export it with: ") && strstr(rig.screen, "--format versus -o cases.jsonl"),
+              "how to export it:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "/sessions/"), "where it is:\n%s", rig.screen);
+}
+
+Test(tui_e2e, quitting_with_nothing_saved_prints_nothing)
+{
+    start("-m openai:happy");
+    rig_keys(&rig, "':q' Enter");
+    cr_assert(rig_wait(&rig, "VERSUS-EXITED-0", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "versus: session"), "no session line:\n%s", rig.screen);
 }
 
 /* The issue's whole story in one run: a local model next to a closed API,
@@ -239,6 +270,23 @@ Test(tui_e2e, export_writes_the_round_privately_with_secrets_masked)
     cr_assert(strstr(doc, HAPPY), "the reply is in the file:\n%s", doc);
     cr_assert_null(strstr(doc, "sk-test-e2e"), "the key in the prompt is masked:\n%s", doc);
     cr_assert(strstr(doc, "my key is ***********"), "%s", doc);
+}
+
+/* Tryout 2 #24: :export with no FILE named a relative file. */
+Test(tui_e2e, export_with_no_file_names_the_absolute_path_written)
+{
+    start("-m openai:happy");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "  done", 1, WAIT_MS), "%s", rig.screen);
+    rig_keys(&rig, "':export' Enter");
+    cr_assert(rig_wait(&rig, "exported the round to /", 1, WAIT_MS), "an absolute path:\n%s", rig.screen);
+    const char *p = strstr(rig.screen, "exported the round to ") + strlen("exported the round to ");
+    char path[1024];
+    size_t n = strcspn(p, " \n");
+    snprintf(path, sizeof path, "%.*s", (int)n, p);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "the file named is there: %s", path);
+    unlink(path);
 }
 
 /* Tryout 2 #20: a reply cut at the token limit looked finished, in its pane

@@ -366,3 +366,25 @@ Test(tui_conversation, run_continue_gives_a_local_model_its_history)
     cr_assert_gt(in2, in1 + 8, "turn 2's prompt (%ld tokens) holds turn 1 (%ld + its 8-token reply)", in2, in1);
     vchild_env_free(env);
 }
+
+/* Tryout 2 #35: F6 / :new after a finished round that was not labelled said
+ * nothing about it. */
+Test(tui_conversation, a_new_conversation_says_which_turn_was_left_unlabelled_and_how_to_label_it)
+{
+    start("-m openai:happy -m openai:happy.ms10");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "label turn 1", 1, 0), "%s", rig.screen);
+    rig_keys(&rig, "F6");
+    cr_assert(rig_wait(&rig, "turn 1 left unlabelled (versus sessions label ", 1, 0), "said on F6:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, " 1 --winner N|tie|both-bad labels it later)"), "the round to label:\n%s",
+              rig.screen);
+    /* labelled: nothing to say */
+    rig_keys(&rig, "t Enter");
+    cr_assert(rig_wait(&rig, "note (Enter to skip)", 1, 0), "%s", rig.screen);
+    rig_keys(&rig, "Enter Enter");
+    cr_assert(rig_wait(&rig, "labelled tie", 1, 0), "%s", rig.screen);
+    rig_type(&rig, ":new");
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "a new conversation", 1, 0), "%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "left unlabelled"), "a labelled turn is not 'left':\n%s", rig.screen);
+}

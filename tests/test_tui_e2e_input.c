@@ -180,3 +180,21 @@ Test(tui_input, the_prompt_history_file_is_private)
     cr_assert_eq(stat(path, &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0600, "history mode after quit %o", (unsigned)(st.st_mode & 0777));
 }
+
+/* Tryout 2 #11: a typo'd `:` command emptied the line and named nothing; now
+ * the line stays to be fixed and the message names the command meant. */
+Test(tui_input, a_mistyped_command_keeps_the_line_and_suggests_the_nearest)
+{
+    start("-m openai:happy");
+    rig_type(&rig, ":modles openai:happy.ms10 openai:happy");
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "(did you mean :models?)", 1, 0), "the command meant:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "> :modles openai:happy.ms10 openai:happy", 1, 0), "the line is kept:\n%s", rig.screen);
+    /* fix it in place: to the start, past ":modle", swap "le" for "el" */
+    rig_keys(&rig, "C-a Right Right Right Right Right Right BSpace BSpace e l Enter");
+    cr_assert(rig_wait(&rig, "models for the next round", 1, 0), "the fixed line runs:\n%s", rig.screen);
+    rig_type(&rig, ":set temprature 1");
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "(did you mean temperature?)", 1, 0), "the parameter meant:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "> :set temprature 1", 1, 0), "the line is kept:\n%s", rig.screen);
+}

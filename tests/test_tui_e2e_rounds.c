@@ -130,13 +130,13 @@ Test(tui_rounds, a_prompt_sent_mid_stream_asks_and_keeps_the_running_round)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
     rig_keys(&rig, "'first prompt' Enter");
-    cr_assert(rig_wait(&rig, "streaming", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  streaming  ", 2, 0), "%s", rig.screen);
     rig_keys(&rig, "'second prompt' Enter");
     cr_assert(rig_wait(&rig, "still streaming", 1, 0), "it asks:\n%s", rig.screen);
     cr_assert_eq(rig_count(&rig, "cancelled"), 0, "nothing was cancelled:\n%s", rig.screen);
     rig_keys(&rig, "n");
     cr_assert(rig_wait(&rig, "> second prompt", 1, 0), "no: the prompt is back on the line:\n%s", rig.screen);
-    cr_assert(rig_wait(&rig, "streaming", 2, 0), "the round goes on:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  streaming  ", 2, 0), "the round goes on:\n%s", rig.screen);
     rig_keys(&rig, "Enter");
     cr_assert(rig_wait(&rig, "still streaming", 1, 0), "%s", rig.screen);
     rig_keys(&rig, "y");
@@ -149,13 +149,13 @@ Test(tui_rounds, esc_never_stops_more_than_the_focused_pane_without_asking)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
     rig_keys(&rig, "'Go on forever' Enter");
-    cr_assert(rig_wait(&rig, "streaming", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  streaming  ", 2, 0), "%s", rig.screen);
     /* Esc from a focused pane only returns to the prompt */
     rig_keys(&rig, "Tab");
     rig_keys(&rig, "Escape");
     sync_keys();
     cr_assert_eq(rig_count(&rig, "cancelled"), 0, "Esc on a pane stopped nothing:\n%s", rig.screen);
-    cr_assert_eq(rig_count(&rig, "streaming"), 2, "%s", rig.screen);
+    cr_assert_eq(rig_count(&rig, "  streaming  "), 2, "%s", rig.screen);
     /* Esc from the prompt asks; n keeps everything going */
     rig_keys(&rig, "Escape");
     cr_assert(rig_wait(&rig, "stop every stream?", 1, 0), "it asks:\n%s", rig.screen);
@@ -173,7 +173,7 @@ Test(tui_rounds, s_stops_just_the_focused_pane)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");
     rig_keys(&rig, "'Go on forever' Enter");
-    cr_assert(rig_wait(&rig, "streaming", 2, 0), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "  streaming  ", 2, 0), "%s", rig.screen);
     rig_keys(&rig, "Tab s");
     cr_assert(rig_wait(&rig, "cancelled", 1, 0), "pane 1 stopped:\n%s", rig.screen);
     char line[1024];

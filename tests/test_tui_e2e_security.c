@@ -105,3 +105,22 @@ Test(tui_security, a_key_echoed_in_pieces_is_masked_in_the_pane_and_kept_out_of_
     cr_assert_null(strstr(text, "sk-test-e2e"), "the key went to the history file:\n%s", text);
     cr_assert_null(strstr(text, "my key is"), "the line holding the key was kept:\n%s", text);
 }
+
+/* Tryout 2 #12: the refusal told the user to pass --send-key-to, which the
+ * workbench rejected, and blamed a config when the key's URL came from
+ * OPENAI_BASE_URL. */
+Test(tui_security, a_key_refused_for_an_inline_url_says_where_its_url_came_from_and_send_key_to_lets_it_go)
+{
+    start("-m openai:happy@http://localhost:{port}/v1");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "not sent", 1, 0), "refused:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "from OPENAI_BASE_URL", 1, 0), "where the key's URL came from:\n%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "the config names"), "no config was involved:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "--send-key-to http://localhost:"), "what to pass:\n%s", rig.screen);
+    rig_stop(&rig);
+    /* the advice is an option the workbench takes */
+    start("--send-key-to http://localhost:{port}/v1 -m openai:happy@http://localhost:{port}/v1");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "  done", 1, 0), "the key went where the user said:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "Hello from the fake provider"), "%s", rig.screen);
+}

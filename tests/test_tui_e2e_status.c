@@ -220,3 +220,61 @@ Test(tui_status, scroll_and_zoom_say_where_you_are)
     rig_keys(&rig, "G");
     cr_assert(rig_wait_gone(&rig, "\xe2\x86\x91", 0), "back at the end:\n%s", rig.screen);
 }
+
+/* The footer's last row (the line above the prompt). */
+static void footer_line(char *out, size_t outlen)
+{
+    rig_capture(&rig);
+    int last = -1;
+    for (int y = 0; y < rig.rows; y++) {
+        char line[4096];
+        rig_line(&rig, y, line, sizeof line);
+        if (strncmp(line, ">", 1) == 0 || strstr(line, "turn "))
+            break;
+        last = y;
+    }
+    rig_line(&rig, last < 0 ? 0 : last, out, outlen);
+}
+
+/* Tryout 2 #28: the settings that stay for the next rounds (sensitivity,
+ * system prompt, parameters, blind) flashed once and were gone; :set had no
+ * way to list them, nor min_p and repeat_penalty. */
+Test(tui_status, the_footer_keeps_the_round_settings_and_set_alone_lists_the_parameters)
+{
+    RigOptions o = { .cols = 160, .rows = 30 };
+    start_opts("-m openai:happy -m openai:happy.ms10", &o, "\n>");
+    rig_keys(&rig, "':sensitivity restricted' Enter");
+    rig_keys(&rig, "':system Be terse.' Enter");
+    rig_keys(&rig, "':set max_tokens 60' Enter");
+    rig_keys(&rig, "':set min_p 0.05' Enter");
+    cr_assert(rig_wait(&rig, "parameters: max_tokens=60 min_p=0.05", 1, 0), "min_p is a parameter:\n%s", rig.screen);
+    rig_keys(&rig, "':blind' Enter");
+    /* once the messages are gone, the footer still says it */
+    cr_assert(rig_wait(&rig, " restricted \u00b7 system \u00b7 max_tokens=60 min_p=0.05 \u00b7 blind \u00b7 session:", 1, 0),
+              "the footer holds the settings:\n%s", rig.screen);
+    rig_keys(&rig, "':set' Enter");
+    cr_assert(rig_wait(&rig, "parameters: max_tokens=60 min_p=0.05 \u00b7", 1, 0), ":set alone lists them:\n%s",
+              rig.screen);
+    rig_keys(&rig, "':set repeat_penalty 1.1' Enter");
+    cr_assert(rig_wait(&rig, "repeat_penalty=1.1", 1, 0), "repeat_penalty is a parameter:\n%s", rig.screen);
+}
+
+/* Tryout 2 #4 and #15: while the first round streams the footer said "2
+ * models ready" and "total $0.00", though costs were not known yet. */
+Test(tui_status, while_a_round_streams_the_footer_says_so_and_its_cost_is_unknown)
+{
+    RigOptions o = { .cols = 160, .rows = 30 };
+    start_opts("-m openai:happy -m openai:long.tps20.deltas400", &o, "\n>");
+    cr_assert(rig_wait(&rig, "models ready", 1, 0), "the greeting:\n%s", rig.screen);
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "streaming: Esc stops all", 1, 0), "the footer says it streams:\n%s", rig.screen);
+    char foot[4096];
+    footer_line(foot, sizeof foot);
+    cr_assert(strstr(rig.screen, "streaming"), "%s", rig.screen);
+    cr_assert(strstr(foot, "streaming: Esc stops all"), "still streaming: '%s'\n%s", foot, rig.screen);
+    cr_assert_null(strstr(rig.screen, "models ready"), "no stale greeting:\n%s", rig.screen);
+    cr_assert(strstr(foot, "total $?"), "the cost is not known yet: '%s'", foot);
+    cr_assert_null(strstr(foot, "$0.00"), "never $0 while unknown: '%s'", foot);
+    rig_keys(&rig, "Escape y");
+    cr_assert(rig_wait_gone(&rig, "streaming: Esc", 0), "the round ends:\n%s", rig.screen);
+}

@@ -296,6 +296,31 @@ Test(commands, set_checks_ranges_and_unsets)
     cr_assert(!p.seed_set);
 }
 
+/* Tryout 2 #11 and #28: a typo'd command or parameter names the one meant;
+ * :set takes min_p and repeat_penalty as versus run does. */
+Test(commands, a_mistyped_command_or_parameter_suggests_the_nearest)
+{
+    Command c;
+    char err[256];
+    cr_assert_eq(commands_parse(":modles openai:gpt-4o", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown command ':modles' (did you mean :models?)"), "%s", err);
+    cr_assert_eq(commands_parse(":sett temperature 0", &c, err, sizeof err), -1);
+    cr_assert(strstr(err, "(did you mean :set?)"), "%s", err);
+    cr_assert_eq(commands_parse(":zzzzzzzz", &c, err, sizeof err), -1);
+    cr_assert_null(strstr(err, "did you mean"), "nothing near: %s", err);
+    Params p = params_default();
+    cr_assert_eq(commands_set_param(&p, "temprature", "1", err, sizeof err), -1);
+    cr_assert(strstr(err, "unknown parameter 'temprature' (did you mean temperature?)"), "%s", err);
+    cr_assert_eq(commands_set_param(&p, "min_p", "0.05", err, sizeof err), 0);
+    cr_assert_eq(commands_set_param(&p, "repeat_penalty", "1.1", err, sizeof err), 0);
+    char d[256];
+    commands_describe_params(&p, d, sizeof d);
+    cr_assert_str_eq(d, "min_p=0.05 repeat_penalty=1.1");
+    cr_assert_eq(commands_set_param(&p, "min_p", "unset", err, sizeof err), 0);
+    cr_assert(isnan(p.min_p));
+    cr_assert_eq(commands_set_param(&p, "repeat_penalty", "-3", err, sizeof err), -1);
+}
+
 Test(keys, prompt_typing_is_never_taken_by_letter_keys)
 {
     int digit = 0;

@@ -252,6 +252,39 @@ Test(statusbar, footer_marks_estimated_local_costs_and_the_total_they_enter)
     cr_assert_str_eq(b, " session: openai:gpt-4o-mini $0.012 \u00b7 total $0.012");
 }
 
+/* Tryout 2 #28: the round settings that persist had no lasting sign. */
+Test(statusbar, settings_that_persist_are_one_compact_phrase)
+{
+    char b[256];
+    statusbar_format_settings("restricted", true, "max_tokens=60", true, b, sizeof b);
+    cr_assert_str_eq(b, "restricted \u00b7 system \u00b7 max_tokens=60 \u00b7 blind");
+    statusbar_format_settings(NULL, false, NULL, false, b, sizeof b);
+    cr_assert_str_eq(b, "", "the defaults say nothing");
+    statusbar_format_settings("internal", false, "", false, b, sizeof b);
+    cr_assert_str_eq(b, "internal");
+}
+
+Test(statusbar, the_idle_footer_keeps_its_state_whole_and_fits_the_totals_after_it)
+{
+    FooterEntry e[] = { { "openai:gpt-4o-mini", 0.0123, 0, false }, { "local:smollm2", 0.0, 1, false } };
+    char b[512];
+    statusbar_format_idle("restricted \u00b7 blind", e, 2, 200, b, sizeof b);
+    cr_assert_str_eq(b, " restricted \u00b7 blind \u00b7 session: openai:gpt-4o-mini $0.012 \u00b7 local:smollm2 $? "
+                        "\u00b7 total $0.012+?");
+    statusbar_format_idle("", e, 2, 200, b, sizeof b);
+    char f[512];
+    statusbar_format_footer(e, 2, 200, f, sizeof f);
+    cr_assert_str_eq(b, f, "no state: the footer as it was");
+    for (int w = 1; w < 120; w++) {
+        int cols = statusbar_format_idle("restricted \u00b7 blind", e, 2, w, b, sizeof b);
+        cr_assert_leq(cols, w);
+        cr_assert_eq(cols, wrap_str_cols(b, strlen(b)));
+        if (w >= 60)
+            cr_assert(strstr(b, "restricted \u00b7 blind") && strstr(b, "total $0.012+?"),
+                      "state and total kept at width %d: '%s'", w, b);
+    }
+}
+
 Test(names, short_unique_names_from_the_spec_or_the_user)
 {
     char name[NAMES_MAX], spec[256];

@@ -16,7 +16,8 @@
 static void tui_usage(FILE *out)
 {
     fprintf(out,
-            "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n\n"
+            "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n"
+            "              [--send-key-to URL]...\n\n"
             "Opens the workbench: every model answers the same prompt side by side.\n\n"
             "  -m, --model SPEC   a model to compare (repeat, up to %d); NAME=SPEC names its pane;\n"
             "                     default: the configured ones\n"
@@ -24,6 +25,9 @@ static void tui_usage(FILE *out)
             "      --system TEXT  system prompt for every round (:system changes it)\n"
             "      --theme NAME   default, light, solarized-dark, high-contrast, mono, or a file\n"
             "      --config FILE  configuration file (default $XDG_CONFIG_HOME/versus/config.json)\n"
+            "      --send-key-to URL  let a provider's key go to URL written inline after its\n"
+            "                     name (PROVIDER:MODEL@URL); without it a key goes only to\n"
+            "                     the URL it belongs to (as versus run)\n"
             "  -h, --help         this help\n\n"
             "Inside: type a prompt and press Enter; F1 or ? lists keys and :commands.\n",
             LAYOUT_MAX_PANES);
@@ -35,10 +39,11 @@ int cli_tui(int argc, char **argv)
         { "model", required_argument, NULL, 'm' }, { "blind", no_argument, NULL, 'B' },
         { "system", required_argument, NULL, 'S' }, { "theme", required_argument, NULL, 'T' },
         { "config", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+        { "send-key-to", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
-    const char *specs[64];
-    size_t n_specs = 0;
+    const char *specs[64], *key_urls[64];
+    size_t n_specs = 0, n_key_urls = 0;
     AppOptions opt = { 0 };
     optind = 1;
     opterr = 0;
@@ -56,6 +61,13 @@ int cli_tui(int argc, char **argv)
         case 'S': opt.system = optarg; break;
         case 'T': opt.theme = optarg; break;
         case 'C': opt.config_path = optarg; break;
+        case 'K':
+            if (n_key_urls >= sizeof key_urls / sizeof key_urls[0]) {
+                fprintf(stderr, "versus: too many --send-key-to options\n");
+                return CLI_EXIT_USAGE;
+            }
+            key_urls[n_key_urls++] = optarg;
+            break;
         case 'h': tui_usage(stdout); return CLI_EXIT_OK;
         default:
             return cli_option_error(NULL, c, argv, longopts);
@@ -96,6 +108,8 @@ int cli_tui(int argc, char **argv)
         opt.specs = specs;
         opt.n_specs = n_specs;
     }
+    opt.key_urls = key_urls;
+    opt.n_key_urls = n_key_urls;
     char err[1024] = "";
     int rc = app_run(&opt, err, sizeof err);
     if (defaults)

@@ -48,6 +48,16 @@ Reply *reply_new(const char *spec, const char *provider, const char *model)
     return r;
 }
 
+int reply_set_alias_of(Reply *r, const char *alias_of)
+{
+    char *c = alias_of && *alias_of ? strdup(alias_of) : NULL;
+    if (alias_of && *alias_of && !c)
+        return -1;
+    free(r->alias_of);
+    r->alias_of = c;
+    return 0;
+}
+
 const char *reply_kind(const Reply *r)
 {
     return r->kind[0] ? r->kind : r->provider;
@@ -58,6 +68,7 @@ void reply_free(Reply *r)
     if (!r)
         return;
     free(r->spec);
+    free(r->alias_of);
     free(r->provider);
     free(r->model);
     buf_free(&r->text);

@@ -92,6 +92,8 @@ typedef struct Reply {
     char *spec;     /* as the user gave it, e.g. "openai:gpt-4o-mini" */
     char *provider; /* the provider's name: "openai", "anthropic", "gemini", "ollama", "openai-compat",
                      * "local", or one the configuration defines ("router") */
+    char *alias_of; /* when spec is a config alias ("fast"): what it stood for
+                     * ("openai:gpt-4o-mini"), counted as that model in reports; else NULL */
     char kind[32];  /* its wire protocol when provider is a configured name that is none of the
                      * above ("openai-compat" for "router"); "" when provider names it: see reply_kind() */
     char *model;    /* the model name sent to the provider */
@@ -149,6 +151,8 @@ Reply *reply_new(const char *spec, const char *provider, const char *model);
  * recording and says whether it is a closed API, with or without the
  * configuration that named its provider. */
 const char *reply_kind(const Reply *r);
+/* Sets (a copy of) what r's spec stands for when it is a config alias. 0, or -1 out of memory. */
+int reply_set_alias_of(Reply *r, const char *alias_of);
 void reply_free(Reply *r);
 /* Marks the request as started now (resets metrics and text). */
 void reply_start(Reply *r, double now_ms);

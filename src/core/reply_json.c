@@ -162,6 +162,8 @@ cJSON *reply_to_json(const Reply *r)
     cJSON_AddStringToObject(o, "provider", r->provider);
     if (r->kind[0])
         cJSON_AddStringToObject(o, "kind", r->kind);
+    if (r->alias_of)
+        cJSON_AddStringToObject(o, "alias_of", r->alias_of);
     cJSON_AddStringToObject(o, "status", reply_status_name(r->status));
     add_text(o, "text", &r->text);
     if (r->reasoning.len)

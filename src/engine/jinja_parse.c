@@ -107,20 +107,32 @@ typedef struct NVec {
     size_t n, cap;
 } NVec;
 
+/* Room for one more element (elem bytes) in the arena array v holding n in
+ * room for *cap: v itself, or a copy twice as large (the arena frees the old
+ * one with everything else). NULL, with the parse failed, when the arena is
+ * spent. */
+static void *arena_room(Ps *p, void *v, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? *cap * 2 : 4;
+    void *nv = ja_alloc(p->a, c * elem);
+    if (!nv) {
+        fail(p, "the template is too large");
+        return NULL;
+    }
+    if (n)
+        memcpy(nv, v, n * elem);
+    *cap = c;
+    return nv;
+}
+
 static bool nv_push(Ps *p, NVec *v, JNode *x)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 4;
-        JNode **nv = ja_alloc(p->a, cap * sizeof *nv);
-        if (!nv) {
-            fail(p, "the template is too large");
-            return false;
-        }
-        if (v->n)
-            memcpy(nv, v->v, v->n * sizeof *nv);
-        v->v = nv;
-        v->cap = cap;
-    }
+    JNode **nv = arena_room(p, v->v, v->n, &v->cap, sizeof *nv);
+    if (!nv)
+        return false;
+    v->v = nv;
     v->v[v->n++] = x;
     return true;
 }
@@ -132,18 +144,10 @@ typedef struct NameVec {
 
 static bool names_push(Ps *p, NameVec *v, JName nm)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 4;
-        JName *nv = ja_alloc(p->a, cap * sizeof *nv);
-        if (!nv) {
-            fail(p, "the template is too large");
-            return false;
-        }
-        if (v->n)
-            memcpy(nv, v->v, v->n * sizeof *nv);
-        v->v = nv;
-        v->cap = cap;
-    }
+    JName *nv = arena_room(p, v->v, v->n, &v->cap, sizeof *nv);
+    if (!nv)
+        return false;
+    v->v = nv;
     v->v[v->n++] = nm;
     return true;
 }

@@ -113,6 +113,7 @@ typedef struct PolicyReport {
     double quality;          /* (winners + ties) / judged_routes, NAN when none */
     char best_model[256];    /* the single model that, always chosen, scores best where it ran */
     double best_quality;     /* its winner-or-tie share over the labelled cases it ran in */
+    size_t best_judged;      /* ... which are this many (at equal shares, the most cases wins) */
     double oracle_quality;   /* labelled cases with a winner or tie / labelled cases: a perfect router */
     double cost_usd;         /* sum over routed cases with a known cost */
     size_t cost_known;       /* routed cases whose cost is known */

@@ -179,8 +179,10 @@ static void baselines(const FixtureSet *set, const PolicyCheckOptions *opt, Poli
             }
         }
         double q = judged ? (double)good / (double)judged : NAN;
-        if (!isnan(q) && (isnan(out->best_quality) || q > out->best_quality)) {
+        if (!isnan(q) && (isnan(out->best_quality) || q > out->best_quality ||
+                          (q == out->best_quality && judged > out->best_judged))) {
             out->best_quality = q;
+            out->best_judged = judged;
             snprintf(out->best_model, sizeof out->best_model, "%s", models[m]);
         }
     }
@@ -522,7 +524,8 @@ int policy_report_format(const Policy *p, const PolicyReport *r, double volume, 
     pct(b, "perfect router (oracle)", r->oracle_quality);
     if (r->best_model[0]) {
         char label[320];
-        snprintf(label, sizeof label, "best single model (%s)", r->best_model);
+        snprintf(label, sizeof label, "best single model (%s, %zu judged case%s)", r->best_model, r->best_judged,
+                 r->best_judged == 1 ? "" : "s");
         pct(b, label, r->best_quality);
     }
     if (r->cost_known)

@@ -89,10 +89,11 @@ static void full_name(ReportModel *md, const Reply *r)
 {
     md->local = costs_reply_is_local(r);
     if (strcmp(r->provider, "local") != 0) {
-        if (r->model[0] && !strstr(r->spec, r->model))
-            snprintf(md->name, sizeof md->name, "%s (model %s)", r->spec, r->model);
+        const char *spec = r->alias_of ? r->alias_of : r->spec; /* an alias: what it stood for */
+        if (r->model[0] && !strstr(spec, r->model))
+            snprintf(md->name, sizeof md->name, "%s (model %s)", spec, r->model);
         else
-            snprintf(md->name, sizeof md->name, "%s", r->spec);
+            snprintf(md->name, sizeof md->name, "%s", spec);
         return;
     }
     const char *file = r->model[0] ? base_name(r->model) : r->spec;

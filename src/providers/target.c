@@ -179,6 +179,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         return -1;
     }
     char base[2048], abase[2048];
+    const char *own_hash = strchr(spec, '#');
     if (split_effort(spec, base, sizeof base, &out->reasoning, err, errlen) < 0)
         return -1;
     spec = base;
@@ -192,6 +193,11 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
         if (out->reasoning.effort == REASONING_UNSET)
             out->reasoning = ar;
         spec = abase;
+        /* the alias's own suffix, unless the spec's own wins */
+        if (own_hash)
+            snprintf(out->alias_of, sizeof out->alias_of, "%s%s", abase, own_hash);
+        else
+            snprintf(out->alias_of, sizeof out->alias_of, "%s", alias);
     }
     const char *colon = strchr(spec, ':');
     char prov[64];
@@ -290,10 +296,16 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
      * provider's own (environment or default). */
     const char *own = config_provider_str(cfg, prov, "base_url");
     const char *env = !kind_given && ops->base_url_env ? getenv(ops->base_url_env) : NULL;
-    if (!own && env && *env)
+    if (own)
+        snprintf(out->key_home_from, sizeof out->key_home_from, "base_url in %s", config_path(cfg));
+    if (!own && env && *env) {
         own = env;
-    if (!own)
+        copy(out->key_home_from, sizeof out->key_home_from, ops->base_url_env);
+    }
+    if (!own) {
         own = ops->default_base_url;
+        copy(out->key_home_from, sizeof out->key_home_from, "the provider's default");
+    }
     char own_url[512] = "";
     if (own && *own) {
         if (!strstr(own, "://"))
@@ -349,6 +361,7 @@ int target_resolve(const Config *cfg, const char *spec, ModelTarget *out, char *
     /* A URL written after a provider's name is not that provider's: its key
      * and its TLS exception stay with the URL the config gives it. */
     bool own_endpoint = !inline_url || target_same_endpoint(out->base_url, own_url);
+    copy(out->key_home, sizeof out->key_home, own_url);
     out->key_allowed = own_endpoint;
     out->inside_perimeter = perimeter_decide(cfg, out, ops, out->perimeter_why, sizeof out->perimeter_why);
     /* TLS verification can only be relaxed for an explicitly local

@@ -31,12 +31,17 @@ typedef struct ModelTarget {
     char perimeter_why[640]; /* why it is inside or outside, for messages */
     bool local_host;      /* the URL's host is loopback or private-range */
     bool insecure_tls;    /* TLS verification off: only ever for an explicitly local openai-compat URL */
+    char alias_of[1100];  /* when the spec is a config alias: what it stands for, with the
+                           * "#EFFORT" that applies ("openai:gpt-4o-mini" for "fast"); else "" */
     Reasoning reasoning;  /* from "#EFFORT" or the config's "reasoning" map; effort
                            * REASONING_UNSET when neither says (the round's --reasoning applies) */
     char api[16];         /* openai: "responses" / "chat" from the config's "api", "" = by model */
     bool key_allowed;     /* base_url is the provider's own URL (configured, from its environment
                            * variable, or its default), so its key may be sent there; false for a
                            * URL written inline after the provider's name that is another endpoint */
+    char key_home[512];   /* the URL the provider's key belongs to ("" when none) */
+    char key_home_from[160]; /* where that URL came from: "base_url in CONFIG", "OPENAI_BASE_URL",
+                              * "the provider's default" */
 } ModelTarget;
 
 /* Resolves "PROVIDER:MODEL" (or "PROVIDER:MODEL@URL", or a name the config

@@ -324,6 +324,10 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
         return;
     if (strcmp(t->kind, t->provider) != 0)
         snprintf(s->reply->kind, sizeof s->reply->kind, "%s", t->kind);
+    if (t->alias_of[0] && reply_set_alias_of(s->reply, t->alias_of) < 0) {
+        refuse(s, "internal", "out of memory", NULL);
+        return;
+    }
     s->keys = keysink_new((StreamSink){ .emit = on_event, .user = s });
     if (!s->keys) {
         refuse(s, "internal", "out of memory", NULL);
@@ -364,11 +368,14 @@ static void stream_init(Run *run, RunStream *s, const char *spec)
      * with --send-key-to: a spec from a shared fixture can not redirect it. */
     if (s->api_key && !t->key_allowed && !key_url_named(run, t->base_url)) {
         char msg[1400], hint[700];
+        char home[800] = "";
+        if (t->key_home[0])
+            snprintf(home, sizeof home, " (%s, from %s)", t->key_home, t->key_home_from);
         snprintf(msg, sizeof msg,
-                 "refused: %s would send the key of provider '%s' to %s, which is not the URL the config "
-                 "names for that key; nothing was sent", spec, t->provider, t->base_url);
+                 "refused: %s would send the key of provider '%s' to %s, which is not the URL that key belongs "
+                 "to%s; nothing was sent", spec, t->provider, t->base_url, home);
         snprintf(hint, sizeof hint, "if you trust that server with the key, pass --send-key-to %s "
-                 "(or make it the provider's base_url in the config)", t->base_url);
+                 "(the workbench, run and replay take it), or make it the provider's base_url in the config", t->base_url);
         keys_free(s->api_key);
         s->api_key = NULL;
         refuse(s, "key_url", msg, hint);

@@ -227,6 +227,8 @@ cJSON *candidate_encode(const Reply *r, double vram_mib, bool with_recording)
     bad |= jsonio_add_str(o, "provider", r->provider);
     if (r->kind[0])
         bad |= jsonio_add_str(o, "kind", r->kind);
+    if (r->alias_of)
+        bad |= jsonio_add_str(o, "alias_of", r->alias_of);
     bad |= jsonio_add_str(o, "model", r->model);
     bad |= jsonio_add_str(o, "status", reply_status_name(r->status));
     bad |= jsonio_add_strn(o, "text", buf_str(&r->text), r->text.len);
@@ -310,6 +312,10 @@ Reply *candidate_decode(const cJSON *o, double *vram_mib, char *err, size_t errl
     const char *kind = jsonio_str(o, "kind");
     if (kind)
         snprintf(r->kind, sizeof r->kind, "%s", kind);
+    if (reply_set_alias_of(r, jsonio_str(o, "alias_of")) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     r->attempts = (int)jsonio_long(o, "attempts", 1);
     const char *status = jsonio_str(o, "status");
     r->status = REPLY_OK;
@@ -382,7 +388,7 @@ fail:
 
 const char *candidate_key(const Reply *r, char *out, size_t n)
 {
-    const char *spec = r->spec ? r->spec : "";
+    const char *spec = r->alias_of ? r->alias_of : r->spec ? r->spec : "";
     if (!r->provider || strcmp(r->provider, "local") != 0 || !r->model || !r->model[0]) {
         snprintf(out, n, "%s", spec);
         return out;
@@ -416,6 +422,10 @@ Reply *candidate_clone(const Reply *r)
     memcpy(c->finish_reason, r->finish_reason, sizeof c->finish_reason);
     memcpy(c->backend, r->backend, sizeof c->backend);
     memcpy(c->kind, r->kind, sizeof c->kind);
+    if (reply_set_alias_of(c, r->alias_of) < 0) {
+        reply_free(c);
+        return NULL;
+    }
     memcpy(c->quant, r->quant, sizeof c->quant);
     memcpy(c->gpu_name, r->gpu_name, sizeof c->gpu_name);
     c->incomplete = r->incomplete;

@@ -36,8 +36,10 @@ Reply *candidate_decode(const cJSON *obj, double *vram_mib, char *err, size_t er
 Reply *candidate_clone(const Reply *r);
 
 /* The name a candidate is counted under in ratings, costs and reports: its
- * spec, except a local model whose spec does not name its file ("local:",
- * "local:#high", an alias): then "local:FILE" and the spec's "#EFFORT",
+ * spec (for a config alias, what the alias stood for when the round ran, so
+ * "fast" and "openai:gpt-4o-mini" are one model), except a local model
+ * whose spec does not name its file ("local:", "local:#high", an alias):
+ * then "local:FILE" and the spec's "#EFFORT",
  * FILE the base name of the model it recorded. So two different default
  * models are two rows, and one file run as "local:" or "local:FILE" is one.
  * Written into out (n bytes); returns out. */

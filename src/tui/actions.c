@@ -233,8 +233,7 @@ static void do_action(App *a, KeyAction act, int digit, int key)
     case KEYMAP_INTERRUPT: cancel(a, act, key); break;
     case KEYMAP_STOP: stop_focused(a); break;
     case KEYMAP_NEW:
-        conversation_new(a);
-        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        round_new_conversation(a);
         break;
     case KEYMAP_RERUN: rerun(a, key); break;
     case KEYMAP_QUIT: actions_quit(a, key); break;

@@ -125,6 +125,8 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
     if (opt->system && opt->system[0])
         a->system = strdup(opt->system);
     a->blind = opt->blind;
+    a->key_urls = opt->key_urls;
+    a->n_key_urls = opt->n_key_urls;
     if (theme_load(opt->theme, &a->theme, err, errlen) < 0)
         return -1;
     a->focus = -1;
@@ -296,6 +298,10 @@ int app_run(const AppOptions *opt, char *err, size_t errlen)
     round_stop(a); /* a quit signal while streaming: keep what came */
     prompt_shutdown();
     term_stop();
+    /* the screen is back: say where the session went and how to export it */
+    char bye[8192];
+    if (round_farewell(a, bye, sizeof bye))
+        printf("%s\n", bye);
     teardown(a);
     free(a);
     return 0;

@@ -20,6 +20,9 @@ typedef struct AppOptions {
     bool blind;                   /* start in blind mode */
     const char *const *specs;     /* models; n_specs == 0: the configured defaults */
     size_t n_specs;
+    const char *const *key_urls;  /* --send-key-to: URLs a provider's key may go to although
+                                   * written inline after its name (kept while the app runs) */
+    size_t n_key_urls;
 } AppOptions;
 
 /* Runs the workbench until the user quits. Returns a process exit code

@@ -77,6 +77,8 @@ typedef struct App {
     char *system;          /* or NULL */
     bool blind;            /* blind mode for the next rounds */
     bool hide_reasoning;   /* panes fold each reply's reasoning into one line (:reasoning) */
+    const char *const *key_urls; /* (n_key_urls) --send-key-to, as run.h's RunOptions */
+    size_t n_key_urls;
     Theme theme;
     bool use_color;
 

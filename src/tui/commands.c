@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/suggest.h"
+
 typedef struct CommandSpec {
     const char *name;
     CommandKind kind;
@@ -19,7 +21,8 @@ typedef struct CommandSpec {
 static const CommandSpec specs[] = {
     { "models", CMD_MODELS, 1, 9, ":models SPEC... (1 to 9 models)" },
     { "system", CMD_SYSTEM, 0, -1, ":system TEXT" },
-    { "set", CMD_SET, 2, 2, ":set temperature|max_tokens|top_p|top_k|seed|timeout|reasoning VALUE" },
+    { "set", CMD_SET, 0, 2,
+      ":set [temperature|max_tokens|top_p|top_k|min_p|repeat_penalty|seed|timeout|reasoning VALUE]" },
     { "reasoning", CMD_REASONING, 0, 1, ":reasoning [show|hide|off|low|medium|high|TOKENS|unset]" },
     { "sensitivity", CMD_SENSITIVITY, 1, 1, ":sensitivity public|internal|restricted" },
     { "prompt", CMD_PROMPT, 1, 1, ":prompt NAME" },
@@ -37,8 +40,8 @@ static const CommandSpec specs[] = {
 
 static const char *const names[] = { "models", "new", "system", "set", "sensitivity", "prompt", "prompts", "theme",
                                      "layout", "blind", "save", "export", "help", "quit", "reasoning", NULL };
-static const char *const param_names[] = { "temperature", "max_tokens", "top_p", "top_k", "seed", "timeout",
-                                           "reasoning", NULL };
+static const char *const param_names[] = { "temperature", "max_tokens", "top_p",   "top_k",     "min_p",
+                                           "repeat_penalty", "seed",     "timeout", "reasoning", NULL };
 
 const char *const *commands_names(void)
 {
@@ -73,7 +76,14 @@ int commands_parse(const char *line, Command *out, char *err, size_t errlen)
         if (strlen(specs[i].name) == wl && strncmp(specs[i].name, w, wl) == 0)
             spec = &specs[i];
     if (!spec) {
-        snprintf(err, errlen, "unknown command ':%.*s' (:help lists them)", (int)(wl > 40 ? 40 : wl), w);
+        char word[48];
+        snprintf(word, sizeof word, "%.*s", (int)(wl > 40 ? 40 : wl), w);
+        const char *known[sizeof specs / sizeof specs[0]];
+        for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+            known[i] = specs[i].name;
+        const char *near = suggest_nearest(word, known, sizeof specs / sizeof specs[0]);
+        snprintf(err, errlen, "unknown command ':%s'%s%s%s (:help lists them)", word, near ? " (did you mean :" : "",
+                 near ? near : "", near ? "?)" : "");
         return -1;
     }
     out->kind = spec->kind;
@@ -100,7 +110,8 @@ int commands_parse(const char *line, Command *out, char *err, size_t errlen)
         out->argv[out->argc][l] = '\0';
         out->argc++;
     }
-    if (out->argc < spec->min_args || (spec->max_args >= 0 && out->argc > spec->max_args)) {
+    if (out->argc < spec->min_args || (spec->max_args >= 0 && out->argc > spec->max_args) ||
+        (spec->kind == CMD_SET && out->argc == 1)) {
         snprintf(err, errlen, "usage: %s", spec->usage);
         return -1;
     }
@@ -179,14 +190,22 @@ int commands_set_param(Params *p, const char *name, const char *value, char *err
             p->timeout_s = d;
         else
             goto bad_range;
+    } else if (strcmp(name, "min_p") == 0 || strcmp(name, "repeat_penalty") == 0) {
+        /* local engine only: core's ranges and messages */
+        if (unset)
+            *(name[0] == 'm' ? &p->min_p : &p->repeat_penalty) = NAN;
+        else if (params_set(p, name, value, err, errlen) < 0)
+            return -1;
     } else if (strcmp(name, "reasoning") == 0) {
         if (unset)
             p->reasoning = (Reasoning){ .effort = REASONING_UNSET };
         else if (reasoning_parse(value, &p->reasoning, err, errlen) < 0)
             return -1;
     } else {
-        snprintf(err, errlen, "unknown parameter '%s' (temperature, max_tokens, top_p, top_k, seed, timeout, "
-                 "reasoning)", name);
+        const char *near = suggest_nearest(name, param_names, sizeof param_names / sizeof param_names[0] - 1);
+        snprintf(err, errlen, "unknown parameter '%s'%s%s%s (temperature, max_tokens, top_p, top_k, min_p, "
+                 "repeat_penalty, seed, timeout, reasoning)", name, near ? " (did you mean " : "", near ? near : "",
+                 near ? "?)" : "");
         return -1;
     }
     return 0;
@@ -195,6 +214,13 @@ bad_range:
                           "top_k 1..100000, seed 0.., timeout 0..86400 s; or 'unset')",
              name, value);
     return -1;
+}
+
+bool commands_params_set(const Params *p)
+{
+    return !isnan(p->temperature) || p->max_tokens != PARAM_UNSET_INT || !isnan(p->top_p) ||
+           p->top_k != PARAM_UNSET_INT || !isnan(p->min_p) || !isnan(p->repeat_penalty) || p->seed_set ||
+           p->timeout_s > 0 || p->reasoning.effort != REASONING_UNSET;
 }
 
 void commands_describe_params(const Params *p, char *out, size_t outlen)
@@ -217,6 +243,10 @@ void commands_describe_params(const Params *p, char *out, size_t outlen)
         ADD("%stop_p=%g", pos ? " " : "", p->top_p);
     if (p->top_k != PARAM_UNSET_INT)
         ADD("%stop_k=%ld", pos ? " " : "", p->top_k);
+    if (!isnan(p->min_p))
+        ADD("%smin_p=%g", pos ? " " : "", p->min_p);
+    if (!isnan(p->repeat_penalty))
+        ADD("%srepeat_penalty=%g", pos ? " " : "", p->repeat_penalty);
     if (p->seed_set)
         ADD("%sseed=%ld", pos ? " " : "", p->seed);
     if (p->timeout_s > 0)

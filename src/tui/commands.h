@@ -3,6 +3,7 @@
 #ifndef VERSUS_COMMANDS_H
 #define VERSUS_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/request.h"
@@ -27,6 +28,8 @@ int commands_parse(const char *line, Command *out, char *err, size_t errlen);
 /* Applies `:set NAME VALUE` to params with range checks; VALUE "unset" or
  * "default" unsets. 0, or -1 with err. */
 int commands_set_param(Params *p, const char *name, const char *value, char *err, size_t errlen);
+/* Whether any parameter is set (not the provider's default). */
+bool commands_params_set(const Params *p);
 /* Describes params as "temperature=0.2 max_tokens=256" ("provider defaults" when none). */
 void commands_describe_params(const Params *p, char *out, size_t outlen);
 /* The command names (without ':'), NULL-terminated, for completion. */

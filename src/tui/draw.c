@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "core/progress.h"
 #include "core/prices.h"
+#include "tui/commands.h"
 #include "tui/overlay.h"
 #include "tui/prompt.h"
 #include "tui/round.h"
@@ -297,11 +298,25 @@ static void draw_footer(App *a, double now)
         put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_ALERT));
         return;
     }
-    FooterEntry e[APP_MAX_TOTALS];
+    FooterEntry e[APP_MAX_TOTALS + 1];
+    size_t n = 0;
     for (size_t i = 0; i < a->n_totals; i++)
-        e[i] = (FooterEntry){ a->totals[i].name, a->totals[i].known_usd, a->totals[i].unknown_rounds,
-                              a->totals[i].estimated };
-    statusbar_format_footer(e, a->n_totals, f.w, line, sizeof line);
+        e[n++] = (FooterEntry){ a->totals[i].name, a->totals[i].known_usd, a->totals[i].unknown_rounds,
+                                a->totals[i].estimated };
+    bool streaming = round_streaming(a);
+    /* the round in flight is counted when it ends: until then its cost is
+     * unknown, never $0 */
+    if (streaming)
+        e[n++] = (FooterEntry){ "this round", 0, 1, false };
+    /* what goes on and the settings the next round is sent with */
+    char params[256], settings[512], state[768];
+    commands_describe_params(&a->params, params, sizeof params);
+    bool any_param = commands_params_set(&a->params);
+    statusbar_format_settings(a->sensitivity == SENSITIVITY_PUBLIC ? NULL : sensitivity_name(a->sensitivity),
+                              a->system != NULL, any_param ? params : NULL, a->blind, settings, sizeof settings);
+    snprintf(state, sizeof state, "%s%s%s", streaming ? "streaming: Esc stops all, s the focused pane" : "",
+             streaming && settings[0] ? " \u00b7 " : "", settings);
+    statusbar_format_idle(state, e, n, f.w, line, sizeof line);
     put_clipped(f.y, f.x, f.w, line, theme_attr(THEME_FOOTER));
 }
 

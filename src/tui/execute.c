@@ -119,6 +119,7 @@ static void run_command(App *a, const char *line)
     char err[512];
     if (commands_parse(line, &c, err, sizeof err) < 0) {
         app_message(a, true, "%s", err);
+        prompt_set_line(line); /* kept, to be fixed rather than typed again */
         return;
     }
     bool clear_line = true;
@@ -130,8 +131,14 @@ static void run_command(App *a, const char *line)
         app_message(a, false, a->system ? "system prompt set" : "system prompt cleared");
         break;
     case CMD_SET:
-        if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
+        if (c.argc == 0) { /* :set alone: what the next round is sent with */
+            char d[256];
+            commands_describe_params(&a->params, d, sizeof d);
+            app_message(a, false, "parameters: %s \u00b7 :set NAME VALUE changes one, :set NAME unset clears it", d);
+        } else if (commands_set_param(&a->params, c.argv[0], c.argv[1], err, sizeof err) < 0) {
             app_message(a, true, "%s", err);
+            clear_line = false;
+            prompt_set_line(line);
         } else {
             char d[256];
             commands_describe_params(&a->params, d, sizeof d);
@@ -162,7 +169,7 @@ static void run_command(App *a, const char *line)
             round_save(a, "session");
         break;
     case CMD_EXPORT: {
-        char path[1024];
+        char path[4352];
         if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
             app_message(a, true, "export failed: %s", err);
         else
@@ -171,8 +178,7 @@ static void run_command(App *a, const char *line)
     }
     case CMD_HELP: overlay_help(a); break;
     case CMD_NEW:
-        conversation_new(a);
-        app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+        round_new_conversation(a);
         break;
     case CMD_QUIT: actions_quit(a, 0); break;
     }

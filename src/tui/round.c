@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "core/prices.h"
@@ -218,6 +219,9 @@ void round_start(App *a, const char *prompt)
         app_message(a, true, "no models: use :models SPEC... (e.g. :models openai:gpt-4o-mini local:)");
         return;
     }
+    /* a passing note ("3 models ready") would read as the state of this round */
+    if (!a->message_alert)
+        a->message[0] = '\0';
     round_stop(a); /* the user agreed: what streamed is recorded, marked incomplete */
     round_free(a);
     a->turn_added = false; /* the last round's turn is the conversation's now */
@@ -233,6 +237,8 @@ void round_start(App *a, const char *prompt)
     RunHistory hist[LAYOUT_MAX_PANES];
     conversation_histories(a, hist);
     opt.histories = hist;
+    opt.key_urls = a->key_urls;
+    opt.n_key_urls = a->n_key_urls;
     a->round_turn = a->turn;
     /* Batch network work every few ms instead of waking for each token:
      * four fast streams otherwise cost a core in poll() alone. */
@@ -376,6 +382,42 @@ void round_label_finish(App *a)
     }
 }
 
+/* ---- a new conversation -------------------------------------------------------------- */
+
+void round_new_conversation(App *a)
+{
+    if (round_label_pending(a)) {
+        char later[256] = "it was not saved";
+        if (a->session && a->session_round >= 0)
+            snprintf(later, sizeof later, "versus sessions label %s %ld --winner N|tie|both-bad labels it later",
+                     a->session->id, a->session_round + 1);
+        conversation_new(a);
+        app_message(a, false, "a new conversation (turn 1 next) \u00b7 turn %d left unlabelled (%s)", a->round_turn,
+                    later);
+        return;
+    }
+    conversation_new(a);
+    app_message(a, false, "a new conversation: the next prompt goes to every model alone (turn 1)");
+}
+
+/* ---- quitting ---------------------------------------------------------------------- */
+
+int round_farewell(const App *a, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const Session *s = a->session;
+    if (!s || s->n_rounds == 0 || !s->path || access(s->path, F_OK) != 0)
+        return 0; /* nothing was saved: nothing to say */
+    size_t labelled = 0;
+    for (size_t i = 0; i < s->n_rounds; i++)
+        labelled += s->rounds[i].outcome != SESSION_UNLABELLED;
+    snprintf(out, outlen,
+             "versus: session %s saved in %s (%zu round%s, %zu labelled); export it with: "
+             "versus export %s --format versus -o cases.jsonl",
+             s->id, s->path, s->n_rounds, s->n_rounds == 1 ? "" : "s", labelled, s->id);
+    return 1;
+}
+
 /* ---- export ------------------------------------------------------------------------ */
 
 int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char *err, size_t errlen)
@@ -393,6 +435,16 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(path, pathlen, "versus-round-%s.md", stamp);
+    }
+    /* the message names the file wherever the workbench was started */
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        char rel[4096];
+        snprintf(rel, sizeof rel, "%s", path);
+        if ((size_t)snprintf(path, pathlen, "%s/%s", cwd, rel) >= pathlen) {
+            snprintf(err, errlen, "the path %s/%s is too long", cwd, rel);
+            return -1;
+        }
     }
     /* the same writer as `versus export`: 0600, secrets masked, temp + rename */
     Buf f = { 0 };

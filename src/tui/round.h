@@ -48,6 +48,13 @@ void round_label_begin(App *a, SessionOutcome outcome, int winner_pos);
 void round_label_finish(App *a);
 /* Saves the session now; what, when not NULL, is said in the message. */
 void round_save(App *a, const char *what);
+/* F6 / :new: starts a new conversation and says so, and which finished
+ * turn is left unlabelled and how to label it later. */
+void round_new_conversation(App *a);
+/* The line to print once the screen is restored: where the session was
+ * saved, its rounds and labelled rounds, and how to export it. 1 with out
+ * filled, or 0 (out "") when nothing was saved. */
+int round_farewell(const App *a, char *out, size_t outlen);
 /* Writes the current round as Markdown to path_arg (NULL: a timestamped
  * name); the path used goes to path. 0, or -1 with err. */
 int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char *err, size_t errlen);

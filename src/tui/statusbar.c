@@ -370,3 +370,57 @@ int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out
         }
     }
 }
+
+void statusbar_format_settings(const char *sensitivity, bool system, const char *params, bool blind, char *out,
+                               size_t outlen)
+{
+    const char *part[4];
+    size_t n = 0;
+    if (sensitivity && sensitivity[0])
+        part[n++] = sensitivity;
+    if (system)
+        part[n++] = "system";
+    if (params && params[0])
+        part[n++] = params;
+    if (blind)
+        part[n++] = "blind";
+    size_t pos = 0;
+    if (outlen)
+        out[0] = '\0';
+    for (size_t i = 0; i < n && pos < outlen; i++) {
+        int k = snprintf(out + pos, outlen - pos, "%s%s", i ? " \u00b7 " : "", part[i]);
+        if (k < 0)
+            break;
+        pos += (size_t)k;
+    }
+}
+
+int statusbar_format_idle(const char *state, const FooterEntry *e, size_t n, int width, char *out, size_t outlen)
+{
+    if (!state || !state[0])
+        return statusbar_format_footer(e, n, width, out, outlen);
+    if (outlen == 0)
+        return 0;
+    out[0] = '\0';
+    if (width <= 0)
+        return 0;
+    /* the state keeps at most what leaves 30 columns to the totals */
+    char st[512];
+    int room = width - 30 - 3;
+    if (room < 8)
+        room = width - 3;
+    if (room < 1)
+        room = 1;
+    statusbar_truncate(state, room, st, sizeof st);
+    int st_cols = 1 + wrap_str_cols(st, strlen(st)) + 2; /* " STATE ·" */
+    char foot[1024] = "";
+    int foot_cols = width > st_cols ? statusbar_format_footer(e, n, width - st_cols, foot, sizeof foot) : 0;
+    char line[1600];
+    snprintf(line, sizeof line, " %s \u00b7%s", st, foot);
+    if (st_cols + foot_cols > width || foot_cols == 0) {
+        statusbar_truncate(line, width, out, outlen);
+        return wrap_str_cols(out, strlen(out));
+    }
+    snprintf(out, outlen, "%s", line);
+    return st_cols + foot_cols;
+}

@@ -93,5 +93,16 @@ void statusbar_fmt_total(double known_usd, int unknown_rounds, char *out, size_t
  * marks an estimated entry and a total that includes one. Returns the
  * display columns used. */
 int statusbar_format_footer(const FooterEntry *e, size_t n, int width, char *out, size_t outlen);
+/* The round settings that persist, as one phrase for the footer:
+ * "restricted · system · max_tokens=60 · blind" (sensitivity NULL when
+ * public, system whether a system prompt is set, params NULL or "" when
+ * none is set); "" when everything is the default. */
+void statusbar_format_settings(const char *sensitivity, bool system, const char *params, bool blind, char *out,
+                               size_t outlen);
+/* The footer between messages: " STATE · session: ... total ..." with STATE
+ * (what is going on, the settings; "" for none) kept whole while the
+ * totals fit after it (as statusbar_format_footer), else shortened with
+ * "…". Returns the display columns used (<= width). */
+int statusbar_format_idle(const char *state, const FooterEntry *e, size_t n, int width, char *out, size_t outlen);
 
 #endif
