@@ -311,7 +311,10 @@ INLINE void panel_q4_k(int64_t n, const void *w, const void *x, size_t xs, int N
     store_out(out, os, NX, acc);
 }
 
-/* ---- Q6_K: 256 columns per block, 16 groups of 16 with signed 8-bit scales ---- */
+/* ---- Q6_K: 256 columns per block, 16 groups of 16 with signed 8-bit scales ----
+ * Each block's integer sum is scaled as llama.cpp's tiled kernel (its x86
+ * path for batches of 8 rows or more) scales it: acc += (d_w * sum) * d_y
+ * by FMA. (For fewer rows llama.cpp sums eight lanes per row instead.) */
 INLINE void panel_q6_k(int64_t n, const void *w, const void *x, size_t xs, int NX, float *out, size_t os)
 {
     const int64_t nb = n / QK_K;
@@ -382,7 +385,7 @@ INLINE void panel_q6_k(int64_t n, const void *w, const void *x, size_t xs, int N
                 corr = _mm256_add_epi32(
                     corr, _mm256_madd_epi16(sp[t], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(t))));
             __m256i tot = _mm256_sub_epi32(sumi[j], _mm256_slli_epi32(corr, 5));
-            acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(tot), acc[j]);
+            acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(tot)), _mm256_set1_ps(y->d), acc[j]);
         }
     }
     store_out(out, os, NX, acc);
@@ -458,7 +461,7 @@ INLINE void panel_q6_k_1(int64_t n, const void *w, const void *x, float *out)
             corr = _mm256_add_epi32(corr, _mm256_madd_epi16(spt, _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(t))));
         }
         __m256i tot = _mm256_sub_epi32(sumi, _mm256_slli_epi32(corr, 5));
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(load_h8(p), _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(tot), acc);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(load_h8(p), _mm256_cvtepi32_ps(tot)), _mm256_set1_ps(y->d), acc);
     }
     _mm256_storeu_ps(out, acc);
 }

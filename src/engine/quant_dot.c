@@ -269,7 +269,7 @@ static void dot_q6_k(int64_t n, const void *w, const void *x, size_t xs, int nx,
                 for (int k = 0; k < 8; k++)
                     sum += sc[k] * part[k];
             }
-            acc += FP16(b[i].d) * y[i].d * (float)sum;
+            acc = fmaf(FP16(b[i].d) * (float)sum, y[i].d, acc); /* as panel_avx2.c's Q6_K */
         }
         out[j] = acc;
     }
