@@ -305,3 +305,25 @@ Test(termsafe, json_keeps_its_meaning_with_c1_and_bidi_escaped)
     free(s);
     cJSON_Delete(o);
 }
+
+/* Found by fuzz_keyfilter: an overlong sequence (E0 82 82 would be U+0082, a
+ * C1 control, if decoded leniently) is invalid UTF-8, not a control: the
+ * JSON form keeps its bytes and so its meaning, and escapes no control that
+ * was never there. */
+Test(termsafe, json_keeps_invalid_utf8_as_it_is_and_decodes_no_overlong_form)
+{
+    const char *odd = "x\xe0\x82\x82y\xf4\x90\x80\x80z\xed\xa0\x80w";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "text", odd);
+    char *s = cJSON_PrintUnformatted(o);
+    Buf b = { 0 };
+    cr_assert_eq(termsafe_json(&b, s, strlen(s)), 0);
+    cr_assert_null(strstr(buf_str(&b), "\\u0082"), "an overlong form is no control: %s", buf_str(&b));
+    cJSON *back = cJSON_Parse(buf_str(&b));
+    cr_assert(back, "not JSON: %s", buf_str(&b));
+    cr_assert_str_eq(cJSON_GetObjectItem(back, "text")->valuestring, odd, "the data is unchanged");
+    cJSON_Delete(back);
+    buf_free(&b);
+    free(s);
+    cJSON_Delete(o);
+}

@@ -22,25 +22,15 @@ bool termsafe_is_hidden(uint32_t cp)
 /* Decodes the UTF-8 sequence at s (n > 0 bytes left) into *cp; its length.
  * A byte that does not start a well-formed sequence is one byte of
  * U+FFFD-like "ordinary" text (never taken for a control). */
+/* One code point at s (strictly: an invalid or overlong sequence is no
+ * character at all, U+FFFD, one byte at a time). */
 static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (len == 1) {
-        *cp = s[0];
-        return 1;
-    }
-    bool ok = len && len <= n;
-    for (size_t i = 1; ok && i < len; i++)
-        ok = (s[i] & 0xC0) == 0x80;
-    if (!ok) {
+    size_t len = utf8_decode((const char *)s, n, cp);
+    if (!len) {
         *cp = 0xFFFD;
         return 1;
     }
-    uint32_t v = s[0] & (0x7F >> len);
-    for (size_t i = 1; i < len; i++)
-        v = v << 6 | (s[i] & 0x3F);
-    *cp = v;
     return len;
 }
 

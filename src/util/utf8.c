@@ -38,6 +38,25 @@ static size_t seq_len(const unsigned char *s, size_t n, size_t *bad)
     return len;
 }
 
+size_t utf8_decode(const char *str, size_t n, uint32_t *cp)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (n == 0)
+        return 0;
+    if (s[0] == 0) {
+        *cp = 0;
+        return 1;
+    }
+    size_t bad, len = seq_len(s, n, &bad);
+    if (!len)
+        return 0;
+    uint32_t v = len == 1 ? s[0] : s[0] & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++)
+        v = v << 6 | (s[i] & 0x3Fu);
+    *cp = v;
+    return len;
+}
+
 static bool is_control(const unsigned char *s, size_t len)
 {
     if (len == 1)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 
@@ -20,6 +21,10 @@ enum {
  * and NUL replaced by U+FFFD (one per maximal invalid subpart, as WHATWG
  * decoding does). Returns 0, or -1 when memory runs out. */
 int utf8_sanitize(Buf *out, const char *s, size_t n, int flags);
+/* The code point of the valid sequence at s[0..n) into *cp and its length
+ * (1..4); 0 when the sequence is invalid, overlong, a surrogate or past
+ * U+10FFFF (NUL decodes as 1 byte, U+0000). */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* True when s[0..n) is valid UTF-8 without NULs. */
 bool utf8_valid(const char *s, size_t n);
 /* Length of the longest prefix of s[0..n) that does not end inside a
