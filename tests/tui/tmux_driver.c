@@ -310,7 +310,8 @@ int rig_count(const TmuxRig *r, const char *needle)
 }
 
 /* Polls until done(r) says yes; gives up after quiet_ms of a still screen,
- * when versus exited (unless the caller waits for that), or at the guard. */
+ * when versus exits during the wait (unless the caller waits for that), or
+ * at the guard. */
 static bool poll_until(TmuxRig *r, bool (*done)(TmuxRig *, const void *), const void *arg, int quiet_ms,
                        bool exit_ends)
 {
@@ -319,6 +320,10 @@ static bool poll_until(TmuxRig *r, bool (*done)(TmuxRig *, const void *), const 
         quiet_ms = RIG_QUIET_MS;
     double start = now_ms(), changed = start;
     last[0] = '\0';
+    /* versus already gone when the wait began: the caller waits for what
+     * comes after it (the shell's `cat -v` echoing a paste), so its exit
+     * line is no reason to stop */
+    bool gone_before = rig_capture(r) == 0 && strstr(r->screen, "VERSUS-EXITED-");
     for (;;) {
         if (rig_capture(r) == 0 && done(r, arg))
             return true;
@@ -327,7 +332,7 @@ static bool poll_until(TmuxRig *r, bool (*done)(TmuxRig *, const void *), const 
             snprintf(last, sizeof last, "%s", r->screen);
             changed = t;
         }
-        if (exit_ends && strstr(r->screen, "VERSUS-EXITED-"))
+        if (exit_ends && !gone_before && strstr(r->screen, "VERSUS-EXITED-"))
             return false; /* it is gone: waiting longer will not help */
         if (t - changed > quiet_ms || t - start > RIG_MAX_WAIT_MS)
             return false;
