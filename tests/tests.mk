@@ -44,10 +44,13 @@ TEST_LIBS = tests/libtesthelp.a $(VERSUS_LIBS) $(CRITERION_LIBS)
 if HAVE_CRITERION
 check_PROGRAMS += $(CRITERION_TESTS)
 TESTS += $(CRITERION_TESTS)
+# the agreement suite again on the portable kernels (test_agreement itself
+# runs the SIMD ones, the default)
+TESTS += tests/agreement-portable.sh
 else
 TESTS += tests/no-criterion.sh
 endif
-EXTRA_DIST += tests/no-criterion.sh
+EXTRA_DIST += tests/no-criterion.sh tests/agreement-portable.sh
 LDADD = $(TEST_LIBS)
 
 # Not Criterion: the include-layer check (README's Layout section gives the
@@ -125,3 +128,9 @@ EXTRA_DIST += tests/reference tests/tools/make-reference.sh tests/tools/make_ref
 
 # Wire transcripts (also read by the fake provider), so make dist carries them.
 EXTRA_DIST += tests/transcripts
+
+# The whole agreement suite on the portable kernels, the real models
+# included (minutes each on two cores; make check runs the random-weight part).
+check-portable: tests/test_agreement
+	$(AM_TESTS_ENVIRONMENT) VERSUS_NO_SIMD=1 $(abs_top_builddir)/tests/test_agreement --color=never -j2
+.PHONY: check-portable

@@ -2,6 +2,8 @@
 #include "engine/ops.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine/exp_ref.h"
@@ -160,8 +162,23 @@ static float gelu_tanh(float x)
     return 0.5f * x * (1.0f + tanhf(s * x * fmaf(a * x, x, 1.0f)));
 }
 
+/* GELU of every fp16 input, rounded to fp16 and kept as float: built once,
+ * read-only after, shared by every model and thread (256 KiB). llama.cpp's
+ * CPU backend reads the same values from its fp16 table, so looking them up
+ * costs a conversion and a load where computing them cost an expm1f and a
+ * tanhf per element (17% of Gemma 3 270M's prefill). */
+static float gelu_table[1 << 16];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+
+static void gelu_table_build(void)
+{
+    for (uint32_t h = 0; h < (1u << 16); h++)
+        gelu_table[h] = quant_fp16_to_fp32(quant_fp32_to_fp16(gelu_tanh(quant_fp16_to_fp32((uint16_t)h))));
+}
+
 void ops_geglu(float *g, const float *u, size_t n)
 {
+    pthread_once(&gelu_once, gelu_table_build);
     for (size_t i = 0; i < n; i++) {
         float x = g[i], y;
         if (x <= -10.0f)
@@ -169,7 +186,7 @@ void ops_geglu(float *g, const float *u, size_t n)
         else if (x >= 10.0f)
             y = x;
         else
-            y = quant_fp16_to_fp32(quant_fp32_to_fp16(gelu_tanh(quant_fp16_to_fp32(quant_fp32_to_fp16(x)))));
+            y = gelu_table[quant_fp32_to_fp16(x)];
         g[i] = y * u[i];
     }
 }
