@@ -13,6 +13,7 @@
 
 #include "tui/rig_test.h"
 #include "tui/tmux_driver.h"
+#include "util/clock.h"
 
 #define HAPPY "Hello from the fake provider"
 
@@ -42,8 +43,23 @@ static void copy_pane_one(char *out, size_t outlen)
     cr_assert(rig_wait(&rig, "  done", 1, 0), "%s", rig.screen);
     rig_keys(&rig, "Tab c");
     cr_assert(rig_wait(&rig, "copied pane 1 (", 1, 0), "a message says what the copy did:\n%s", rig.screen);
-    out[0] = '\0';
-    rig_read(&rig, "output", out, outlen);
+    /* pipe-pane's cat writes the file after tmux has drawn the screen: wait
+     * until it holds the message too (versus writes the copy before it) */
+    size_t last = 0;
+    double still_since = clock_now_ms();
+    for (;;) {
+        out[0] = '\0';
+        rig_read(&rig, "output", out, outlen);
+        if (strstr(out, "copied pane 1 ("))
+            break;
+        size_t len = strlen(out);
+        if (len != last) {
+            last = len;
+            still_since = clock_now_ms();
+        }
+        cr_assert(clock_now_ms() - still_since < RIG_QUIET_MS, "the output file never got the message:\n%s", out);
+        rig_nap(30);
+    }
 }
 
 static const char *const TMUX_ON = "set-option -g set-clipboard on\nset-option -gw allow-passthrough off\n";
