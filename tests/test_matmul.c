@@ -7,6 +7,7 @@
 #include <cpuid.h>
 #endif
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,58 @@ Test(matmul, prepared_matrix_follows_simd_being_turned_off)
     free(c);
     matmul_weights_free(w);
     fixture_free(&f);
+}
+
+/* What matmul_weights_new_releasing reported packed: a count per byte of W. */
+typedef struct Released {
+    pthread_mutex_t lock;
+    const uint8_t *w;
+    size_t n;
+    unsigned char *count;
+} Released;
+
+static void count_released(void *ctx, const void *p, size_t n)
+{
+    Released *r = ctx;
+    pthread_mutex_lock(&r->lock);
+    size_t off = (size_t)((const uint8_t *)p - r->w);
+    for (size_t i = 0; i < n && off + i < r->n; i++)
+        r->count[off + i]++;
+    if (off + n > r->n)
+        r->count[0] = 100; /* past W's end: marked as wrong */
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Every byte of W is reported once, after its panel is packed, whatever the
+ * thread that packed it, and the products are those of a plain preparation. */
+Test(matmul, releasing_preparation_reports_every_byte_of_w_once_and_multiplies_the_same)
+{
+    ThreadPool *pool = threadpool_new(2);
+    const GgmlType types[] = { GGML_TYPE_Q8_0, GGML_TYPE_Q4_K, GGML_TYPE_Q4_0 };
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        Fixture f;
+        fixture_make(&f, types[k], (Case){ 301, 512, 3 }); /* 301 rows: a last panel partly filled */
+        size_t n = quant_row_size(f.t, f.cols) * (size_t)f.rows;
+        Released r = { .lock = PTHREAD_MUTEX_INITIALIZER, .w = f.wq, .n = n, .count = calloc(n, 1) };
+        char err[256] = "";
+        MatmulWeights *w =
+            matmul_weights_new_releasing(pool, f.t, f.wq, f.rows, f.cols, count_released, &r, err, sizeof err);
+        cr_assert_not_null(w, "%s", err);
+        if (matmul_weights_packed(w))
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(r.count[i], 1, "%s: byte %zu of %zu reported %d times", quant_type_name(f.t), i, n,
+                             r.count[i]);
+        MatmulWeights *plain = prepare(&f, pool);
+        float *a = run_prepared(&f, pool, w), *b = run_prepared(&f, pool, plain);
+        cr_expect_eq(memcmp(a, b, sizeof(float) * (size_t)(f.rows * f.batch)), 0, "%s", quant_type_name(f.t));
+        free(a);
+        free(b);
+        matmul_weights_free(plain);
+        matmul_weights_free(w);
+        free(r.count);
+        fixture_free(&f);
+    }
+    threadpool_free(pool);
 }
 
 Test(matmul, mismatched_matrices_in_one_call_are_refused)

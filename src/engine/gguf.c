@@ -753,17 +753,23 @@ const GgufTensor *gguf_tensor(const GgufFile *g, int64_t i)
     return &g->tensors[i];
 }
 
-void gguf_release_tensor(const GgufFile *g, const GgufTensor *t)
+void gguf_release_bytes(const GgufFile *g, const void *p, size_t n)
 {
-    if (!g->mapped || !t || !t->data || !t->nbytes)
+    if (!g->mapped || !p || !n)
         return;
     long ps = sysconf(_SC_PAGESIZE);
     if (ps <= 0)
         return;
-    uintptr_t a = (uintptr_t)t->data, b = a + t->nbytes, page = (uintptr_t)ps;
+    uintptr_t a = (uintptr_t)p, b = a + n, page = (uintptr_t)ps;
     uintptr_t lo = (a + page - 1) / page * page, hi = b / page * page;
     if (hi > lo)
         madvise((void *)lo, hi - lo, MADV_DONTNEED); /* private read-only file pages: refetched on touch */
+}
+
+void gguf_release_tensor(const GgufFile *g, const GgufTensor *t)
+{
+    if (t)
+        gguf_release_bytes(g, t->data, t->nbytes);
 }
 
 const GgufTensor *gguf_find_tensor(const GgufFile *g, const char *name)

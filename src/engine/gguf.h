@@ -91,6 +91,8 @@ bool gguf_file_damaged(const GgufFile *g);
  * shrinks, the bytes stay readable (a later read brings them back from the
  * file). A no-op for files not mapped from disk. */
 void gguf_release_tensor(const GgufFile *g, const GgufTensor *t);
+/* The same for the whole pages inside p .. p + n (bytes of g's mapping). */
+void gguf_release_bytes(const GgufFile *g, const void *p, size_t n);
 
 /* Name of a ggml type ("Q4_K"), or "unknown". */
 const char *gguf_type_name(GgmlType t);

@@ -58,6 +58,8 @@ typedef struct PackJob {
     MatmulWeights *w;
     atomic_long next;     /* next group of panels to pack */
     int64_t group;        /* panels per claim */
+    void (*done)(void *ctx, const void *p, size_t n); /* W's bytes packed, or NULL */
+    void *ctx;
 } PackJob;
 
 static void pack_job(void *arg, int ti, int nt)
@@ -72,6 +74,10 @@ static void pack_job(void *arg, int ti, int nt)
             break;
         int64_t p1 = p0 + j->group < w->n_panels ? p0 + j->group : w->n_panels;
         panel_pack(w->type, w->data, w->rows, w->cols, w->packed, p0, p1);
+        if (j->done) {
+            int64_t r0 = p0 * PANEL_ROWS, r1 = p1 * PANEL_ROWS < w->rows ? p1 * PANEL_ROWS : w->rows;
+            j->done(j->ctx, (const uint8_t *)w->data + (size_t)r0 * w->row_bytes, (size_t)(r1 - r0) * w->row_bytes);
+        }
     }
 }
 
@@ -97,6 +103,13 @@ MatmulWeights *matmul_weights_view(GgmlType t, const void *W, int64_t rows, int6
 MatmulWeights *matmul_weights_new(ThreadPool *pool, GgmlType t, const void *W, int64_t rows,
                                   int64_t cols, char *err, size_t errlen)
 {
+    return matmul_weights_new_releasing(pool, t, W, rows, cols, NULL, NULL, err, errlen);
+}
+
+MatmulWeights *matmul_weights_new_releasing(ThreadPool *pool, GgmlType t, const void *W, int64_t rows,
+                                            int64_t cols, void (*done)(void *ctx, const void *p, size_t n),
+                                            void *ctx, char *err, size_t errlen)
+{
     MatmulWeights *w = matmul_weights_view(t, W, rows, cols, err, errlen);
     if (!w)
         return NULL;
@@ -117,7 +130,7 @@ MatmulWeights *matmul_weights_new(ThreadPool *pool, GgmlType t, const void *W, i
 #ifdef MADV_HUGEPAGE
     madvise(w->packed, w->packed_alloc, MADV_HUGEPAGE); /* fewer TLB misses; advisory */
 #endif
-    PackJob j = { .w = w, .group = 16 };
+    PackJob j = { .w = w, .group = 16, .done = done, .ctx = ctx };
     atomic_init(&j.next, 0);
     threadpool_run_dynamic(pool, pack_job, &j);
     return w;

@@ -39,6 +39,14 @@ typedef struct MatmulWeights MatmulWeights;
  * NULL with err on a bad type or shape or when out of memory. */
 MatmulWeights *matmul_weights_new(ThreadPool *pool, GgmlType t, const void *W, int64_t rows,
                                   int64_t cols, char *err, size_t errlen);
+/* The same, calling done(ctx, p, n) for each run of W's bytes as soon as
+ * it is packed (from the pool's threads, several at once): the caller can
+ * let go of them (a mapped file's pages) while the rest is packed, so the
+ * whole original and the whole packed copy are never resident together.
+ * done is not called when nothing is repacked. */
+MatmulWeights *matmul_weights_new_releasing(ThreadPool *pool, GgmlType t, const void *W, int64_t rows,
+                                            int64_t cols, void (*done)(void *ctx, const void *p, size_t n),
+                                            void *ctx, char *err, size_t errlen);
 /* The same without repacking: products always use the row kernels on W. */
 MatmulWeights *matmul_weights_view(GgmlType t, const void *W, int64_t rows, int64_t cols, char *err,
                                    size_t errlen);

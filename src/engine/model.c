@@ -507,14 +507,21 @@ static int load_tensors(Model *m, const bool *layer_swa, char *err, size_t errle
 
 /* ---- matrices prepared for the CPU kernels ---------------------------------------- */
 
+/* Rows already in panels: their mapped pages can go while the rest is packed
+ * (Gemma 3 270M's 168 MB output matrix was resident twice at its peak). */
+static void release_packed(void *g, const void *p, size_t n)
+{
+    gguf_release_bytes(g, p, n);
+}
+
 const MatmulWeights *model_prepared(Model *m, const GgufTensor *t, char *err, size_t errlen)
 {
     int64_t i = t - gguf_tensor(m->g, 0);
     if (m->prep[i])
         return m->prep[i];
     if (m->repack)
-        m->prep[i] = matmul_weights_new(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err,
-                                        errlen);
+        m->prep[i] = matmul_weights_new_releasing(m->pool, t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0],
+                                                  release_packed, (void *)m->g, err, errlen);
     else
         m->prep[i] = matmul_weights_view(t->type, t->data, (int64_t)t->ne[1], (int64_t)t->ne[0], err, errlen);
     if (m->prep[i] && matmul_weights_bytes(m->prep[i]))
