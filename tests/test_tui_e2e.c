@@ -164,6 +164,21 @@ Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
     cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
 }
 
+/* Tryout 2 #29: a pane that was not sent printed its spec in a blind round. */
+Test(tui_e2e, blind_mode_keeps_a_not_sent_panes_spec_until_the_label)
+{
+    start("--blind -m openai:happy -m openai:happy@http://localhost:1/v1");
+    rig_keys(&rig, "'Say hello' Enter");
+    cr_assert(rig_wait(&rig, "label turn", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "[not sent]", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert_null(strstr(rig.screen, "localhost:1"), "the spec stays hidden:\n%s", rig.screen);
+    cr_assert(strstr(rig.screen, "shows once the round is labelled"), "and says when it shows:\n%s", rig.screen);
+    rig_keys(&rig, "t Enter"); /* a tie: either pane can be the one not sent */
+    cr_assert(rig_wait(&rig, "names revealed", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "localhost:1/v1 would send the key", 1, WAIT_MS), "then the reason is shown:\n%s",
+              rig.screen);
+}
+
 Test(tui_e2e, esc_from_the_prompt_asks_then_cancels_every_stream)
 {
     start("-m openai:never-ends.ms50 -m openai:never-ends.ms70");

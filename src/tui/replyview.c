@@ -34,11 +34,22 @@ static int put_header(Pane *pane, const Reply *r, bool hidden)
 /* The closing lines of a final reply: its error, or what it holds besides
  * text (tool calls, refusal, block, encrypted reasoning, truncation), and
  * for a local model the chat template that formatted its prompt. */
-static int put_end(Pane *pane, const Reply *r, const char *gap)
+static int put_end(Pane *pane, const Reply *r, const char *gap, bool hide_names)
 {
     Buf b = { 0 };
     int style = THEME_MESSAGE;
-    if (r->status == REPLY_NOT_SENT) {
+    if (hide_names && (r->status == REPLY_NOT_SENT || r->status == REPLY_ERROR)) {
+        /* the reason names the model, its provider or its server: a blind
+         * round keeps it until the names are revealed */
+        style = THEME_ERROR;
+        if (r->status == REPLY_NOT_SENT)
+            buf_puts(&b, "[not sent]");
+        else if (r->http_status)
+            buf_printf(&b, "[error: HTTP %d %s]", r->http_status, r->error_type ? r->error_type : "");
+        else
+            buf_printf(&b, "[error: %s]", r->error_type ? r->error_type : "failed");
+        buf_puts(&b, "\nthe reason names the model, so it shows once the round is labelled");
+    } else if (r->status == REPLY_NOT_SENT) {
         /* never asked: why, and what to do; no time, no cost */
         style = THEME_ERROR;
         buf_printf(&b, "[not sent] %s", r->error_message ? r->error_message : "");
@@ -68,7 +79,7 @@ static int put_end(Pane *pane, const Reply *r, const char *gap)
     buf_free(&b);
     /* a local reply: what formatted its prompt (the model's own template, a
      * hand-written fallback and why, or none with --raw), as run prints it */
-    if (r->chat_template[0]) {
+    if (r->chat_template[0] && !hide_names) {
         Buf t = { 0 };
         buf_printf(&t, "[chat template: %s]", r->chat_template);
         rc |= pane_append(pane, gap, strlen(gap), THEME_DIM);
@@ -78,10 +89,11 @@ static int put_end(Pane *pane, const Reply *r, const char *gap)
     return rc;
 }
 
-int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning)
+int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning, bool hide_names)
 {
     bool final = reply_is_final(r);
     bool rebuild = (v->reasoning_open && v->hidden != hide_reasoning) || /* shown or hidden */
+                   (v->end_done && v->names_hidden != hide_names) ||       /* names revealed */
                    (v->answer_open && r->reasoning.len > v->reasoning_done &&
                     (!v->reasoning_open || !hide_reasoning)) ||           /* reasoning after the answer */
                    (v->answer_open && !v->reasoning_open && has_reasoning(r)) || /* known only at the end */
@@ -91,6 +103,7 @@ int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning
         *v = (ReplyView){ 0 };
     }
     v->hidden = hide_reasoning;
+    v->names_hidden = hide_names;
     int rc = 0;
     if (!v->reasoning_open && has_reasoning(r)) {
         rc |= put_header(pane, r, hide_reasoning);
@@ -116,7 +129,7 @@ int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning
         /* one blank line between what is there and the closing lines */
         size_t len = 0;
         const char *t = pane_text(pane, &len);
-        rc |= put_end(pane, r, len == 0 ? "" : t[len - 1] == '\n' ? "\n" : "\n\n");
+        rc |= put_end(pane, r, len == 0 ? "" : t[len - 1] == '\n' ? "\n" : "\n\n", hide_names);
         v->end_done = true;
     }
     return rc < 0 ? -1 : 0;

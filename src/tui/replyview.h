@@ -26,10 +26,14 @@ typedef struct ReplyView {
     bool answer_open;      /* the answer began (after a reasoning block: a blank line) */
     bool end_done;         /* the reply was final and its closing lines are written */
     bool hidden;           /* the reasoning was folded when the pane was built */
+    bool names_hidden;     /* the closing lines were written for a blind round */
 } ReplyView;
 
 /* Brings pane up to date with r; hide_reasoning folds the reasoning into its
- * header line. 0, or -1 when memory runs out. */
-int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning);
+ * header line; hide_names (a blind round not yet labelled) leaves out of
+ * the closing lines what names the model (an error's or refusal's details,
+ * a local model's chat template) until it is called without. 0, or -1 when
+ * memory runs out. */
+int replyview_sync(ReplyView *v, Pane *pane, const Reply *r, bool hide_reasoning, bool hide_names);
 
 #endif

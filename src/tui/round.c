@@ -305,7 +305,8 @@ void round_sync_panes(App *a)
             if (i < a->n_specs && strcmp(a->specs[i], r->spec) == 0 && a->checks[i].fix[0])
                 reply_set_hint(r, a->checks[i].fix);
         }
-        replyview_sync(&s->view, s->pane, r, a->hide_reasoning);
+        replyview_sync(&s->view, s->pane, r, a->hide_reasoning,
+                       a->round_blind && a->label.outcome == SESSION_UNLABELLED);
     }
 }
 
