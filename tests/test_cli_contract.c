@@ -121,6 +121,29 @@ Test(contract, a_misspelt_defaults_key_stops_the_run_before_anything_is_sent)
     }
 }
 
+/* Tryout 2 #3: `versus models` did not say which endpoint each provider
+ * would hit, so a typo'd *_BASE_URL was invisible until a round failed; and
+ * it called a spec "usable" that run refuses (its key belongs elsewhere). */
+Test(contract, models_says_where_each_model_sends_and_which_key_run_would_refuse)
+{
+    VResult r;
+    const char *args[] = { "models", "-m", "openai:happy", "-m", "openai:happy@http://localhost:1/v1", NULL };
+    cr_assert_eq(versus(&r, args), 0, "%s", buf_str(&r.err));
+    const char *out = buf_str(&r.out);
+    char want[600];
+    snprintf(want, sizeof want, "sends to %s/v1 (OPENAI_BASE_URL)", fakeprov_url(fp));
+    cr_assert(strstr(out, want), "the endpoint and where it came from (%s):\n%s", want, out);
+    cr_assert(strstr(out, "sends to http://localhost:1/v1 (written in the spec)"), "%s", out);
+    cr_assert(strstr(out, "refused unless you pass --send-key-to http://localhost:1/v1: the key of 'openai' belongs to "),
+              "not usable as it stands:\n%s", out);
+    vchild_result_free(&r);
+    /* and run does refuse it, as models says */
+    const char *run[] = { "run", "-f", "json", "-m", "openai:happy@http://localhost:1/v1", "hi", NULL };
+    versus_json(&r, true, run);
+    cr_assert_str_eq(sget(result_at(&r, 0), "status"), "not_sent");
+    vchild_result_free(&r);
+}
+
 /* ---- #5: a keyless in-perimeter server in defaults.models runs --------------- */
 
 Test(contract, a_keyless_config_provider_in_the_default_models_runs)

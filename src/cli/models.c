@@ -23,14 +23,15 @@ static void models_usage(FILE *out)
     fprintf(out, "usage: versus models [-m SPEC]... [--config PATH]\n\n"
                  "Lists the models versus would use by default (or the ones given with -m),\n"
                  "the config's aliases and every provider it knows, whether each is usable now\n"
-                 "and if not, why and what to set; then the price table with the date each row\n"
-                 "was checked. A model with no price has an unknown cost, never 0.\n");
+                 "and if not, why and what to set, and the URL each sends to; then the price\n"
+                 "table with the date each row was checked. A model with no price has an\n"
+                 "unknown cost, never 0.\n");
 }
 
 static void show_spec(const Config *cfg, const PriceTable *prices, const char *spec)
 {
     ModelTarget t;
-    char err[512], status[600];
+    char err[512], status[1600];
     if (target_resolve(cfg, spec, &t, err, sizeof err) < 0) {
         cli_printf(stdout, "  %-44s  unusable: %s\n", spec, err);
         return;
@@ -53,7 +54,11 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
     } else if (t.key_env[0] || t.key_file[0]) {
         int missing = 0;
         char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);
-        if (key)
+        if (key && !t.key_allowed) /* what run and the workbench refuse */
+            snprintf(status, sizeof status, "refused unless you pass --send-key-to %s: the key of '%s' belongs to "
+                     "%s (%s)", t.base_url, t.provider, t.key_home[0] ? t.key_home : "another URL",
+                     t.key_home_from[0] ? t.key_home_from : "its provider");
+        else if (key)
             snprintf(status, sizeof status, "usable (key from %s)", getenv(t.key_env) ? t.key_env : t.key_file);
         else if (missing && !provider_find(t.kind)->closed) /* a local server: runs without one */
             snprintf(status, sizeof status, "usable (no key)");
@@ -84,8 +89,12 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
                  p.checked[0] ? p.checked : "?");
     else
         snprintf(price, sizeof price, "no price: its cost shows as unknown (add it under \"prices\" in the config)");
-    cli_printf(stdout, "  %-44s  %s\n  %-44s  %s%s\n", spec, status, "", price,
-           t.inside_perimeter ? "; inside the data perimeter" : "");
+    cli_printf(stdout, "  %-44s  %s\n", spec, status);
+    if (t.base_url[0]) /* a typo'd *_BASE_URL shows here, not as a failed round */
+        cli_printf(stdout, "  %-44s  sends to %s (%s)\n", "", t.base_url,
+                   t.key_allowed && target_same_endpoint(t.base_url, t.key_home) ? t.key_home_from
+                                                                                 : "written in the spec");
+    cli_printf(stdout, "  %-44s  %s%s\n", "", price, t.inside_perimeter ? "; inside the data perimeter" : "");
 }
 
 /* Every row of the price table, with the date it was checked. */
