@@ -300,3 +300,45 @@ Test(ratings, refused_candidates_and_losers_of_a_won_round_do_not_battle)
     battles_free(&bs);
     fixture_set_free(&set);
 }
+
+/* Tryout 2 #34: `versus -m local: -m local: -m openai:gpt-4o-mini -m
+ * openai:gpt-4o-mini`, pane 1 labelled: the report said local and
+ * gpt-4o-mini met twice. A model asked twice in one round is one judgement:
+ * one meeting per pair of models per round, its replies' outcomes averaged. */
+Test(ratings, a_model_asked_twice_in_one_round_meets_each_other_model_once)
+{
+    FixtureSet set = { 0 };
+    load_cases(&set);
+    /* round 1 (index 0): A won over B and C; make C a second reply of B's model */
+    SessionRound *r = &set.cases[0].r;
+    cr_assert_eq(r->outcome, SESSION_WIN);
+    cr_assert_eq(r->winner, 0);
+    static char a[200], b[200], c[200];
+    snprintf(a, sizeof a, "%s", r->replies[0]->spec);
+    snprintf(b, sizeof b, "%s", r->replies[1]->spec);
+    snprintf(c, sizeof c, "%s", r->replies[2]->spec);
+    const char *names[3] = { a, b, c };
+    Reply *dup = r->replies[2];
+    free(dup->spec);
+    free(dup->provider);
+    free(dup->model);
+    dup->spec = strdup(r->replies[1]->spec);
+    dup->provider = strdup(r->replies[1]->provider);
+    dup->model = strdup(r->replies[1]->model);
+    BattleSet bs;
+    char err[200];
+    for (int mode = 0; mode < 2; mode++) {
+        cr_assert_eq(battles_build(&set, names, 3, mode ? BATTLES_LOSERS_TIE : BATTLES_LOSERS_NONE, &bs, err,
+                                   sizeof err), 0, "%s", err);
+        size_t from0 = 0;
+        for (size_t k = 0; k < bs.n; k++)
+            if (bs.case_of[k] == 0) {
+                from0++;
+                cr_assert(bs.b[k].a == 0 && bs.b[k].b == 1 && bs.b[k].score_a == 1.0,
+                          "A beat B's model: %d vs %d, %g", bs.b[k].a, bs.b[k].b, bs.b[k].score_a);
+            }
+        cr_assert_eq(from0, 1, "one judgement, one meeting (losers %s)", mode ? "tie" : "none");
+        battles_free(&bs);
+    }
+    fixture_set_free(&set);
+}

@@ -76,8 +76,7 @@ static long find(const char *const *models, size_t n, const char *spec)
     return -1;
 }
 
-static int push(BattleSet *s, size_t *cap, int a, int b, double y, const double fa[BT_STYLE_N],
-                const double fb[BT_STYLE_N], size_t c)
+static int push(BattleSet *s, size_t *cap, int a, int b, double y, const double style[BT_STYLE_N], size_t c)
 {
     if (s->n == *cap) {
         size_t nc = *cap ? *cap * 2 : 64;
@@ -93,9 +92,41 @@ static int push(BattleSet *s, size_t *cap, int a, int b, double y, const double 
     }
     BtBattle *x = &s->b[s->n];
     *x = (BtBattle){ .a = a, .b = b, .score_a = y };
-    style_diff(fa, fb, x->style);
+    memcpy(x->style, style, sizeof x->style);
     s->case_of[s->n++] = c;
     return 0;
+}
+
+/* The outcomes of one pair of models in one round, summed over their replies
+ * (a < b; y and style from a's side). */
+typedef struct PairSum {
+    long a, b;
+    double y, n;
+    double style[BT_STYLE_N];
+} PairSum;
+
+static void pair_add(PairSum *ps, size_t *n, long ia, long ib, double y, const double fa[BT_STYLE_N],
+                     const double fb[BT_STYLE_N])
+{
+    double d[BT_STYLE_N];
+    if (ia > ib) { /* from the lower index's side */
+        long t = ia;
+        ia = ib;
+        ib = t;
+        y = 1 - y;
+        style_diff(fb, fa, d);
+    } else {
+        style_diff(fa, fb, d);
+    }
+    size_t q = 0;
+    while (q < *n && !(ps[q].a == ia && ps[q].b == ib))
+        q++;
+    if (q == *n)
+        ps[(*n)++] = (PairSum){ .a = ia, .b = ib };
+    ps[q].y += y;
+    ps[q].n += 1;
+    for (int m = 0; m < BT_STYLE_N; m++)
+        ps[q].style[m] += d[m];
 }
 
 int battles_build(const FixtureSet *set, const char *const *models, size_t n_models, BattleLosers losers,
@@ -122,9 +153,18 @@ int battles_build(const FixtureSet *set, const char *const *models, size_t n_mod
             out->skipped += !battles_took_part(p);
             style_count(buf_str(&p->text), p->text.len, f[i]);
         }
-        int rc = 0;
-        for (size_t i = 0; i < k && rc == 0; i++)
-            for (size_t j = i + 1; j < k && rc == 0; j++) {
+        /* One meeting per pair of models per round: a model asked twice in
+         * one round (two panes of it) is one judgement, not two; its
+         * replies' outcomes against the other model are averaged. */
+        PairSum *ps = calloc(k * k + 1, sizeof *ps);
+        size_t n_ps = 0;
+        if (!ps) {
+            free(idx);
+            free(f);
+            goto oom;
+        }
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = i + 1; j < k; j++) {
                 if (idx[i] < 0 || idx[j] < 0 || idx[i] == idx[j])
                     continue;
                 double y;
@@ -138,8 +178,16 @@ int battles_build(const FixtureSet *set, const char *const *models, size_t n_mod
                 } else {
                     y = 0.5; /* tie, both bad */
                 }
-                rc = push(out, &cap, (int)idx[i], (int)idx[j], y, f[i], f[j], c);
+                pair_add(ps, &n_ps, idx[i], idx[j], y, f[i], f[j]);
             }
+        int rc = 0;
+        for (size_t q = 0; q < n_ps && rc == 0; q++) {
+            double style[BT_STYLE_N];
+            for (int m = 0; m < BT_STYLE_N; m++)
+                style[m] = ps[q].style[m] / ps[q].n;
+            rc = push(out, &cap, (int)ps[q].a, (int)ps[q].b, ps[q].y / ps[q].n, style, c);
+        }
+        free(ps);
         free(idx);
         free(f);
         if (rc < 0)

@@ -668,8 +668,10 @@ int report_doc_build(const Report *r, const char *title, Doc *d)
 {
     memset(d, 0, sizeof *d);
     int rc = text(d, DOC_H1, NULL, "%s", title);
-    rc |= text(d, DOC_P, NULL, "%zu rounds, %zu labelled; %zu models; %zu battles between candidates that ran.",
-               r->n_rounds, r->n_labelled, r->n_models, r->n_battles);
+    rc |= text(d, DOC_P, NULL, "%zu round%s, %zu labelled; %zu model%s; %zu meeting%s between candidates that ran "
+               "(at most one per pair of models per round).",
+               r->n_rounds, r->n_rounds == 1 ? "" : "s", r->n_labelled, r->n_models, r->n_models == 1 ? "" : "s",
+               r->n_battles, r->n_battles == 1 ? "" : "s");
     if (r->n_invalid_labels)
         rc |= text(d, DOC_P, NULL, "%zu label%s left out: %s a winner that did not take part (see below).",
                    r->n_invalid_labels, r->n_invalid_labels == 1 ? "" : "s",
