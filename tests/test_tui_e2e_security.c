@@ -112,6 +112,10 @@ Test(tui_security, a_key_echoed_in_pieces_is_masked_in_the_pane_and_kept_out_of_
 Test(tui_security, a_key_refused_for_an_inline_url_says_where_its_url_came_from_and_send_key_to_lets_it_go)
 {
     start("-m openai:happy@http://localhost:{port}/v1");
+    /* tryout 3 #4: said "ready" before the round, then "not sent" */
+    cr_assert(rig_wait(&rig, "not usable", 1, 0), "refused before any round:\n%s", rig.screen);
+    cr_assert(rig_wait(&rig, "start versus with --send-key-to http://localhost:", 1, 0), "what to do:\n%s",
+              rig.screen);
     rig_keys(&rig, "'Say hello' Enter");
     cr_assert(rig_wait(&rig, "not sent", 1, 0), "refused:\n%s", rig.screen);
     cr_assert(rig_wait(&rig, "from OPENAI_BASE_URL", 1, 0), "where the key's URL came from:\n%s", rig.screen);

@@ -60,7 +60,8 @@ static bool check_local(const ModelTarget *t, PreflightResult *out)
     return true;
 }
 
-bool preflight_check(const Config *cfg, const char *spec, PreflightResult *out)
+bool preflight_check(const Config *cfg, const char *spec, const char *const *key_urls, size_t n_key_urls,
+                     PreflightResult *out)
 {
     memset(out, 0, sizeof *out);
     out->usable = true;
@@ -77,7 +78,19 @@ bool preflight_check(const Config *cfg, const char *spec, PreflightResult *out)
     char *key = keys_read(t.key_env, t.key_file, &missing, err, sizeof err);
     if (key) {
         keys_free(key);
-        return true;
+        for (size_t i = 0; i < n_key_urls; i++)
+            if (target_same_endpoint(key_urls[i], t.base_url))
+                return true;
+        if (t.key_allowed)
+            return true;
+        /* what a round would refuse (run.c): the key belongs to another URL */
+        char problem[600], fix[600];
+        snprintf(problem, sizeof problem, "its key (provider '%s') belongs to %s (%s), not to %s",
+                 t.provider, t.key_home[0] ? t.key_home : "another URL",
+                 t.key_home_from[0] ? t.key_home_from : "its provider", t.base_url);
+        snprintf(fix, sizeof fix, "if you trust that server with the key, start versus with --send-key-to %s "
+                 "(or make it the provider's base_url in the config)", t.base_url);
+        return unusable(out, problem, fix);
     }
     const ProviderOps *ops = provider_find(t.kind);
     if (missing && ops && !ops->closed)

@@ -102,7 +102,7 @@ int app_set_models(App *a, const char *const *args, size_t n, char *err, size_t 
     for (size_t i = 0; i < n; i++) {
         memcpy(a->given[i], given[i], sizeof a->given[i]);
         g[i] = a->given[i];
-        preflight_check(a->cfg, specs[i], &a->checks[i]);
+        preflight_check(a->cfg, specs[i], a->key_urls, a->n_key_urls, &a->checks[i]);
     }
     names_choose((const char *const *)specs, g, n, a->names);
     if (!a->run)
@@ -120,13 +120,13 @@ static int setup(App *a, const AppOptions *opt, char *err, size_t errlen)
         return -1;
     a->params = config_default_params(a->cfg);
     a->sensitivity = config_default_sensitivity(a->cfg);
+    a->key_urls = opt->key_urls; /* before the models: their checks read them */
+    a->n_key_urls = opt->n_key_urls;
     if (app_set_models(a, opt->specs, opt->n_specs, err, errlen) < 0)
         return -1;
     if (opt->system && opt->system[0])
         a->system = strdup(opt->system);
     a->blind = opt->blind;
-    a->key_urls = opt->key_urls;
-    a->n_key_urls = opt->n_key_urls;
     if (theme_load(opt->theme, &a->theme, err, errlen) < 0)
         return -1;
     a->focus = -1;
