@@ -173,6 +173,14 @@ Test(tui_e2e, blind_mode_keeps_a_not_sent_panes_spec_until_the_label)
     cr_assert(rig_wait(&rig, "[not sent]", 1, WAIT_MS), "%s", rig.screen);
     cr_assert_null(strstr(rig.screen, "localhost:1"), "the spec stays hidden:\n%s", rig.screen);
     cr_assert(strstr(rig.screen, "shows once the round is labelled"), "and says when it shows:\n%s", rig.screen);
+    /* tryout 3 #2: :export before the label wrote every model's name */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, ":export %s/blind.md", rig.dir);
+    rig_type(&rig, cmd);
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "a blind round is exported once it is labelled", 1, WAIT_MS), "%s", rig.screen);
+    char text[256];
+    cr_assert_neq(rig_read(&rig, "blind.md", text, sizeof text), 0, "nothing written");
     rig_keys(&rig, "t Enter"); /* a tie: either pane can be the one not sent */
     cr_assert(rig_wait(&rig, "names revealed", 1, WAIT_MS), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "localhost:1/v1 would send the key", 1, WAIT_MS), "then the reason is shown:\n%s",

@@ -170,7 +170,10 @@ static void run_command(App *a, const char *line)
         break;
     case CMD_EXPORT: {
         char path[4352];
-        if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
+        if (a->run && a->round_blind && a->label.outcome == SESSION_UNLABELLED)
+            /* the export names every model: it would end the blind judgement */
+            app_message(a, true, "a blind round is exported once it is labelled (the export names the models)");
+        else if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
             app_message(a, true, "export failed: %s", err);
         else
             app_message(a, false, "exported the round to %s", path);
