@@ -42,7 +42,9 @@ static void cli_usage(FILE *out)
             "usage: versus [-m SPEC]...            open the workbench (split-pane TUI)\n"
             "       versus COMMAND [OPTIONS] ...\n\n"
             "Compare a local model and closed APIs side by side on the same prompt.\n\n"
-            "Commands:\n");
+            "Workbench options:\n");
+    cli_tui_options(out);
+    fprintf(out, "\nCommands:\n");
     for (const CliCommand *c = cli_commands; c->name; c++)
         fprintf(out, "  %-10s %s\n", c->name, c->summary);
     fprintf(out,

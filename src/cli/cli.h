@@ -5,6 +5,7 @@
 #define VERSUS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit codes shared by every subcommand. */
 enum {
@@ -20,6 +21,8 @@ bool cli_is_command(const char *name);
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_tui(int argc, char **argv);
+/* The workbench's options, one per line, as its --help and versus --help list them. */
+void cli_tui_options(FILE *out);
 
 int cli_sessions(int argc, char **argv);
 int cli_export(int argc, char **argv);

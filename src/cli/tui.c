@@ -13,12 +13,9 @@
 #include "tui/app.h"
 #include "tui/layout.h"
 
-static void tui_usage(FILE *out)
+void cli_tui_options(FILE *out)
 {
     fprintf(out,
-            "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n"
-            "              [--send-key-to URL]...\n\n"
-            "Opens the workbench: every model answers the same prompt side by side.\n\n"
             "  -m, --model SPEC   a model to compare (repeat, up to %d); NAME=SPEC names its pane;\n"
             "                     default: the configured ones\n"
             "      --blind        hide model names and shuffle panes until you label the round\n"
@@ -27,10 +24,18 @@ static void tui_usage(FILE *out)
             "      --config FILE  configuration file (default $XDG_CONFIG_HOME/versus/config.json)\n"
             "      --send-key-to URL  let a provider's key go to URL written inline after its\n"
             "                     name (PROVIDER:MODEL@URL); without it a key goes only to\n"
-            "                     the URL it belongs to (as versus run)\n"
-            "  -h, --help         this help\n\n"
-            "Inside: type a prompt and press Enter; F1 or ? lists keys and :commands.\n",
+            "                     the URL it belongs to (as versus run)\n",
             LAYOUT_MAX_PANES);
+}
+
+static void tui_usage(FILE *out)
+{
+    fprintf(out, "usage: versus [-m SPEC]... [--blind] [--system TEXT] [--theme NAME] [--config FILE]\n"
+                 "              [--send-key-to URL]...\n\n"
+                 "Opens the workbench: every model answers the same prompt side by side.\n\n");
+    cli_tui_options(out);
+    fprintf(out, "  -h, --help         this help\n\n"
+                 "Inside: type a prompt and press Enter; F1 or ? lists keys and :commands.\n");
 }
 
 int cli_tui(int argc, char **argv)

@@ -166,8 +166,8 @@ static void greet(App *a)
     for (size_t i = 0; i < a->n_specs; i++)
         bad += !a->checks[i].usable;
     if (bad)
-        app_message(a, true, "%zu of %zu models can not be asked: their panes say why and what to do \u00b7 F1 help",
-                    bad, a->n_specs);
+        app_message(a, true, "%zu of %zu models can not be asked: their panes say why and what to do%s \u00b7 F1 help",
+                    bad, a->n_specs, a->blind ? " \u00b7 blind" : "");
     else
         app_message(a, false, "%zu model%s ready%s \u00b7 F1 help", a->n_specs, a->n_specs == 1 ? "" : "s",
                     a->blind ? " \u00b7 blind" : "");

@@ -146,7 +146,8 @@ static void draw_status(App *a, int k, LayoutRect r, double now)
             si.spark = s->spark;
             si.n_spark = s->n_spark;
         }
-        if (a->label.outcome != SESSION_UNLABELLED) {
+        /* a pane that gave no answer was not judged: no [tie] or [bad] on it */
+        if (a->label.outcome != SESSION_UNLABELLED && reply_took_part(rep)) {
             if (a->label.outcome == SESSION_WIN && a->label.winner == (int)s->reply) {
                 si.badge = "winner";
                 el = THEME_WINNER;
