@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store/candidate.h"
+#include "store/fixture.h"
 #include "store/jsonio.h"
 #include "store/session.h"
 #include "util/file.h"
@@ -476,5 +477,52 @@ Test(session, the_history_of_a_rerun_turn_is_its_latest_round, .init = make_tmpd
     cr_assert_str_eq(m[0].content, "q1");
     cr_assert(strstr(m[1].content, "second try"), "the rerun's reply: %s", m[1].content);
     session_history_free(m);
+    session_free(s);
+}
+
+/* Tryout 3 #9: nothing recorded that a label was given blind, so a blind
+ * judgement and a sighted one were the same evidence. The label says so,
+ * through the file and every export that has a place for it; relabelling
+ * by hand (sighted) clears it. */
+Test(session, a_blind_label_is_recorded_through_the_file_and_the_exports, .init = make_tmpdir, .fini = rm_tmpdir)
+{
+    char err[256];
+    Session *s = sample_session();
+    SessionLabel lab = { .outcome = SESSION_TIE, .winner = -1, .blind = true };
+    cr_assert_eq(session_label_round(s, 0, &lab, err, sizeof err), 0, "%s", err);
+    SessionLabel sighted = { .outcome = SESSION_WIN, .winner = 0 };
+    cr_assert_eq(session_label_round(s, 1, &sighted, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(session_save(s, err, sizeof err), 0, "%s", err);
+    Session *t = session_load(s->path, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    cr_assert(t->rounds[0].blind, "the blind label is read back blind");
+    cr_assert(!t->rounds[1].blind, "a sighted label is not");
+    FixtureSet set = { 0 };
+    cr_assert_eq(fixture_add_session(&set, t, false, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(set.n, 2);
+    const FixtureFormat formats[] = { FIXTURE_VERSUS, FIXTURE_PROMPTFOO, FIXTURE_OPENAI_EVALS };
+    const char *says[] = { "\"blind\":true", "blind: true", "\"blind\":true" };
+    for (size_t f = 0; f < 3; f++) {
+        Buf out = { 0 };
+        cr_assert_eq(fixture_write(&set, formats[f], &out, err, sizeof err), 0, "%s", err);
+        const char *text = buf_str(&out);
+        const char *at = strstr(text, says[f]);
+        cr_assert(at, "%s says the label was blind:\n%s", fixture_format_name(formats[f]), text);
+        cr_assert_null(strstr(at + 1, says[f]), "%s: only the blind one:\n%s", fixture_format_name(formats[f]),
+                       text);
+        if (formats[f] == FIXTURE_VERSUS) {
+            FixtureSet back = { 0 };
+            cr_assert_eq(fixture_read(text, out.len, FIXTURE_VERSUS, &back, err, sizeof err), 0, "%s", err);
+            cr_assert(back.cases[0].r.blind && !back.cases[1].r.blind, "read back from the versus format");
+            fixture_set_free(&back);
+        }
+        buf_free(&out);
+    }
+    fixture_set_free(&set);
+    /* labelled again by hand, with the names in view */
+    SessionLabel again = { .outcome = SESSION_BOTH_BAD, .winner = -1 };
+    cr_assert_eq(session_label_round(t, 0, &again, err, sizeof err), 0, "%s", err);
+    cr_assert(!t->rounds[0].blind);
+    session_free(t);
     session_free(s);
 }

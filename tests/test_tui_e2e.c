@@ -2,6 +2,7 @@
  * loopback fake provider: replies and status bars in every pane, re-layout
  * on resize, a winner key stored in the session file, blind mode hiding the
  * names until the label, Esc (confirmed) cancelling streams. Skips without tmux. */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,13 @@ Test(tui_e2e, blind_mode_hides_names_until_the_label_then_reveals)
               "names revealed after the label: '%s'", line);
     rig_keys(&rig, "Enter Enter");
     cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
+    /* tryout 3 #9: the session says the label was given blind */
+    static char text[1 << 16];
+    read_session(text, sizeof text);
+    cJSON *doc = cJSON_Parse(text);
+    cJSON *label = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "rounds"), 0), "label");
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(label, "blind")), "the label is recorded as blind:\n%.3000s", text);
+    cJSON_Delete(doc);
 }
 
 /* Tryout 2 #29: a pane that was not sent printed its spec in a blind round. */

@@ -154,7 +154,8 @@ static void show_round(const SessionRound *r, size_t idx)
         for (size_t k = 0; k < p->n_tool_calls; k++)
             cli_printf(stdout, "tool call: %s %s\n", p->tool_calls[k].name, p->tool_calls[k].arguments);
     }
-    cli_printf(stdout, "\nlabel: %s", session_outcome_name(r->outcome));
+    cli_printf(stdout, "\nlabel: %s%s", session_outcome_name(r->outcome),
+               r->blind && r->outcome != SESSION_UNLABELLED ? " (given blind)" : "");
     if (r->category)
         cli_printf(stdout, "  category: %s", r->category);
     if (r->note)

@@ -107,6 +107,8 @@ cJSON *fixture_case_to_json(const FixtureCase *c)
     bad |= jsonio_add_str(o, "winner", w ? w->spec : NULL);
     bad |= jsonio_add_num(o, "winner_index", w ? (double)r->winner : NAN);
     bad |= jsonio_add_str(o, "note", r->note);
+    if (r->blind && r->outcome != SESSION_UNLABELLED)
+        bad |= !cJSON_AddTrueToObject(o, "blind");
     bad |= jsonio_add_item(o, "candidates",
                            candidate_encode_list(r->replies, r->vram_mib, r->n_replies, true));
     bad |= jsonio_add_item(o, "assertions", assertions_to_json(r->assertions, r->n_assertions));
@@ -235,7 +237,7 @@ int fixture_case_from_json(const cJSON *o, FixtureCase *c, char *err, size_t err
     if (cands)
         cJSON_AddItemToObject(round, "replies", cJSON_Duplicate(cands, 1));
     static const char *const label_keys[] = { "outcome", "winner", "winner_index", "note", "category",
-                                              "assertions" };
+                                              "blind", "assertions" };
     for (size_t i = 0; i < sizeof label_keys / sizeof *label_keys; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, label_keys[i]);
         if (v)

@@ -60,6 +60,8 @@ int fixture_write_evals(const FixtureSet *set, FixtureExportReport *rep, Buf *ou
         jsonio_add_str(meta, "outcome", session_outcome_name(r->outcome));
         jsonio_add_str(meta, "winner", w ? w->spec : NULL);
         jsonio_add_str(meta, "note", r->note);
+        if (r->blind && r->outcome != SESSION_UNLABELLED)
+            cJSON_AddTrueToObject(meta, "blind");
         if (r->conversation) {
             jsonio_add_str(meta, "conversation", r->conversation);
             jsonio_add_num(meta, "turn", r->turn);

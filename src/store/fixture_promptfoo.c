@@ -142,6 +142,8 @@ static int write_promptfoo_case(const FixtureCase *c, const PfAssert *plan, Buf 
         rc |= yaml_kv(b, 4, "winner", w->spec);
     if (r->note)
         rc |= yaml_kv(b, 4, "note", r->note);
+    if (r->blind && r->outcome != SESSION_UNLABELLED)
+        rc |= buf_puts(b, "    blind: true\n");
     if (r->conversation) {
         rc |= yaml_kv(b, 4, "conversation", r->conversation);
         rc |= buf_printf(b, "    turn: %d\n", r->turn);

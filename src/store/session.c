@@ -334,6 +334,7 @@ int session_label_round(Session *s, size_t round, const SessionLabel *label, cha
     }
     r->outcome = label->outcome;
     r->winner = label->outcome == SESSION_WIN ? label->winner : -1;
+    r->blind = label->blind;
     r->labelled_s = clock_wall_s();
     r->dirty = true;
     s->updated_s = r->labelled_s;
@@ -408,6 +409,8 @@ cJSON *session_round_to_json(const SessionRound *r)
             bad |= jsonio_add_str(l, "note", r->note);
             bad |= jsonio_add_str(l, "category", r->category);
             bad |= jsonio_add_num(l, "time", r->labelled_s > 0 ? r->labelled_s : NAN);
+            if (r->blind)
+                bad |= !cJSON_AddTrueToObject(l, "blind");
             bad |= jsonio_add_item(l, "assertions",
                                    assertions_to_json(r->assertions, r->n_assertions));
         }
@@ -518,6 +521,7 @@ int session_round_from_json(const cJSON *o, SessionRound *r, char *err, size_t e
         r->note = jsonio_dup(l, "note");
         r->category = jsonio_dup(l, "category");
         r->labelled_s = jsonio_num(l, "time", 0);
+        r->blind = r->outcome != SESSION_UNLABELLED && jsonio_bool(l, "blind", false);
         if (assertions_from_json(cJSON_GetObjectItemCaseSensitive(l, "assertions"), &r->assertions,
                                  &r->n_assertions, err, errlen) < 0)
             goto fail;

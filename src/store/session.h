@@ -40,6 +40,7 @@ typedef struct SessionLabel {
     int winner;        /* index into the round's replies (0-based) when SESSION_WIN, else -1 */
     const char *note;  /* free text, or NULL */
     const char *category; /* a tag such as "code", "summarise", or NULL */
+    bool blind;        /* given without the models' names (the workbench's blind mode) */
 } SessionLabel;
 
 typedef struct SessionRound {
@@ -57,6 +58,7 @@ typedef struct SessionRound {
     char *note;            /* or NULL */
     char *category;        /* or NULL */
     double labelled_s;     /* wall clock of the latest label, or 0 */
+    bool blind;            /* the latest label was given blind (names hidden until it) */
     Assertion *assertions; /* (n_assertions) checked when the round is replayed */
     size_t n_assertions;
     /* a conversation: rounds with the same id are its turns; each model saw

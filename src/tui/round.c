@@ -368,7 +368,8 @@ void round_label_finish(App *a)
     if (a->session && a->session_round >= 0) {
         SessionLabel l = { .outcome = a->label.outcome, .winner = a->label.winner,
                            .note = a->label.note[0] ? a->label.note : NULL,
-                           .category = a->label.category[0] ? a->label.category : NULL };
+                           .category = a->label.category[0] ? a->label.category : NULL,
+                           .blind = a->round_blind };
         char err[512];
         if (session_label_round(a->session, (size_t)a->session_round, &l, err, sizeof err) < 0) {
             app_message(a, true, "label not stored: %s", err);
