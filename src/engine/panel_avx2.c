@@ -119,6 +119,7 @@ INLINE __m256i q5_bits(__m256i qh, int byte, int odd)
  * (quant_avx2.c) sequence of roundings, bit for bit. Q5_0's quants less 16
  * are signed bytes, multiplied as Q8_0's (|q| times y with q's sign). */
 enum { EX_Q4_1, EX_Q5_0, EX_Q8_0 };
+#define EXACT_PREFETCH 8 /* blocks ahead */
 
 INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_t xs, int NX, float *out,
                         size_t os)
@@ -137,6 +138,11 @@ INLINE void panel_exact(int kind, int64_t n, const void *w, const void *x, size_
     }
     const uint8_t *p = w;
     for (int64_t i = 0; i < nb; i++, p += bb) {
+        if (NX == 1) { /* decode: memory-bound, so ask for the block EXACT_PREFETCH ahead (as panel_q6_k_1) */
+            UNROLL
+            for (size_t o = 0; o < bb; o += 64)
+                _mm_prefetch((const char *)p + EXACT_PREFETCH * bb + o, _MM_HINT_T0);
+        }
         __m256 dd[PANEL_MAX_NX];
         const __m256 d = load_h8(p);
         UNROLL
