@@ -186,13 +186,22 @@ Test(tui_e2e, blind_mode_keeps_a_not_sent_panes_spec_until_the_label)
     snprintf(cmd, sizeof cmd, ":export %s/blind.md", rig.dir);
     rig_type(&rig, cmd);
     rig_keys(&rig, "Enter");
-    cr_assert(rig_wait(&rig, "a blind round is exported once it is labelled", 1, WAIT_MS), "%s", rig.screen);
+    cr_assert(rig_wait(&rig, "nothing exported: the export names the models", 1, WAIT_MS), "%s", rig.screen);
     char text[256];
     cr_assert_neq(rig_read(&rig, "blind.md", text, sizeof text), 0, "nothing written");
     rig_keys(&rig, "t Enter"); /* a tie: either pane can be the one not sent */
     cr_assert(rig_wait(&rig, "names revealed", 1, WAIT_MS), "%s", rig.screen);
     cr_assert(rig_wait(&rig, "localhost:1/v1 would send the key", 1, WAIT_MS), "then the reason is shown:\n%s",
               rig.screen);
+    rig_keys(&rig, "Enter Enter"); /* no note, no category */
+    cr_assert(rig_wait(&rig, "labelled tie", 1, WAIT_MS), "%s", rig.screen);
+    rig_type(&rig, cmd); /* labelled: now it exports, saying the label was blind */
+    rig_keys(&rig, "Enter");
+    cr_assert(rig_wait(&rig, "exported the round to", 1, WAIT_MS), "%s", rig.screen);
+    static char md[1 << 14];
+    cr_assert_eq(rig_read(&rig, "blind.md", md, sizeof md), 0);
+    cr_assert(strstr(md, "**Label:** tie (given blind)"), "%s", md);
+    cr_assert(strstr(md, "not_sent \u00b7 cost none"), "a model never asked has no tokens or cost:\n%s", md);
 }
 
 Test(tui_e2e, esc_from_the_prompt_asks_then_cancels_every_stream)

@@ -61,7 +61,7 @@ static void show_spec(const Config *cfg, const PriceTable *prices, const char *s
         else if (key)
             snprintf(status, sizeof status, "usable (key from %s)", getenv(t.key_env) ? t.key_env : t.key_file);
         else if (missing && !provider_find(t.kind)->closed) /* a local server: runs without one */
-            snprintf(status, sizeof status, "usable (no key)");
+            snprintf(status, sizeof status, "usable (no key); the server is not contacted until a round");
         else
             snprintf(status, sizeof status, "unusable: %s", err);
         keys_free(key);

@@ -172,7 +172,8 @@ static void run_command(App *a, const char *line)
         char path[4352];
         if (a->run && a->round_blind && a->label.outcome == SESSION_UNLABELLED)
             /* the export names every model: it would end the blind judgement */
-            app_message(a, true, "a blind round is exported once it is labelled (the export names the models)");
+            app_message(a, true, "nothing exported: the export names the models, so a blind round can be exported "
+                                 "once it is labelled (then :export again)");
         else if (round_export(a, c.argc ? c.argv[0] : NULL, path, sizeof path, err, sizeof err) < 0)
             app_message(a, true, "export failed: %s", err);
         else

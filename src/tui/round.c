@@ -466,8 +466,11 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
         statusbar_fmt_duration(r->metrics.total_ms, total, sizeof total);
         bool won = a->label.outcome == SESSION_WIN && a->label.winner == (int)i;
         buf_printf(&f, "## %s%s\n\n", r->spec, won ? " (winner)" : "");
-        buf_printf(&f, "%s \u00b7 TTFT %s \u00b7 %ld tokens \u00b7 %s \u00b7 %s\n\n", reply_status_name(r->status), ttft,
-                   reply_output_tokens(r), total, cost);
+        if (r->status == REPLY_NOT_SENT) /* never asked: no time, no tokens, no cost */
+            buf_printf(&f, "%s \u00b7 cost none\n\n", reply_status_name(r->status));
+        else
+            buf_printf(&f, "%s \u00b7 TTFT %s \u00b7 %ld tokens \u00b7 %s \u00b7 %s\n\n", reply_status_name(r->status),
+                       ttft, reply_output_tokens(r), total, cost);
         buf_printf(&f, "%s\n\n", buf_str(&r->text));
         /* what the pane closes with (tool calls, refusal, cut at the token
          * limit ...), quoted line by line */
@@ -487,9 +490,9 @@ int round_export(App *a, const char *path_arg, char *path, size_t pathlen, char 
                        r->error_message ? r->error_message : "");
     }
     if (a->label.outcome != SESSION_UNLABELLED)
-        buf_printf(&f, "**Label:** %s%s%s%s%s\n", session_outcome_name(a->label.outcome),
-                   a->label.note[0] ? " \u2014 " : "", a->label.note, a->label.category[0] ? " \u2014 category " : "",
-                   a->label.category);
+        buf_printf(&f, "**Label:** %s%s%s%s%s%s\n", session_outcome_name(a->label.outcome),
+                   a->round_blind ? " (given blind)" : "", a->label.note[0] ? " \u2014 " : "", a->label.note,
+                   a->label.category[0] ? " \u2014 category " : "", a->label.category);
     int rc = outfile_write(path, buf_str(&f), f.len, err, errlen);
     buf_free(&f);
     return rc;
